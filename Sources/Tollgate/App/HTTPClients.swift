@@ -1,0 +1,39 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOSSL
+
+/// Pooled outbound HTTP clients: one on the system roots, one per extra CA bundle.
+final class HTTPClients: Sendable {
+    let shared: HTTPClient
+    private let extra: [String: HTTPClient]
+
+    init(caFiles: Set<String>) throws {
+        shared = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.configuration(tls: nil))
+        var extra: [String: HTTPClient] = [:]
+        for caFile in caFiles {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            extra[caFile] = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.configuration(tls: tls))
+        }
+        self.extra = extra
+    }
+
+    func client(caFile: String?) -> HTTPClient {
+        caFile.flatMap { extra[$0] } ?? shared
+    }
+
+    func shutdown() async {
+        for client in [shared] + Array(extra.values) { try? await client.shutdown() }
+    }
+
+    /// IdP calls never follow redirects (an endpoint that moves is a misconfiguration to surface).
+    private static func configuration(tls: TLSConfiguration?) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(2))
+        )
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        return configuration
+    }
+}

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// One running Tollgate: every component built from a validated config, and the HTTP server
+/// that exposes them. Owns its registry, clients and background work; nothing is global.
+public final class TollgateApp: Sendable {
+    public static let version = TollgateVersion.string
+
+    public let config: TollgateConfig
+    public let logger: Logger
+    public let metrics: TollgateMetrics
+    public let devIssuer: DevIssuer?
+    public let authenticator: InboundAuthenticator
+    public let readiness: Readiness
+    private let clients: HTTPClients
+    private let clock: any TollgateClock
+
+    public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil) async throws {
+        let config = try config.validated()
+        self.config = config
+        self.clock = clock
+        self.logger = logger ?? .tollgate("tollgate", config: config.log)
+        let inbound = config.inbound
+        let metrics = TollgateMetrics(issuerNames: inbound.issuers.map(\.name))
+        let clients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile)))
+        self.metrics = metrics
+        self.clients = clients
+        devIssuer = config.devIssuer.enabled
+            ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
+            : nil
+        let issuers = inbound.issuers.enumerated().map { index, issuer in
+            IssuerRuntime(
+                index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
+                http: clients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics
+            )
+        }
+        let cache = DecisionCache(
+            maxEntries: inbound.cache.maxEntries,
+            lifetimes: .init(maxTTL: Double(inbound.cache.maxTTLSeconds), negativeTTL: Double(inbound.cache.negativeTTLSeconds)),
+            clock: clock, observer: metrics
+        )
+        let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? (inbound.issuers.isEmpty ? nil : 0)
+        authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics)
+        readiness = Readiness(issuers: issuers, devIssuer: devIssuer)
+    }
+
+    /// Serves until one of `signals` arrives (or the task is cancelled), then shuts down gracefully.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let monitor = IssuerMonitor(issuers: authenticator.issuers, serverStarted: started, logger: logger)
+        let devIssuer = self.devIssuer
+        let logger = self.logger
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "tollgate"),
+            services: [monitor],
+            onServerRunning: { _ in
+                devIssuer?.markServing()
+                startedContinuation.yield()
+                startedContinuation.finish()
+            },
+            logger: logger
+        )
+        if let devIssuer {
+            logger.warning("EMBEDDED DEV ISSUER ENABLED: it mints tokens for the configured dev clients. For development and tests only; disable it in production.",
+                           metadata: ["issuer": .string(devIssuer.issuerURL)])
+        }
+        logger.info("tollgate starting", metadata: [
+            "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
+            "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
+        ])
+        defer { startedContinuation.finish() }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await clients.shutdown()
+            throw error
+        }
+        await clients.shutdown()
+    }
+
+    func makeRouter() -> Router<TollgateRequestContext> {
+        let router = Router(context: TollgateRequestContext.self)
+        router.add(middleware: ObservabilityMiddleware(metrics: metrics))
+        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, version: Self.version).register(on: router)
+        MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        if let devIssuer {
+            DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        }
+        return router
+    }
+}

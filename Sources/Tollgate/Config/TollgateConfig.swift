@@ -1,0 +1,271 @@
+import Logging
+
+/// The whole of `config.yaml`. Each nested type mirrors one YAML mapping, key for key.
+public struct TollgateConfig: Sendable, Decodable {
+    public var server: ServerConfig
+    public var log: LogConfig
+    public var inbound: InboundConfig
+    public var devIssuer: DevIssuerConfig
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, log, inbound
+        case devIssuer = "dev_issuer"
+    }
+
+    public init(server: ServerConfig = .init(), log: LogConfig = .init(), inbound: InboundConfig = .init(), devIssuer: DevIssuerConfig = .init()) {
+        self.server = server
+        self.log = log
+        self.inbound = inbound
+        self.devIssuer = devIssuer
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        server = try c.decode(.server, default: ServerConfig())
+        log = try c.decode(.log, default: LogConfig())
+        inbound = try c.decode(.inbound, default: InboundConfig())
+        devIssuer = try c.decode(.devIssuer, default: DevIssuerConfig())
+    }
+}
+
+public struct ServerConfig: Sendable, Decodable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var maxBodyBytes: Int = 65536
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port
+        case maxBodyBytes = "max_body_bytes"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        host = try c.decode(.host, default: host)
+        port = try c.decode(.port, default: port)
+        maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
+    }
+}
+
+public enum LogFormat: String, ConfigEnum { case json, text }
+
+public struct LogConfig: Sendable, Decodable {
+    public var level: Logger.Level = .info
+    public var format: LogFormat = .json
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case level, format }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        if let raw: String = try c.decodeOptional(.level) {
+            guard let parsed = Logger.Level(rawValue: raw) else {
+                let allowed = Logger.Level.allCases.map(\.rawValue).joined(separator: " | ")
+                throw ConfigError(path: c.codingPath + [CodingKeys.level], message: "must be one of \(allowed)")
+            }
+            level = parsed
+        }
+        format = try c.decode(.format, default: format)
+    }
+}
+
+public struct InboundConfig: Sendable, Decodable {
+    public var cache = CacheConfig()
+    public var issuers: [IssuerConfig] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case cache, issuers }
+
+    public init(cache: CacheConfig = .init(), issuers: [IssuerConfig] = []) {
+        self.cache = cache
+        self.issuers = issuers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        cache = try c.decode(.cache, default: cache)
+        issuers = try c.decode(.issuers, default: issuers)
+    }
+}
+
+public struct CacheConfig: Sendable, Decodable {
+    public var maxEntries: Int = 100_000
+    public var maxTTLSeconds: Int = 300
+    public var negativeTTLSeconds: Int = 10
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxEntries = "max_entries"
+        case maxTTLSeconds = "max_ttl_seconds"
+        case negativeTTLSeconds = "negative_ttl_seconds"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        maxEntries = try c.decode(.maxEntries, default: maxEntries)
+        maxTTLSeconds = try c.decode(.maxTTLSeconds, default: maxTTLSeconds)
+        negativeTTLSeconds = try c.decode(.negativeTTLSeconds, default: negativeTTLSeconds)
+    }
+}
+
+public enum IssuerMode: String, ConfigEnum { case introspection }
+
+public enum ClientAuthMethod: String, ConfigEnum {
+    case clientSecretBasic = "client_secret_basic"
+    case clientSecretPost = "client_secret_post"
+}
+
+public struct IssuerConfig: Sendable, Decodable {
+    public var name: String
+    /// The issuer identifier. Absent when `embedded` is true: then it is the embedded dev issuer's URL.
+    public var issuer: String?
+    public var embedded: Bool = false
+    public var discovery: Bool = true
+    public var mode: IssuerMode = .introspection
+    public var defaultForOpaque: Bool = false
+    public var introspection: IntrospectionConfig?
+    public var audiences: [String] = []
+    public var requiredScopes: [String] = []
+    public var leewaySeconds: Int = 30
+    public var maxTokenBytes: Int = 8192
+    public var tls = TLSConfig()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, issuer, embedded, discovery, mode, introspection, audiences, tls
+        case defaultForOpaque = "default_for_opaque"
+        case requiredScopes = "required_scopes"
+        case leewaySeconds = "leeway_seconds"
+        case maxTokenBytes = "max_token_bytes"
+    }
+
+    public init(name: String, issuer: String?, embedded: Bool = false, discovery: Bool = true, introspection: IntrospectionConfig?) {
+        self.name = name
+        self.issuer = issuer
+        self.embedded = embedded
+        self.discovery = discovery
+        self.introspection = introspection
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        name = try c.decode(.name)
+        issuer = try c.decodeOptional(.issuer)
+        embedded = try c.decode(.embedded, default: embedded)
+        discovery = try c.decode(.discovery, default: discovery)
+        mode = try c.decode(.mode, default: mode)
+        defaultForOpaque = try c.decode(.defaultForOpaque, default: defaultForOpaque)
+        introspection = try c.decodeOptional(.introspection)
+        audiences = try c.decode(.audiences, default: audiences)
+        requiredScopes = try c.decode(.requiredScopes, default: requiredScopes)
+        leewaySeconds = try c.decode(.leewaySeconds, default: leewaySeconds)
+        maxTokenBytes = try c.decode(.maxTokenBytes, default: maxTokenBytes)
+        tls = try c.decode(.tls, default: tls)
+    }
+}
+
+public struct IntrospectionConfig: Sendable, Decodable {
+    /// Optional when discovery is on: the discovery document's `introspection_endpoint` is used.
+    public var endpoint: String?
+    public var clientID: String
+    public var clientSecret: Secret
+    public var authMethod: ClientAuthMethod = .clientSecretBasic
+    public var timeoutMS: Int = 2000
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case endpoint
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+        case authMethod = "auth_method"
+        case timeoutMS = "timeout_ms"
+    }
+
+    public init(endpoint: String? = nil, clientID: String, clientSecret: String, authMethod: ClientAuthMethod = .clientSecretBasic, timeoutMS: Int = 2000) {
+        self.endpoint = endpoint
+        self.clientID = clientID
+        self.clientSecret = Secret(clientSecret)
+        self.authMethod = authMethod
+        self.timeoutMS = timeoutMS
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        endpoint = try c.decodeOptional(.endpoint)
+        clientID = try c.decode(.clientID)
+        clientSecret = try c.decode(.clientSecret)
+        authMethod = try c.decode(.authMethod, default: authMethod)
+        timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)
+    }
+}
+
+public struct TLSConfig: Sendable, Decodable {
+    /// Extra PEM CA bundle trusted in addition to the system roots (hospital-internal CAs).
+    public var caFile: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case caFile = "ca_file" }
+
+    public init(caFile: String? = nil) { self.caFile = caFile }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        caFile = try c.decodeOptional(.caFile)
+    }
+}
+
+public struct DevIssuerConfig: Sendable, Decodable {
+    public var enabled: Bool = false
+    /// Overrides the derived `http://{server.host}:{server.port}/dev-issuer` (e.g. behind a container name).
+    public var issuer: String?
+    public var tokenTTLSeconds: Int = 3600
+    public var signingKeyFile: String?
+    /// `aud` of issued tokens when the token request names no `resource`.
+    public var audience: String = "tollgate"
+    public var clients: [DevClientConfig] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled, issuer, audience, clients
+        case tokenTTLSeconds = "token_ttl_seconds"
+        case signingKeyFile = "signing_key_file"
+    }
+
+    public init(enabled: Bool = false, clients: [DevClientConfig] = []) {
+        self.enabled = enabled
+        self.clients = clients
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        enabled = try c.decode(.enabled, default: enabled)
+        issuer = try c.decodeOptional(.issuer)
+        tokenTTLSeconds = try c.decode(.tokenTTLSeconds, default: tokenTTLSeconds)
+        signingKeyFile = try c.decodeOptional(.signingKeyFile)
+        audience = try c.decode(.audience, default: audience)
+        clients = try c.decode(.clients, default: clients)
+    }
+}
+
+public struct DevClientConfig: Sendable, Decodable {
+    public var clientID: String
+    public var clientSecret: Secret
+    public var scopes: [String] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+        case scopes
+    }
+
+    public init(clientID: String, clientSecret: String, scopes: [String]) {
+        self.clientID = clientID
+        self.clientSecret = Secret(clientSecret)
+        self.scopes = scopes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        clientID = try c.decode(.clientID)
+        clientSecret = try c.decode(.clientSecret)
+        scopes = try c.decode(.scopes, default: scopes)
+    }
+}

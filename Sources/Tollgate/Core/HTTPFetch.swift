@@ -1,0 +1,46 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The outcome classes every IdP call maps onto.
+enum FetchFailure: Error {
+    case timeout
+    case unreachable
+    case status(UInt)
+    case unreadable
+}
+
+/// One bounded HTTP exchange with an IdP: timeout, size cap, and failures folded into `FetchFailure`.
+struct HTTPFetch {
+    static let maxResponseBytes = 1 << 20
+
+    static func send(
+        _ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount
+    ) async -> Result<(status: UInt, body: ByteBuffer), FetchFailure> {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: maxResponseBytes)
+            return .success((UInt(response.status.code), body))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return .failure(.timeout)
+        } catch is NIOTooManyBytesError {
+            return .failure(.unreadable)
+        } catch {
+            return .failure(.unreachable)
+        }
+    }
+
+    static func formRequest(url: String, form: [(String, String)], credentials: ClientCredentials?) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        var form = form
+        var headers = HTTPHeaders()
+        credentials?.apply(headers: &headers, form: &form)
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        headers.add(name: "Accept", value: "application/json")
+        request.headers = headers
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))
+        return request
+    }
+}

@@ -1,0 +1,42 @@
+/// An RFC 7662 answer. Strict: a member of the wrong type (e.g. `"active":"yes"`) makes the whole
+/// answer unreadable, which is reported as indeterminate rather than guessed at.
+struct IntrospectionResponse: Decodable {
+    let active: Bool
+    let claims: TokenClaims
+
+    enum CodingKeys: String, CodingKey {
+        case active, scope, aud, iss, sub, exp, iat, nbf, username
+        case clientID = "client_id"
+        case tokenType = "token_type"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        active = try c.decode(Bool.self, forKey: .active)
+        var claims = TokenClaims()
+        claims.scopes = try c.decodeIfPresent(String.self, forKey: .scope)?.split(separator: " ").map(String.init) ?? []
+        claims.issuer = try c.decodeIfPresent(String.self, forKey: .iss)
+        claims.subject = try c.decodeIfPresent(String.self, forKey: .sub)
+        claims.clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
+        claims.username = try c.decodeIfPresent(String.self, forKey: .username)
+        claims.tokenType = try c.decodeIfPresent(String.self, forKey: .tokenType)
+        claims.expiresAt = try Self.time(c, .exp)
+        claims.issuedAt = try Self.time(c, .iat)
+        claims.notBefore = try Self.time(c, .nbf)
+        if let single = try? c.decodeIfPresent(String.self, forKey: .aud) {
+            claims.audiences = [single]
+        } else {
+            claims.audiences = try c.decodeIfPresent([String].self, forKey: .aud) ?? []
+        }
+        self.claims = claims
+    }
+
+    /// NumericDate: integer or fractional seconds (RFC 7519 §2); rounded down.
+    private static func time(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int? {
+        guard let value = try c.decodeIfPresent(Double.self, forKey: key) else { return nil }
+        guard value.isFinite, abs(value) < 1e12 else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "NumericDate out of range")
+        }
+        return Int(value.rounded(.down))
+    }
+}

@@ -1,0 +1,27 @@
+/// Per-issuer rules checked on every decision, cached or not: time window, audience, scopes.
+/// (Checking them only when caching is how Oathkeeper's CVE-2021-32701 happened.)
+public struct Policy: Sendable {
+    public let audiences: Set<String>
+    public let requiredScopes: [String]
+    public let leeway: Double
+
+    public init(audiences: [String], requiredScopes: [String], leewaySeconds: Int) {
+        self.audiences = Set(audiences)
+        self.requiredScopes = requiredScopes
+        self.leeway = Double(leewaySeconds)
+    }
+
+    /// Nil when the claims pass; otherwise the reason, with the missing scopes for `.scope`.
+    public func violation(of claims: TokenClaims, now: Double) -> (DenialReason, missing: [String])? {
+        if let exp = claims.expiresAt, Double(exp) + leeway <= now { return (.expired, []) }
+        if let nbf = claims.notBefore, Double(nbf) - leeway > now { return (.notYetValid, []) }
+        if let iat = claims.issuedAt, Double(iat) - leeway > now { return (.notYetValid, []) }
+        if !audiences.isEmpty && !claims.audiences.contains(where: audiences.contains) { return (.audience, []) }
+        if !requiredScopes.isEmpty {
+            let held = Set(claims.scopes)
+            let missing = requiredScopes.filter { !held.contains($0) }
+            if !missing.isEmpty { return (.scope, missing) }
+        }
+        return nil
+    }
+}

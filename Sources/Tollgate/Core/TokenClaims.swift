@@ -1,0 +1,18 @@
+/// What an issuer said about an active token: the RFC 7662 members Tollgate reads.
+public struct TokenClaims: Sendable, Equatable {
+    public var issuer: String?
+    public var subject: String?
+    public var clientID: String?
+    public var username: String?
+    public var audiences: [String] = []
+    public var scopes: [String] = []
+    public var expiresAt: Int?
+    public var issuedAt: Int?
+    public var notBefore: Int?
+    public var tokenType: String?
+
+    public init() {}
+
+    /// The identity a caller sees: subject, else username, else client id.
+    public var userID: String { subject ?? username ?? clientID ?? "" }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Tollgate
+
+@main
+struct TollgateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "OAuth2 for Orthanc, MockForge and friends: inbound token validation and outbound client credentials.",
+        version: TollgateVersion.string,
+        subcommands: [Serve.self, CheckConfig.self, Version.self]
+    )
+}
+
+/// Options shared by every command that reads a config file.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Path to config.yaml (default: $TOLLGATE_CONFIG, else ./config.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Listen on this host instead of server.host.")
+    var host: String?
+
+    @Option(name: .long, help: "Listen on this port instead of server.port.")
+    var port: Int?
+
+    var path: String { config ?? ProcessInfo.processInfo.environment["TOLLGATE_CONFIG"] ?? "config.yaml" }
+
+    /// The validated config, or exit 1 with every problem listed on stderr.
+    func load() throws -> TollgateConfig {
+        do {
+            var loaded = try ConfigLoader.load(path: path)
+            if let host { loaded.server.host = host }
+            if let port { loaded.server.port = port }
+            return try loaded.validated()
+        } catch let errors as ConfigErrors {
+            FileHandle.standardError.write(Data("tollgate: invalid configuration in \(path):\n\(errors)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the service.")
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        let app = try await TollgateApp(config: config)
+        try await app.run()
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Validate a config file and print a redacted summary.")
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        print("configuration OK: \(options.path)\n\(config.redactedSummary)")
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+    func run() { print("tollgate \(TollgateVersion.string)") }
+}
