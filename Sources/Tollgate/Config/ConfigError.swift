@@ -51,7 +51,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
         case is Bool.Type: "true or false"
         case is String.Type, is Secret.Type: "a string"
         case is Double.Type: "a number"
-        default: "\(type)".contains("Array") ? "a list" : "a mapping"
+        default: ["Array", "Sequence", "["].contains(where: "\(type)".contains) ? "a list" : "a mapping"
         }
     }
 }

@@ -64,6 +64,8 @@ struct MockForgeAdapter {
     /// Names what was wrong with a request body, without repeating any of it.
     static func explain(_ error: any Error) -> String {
         switch error {
+        case DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return "request body must be a JSON object"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "field \(ConfigError.render(context.codingPath)) has the wrong type"
         case DecodingError.keyNotFound(let key, let context):

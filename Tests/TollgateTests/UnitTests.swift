@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import Tollgate
+
+@Suite("building blocks")
+struct UnitTests {
+    @Test func formEncodingRoundTripsRFC6749Characters() {
+        let secret = "p@ss word&=+/:é"
+        let encoded = FormEncoding.encode(secret)
+        #expect(encoded == "p%40ss+word%26%3D%2B%2F%3A%C3%A9")
+        #expect(FormEncoding.decode(encoded) == secret)
+        #expect(FormEncoding.decode("%zz") == nil)
+        #expect(FormEncoding.parse("a=1&a=2") == nil)
+        #expect(FormEncoding.parse("token=abc&token_type_hint=access_token") == ["token": "abc", "token_type_hint": "access_token"])
+    }
+
+    @Test func bearerHeaderParsing() {
+        #expect(BearerToken.fromAuthorization("Bearer abc.def") == "abc.def")
+        #expect(BearerToken.fromAuthorization("bearer   abc ") == "abc")
+        #expect(BearerToken.fromAuthorization("Bearer") == "")
+        #expect(BearerToken.fromAuthorization("Basic dXNlcjpwdw==") == nil)
+        #expect(BearerToken.fromAuthorization("Bearerabc") == nil)
+    }
+
+    @Test func tokenSyntax() {
+        #expect(BearerToken.isWellFormed("eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2ln"))
+        #expect(BearerToken.isWellFormed("abc=="))
+        #expect(!BearerToken.isWellFormed("abc def"))
+        #expect(!BearerToken.isWellFormed("a=b"))
+        #expect(!BearerToken.isWellFormed("<script>"))
+        #expect(!BearerToken.isWellFormed(""))
+    }
+
+    @Test func tokenKeyIsSHA256AndFingerprintIsShort() {
+        let a = TokenKey(token: "token-a")
+        #expect(a == TokenKey(token: "token-a"))
+        #expect(a != TokenKey(token: "token-b"))
+        // SHA-256("token-a") begins 0x...; the fingerprint is 12 hex digits of it, never the token.
+        #expect(a.fingerprint.count == 12)
+        #expect(!a.fingerprint.contains("token"))
+    }
+
+    @Test func jsonTextEscapes() {
+        #expect(JSONText.string("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
+        let object = JSONText.object([("s", .string("x")), ("n", .int(3)), ("l", .strings(["a", "b"])), ("b", .bool(true))])
+        let parsed = try? JSONSerialization.jsonObject(with: Data(object.utf8)) as? [String: Any]
+        #expect(parsed?["n"] as? Int == 3)
+        #expect(parsed?["l"] as? [String] == ["a", "b"])
+    }
+
+    @Test func policyChecksTimeAudienceAndScopes() {
+        let policy = Policy(audiences: ["api"], requiredScopes: ["read", "write"], leewaySeconds: 30)
+        var claims = TokenClaims()
+        claims.audiences = ["api"]
+        claims.scopes = ["read", "write", "admin"]
+        claims.expiresAt = 1000
+        #expect(policy.violation(of: claims, now: 1020) == nil)
+        #expect(policy.violation(of: claims, now: 1030)?.0 == .expired)
+        claims.notBefore = 1100
+        #expect(policy.violation(of: claims, now: 1000)?.0 == .notYetValid)
+        claims.notBefore = nil
+        claims.audiences = ["other"]
+        #expect(policy.violation(of: claims, now: 900)?.0 == .audience)
+        claims.audiences = ["api"]
+        claims.scopes = ["read"]
+        let scope = policy.violation(of: claims, now: 900)
+        #expect(scope?.0 == .scope)
+        #expect(scope?.missing == ["write"])
+    }
+}
+
+@Suite("decision cache")
+struct DecisionCacheTests {
+    final class Counting: DecisionCacheObserver {
+        let evictions = ManagedCount()
+        func cacheHit(negative: Bool) {}
+        func cacheMiss() {}
+        func cacheCoalesced() {}
+        func cacheEvicted(count: Int) { evictions.add(count) }
+    }
+
+    static func active(exp: Int?) -> TokenStatus {
+        var claims = TokenClaims()
+        claims.expiresAt = exp
+        return .active(Principal(claims: claims), issuer: 0)
+    }
+
+    @Test func evictsAtMaxEntries() async {
+        let clock = ManualClock(1000)
+        let observer = Counting()
+        let cache = DecisionCache(maxEntries: 3, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: observer)
+        for i in 0..<5 {
+            _ = await cache.load(TokenKey(token: "t\(i)")) { Self.active(exp: 5000) }
+        }
+        #expect(cache.count == 3)
+        #expect(observer.evictions.value == 2)
+        #expect(cache.lookup(TokenKey(token: "t0")) == nil)
+        #expect(cache.lookup(TokenKey(token: "t4")) != nil)
+    }
+
+    @Test func entryLifeIsFixedAtStoreTimeAndNeverPastExp() async {
+        let clock = ManualClock(1000)
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: Counting())
+        let key = TokenKey(token: "short")
+        _ = await cache.load(key) { Self.active(exp: 1060) }
+        for _ in 0..<5 {
+            clock.advance(by: 10)
+            #expect(cache.lookup(key) != nil)  // hits at 1010...1050 do not extend life
+        }
+        clock.advance(by: 10)
+        #expect(cache.lookup(key) == nil)      // gone at exp (1060), well before max_ttl
+    }
+
+    @Test func missingExpCapsAtMaxTTLAndRefusalsAtNegativeTTL() async {
+        let clock = ManualClock(1000)
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: Counting())
+        _ = await cache.load(TokenKey(token: "noexp")) { Self.active(exp: nil) }
+        _ = await cache.load(TokenKey(token: "bad")) { .rejected(.inactive, issuer: 0) }
+        _ = await cache.load(TokenKey(token: "down")) { .indeterminate(.idpUnavailable, issuer: 0) }
+        #expect(cache.lookup(TokenKey(token: "down")) == nil)
+        clock.advance(by: 11)
+        #expect(cache.lookup(TokenKey(token: "bad")) == nil)
+        #expect(cache.lookup(TokenKey(token: "noexp")) != nil)
+        clock.advance(by: 290)
+        #expect(cache.lookup(TokenKey(token: "noexp")) == nil)
+    }
+
+    @Test func concurrentMissesLoadOnce() async {
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: ManualClock(1000), observer: Counting())
+        let loads = ManagedCount()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<500 {
+                group.addTask {
+                    _ = await cache.load(TokenKey(token: "same")) {
+                        loads.add(1)
+                        try? await Task.sleep(for: .milliseconds(50))
+                        return Self.active(exp: 5000)
+                    }
+                }
+            }
+        }
+        #expect(loads.value == 1)
+    }
+}
+
+final class ManagedCount: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var value: Int { count.withLock { $0 } }
+}
+
+import Synchronization
