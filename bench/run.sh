@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Tollgate benchmark harness. Builds a release binary, starts it on loopback with the shipped
+# config (embedded dev issuer), and measures side by side, interleaved in rounds:
+#   - GET /health (the server's own floor)
+#   - POST /plugin/authenticate with one token (the cached-decision path)
+# plus idle RSS and start-to-ready time. Ratios in one run are the result; absolute numbers
+# on a shared 2-core machine are noisy. Writes a new dated section at the top of BENCHMARKS.md.
+#
+# Usage: bench/run.sh [--quick]     (--quick: one 3 s round, no BENCHMARKS.md update; used by CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=false
+[ "${1:-}" = "--quick" ] && quick=true
+rounds=3; duration=10s; warmup=3s
+$quick && { rounds=1; duration=3s; warmup=1s; }
+port=${BENCH_PORT:-18090}
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+swift build -c release --product tollgate >/dev/null
+bin="$(swift build -c release --show-bin-path)/tollgate"
+work=$(mktemp -d)
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+# Start to ready, measured from exec to the first 200 on /ready.
+start_ns=$(date +%s%N)
+TOLLGATE_PORT=$port "$bin" serve --config config.yaml >"$work/log" 2>&1 &
+pid=$!
+until curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do sleep 0.01; done
+ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+sleep 1
+idle_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+
+export TOKEN=$(curl -fs -u tollgate-dev:tollgate-dev-secret -d grant_type=client_credentials \
+  "http://127.0.0.1:$port/dev-issuer/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+# wrk -t1 -c32; prints "rps p50_ms p99_ms".
+measure() {
+  local target=$1 d=$2 out
+  if [ "$target" = health ]; then
+    out=$(wrk -t1 -c32 -d"$d" --latency "http://127.0.0.1:$port/health")
+  else
+    out=$(wrk -t1 -c32 -d"$d" --latency -s bench/plugin-authenticate.lua "http://127.0.0.1:$port/plugin/authenticate")
+  fi
+  if echo "$out" | grep -q "Non-2xx"; then echo "bench: $target answered non-2xx" >&2; exit 1; fi
+  echo "$out" | awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /Requests\/sec/ {rps=$2} / 50%/ {p50=ms($2)} / 99%/ {p99=ms($2)}
+    END {printf "%.0f %.2f %.2f\n", rps, p50, p99}'
+}
+
+measure health "$warmup" >/dev/null; measure auth "$warmup" >/dev/null
+for r in $(seq 1 "$rounds"); do
+  for target in health auth; do
+    echo "$target $(measure "$target" "$duration")" >>"$work/results"
+    echo "round $r $target: $(tail -1 "$work/results")"
+  done
+done
+loaded_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+introspections=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^tollgate_dev_issuer_requests_total\{endpoint="introspect"\}/ {print $2}')
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+col() { awk -v t="$1" -v c="$2" '$1==t {print $c}' "$work/results" | median; }
+h_rps=$(col health 2); h_p50=$(col health 3); h_p99=$(col health 4)
+a_rps=$(col auth 2); a_p50=$(col auth 3); a_p99=$(col auth 4)
+ratio=$(awk -v a="$a_rps" -v h="$h_rps" 'BEGIN {printf "%.0f%%", 100*a/h}')
+
+summary=$(cat <<TABLE
+## $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); $(swift --version 2>&1 | head -1); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2).
+\`wrk -t1 -c32 -d$duration\`, wrk on the same 2 cores; medians of $rounds interleaved rounds after a warm-up.
+
+| target | req/s | p50 ms | p99 ms |
+|---|---|---|---|
+| \`GET /health\` | $h_rps | $h_p50 | $h_p99 |
+| \`POST /plugin/authenticate\` (cached decision) | $a_rps | $a_p50 | $a_p99 |
+
+- cached decision / \`/health\`: **$ratio**
+- IdP introspection calls during the whole run: ${introspections:-?} (all later requests were cache hits)
+- start to ready (dev issuer, RSA key generated at start): ${ready_ms} ms
+- RSS idle: $((idle_rss_kb / 1024)) MB; after the run: $((loaded_rss_kb / 1024)) MB
+TABLE
+)
+echo; echo "$summary"
+if ! $quick; then
+  { echo "# Benchmarks"; echo; echo "Newest first. Produced by \`bench/run.sh\`; see bench/README.md."; echo; echo "$summary"; echo
+    [ -f BENCHMARKS.md ] && sed '1,/^Newest first/d' BENCHMARKS.md | sed '1{/^$/d}'; } >"$work/B.md"
+  mv "$work/B.md" BENCHMARKS.md
+fi
