@@ -153,7 +153,7 @@ struct DevIssuerTests {
         }
         #expect(parts[0]["alg"] as? String == "RS256")
         #expect(parts[0]["typ"] as? String == "at+jwt")
-        #expect(parts[0]["kid"] as? String == tg.app.devIssuer!.key.kid)
+        #expect(parts[0]["kid"] as? String == tg.app.devIssuer!.activeKid)
         for claim in ["iss", "sub", "aud", "client_id", "scope", "iat", "nbf", "exp", "jti"] {
             #expect(parts[1][claim] != nil, "missing \(claim)")
         }

@@ -20,6 +20,20 @@ struct IssuerMonitor: Service {
         try? await gracefulShutdown()
     }
 
+    /// Refreshes the JWKS before it goes stale, checking at least every 5 s.
+    private func keepFresh(_ keys: JWKSKeySet) async {
+        while !Task.isCancelled {
+            let wait = keys.secondsUntilRefresh
+            if wait <= 0 {
+                if case .failed(let problem) = await keys.refresh() {
+                    logger.warning("JWKS refresh failed; serving the last good keys", metadata: ["issuer": .string(keys.issuerName), "problem": .string(problem)])
+                }
+                continue
+            }
+            try? await Task.sleep(for: .seconds(min(max(wait, 0.2), 5)))
+        }
+    }
+
     private func bringUp(_ issuer: IssuerRuntime) async {
         var delay: Duration = .milliseconds(100)
         var attempt = 0
@@ -27,6 +41,7 @@ struct IssuerMonitor: Service {
             attempt += 1
             guard let problem = await issuer.prepare() else {
                 logger.info("issuer reached", metadata: ["issuer": .string(issuer.name)])
+                if let keys = issuer.jwks { await keepFresh(keys) }
                 return
             }
             // The first attempts can race the listener or a slow IdP start; only persistent trouble is worth a warning.

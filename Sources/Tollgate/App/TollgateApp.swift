@@ -42,7 +42,7 @@ public final class TollgateApp: Sendable {
             lifetimes: .init(maxTTL: Double(inbound.cache.maxTTLSeconds), negativeTTL: Double(inbound.cache.negativeTTLSeconds)),
             clock: clock, observer: metrics
         )
-        let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? (inbound.issuers.isEmpty ? nil : 0)
+        let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
         authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics)
         readiness = Readiness(issuers: issuers, devIssuer: devIssuer)
     }
@@ -88,6 +88,7 @@ public final class TollgateApp: Sendable {
         router.add(middleware: ObservabilityMiddleware(metrics: metrics))
         ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        ForwardAuthAdapter(authenticator: authenticator, config: config.forwardAuth).register(on: router)
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }

@@ -37,10 +37,30 @@ extension TollgateConfig {
             if let caFile = issuer.tls.caFile {
                 check(fileExists(caFile), "\(at).tls.ca_file", "file is not readable")
             }
-            switch issuer.mode {
-            case .introspection:
+            if issuer.mode != .introspection {
+                check(!issuer.algorithms.isEmpty, "\(at).algorithms", "must list at least one algorithm")
+                if let uri = issuer.jwksURI {
+                    check(Self.isHTTPURL(uri), "\(at).jwks_uri", "must be an absolute http(s) URL")
+                } else {
+                    check(issuer.discovery, "\(at).jwks_uri", "required when discovery is false")
+                }
+                if let typ = issuer.requireTyp {
+                    check(["at+jwt", "application/at+jwt", "JWT"].contains(typ), "\(at).require_typ", "must be at+jwt, application/at+jwt or JWT")
+                }
+                let jwks = issuer.jwks
+                check(jwks.minRefreshSeconds >= 1, "\(at).jwks.min_refresh_seconds", "must be at least 1")
+                check(jwks.maxCacheSeconds >= jwks.minRefreshSeconds, "\(at).jwks.max_cache_seconds", "must be at least min_refresh_seconds")
+                check(jwks.maxStaleSeconds >= 0, "\(at).jwks.max_stale_seconds", "must not be negative")
+                check(jwks.unknownKidRefetchIntervalSeconds >= 0, "\(at).jwks.unknown_kid_refetch_interval_seconds", "must not be negative")
+            }
+            if issuer.mode == .jwt {
+                check(issuer.introspection == nil, "\(at).introspection", "not used in jwt mode (use auto for both)")
+            }
+            if issuer.mode != .jwt {
                 guard let introspection = issuer.introspection else {
-                    errors.append(ConfigError(path: "\(at).introspection", message: "required when mode is introspection"))
+                    if issuer.mode == .introspection {
+                        errors.append(ConfigError(path: "\(at).introspection", message: "required when mode is introspection"))
+                    }
                     continue
                 }
                 if let endpoint = introspection.endpoint {
@@ -54,10 +74,19 @@ extension TollgateConfig {
             }
         }
         let opaqueDefaults = inbound.issuers.filter(\.defaultForOpaque)
+        let introspecting = inbound.issuers.filter { $0.introspection != nil }
         check(opaqueDefaults.count <= 1, "inbound.issuers", "at most one issuer may set default_for_opaque")
-        if inbound.issuers.count > 1 && opaqueDefaults.isEmpty {
-            errors.append(ConfigError(path: "inbound.issuers", message: "with several issuers, mark the one that introspects opaque tokens with default_for_opaque: true"))
+        for (index, issuer) in inbound.issuers.enumerated() where issuer.defaultForOpaque {
+            check(issuer.introspection != nil, "inbound.issuers[\(index)].default_for_opaque", "needs an introspection block")
         }
+        if introspecting.count > 1 && opaqueDefaults.isEmpty {
+            errors.append(ConfigError(path: "inbound.issuers", message: "with several introspecting issuers, mark the one for opaque tokens with default_for_opaque: true"))
+        }
+        for (claim, header) in forwardAuth.claimsToHeaders.sorted(by: { $0.key < $1.key }) {
+            check(Self.forwardableClaims.contains(claim), "forward_auth.claims_to_headers.\(claim)", "unknown claim (use one of \(Self.forwardableClaims.sorted().joined(separator: ", ")))")
+            check(Self.isHeaderName(header), "forward_auth.claims_to_headers.\(claim)", "not a valid header name")
+        }
+        check(Self.isHeaderName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
 
         if devIssuer.enabled {
             check((1...86400).contains(devIssuer.tokenTTLSeconds), "dev_issuer.token_ttl_seconds", "must be between 1 and 86400")
@@ -110,6 +139,13 @@ extension TollgateConfig {
 
     static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// Claims `GET /auth` can copy into identity headers (`issuer` is the issuer's alias).
+    static let forwardableClaims: Set<String> = ["sub", "client_id", "scope", "issuer", "iss", "aud", "username", "user_id", "exp"]
+
+    static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

@@ -6,10 +6,12 @@ public struct TollgateConfig: Sendable, Decodable {
     public var log: LogConfig
     public var inbound: InboundConfig
     public var devIssuer: DevIssuerConfig
+    public var forwardAuth: ForwardAuthConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case server, log, inbound
         case devIssuer = "dev_issuer"
+        case forwardAuth = "forward_auth"
     }
 
     public init(server: ServerConfig = .init(), log: LogConfig = .init(), inbound: InboundConfig = .init(), devIssuer: DevIssuerConfig = .init()) {
@@ -17,6 +19,7 @@ public struct TollgateConfig: Sendable, Decodable {
         self.log = log
         self.inbound = inbound
         self.devIssuer = devIssuer
+        self.forwardAuth = ForwardAuthConfig()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,6 +28,7 @@ public struct TollgateConfig: Sendable, Decodable {
         log = try c.decode(.log, default: LogConfig())
         inbound = try c.decode(.inbound, default: InboundConfig())
         devIssuer = try c.decode(.devIssuer, default: DevIssuerConfig())
+        forwardAuth = try c.decode(.forwardAuth, default: ForwardAuthConfig())
     }
 }
 
@@ -110,7 +114,15 @@ public struct CacheConfig: Sendable, Decodable {
     }
 }
 
-public enum IssuerMode: String, ConfigEnum { case introspection }
+public enum IssuerMode: String, ConfigEnum { case introspection, jwt, auto }
+
+/// JWS algorithms an issuer may use (RFC 7518 / RFC 8037). `none` and HMAC are deliberately absent.
+public enum JWSAlgorithmName: String, ConfigEnum {
+    case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
+    case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
+    case es256 = "ES256", es384 = "ES384", es512 = "ES512"
+    case eddsa = "EdDSA"
+}
 
 public enum ClientAuthMethod: String, ConfigEnum {
     case clientSecretBasic = "client_secret_basic"
@@ -131,17 +143,26 @@ public struct IssuerConfig: Sendable, Decodable {
     public var leewaySeconds: Int = 30
     public var maxTokenBytes: Int = 8192
     public var tls = TLSConfig()
+    /// Optional when discovery gives it.
+    public var jwksURI: String?
+    public var algorithms: [JWSAlgorithmName] = [.rs256, .es256]
+    /// `at+jwt` accepts `at+jwt` and `application/at+jwt` (RFC 9068); nil checks nothing.
+    public var requireTyp: String?
+    public var jwks = JWKSConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, issuer, embedded, discovery, mode, introspection, audiences, tls
+        case name, issuer, embedded, discovery, mode, introspection, audiences, tls, algorithms, jwks
+        case jwksURI = "jwks_uri"
+        case requireTyp = "require_typ"
         case defaultForOpaque = "default_for_opaque"
         case requiredScopes = "required_scopes"
         case leewaySeconds = "leeway_seconds"
         case maxTokenBytes = "max_token_bytes"
     }
 
-    public init(name: String, issuer: String?, embedded: Bool = false, discovery: Bool = true, introspection: IntrospectionConfig?) {
+    public init(name: String, issuer: String?, embedded: Bool = false, discovery: Bool = true, mode: IssuerMode = .introspection, introspection: IntrospectionConfig?) {
         self.name = name
+        self.mode = mode
         self.issuer = issuer
         self.embedded = embedded
         self.discovery = discovery
@@ -162,6 +183,55 @@ public struct IssuerConfig: Sendable, Decodable {
         leewaySeconds = try c.decode(.leewaySeconds, default: leewaySeconds)
         maxTokenBytes = try c.decode(.maxTokenBytes, default: maxTokenBytes)
         tls = try c.decode(.tls, default: tls)
+        jwksURI = try c.decodeOptional(.jwksURI)
+        algorithms = try c.decode(.algorithms, default: algorithms)
+        requireTyp = try c.decodeOptional(.requireTyp)
+        jwks = try c.decode(.jwks, default: jwks)
+    }
+}
+
+public struct JWKSConfig: Sendable, Decodable {
+    public var minRefreshSeconds: Int = 60
+    public var maxCacheSeconds: Int = 86400
+    public var maxStaleSeconds: Int = 3600
+    public var unknownKidRefetchIntervalSeconds: Int = 30
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case minRefreshSeconds = "min_refresh_seconds"
+        case maxCacheSeconds = "max_cache_seconds"
+        case maxStaleSeconds = "max_stale_seconds"
+        case unknownKidRefetchIntervalSeconds = "unknown_kid_refetch_interval_seconds"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        minRefreshSeconds = try c.decode(.minRefreshSeconds, default: minRefreshSeconds)
+        maxCacheSeconds = try c.decode(.maxCacheSeconds, default: maxCacheSeconds)
+        maxStaleSeconds = try c.decode(.maxStaleSeconds, default: maxStaleSeconds)
+        unknownKidRefetchIntervalSeconds = try c.decode(.unknownKidRefetchIntervalSeconds, default: unknownKidRefetchIntervalSeconds)
+    }
+}
+
+/// `GET /auth`: which claims become identity headers, and the header that may add required scopes.
+public struct ForwardAuthConfig: Sendable, Decodable {
+    public var claimsToHeaders: [String: String] = [
+        "sub": "X-Auth-Subject", "client_id": "X-Auth-Client-Id", "scope": "X-Auth-Scopes", "issuer": "X-Auth-Issuer",
+    ]
+    public var requiredScopesHeader: String = "X-Required-Scopes"
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case claimsToHeaders = "claims_to_headers"
+        case requiredScopesHeader = "required_scopes_header"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        claimsToHeaders = try c.decode(.claimsToHeaders, default: claimsToHeaders)
+        requiredScopesHeader = try c.decode(.requiredScopesHeader, default: requiredScopesHeader)
     }
 }
 

@@ -11,6 +11,13 @@ public enum DenialReason: String, Sendable, CaseIterable {
     case audience
     case scope
     case unknownIssuer = "unknown_issuer"
+    case invalidSignature = "invalid_signature"
+    case unknownKey = "unknown_key"
+    case algorithm
+    case wrongType = "wrong_type"
+    case missingExpiry = "missing_exp"
+    case unsupportedHeader = "unsupported_header"
+    case notJWT = "not_jwt"
 
     /// A human sentence for error descriptions; never contains the token.
     public var message: String {
@@ -26,6 +33,13 @@ public enum DenialReason: String, Sendable, CaseIterable {
         case .audience: "Token audience is not accepted"
         case .scope: "Token lacks a required scope"
         case .unknownIssuer: "No configured issuer accepts this token"
+        case .invalidSignature: "Token signature is invalid"
+        case .unknownKey: "Token signing key is unknown"
+        case .algorithm: "Token algorithm is not accepted for this key"
+        case .wrongType: "Token type is not accepted"
+        case .missingExpiry: "Token has no expiry"
+        case .unsupportedHeader: "Token carries an unsupported critical header"
+        case .notJWT: "Token is not a well-formed JWT"
         }
     }
 }
@@ -37,6 +51,7 @@ public enum IndeterminateReason: String, Sendable, CaseIterable {
     case idpBadResponse = "idp_bad_response"
     case idpRejectedClient = "idp_rejected_client"
     case notReady = "not_ready"
+    case keysUnavailable = "keys_unavailable"
 
     public var message: String {
         switch self {
@@ -45,6 +60,7 @@ public enum IndeterminateReason: String, Sendable, CaseIterable {
         case .idpBadResponse: "authorization server answered unreadably"
         case .idpRejectedClient: "authorization server rejected Tollgate's client credentials"
         case .notReady: "issuer endpoints not yet discovered"
+        case .keysUnavailable: "issuer signing keys unavailable"
         }
     }
 }

@@ -10,6 +10,8 @@ public final class InboundAuthenticator: Sendable {
     public let issuers: [IssuerRuntime]
     public let cache: DecisionCache
     private let opaqueIssuer: IssuerRuntime?
+    private let jwtIssuers: [String: IssuerRuntime]
+    private let maxTokenBytes: Int
     private let clock: any TollgateClock
     private let recorder: any DecisionRecorder
 
@@ -17,12 +19,16 @@ public final class InboundAuthenticator: Sendable {
         self.issuers = issuers
         self.cache = cache
         self.opaqueIssuer = opaqueIssuerIndex.map { issuers[$0] }
+        self.jwtIssuers = Dictionary(issuers.filter(\.verifiesJWTs).map { ($0.issuerURL, $0) }, uniquingKeysWith: { first, _ in first })
+        self.maxTokenBytes = issuers.map(\.maxTokenBytes).max() ?? 8192
         self.clock = clock
         self.recorder = recorder
     }
 
-    public func authenticate(token: String) async -> Decision {
-        let decision = await decide(token: token)
+    /// Decides and records. `extraScopes` are required on top of the issuer's own (forward-auth's
+    /// per-route header); they are checked like any policy, on cached entries too.
+    public func authenticate(token: String, extraScopes: [String] = []) async -> Decision {
+        let decision = await decide(token: token, extraScopes: extraScopes)
         recorder.record(decision)
         return decision
     }
@@ -34,28 +40,54 @@ public final class InboundAuthenticator: Sendable {
         return decision
     }
 
-    private func decide(token: String) async -> Decision {
+    private func decide(token: String, extraScopes: [String]) async -> Decision {
         guard !token.isEmpty else { return Decision(verdict: .denied(.missingToken)) }
-        guard let issuer = opaqueIssuer else { return Decision(verdict: .denied(.unknownIssuer)) }
-        guard token.utf8.count <= issuer.maxTokenBytes else { return Decision(verdict: .denied(.tooLarge), issuer: issuer.name) }
-        guard BearerToken.isWellFormed(token) else { return Decision(verdict: .denied(.malformed), issuer: issuer.name) }
+        guard token.utf8.count <= maxTokenBytes else { return Decision(verdict: .denied(.tooLarge)) }
+        guard BearerToken.isWellFormed(token) else { return Decision(verdict: .denied(.malformed)) }
 
         let key = TokenKey(token: token)
         let status: TokenStatus
         if let cached = cache.lookup(key) {
             status = cached
         } else {
-            status = await cache.load(key) { await issuer.validate(token) }
+            status = await cache.load(key) { await self.route(token) }
         }
-        return apply(status)
+        return apply(status, extraScopes: extraScopes)
     }
 
-    private func apply(_ status: TokenStatus) -> Decision {
+    /// JWTs naming a JWT-verifying issuer are checked locally; everything else (opaque tokens,
+    /// JWTs of issuers that are only introspected) goes to the opaque-token issuer, if any.
+    private func route(_ token: String) async -> TokenStatus {
+        var structural: DenialReason?
+        do {
+            let jws = try CompactJWS(token)
+            if let iss = jws.unverifiedIssuer, let issuer = jwtIssuers[iss] {
+                guard token.utf8.count <= issuer.maxTokenBytes else { return .rejected(.tooLarge, issuer: issuer.index) }
+                return await issuer.validateJWT(token, jws: jws)
+            }
+        } catch .malformed {
+            structural = .notJWT
+        } catch {
+            // Not three segments: an opaque token.
+        }
+        guard let issuer = opaqueIssuer else { return .rejected(structural ?? .unknownIssuer, issuer: nil) }
+        guard token.utf8.count <= issuer.maxTokenBytes else { return .rejected(.tooLarge, issuer: issuer.index) }
+        return await issuer.introspect(token)
+    }
+
+    private func apply(_ status: TokenStatus, extraScopes: [String]) -> Decision {
         switch status {
         case .active(let principal, let index):
             let issuer = issuers[index]
             if let (reason, missing) = issuer.policy.violation(of: principal.claims, now: clock.now()) {
                 return Decision(verdict: .denied(reason), principal: principal, missingScopes: missing, issuer: issuer.name)
+            }
+            if !extraScopes.isEmpty {
+                let held = Set(principal.claims.scopes)
+                let missing = extraScopes.filter { !held.contains($0) }
+                if !missing.isEmpty {
+                    return Decision(verdict: .denied(.scope), principal: principal, missingScopes: missing, issuer: issuer.name)
+                }
             }
             return Decision(verdict: .allowed, principal: principal, issuer: issuer.name)
         case .rejected(let reason, let index):

@@ -20,9 +20,9 @@ struct IntrospectionResponse: Decodable {
         claims.clientID = try c.decodeIfPresent(String.self, forKey: .clientID)
         claims.username = try c.decodeIfPresent(String.self, forKey: .username)
         claims.tokenType = try c.decodeIfPresent(String.self, forKey: .tokenType)
-        claims.expiresAt = try Self.time(c, .exp)
-        claims.issuedAt = try Self.time(c, .iat)
-        claims.notBefore = try Self.time(c, .nbf)
+        claims.expiresAt = try NumericDate.decode(c, forKey: .exp)
+        claims.issuedAt = try NumericDate.decode(c, forKey: .iat)
+        claims.notBefore = try NumericDate.decode(c, forKey: .nbf)
         if let single = try? c.decodeIfPresent(String.self, forKey: .aud) {
             claims.audiences = [single]
         } else {
@@ -30,9 +30,11 @@ struct IntrospectionResponse: Decodable {
         }
         self.claims = claims
     }
+}
 
-    /// NumericDate: integer or fractional seconds (RFC 7519 §2); rounded down.
-    private static func time(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int? {
+/// RFC 7519 NumericDate: integer or fractional seconds, rounded down; absurd values are errors.
+enum NumericDate {
+    static func decode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, forKey key: K) throws -> Int? {
         guard let value = try c.decodeIfPresent(Double.self, forKey: key) else { return nil }
         guard value.isFinite, abs(value) < 1e12 else {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "NumericDate out of range")

@@ -4,72 +4,122 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// One configured issuer at run time: where to introspect, whether it has been reached, and
-/// the policy its tokens must meet.
+/// One configured issuer at run time: its endpoints (configured or discovered), how it validates
+/// tokens (introspection, local JWT, or both), whether it has been reached, and its policy.
 public final class IssuerRuntime: Sendable {
     public let index: Int
     public let name: String
     public let issuerURL: String
+    public let mode: IssuerMode
     public let policy: Policy
     public let maxTokenBytes: Int
     private let discoveryEnabled: Bool
-    private let configuredEndpoint: String?
-    private let introspection: IntrospectionClient
+    private let http: HTTPClient
+    private let introspection: IntrospectionPart?
+    let jwks: JWKSKeySet?
+    private let jwt: JWTValidator?
     private let clock: any TollgateClock
     private let recorder: any DecisionRecorder
     private let state: Mutex<State>
 
+    private struct IntrospectionPart: Sendable {
+        let client: IntrospectionClient
+        let configuredEndpoint: String?
+    }
+
     struct State {
-        var endpoint: String?
-        var reached = false
+        var introspectionEndpoint: String?
+        var introspectionReached = false
         var problem: String? = "not contacted yet"
     }
 
-    public init(index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock, recorder: any DecisionRecorder) {
+    static let discoveryTimeout: TimeAmount = .seconds(5)
+
+    public init(index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock,
+                recorder: any DecisionRecorder & JWKSObserver) {
         self.index = index
         self.name = config.name
         self.issuerURL = issuerURL
+        self.mode = config.mode
         self.policy = Policy(audiences: config.audiences, requiredScopes: config.requiredScopes, leewaySeconds: config.leewaySeconds)
         self.maxTokenBytes = config.maxTokenBytes
         self.discoveryEnabled = config.discovery
-        let introspectionConfig = config.introspection!
-        self.configuredEndpoint = introspectionConfig.endpoint
-        self.introspection = IntrospectionClient(
-            http: http,
-            credentials: ClientCredentials(clientID: introspectionConfig.clientID, secret: introspectionConfig.clientSecret, method: introspectionConfig.authMethod),
-            timeout: .milliseconds(Int64(introspectionConfig.timeoutMS))
-        )
+        self.http = http
         self.clock = clock
         self.recorder = recorder
-        self.state = Mutex(State(endpoint: config.discovery ? nil : introspectionConfig.endpoint))
+        if let settings = config.introspection, config.mode != .jwt {
+            introspection = IntrospectionPart(
+                client: IntrospectionClient(
+                    http: http,
+                    credentials: ClientCredentials(clientID: settings.clientID, secret: settings.clientSecret, method: settings.authMethod),
+                    timeout: .milliseconds(Int64(settings.timeoutMS))
+                ),
+                configuredEndpoint: settings.endpoint
+            )
+        } else {
+            introspection = nil
+        }
+        if config.mode != .introspection {
+            let keySet = JWKSKeySet(issuerName: config.name, uri: config.jwksURI, settings: config.jwks, allowed: config.algorithms,
+                                    http: http, timeout: Self.discoveryTimeout, clock: clock, observer: recorder)
+            jwks = keySet
+            jwt = JWTValidator(issuerURL: issuerURL, allowed: Set(config.algorithms), requireTyp: config.requireTyp,
+                               keys: keySet, leeway: Double(config.leewaySeconds), clock: clock)
+        } else {
+            jwks = nil
+            jwt = nil
+        }
+        state = Mutex(State(introspectionEndpoint: config.discovery ? nil : config.introspection?.endpoint))
     }
 
-    /// Nil once discovery and introspection have both answered; otherwise what is still wrong.
+    public var introspects: Bool { introspection != nil }
+    public var verifiesJWTs: Bool { jwt != nil }
+
+    /// Nil once every part this issuer needs has answered; otherwise what is still missing.
     public var notReadyReason: String? {
-        state.withLock { $0.reached ? nil : "issuer \(name): \($0.problem ?? "not reached")" }
+        if let problem = state.withLock({ $0.introspectionReached || introspection == nil ? nil : ($0.problem ?? "not reached") }) {
+            return "issuer \(name): \(problem)"
+        }
+        if let jwks, let problem = jwks.notReadyReason { return "issuer \(name): \(problem)" }
+        return nil
     }
 
-    /// Discovers endpoints (when asked to) and proves the introspection endpoint answers and
-    /// accepts Tollgate's client credentials. Returns nil on success, else the problem.
+    /// Discovers endpoints (when asked to), proves the introspection endpoint answers and accepts
+    /// Tollgate's credentials, and loads the JWKS. Returns nil on success, else the problem.
     public func prepare() async -> String? {
-        var endpoint = configuredEndpoint
-        if discoveryEnabled {
-            switch await Discovery.fetch(issuer: issuerURL, client: introspection.http, timeout: introspection.timeout) {
+        if discoveryEnabled, needsDiscovery {
+            switch await Discovery.fetch(issuer: issuerURL, client: http, timeout: Self.discoveryTimeout) {
             case .failure(let error):
                 return setProblem(error.description)
             case .success(let document):
-                endpoint = configuredEndpoint ?? document.introspectionEndpoint
+                if let introspection {
+                    let endpoint = introspection.configuredEndpoint ?? document.introspectionEndpoint
+                    state.withLock { $0.introspectionEndpoint = endpoint }
+                }
+                if let uri = document.jwksURI { jwks?.setURI(uri) }
             }
         }
-        guard let endpoint else { return setProblem("discovery document has no introspection_endpoint") }
-        state.withLock { $0.endpoint = endpoint }
-        switch await introspection.introspect("tollgate-readiness-probe", endpoint: endpoint) {
-        case .active, .inactive:
-            state.withLock { $0.reached = true; $0.problem = nil }
-            return nil
-        case .indeterminate(let reason):
-            return setProblem("introspection endpoint: \(reason.message)")
+        if let introspection, !state.withLock({ $0.introspectionReached }) {
+            guard let endpoint = state.withLock({ $0.introspectionEndpoint }) else {
+                return setProblem("discovery document has no introspection_endpoint")
+            }
+            switch await introspection.client.introspect("tollgate-readiness-probe", endpoint: endpoint) {
+            case .active, .inactive:
+                state.withLock { $0.introspectionReached = true; $0.problem = nil }
+            case .indeterminate(let reason):
+                return setProblem("introspection endpoint: \(reason.message)")
+            }
         }
+        if let jwks, jwks.currentKeys() == nil {
+            guard jwks.hasURI else { return setProblem("discovery document has no jwks_uri") }
+            if case .failed(let problem) = await jwks.refresh() { return problem }
+        }
+        return nil
+    }
+
+    private var needsDiscovery: Bool {
+        let introspectionMissing = introspection != nil && state.withLock { $0.introspectionEndpoint == nil }
+        return introspectionMissing || (jwks.map { !$0.hasURI } ?? false)
     }
 
     private func setProblem(_ problem: String) -> String {
@@ -77,14 +127,21 @@ public final class IssuerRuntime: Sendable {
         return problem
     }
 
+    /// Verifies a JWT this issuer signed (its unverified `iss` routed it here).
+    func validateJWT(_ token: String, jws: CompactJWS) async -> TokenStatus {
+        guard let jwt else { return .rejected(.unknownIssuer, issuer: index) }
+        return await jwt.validate(token, jws: jws, issuer: index)
+    }
+
     /// Asks the issuer about a token. Time and issuer are checked here so that an expired or
     /// foreign token is cached as a refusal; audience and scope are left to `Policy` per request.
-    func validate(_ token: String) async -> TokenStatus {
-        guard let endpoint = state.withLock({ $0.endpoint }) else {
+    func introspect(_ token: String) async -> TokenStatus {
+        guard let introspection else { return .rejected(.unknownIssuer, issuer: index) }
+        guard let endpoint = state.withLock({ $0.introspectionEndpoint }) else {
             return .indeterminate(.notReady, issuer: index)
         }
         let started = ContinuousClock.now
-        let outcome = await introspection.introspect(token, endpoint: endpoint)
+        let outcome = await introspection.client.introspect(token, endpoint: endpoint)
         recorder.recordIntrospection(issuer: name, outcome: outcome.label, seconds: (ContinuousClock.now - started).seconds)
         switch outcome {
         case .indeterminate(let reason):
@@ -104,7 +161,7 @@ public final class IssuerRuntime: Sendable {
     }
 
     private func markReached() {
-        state.withLock { if !$0.reached { $0.reached = true; $0.problem = nil } }
+        state.withLock { if !$0.introspectionReached { $0.introspectionReached = true; $0.problem = nil } }
     }
 }
 

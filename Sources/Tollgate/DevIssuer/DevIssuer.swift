@@ -9,8 +9,8 @@ public final class DevIssuer: Sendable {
     public let issuerURL: String
     public let audience: String
     public let tokenTTL: Int
-    let key: DevSigningKey
     private let keys: JWTKeyCollection
+    private let keyring: Mutex<Keyring>
     private let clients: [String: DevClientConfig]
     private let clock: any TollgateClock
     private let revoked = Mutex<[String: Int]>([:])
@@ -21,11 +21,40 @@ public final class DevIssuer: Sendable {
         self.issuerURL = issuerURL
         self.audience = config.audience
         self.tokenTTL = config.tokenTTLSeconds
-        self.key = try DevSigningKey.load(pemFile: config.signingKeyFile)
+        let key = try DevSigningKey.load(pemFile: config.signingKeyFile)
         self.keys = JWTKeyCollection()
         await keys.add(rsa: key.privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
+        self.keyring = Mutex(Keyring(activeKid: key.kid, published: [key.jwkJSON]))
         self.clients = Dictionary(config.clients.map { ($0.clientID, $0) }, uniquingKeysWith: { first, _ in first })
         self.clock = clock
+    }
+
+    // MARK: Keys
+
+    struct Keyring {
+        var activeKid: String
+        var published: [String]
+    }
+
+    /// The `kid` new tokens are signed with.
+    public var activeKid: String { keyring.withLock { $0.activeKid } }
+
+    public var jwksJSON: String { keyring.withLock { "{\"keys\":[" + $0.published.joined(separator: ",") + "]}" } }
+
+    /// Key rotation: a new RS256 key is published and signs every token from now on; the old
+    /// key stays published so tokens it signed still verify.
+    public func rotateKey() async throws {
+        let key = try DevSigningKey.load(pemFile: nil)
+        await keys.add(rsa: key.privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
+        keyring.withLock {
+            $0.published.append(key.jwkJSON)
+            $0.activeKid = key.kid
+        }
+    }
+
+    /// Publishes an extra public JWK (tests use this to put foreign key types in the JWKS).
+    public func publish(jwkJSON: String) {
+        keyring.withLock { $0.published.append(jwkJSON) }
     }
 
     // MARK: Serving state and counters
@@ -78,7 +107,7 @@ public final class DevIssuer: Sendable {
             iss: issuerURL, sub: client.clientID, aud: resource ?? audience, client_id: client.clientID,
             scope: granted.joined(separator: " "), iat: now, nbf: now, exp: now + tokenTTL, jti: UUID().uuidString
         )
-        let token = try await keys.sign(payload, kid: JWKIdentifier(string: key.kid), header: ["typ": .string("at+jwt")])
+        let token = try await keys.sign(payload, kid: JWKIdentifier(string: activeKid), header: ["typ": .string("at+jwt")])
         return IssuedToken(accessToken: token, expiresIn: tokenTTL, scope: payload.scope)
     }
 

@@ -7,7 +7,8 @@ import JWTKit
 struct DevSigningKey: Sendable {
     let privateKey: JWTKit.Insecure.RSA.PrivateKey
     let kid: String
-    let jwksJSON: String
+    /// The public JWK, as published in the JWKS.
+    let jwkJSON: String
 
     static func load(pemFile: String?) throws -> DevSigningKey {
         let key: JWTKit.Insecure.RSA.PrivateKey
@@ -26,7 +27,7 @@ struct DevSigningKey: Sendable {
             ("kty", .string("RSA")), ("use", .string("sig")), ("alg", .string("RS256")),
             ("kid", .string(kid)), ("n", .string(n)), ("e", .string(e)),
         ])
-        return DevSigningKey(privateKey: key, kid: kid, jwksJSON: "{\"keys\":[\(jwk)]}")
+        return DevSigningKey(privateKey: key, kid: kid, jwkJSON: jwk)
     }
 }
 

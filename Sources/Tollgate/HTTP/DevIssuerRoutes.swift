@@ -19,7 +19,7 @@ struct DevIssuerRoutes {
         group.get(".well-known/oauth-authorization-server", use: metadata)
         group.get("jwks") { _, _ in
             count(.jwks)
-            return Reply.json(issuer.key.jwksJSON, headers: [.cacheControl: "max-age=300"])
+            return Reply.json(issuer.jwksJSON, headers: [.cacheControl: "max-age=300"])
         }
         group.post("token") { request, _ in
             count(.token)

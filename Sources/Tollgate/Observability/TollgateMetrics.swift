@@ -5,7 +5,7 @@ import Synchronization
 
 /// Every metric Tollgate exports, on a registry owned by one running instance (no global
 /// bootstrap). Labels are bounded: result, reason, issuer alias, route template, method, status.
-public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, Sendable {
+public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWKSObserver, Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let decisions: [String: CoreMetrics.Counter]
@@ -16,6 +16,8 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, Sen
     private let cacheEvictionsCounter: CoreMetrics.Counter
     private let devIssuerRequests: [DevIssuerEndpoint: CoreMetrics.Counter]
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let jwksFetches = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let jwksGauges = Mutex<[String: CoreMetrics.Gauge]>([:])
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -72,6 +74,30 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, Sen
     public func recordIntrospection(issuer: String, outcome: String, seconds: Double) {
         timer("tollgate_introspection_duration_seconds", [("issuer", issuer), ("outcome", outcome)])
             .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    // MARK: JWKSObserver
+
+    public func jwksFetched(issuer: String, result: String, keys: Int, at timestamp: Double) {
+        jwksFetches.withLock { counters in
+            let key = issuer + "|" + result
+            if counters[key] == nil {
+                counters[key] = CoreMetrics.Counter(label: "tollgate_jwks_fetches_total", dimensions: [("issuer", issuer), ("result", result)], factory: factory)
+            }
+            counters[key]!.increment()
+        }
+        guard keys >= 0 else { return }
+        gauge("tollgate_jwks_keys", issuer).record(keys)
+        gauge("tollgate_jwks_last_success_timestamp_seconds", issuer).record(timestamp)
+    }
+
+    private func gauge(_ label: String, _ issuer: String) -> CoreMetrics.Gauge {
+        jwksGauges.withLock { gauges in
+            if let existing = gauges[label + "|" + issuer] { return existing }
+            let made = CoreMetrics.Gauge(label: label, dimensions: [("issuer", issuer)], factory: factory)
+            gauges[label + "|" + issuer] = made
+            return made
+        }
     }
 
     // MARK: DecisionCacheObserver

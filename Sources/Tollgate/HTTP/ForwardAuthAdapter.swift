@@ -1,0 +1,66 @@
+import HTTPTypes
+import Hummingbird
+
+/// Forward authentication for reverse proxies: nginx `auth_request`, Traefik ForwardAuth and
+/// Envoy ext_authz (HTTP). Any method on `/auth` or below it; 200 with identity headers when the
+/// bearer token passes, RFC 6750 answers otherwise.
+struct ForwardAuthAdapter {
+    let authenticator: InboundAuthenticator
+    let config: ForwardAuthConfig
+
+    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    func register(on router: Router<TollgateRequestContext>) {
+        for method in Self.methods {
+            router.on("/auth", method: method) { request, _ in await authorize(request) }
+            router.on("/auth/**", method: method) { request, _ in await authorize(request) }
+        }
+    }
+
+    func authorize(_ request: Request) async -> Response {
+        let values = request.headers[values: .authorization]
+        guard let value = values.first else { return BearerChallenge.response(for: authenticator.refuse(.missingToken)) }
+        guard values.count == 1 else { return BearerChallenge.response(for: authenticator.refuse(.malformed)) }
+        guard let token = BearerToken.fromAuthorization(value) else {
+            return BearerChallenge.response(for: authenticator.refuse(.unsupportedCredential))
+        }
+        guard !token.isEmpty else { return BearerChallenge.response(for: authenticator.refuse(.malformed)) }
+        let decision = await authenticator.authenticate(token: token, extraScopes: requiredScopes(request))
+        guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision) }
+        var response = Response(status: .ok)
+        response.headers[.cacheControl] = "no-store"
+        for (claim, header) in config.claimsToHeaders {
+            guard let name = HTTPField.Name(header), let value = claimValue(claim, principal: principal, issuer: decision.issuer),
+                  Self.isSafeHeaderValue(value) else { continue }
+            response.headers[name] = value
+        }
+        return response
+    }
+
+    /// Scopes a proxy asks for on this route, space- or comma-separated.
+    private func requiredScopes(_ request: Request) -> [String] {
+        guard let name = HTTPField.Name(config.requiredScopesHeader), let value = request.headers[name] else { return [] }
+        return value.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+    }
+
+    private func claimValue(_ claim: String, principal: Principal, issuer: String?) -> String? {
+        let claims = principal.claims
+        switch claim {
+        case "sub": return claims.subject
+        case "client_id": return claims.clientID
+        case "scope": return claims.scopes.isEmpty ? nil : claims.scopes.joined(separator: " ")
+        case "issuer": return issuer
+        case "iss": return claims.issuer
+        case "aud": return claims.audiences.isEmpty ? nil : claims.audiences.joined(separator: " ")
+        case "username": return claims.username
+        case "user_id": return claims.userID
+        case "exp": return claims.expiresAt.map(String.init)
+        default: return nil
+        }
+    }
+
+    /// Claim values come from tokens: never let one split a header (no control characters).
+    static func isSafeHeaderValue(_ value: String) -> Bool {
+        value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+    }
+}
