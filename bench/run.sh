@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Tollgate benchmark harness. Builds a release binary, starts it on loopback with the shipped
-# config (embedded dev issuer), and measures side by side, interleaved in rounds:
+# config (embedded dev issuer, mode auto: JWTs verified locally), and measures side by side,
+# interleaved in rounds:
 #   - GET /health (the server's own floor)
-#   - POST /plugin/authenticate with one token (the cached-decision path)
-# plus idle RSS and start-to-ready time. Ratios in one run are the result; absolute numbers
+#   - POST /plugin/authenticate with one token (the cached-decision path, MockForge protocol)
+#   - GET /auth with one hot JWT (the cached-decision path, forward-auth)
+# plus idle RSS, start-to-ready time and uncached in-process RS256 verification rate. Ratios in one run are the result; absolute numbers
 # on a shared 2-core machine are noisy. Writes a new dated section at the top of BENCHMARKS.md.
 #
 # Usage: bench/run.sh [--quick]     (--quick: one 3 s round, no BENCHMARKS.md update; used by CI)
@@ -25,7 +27,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
 
 # Start to ready, measured from exec to the first 200 on /ready.
 start_ns=$(date +%s%N)
-TOLLGATE_PORT=$port "$bin" serve --config config.yaml >"$work/log" 2>&1 &
+TOLLGATE_DEV_MODE=auto TOLLGATE_PORT=$port "$bin" serve --config config.yaml >"$work/log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1; do sleep 0.01; done
 ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
@@ -40,6 +42,8 @@ measure() {
   local target=$1 d=$2 out
   if [ "$target" = health ]; then
     out=$(wrk -t1 -c32 -d"$d" --latency "http://127.0.0.1:$port/health")
+  elif [ "$target" = forward ]; then
+    out=$(wrk -t1 -c32 -d"$d" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/auth")
   else
     out=$(wrk -t1 -c32 -d"$d" --latency -s bench/plugin-authenticate.lua "http://127.0.0.1:$port/plugin/authenticate")
   fi
@@ -50,9 +54,9 @@ measure() {
     END {printf "%.0f %.2f %.2f\n", rps, p50, p99}'
 }
 
-measure health "$warmup" >/dev/null; measure auth "$warmup" >/dev/null
+measure health "$warmup" >/dev/null; measure auth "$warmup" >/dev/null; measure forward "$warmup" >/dev/null
 for r in $(seq 1 "$rounds"); do
-  for target in health auth; do
+  for target in health auth forward; do
     echo "$target $(measure "$target" "$duration")" >>"$work/results"
     echo "round $r $target: $(tail -1 "$work/results")"
   done
@@ -64,7 +68,12 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { awk -v t="$1" -v c="$2" '$1==t {print $c}' "$work/results" | median; }
 h_rps=$(col health 2); h_p50=$(col health 3); h_p99=$(col health 4)
 a_rps=$(col auth 2); a_p50=$(col auth 3); a_p99=$(col auth 4)
+f_rps=$(col forward 2); f_p50=$(col forward 3); f_p99=$(col forward 4)
 ratio=$(awk -v a="$a_rps" -v h="$h_rps" 'BEGIN {printf "%.0f%%", 100*a/h}')
+fratio=$(awk -v a="$f_rps" -v h="$h_rps" 'BEGIN {printf "%.0f%%", 100*a/h}')
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+verify1=$("$bin" bench-verify --seconds "${duration%s}" --tasks 1 | sed 's/.*= //')
+verify2=$("$bin" bench-verify --seconds "${duration%s}" --tasks 2 | sed 's/.*= //')
 
 summary=$(cat <<TABLE
 ## $(date -u +%Y-%m-%d) — $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -76,10 +85,12 @@ Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 |---|---|---|---|
 | \`GET /health\` | $h_rps | $h_p50 | $h_p99 |
 | \`POST /plugin/authenticate\` (cached decision) | $a_rps | $a_p50 | $a_p99 |
+| \`GET /auth\` with one hot JWT (cached decision) | $f_rps | $f_p50 | $f_p99 |
 
-- cached decision / \`/health\`: **$ratio**
-- IdP introspection calls during the whole run: ${introspections:-?} (all later requests were cache hits)
-- start to ready (dev issuer, RSA key generated at start): ${ready_ms} ms
+- cached decision / \`/health\`: **$ratio** (MockForge), **$fratio** (forward-auth)
+- uncached RS256 verification in-process (\`tollgate bench-verify\`): $verify1 (1 task), $verify2 (2 tasks)
+- IdP introspection calls during the whole run: ${introspections:-?} (the readiness probe; the JWT was verified locally once, then cache hits)
+- start to ready (dev issuer, RSA key generated at start, discovery, probe and JWKS load): ${ready_ms} ms
 - RSS idle: $((idle_rss_kb / 1024)) MB; after the run: $((loaded_rss_kb / 1024)) MB
 TABLE
 )

@@ -8,7 +8,7 @@ struct TollgateCommand: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "OAuth2 for Orthanc, MockForge and friends: inbound token validation and outbound client credentials.",
         version: TollgateVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, Version.self]
+        subcommands: [Serve.self, CheckConfig.self, Version.self, BenchVerify.self]
     )
 }
 
@@ -63,4 +63,19 @@ struct CheckConfig: AsyncParsableCommand {
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version.")
     func run() { print("tollgate \(TollgateVersion.string)") }
+}
+
+struct BenchVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-verify",
+        abstract: "Measure uncached RS256 JWT verification in-process (what a cache miss costs).",
+        shouldDisplay: false
+    )
+    @Option(help: "Seconds to run.") var seconds: Double = 3
+    @Option(help: "Concurrent verifying tasks.") var tasks: Int = 1
+
+    func run() async throws {
+        let result = try await VerificationBenchmark.run(seconds: seconds, tasks: tasks)
+        print("RS256 uncached verifications: \(result.verifications) in \(String(format: "%.2f", result.seconds)) s = \(Int(result.perSecond))/s with \(tasks) task(s)")
+    }
 }

@@ -224,3 +224,60 @@ struct JWTTests {
         #expect(answer.header("WWW-Authenticate") == nil)
     }
 }
+
+@Suite("JWKS caching")
+struct JWKSTests {
+    static func issuer(_ idp: BrokenIdP, stale: Int) -> IssuerConfig {
+        var issuer = IssuerConfig(name: "keys", issuer: idp.base + "/realm", discovery: false, mode: .jwt, introspection: nil)
+        issuer.jwksURI = idp.base + "/jwks"
+        issuer.jwks.minRefreshSeconds = 60
+        issuer.jwks.maxCacheSeconds = 600
+        issuer.jwks.maxStaleSeconds = stale
+        return issuer
+    }
+
+    @Test func lastGoodKeysServeUntilMaxStaleThenFailClosedAs503() async throws {
+        let idp = try await BrokenIdP.start()
+        defer { Task { await idp.stop() } }
+        let forge = TokenForge()
+        idp.jwks.set(status: 200, body: #"{"keys":[\#(forge.rsaJWK)]}"#, cacheControl: "max-age=120")
+        let tg = try await RunningTollgate.start { $0.inbound.issuers = [Self.issuer(idp, stale: 300)] }
+        defer { Task { await tg.stop() } }
+        let keys = tg.app.authenticator.issuers[0].jwks!
+        #expect(keys.secondsUntilRefresh > 119 && keys.secondsUntilRefresh <= 120)
+
+        idp.jwks.set(status: 503)
+        tg.clock.advance(by: 121)
+        #expect(await keys.refresh() != .loaded(1))
+        let stillGood = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
+        #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + stillGood)]).status == 200)
+
+        tg.clock.advance(by: 300)  // past max-age + max_stale: no usable keys left
+        let later = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
+        let answer = try await tg.get("/auth", headers: [("Authorization", "Bearer " + later)])
+        #expect(answer.status == 503)
+        #expect(try await tg.get("/ready").status == 503)
+    }
+
+    @Test func cacheLifetimeHonoursHeadersWithinBounds() async throws {
+        let idp = try await BrokenIdP.start()
+        defer { Task { await idp.stop() } }
+        let forge = TokenForge()
+        idp.jwks.set(status: 200, body: #"{"keys":[\#(forge.rsaJWK),{"kty":"oct","k":"c2VjcmV0"}]}"#, cacheControl: "public, max-age=604800")
+        let tg = try await RunningTollgate.start { $0.inbound.issuers = [Self.issuer(idp, stale: 0)] }
+        defer { Task { await tg.stop() } }
+        let keys = tg.app.authenticator.issuers[0].jwks!
+        #expect(keys.currentKeys()?.count == 1)  // the symmetric key is never used
+        #expect(keys.lifetime(cacheControl: "public, max-age=604800", expires: nil) == 600)
+        #expect(keys.lifetime(cacheControl: "max-age=5", expires: nil) == 60)
+        #expect(keys.lifetime(cacheControl: "no-store", expires: nil) == 60)
+        #expect(keys.lifetime(cacheControl: nil, expires: nil) == 60)
+        let inTwoHundred = Date(timeIntervalSince1970: tg.clock.now() + 200)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let lifetime = keys.lifetime(cacheControl: nil, expires: formatter.string(from: inTwoHundred))
+        #expect(lifetime > 198 && lifetime <= 200)
+    }
+}

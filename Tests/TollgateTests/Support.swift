@@ -196,19 +196,29 @@ final class BrokenIdP: Sendable {
 
     let port: Int
     private let task: Task<Void, any Error>
+    /// What `GET /jwks` answers, switchable mid-test.
+    let jwks: JWKSBox
 
     var base: String { "http://127.0.0.1:\(port)" }
     func issuer(_ mode: Mode) -> String { "\(base)/\(mode.rawValue)" }
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, task: Task<Void, any Error>, jwks: JWKSBox) {
         self.port = port
         self.task = task
+        self.jwks = jwks
     }
 
     static func start() async throws -> BrokenIdP {
         let port = try await freePort()
         let router = Router()
         let base = "http://127.0.0.1:\(port)"
+        let box = JWKSBox()
+        router.get("jwks") { _, _ -> Response in
+            let (status, body, cacheControl) = box.current
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let cacheControl { headers[.cacheControl] = cacheControl }
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
         router.get("{mode}/.well-known/openid-configuration") { _, context in
             let mode = context.parameters.get("mode")!
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string:
@@ -229,7 +239,7 @@ final class BrokenIdP: Sendable {
                               logger: Logger(label: "broken-idp") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await app.run() }
         try await Task.sleep(for: .milliseconds(200))
-        return BrokenIdP(port: port, task: task)
+        return BrokenIdP(port: port, task: task, jwks: box)
     }
 
     func stop() async {
@@ -242,4 +252,11 @@ final class BrokenIdP: Sendable {
 func brokenIssuer(_ idp: BrokenIdP, _ mode: BrokenIdP.Mode, timeoutMS: Int = 2000) -> IssuerConfig {
     IssuerConfig(name: "broken-\(mode.rawValue)", issuer: idp.issuer(mode), introspection: IntrospectionConfig(
         clientID: "tollgate", clientSecret: "broken-secret", timeoutMS: timeoutMS))
+}
+
+/// The broken IdP's JWKS answer: status, body and Cache-Control, shared by its route and the test.
+final class JWKSBox: Sendable {
+    private let state = Mutex<(status: Int, body: String, cacheControl: String?)>((500, "", nil))
+    var current: (status: Int, body: String, cacheControl: String?) { state.withLock { $0 } }
+    func set(status: Int, body: String = "", cacheControl: String? = nil) { state.withLock { $0 = (status, body, cacheControl) } }
 }
