@@ -189,7 +189,7 @@ struct JWTTests {
         defer { Task { await tg.stop() } }
         let forge = TokenForge()
         let iss = tg.app.devIssuer!.issuerURL
-        let tokens = (0..<300).map { _ in forge.valid(issuer: iss, now: tg.clock.now()) }
+        let tokens = (0..<1000).map { _ in forge.valid(issuer: iss, now: tg.clock.now()) }
         let before = tg.app.devIssuer!.requestCount(.jwks)
         let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
             for token in tokens { group.addTask { try await auth(tg, "Bearer " + token).status } }

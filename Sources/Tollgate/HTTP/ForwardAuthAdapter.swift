@@ -6,7 +6,17 @@ import Hummingbird
 /// bearer token passes, RFC 6750 answers otherwise.
 struct ForwardAuthAdapter {
     let authenticator: InboundAuthenticator
-    let config: ForwardAuthConfig
+    /// Claim → header, parsed once (config validation guarantees the names are valid).
+    let identityHeaders: [(claim: String, header: HTTPField.Name)]
+    let requiredScopesHeader: HTTPField.Name?
+
+    init(authenticator: InboundAuthenticator, config: ForwardAuthConfig) {
+        self.authenticator = authenticator
+        self.identityHeaders = config.claimsToHeaders.sorted { $0.key < $1.key }.compactMap { claim, header in
+            HTTPField.Name(header).map { (claim, $0) }
+        }
+        self.requiredScopesHeader = HTTPField.Name(config.requiredScopesHeader)
+    }
 
     static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
 
@@ -29,9 +39,8 @@ struct ForwardAuthAdapter {
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"
-        for (claim, header) in config.claimsToHeaders {
-            guard let name = HTTPField.Name(header), let value = claimValue(claim, principal: principal, issuer: decision.issuer),
-                  Self.isSafeHeaderValue(value) else { continue }
+        for (claim, name) in identityHeaders {
+            guard let value = claimValue(claim, principal: principal, issuer: decision.issuer), Self.isSafeHeaderValue(value) else { continue }
             response.headers[name] = value
         }
         return response
@@ -39,7 +48,7 @@ struct ForwardAuthAdapter {
 
     /// Scopes a proxy asks for on this route, space- or comma-separated.
     private func requiredScopes(_ request: Request) -> [String] {
-        guard let name = HTTPField.Name(config.requiredScopesHeader), let value = request.headers[name] else { return [] }
+        guard let name = requiredScopesHeader, let value = request.headers[name] else { return [] }
         return value.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
     }
 
