@@ -23,6 +23,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Listen on this port instead of server.port.")
     var port: Int?
 
+    @Option(name: .customLong("orthanc-config"), help: "Also read outbound servers from an Orthanc JSON configuration's DicomWebOAuth.Servers block (seed-000 plugin migration).")
+    var orthancConfig: String?
+
     var path: String { config ?? ProcessInfo.processInfo.environment["TOLLGATE_CONFIG"] ?? "config.yaml" }
 
     /// The validated config, or exit 1 with every problem listed on stderr.
@@ -31,9 +34,11 @@ struct ConfigOptions: ParsableArguments {
             var loaded = try ConfigLoader.load(path: path)
             if let host { loaded.server.host = host }
             if let port { loaded.server.port = port }
+            if let orthancConfig { try OrthancMigration.merge(OrthancMigration.servers(fromFile: orthancConfig), into: &loaded) }
             return try loaded.validated()
         } catch let errors as ConfigErrors {
-            FileHandle.standardError.write(Data("tollgate: invalid configuration in \(path):\n\(errors)\n".utf8))
+            let source = orthancConfig.map { "\(path) (with \($0))" } ?? path
+            FileHandle.standardError.write(Data("tollgate: invalid configuration in \(source):\n\(errors)\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -83,9 +83,8 @@ final class RunningTollgate: Sendable {
     }
 
     /// Starts Tollgate and waits for it to listen (and, when `waitReady`, for `/ready` to say 200).
-    static func start(waitReady: Bool = true, _ adjust: (inout TollgateConfig) -> Void = { _ in }) async throws -> RunningTollgate {
+    static func start(waitReady: Bool = true, clock: ManualClock = ManualClock(), _ adjust: (inout TollgateConfig) -> Void = { _ in }) async throws -> RunningTollgate {
         let port = try await freePort()
-        let clock = ManualClock()
         let logs = LogCapture()
         let app = try await TollgateApp(config: devConfig(port: port, adjust), clock: clock, logger: logs.logger())
         let task = Task { try await app.run(signals: []) }

@@ -7,13 +7,13 @@ final class HTTPClients: Sendable {
     let shared: HTTPClient
     private let extra: [String: HTTPClient]
 
-    init(caFiles: Set<String>) throws {
-        shared = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.configuration(tls: nil))
+    init(caFiles: Set<String>, configuration: (TLSConfiguration?) -> HTTPClient.Configuration = HTTPClients.identityProvider) throws {
+        shared = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(nil))
         var extra: [String: HTTPClient] = [:]
         for caFile in caFiles {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.additionalTrustRoots = [.file(caFile)]
-            extra[caFile] = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.configuration(tls: tls))
+            extra[caFile] = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(tls))
         }
         self.extra = extra
     }
@@ -27,7 +27,7 @@ final class HTTPClients: Sendable {
     }
 
     /// IdP calls never follow redirects (an endpoint that moves is a misconfiguration to surface).
-    private static func configuration(tls: TLSConfiguration?) -> HTTPClient.Configuration {
+    static func identityProvider(tls: TLSConfiguration?) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
@@ -35,5 +35,20 @@ final class HTTPClients: Sendable {
         )
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         return configuration
+    }
+
+    /// Upstream calls of the proxy: redirects go back to the caller untouched, bodies stream, and
+    /// the timeout is an idle read timeout so a long DICOM transfer is not cut off mid-way.
+    static func proxyUpstream(readTimeout: TimeAmount) -> (TLSConfiguration?) -> HTTPClient.Configuration {
+        { tls in
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls,
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(5), read: readTimeout),
+                decompression: .disabled
+            )
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+            return configuration
+        }
     }
 }

@@ -15,7 +15,9 @@ public final class TollgateApp: Sendable {
     public let devIssuer: DevIssuer?
     public let authenticator: InboundAuthenticator
     public let readiness: Readiness
+    public let outbound: OutboundTokens
     private let clients: HTTPClients
+    private let proxyClients: HTTPClients
     private let clock: any TollgateClock
 
     public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil) async throws {
@@ -25,9 +27,17 @@ public final class TollgateApp: Sendable {
         self.logger = logger ?? .tollgate("tollgate", config: config.log)
         let inbound = config.inbound
         let metrics = TollgateMetrics(issuerNames: inbound.issuers.map(\.name))
-        let clients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile)))
+        let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
+        let clients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile)).union(outboundCAFiles))
         self.metrics = metrics
         self.clients = clients
+        proxyClients = try HTTPClients(
+            caFiles: outboundCAFiles,
+            configuration: HTTPClients.proxyUpstream(readTimeout: .milliseconds(Int64(config.proxy.upstreamTimeoutMS)))
+        )
+        outbound = try await OutboundTokens(
+            config: config.outbound, httpClient: clients.client(caFile:), clock: clock, observer: metrics, logger: self.logger
+        )
         devIssuer = config.devIssuer.enabled
             ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
             : nil
@@ -44,23 +54,27 @@ public final class TollgateApp: Sendable {
         )
         let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
         authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics)
-        readiness = Readiness(issuers: issuers, devIssuer: devIssuer)
+        readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound)
     }
 
     /// Serves until one of `signals` arrives (or the task is cancelled), then shuts down gracefully.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let (tokensStarted, tokensStartedContinuation) = AsyncStream.makeStream(of: Void.self)
         let monitor = IssuerMonitor(issuers: authenticator.issuers, serverStarted: started, logger: logger)
+        let refresher = TokenRefresher(tokens: outbound, serverStarted: tokensStarted)
         let devIssuer = self.devIssuer
         let logger = self.logger
         let app = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "tollgate"),
-            services: [monitor],
+            services: [monitor, refresher],
             onServerRunning: { _ in
                 devIssuer?.markServing()
-                startedContinuation.yield()
-                startedContinuation.finish()
+                for continuation in [startedContinuation, tokensStartedContinuation] {
+                    continuation.yield()
+                    continuation.finish()
+                }
             },
             logger: logger
         )
@@ -68,27 +82,43 @@ public final class TollgateApp: Sendable {
             logger.warning("EMBEDDED DEV ISSUER ENABLED: it mints tokens for the configured dev clients. For development and tests only; disable it in production.",
                            metadata: ["issuer": .string(devIssuer.issuerURL)])
         }
+        if config.admin.authMode == .none && !config.outbound.servers.isEmpty {
+            logger.warning("admin.auth_mode is none: anyone who can reach Tollgate can read outbound tokens and use the proxy")
+        }
         logger.info("tollgate starting", metadata: [
             "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
             "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
+            "outbound_servers": .array(outbound.sources.map { .string($0.name) }),
         ])
-        defer { startedContinuation.finish() }
+        defer {
+            startedContinuation.finish()
+            tokensStartedContinuation.finish()
+        }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         do {
             try await group.run()
         } catch {
-            await clients.shutdown()
+            await shutdownClients()
             throw error
         }
+        await shutdownClients()
+    }
+
+    private func shutdownClients() async {
         await clients.shutdown()
+        await proxyClients.shutdown()
     }
 
     func makeRouter() -> Router<TollgateRequestContext> {
         let router = Router(context: TollgateRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics))
-        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, version: Self.version).register(on: router)
+        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, config: config.forwardAuth).register(on: router)
+        let guardian = AdminGuard(config: config.admin, authenticator: authenticator)
+        OutboundAPIAdapter(tokens: outbound, guardian: guardian, readiness: readiness, version: Self.version).register(on: router)
+        let proxy = UpstreamProxy(tokens: outbound, clients: proxyClients, config: config.proxy, observer: metrics)
+        ProxyAdapter(proxy: proxy, guardian: guardian).register(on: router)
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }

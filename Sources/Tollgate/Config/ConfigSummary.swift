@@ -24,6 +24,17 @@ extension TollgateConfig {
         } else {
             lines.append("dev_issuer: disabled")
         }
+        if outbound.servers.isEmpty { lines.append("outbound.servers: none") }
+        for (name, server) in outbound.sortedServers {
+            lines.append("outbound.server \(name): \(server.url)")
+            lines.append("  token_endpoint \(server.tokenEndpoint), client_id \(server.clientID), \(server.authMethod.rawValue)"
+                + (server.clientSecret.map { ", client_secret \($0)" } ?? "") + (server.privateKeyFile.map { ", private_key_file \($0)" } ?? ""))
+            lines.append("  scope \(server.scope ?? "(none)"), resource \(server.resource ?? "(none)"), refresh_buffer \(server.refreshBufferSeconds)s, default_expires_in \(server.defaultExpiresIn)s, timeout \(server.timeoutMS) ms")
+            lines.append("  retry \(server.retry.maxAttempts) attempts (\(server.retry.baseDelayMS)-\(server.retry.maxDelayMS) ms), circuit breaker after \(server.circuitBreaker.failureThreshold) failures for \(server.circuitBreaker.openSeconds)s")
+        }
+        if !outbound.servers.isEmpty { lines.append("outbound.ready_requires_tokens: \(outbound.readyRequiresTokens)") }
+        lines.append("admin: auth_mode \(admin.authMode.rawValue), \(admin.apiKeys.count) api key(s)\(admin.requiredScope.map { ", required_scope \($0)" } ?? "")")
+        lines.append("proxy: forward_request_headers [\(proxy.forwardRequestHeaders.joined(separator: ", "))], max_body_bytes \(proxy.maxBodyBytes), upstream_timeout \(proxy.upstreamTimeoutMS) ms")
         return lines.joined(separator: "\n")
     }
 }

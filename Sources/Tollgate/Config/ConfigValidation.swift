@@ -106,8 +106,9 @@ extension TollgateConfig {
             }
         }
 
-        if inbound.issuers.isEmpty && !devIssuer.enabled {
-            errors.append(ConfigError(path: "", message: "nothing to do: configure inbound.issuers or enable dev_issuer"))
+        errors += outboundValidationErrors(fileExists: fileExists)
+        if inbound.issuers.isEmpty && !devIssuer.enabled && outbound.servers.isEmpty {
+            errors.append(ConfigError(path: "", message: "nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer"))
         }
         return errors
     }

@@ -7,9 +7,12 @@ public struct TollgateConfig: Sendable, Decodable {
     public var inbound: InboundConfig
     public var devIssuer: DevIssuerConfig
     public var forwardAuth: ForwardAuthConfig
+    public var outbound: OutboundConfig
+    public var admin: AdminConfig
+    public var proxy: ProxyConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, log, inbound
+        case server, log, inbound, outbound, admin, proxy
         case devIssuer = "dev_issuer"
         case forwardAuth = "forward_auth"
     }
@@ -20,6 +23,9 @@ public struct TollgateConfig: Sendable, Decodable {
         self.inbound = inbound
         self.devIssuer = devIssuer
         self.forwardAuth = ForwardAuthConfig()
+        self.outbound = OutboundConfig()
+        self.admin = AdminConfig()
+        self.proxy = ProxyConfig()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -29,6 +35,9 @@ public struct TollgateConfig: Sendable, Decodable {
         inbound = try c.decode(.inbound, default: InboundConfig())
         devIssuer = try c.decode(.devIssuer, default: DevIssuerConfig())
         forwardAuth = try c.decode(.forwardAuth, default: ForwardAuthConfig())
+        outbound = try c.decode(.outbound, default: OutboundConfig())
+        admin = try c.decode(.admin, default: AdminConfig())
+        proxy = try c.decode(.proxy, default: ProxyConfig())
     }
 }
 

@@ -11,13 +11,24 @@ public struct SystemClock: TollgateClock {
     public func now() -> Double { Date().timeIntervalSince1970 }
 }
 
-/// A clock that only moves when told to.
+/// A clock that moves when told to; a `running` one also follows real time, so background work
+/// that sleeps for real still sees time pass while a test can jump ahead.
 public final class ManualClock: TollgateClock {
-    private let current: Mutex<Double>
+    private let offset: Mutex<Double>
+    private let origin = ContinuousClock.now
+    private let running: Bool
 
-    public init(_ start: Double = Date().timeIntervalSince1970) { current = Mutex(start) }
+    public init(_ start: Double = Date().timeIntervalSince1970, running: Bool = false) {
+        offset = Mutex(start)
+        self.running = running
+    }
 
-    public func now() -> Double { current.withLock { $0 } }
+    public func now() -> Double {
+        let base = offset.withLock { $0 }
+        guard running else { return base }
+        let elapsed = ContinuousClock.now - origin
+        return base + Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
 
-    public func advance(by seconds: Double) { current.withLock { $0 += seconds } }
+    public func advance(by seconds: Double) { offset.withLock { $0 += seconds } }
 }

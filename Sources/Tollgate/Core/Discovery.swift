@@ -42,7 +42,8 @@ enum Discovery {
         switch await HTTPFetch.send(request, client: client, timeout: timeout) {
         case .failure(let failure):
             return .failure(.fetch(failure))
-        case .success((let status, let body)):
+        case .success(let fetched):
+            let (status, body) = (fetched.status, fetched.body)
             guard status == 200 else { return .failure(.fetch(.status(status))) }
             guard let document = try? JSONDecoder().decode(DiscoveryDocument.self, from: body) else {
                 return .failure(.unreadable)

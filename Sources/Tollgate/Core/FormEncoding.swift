@@ -39,6 +39,12 @@ public enum FormEncoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// Percent-decoding of a URL path segment (`+` stays `+`). Nil for bad escapes or non-UTF-8.
+    public static func decodePath(_ text: String) -> String? {
+        guard text.contains("%") else { return text }
+        return decode(text.replacingOccurrences(of: "+", with: "%2B"))
+    }
+
     /// Parses a form body; a key given twice is an error (RFC 6749 §3.2: parameters must not repeat).
     public static func parse(_ body: String) -> [String: String]? {
         var result: [String: String] = [:]

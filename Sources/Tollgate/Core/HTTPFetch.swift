@@ -11,17 +11,24 @@ enum FetchFailure: Error {
     case unreadable
 }
 
+/// A whole (size-capped) answer from an IdP endpoint.
+struct FetchedResponse: Sendable {
+    let status: UInt
+    let headers: HTTPHeaders
+    let body: ByteBuffer
+}
+
 /// One bounded HTTP exchange with an IdP: timeout, size cap, and failures folded into `FetchFailure`.
 struct HTTPFetch {
     static let maxResponseBytes = 1 << 20
 
     static func send(
         _ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount
-    ) async -> Result<(status: UInt, body: ByteBuffer), FetchFailure> {
+    ) async -> Result<FetchedResponse, FetchFailure> {
         do {
             let response = try await client.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: maxResponseBytes)
-            return .success((UInt(response.status.code), body))
+            return .success(FetchedResponse(status: UInt(response.status.code), headers: response.headers, body: body))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return .failure(.timeout)
         } catch is NIOTooManyBytesError {
@@ -32,11 +39,16 @@ struct HTTPFetch {
     }
 
     static func formRequest(url: String, form: [(String, String)], credentials: ClientCredentials?) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
         var form = form
         var headers = HTTPHeaders()
         credentials?.apply(headers: &headers, form: &form)
+        return formRequest(url: url, form: form, headers: headers)
+    }
+
+    static func formRequest(url: String, form: [(String, String)], headers: HTTPHeaders) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        var headers = headers
         headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         headers.add(name: "Accept", value: "application/json")
         request.headers = headers

@@ -33,7 +33,8 @@ struct IntrospectionClient: Sendable {
         case .failure(.timeout): return .indeterminate(.idpTimeout)
         case .failure(.unreadable): return .indeterminate(.idpBadResponse)
         case .failure: return .indeterminate(.idpUnavailable)
-        case .success((let status, let body)):
+        case .success(let fetched):
+            let (status, body) = (fetched.status, fetched.body)
             switch status {
             case 200:
                 guard let answer = try? JSONDecoder().decode(IntrospectionResponse.self, from: body) else {

@@ -28,14 +28,7 @@ struct ForwardAuthAdapter {
     }
 
     func authorize(_ request: Request) async -> Response {
-        let values = request.headers[values: .authorization]
-        guard let value = values.first else { return BearerChallenge.response(for: authenticator.refuse(.missingToken)) }
-        guard values.count == 1 else { return BearerChallenge.response(for: authenticator.refuse(.malformed)) }
-        guard let token = BearerToken.fromAuthorization(value) else {
-            return BearerChallenge.response(for: authenticator.refuse(.unsupportedCredential))
-        }
-        guard !token.isEmpty else { return BearerChallenge.response(for: authenticator.refuse(.malformed)) }
-        let decision = await authenticator.authenticate(token: token, extraScopes: requiredScopes(request))
+        let decision = await authenticator.authenticate(request, extraScopes: requiredScopes(request))
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"

@@ -5,6 +5,7 @@ struct ProbeRoutes {
     let readiness: Readiness
     let metrics: TollgateMetrics
     let cache: DecisionCache
+    let outbound: OutboundTokens
     let version: String
 
     func register(on router: Router<TollgateRequestContext>) {
@@ -19,19 +20,22 @@ struct ProbeRoutes {
             )
         }
         router.get("/metrics") { _, _ in
-            Reply.bytes(metrics.render(cacheEntries: cache.count), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            metrics.sample(outbound.sources.map(\.status))
+            return Reply.bytes(metrics.render(cacheEntries: cache.count), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }
 }
 
-/// What `/ready` waits for: every issuer reached, and the dev issuer serving when it is on.
+/// What `/ready` waits for: every issuer reached, the dev issuer serving when it is on, and a
+/// valid token for every outbound server (unless `outbound.ready_requires_tokens` is false).
 public struct Readiness: Sendable {
     let issuers: [IssuerRuntime]
     let devIssuer: DevIssuer?
+    let outbound: OutboundTokens
 
     public func notReadyReasons() -> [String] {
         var reasons = issuers.compactMap(\.notReadyReason)
         if let devIssuer, !devIssuer.isServing { reasons.append("dev issuer: not serving yet") }
-        return reasons
+        return reasons + outbound.notReadyReasons()
     }
 }

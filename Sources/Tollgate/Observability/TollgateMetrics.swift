@@ -7,7 +7,7 @@ import Synchronization
 /// bootstrap). Labels are bounded: result, reason, issuer alias, route template, method, status.
 public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWKSObserver, Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let factory: PrometheusMetricsFactory
+    let factory: PrometheusMetricsFactory
     private let decisions: [String: CoreMetrics.Counter]
     private let cacheHitsCounter: CoreMetrics.Counter
     private let cacheNegativeHitsCounter: CoreMetrics.Counter
@@ -16,8 +16,8 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     private let cacheEvictionsCounter: CoreMetrics.Counter
     private let devIssuerRequests: [DevIssuerEndpoint: CoreMetrics.Counter]
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
-    private let jwksFetches = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let jwksGauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -79,25 +79,10 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     // MARK: JWKSObserver
 
     public func jwksFetched(issuer: String, result: String, keys: Int, at timestamp: Double) {
-        jwksFetches.withLock { counters in
-            let key = issuer + "|" + result
-            if counters[key] == nil {
-                counters[key] = CoreMetrics.Counter(label: "tollgate_jwks_fetches_total", dimensions: [("issuer", issuer), ("result", result)], factory: factory)
-            }
-            counters[key]!.increment()
-        }
+        counter("tollgate_jwks_fetches_total", [("issuer", issuer), ("result", result)]).increment()
         guard keys >= 0 else { return }
-        gauge("tollgate_jwks_keys", issuer).record(keys)
-        gauge("tollgate_jwks_last_success_timestamp_seconds", issuer).record(timestamp)
-    }
-
-    private func gauge(_ label: String, _ issuer: String) -> CoreMetrics.Gauge {
-        jwksGauges.withLock { gauges in
-            if let existing = gauges[label + "|" + issuer] { return existing }
-            let made = CoreMetrics.Gauge(label: label, dimensions: [("issuer", issuer)], factory: factory)
-            gauges[label + "|" + issuer] = made
-            return made
-        }
+        gauge("tollgate_jwks_keys", [("issuer", issuer)]).record(keys)
+        gauge("tollgate_jwks_last_success_timestamp_seconds", [("issuer", issuer)]).record(timestamp)
     }
 
     // MARK: DecisionCacheObserver
@@ -124,7 +109,28 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
         return out
     }
 
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+    /// Instruments with labels known only at run time, made once and reused.
+    func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        let key = label + dimensions.map { "|" + $0.1 }.joined()
+        return counters.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = made
+            return made
+        }
+    }
+
+    func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        let key = label + dimensions.map { "|" + $0.1 }.joined()
+        return gauges.withLock { cache in
+            if let existing = cache[key] { return existing }
+            let made = CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = made
+            return made
+        }
+    }
+
+    func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
         let key = label + dimensions.map { "|" + $0.1 }.joined()
         return timers.withLock { cache in
             if let existing = cache[key] { return existing }

@@ -1,0 +1,57 @@
+public enum AdminAuthMode: String, ConfigEnum {
+    case none
+    case apiKey = "api_key"
+    case bearer
+}
+
+/// `admin:` — who may use `/dicomweb-oauth/*`, `/token*` and `/proxy/*`.
+public struct AdminConfig: Sendable, Decodable {
+    public var authMode: AdminAuthMode = .apiKey
+    /// Several keys may be valid at once, for rotation. Sent as `X-API-Key`.
+    public var apiKeys: [Secret] = []
+    /// bearer mode: scope the caller's token must carry (none: any valid token).
+    public var requiredScope: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case authMode = "auth_mode"
+        case apiKeys = "api_keys"
+        case requiredScope = "required_scope"
+    }
+
+    public init(authMode: AdminAuthMode = .apiKey, apiKeys: [String] = []) {
+        self.authMode = authMode
+        self.apiKeys = apiKeys.map(Secret.init)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        authMode = try c.decode(.authMode, default: authMode)
+        apiKeys = try c.decode(.apiKeys, default: apiKeys)
+        requiredScope = try c.decodeOptional(.requiredScope)
+    }
+}
+
+/// `proxy:` — the token-injecting reverse proxy under `/proxy/{server}/`.
+public struct ProxyConfig: Sendable, Decodable {
+    /// Caller headers passed upstream (case-insensitive); everything else is dropped.
+    public var forwardRequestHeaders: [String] = ["accept", "content-type", "accept-encoding", "content-length", "if-none-match"]
+    /// 0 = unlimited (bodies are streamed either way).
+    public var maxBodyBytes: Int = 0
+    /// Longest wait for upstream bytes once the request is sent (idle read timeout).
+    public var upstreamTimeoutMS: Int = 30000
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case forwardRequestHeaders = "forward_request_headers"
+        case maxBodyBytes = "max_body_bytes"
+        case upstreamTimeoutMS = "upstream_timeout_ms"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        forwardRequestHeaders = try c.decode(.forwardRequestHeaders, default: forwardRequestHeaders)
+        maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
+        upstreamTimeoutMS = try c.decode(.upstreamTimeoutMS, default: upstreamTimeoutMS)
+    }
+}

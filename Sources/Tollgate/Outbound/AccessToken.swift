@@ -1,0 +1,18 @@
+/// An access token from a token endpoint. Held in memory only; its text never reaches a log.
+public struct AccessToken: Sendable, Equatable {
+    public let value: String
+    public let obtainedAt: Double
+    public let expiresAt: Double
+    /// True when the endpoint gave no usable `expires_in` and `default_expires_in` was assumed.
+    public let lifetimeAssumed: Bool
+
+    public var lifetime: Double { expiresAt - obtainedAt }
+
+    /// Usable until shortly before its real expiry (a tenth of its life, at most 5 s), so a token
+    /// is never injected when it would expire in flight.
+    public func isUsable(at now: Double) -> Bool {
+        now < expiresAt - min(5, lifetime / 10)
+    }
+
+    public func secondsLeft(at now: Double) -> Int { max(0, Int(expiresAt - now)) }
+}

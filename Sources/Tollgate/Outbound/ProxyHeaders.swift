@@ -1,0 +1,51 @@
+import HTTPTypes
+import NIOHTTP1
+
+/// Which headers cross the proxy, in each direction (RFC 9110 §7.6.1).
+enum ProxyHeaders {
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// Never forwarded upstream whatever the allowlist says: hop-by-hop, the caller's credentials,
+    /// and what the proxy sets itself.
+    static let neverForwarded: Set<String> = hopByHop.union(["authorization", "cookie", "host", "x-api-key", "x-request-id"])
+
+    /// The caller headers that go upstream: allowlisted, not hop-by-hop, not named by Connection.
+    /// Content-Length is not copied: the body's declared length travels with the body itself.
+    static func upstreamRequestHeaders(from incoming: HTTPFields, allowlist: Set<String>) -> HTTPHeaders {
+        let dropped = neverForwarded.union(connectionNamed(in: incoming)).union(["content-length"])
+        var headers = HTTPHeaders()
+        for field in incoming {
+            let name = field.name.canonicalName
+            guard allowlist.contains(name), !dropped.contains(name) else { continue }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        return headers
+    }
+
+    /// Upstream answer headers for the caller: hop-by-hop and cookies stay behind.
+    static func callerResponseHeaders(from upstream: HTTPHeaders) -> HTTPFields {
+        var named: Set<String> = []
+        for value in upstream[canonicalForm: "connection"] { named.insert(value.lowercased().trimmingCharacters(in: .whitespaces)) }
+        var fields = HTTPFields()
+        for (name, value) in upstream {
+            let lower = name.lowercased()
+            guard !hopByHop.contains(lower), !named.contains(lower), lower != "set-cookie",
+                  let fieldName = HTTPField.Name(name) else { continue }
+            fields.append(HTTPField(name: fieldName, value: value))
+        }
+        return fields
+    }
+
+    private static func connectionNamed(in fields: HTTPFields) -> Set<String> {
+        var named: Set<String> = []
+        for value in fields[values: .connection] {
+            for token in value.split(separator: ",") {
+                named.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+            }
+        }
+        return named
+    }
+}
