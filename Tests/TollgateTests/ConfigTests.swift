@@ -84,7 +84,7 @@ struct ConfigTests {
     }
 
     @Test func aConfigWithNothingToDoIsRefused() {
-        #expect(problems("server: {port: 8080}") == ["nothing to do: configure inbound.issuers or enable dev_issuer"])
+        #expect(problems("server: {port: 8080}") == ["nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer"])
     }
 
     @Test func introspectionWithoutEndpointNeedsDiscovery() {

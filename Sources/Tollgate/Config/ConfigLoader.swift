@@ -20,7 +20,10 @@ public enum ConfigLoader {
             do {
                 root = try Yams.compose(yaml: yaml) ?? Node.mapping(.init([]))
             } catch let error as YamlError {
-                throw ConfigError(path: "", message: "invalid YAML: \(Self.describe(error))")
+                // `[${VAR}]` reads as a mapping inside a list: the most common way to trip on YAML here.
+                let hint = yaml.contains("[${") || yaml.contains("{${") || yaml.contains(", ${")
+                    ? " (inside [ ] or { }, quote substitutions: [\"${VAR}\"])" : ""
+                throw ConfigError(path: "", message: "invalid YAML: \(Self.describe(error))\(hint)")
             }
             let substituted = try EnvironmentSubstitution(environment: environment).apply(to: root)
             return try YAMLDecoder().decode(TollgateConfig.self, from: substituted)

@@ -25,11 +25,21 @@ struct ProxyAdapter {
             headers: request.headers, body: request.body, requestID: context.requestID
         )
         switch result {
-        case .success(let upstream):
+        case .success(let answer):
+            let upstream = answer.response
             return Response(
                 status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
                 headers: ProxyHeaders.callerResponseHeaders(from: upstream.headers),
-                body: ResponseBody(asyncSequence: upstream.body)
+                body: ResponseBody { writer in
+                    do {
+                        for try await chunk in upstream.body { try await writer.write(chunk) }
+                    } catch {
+                        _ = await answer.upload?.abandon()
+                        throw error
+                    }
+                    await answer.upload?.finish()
+                    try await writer.finish(nil)
+                }
             )
         case .failure(let failure):
             return Self.response(for: failure, server: server, requestID: context.requestID)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import NIOHTTP1
 
@@ -17,6 +18,13 @@ enum ProxyFailure: Error, Equatable {
     case connectionFailed
     case timeout
     case upstreamError
+}
+
+/// An upstream answer whose body is still to be streamed to the caller, and the upload that
+/// must be over before the caller's connection is read again.
+struct ProxiedAnswer: Sendable {
+    let response: HTTPClientResponse
+    let upload: UploadPump?
 }
 
 /// The token-injecting reverse proxy: the caller's request goes to the server's `url` plus the
@@ -40,7 +48,7 @@ final class UpstreamProxy: Sendable {
     func forward<Body: AsyncSequence & Sendable>(
         server name: String, method: HTTPRequest.Method, path: Substring, query: String?,
         headers incoming: HTTPFields, body: Body, requestID: String
-    ) async -> Result<HTTPClientResponse, ProxyFailure> where Body.Element == ByteBuffer {
+    ) async -> Result<ProxiedAnswer, ProxyFailure> where Body.Element == ByteBuffer {
         guard let source = tokens[name] else { return .failure(.unknownServer) }
         let url: String
         do { url = try ProxyTarget.url(base: source.config.url, path: path, query: query) } catch { return .failure(.badPath) }
@@ -52,16 +60,15 @@ final class UpstreamProxy: Sendable {
         request.method = HTTPMethod(rawValue: method.rawValue)
         request.headers = ProxyHeaders.upstreamRequestHeaders(from: incoming, allowlist: allowlist)
         request.headers.add(name: "X-Request-Id", value: requestID)
-        if hasBody {
-            let limited = LimitedBody(base: body, limit: maxBodyBytes)
-            request.body = .stream(limited, length: declaredLength.map { .known(Int64($0)) } ?? .unknown)
-        }
         let http = clients.client(caFile: source.config.tls.caFile)
-
         var token: AccessToken
         switch await source.token() {
         case .success(let held): token = held
         case .failure(let error): return .failure(.token(error))
+        }
+        let upload = hasBody ? UploadPump(body: body, limit: maxBodyBytes) : nil
+        if let upload {
+            request.body = .stream(upload.forwarded, length: declaredLength.map { .known(Int64($0)) } ?? .unknown)
         }
         var retried = false
         while true {
@@ -71,16 +78,18 @@ final class UpstreamProxy: Sendable {
             do {
                 response = try await http.execute(request, deadline: .distantFuture)
             } catch {
-                return .failure(Self.classify(error))
+                let exceeded = await upload?.abandon() ?? false
+                return .failure(exceeded ? .tooLarge : Self.classify(error))
             }
             let elapsed = ContinuousClock.now - started
             observer.upstreamAnswered(server: name, status: Int(response.status.code),
                                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             // A 401 before expiry means the token was revoked or the peer's keys moved: one fresh
             // token, one retry, and only for requests that are safe to repeat and carry no body.
-            guard response.status == .unauthorized, !retried, !hasBody, method == .get || method == .head else { return .success(response) }
+            let answer = ProxiedAnswer(response: response, upload: upload)
+            guard response.status == .unauthorized, !retried, !hasBody, method == .get || method == .head else { return .success(answer) }
             source.invalidate(token)
-            guard case .success(let fresh) = await source.token(), fresh != token else { return .success(response) }
+            guard case .success(let fresh) = await source.token(), fresh != token else { return .success(answer) }
             _ = try? await response.body.collect(upTo: 1 << 16)
             token = fresh
             retried = true
@@ -88,7 +97,6 @@ final class UpstreamProxy: Sendable {
     }
 
     private static func classify(_ error: any Error) -> ProxyFailure {
-        if error is any LimitExceededMarker { return .tooLarge }
         if let error = error as? HTTPClientError {
             switch error {
             case .readTimeout, .deadlineExceeded: return .timeout
@@ -101,29 +109,46 @@ final class UpstreamProxy: Sendable {
     }
 }
 
-/// Marker adopted by the body-limit error so the classifier needs no generic parameter.
-protocol LimitExceededMarker: Error {}
+/// Feeds the caller's body to the upstream client from a task Tollgate owns. Hummingbird reads
+/// the next request from the same connection once the response is written, so nothing may
+/// still be reading this body by then: `finish` drains what the upstream did not want (it may
+/// answer before reading everything), `abandon` stops at once and the connection is closed.
+final class UploadPump: Sendable {
+    struct Exceeded: Error {}
 
-/// Passes a body through, failing once it grows past `limit` bytes (0 = no limit).
-struct LimitedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-    struct Exceeded: LimitExceededMarker {}
+    /// What the upstream client reads, with backpressure towards the caller.
+    let forwarded: RequestBody
+    private let task: Task<Bool, Never>
 
-    let base: Base
-    let limit: Int
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let limit: Int
-        var seen = 0
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let chunk = try await base.next() else { return nil }
-            seen += chunk.readableBytes
-            if limit > 0 && seen > limit { throw Exceeded() }
-            return chunk
+    init<Body: AsyncSequence & Sendable>(body: Body, limit: Int) where Body.Element == ByteBuffer {
+        let (forwarded, source) = RequestBody.makeStream()
+        self.forwarded = forwarded
+        task = Task {
+            var seen = 0
+            do {
+                for try await chunk in body {
+                    seen += chunk.readableBytes
+                    if limit > 0 && seen > limit {
+                        source.finish(Exceeded())
+                        return true
+                    }
+                    // Once the upstream client has let go of the stream this returns at once.
+                    await source.yield(chunk)
+                }
+                source.finish()
+            } catch {
+                source.finish(error)
+            }
+            return false
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
+    /// Waits until the caller's body has been read to its end.
+    func finish() async { _ = await task.value }
+
+    /// Stops reading the caller's body. Returns whether it had grown past the limit.
+    func abandon() async -> Bool {
+        task.cancel()
+        return await task.value
+    }
 }
