@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the README's quick start against a built binary: start `tollgate serve` on the shipped
-# config, get a token from the embedded dev issuer, authenticate it, and check that a broken
+# config, get a token from the embedded dev issuer, authenticate it, proxy through a second
+# instance configured from an Orthanc JSON file, and check that a broken
 # config is refused with a message naming the key. Usage: scripts/smoke.sh PATH/TO/tollgate [PORT]
 set -euo pipefail
 bin=${1:?usage: smoke.sh PATH/TO/tollgate [PORT]}
@@ -24,6 +25,37 @@ answer=$(curl -fs -X POST "http://127.0.0.1:$port/plugin/authenticate" -H 'Conte
 echo "$answer" | python3 -c 'import json,sys; r=json.load(sys.stdin)["result"]; assert r["authenticated"] is True and r["user_id"]=="tollgate-dev", r'
 if grep -qF "$token" "$work/log"; then echo "smoke: the token appeared in the log"; exit 1; fi
 
+# Outbound via the seed-000 migration path: a second Tollgate reads its outbound server from an
+# Orthanc JSON file, gets tokens from the first one's dev issuer and proxies to the first one's
+# forward-auth endpoint, which only answers 200 for a valid injected token.
+port2=$((port + 1))
+cat >"$work/orthanc.json" <<JSON
+{
+  // comments are allowed, as in Orthanc
+  "DicomWebOAuth": { "Servers": { "first": {
+    "Url": "http://127.0.0.1:$port/auth/",
+    "TokenEndpoint": "http://127.0.0.1:$port/dev-issuer/token",
+    "ClientId": "tollgate-dev", "ClientSecret": "\${SMOKE_CLIENT_SECRET}", "Scope": "read",
+    "TokenRefreshBufferSeconds": 300 } } }
+}
+JSON
+cp config.yaml "$work/second.yaml"
+printf 'admin:\n  auth_mode: api_key\n  api_keys: ["${SMOKE_API_KEY}"]\n' >>"$work/second.yaml"
+export SMOKE_CLIENT_SECRET=tollgate-dev-secret SMOKE_API_KEY=smoke-api-key-0123456789
+"$bin" serve --config "$work/second.yaml" --port "$port2" --orthanc-config "$work/orthanc.json" >"$work/log2" 2>&1 &
+pid2=$!
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port2/ready" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+headers=$(curl -fs -D - -o /dev/null -H "X-API-Key: $SMOKE_API_KEY" "http://127.0.0.1:$port2/proxy/first/studies") \
+  || { cat "$work/log2"; kill "$pid2"; echo "smoke: proxy through the second instance failed"; exit 1; }
+echo "$headers" | grep -qi '^x-auth-client-id: tollgate-dev' || { echo "$headers"; kill "$pid2"; echo "smoke: injected token not validated"; exit 1; }
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/token/first")
+[ "$status" = 401 ] || { kill "$pid2"; echo "smoke: /token without an API key answered $status"; exit 1; }
+kill -TERM "$pid2"; wait "$pid2" || { echo "smoke: second instance did not exit cleanly"; exit 1; }
+if grep -q "tollgate-dev-secret\|$SMOKE_API_KEY" "$work/log2"; then echo "smoke: a secret appeared in the log"; exit 1; fi
+
 # A malformed config exits 1 and names the key.
 printf 'server:\n  port: 0\n  hots: x\n' >"$work/bad.yaml"
 if "$bin" check-config --config "$work/bad.yaml" 2>"$work/err"; then echo "smoke: bad config accepted"; exit 1; fi
@@ -31,4 +63,4 @@ grep -q "server.hots: unknown key" "$work/err" || { cat "$work/err"; echo "smoke
 
 kill -TERM "$pid"
 wait "$pid" || { echo "smoke: serve did not exit cleanly on SIGTERM"; exit 1; }
-echo "smoke: OK (token issued, authenticated, bad config refused, clean SIGTERM exit)"
+echo "smoke: OK (token issued, authenticated, outbound proxy via --orthanc-config, bad config refused, clean SIGTERM exit)"
