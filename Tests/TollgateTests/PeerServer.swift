@@ -38,6 +38,10 @@ final class PeerServer: Sendable {
         var tokenRequests: [TokenRequest] = []
         var upstreamRequests: [UpstreamRequest] = []
         var revoked: String?
+        /// Definitions as JSON, the way Orthanc keeps them: in memory only.
+        var definitions: [String: Data] = [:]
+        var orthancScript: [Int] = []
+        var orthancPuts: [String] = []
     }
 
     let port: Int
@@ -57,6 +61,10 @@ final class PeerServer: Sendable {
         for method: HTTPRequest.Method in [.get, .head, .post, .put, .delete] {
             router.on("upstream/**", method: method) { request, _ in try await peer.upstream(request) }
         }
+        router.put("dicom-web/servers/:name") { request, context in
+            await peer.orthancPut(request, name: context.parameters.get("name") ?? "")
+        }
+        router.get("dicom-web/servers") { _, _ in peer.orthancList() }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: peer.port)),
                               logger: Logger(label: "peer") { _ in SwiftLogNoOpLogHandler() })
         peer.task.withLock { $0 = Task { try await app.run() } }
@@ -95,6 +103,40 @@ final class PeerServer: Sendable {
         var headers = HTTPFields()
         for (name, value) in reply.headers { headers.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
         return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+    }
+
+    // MARK: A fake Orthanc REST API (DICOMweb server definitions, kept like Orthanc: in memory)
+
+    /// Statuses the next PUTs answer with, in order; after them, 200.
+    func scriptOrthanc(_ statuses: Int...) { state.withLock { $0.orthancScript += statuses } }
+    /// What an Orthanc restart does: run-time definitions are gone.
+    func restartOrthanc() { state.withLock { $0.definitions = [:] } }
+    /// Names of the definitions PUT so far, in order.
+    var orthancPuts: [String] { state.withLock { $0.orthancPuts } }
+    func orthancDefinition(_ name: String) -> [String: Any]? {
+        state.withLock { $0.definitions[name] }.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
+    }
+
+    private func orthancPut(_ request: Request, name: String) async -> Response {
+        let data = (try? await request.body.collect(upTo: 1 << 16)).map { Data(buffer: $0) } ?? Data()
+        let status = state.withLock { state -> Int in
+            state.orthancPuts.append(name)
+            let status = state.orthancScript.isEmpty ? 200 : state.orthancScript.removeFirst()
+            if status == 200 { state.definitions[name] = data }
+            return status
+        }
+        return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: status == 200 ? "{}" : "")))
+    }
+
+    private func orthancList() -> Response {
+        let stored = state.withLock { $0.definitions }
+        let listed = stored.compactMapValues { data -> [String: Any]? in
+            guard var shown = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+            shown["HttpHeaders"] = Array((shown["HttpHeaders"] as? [String: Any] ?? [:]).keys)
+            return shown
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: listed)) ?? Data("{}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     // MARK: Upstream

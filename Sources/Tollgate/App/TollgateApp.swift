@@ -16,6 +16,7 @@ public final class TollgateApp: Sendable {
     public let authenticator: InboundAuthenticator
     public let readiness: Readiness
     public let outbound: OutboundTokens
+    public let pusher: OrthancPusher
     private let clients: HTTPClients
     private let proxyClients: HTTPClients
     private let clock: any TollgateClock
@@ -28,7 +29,8 @@ public final class TollgateApp: Sendable {
         let inbound = config.inbound
         let metrics = TollgateMetrics(issuerNames: inbound.issuers.map(\.name))
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
-        let clients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile)).union(outboundCAFiles))
+        let clients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
+            .union(outboundCAFiles))
         self.metrics = metrics
         self.clients = clients
         proxyClients = try HTTPClients(
@@ -54,24 +56,28 @@ public final class TollgateApp: Sendable {
         )
         let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
         authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics)
-        readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound)
+        pusher = OrthancPusher(config: config.orthanc, tokens: outbound, http: clients.client(caFile: config.orthanc.tls.caFile),
+                               clock: clock, observer: metrics, logger: self.logger)
+        readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
     }
 
     /// Serves until one of `signals` arrives (or the task is cancelled), then shuts down gracefully.
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
         let (tokensStarted, tokensStartedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let (pushStarted, pushStartedContinuation) = AsyncStream.makeStream(of: Void.self)
         let monitor = IssuerMonitor(issuers: authenticator.issuers, serverStarted: started, logger: logger)
         let refresher = TokenRefresher(tokens: outbound, serverStarted: tokensStarted)
+        let pushService = OrthancPushService(pusher: pusher, serverStarted: pushStarted)
         let devIssuer = self.devIssuer
         let logger = self.logger
         let app = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "tollgate"),
-            services: [monitor, refresher],
+            services: [monitor, refresher, pushService],
             onServerRunning: { _ in
                 devIssuer?.markServing()
-                for continuation in [startedContinuation, tokensStartedContinuation] {
+                for continuation in [startedContinuation, tokensStartedContinuation, pushStartedContinuation] {
                     continuation.yield()
                     continuation.finish()
                 }
@@ -93,6 +99,7 @@ public final class TollgateApp: Sendable {
         defer {
             startedContinuation.finish()
             tokensStartedContinuation.finish()
+            pushStartedContinuation.finish()
         }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         do {
@@ -116,7 +123,8 @@ public final class TollgateApp: Sendable {
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, config: config.forwardAuth).register(on: router)
         let guardian = AdminGuard(config: config.admin, authenticator: authenticator)
-        OutboundAPIAdapter(tokens: outbound, guardian: guardian, readiness: readiness, version: Self.version).register(on: router)
+        OutboundAPIAdapter(tokens: outbound, pusher: pusher, guardian: guardian, readiness: readiness, version: Self.version).register(on: router)
+        OrthancAuthAdapter(authenticator: authenticator, config: config.orthanc, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         let proxy = UpstreamProxy(tokens: outbound, clients: proxyClients, config: config.proxy, observer: metrics)
         ProxyAdapter(proxy: proxy, guardian: guardian).register(on: router)
         if let devIssuer {

@@ -107,6 +107,7 @@ extension TollgateConfig {
         }
 
         errors += outboundValidationErrors(fileExists: fileExists)
+        errors += orthancValidationErrors(fileExists: fileExists)
         if inbound.issuers.isEmpty && !devIssuer.enabled && outbound.servers.isEmpty {
             errors.append(ConfigError(path: "", message: "nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer"))
         }

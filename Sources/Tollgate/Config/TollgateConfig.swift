@@ -10,9 +10,10 @@ public struct TollgateConfig: Sendable, Decodable {
     public var outbound: OutboundConfig
     public var admin: AdminConfig
     public var proxy: ProxyConfig
+    public var orthanc: OrthancConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, log, inbound, outbound, admin, proxy
+        case server, log, inbound, outbound, admin, proxy, orthanc
         case devIssuer = "dev_issuer"
         case forwardAuth = "forward_auth"
     }
@@ -26,6 +27,7 @@ public struct TollgateConfig: Sendable, Decodable {
         self.outbound = OutboundConfig()
         self.admin = AdminConfig()
         self.proxy = ProxyConfig()
+        self.orthanc = OrthancConfig()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +40,7 @@ public struct TollgateConfig: Sendable, Decodable {
         outbound = try c.decode(.outbound, default: OutboundConfig())
         admin = try c.decode(.admin, default: AdminConfig())
         proxy = try c.decode(.proxy, default: ProxyConfig())
+        orthanc = try c.decode(.orthanc, default: OrthancConfig())
     }
 }
 

@@ -118,6 +118,8 @@ extension TokenClaims {
         if let issuedAt { members.append(("iat", .int(issuedAt))) }
         if let notBefore { members.append(("nbf", .int(notBefore))) }
         if let tokenType { members.append(("token_type", .string(tokenType))) }
+        if !roles.isEmpty { members.append(("roles", .strings(roles))) }
+        if !groups.isEmpty { members.append(("groups", .strings(groups))) }
         return members
     }
 }

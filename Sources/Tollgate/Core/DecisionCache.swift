@@ -81,6 +81,14 @@ public final class DecisionCache: Sendable {
         return found
     }
 
+    /// How much longer the entry for `key` will be served from the cache (0 when none is).
+    public func secondsLeft(_ key: TokenKey) -> Double {
+        let now = clock.now()
+        return shard(for: key).state.withLock { state in
+            state.entries[key].map { max(0, $0.expiresAt - now) } ?? 0
+        }
+    }
+
     /// Returns the cached status or runs `loader` — at most once at a time per key, however many
     /// callers miss together — and stores its answer for as long as the rules allow.
     public func load(_ key: TokenKey, loader: @escaping @Sendable () async -> TokenStatus) async -> TokenStatus {

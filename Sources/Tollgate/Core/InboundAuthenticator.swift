@@ -33,6 +33,12 @@ public final class InboundAuthenticator: Sendable {
         return decision
     }
 
+    /// How long the decision about `token` stays cached: callers that cache it themselves
+    /// (Orthanc's authorization plugin, the filter) must not keep it longer.
+    public func cacheSecondsLeft(token: String) -> Int {
+        Int(cache.secondsLeft(TokenKey(token: token)).rounded(.down))
+    }
+
     /// Records a refusal decided before any token was at hand (no token, wrong scheme).
     public func refuse(_ reason: DenialReason) -> Decision {
         let decision = Decision(verdict: .denied(reason))

@@ -5,7 +5,7 @@ struct IntrospectionResponse: Decodable {
     let claims: TokenClaims
 
     enum CodingKeys: String, CodingKey {
-        case active, scope, aud, iss, sub, exp, iat, nbf, username
+        case active, scope, aud, iss, sub, exp, iat, nbf, username, roles, groups
         case clientID = "client_id"
         case tokenType = "token_type"
     }
@@ -28,6 +28,8 @@ struct IntrospectionResponse: Decodable {
         } else {
             claims.audiences = try c.decodeIfPresent([String].self, forKey: .aud) ?? []
         }
+        claims.roles = StringList.lenient(c, forKey: .roles)
+        claims.groups = StringList.lenient(c, forKey: .groups)
         self.claims = claims
     }
 }
@@ -40,5 +42,15 @@ enum NumericDate {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "NumericDate out of range")
         }
         return Int(value.rounded(.down))
+    }
+}
+
+/// A claim that may be a string array or one space-separated string. Anything else reads as
+/// empty: these claims only ever grant, so a malformed one grants nothing.
+enum StringList {
+    static func lenient<K: CodingKey>(_ c: KeyedDecodingContainer<K>, forKey key: K) -> [String] {
+        if let list = try? c.decodeIfPresent([String].self, forKey: key) { return list }
+        if let text = try? c.decodeIfPresent(String.self, forKey: key) { return text.split(separator: " ").map(String.init) }
+        return []
     }
 }

@@ -10,6 +10,9 @@ public struct TokenClaims: Sendable, Equatable {
     public var issuedAt: Int?
     public var notBefore: Int?
     public var tokenType: String?
+    /// `roles` and `groups` claims (Entra, Okta and others), for permission mapping.
+    public var roles: [String] = []
+    public var groups: [String] = []
 
     public init() {}
 

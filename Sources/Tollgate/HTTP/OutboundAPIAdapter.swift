@@ -6,6 +6,7 @@ import Hummingbird
 /// ever contains token characters except `GET /token/{server}`, whose purpose that is.
 struct OutboundAPIAdapter {
     let tokens: OutboundTokens
+    let pusher: OrthancPusher
     let guardian: AdminGuard
     let readiness: Readiness
     let version: String
@@ -22,7 +23,7 @@ struct OutboundAPIAdapter {
         }
         router.get("/dicomweb-oauth/servers") { request, context in
             await guarded(request, context) {
-                let servers = tokens.sources.map { Self.render($0.status) }
+                let servers = tokens.sources.map { Self.render($0.status, pushes: pusher.status(forOutboundServer: $0.name)) }
                 return Reply.json(JSONText.object([("servers", .raw("[" + servers.joined(separator: ",") + "]"))]),
                                   headers: [.cacheControl: "no-store"])
             }
@@ -97,14 +98,22 @@ struct OutboundAPIAdapter {
         return Reply.json(JSONText.object([("cleared", .strings(selected.map(\.name)))]), headers: [.cacheControl: "no-store"])
     }
 
-    static func render(_ status: TokenSourceStatus) -> String {
-        JSONText.object([
+    static func render(_ status: TokenSourceStatus, pushes: [OrthancPushStatus]) -> String {
+        let pushed = pushes.map { push in
+            JSONText.object([
+                ("orthanc_server", .string(push.orthancServer)), ("current", .bool(push.current)),
+                ("last_push", push.lastPush.map { .string(Self.timestamp($0)) } ?? .null),
+                ("last_error", push.lastError.map { .string($0) } ?? .null),
+            ])
+        }
+        return JSONText.object([
             ("name", .string(status.name)), ("url", .string(status.url)), ("token_endpoint_host", .string(status.tokenEndpointHost)),
             ("has_token", .bool(status.hasToken)), ("token_valid", .bool(status.tokenValid)),
             ("expires_in_seconds", status.expiresInSeconds.map { .int($0) } ?? .null),
             ("last_refresh", status.lastRefresh.map { .string(Self.timestamp($0)) } ?? .null),
             ("last_error", status.lastError.map { .string($0) } ?? .null),
             ("circuit_state", .string(status.circuit.name)),
+            ("orthanc_push", .raw("[" + pushed.joined(separator: ",") + "]")),
         ])
     }
 

@@ -32,10 +32,11 @@ public struct Readiness: Sendable {
     let issuers: [IssuerRuntime]
     let devIssuer: DevIssuer?
     let outbound: OutboundTokens
+    let pusher: OrthancPusher
 
     public func notReadyReasons() -> [String] {
         var reasons = issuers.compactMap(\.notReadyReason)
         if let devIssuer, !devIssuer.isServing { reasons.append("dev issuer: not serving yet") }
-        return reasons + outbound.notReadyReasons()
+        return reasons + outbound.notReadyReasons() + pusher.notReadyReasons()
     }
 }

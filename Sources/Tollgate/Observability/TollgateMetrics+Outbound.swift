@@ -22,3 +22,9 @@ extension TollgateMetrics: TokenSourceObserver, UpstreamObserver {
         }
     }
 }
+
+extension TollgateMetrics: OrthancPushObserver {
+    public func orthancPushed(orthancServer: String, result: String) {
+        counter("orthanc_push_total", [("orthanc_server", orthancServer), ("result", result)]).increment()
+    }
+}

@@ -60,6 +60,12 @@ public final class TokenSource: Sendable {
         return await acquire()
     }
 
+    /// The held token if it is usable now, without fetching one.
+    public var usableToken: AccessToken? {
+        let now = clock.now()
+        return state.withLock { $0.token }.flatMap { $0.isUsable(at: now) ? $0 : nil }
+    }
+
     /// A new token from the endpoint (joining an acquisition already under way).
     public func refresh() async -> Result<AccessToken, TokenFetchError> {
         await acquire()

@@ -6,7 +6,7 @@ struct JWTAccessClaims: JWTPayload {
     let claims: TokenClaims
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, nbf, iat, scope, scp, username
+        case iss, sub, aud, exp, nbf, iat, scope, scp, username, roles, groups
         case clientID = "client_id"
         case azp
     }
@@ -33,6 +33,8 @@ struct JWTAccessClaims: JWTPayload {
         claims.expiresAt = try NumericDate.decode(c, forKey: .exp)
         claims.notBefore = try NumericDate.decode(c, forKey: .nbf)
         claims.issuedAt = try NumericDate.decode(c, forKey: .iat)
+        claims.roles = StringList.lenient(c, forKey: .roles)
+        claims.groups = StringList.lenient(c, forKey: .groups)
         self.claims = claims
     }
 

@@ -1,0 +1,134 @@
+/// `orthanc:` — the Orthanc-facing pieces: the orthanc-authorization web-service protocol
+/// (inbound) and pushing outbound tokens into Orthanc's DICOMweb server definitions.
+public struct OrthancConfig: Sendable, Decodable {
+    /// Basic credentials Orthanc's authorization plugin (or the filter) must present to
+    /// `/tokens/*` and `/user/get-profile`; none: open.
+    public var webserviceUsername: String?
+    public var webservicePassword: Secret?
+    /// Absent: every valid token is granted every method (authentication only).
+    public var permissions: PermissionsConfig?
+    /// Orthanc's REST API, for pushing DICOMweb server definitions.
+    public var url: String?
+    public var username: String?
+    public var password: Secret?
+    public var dicomwebServers: [String: OrthancDicomWebServerConfig] = [:]
+    /// How often Orthanc is checked for lost or stale definitions (it persists none across restarts).
+    public var checkIntervalSeconds: Int = 10
+    public var timeoutMS: Int = 5000
+    /// `/ready` also waits for every definition to be pushed.
+    public var readyRequiresPush: Bool = false
+    public var tls = TLSConfig()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case permissions, url, username, password, tls
+        case webserviceUsername = "webservice_username"
+        case webservicePassword = "webservice_password"
+        case dicomwebServers = "dicomweb_servers"
+        case checkIntervalSeconds = "check_interval_seconds"
+        case timeoutMS = "timeout_ms"
+        case readyRequiresPush = "ready_requires_push"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        webserviceUsername = try c.decodeOptional(.webserviceUsername)
+        webservicePassword = try c.decodeOptional(.webservicePassword)
+        permissions = try c.decodeOptional(.permissions)
+        url = try c.decodeOptional(.url)
+        username = try c.decodeOptional(.username)
+        password = try c.decodeOptional(.password)
+        dicomwebServers = try c.decode(.dicomwebServers, default: dicomwebServers)
+        checkIntervalSeconds = try c.decode(.checkIntervalSeconds, default: checkIntervalSeconds)
+        timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)
+        readyRequiresPush = try c.decode(.readyRequiresPush, default: readyRequiresPush)
+        tls = try c.decode(.tls, default: tls)
+    }
+}
+
+public enum RoleClaim: String, ConfigEnum { case scope, roles, groups }
+
+/// Which Orthanc permissions a token holds, and which one each request needs.
+public struct PermissionsConfig: Sendable, Decodable {
+    /// Where a token's roles come from: its scopes, or its `roles` / `groups` claim.
+    public var claim: RoleClaim = .scope
+    /// Role (scope or claim value) → Orthanc permission names.
+    public var roles: [String: [String]] = [:]
+    /// Method (`get`) or level-qualified method (`study:delete`) → the permission it needs.
+    /// Defaults to the method's own name, so `roles: {read: [get]}` reads naturally.
+    public var required: [String: String] = ["get": "get", "post": "post", "put": "put", "delete": "delete"]
+    /// Role → Orthanc labels it may see; a token with no listed role gets `["*"]`.
+    public var labels: [String: [String]] = [:]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case claim, roles, required, labels }
+
+    public init(claim: RoleClaim = .scope, roles: [String: [String]]) {
+        self.claim = claim
+        self.roles = roles
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        claim = try c.decode(.claim, default: claim)
+        roles = try c.decode(.roles, default: roles)
+        required = try c.decode(.required, default: required)
+        labels = try c.decode(.labels, default: labels)
+    }
+}
+
+/// One DICOMweb peer definition Tollgate keeps in Orthanc with a fresh bearer token.
+public struct OrthancDicomWebServerConfig: Sendable, Decodable {
+    /// The `outbound.servers` entry whose token is pushed.
+    public var outboundServer: String
+    /// The peer URL Orthanc calls (default: that outbound server's `url`).
+    public var url: String?
+    /// Further fields of the definition (`HasDelete`, `ChunkedTransfers`, …), pushed as given.
+    public var extra: [String: JSONValue] = [:]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, extra
+        case outboundServer = "outbound_server"
+    }
+
+    public init(outboundServer: String, url: String? = nil, extra: [String: JSONValue] = [:]) {
+        self.outboundServer = outboundServer
+        self.url = url
+        self.extra = extra
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        outboundServer = try c.decode(.outboundServer)
+        url = try c.decodeOptional(.url)
+        extra = try c.decode(.extra, default: extra)
+    }
+}
+
+/// A JSON value given in YAML, passed through to Orthanc as is.
+public enum JSONValue: Sendable, Decodable, Equatable {
+    case bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue]), null
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let value = try? c.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? c.decode(Int.self) { self = .int(value) }
+        else if let value = try? c.decode(Double.self) { self = .double(value) }
+        else if let value = try? c.decode(String.self) { self = .string(value) }
+        else if let value = try? c.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    var rendered: String {
+        switch self {
+        case .bool(let b): b ? "true" : "false"
+        case .int(let i): String(i)
+        case .double(let d): d.isFinite ? String(d) : "null"
+        case .string(let s): JSONText.string(s)
+        case .array(let list): "[" + list.map(\.rendered).joined(separator: ",") + "]"
+        case .object(let members): JSONText.object(members.sorted { $0.key < $1.key }.map { ($0.key, .raw($0.value.rendered)) })
+        case .null: "null"
+        }
+    }
+}
