@@ -60,7 +60,8 @@ struct OutboundFaultTests {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }
         peer.script(reply, reply, reply)
-        let tg = try await Self.start(peer)
+        // The background refresher waits max_delay after a refusal: longer than this test runs.
+        let tg = try await Self.start(peer) { $0.retry.maxDelayMS = 60_000 }
         defer { Task { await tg.stop() } }
         try await waitUntil { try await Self.serverStatus(tg)["last_error"] is String }
         try await Task.sleep(for: .milliseconds(500))
