@@ -151,7 +151,7 @@ struct OrthancPushTests {
         let headers = definition["HttpHeaders"] as? [String: String] ?? [:]
         let token = try await tg.get("/token/orthanc-b", headers: apiKeyHeader).json["access_token"] as? String ?? "-"
         #expect(headers["Authorization"] == "Bearer " + token)
-        #expect(headers.keys.contains { $0.hasPrefix("X-Tollgate-Push-") })
+        #expect(headers.keys.contains { $0.hasPrefix("X-Tollgate-Token-Expires-") })
         try await waitUntil { try await Self.pushStatus(tg)["current"] as? Bool == true }
         #expect(try await tg.get("/ready").status == 200)
 
@@ -169,6 +169,20 @@ struct OrthancPushTests {
         #expect(peer.orthancPuts.count == 3)
         #expect(try await tg.metric(#"orthanc_push_total{orthanc_server="b",result="success"}"#) == 3)
         #expect(!tg.logs.text.contains(token))
+    }
+
+    /// Two replicas pushing into one Orthanc: each pushes its own token once, then both see a
+    /// definition that is good for long enough and leave it alone.
+    @Test func replicasSharingAnOrthancDoNotUndoEachOthersPushes() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let first = try await Self.start(peer)
+        defer { Task { await first.stop() } }
+        let second = try await Self.start(peer)
+        defer { Task { await second.stop() } }
+        try await waitUntil { peer.orthancPuts.count >= 2 }
+        try await Task.sleep(for: .milliseconds(3500))
+        #expect(peer.orthancPuts.count == 2)
     }
 
     @Test func orthancErrorsAreRetriedAndSurfaced() async throws {

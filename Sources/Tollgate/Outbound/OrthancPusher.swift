@@ -11,10 +11,11 @@ public protocol OrthancPushObserver: Sendable {
 
 /// Keeps DICOMweb peer definitions in Orthanc carrying a valid bearer token. Orthanc has no hook
 /// for outgoing requests and persists nothing set at run time, so Tollgate PUTs the whole
-/// definition after every token refresh and whenever a periodic check finds it missing or stale
-/// (after an Orthanc restart the config-file definition is back). Each push adds a header whose
-/// *name* is unique to that push (`GET /dicom-web/servers?expand` shows header names, never
-/// values), which is how a check recognises its own definition.
+/// definition after every token refresh and whenever a periodic check finds it missing or about
+/// to expire (after an Orthanc restart the config-file definition is back). `GET
+/// /dicom-web/servers?expand` shows header names, never values, so each push adds a header whose
+/// *name* carries the pushed token's expiry: any Tollgate replica can tell whether the definition
+/// in Orthanc is still good, and replicas sharing one Orthanc do not undo each other's pushes.
 public final class OrthancPusher: Sendable {
     struct Target: Sendable {
         let name: String
@@ -25,7 +26,6 @@ public final class OrthancPusher: Sendable {
 
     private struct PushState {
         var pushedToken: AccessToken?
-        var marker: String?
         var lastPush: Double?
         var lastError: String?
         var failures = 0
@@ -84,7 +84,7 @@ public final class OrthancPusher: Sendable {
             await push(target, token: token, reason: "token refreshed")
         } else if checkDue {
             withState(target.name) { $0.lastCheckAt = now }
-            switch await isCurrent(target) {
+            switch await isCurrent(target, now: now) {
             case .some(true): break
             case .some(false): await push(target, token: token, reason: "definition missing or stale in Orthanc")
             case .none: recordFailure(target, "Orthanc unreachable")
@@ -93,7 +93,7 @@ public final class OrthancPusher: Sendable {
     }
 
     private func push(_ target: Target, token: AccessToken, reason: String) async {
-        let marker = "X-Tollgate-Push-" + UUID().uuidString.prefix(8).lowercased()
+        let marker = Self.markerPrefix + String(Int(token.expiresAt))
         var members: [(String, JSONText.Value)] = [
             ("Url", .string(target.url)),
             ("HttpHeaders", .raw(JSONText.object([("Authorization", .string("Bearer " + token.value)), (marker, .string("1"))]))),
@@ -107,7 +107,7 @@ public final class OrthancPusher: Sendable {
         case .success(let response) where (200..<300).contains(response.status):
             let now = clock.now()
             withState(target.name) { s in
-                s = PushState(pushedToken: token, marker: marker, lastPush: now, lastError: nil, failures: 0, nextAttemptAt: 0, lastCheckAt: now)
+                s = PushState(pushedToken: token, lastPush: now, lastError: nil, failures: 0, nextAttemptAt: 0, lastCheckAt: now)
             }
             observer.orthancPushed(orthancServer: target.name, result: "success")
             logger.info("pushed DICOMweb server definition to Orthanc", metadata: [
@@ -122,10 +122,12 @@ public final class OrthancPusher: Sendable {
         }
     }
 
-    /// True when Orthanc holds the definition last pushed; false when it is missing or another
-    /// one; nil when Orthanc could not be asked.
-    private func isCurrent(_ target: Target) async -> Bool? {
-        guard let marker = withState(target.name, { $0.marker }) else { return false }
+    static let markerPrefix = "X-Tollgate-Token-Expires-"
+
+    /// True when Orthanc holds a Tollgate-pushed definition for this URL whose token outlives
+    /// the next check comfortably; false when it is missing, foreign or expiring; nil when Orthanc
+    /// could not be asked.
+    private func isCurrent(_ target: Target, now: Double) async -> Bool? {
         var request = HTTPClientRequest(url: base + "/dicom-web/servers?expand")
         request.headers = headers(contentType: false)
         guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout), response.status == 200,
@@ -133,7 +135,13 @@ public final class OrthancPusher: Sendable {
         guard let definition = all[target.name] as? [String: Any] else { return false }
         var names = definition["HttpHeaders"] as? [String] ?? []
         if let object = definition["HttpHeaders"] as? [String: Any] { names = Array(object.keys) }
-        return names.contains { $0.lowercased() == marker.lowercased() } && (definition["Url"] as? String) == target.url
+        let prefix = Self.markerPrefix.lowercased()
+        let expiries = names.compactMap { name -> Double? in
+            let lower = name.lowercased()
+            return lower.hasPrefix(prefix) ? Double(lower.dropFirst(prefix.count)) : nil
+        }
+        guard let expiry = expiries.max(), (definition["Url"] as? String) == target.url else { return false }
+        return expiry - now > checkInterval + 5
     }
 
     private func recordFailure(_ target: Target, _ problem: String) {

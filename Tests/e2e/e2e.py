@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Tollgate end to end with real components on loopback: Glewlwyd (IdP), Orthanc B (DICOMweb
+server guarded by tollgate_filter.py), Orthanc A (DICOMweb client of B, kept fresh by Tollgate's
+push, and through Tollgate's proxy), and two Tollgates (auto mode; introspection mode).
+
+Prints one line per check and "N passed, M failed" last. Called by Tests/e2e/run.sh."""
+
+import argparse
+import base64
+import http.cookiejar
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643)
+SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
+               writer="caller-write-s3cret", api_key="e2e-admin-api-key-0123456789")
+TOKEN_SECONDS = 20
+
+
+class Suite:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.started = time.monotonic()
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("PASS  " + name, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL  " + name + ("  -- " + detail if detail else ""), flush=True)
+        return ok
+
+
+def request(method, url, body=None, headers=None, timeout=15, opener=None):
+    """(status, headers, body bytes); HTTP errors are answers, not exceptions."""
+    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    if data is not None and not req.has_header("Content-type"):  # urllib capitalises header names
+        req.add_header("Content-Type", "application/json")
+    try:
+        with (opener or urllib.request.build_opener()).open(req, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        return 0, {}, str(error).encode()
+
+
+def as_json(body):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def wait_until(condition, seconds, interval=0.25):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+class Processes:
+    def __init__(self, work):
+        self.work = work
+        self.running = {}
+
+    def start(self, name, argv, env=None):
+        log = open(os.path.join(self.work, name + ".log"), "ab")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                   start_new_session=True)
+        self.running[name] = process
+        return process
+
+    def stop(self, name):
+        process = self.running.pop(name, None)
+        if process and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_all(self):
+        for name in list(self.running):
+            self.stop(name)
+
+
+# ---------------------------------------------------------------- Glewlwyd
+
+def start_glewlwyd(procs, work):
+    directory = os.path.join(work, "glewlwyd")
+    os.makedirs(directory)
+    base = "http://127.0.0.1:%d" % PORT["glewlwyd"]
+    with open("/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3", "rb") as schema:
+        subprocess.run(["sqlite3", os.path.join(directory, "glewlwyd.db")], stdin=schema, check=True)
+    subprocess.run(["openssl", "genrsa", "-out", os.path.join(directory, "sign.key"), "2048"], check=True, capture_output=True)
+    subprocess.run(["openssl", "rsa", "-in", os.path.join(directory, "sign.key"), "-pubout", "-out",
+                    os.path.join(directory, "sign.pub")], check=True, capture_output=True)
+    with open(os.path.join(directory, "glewlwyd.conf"), "w") as conf:
+        conf.write("""port=%d
+bind_address="127.0.0.1"
+external_url="%s"
+api_prefix="api"
+login_url="login.html"
+allow_origin="*"
+log_mode="file"
+log_level="WARNING"
+log_file="%s/glewlwyd.log"
+cookie_secure=0
+session_key="GLEWLWYD2_SESSION_ID"
+admin_session_authentication="cookie,api_key"
+profile_session_authentication="cookie"
+admin_scope="g_admin"
+profile_scope="g_profile"
+user_module_path="/usr/lib/glewlwyd/user"
+client_module_path="/usr/lib/glewlwyd/client"
+user_auth_scheme_module_path="/usr/lib/glewlwyd/scheme"
+plugin_module_path="/usr/lib/glewlwyd/plugin"
+use_secure_connection=false
+secure_connection_key_file="%s/tls.key"
+secure_connection_pem_file="%s/tls.crt"
+hash_algorithm="SHA512"
+database = { type = "sqlite3"; path = "%s/glewlwyd.db"; };
+""" % (PORT["glewlwyd"], base, directory, directory, directory, directory))
+    procs.start("glewlwyd", ["glewlwyd", "-c", os.path.join(directory, "glewlwyd.conf")])
+    if not wait_until(lambda: request("GET", base + "/config")[0] == 200, 20):
+        raise RuntimeError("glewlwyd did not start")
+
+    admin = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def post(path, body):
+        status, _, answer = request("POST", base + path, body, opener=admin)
+        if status != 200:
+            raise RuntimeError("glewlwyd %s -> %s %s" % (path, status, answer[:200]))
+
+    post("/api/auth/", {"username": "admin", "password": "password"})
+    for scope in ["dicom.read", "dicom.write", "introspect"]:
+        post("/api/scope/", {"name": scope, "display_name": scope, "description": scope, "password_required": False, "scheme": {}})
+    with open(os.path.join(directory, "sign.key")) as key, open(os.path.join(directory, "sign.pub")) as pub:
+        post("/api/mod/plugin/", {
+            "module": "oidc", "name": "oidc", "display_name": "OIDC", "enabled": True, "parameters": {
+                "iss": base + "/api/oidc", "jwt-type": "rsa", "jwt-key-size": "256", "key": key.read(), "cert": pub.read(),
+                "jwks-show": True, "access-token-duration": TOKEN_SECONDS, "refresh-token-duration": 1209600, "code-duration": 600,
+                "allow-non-oidc": True, "auth-type-client-enabled": True, "auth-type-code-enabled": True,
+                "auth-type-refresh-enabled": True, "auth-type-token-enabled": False, "auth-type-password-enabled": False,
+                "allowed-scope": ["openid"], "scope": [], "additional-parameters": [], "claims": [],
+                "name-claim": "on-demand", "email-claim": "no", "scope-claim": "no", "address-claim": {"type": "no"},
+                "introspection-revocation-allowed": True, "introspection-revocation-allow-target-client": True,
+                "introspection-revocation-auth-scope": ["introspect"]}})
+    clients = [("tollgate-rs", SECRETS["rs"], ["introspect"]),
+               ("orthanc-a", SECRETS["orthanc_a"], ["dicom.read", "dicom.write"]),
+               ("caller-read", SECRETS["reader"], ["dicom.read"]),
+               ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"])]
+    for client_id, secret, scopes in clients:
+        post("/api/client/", {"client_id": client_id, "name": client_id, "enabled": True, "confidential": True,
+                              "client_secret": secret, "scope": scopes, "authorization_type": ["client_credentials"],
+                              "token_endpoint_auth_method": ["client_secret_basic", "client_secret_post"], "redirect_uri": []})
+    return base
+
+
+def glewlwyd_token(base, client_id, secret, scope):
+    auth = base64.b64encode(("%s:%s" % (client_id, secret)).encode()).decode()
+    status, _, body = request("POST", base + "/api/oidc/token",
+                              urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scope}).encode(),
+                              {"Authorization": "Basic " + auth, "Content-Type": "application/x-www-form-urlencoded"})
+    answer = as_json(body) or {}
+    if status != 200 or "access_token" not in answer:
+        raise RuntimeError("token for %s: %s" % (client_id, status))
+    return answer["access_token"]
+
+
+# ---------------------------------------------------------------- Tollgate and Orthanc
+
+def tollgate_config(port, glewlwyd, mode):
+    return """server: {host: 127.0.0.1, port: %d}
+log: {level: info, format: json}
+inbound:
+  cache: {max_entries: 10000, max_ttl_seconds: 5, negative_ttl_seconds: 2}
+  issuers:
+    - name: glewlwyd
+      issuer: %s/api/oidc
+      mode: %s
+      default_for_opaque: true
+      require_typ: at+jwt
+      introspection:
+        client_id: tollgate-rs
+        client_secret: "${E2E_RS_SECRET}"
+        auth_method: client_secret_post
+outbound:
+  servers:
+    orthanc-b:
+      url: http://127.0.0.1:%d/dicom-web/
+      token_endpoint: %s/api/oidc/token
+      client_id: orthanc-a
+      client_secret: "${E2E_ORTHANC_A_SECRET}"
+      scope: dicom.read dicom.write
+      refresh_buffer_seconds: 5
+admin:
+  auth_mode: api_key
+  api_keys: ["${E2E_API_KEY}"]
+orthanc:
+  permissions:
+    claim: scope
+    roles:
+      dicom.read: [get]
+      dicom.write: [get, post, put, delete]
+  url: http://127.0.0.1:%d
+  check_interval_seconds: 2
+  dicomweb_servers:
+    b: {outbound_server: orthanc-b, extra: {HasDelete: true}}
+""" % (port, glewlwyd, mode, PORT["b"], glewlwyd, PORT["a"])
+
+
+TOLLGATE_ENV = {"E2E_RS_SECRET": SECRETS["rs"], "E2E_ORTHANC_A_SECRET": SECRETS["orthanc_a"], "E2E_API_KEY": SECRETS["api_key"]}
+
+
+def orthanc_config(work, name, http_port, dicom_port, extra):
+    directory = os.path.join(work, name)
+    os.makedirs(os.path.join(directory, "storage"), exist_ok=True)
+    config = {"Name": name, "StorageDirectory": directory + "/storage", "IndexDirectory": directory + "/storage",
+              "HttpPort": http_port, "DicomPort": dicom_port, "DicomAet": "ORTHANC" + name,
+              "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
+              "Plugins": ["/usr/lib/orthanc/libOrthancDicomWeb.so.1.7"], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
+    config.update(extra)
+    path = os.path.join(directory, "config.json")
+    with open(path, "w") as out:
+        json.dump(config, out, indent=1)
+    return path
+
+
+def make_dicom(patient_id, study_uid, series_uid, instance_uid):
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = instance_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = instance_uid
+    ds.StudyInstanceUID = study_uid
+    ds.SeriesInstanceUID = series_uid
+    ds.PatientID = patient_id
+    ds.PatientName = "TOLLGATE^E2E"
+    ds.Modality = "OT"
+    ds.StudyDate = "20260101"
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = bytes(range(16))
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tollgate", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--filter", required=True)
+    args = parser.parse_args()
+    work = args.work
+    suite = Suite()
+    procs = Processes(work)
+    used_tokens = []
+    try:
+        run(suite, procs, work, args, used_tokens)
+    except Exception as error:  # a broken setup is a failure, not a crash
+        suite.check("suite ran to the end", False, "%s: %s" % (type(error).__name__, error))
+    finally:
+        procs.stop_all()
+    # 7. No token or secret in any log of the run (Tollgate, Orthanc, the filter's lines in Orthanc's log).
+    logs = {}
+    for name in ["tollgate", "tollgate2", "orthanc-a", "orthanc-b"]:
+        path = os.path.join(work, name + ".log")
+        if os.path.exists(path):
+            with open(path, "rb") as log:
+                logs[name] = log.read().decode("utf-8", "replace")
+    leaks = [(name, "token" if value in used_tokens else "secret")
+             for value in used_tokens + list(SECRETS.values()) for name, text in logs.items() if value and value in text]
+    suite.check("7. no token or secret in any log (%d tokens, %d secrets, %d logs)" % (len(used_tokens), len(SECRETS), len(logs)),
+                not leaks and len(logs) == 4, str(leaks[:5]))
+    elapsed = time.monotonic() - suite.started
+    print("e2e duration: %.0f s; logs in %s" % (elapsed, work))
+    print("%d passed, %d failed" % (suite.passed, suite.failed))
+    if suite.failed == 0:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(0 if suite.failed == 0 else 1)
+
+
+def run(suite, procs, work, args, used_tokens):
+    # 1. Glewlwyd.
+    glewlwyd = start_glewlwyd(procs, work)
+    reader = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
+    writer = glewlwyd_token(glewlwyd, "caller-write", SECRETS["writer"], "dicom.read dicom.write")
+    used_tokens += [reader, writer]
+    suite.check("1. Glewlwyd issues %d s JWT access tokens" % TOKEN_SECONDS, reader.count(".") == 2)
+
+    # Orthanc B first: Tollgate's proxy and push target it. Its filter asks Tollgate (auto mode).
+    filter_path = os.path.join(work, "tollgate_filter.py")
+    shutil.copy(args.filter, filter_path)
+    b_extra = {"Plugins": ["/usr/lib/orthanc/libOrthancDicomWeb.so.1.7", "/usr/lib/orthanc/libOrthancPython.so.4.0"],
+               "PythonScript": filter_path,
+               "Tollgate": {"Url": "http://127.0.0.1:%d" % PORT["tg"], "TimeoutSeconds": 2, "UncheckedUris": []}}
+    b_config = orthanc_config(work, "b", PORT["b"], PORT["b_dicom"], b_extra)
+    b = "http://127.0.0.1:%d" % PORT["b"]
+    procs.start("orthanc-b", ["/usr/sbin/Orthanc", b_config])
+    a_config = orthanc_config(work, "a", PORT["a"], PORT["a_dicom"], {"DicomWeb": {"Enable": True, "Root": "/dicom-web/", "Servers": {
+        "b": {"Url": b + "/dicom-web/", "HttpHeaders": {"Authorization": "Bearer stale-from-config-file"}},
+        "bp": {"Url": "http://127.0.0.1:%d/proxy/orthanc-b/" % PORT["tg"], "HttpHeaders": {"X-API-Key": SECRETS["api_key"]}},
+    }}})
+    a = "http://127.0.0.1:%d" % PORT["a"]
+    procs.start("orthanc-a", ["/usr/sbin/Orthanc", a_config])
+
+    # 2. Tollgate against Glewlwyd (auto: JWTs by JWKS, the rest by introspection), and a second one
+    #    in introspection mode for the revocation check.
+    for name, port, mode in [("tollgate", PORT["tg"], "auto"), ("tollgate2", PORT["tg2"], "introspection")]:
+        path = os.path.join(work, name + ".yaml")
+        with open(path, "w") as out:
+            out.write(tollgate_config(port, glewlwyd, mode))
+        procs.start(name, [args.tollgate, "serve", "--config", path], env=TOLLGATE_ENV)
+    tg = "http://127.0.0.1:%d" % PORT["tg"]
+    tg2 = "http://127.0.0.1:%d" % PORT["tg2"]
+    ready = wait_until(lambda: request("GET", tg + "/ready")[0] == 200 and request("GET", tg2 + "/ready")[0] == 200, 30)
+    suite.check("2. Tollgate ready against Glewlwyd (JWKS loaded, introspection probed, outbound token held)", ready,
+                request("GET", tg + "/ready")[2][:300].decode())
+    wait_until(lambda: request("GET", a + "/system")[0] == 200 and request("GET", b + "/system")[0] in (200, 403), 20)
+
+    # 3. Orthanc B guarded by the filter.
+    qido = b + "/dicom-web/studies"
+    suite.check("3a. B: no token -> 403", request("GET", qido)[0] == 403)
+    suite.check("3b. B: garbage token -> 403", request("GET", qido, headers={"Authorization": "Bearer garbage.token.here"})[0] == 403)
+    status = request("GET", qido, headers={"Authorization": "Bearer " + reader})[0]
+    suite.check("3c. B: read token -> QIDO 200", status == 200, str(status))
+    first = make_dicom("E2E-1", "1.2.826.0.1.3680043.10.543.1", "1.2.826.0.1.3680043.10.543.1.1", "1.2.826.0.1.3680043.10.543.1.1.1")
+    status = request("POST", b + "/instances", first, {"Authorization": "Bearer " + reader, "Content-Type": "application/dicom"})[0]
+    suite.check("3d. B: upload with the read token -> 403", status == 403, str(status))
+    status = request("POST", b + "/instances", first, {"Authorization": "Bearer " + writer, "Content-Type": "application/dicom"})[0]
+    suite.check("3e. B: upload with the write token -> 200", status == 200, str(status))
+
+    # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
+    pushed = wait_until(lambda: "X-Tollgate-Token-Expires-" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)
+    suite.check("4a. Tollgate pushed b's definition into Orthanc A", pushed)
+    study, series, instance = "1.2.826.0.1.3680043.10.543.1", "1.2.826.0.1.3680043.10.543.1.1", "1.2.826.0.1.3680043.10.543.1.1.1"
+    second = make_dicom("E2E-2", "1.2.826.0.1.3680043.10.543.2", "1.2.826.0.1.3680043.10.543.2.1", "1.2.826.0.1.3680043.10.543.2.1.1")
+    status, _, body = request("POST", a + "/instances", second, {"Content-Type": "application/dicom"})
+    second_id = (as_json(body) or {}).get("ID")
+
+    def loop(peer):
+        results = {}
+        s, _, body = request("POST", a + "/dicom-web/servers/%s/qido" % peer, {"Uri": "/studies", "Arguments": {"PatientID": "E2E-1"}})
+        results["qido"] = s == 200 and study in body.decode()
+        s, _, body = request("POST", a + "/dicom-web/servers/%s/get" % peer,
+                             {"Uri": "/studies/%s/series/%s/instances/%s/metadata" % (study, series, instance)})
+        results["get"] = s == 200 and instance in body.decode()
+        s, _, body = request("POST", a + "/dicom-web/servers/%s/retrieve" % peer, {"Resources": [{"Study": study}], "Synchronous": True})
+        results["retrieve"] = s == 200
+        s, _, body = request("POST", a + "/dicom-web/servers/%s/stow" % peer, {"Resources": [second_id], "Synchronous": True})
+        results["stow"] = s == 200
+        return results
+
+    for peer, step in [("b", "4"), ("bp", "5")]:
+        results = loop(peer)
+        for operation in ["qido", "get", "retrieve", "stow"]:
+            suite.check("%sb. A -> %s %s" % (step, peer, operation), results[operation], str(results))
+
+    # Across three token refreshes (20 s tokens, refreshed ~5-7 s before expiry), both paths keep working.
+    def pushes():
+        metrics = request("GET", tg + "/metrics")[2].decode()
+        for line in metrics.splitlines():
+            if line.startswith('orthanc_push_total{orthanc_server="b",result="success"}'):
+                return float(line.split()[-1])
+        return 0
+
+    pushes_before, failures, rounds = pushes(), [], 0
+    deadline = time.monotonic() + 3 * TOKEN_SECONDS
+    while time.monotonic() < deadline and pushes() < pushes_before + 3:
+        for peer in ["b", "bp"]:
+            s, _, body = request("POST", a + "/dicom-web/servers/%s/qido" % peer, {"Uri": "/studies", "Arguments": {"PatientID": "E2E-1"}})
+            if s != 200:
+                failures.append((peer, s))
+        rounds += 1
+        time.sleep(2)
+    refreshed = pushes() - pushes_before
+    suite.check("4c/5c. A -> b and bp keep working across %d token refreshes (%d rounds, failures %s)" % (refreshed, rounds, failures[:3]),
+                refreshed >= 3 and not failures)
+
+    # Orthanc A restarts: its config-file definition (stale header) is back; Tollgate re-pushes.
+    procs.stop("orthanc-a")
+    procs.start("orthanc-a", ["/usr/sbin/Orthanc", a_config])
+    restarted = time.monotonic()
+    wait_until(lambda: request("GET", a + "/system")[0] == 200, 20)
+    works = wait_until(lambda: request("POST", a + "/dicom-web/servers/b/qido", {"Uri": "/studies"})[0] == 200, 15)
+    suite.check("4d. after an Orthanc A restart, b works again within the check interval (%.1f s)" % (time.monotonic() - restarted), works)
+
+    # 6. Revocation at Glewlwyd is seen through the introspection path within the cache bound.
+    procs.stop("orthanc-b")
+    procs.start("orthanc-b", ["/usr/sbin/Orthanc", b_config], env={"TOLLGATE_URL": tg2})
+    wait_until(lambda: request("GET", b + "/system")[0] in (200, 403), 20)
+    victim = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
+    used_tokens.append(victim)
+    before = request("GET", qido, headers={"Authorization": "Bearer " + victim})[0]
+    # client_secret_post: Glewlwyd lets a Basic-authenticated client act on its own tokens only.
+    request("POST", glewlwyd + "/api/oidc/revoke",
+            urllib.parse.urlencode({"token": victim, "client_id": "tollgate-rs", "client_secret": SECRETS["rs"]}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"})
+    revoked_at = time.monotonic()
+    refused = wait_until(lambda: request("GET", qido, headers={"Authorization": "Bearer " + victim})[0] == 403, 12)
+    suite.check("6. revoked token refused at B within the cache bound (%.1f s; max_ttl 5 s)" % (time.monotonic() - revoked_at),
+                before == 200 and refused and time.monotonic() - revoked_at <= 8, "before=%s" % before)
+
+    # Tokens Tollgate handed out during the run, for the log check.
+    token = as_json(request("GET", tg + "/token/orthanc-b", headers={"X-API-Key": SECRETS["api_key"]})[2]) or {}
+    if token.get("access_token"):
+        used_tokens.append(token["access_token"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# End-to-end suite: real Glewlwyd (IdP), two real Orthanc 1.10 instances with DICOMweb and the
+# Python plugin, and Tollgate, all on loopback. Installs what it needs, starts everything,
+# cleans up by PID, and prints "N passed, M failed" last. Exit status: 0 when all passed.
+# Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: the release build, built if missing)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for pkg in orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  # Packages must not start system services on this machine.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
+python3 -m pip install --quiet --disable-pip-version-check --target "$work/py" pydicom >/dev/null
+
+bin=${1:-}
+if [ -z "$bin" ]; then
+  swift build -c release --product tollgate >/dev/null
+  bin="$(swift build -c release --show-bin-path)/tollgate"
+fi
+
+PYTHONPATH="$work/py" exec python3 Tests/e2e/e2e.py --tollgate "$bin" --work "$work" --filter docker/orthanc/tollgate_filter.py
