@@ -179,4 +179,37 @@ struct OutboundConfigTests {
         #expect(throws: ConfigErrors.self) { try OrthancMigration.servers(json: #"{"DicomWebOAuth":{"Servers":{"x":{"Url":1}}}}"#, environment: [:]) }
         #expect(throws: ConfigErrors.self) { try OrthancMigration.servers(json: "not json", environment: [:]) }
     }
+
+    @Test func orthancSectionIsValidated() {
+        let yaml = """
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+        admin: {auth_mode: none}
+        outbound:
+          servers:
+            pacs: {url: "https://pacs/dicom-web/", token_endpoint: "https://idp/token", client_id: c, client_secret: s}
+        orthanc:
+          webservice_username: orthanc
+          permissions:
+            claim: roles
+            roles: {reader: [get]}
+            required: {get: get, study:patch: x, galaxy:get: y}
+          dicomweb_servers:
+            b: {outbound_server: nope, extra: {HttpHeaders: {}}}
+          check_interval_seconds: 0
+        """
+        let found = problems(yaml)
+        for expected in [
+            "orthanc.webservice_username: set webservice_username and webservice_password together",
+            "orthanc.permissions.required.study:patch: use a method (get post put delete) or level:method (levels: system patient study series instance)",
+            "orthanc.permissions.required.galaxy:get: use a method (get post put delete) or level:method (levels: system patient study series instance)",
+            "orthanc.url: required when orthanc.dicomweb_servers is set",
+            "orthanc.dicomweb_servers.b.outbound_server: no outbound server named nope",
+            "orthanc.dicomweb_servers.b.extra.HttpHeaders: set by Tollgate; remove it",
+            "orthanc.check_interval_seconds: must be between 1 and 3600",
+        ] {
+            #expect(found.contains(expected), "\(expected)\n\(found)")
+        }
+        #expect(problems("orthanc: {permissions: {claim: badges, roles: {a: [b]}}}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
+            .contains { $0.hasPrefix("orthanc.permissions.claim:") })
+    }
 }

@@ -428,10 +428,73 @@ def run(suite, procs, work, args, used_tokens):
     suite.check("6. revoked token refused at B within the cache bound (%.1f s; max_ttl 5 s)" % (time.monotonic() - revoked_at),
                 before == 200 and refused and time.monotonic() - revoked_at <= 8, "before=%s" % before)
 
+    # The filter fails closed: Tollgate down -> 403 at B; a slow or odd validator -> denied within the timeout.
+    procs.stop("tollgate2")
+    status = request("GET", qido, headers={"Authorization": "Bearer " + reader})[0]
+    suite.check("8a. Tollgate down -> B answers 403", status == 403, str(status))
+    check_filter_faults(suite, args.filter)
+
     # Tokens Tollgate handed out during the run, for the log check.
     token = as_json(request("GET", tg + "/token/orthanc-b", headers={"X-API-Key": SECRETS["api_key"]})[2]) or {}
     if token.get("access_token"):
         used_tokens.append(token["access_token"])
+
+
+def check_filter_faults(suite, filter_path):
+    import http.server
+    import importlib.util
+    import threading
+
+    spec = importlib.util.spec_from_file_location("tollgate_filter", filter_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    class Stub(http.server.BaseHTTPRequestHandler):
+        answers = {"/slow": None, "/odd": b'{"granted":"yes","validity":5}', "/int": b'{"granted":1,"validity":5}',
+                   "/ok": b'{"granted":true,"validity":2}'}
+        calls = 0
+
+        def do_POST(self):
+            Stub.calls += 1
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.startswith("/slow"):
+                time.sleep(3)
+            body = Stub.answers.get(self.path.rsplit("/tokens", 1)[0], b"{}") or b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % server.server_address[1]
+    headers = {"authorization": "Bearer some.token.value"}
+    try:
+        started = time.monotonic()
+        slow = module.TollgateFilter(base + "/slow", timeout=0.5).allows("/studies", 1, "127.0.0.1", headers)
+        suite.check("8b. filter: slow Tollgate -> denied within its timeout (%.2f s)" % (time.monotonic() - started),
+                    slow is False and time.monotonic() - started < 2)
+        odd = [module.TollgateFilter(base + path).allows("/studies", 1, "127.0.0.1", headers) for path in ["/odd", "/int"]]
+        suite.check("8c. filter: non-boolean answers -> denied", odd == [False, False])
+        closed = module.TollgateFilter("http://127.0.0.1:9").allows("/studies", 1, "127.0.0.1", headers)
+        suite.check("8d. filter: unreachable Tollgate -> denied", closed is False)
+        ok = module.TollgateFilter(base + "/ok")
+        before = Stub.calls
+        answers = [ok.allows("/studies", 1, "127.0.0.1", headers) for _ in range(5)]
+        cached_calls = Stub.calls - before
+        time.sleep(2.2)
+        ok.allows("/studies", 1, "127.0.0.1", headers)
+        suite.check("8e. filter: grants cached for their validity only (%d call for 5, then 1 after expiry)" % cached_calls,
+                    answers == [True] * 5 and cached_calls == 1 and Stub.calls - before == 2)
+        odd_method = ok.allows("/studies", 9, "127.0.0.1", headers)
+        no_token = ok.allows("/studies", 1, "127.0.0.1", {})
+        suite.check("8f. filter: unknown method or no token -> denied without asking", odd_method is False and no_token is False)
+    finally:
+        server.shutdown()
 
 
 if __name__ == "__main__":

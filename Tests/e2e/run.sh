@@ -19,7 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
-python3 -m pip install --quiet --disable-pip-version-check --target "$work/py" pydicom >/dev/null
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null
 
 bin=${1:-}
 if [ -z "$bin" ]; then

@@ -34,6 +34,16 @@ extension TollgateConfig {
         }
         if !outbound.servers.isEmpty { lines.append("outbound.ready_requires_tokens: \(outbound.readyRequiresTokens)") }
         lines.append("admin: auth_mode \(admin.authMode.rawValue), \(admin.apiKeys.count) api key(s)\(admin.requiredScope.map { ", required_scope \($0)" } ?? "")")
+        if let permissions = orthanc.permissions {
+            lines.append("orthanc.permissions: roles from \(permissions.claim.rawValue); " + permissions.roles.sorted { $0.key < $1.key }
+                .map { "\($0.key) → [\($0.value.joined(separator: ", "))]" }.joined(separator: "; "))
+        } else {
+            lines.append("orthanc.permissions: none (every valid token may do everything)")
+        }
+        if orthanc.webserviceUsername != nil { lines.append("orthanc.webservice: Basic user \(orthanc.webserviceUsername ?? ""), password \(orthanc.webservicePassword?.description ?? "")") }
+        for (name, push) in orthanc.dicomwebServers.sorted(by: { $0.key < $1.key }) {
+            lines.append("orthanc push \(name) ← outbound \(push.outboundServer) into \(orthanc.url ?? "?") every \(orthanc.checkIntervalSeconds)s")
+        }
         lines.append("proxy: forward_request_headers [\(proxy.forwardRequestHeaders.joined(separator: ", "))], max_body_bytes \(proxy.maxBodyBytes), upstream_timeout \(proxy.upstreamTimeoutMS) ms")
         return lines.joined(separator: "\n")
     }
