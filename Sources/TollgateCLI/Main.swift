@@ -8,7 +8,7 @@ struct TollgateCommand: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "OAuth2 for Orthanc, MockForge and friends: inbound token validation and outbound client credentials.",
         version: TollgateVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, Version.self, BenchVerify.self]
+        subcommands: [Serve.self, CheckConfig.self, Version.self, Healthcheck.self, BenchVerify.self]
     )
 }
 
@@ -68,6 +68,15 @@ struct CheckConfig: AsyncParsableCommand {
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version.")
     func run() { print("tollgate \(TollgateVersion.string)") }
+}
+
+struct Healthcheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Exit 0 when a running Tollgate answers 200 (for container health checks).")
+    @Option(help: "URL to check.") var url = "http://127.0.0.1:8080/health"
+
+    func run() async throws {
+        guard await HealthCheck.passes(url: url) else { throw ExitCode(1) }
+    }
 }
 
 struct BenchVerify: AsyncParsableCommand {

@@ -46,7 +46,7 @@ final class PeerServer: Sendable {
 
     let port: Int
     private let state = Mutex(State())
-    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let server: Mutex<TestHTTPServer?> = Mutex(nil)
 
     var base: String { "http://127.0.0.1:\(port)" }
     var tokenURL: String { base + "/oauth/token" }
@@ -65,17 +65,13 @@ final class PeerServer: Sendable {
             await peer.orthancPut(request, name: context.parameters.get("name") ?? "")
         }
         router.get("dicom-web/servers") { _, _ in peer.orthancList() }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: peer.port)),
-                              logger: Logger(label: "peer") { _ in SwiftLogNoOpLogHandler() })
-        peer.task.withLock { $0 = Task { try await app.run() } }
-        try await Task.sleep(for: .milliseconds(200))
+        let server = try await TestHTTPServer.start(router: router, port: peer.port)
+        peer.server.withLock { $0 = server }
         return peer
     }
 
     func stop() async {
-        let task = self.task.withLock { $0 }
-        task?.cancel()
-        _ = await task?.result
+        await server.withLock { $0 }?.stop()
     }
 
     // MARK: Token endpoint

@@ -9,13 +9,19 @@ import ServiceLifecycle
 import Synchronization
 @testable import Tollgate
 
-/// A free loopback TCP port, found by binding port 0 and releasing it.
+/// Ports already handed to a test: the kernel may give a released port to the next bind(0), and
+/// tests start servers in parallel.
+private let portsHandedOut = Mutex<Set<Int>>([])
+
+/// A free loopback TCP port, found by binding port 0 and releasing it; never the same twice.
 func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress!.port!
-    try await channel.close()
-    return port
+    while true {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        if portsHandedOut.withLock({ $0.insert(port).inserted }) { return port }
+    }
 }
 
 /// Log lines captured in memory so tests can assert what never appears in them.
@@ -89,7 +95,8 @@ final class RunningTollgate: Sendable {
         let app = try await TollgateApp(config: devConfig(port: port, adjust), clock: clock, logger: logs.logger())
         let task = Task { try await app.run(signals: []) }
         let running = RunningTollgate(app: app, clock: clock, logs: logs, task: task)
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: with the whole suite running in parallel on 2 cores a start can take seconds.
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let response = try? await running.get("/ready"), response.status == 200 || !waitReady { return running }
             try await Task.sleep(for: .milliseconds(20))
@@ -98,8 +105,10 @@ final class RunningTollgate: Sendable {
         throw TestFailure("Tollgate did not become ready: \(logs.text)")
     }
 
+    /// Graceful, like SIGTERM (cancelling the server task instead can drop accepted connections
+    /// unhandled, which NIO treats as a programming error).
     func stop() async {
-        task.cancel()
+        await app.shutdown()
         _ = await task.result
         try? await client.shutdown()
     }
@@ -194,16 +203,16 @@ final class BrokenIdP: Sendable {
     enum Mode: String, CaseIterable { case html, yes, slow, error, unauthorized }
 
     let port: Int
-    private let task: Task<Void, any Error>
+    private let server: TestHTTPServer
     /// What `GET /jwks` answers, switchable mid-test.
     let jwks: JWKSBox
 
     var base: String { "http://127.0.0.1:\(port)" }
     func issuer(_ mode: Mode) -> String { "\(base)/\(mode.rawValue)" }
 
-    private init(port: Int, task: Task<Void, any Error>, jwks: JWKSBox) {
+    private init(port: Int, server: TestHTTPServer, jwks: JWKSBox) {
         self.port = port
-        self.task = task
+        self.server = server
         self.jwks = jwks
     }
 
@@ -234,17 +243,11 @@ final class BrokenIdP: Sendable {
             case .unauthorized, nil: return Response(status: .unauthorized)
             }
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              logger: Logger(label: "broken-idp") { _ in SwiftLogNoOpLogHandler() })
-        let task = Task { try await app.run() }
-        try await Task.sleep(for: .milliseconds(200))
-        return BrokenIdP(port: port, task: task, jwks: box)
+        let server = try await TestHTTPServer.start(router: router, port: port)
+        return BrokenIdP(port: port, server: server, jwks: box)
     }
 
-    func stop() async {
-        task.cancel()
-        _ = await task.result
-    }
+    func stop() async { await server.stop() }
 }
 
 /// An issuer entry pointing at one of the broken IdP's modes.
@@ -258,4 +261,31 @@ final class JWKSBox: Sendable {
     private let state = Mutex<(status: Int, body: String, cacheControl: String?)>((500, "", nil))
     var current: (status: Int, body: String, cacheControl: String?) { state.withLock { $0 } }
     func set(status: Int, body: String = "", cacheControl: String? = nil) { state.withLock { $0 = (status, body, cacheControl) } }
+}
+
+/// A Hummingbird server written in a test, run in a service group so that it stops gracefully.
+final class TestHTTPServer: Sendable {
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(group: ServiceGroup, task: Task<Void, any Error>) {
+        self.group = group
+        self.task = task
+    }
+
+    static func start(router: Router<BasicRequestContext>, port: Int) async throws -> TestHTTPServer {
+        let quiet = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+                              onServerRunning: { _ in listeningContinuation.finish() }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+        let task = Task { try await group.run() }
+        for await _ in listening {}
+        return TestHTTPServer(group: group, task: task)
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// One running Tollgate: every component built from a validated config, and the HTTP server
@@ -18,6 +19,7 @@ public final class TollgateApp: Sendable {
     public let outbound: OutboundTokens
     public let pusher: OrthancPusher
     private let clients: HTTPClients
+    private let runningGroup = Mutex<ServiceGroup?>(nil)
     private let proxyClients: HTTPClients
     private let clock: any TollgateClock
 
@@ -101,7 +103,12 @@ public final class TollgateApp: Sendable {
             tokensStartedContinuation.finish()
             pushStartedContinuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: logger)
+        // In-flight requests get the grace period; whatever is still running then is cancelled.
+        configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownGraceSeconds)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
+        runningGroup.withLock { $0 = group }
         do {
             try await group.run()
         } catch {
@@ -109,6 +116,12 @@ public final class TollgateApp: Sendable {
             throw error
         }
         await shutdownClients()
+        logger.info("tollgate stopped")
+    }
+
+    /// The same graceful shutdown as SIGTERM: stop accepting, finish in-flight requests, stop.
+    public func shutdown() async {
+        await runningGroup.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     private func shutdownClients() async {

@@ -11,6 +11,10 @@ extension TollgateConfig {
         check((orthanc.webserviceUsername == nil) == (orthanc.webservicePassword == nil), "orthanc.webservice_username",
               "set webservice_username and webservice_password together")
         check((orthanc.username == nil) == (orthanc.password == nil), "orthanc.username", "set username and password together")
+        if let source = orthanc.bearerFrom {
+            check(outbound.servers[source] != nil, "orthanc.bearer_from", "no outbound server named \(source)")
+            check(orthanc.username == nil, "orthanc.bearer_from", "use either bearer_from or username/password")
+        }
         if let permissions = orthanc.permissions {
             check(!permissions.roles.isEmpty, "orthanc.permissions.roles", "map at least one role to permissions")
             for key in permissions.required.keys.sorted() {

@@ -11,6 +11,7 @@ extension TollgateConfig {
         check(!server.host.isEmpty, "server.host", "must not be empty")
         check((1...65535).contains(server.port), "server.port", "must be between 1 and 65535")
         check(server.maxBodyBytes >= 1024, "server.max_body_bytes", "must be at least 1024")
+        check((0...3600).contains(server.shutdownGraceSeconds), "server.shutdown_grace_seconds", "must be between 0 and 3600")
 
         check(inbound.cache.maxEntries >= 1, "inbound.cache.max_entries", "must be at least 1")
         check(inbound.cache.maxTTLSeconds >= 0, "inbound.cache.max_ttl_seconds", "must not be negative")

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Expands `${VAR}` and `${VAR:-default}` in every scalar of a YAML tree, before decoding,
@@ -47,6 +48,11 @@ struct EnvironmentSubstitution {
                 name = body
                 fallback = nil
             }
+            if name.hasPrefix("file:") {
+                out += try Self.fileContents(String(name.dropFirst("file:".count)), path: path)
+                rest = rest[rest.index(after: end)...]
+                continue
+            }
             guard Self.isValidName(name) else {
                 throw ConfigError(path: path, message: "invalid variable name in ${…}")
             }
@@ -61,6 +67,16 @@ struct EnvironmentSubstitution {
         }
         out += rest
         return out
+    }
+
+    /// `${file:/run/secrets/x}`: a mounted secret, without its trailing newline.
+    private static func fileContents(_ file: String, path: [any CodingKey]) throws -> String {
+        guard file.hasPrefix("/"), let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(path: path, message: "cannot read the file named in ${file:…} (absolute path, readable, UTF-8)")
+        }
+        var trimmed = Substring(text)
+        while let last = trimmed.last, last == "\n" || last == "\r" { trimmed = trimmed.dropLast() }
+        return String(trimmed)
     }
 
     private static func isValidName(_ name: Substring) -> Bool {

@@ -11,6 +11,9 @@ public struct OrthancConfig: Sendable, Decodable {
     public var url: String?
     public var username: String?
     public var password: Secret?
+    /// For an Orthanc guarded by Tollgate's own filter: authenticate pushes with a bearer token
+    /// from this outbound server (whose client may `put`) instead of Basic credentials.
+    public var bearerFrom: String?
     public var dicomwebServers: [String: OrthancDicomWebServerConfig] = [:]
     /// How often Orthanc is checked for lost or stale definitions (it persists none across restarts).
     public var checkIntervalSeconds: Int = 10
@@ -24,6 +27,7 @@ public struct OrthancConfig: Sendable, Decodable {
         case webserviceUsername = "webservice_username"
         case webservicePassword = "webservice_password"
         case dicomwebServers = "dicomweb_servers"
+        case bearerFrom = "bearer_from"
         case checkIntervalSeconds = "check_interval_seconds"
         case timeoutMS = "timeout_ms"
         case readyRequiresPush = "ready_requires_push"
@@ -39,6 +43,7 @@ public struct OrthancConfig: Sendable, Decodable {
         url = try c.decodeOptional(.url)
         username = try c.decodeOptional(.username)
         password = try c.decodeOptional(.password)
+        bearerFrom = try c.decodeOptional(.bearerFrom)
         dicomwebServers = try c.decode(.dicomwebServers, default: dicomwebServers)
         checkIntervalSeconds = try c.decode(.checkIntervalSeconds, default: checkIntervalSeconds)
         timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)

@@ -48,10 +48,13 @@ public struct ServerConfig: Sendable, Decodable {
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
     public var maxBodyBytes: Int = 65536
+    /// On SIGTERM: stop accepting, let in-flight requests finish for up to this long, exit 0.
+    public var shutdownGraceSeconds: Int = 25
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port
         case maxBodyBytes = "max_body_bytes"
+        case shutdownGraceSeconds = "shutdown_grace_seconds"
     }
 
     public init() {}
@@ -61,6 +64,7 @@ public struct ServerConfig: Sendable, Decodable {
         host = try c.decode(.host, default: host)
         port = try c.decode(.port, default: port)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
+        shutdownGraceSeconds = try c.decode(.shutdownGraceSeconds, default: shutdownGraceSeconds)
     }
 }
 

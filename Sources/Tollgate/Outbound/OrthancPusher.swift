@@ -37,6 +37,7 @@ public final class OrthancPusher: Sendable {
     private let states: Mutex<[String: PushState]>
     private let base: String
     private let authorization: String?
+    private let bearerSource: TokenSource?
     private let http: HTTPClient
     private let timeout: TimeAmount
     private let checkInterval: Double
@@ -56,6 +57,7 @@ public final class OrthancPusher: Sendable {
         authorization = config.username.flatMap { user in
             config.password.map { "Basic " + Data((user + ":" + $0.value).utf8).base64EncodedString() }
         }
+        bearerSource = config.bearerFrom.flatMap { tokens[$0] }
         self.http = http
         timeout = .milliseconds(Int64(config.timeoutMS))
         checkInterval = Double(config.checkIntervalSeconds)
@@ -101,7 +103,7 @@ public final class OrthancPusher: Sendable {
         for (key, value) in target.extra.sorted(by: { $0.key < $1.key }) { members.append((key, .raw(value.rendered))) }
         var request = HTTPClientRequest(url: base + "/dicom-web/servers/" + FormEncoding.encode(target.name))
         request.method = .PUT
-        request.headers = headers(contentType: true)
+        request.headers = await headers(contentType: true)
         request.body = .bytes(ByteBuffer(string: JSONText.object(members)))
         switch await HTTPFetch.send(request, client: http, timeout: timeout) {
         case .success(let response) where (200..<300).contains(response.status):
@@ -129,7 +131,7 @@ public final class OrthancPusher: Sendable {
     /// could not be asked.
     private func isCurrent(_ target: Target, now: Double) async -> Bool? {
         var request = HTTPClientRequest(url: base + "/dicom-web/servers?expand")
-        request.headers = headers(contentType: false)
+        request.headers = await headers(contentType: false)
         guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout), response.status == 200,
               let all = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] else { return nil }
         guard let definition = all[target.name] as? [String: Any] else { return false }
@@ -162,9 +164,13 @@ public final class OrthancPusher: Sendable {
         states.withLock { all in body(&all[name, default: PushState()]) }
     }
 
-    private func headers(contentType: Bool) -> HTTPHeaders {
+    private func headers(contentType: Bool) async -> HTTPHeaders {
         var headers = HTTPHeaders()
-        if let authorization { headers.add(name: "Authorization", value: authorization) }
+        if let bearerSource, case .success(let token) = await bearerSource.token() {
+            headers.add(name: "Authorization", value: "Bearer " + token.value)
+        } else if let authorization {
+            headers.add(name: "Authorization", value: authorization)
+        }
         if contentType { headers.add(name: "Content-Type", value: "application/json") }
         return headers
     }
