@@ -24,8 +24,7 @@ nginx_port=$((port + 1))
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null
 fi
-swift build -c release --product tollgate >/dev/null
-bin="$(swift build -c release --show-bin-path)/tollgate"
+bin=${BENCH_BIN:-$(scripts/build-release.sh)}
 work=$(mktemp -d)
 pid=""; nginx_pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT

@@ -2,7 +2,7 @@
 # End-to-end suite: real Glewlwyd (IdP), two real Orthanc 1.10 instances with DICOMweb and the
 # Python plugin, and Tollgate, all on loopback. Installs what it needs, starts everything,
 # cleans up by PID, and prints "N passed, M failed" last. Exit status: 0 when all passed.
-# Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: the release build, built if missing)
+# Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: scripts/build-release.sh's binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,9 +22,6 @@ work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null
 
 bin=${1:-}
-if [ -z "$bin" ]; then
-  swift build -c release --product tollgate >/dev/null
-  bin="$(swift build -c release --show-bin-path)/tollgate"
-fi
+[ -n "$bin" ] || bin=$(scripts/build-release.sh)
 
 PYTHONPATH="$work/py" exec python3 Tests/e2e/e2e.py --tollgate "$bin" --work "$work" --filter docker/orthanc/tollgate_filter.py

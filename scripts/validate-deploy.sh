@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Offline validation of everything deployment-related (there is no Docker engine or cluster here):
+#   - k8s/ and k8s/sidecar/: every manifest and the rendered kustomizations against the pinned
+#     Kubernetes schema with kubernetes-validate --strict;
+#   - every Tollgate config embedded in them and docker/tollgate.yaml: `tollgate check-config`;
+#   - docker/docker-compose.yml: structure, references and mounted files (scripts/check-compose.py).
+# Usage: scripts/validate-deploy.sh PATH/TO/tollgate
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:?usage: validate-deploy.sh PATH/TO/tollgate}
+k8s_version=1.31.0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" kubernetes-validate==1.37.0 pyyaml
+export PYTHONPATH="$work/py"
+validate() { python3 -m kubernetes_validate --strict --quiet -k "$k8s_version" "$@"; }
+
+for dir in k8s k8s/sidecar; do
+  manifests=$(ls "$dir"/*.yaml | grep -v '/kustomization.yaml$')
+  validate $manifests
+  python3 scripts/render-kustomization.py "$dir" >"$work/rendered.yaml"
+  validate "$work/rendered.yaml"
+  echo "validate-deploy: $dir and its rendered kustomization pass Kubernetes $k8s_version (strict)"
+done
+
+# The Tollgate configs shipped in ConfigMaps and for compose must load, with placeholder secrets.
+export TOLLGATE_INTROSPECTION_SECRET=x ORTHANC_OUTBOUND_SECRET=x TOLLGATE_API_KEY=placeholder-api-key-0123456789 \
+       KEYCLOAK_TOLLGATE_SECRET=x KEYCLOAK_ORTHANC_SECRET=x
+python3 - "$work" <<'PY'
+import sys, yaml, pathlib
+work = pathlib.Path(sys.argv[1])
+count = 0
+for path in ["k8s/configmap.yaml", "k8s/sidecar/orthanc-with-tollgate.yaml"]:
+    for doc in yaml.safe_load_all(open(path)):
+        if doc and doc.get("kind") == "ConfigMap":
+            for key, value in doc.get("data", {}).items():
+                if key.endswith(".yaml"):
+                    count += 1
+                    (work / ("cm-%d.yaml" % count)).write_text(value)
+print("validate-deploy: %d Tollgate configs found in ConfigMaps" % count)
+PY
+for config in "$work"/cm-*.yaml docker/tollgate.yaml; do
+  "$bin" check-config --config "$config" >/dev/null || { echo "validate-deploy: $config is not a valid Tollgate config"; exit 1; }
+done
+echo "validate-deploy: Tollgate configs in ConfigMaps and docker/tollgate.yaml pass check-config"
+
+python3 scripts/check-compose.py docker/docker-compose.yml
