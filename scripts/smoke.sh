@@ -17,6 +17,10 @@ for _ in $(seq 1 100); do
 done
 curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/log"; echo "smoke: not ready"; exit 1; }
 
+# The container health check command.
+"$bin" healthcheck --url "http://127.0.0.1:$port/health" || { echo "smoke: healthcheck failed against a healthy server"; exit 1; }
+if "$bin" healthcheck --url "http://127.0.0.1:9/health"; then echo "smoke: healthcheck passed against nothing"; exit 1; fi
+
 # The README's curl pair.
 token=$(curl -fs -u tollgate-dev:tollgate-dev-secret -d grant_type=client_credentials -d scope=read \
   "http://127.0.0.1:$port/dev-issuer/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')

@@ -212,4 +212,22 @@ struct OutboundConfigTests {
         #expect(problems("orthanc: {permissions: {claim: badges, roles: {a: [b]}}}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
             .contains { $0.hasPrefix("orthanc.permissions.claim:") })
     }
+
+    @Test func secretsFromMountedFiles() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-secret-\(UUID().uuidString)")
+        try "from-a-file-0123456789\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let yaml = """
+        admin: {auth_mode: api_key, api_keys: ["${file:\(file.path)}"]}
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+        server: {shutdown_grace_seconds: 5}
+        """
+        let config = try ConfigLoader.parse(yaml: yaml, environment: [:]).validated()
+        #expect(config.admin.apiKeys.first?.value == "from-a-file-0123456789")
+        #expect(config.server.shutdownGraceSeconds == 5)
+        let missing = problems("admin: {api_keys: [\"${file:/nonexistent/secret}\"]}")
+        #expect(missing.first?.hasPrefix("admin.api_keys[0]: cannot read the file named in ${file:") == true)
+        #expect(problems("server: {shutdown_grace_seconds: -1}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
+            == ["server.shutdown_grace_seconds: must be between 0 and 3600"])
+    }
 }
