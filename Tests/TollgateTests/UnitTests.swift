@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 @testable import Tollgate
 
@@ -20,6 +21,9 @@ struct UnitTests {
         #expect(BearerToken.fromAuthorization("Bearer") == "")
         #expect(BearerToken.fromAuthorization("Basic dXNlcjpwdw==") == nil)
         #expect(BearerToken.fromAuthorization("Bearerabc") == nil)
+        #expect(BearerToken.fromAuthorization("BEARER abc\t") == "abc")
+        #expect(BearerToken.fromAuthorization("Bearér abc") == nil)
+        #expect(BearerToken.fromAuthorization("Bearer \t ") == "")
     }
 
     @Test func tokenSyntax() {
@@ -29,6 +33,34 @@ struct UnitTests {
         #expect(!BearerToken.isWellFormed("a=b"))
         #expect(!BearerToken.isWellFormed("<script>"))
         #expect(!BearerToken.isWellFormed(""))
+        #expect(!BearerToken.isWellFormed("=abc"))
+        #expect(!BearerToken.isWellFormed("abc\u{7F}"))
+        #expect(!BearerToken.isWellFormed("abcé"))
+        #expect(BearerToken.isWellFormed("AZaz09-._~+/"))
+        // Every ASCII byte: exactly the b64token set is accepted.
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/".utf8)
+        for byte in UInt8(0)..<128 where byte != UInt8(ascii: "=") {
+            #expect(BearerToken.isWellFormed(String(decoding: [UInt8(ascii: "a"), byte], as: UTF8.self)) == allowed.contains(byte))
+        }
+    }
+
+    @Test func upstreamConnectionHeaderDropsEveryHeaderItNames() {
+        let upstream = HTTPHeaders([
+            ("Connection", "keep-alive, X-Hop-A ,\tx-hop-b"), ("X-Hop-A", "1"), ("X-Hop-B", "2"), ("Keep-Alive", "timeout=5"),
+            ("Set-Cookie", "s=1"), ("Content-Type", "application/dicom+json"), ("ETag", "\"v1\""),
+        ])
+        let names = ProxyHeaders.callerResponseHeaders(from: upstream).map { $0.name.canonicalName }
+        #expect(names == ["content-type", "etag"])
+    }
+
+    @Test func requestIDsAreUniqueAndUUIDShaped() {
+        let ids = RequestIDs()
+        let made = (0..<1000).map { _ in ids.next() }
+        #expect(Set(made).count == 1000)
+        let shape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+        #expect(made.allSatisfy { $0.wholeMatch(of: shape) != nil })
+        #expect(made[0].prefix(18) == made[999].prefix(18))  // the per-process half
+        #expect(RequestIDs().next().prefix(18) != made[0].prefix(18))
     }
 
     @Test func tokenKeyIsSHA256AndFingerprintIsShort() {

@@ -6,18 +6,18 @@ push, and through Tollgate's proxy), and two Tollgates (auto mode; introspection
 Prints one line per check and "N passed, M failed" last. Called by Tests/e2e/run.sh."""
 
 import argparse
-import base64
-import http.cookiejar
 import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
+from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643)
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
@@ -39,148 +39,6 @@ class Suite:
             self.failed += 1
             print("FAIL  " + name + ("  -- " + detail if detail else ""), flush=True)
         return ok
-
-
-def request(method, url, body=None, headers=None, timeout=15, opener=None):
-    """(status, headers, body bytes); HTTP errors are answers, not exceptions."""
-    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None and not req.has_header("Content-type"):  # urllib capitalises header names
-        req.add_header("Content-Type", "application/json")
-    try:
-        with (opener or urllib.request.build_opener()).open(req, timeout=timeout) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-        return 0, {}, str(error).encode()
-
-
-def as_json(body):
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def wait_until(condition, seconds, interval=0.25):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
-
-
-class Processes:
-    def __init__(self, work):
-        self.work = work
-        self.running = {}
-
-    def start(self, name, argv, env=None):
-        log = open(os.path.join(self.work, name + ".log"), "ab")
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                                   start_new_session=True)
-        self.running[name] = process
-        return process
-
-    def stop(self, name):
-        process = self.running.pop(name, None)
-        if process and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def stop_all(self):
-        for name in list(self.running):
-            self.stop(name)
-
-
-# ---------------------------------------------------------------- Glewlwyd
-
-def start_glewlwyd(procs, work):
-    directory = os.path.join(work, "glewlwyd")
-    os.makedirs(directory)
-    base = "http://127.0.0.1:%d" % PORT["glewlwyd"]
-    with open("/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3", "rb") as schema:
-        subprocess.run(["sqlite3", os.path.join(directory, "glewlwyd.db")], stdin=schema, check=True)
-    subprocess.run(["openssl", "genrsa", "-out", os.path.join(directory, "sign.key"), "2048"], check=True, capture_output=True)
-    subprocess.run(["openssl", "rsa", "-in", os.path.join(directory, "sign.key"), "-pubout", "-out",
-                    os.path.join(directory, "sign.pub")], check=True, capture_output=True)
-    with open(os.path.join(directory, "glewlwyd.conf"), "w") as conf:
-        conf.write("""port=%d
-bind_address="127.0.0.1"
-external_url="%s"
-api_prefix="api"
-login_url="login.html"
-allow_origin="*"
-log_mode="file"
-log_level="WARNING"
-log_file="%s/glewlwyd.log"
-cookie_secure=0
-session_key="GLEWLWYD2_SESSION_ID"
-admin_session_authentication="cookie,api_key"
-profile_session_authentication="cookie"
-admin_scope="g_admin"
-profile_scope="g_profile"
-user_module_path="/usr/lib/glewlwyd/user"
-client_module_path="/usr/lib/glewlwyd/client"
-user_auth_scheme_module_path="/usr/lib/glewlwyd/scheme"
-plugin_module_path="/usr/lib/glewlwyd/plugin"
-use_secure_connection=false
-secure_connection_key_file="%s/tls.key"
-secure_connection_pem_file="%s/tls.crt"
-hash_algorithm="SHA512"
-database = { type = "sqlite3"; path = "%s/glewlwyd.db"; };
-""" % (PORT["glewlwyd"], base, directory, directory, directory, directory))
-    procs.start("glewlwyd", ["glewlwyd", "-c", os.path.join(directory, "glewlwyd.conf")])
-    if not wait_until(lambda: request("GET", base + "/config")[0] == 200, 20):
-        raise RuntimeError("glewlwyd did not start")
-
-    admin = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def post(path, body):
-        status, _, answer = request("POST", base + path, body, opener=admin)
-        if status != 200:
-            raise RuntimeError("glewlwyd %s -> %s %s" % (path, status, answer[:200]))
-
-    post("/api/auth/", {"username": "admin", "password": "password"})
-    for scope in ["dicom.read", "dicom.write", "introspect"]:
-        post("/api/scope/", {"name": scope, "display_name": scope, "description": scope, "password_required": False, "scheme": {}})
-    with open(os.path.join(directory, "sign.key")) as key, open(os.path.join(directory, "sign.pub")) as pub:
-        post("/api/mod/plugin/", {
-            "module": "oidc", "name": "oidc", "display_name": "OIDC", "enabled": True, "parameters": {
-                "iss": base + "/api/oidc", "jwt-type": "rsa", "jwt-key-size": "256", "key": key.read(), "cert": pub.read(),
-                "jwks-show": True, "access-token-duration": TOKEN_SECONDS, "refresh-token-duration": 1209600, "code-duration": 600,
-                "allow-non-oidc": True, "auth-type-client-enabled": True, "auth-type-code-enabled": True,
-                "auth-type-refresh-enabled": True, "auth-type-token-enabled": False, "auth-type-password-enabled": False,
-                "allowed-scope": ["openid"], "scope": [], "additional-parameters": [], "claims": [],
-                "name-claim": "on-demand", "email-claim": "no", "scope-claim": "no", "address-claim": {"type": "no"},
-                "introspection-revocation-allowed": True, "introspection-revocation-allow-target-client": True,
-                "introspection-revocation-auth-scope": ["introspect"]}})
-    clients = [("tollgate-rs", SECRETS["rs"], ["introspect"]),
-               ("orthanc-a", SECRETS["orthanc_a"], ["dicom.read", "dicom.write"]),
-               ("caller-read", SECRETS["reader"], ["dicom.read"]),
-               ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"])]
-    for client_id, secret, scopes in clients:
-        post("/api/client/", {"client_id": client_id, "name": client_id, "enabled": True, "confidential": True,
-                              "client_secret": secret, "scope": scopes, "authorization_type": ["client_credentials"],
-                              "token_endpoint_auth_method": ["client_secret_basic", "client_secret_post"], "redirect_uri": []})
-    return base
-
-
-def glewlwyd_token(base, client_id, secret, scope):
-    auth = base64.b64encode(("%s:%s" % (client_id, secret)).encode()).decode()
-    status, _, body = request("POST", base + "/api/oidc/token",
-                              urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scope}).encode(),
-                              {"Authorization": "Basic " + auth, "Content-Type": "application/x-www-form-urlencoded"})
-    answer = as_json(body) or {}
-    if status != 200 or "access_token" not in answer:
-        raise RuntimeError("token for %s: %s" % (client_id, status))
-    return answer["access_token"]
 
 
 # ---------------------------------------------------------------- Tollgate and Orthanc
@@ -309,7 +167,11 @@ def main():
 
 def run(suite, procs, work, args, used_tokens):
     # 1. Glewlwyd.
-    glewlwyd = start_glewlwyd(procs, work)
+    glewlwyd = start_glewlwyd(
+        procs, os.path.join(work, "glewlwyd"), PORT["glewlwyd"], ["dicom.read", "dicom.write", "introspect"],
+        [("tollgate-rs", SECRETS["rs"], ["introspect"]), ("orthanc-a", SECRETS["orthanc_a"], ["dicom.read", "dicom.write"]),
+         ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"])],
+        TOKEN_SECONDS)
     reader = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
     writer = glewlwyd_token(glewlwyd, "caller-write", SECRETS["writer"], "dicom.read dicom.write")
     used_tokens += [reader, writer]

@@ -131,7 +131,7 @@ public final class TollgateApp: Sendable {
 
     func makeRouter() -> Router<TollgateRequestContext> {
         let router = Router(context: TollgateRequestContext.self)
-        router.add(middleware: ObservabilityMiddleware(metrics: metrics))
+        router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs()))
         ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, config: config.forwardAuth).register(on: router)

@@ -1,31 +1,34 @@
-import Foundation
-
 /// Bearer credential syntax (RFC 6750 §2.1) shared by every front-end.
 public enum BearerToken {
     /// The token from an `Authorization` value; nil when the scheme is not Bearer.
     /// An empty string means "Bearer" with nothing after it.
     public static func fromAuthorization(_ value: some StringProtocol) -> String? {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard let scheme = parts.first, scheme.lowercased() == "bearer" else { return nil }
+        guard let scheme = parts.first, ASCIIText.equalsIgnoringCase(scheme, lowercase: "bearer") else { return nil }
         guard parts.count == 2 else { return "" }
-        return parts[1].trimmingCharacters(in: .whitespaces)
+        return String(ASCIIText.trimmingOWS(parts[1]))
     }
 
     /// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
     public static func isWellFormed(_ token: String) -> Bool {
-        var sawPadding = false
-        for byte in token.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"):
-                if sawPadding { return false }
-            case UInt8(ascii: "="):
-                sawPadding = true
-            default:
-                return false
-            }
+        var token = token
+        return token.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count, isTokenByte(bytes[index]) { index += 1 }
+            guard index > 0 else { return false }
+            while index < bytes.count, bytes[index] == UInt8(ascii: "=") { index += 1 }
+            return index == bytes.count
         }
-        return !token.isEmpty && token.utf8.first != UInt8(ascii: "=")
+    }
+
+    /// Bit sets over ASCII 0–63 and 64–127 (every request checks ~1 KB of token this way).
+    private static let lowBytes: UInt64 = 1 << 43 | 1 << 45 | 1 << 46 | 1 << 47 | 0x3FF << 48  // + - . / 0-9
+    private static let highBytes: UInt64 = 0x3FF_FFFF << 1 | 1 << 31 | 0x3FF_FFFF << 33 | 1 << 62  // A-Z _ a-z ~
+
+    @inline(__always)
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        if byte < 64 { return lowBytes >> UInt64(byte) & 1 == 1 }
+        return byte < 128 && highBytes >> UInt64(byte - 64) & 1 == 1
     }
 }
 

@@ -152,7 +152,7 @@ struct MockForgeRequest: Decodable {
     var isHostAdapterShape: Bool { context?.pluginID != nil || topLevelMethod != nil }
 
     var hasNonBearerCredential: Bool {
-        if let credentials { return credentials.type.lowercased() != "bearer" }
+        if let credentials { return !ASCIIText.equalsIgnoringCase(credentials.type, lowercase: "bearer") }
         if let header = authorizationHeader { return BearerToken.fromAuthorization(header) == nil }
         return false
     }
@@ -161,7 +161,7 @@ struct MockForgeRequest: Decodable {
     /// header from `context.headers` (name matched case-insensitively). Nil means none was given.
     var bearerToken: String? {
         if let credentials {
-            guard credentials.type.lowercased() == "bearer" else { return nil }
+            guard ASCIIText.equalsIgnoringCase(credentials.type, lowercase: "bearer") else { return nil }
             if let token = credentials.token, !token.isEmpty { return token }
         }
         guard let header = authorizationHeader else { return nil }
@@ -170,6 +170,6 @@ struct MockForgeRequest: Decodable {
     }
 
     private var authorizationHeader: String? {
-        context?.headers?.first(where: { $0.key.lowercased() == "authorization" })?.value.first
+        context?.headers?.first(where: { ASCIIText.equalsIgnoringCase($0.key, lowercase: "authorization") })?.value.first
     }
 }

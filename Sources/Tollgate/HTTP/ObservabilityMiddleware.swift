@@ -7,10 +7,11 @@ import Logging
 struct ObservabilityMiddleware: RouterMiddleware {
     typealias Context = TollgateRequestContext
     let metrics: TollgateMetrics
+    let requestIDs: RequestIDs
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = Self.acceptableID(request.headers[.xRequestID]) ?? Self.makeID()
+        let requestID = Self.acceptableID(request.headers[.xRequestID]) ?? requestIDs.next()
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let started = ContinuousClock.now
@@ -46,10 +47,6 @@ struct ObservabilityMiddleware: RouterMiddleware {
         guard let value, (1...128).contains(value.utf8.count),
               value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") }) else { return nil }
         return value
-    }
-
-    static func makeID() -> String {
-        UUID().uuidString.lowercased()
     }
 }
 

@@ -18,6 +18,14 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
     private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
     private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+    private let requestTimers = Mutex<[RequestSeries: CoreMetrics.Timer]>([:])
+
+    /// One request-duration series; a struct key spares building a string on every request.
+    private struct RequestSeries: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -95,8 +103,17 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     // MARK: HTTP and dev issuer
 
     func recordRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
-        timer("tollgate_http_request_duration_seconds", [("route", route), ("method", method), ("status", String(status))])
-            .recordNanoseconds(nanoseconds)
+        let series = RequestSeries(route: route, method: method, status: status)
+        let timer = requestTimers.withLock { timers in
+            if let existing = timers[series] { return existing }
+            let made = CoreMetrics.Timer(
+                label: "tollgate_http_request_duration_seconds",
+                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory
+            )
+            timers[series] = made
+            return made
+        }
+        timer.recordNanoseconds(nanoseconds)
     }
 
     func recordDevIssuer(_ endpoint: DevIssuerEndpoint) { devIssuerRequests[endpoint]?.increment() }

@@ -28,7 +28,7 @@ enum ProxyHeaders {
     /// Upstream answer headers for the caller: hop-by-hop and cookies stay behind.
     static func callerResponseHeaders(from upstream: HTTPHeaders) -> HTTPFields {
         var named: Set<String> = []
-        for value in upstream[canonicalForm: "connection"] { named.insert(value.lowercased().trimmingCharacters(in: .whitespaces)) }
+        for value in upstream[canonicalForm: "connection"] { for token in value.split(separator: ",") { named.insert(ASCIIText.trimmingOWS(token).lowercased()) } }
         var fields = HTTPFields()
         for (name, value) in upstream {
             let lower = name.lowercased()
@@ -43,7 +43,7 @@ enum ProxyHeaders {
         var named: Set<String> = []
         for value in fields[values: .connection] {
             for token in value.split(separator: ",") {
-                named.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+                named.insert(ASCIIText.trimmingOWS(token).lowercased())
             }
         }
         return named
