@@ -53,6 +53,26 @@ struct UnitTests {
         #expect(names == ["content-type", "etag"])
     }
 
+    @Test func claimListsAreSharedAndTheInternerIsBounded() {
+        let interner = StringListInterner(limit: 2)
+        let first = interner.intern(["read", "write"])
+        let second = interner.intern(["read"] + ["write"])
+        #expect(second == ["read", "write"])
+        #expect(first.withUnsafeBufferPointer { $0.baseAddress } == second.withUnsafeBufferPointer { $0.baseAddress })
+        _ = interner.intern(["a"])
+        let past = ["b"]
+        let kept = interner.intern(past)
+        #expect(kept == ["b"])
+        #expect(interner.intern(["b"]).withUnsafeBufferPointer { $0.baseAddress } != kept.withUnsafeBufferPointer { $0.baseAddress })
+        var claims = TokenClaims()
+        claims.scopes = ["read", "write"]
+        guard case .active(let principal, 3) = interner.interning(.active(Principal(claims: claims), issuer: 3)) else {
+            Issue.record("an active status stays active, for the same issuer")
+            return
+        }
+        #expect(principal.claims.scopes.withUnsafeBufferPointer { $0.baseAddress } == first.withUnsafeBufferPointer { $0.baseAddress })
+    }
+
     @Test func requestIDsAreUniqueAndUUIDShaped() {
         let ids = RequestIDs()
         let made = (0..<1000).map { _ in ids.next() }

@@ -91,18 +91,18 @@ public struct Decision: Sendable {
     public var isAllowed: Bool { verdict == .allowed }
 }
 
-/// An active token's claims plus their pre-rendered JSON, built once per cache miss so that
-/// cached answers never re-encode claims.
-public struct Principal: Sendable {
+/// An active token's claims. A class, so that a decision-cache entry holds one pointer: cached
+/// decisions are the bulk of Tollgate's memory (100,000 of them cost +116 MB as a struct with
+/// pre-rendered JSON, about half that now). The MockForge JSON is rendered per answer instead.
+public final class Principal: Sendable {
     public let claims: TokenClaims
-    public let claimsJSON: String
-    public let userIDJSON: String
 
     public init(claims: TokenClaims) {
         self.claims = claims
-        self.claimsJSON = JSONText.object(claims.jsonMembers)
-        self.userIDJSON = JSONText.string(claims.userID)
     }
+
+    public var claimsJSON: String { JSONText.object(claims.jsonMembers) }
+    public var userIDJSON: String { JSONText.string(claims.userID) }
 }
 
 extension TokenClaims {

@@ -21,6 +21,7 @@ public final class IssuerRuntime: Sendable {
     private let clock: any TollgateClock
     private let recorder: any DecisionRecorder
     private let state: Mutex<State>
+    private let claimLists = StringListInterner()
 
     private struct IntrospectionPart: Sendable {
         let client: IntrospectionClient
@@ -130,7 +131,7 @@ public final class IssuerRuntime: Sendable {
     /// Verifies a JWT this issuer signed (its unverified `iss` routed it here).
     func validateJWT(_ token: String, jws: CompactJWS) async -> TokenStatus {
         guard let jwt else { return .rejected(.unknownIssuer, issuer: index) }
-        return await jwt.validate(token, jws: jws, issuer: index)
+        return claimLists.interning(await jwt.validate(token, jws: jws, issuer: index))
     }
 
     /// Asks the issuer about a token. Time and issuer are checked here so that an expired or
@@ -156,7 +157,7 @@ public final class IssuerRuntime: Sendable {
             if let exp = claims.expiresAt, Double(exp) + policy.leeway <= clock.now() {
                 return .rejected(.expired, issuer: index)
             }
-            return .active(Principal(claims: claims), issuer: index)
+            return claimLists.interning(.active(Principal(claims: claims), issuer: index))
         }
     }
 

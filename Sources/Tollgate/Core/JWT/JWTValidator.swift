@@ -44,8 +44,9 @@ struct JWTValidator: Sendable {
                 break
             }
         }
-        guard let claims = verified else { return reject(.invalidSignature) }
+        guard var claims = verified else { return reject(.invalidSignature) }
         guard claims.issuer == issuerURL else { return reject(.issuerMismatch) }
+        claims.issuer = issuerURL  // equal, and one shared buffer instead of a copy per cached decision
         guard let exp = claims.expiresAt else { return reject(.missingExpiry) }
         if Double(exp) + leeway <= clock.now() { return reject(.expired) }
         return .active(Principal(claims: claims), issuer: index)
