@@ -15,10 +15,10 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     private let cacheCoalescedCounter: CoreMetrics.Counter
     private let cacheEvictionsCounter: CoreMetrics.Counter
     private let devIssuerRequests: [DevIssuerEndpoint: CoreMetrics.Counter]
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
-    private let requestTimers = Mutex<[RequestSeries: CoreMetrics.Timer]>([:])
+    private let timers = Instruments<String, CoreMetrics.Timer>()
+    private let counters = Instruments<String, CoreMetrics.Counter>()
+    private let gauges = Instruments<String, CoreMetrics.Gauge>()
+    private let requestTimers = Instruments<RequestSeries, CoreMetrics.Timer>()
 
     /// One request-duration series; a struct key spares building a string on every request.
     private struct RequestSeries: Hashable {
@@ -103,17 +103,12 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     // MARK: HTTP and dev issuer
 
     func recordRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
-        let series = RequestSeries(route: route, method: method, status: status)
-        let timer = requestTimers.withLock { timers in
-            if let existing = timers[series] { return existing }
-            let made = CoreMetrics.Timer(
+        requestTimers.get(RequestSeries(route: route, method: method, status: status)) {
+            CoreMetrics.Timer(
                 label: "tollgate_http_request_duration_seconds",
                 dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory
             )
-            timers[series] = made
-            return made
-        }
-        timer.recordNanoseconds(nanoseconds)
+        }.recordNanoseconds(nanoseconds)
     }
 
     func recordDevIssuer(_ endpoint: DevIssuerEndpoint) { devIssuerRequests[endpoint]?.increment() }
@@ -128,32 +123,32 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
 
     /// Instruments with labels known only at run time, made once and reused.
     func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        let key = label + dimensions.map { "|" + $0.1 }.joined()
-        return counters.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = made
-            return made
-        }
+        counters.get(Self.seriesKey(label, dimensions)) { CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
     }
 
     func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
-        let key = label + dimensions.map { "|" + $0.1 }.joined()
-        return gauges.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = made
-            return made
-        }
+        gauges.get(Self.seriesKey(label, dimensions)) { CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory) }
     }
 
     func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
-        let key = label + dimensions.map { "|" + $0.1 }.joined()
-        return timers.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = made
-            return made
+        timers.get(Self.seriesKey(label, dimensions)) { CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    private static func seriesKey(_ label: String, _ dimensions: [(String, String)]) -> String {
+        label + dimensions.map { "|" + $0.1 }.joined()
+    }
+}
+
+/// Metric instruments by series, each made on first use and reused after.
+private final class Instruments<Key: Hashable & Sendable, Instrument: AnyObject & Sendable>: Sendable {
+    private let made = Mutex<[Key: Instrument]>([:])
+
+    func get(_ key: Key, orMake make: () -> Instrument) -> Instrument {
+        made.withLock { made in
+            if let existing = made[key] { return existing }
+            let instrument = make()
+            made[key] = instrument
+            return instrument
         }
     }
 }
