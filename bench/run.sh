@@ -8,17 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export DEBIAN_FRONTEND=noninteractive
-need=()
-for pkg in wrk nginx-light apache2 libapache2-mod-auth-openidc libapache2-mod-oauth2 glewlwyd sqlite3 openssl curl python3; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  # Packages must not start system services on this machine.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/lib/apt-install.sh wrk nginx-light apache2 libapache2-mod-auth-openidc libapache2-mod-oauth2 glewlwyd sqlite3 openssl curl python3
 
 bin=${BENCH_BIN:-$(scripts/build-release.sh)}
 # tmpfs: Glewlwyd's sqlite fsyncs per token on disk. World-traversable: Apache's workers run as www-data.

@@ -6,17 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-export DEBIAN_FRONTEND=noninteractive
-need=()
-for pkg in orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  # Packages must not start system services on this machine.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null
