@@ -1,11 +1,36 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// The architecture, enforced by the compiler (docs/architecture.md draws it):
+//
+//   TollgateKit            shared utilities, no HTTP server
+//   TollgateConfiguration  config.yaml types, loading, substitution, validation   → Kit
+//   TollgateInbound        authenticator, cache, policy, introspection, JWT        → Kit, Configuration
+//   TollgateOutbound       token sources, outbound servers, Orthanc push, proxy    → Kit, Configuration
+//   TollgateDevIssuer      the embedded OAuth2 issuer                              → Kit, Configuration
+//   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above
+//   TollgateCLI            the `tollgate` executable                               → Server, Configuration
+//   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer
+//
+// Inbound and Outbound never import each other, and only Server imports Hummingbird.
+
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let jwtKit = Target.Dependency.product(name: "JWTKit", package: "jwt-kit")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras = Target.Dependency.product(name: "CryptoExtras", package: "swift-crypto")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+
 let package = Package(
     name: "tollgate",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tollgate", targets: ["TollgateCLI"]),
+        .executable(name: "tollgate-bench", targets: ["TollgateBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -21,46 +46,69 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
-            name: "Tollgate",
+            name: "TollgateKit",
+            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL]
+        ),
+        .target(
+            name: "TollgateConfiguration",
+            dependencies: ["TollgateKit", logging, .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "TollgateInbound",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+                "TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, crypto, nioCore,
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "TollgateOutbound",
+            dependencies: ["TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, logging, nioCore, nioHTTP1, httpTypes]
+        ),
+        .target(
+            name: "TollgateDevIssuer",
+            dependencies: ["TollgateKit", "TollgateConfiguration", jwtKit, crypto, cryptoExtras]
+        ),
+        .target(
+            name: "TollgateServer",
+            dependencies: [
+                "TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer",
+                hummingbird, asyncHTTPClient, logging, nioCore, httpTypes,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "TollgateCLI",
             dependencies: [
-                "Tollgate",
+                "TollgateServer", "TollgateConfiguration", "TollgateKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "TollgateTests",
+        .executableTarget(
+            name: "TollgateBench",
             dependencies: [
-                "Tollgate",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "TollgateInbound", "TollgateDevIssuer", "TollgateConfiguration", "TollgateKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit"]),
+        .testTarget(name: "TollgateConfigurationTests", dependencies: ["TollgateConfiguration", "TollgateKit"]),
+        .testTarget(name: "TollgateInboundTests", dependencies: ["TollgateInbound", "TollgateConfiguration", "TollgateKit"]),
+        .testTarget(name: "TollgateOutboundTests", dependencies: ["TollgateOutbound", "TollgateKit", nioHTTP1]),
+        .testTarget(
+            name: "TollgateServerTests",
+            dependencies: [
+                "TollgateServer", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer", "TollgateConfiguration", "TollgateKit",
+                hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
+                asyncHTTPClient, jwtKit, crypto, cryptoExtras, nioCore, nioHTTP1,
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

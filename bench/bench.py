@@ -296,7 +296,8 @@ def metric(port, name):
 
 
 def verify_rate(seconds, tasks):
-    out = subprocess.run([ARGS.tollgate, "bench-verify", "--seconds", str(seconds), "--tasks", str(tasks)],
+    bench = os.path.join(os.path.dirname(ARGS.tollgate), "tollgate-bench")
+    out = subprocess.run([bench, "verify", "--seconds", str(seconds), "--tasks", str(tasks)],
                          capture_output=True, text=True, check=True).stdout
     return float(re.search(r"= ([\d.]+)", out).group(1))
 
@@ -367,7 +368,7 @@ def report(results, extra, rounds, seconds):
                   "- idle RSS: **%.1f MB**" % extra["idle_rss"],
                   "- after %d distinct tokens verified and cached (cache entries: %d, fed in %.1f s): **%.1f MB** (+%.1f MB)" % (
                       extra["filled"], extra["cache_entries"], extra["fill_seconds"], extra["filled_rss"], extra["filled_rss"] - extra["idle_rss"]),
-                  "- uncached RS256 verification in-process (`tollgate bench-verify`): %.0f/s with 1 task, %.0f/s with 2" % extra["verify"], ""])
+                  "- uncached RS256 verification in-process (`tollgate-bench verify`): %.0f/s with 1 task, %.0f/s with 2" % extra["verify"], ""])
 
     cached = rps("tg_introspect_auth")
     added_p50 = p50_proxy - p50_direct

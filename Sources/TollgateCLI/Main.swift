@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import Tollgate
+import TollgateConfiguration
+import TollgateKit
+import TollgateServer
 
 @main
 struct TollgateCommand: AsyncParsableCommand {
@@ -8,7 +10,7 @@ struct TollgateCommand: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "OAuth2 for Orthanc, MockForge and friends: inbound token validation and outbound client credentials.",
         version: TollgateVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, Version.self, Healthcheck.self, BenchVerify.self]
+        subcommands: [Serve.self, CheckConfig.self, Version.self, Healthcheck.self]
     )
 }
 
@@ -76,20 +78,5 @@ struct Healthcheck: AsyncParsableCommand {
 
     func run() async throws {
         guard await HealthCheck.passes(url: url) else { throw ExitCode(1) }
-    }
-}
-
-struct BenchVerify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench-verify",
-        abstract: "Measure uncached RS256 JWT verification in-process (what a cache miss costs).",
-        shouldDisplay: false
-    )
-    @Option(help: "Seconds to run.") var seconds: Double = 3
-    @Option(help: "Concurrent verifying tasks.") var tasks: Int = 1
-
-    func run() async throws {
-        let result = try await VerificationBenchmark.run(seconds: seconds, tasks: tasks)
-        print("RS256 uncached verifications: \(result.verifications) in \(String(format: "%.2f", result.seconds)) s = \(Int(result.perSecond))/s with \(tasks) task(s)")
     }
 }

@@ -1,0 +1,65 @@
+import TollgateKit
+/// A configuration problem, always tied to the key path it concerns. Messages never carry
+/// configured values, so a secret cannot leak through an error.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let message: String
+
+    public init(path: [any CodingKey], message: String) {
+        self.init(path: ConfigError.render(path), message: message)
+    }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+
+    public static func render(_ path: [any CodingKey]) -> String {
+        var out = ""
+        for key in path {
+            if let index = key.intValue {
+                out += "[\(index)]"
+            } else {
+                out += out.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return out
+    }
+
+    /// Translates decoder errors into path-named messages without echoing values.
+    static func from(_ error: any Error) -> ConfigError {
+        switch error {
+        case let error as ConfigError:
+            return error
+        case DecodingError.typeMismatch(let type, let context):
+            return ConfigError(path: context.codingPath, message: "expected \(describe(type))")
+        case DecodingError.valueNotFound(let type, let context):
+            return ConfigError(path: context.codingPath, message: "expected \(describe(type)), found nothing")
+        case DecodingError.keyNotFound(let key, let context):
+            return ConfigError(path: context.codingPath + [key], message: "required key is missing")
+        case DecodingError.dataCorrupted(let context):
+            return ConfigError(path: context.codingPath, message: "invalid value")
+        default:
+            return ConfigError(path: "", message: "unreadable YAML (\(type(of: error)))")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type: "an integer"
+        case is Bool.Type: "true or false"
+        case is String.Type, is Secret.Type: "a string"
+        case is Double.Type: "a number"
+        default: ["Array", "Sequence", "["].contains(where: "\(type)".contains) ? "a list" : "a mapping"
+        }
+    }
+}
+
+/// Several configuration problems reported together.
+public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
+    public let errors: [ConfigError]
+    public init(errors: [ConfigError]) { self.errors = errors }
+    public var description: String { errors.map { "  - \($0)" }.joined(separator: "\n") }
+}

@@ -1,0 +1,58 @@
+import TollgateKit
+
+public struct DevIssuerConfig: Sendable, Decodable {
+    public var enabled: Bool = false
+    /// Overrides the derived `http://{server.host}:{server.port}/dev-issuer` (e.g. behind a container name).
+    public var issuer: String?
+    public var tokenTTLSeconds: Int = 3600
+    public var signingKeyFile: String?
+    /// `aud` of issued tokens when the token request names no `resource`.
+    public var audience: String = "tollgate"
+    public var clients: [DevClientConfig] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled, issuer, audience, clients
+        case tokenTTLSeconds = "token_ttl_seconds"
+        case signingKeyFile = "signing_key_file"
+    }
+
+    public init(enabled: Bool = false, clients: [DevClientConfig] = []) {
+        self.enabled = enabled
+        self.clients = clients
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        enabled = try c.decode(.enabled, default: enabled)
+        issuer = try c.decodeOptional(.issuer)
+        tokenTTLSeconds = try c.decode(.tokenTTLSeconds, default: tokenTTLSeconds)
+        signingKeyFile = try c.decodeOptional(.signingKeyFile)
+        audience = try c.decode(.audience, default: audience)
+        clients = try c.decode(.clients, default: clients)
+    }
+}
+
+public struct DevClientConfig: Sendable, Decodable {
+    public var clientID: String
+    public var clientSecret: Secret
+    public var scopes: [String] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+        case scopes
+    }
+
+    public init(clientID: String, clientSecret: String, scopes: [String]) {
+        self.clientID = clientID
+        self.clientSecret = Secret(clientSecret)
+        self.scopes = scopes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        clientID = try c.decode(.clientID)
+        clientSecret = try c.decode(.clientSecret)
+        scopes = try c.decode(.scopes, default: scopes)
+    }
+}

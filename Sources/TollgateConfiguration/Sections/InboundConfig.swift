@@ -1,0 +1,50 @@
+import TollgateKit
+
+public struct InboundConfig: Sendable, Decodable {
+    public var cache = CacheConfig()
+    public var issuers: [IssuerConfig] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case cache, issuers }
+
+    public init(cache: CacheConfig = .init(), issuers: [IssuerConfig] = []) {
+        self.cache = cache
+        self.issuers = issuers
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        cache = try c.decode(.cache, default: cache)
+        issuers = try c.decode(.issuers, default: issuers)
+    }
+}
+
+public struct CacheConfig: Sendable, Decodable {
+    public var maxEntries: Int = 100_000
+    public var maxTTLSeconds: Int = 300
+    public var negativeTTLSeconds: Int = 10
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxEntries = "max_entries"
+        case maxTTLSeconds = "max_ttl_seconds"
+        case negativeTTLSeconds = "negative_ttl_seconds"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        maxEntries = try c.decode(.maxEntries, default: maxEntries)
+        maxTTLSeconds = try c.decode(.maxTTLSeconds, default: maxTTLSeconds)
+        negativeTTLSeconds = try c.decode(.negativeTTLSeconds, default: negativeTTLSeconds)
+    }
+}
+
+public enum IssuerMode: String, ConfigEnum { case introspection, jwt, auto }
+
+/// JWS algorithms an issuer may use (RFC 7518 / RFC 8037). `none` and HMAC are deliberately absent.
+public enum JWSAlgorithmName: String, ConfigEnum {
+    case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
+    case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
+    case es256 = "ES256", es384 = "ES384", es512 = "ES512"
+    case eddsa = "EdDSA"
+}

@@ -1,0 +1,29 @@
+import TollgateKit
+
+/// A JSON value given in YAML, passed through to Orthanc as is.
+public enum JSONValue: Sendable, Decodable, Equatable {
+    case bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue]), null
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let value = try? c.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? c.decode(Int.self) { self = .int(value) }
+        else if let value = try? c.decode(Double.self) { self = .double(value) }
+        else if let value = try? c.decode(String.self) { self = .string(value) }
+        else if let value = try? c.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public var rendered: String {
+        switch self {
+        case .bool(let b): b ? "true" : "false"
+        case .int(let i): String(i)
+        case .double(let d): d.isFinite ? String(d) : "null"
+        case .string(let s): JSONText.string(s)
+        case .array(let list): "[" + list.map(\.rendered).joined(separator: ",") + "]"
+        case .object(let members): JSONText.object(members.sorted { $0.key < $1.key }.map { ($0.key, .raw($0.value.rendered)) })
+        case .null: "null"
+        }
+    }
+}

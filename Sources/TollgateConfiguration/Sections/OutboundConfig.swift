@@ -1,0 +1,138 @@
+import TollgateKit
+
+/// `outbound:` — OAuth2 client-credentials tokens Tollgate acquires for DICOMweb peers.
+public struct OutboundConfig: Sendable, Decodable {
+    public var servers: [String: OutboundServerConfig] = [:]
+    /// `/ready` is 503 until every server holds a valid token.
+    public var readyRequiresTokens: Bool = true
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case servers
+        case readyRequiresTokens = "ready_requires_tokens"
+    }
+
+    public init(servers: [String: OutboundServerConfig] = [:]) { self.servers = servers }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        servers = try c.decode(.servers, default: servers)
+        readyRequiresTokens = try c.decode(.readyRequiresTokens, default: readyRequiresTokens)
+    }
+
+    /// Servers in a stable order (YAML mappings have none that survives decoding).
+    public var sortedServers: [(name: String, config: OutboundServerConfig)] {
+        servers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+public enum OutboundAuthMethod: String, ConfigEnum {
+    case clientSecretBasic = "client_secret_basic"
+    case clientSecretPost = "client_secret_post"
+    case privateKeyJWT = "private_key_jwt"
+}
+
+public struct OutboundServerConfig: Sendable, Decodable {
+    /// Base URL of the DICOMweb peer; `/proxy/{name}/…` is appended below it.
+    public var url: String
+    public var tokenEndpoint: String
+    public var clientID: String
+    public var clientSecret: Secret?
+    public var scope: String?
+    /// RFC 8707 resource indicator.
+    public var resource: String?
+    public var authMethod: OutboundAuthMethod = .clientSecretBasic
+    /// PEM private key (RSA → RS256, P-256 → ES256) for private_key_jwt.
+    public var privateKeyFile: String?
+    /// `kid` header of the client assertion (what the IdP registered the key under).
+    public var keyID: String?
+    public var refreshBufferSeconds: Int = 300
+    public var defaultExpiresIn: Int = 3600
+    public var timeoutMS: Int = 5000
+    public var tls = TLSConfig()
+    public var retry = RetryConfig()
+    public var circuitBreaker = CircuitBreakerConfig()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, scope, resource, tls, retry
+        case tokenEndpoint = "token_endpoint"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+        case authMethod = "auth_method"
+        case privateKeyFile = "private_key_file"
+        case keyID = "key_id"
+        case refreshBufferSeconds = "refresh_buffer_seconds"
+        case defaultExpiresIn = "default_expires_in"
+        case timeoutMS = "timeout_ms"
+        case circuitBreaker = "circuit_breaker"
+    }
+
+    public init(url: String, tokenEndpoint: String, clientID: String, clientSecret: String?, scope: String? = nil, authMethod: OutboundAuthMethod = .clientSecretBasic) {
+        self.url = url
+        self.tokenEndpoint = tokenEndpoint
+        self.clientID = clientID
+        self.clientSecret = clientSecret.map(Secret.init)
+        self.scope = scope
+        self.authMethod = authMethod
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        url = try c.decode(.url)
+        tokenEndpoint = try c.decode(.tokenEndpoint)
+        clientID = try c.decode(.clientID)
+        clientSecret = try c.decodeOptional(.clientSecret)
+        scope = try c.decodeOptional(.scope)
+        resource = try c.decodeOptional(.resource)
+        authMethod = try c.decode(.authMethod, default: authMethod)
+        privateKeyFile = try c.decodeOptional(.privateKeyFile)
+        keyID = try c.decodeOptional(.keyID)
+        refreshBufferSeconds = try c.decode(.refreshBufferSeconds, default: refreshBufferSeconds)
+        defaultExpiresIn = try c.decode(.defaultExpiresIn, default: defaultExpiresIn)
+        timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)
+        tls = try c.decode(.tls, default: tls)
+        retry = try c.decode(.retry, default: retry)
+        circuitBreaker = try c.decode(.circuitBreaker, default: circuitBreaker)
+    }
+}
+
+/// Retries of one token acquisition (network errors, timeouts, 5xx, 429, unusable 200 bodies).
+public struct RetryConfig: Sendable, Decodable {
+    public var maxAttempts: Int = 3
+    public var baseDelayMS: Int = 500
+    public var maxDelayMS: Int = 30000
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxAttempts = "max_attempts"
+        case baseDelayMS = "base_delay_ms"
+        case maxDelayMS = "max_delay_ms"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        maxAttempts = try c.decode(.maxAttempts, default: maxAttempts)
+        baseDelayMS = try c.decode(.baseDelayMS, default: baseDelayMS)
+        maxDelayMS = try c.decode(.maxDelayMS, default: maxDelayMS)
+    }
+}
+
+/// One breaker per token endpoint: opens after `failure_threshold` consecutive failed attempts,
+/// lets one probe through after `open_seconds`.
+public struct CircuitBreakerConfig: Sendable, Decodable {
+    public var failureThreshold: Int = 5
+    public var openSeconds: Int = 30
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case failureThreshold = "failure_threshold"
+        case openSeconds = "open_seconds"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        failureThreshold = try c.decode(.failureThreshold, default: failureThreshold)
+        openSeconds = try c.decode(.openSeconds, default: openSeconds)
+    }
+}

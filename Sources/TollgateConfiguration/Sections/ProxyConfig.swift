@@ -1,0 +1,25 @@
+import TollgateKit
+/// `proxy:` — the token-injecting reverse proxy under `/proxy/{server}/`.
+public struct ProxyConfig: Sendable, Decodable {
+    /// Caller headers passed upstream (case-insensitive); everything else is dropped.
+    public var forwardRequestHeaders: [String] = ["accept", "content-type", "accept-encoding", "content-length", "if-none-match"]
+    /// 0 = unlimited (bodies are streamed either way).
+    public var maxBodyBytes: Int = 0
+    /// Longest wait for upstream bytes once the request is sent (idle read timeout).
+    public var upstreamTimeoutMS: Int = 30000
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case forwardRequestHeaders = "forward_request_headers"
+        case maxBodyBytes = "max_body_bytes"
+        case upstreamTimeoutMS = "upstream_timeout_ms"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        forwardRequestHeaders = try c.decode(.forwardRequestHeaders, default: forwardRequestHeaders)
+        maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
+        upstreamTimeoutMS = try c.decode(.upstreamTimeoutMS, default: upstreamTimeoutMS)
+    }
+}

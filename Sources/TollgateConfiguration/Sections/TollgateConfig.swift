@@ -1,0 +1,46 @@
+import TollgateKit
+import Logging
+
+/// The whole of `config.yaml`. Each nested type mirrors one YAML mapping, key for key.
+public struct TollgateConfig: Sendable, Decodable {
+    public var server: ServerConfig
+    public var log: LogConfig
+    public var inbound: InboundConfig
+    public var devIssuer: DevIssuerConfig
+    public var forwardAuth: ForwardAuthConfig
+    public var outbound: OutboundConfig
+    public var admin: AdminConfig
+    public var proxy: ProxyConfig
+    public var orthanc: OrthancConfig
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, log, inbound, outbound, admin, proxy, orthanc
+        case devIssuer = "dev_issuer"
+        case forwardAuth = "forward_auth"
+    }
+
+    public init(server: ServerConfig = .init(), log: LogConfig = .init(), inbound: InboundConfig = .init(), devIssuer: DevIssuerConfig = .init()) {
+        self.server = server
+        self.log = log
+        self.inbound = inbound
+        self.devIssuer = devIssuer
+        self.forwardAuth = ForwardAuthConfig()
+        self.outbound = OutboundConfig()
+        self.admin = AdminConfig()
+        self.proxy = ProxyConfig()
+        self.orthanc = OrthancConfig()
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        server = try c.decode(.server, default: ServerConfig())
+        log = try c.decode(.log, default: LogConfig())
+        inbound = try c.decode(.inbound, default: InboundConfig())
+        devIssuer = try c.decode(.devIssuer, default: DevIssuerConfig())
+        forwardAuth = try c.decode(.forwardAuth, default: ForwardAuthConfig())
+        outbound = try c.decode(.outbound, default: OutboundConfig())
+        admin = try c.decode(.admin, default: AdminConfig())
+        proxy = try c.decode(.proxy, default: ProxyConfig())
+        orthanc = try c.decode(.orthanc, default: OrthancConfig())
+    }
+}

@@ -1,0 +1,74 @@
+import TollgateKit
+extension TollgateConfig {
+    static func isValidServerName(_ name: String) -> Bool {
+        (1...64).contains(name.count) && name != "." && name != ".."
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+
+    /// Problems in `outbound`, `admin` and `proxy`, each naming its key path.
+    func outboundValidationErrors(fileExists: (String) -> Bool) -> [ConfigError] {
+        var problems = ConfigProblems()
+
+        for (name, server) in outbound.sortedServers {
+            let at = "outbound.servers.\(name)"
+            problems.check(Self.isValidServerName(name), at, "server names must be 1-64 characters of A-Z, a-z, 0-9, '.', '-' or '_' (they appear in URLs)")
+            problems.check(Self.isHTTPURL(server.url), "\(at).url", "must be an absolute http(s) URL")
+            problems.check(!server.url.contains("?") && !server.url.contains("#"), "\(at).url", "must not contain a query or fragment")
+            problems.check(Self.isHTTPURL(server.tokenEndpoint), "\(at).token_endpoint", "must be an absolute http(s) URL")
+            problems.check(!server.clientID.isEmpty, "\(at).client_id", "must not be empty")
+            switch server.authMethod {
+            case .clientSecretBasic, .clientSecretPost:
+                problems.check(!(server.clientSecret?.value.isEmpty ?? true), "\(at).client_secret", "required for \(server.authMethod.rawValue)")
+                problems.check(server.privateKeyFile == nil, "\(at).private_key_file", "only used with auth_method private_key_jwt")
+            case .privateKeyJWT:
+                if let keyFile = server.privateKeyFile {
+                    problems.check(fileExists(keyFile), "\(at).private_key_file", "file is not readable")
+                } else {
+                    problems.add("\(at).private_key_file", "required for auth_method private_key_jwt")
+                }
+                problems.check(server.clientSecret == nil, "\(at).client_secret", "not used with private_key_jwt (remove it)")
+            }
+            if let resource = server.resource {
+                problems.check(Self.isHTTPURL(resource) && !resource.contains("#"), "\(at).resource", "must be an absolute URI without fragment (RFC 8707)")
+            }
+            if let scope = server.scope {
+                problems.check(!scope.isEmpty && scope.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" },
+                      "\(at).scope", "must be space-separated scope tokens")
+            }
+            problems.check(server.refreshBufferSeconds >= 0, "\(at).refresh_buffer_seconds", "must not be negative")
+            problems.check((1...86400 * 30).contains(server.defaultExpiresIn), "\(at).default_expires_in", "must be between 1 and 2592000")
+            problems.check((1...120_000).contains(server.timeoutMS), "\(at).timeout_ms", "must be between 1 and 120000")
+            if let caFile = server.tls.caFile { problems.check(fileExists(caFile), "\(at).tls.ca_file", "file is not readable") }
+            problems.check((1...10).contains(server.retry.maxAttempts), "\(at).retry.max_attempts", "must be between 1 and 10")
+            problems.check(server.retry.baseDelayMS >= 1, "\(at).retry.base_delay_ms", "must be at least 1")
+            problems.check(server.retry.maxDelayMS >= server.retry.baseDelayMS, "\(at).retry.max_delay_ms", "must be at least base_delay_ms")
+            problems.check(server.circuitBreaker.failureThreshold >= 1, "\(at).circuit_breaker.failure_threshold", "must be at least 1")
+            problems.check(server.circuitBreaker.openSeconds >= 1, "\(at).circuit_breaker.open_seconds", "must be at least 1")
+        }
+
+        switch admin.authMode {
+        case .apiKey:
+            problems.check(!admin.apiKeys.isEmpty || outbound.servers.isEmpty, "admin.api_keys", "list at least one key for auth_mode api_key (or choose bearer / none)")
+            for (index, key) in admin.apiKeys.enumerated() {
+                problems.check(key.value.utf8.count >= 16, "admin.api_keys[\(index)]", "must be at least 16 characters")
+            }
+        case .bearer:
+            problems.check(!inbound.issuers.isEmpty, "admin.auth_mode", "bearer needs at least one inbound issuer to validate callers")
+        case .none:
+            break
+        }
+        if let scope = admin.requiredScope {
+            problems.check(admin.authMode == .bearer, "admin.required_scope", "only used with auth_mode bearer")
+            problems.check(!scope.isEmpty && !scope.contains(" "), "admin.required_scope", "must be one scope token")
+        }
+
+        for (index, header) in proxy.forwardRequestHeaders.enumerated() {
+            problems.check(HeaderRules.isValidName(header), "proxy.forward_request_headers[\(index)]", "not a valid header name")
+            problems.check(!HeaderRules.neverForwarded.contains(header.lowercased()), "proxy.forward_request_headers[\(index)]",
+                  "\(header) is never forwarded (hop-by-hop or caller credentials)")
+        }
+        problems.check(proxy.maxBodyBytes >= 0, "proxy.max_body_bytes", "must not be negative (0 = unlimited)")
+        problems.check((1...3_600_000).contains(proxy.upstreamTimeoutMS), "proxy.upstream_timeout_ms", "must be between 1 and 3600000")
+        return problems.errors
+    }
+}

@@ -1,0 +1,87 @@
+import TollgateKit
+import Foundation
+
+extension TollgateConfig {
+    /// Every semantic problem at once, each naming its key path. Empty when the config is usable.
+    public func validationErrors(fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }) -> [ConfigError] {
+        var problems = ConfigProblems()
+
+        problems.check(!server.host.isEmpty, "server.host", "must not be empty")
+        problems.check((1...65535).contains(server.port), "server.port", "must be between 1 and 65535")
+        problems.check(server.maxBodyBytes >= 1024, "server.max_body_bytes", "must be at least 1024")
+        problems.check((0...3600).contains(server.shutdownGraceSeconds), "server.shutdown_grace_seconds", "must be between 0 and 3600")
+
+        problems.check(inbound.cache.maxEntries >= 1, "inbound.cache.max_entries", "must be at least 1")
+        problems.check(inbound.cache.maxTTLSeconds >= 0, "inbound.cache.max_ttl_seconds", "must not be negative")
+        problems.check(inbound.cache.negativeTTLSeconds >= 0, "inbound.cache.negative_ttl_seconds", "must not be negative")
+
+        problems.errors += inboundValidationErrors(fileExists: fileExists)
+        for (claim, header) in forwardAuth.claimsToHeaders.sorted(by: { $0.key < $1.key }) {
+            problems.check(Self.forwardableClaims.contains(claim), "forward_auth.claims_to_headers.\(claim)", "unknown claim (use one of \(Self.forwardableClaims.sorted().joined(separator: ", ")))")
+            problems.check(HeaderRules.isValidName(header), "forward_auth.claims_to_headers.\(claim)", "not a valid header name")
+        }
+        problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
+
+        if devIssuer.enabled {
+            problems.check((1...86400).contains(devIssuer.tokenTTLSeconds), "dev_issuer.token_ttl_seconds", "must be between 1 and 86400")
+            problems.check(!devIssuer.clients.isEmpty, "dev_issuer.clients", "must list at least one client when the dev issuer is enabled")
+            if let issuer = devIssuer.issuer {
+                problems.check(Self.isHTTPURL(issuer) && issuer.hasSuffix("/dev-issuer"), "dev_issuer.issuer", "must be an absolute http(s) URL ending in /dev-issuer")
+            }
+            if let keyFile = devIssuer.signingKeyFile {
+                problems.check(fileExists(keyFile), "dev_issuer.signing_key_file", "file is not readable")
+            }
+            var clientIDs = Set<String>()
+            for (index, client) in devIssuer.clients.enumerated() {
+                let at = "dev_issuer.clients[\(index)]"
+                problems.check(!client.clientID.isEmpty, "\(at).client_id", "must not be empty")
+                problems.check(clientIDs.insert(client.clientID).inserted, "\(at).client_id", "duplicate client_id")
+                problems.check(!client.clientSecret.value.isEmpty, "\(at).client_secret", "must not be empty")
+            }
+        }
+
+        problems.errors += outboundValidationErrors(fileExists: fileExists)
+        problems.errors += orthancValidationErrors(fileExists: fileExists)
+        if inbound.issuers.isEmpty && !devIssuer.enabled && outbound.servers.isEmpty {
+            problems.add("", "nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer")
+        }
+        return problems.errors
+    }
+
+    /// Throws every validation problem together.
+    public func validated() throws -> TollgateConfig {
+        let errors = validationErrors()
+        if !errors.isEmpty { throw ConfigErrors(errors: errors) }
+        return self
+    }
+
+    /// The embedded dev issuer's identifier: explicit, or derived from where the server listens.
+    public var devIssuerURL: String {
+        if let explicit = devIssuer.issuer { return explicit }
+        let host: String
+        switch server.host {
+        case "0.0.0.0", "": host = "127.0.0.1"
+        case "::", "[::]": host = "[::1]"
+        case let h where h.contains(":") && !h.hasPrefix("["): host = "[\(h)]"
+        case let h: host = h
+        }
+        return "http://\(host):\(server.port)/dev-issuer"
+    }
+
+    /// The issuer identifier an entry stands for, resolving `embedded: true`.
+    public func issuerURL(of issuer: IssuerConfig) -> String {
+        issuer.embedded ? devIssuerURL : (issuer.issuer ?? "")
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// Claims `GET /auth` can copy into identity headers (`issuer` is the issuer's alias).
+    static let forwardableClaims: Set<String> = ["sub", "client_id", "scope", "issuer", "iss", "aud", "username", "user_id", "exp"]
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else { return false }
+        return scheme == "http" || scheme == "https"
+    }
+}

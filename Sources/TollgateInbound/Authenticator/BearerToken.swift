@@ -1,0 +1,45 @@
+import TollgateKit
+
+/// Bearer credential syntax (RFC 6750 §2.1): the one extractor every front-end uses.
+public enum BearerToken {
+    /// The token from a request's `Authorization` values: exactly one header, the Bearer scheme,
+    /// a non-empty token. Otherwise why not, as the denial to record.
+    public static func extract(fromAuthorization values: [String]) -> Result<String, DenialReason> {
+        guard let value = values.first else { return .failure(.missingToken) }
+        guard values.count == 1 else { return .failure(.malformed) }
+        guard let token = fromAuthorization(value) else { return .failure(.unsupportedCredential) }
+        guard !token.isEmpty else { return .failure(.malformed) }
+        return .success(token)
+    }
+
+    /// The token from an `Authorization` value; nil when the scheme is not Bearer.
+    /// An empty string means "Bearer" with nothing after it.
+    public static func fromAuthorization(_ value: some StringProtocol) -> String? {
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard let scheme = parts.first, ASCIIText.equalsIgnoringCase(scheme, lowercase: "bearer") else { return nil }
+        guard parts.count == 2 else { return "" }
+        return String(ASCIIText.trimmingOWS(parts[1]))
+    }
+
+    /// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    public static func isWellFormed(_ token: String) -> Bool {
+        var token = token
+        return token.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count, isTokenByte(bytes[index]) { index += 1 }
+            guard index > 0 else { return false }
+            while index < bytes.count, bytes[index] == UInt8(ascii: "=") { index += 1 }
+            return index == bytes.count
+        }
+    }
+
+    /// Bit sets over ASCII 0–63 and 64–127 (every request checks ~1 KB of token this way).
+    private static let lowBytes: UInt64 = 1 << 43 | 1 << 45 | 1 << 46 | 1 << 47 | 0x3FF << 48  // + - . / 0-9
+    private static let highBytes: UInt64 = 0x3FF_FFFF << 1 | 1 << 31 | 0x3FF_FFFF << 33 | 1 << 62  // A-Z _ a-z ~
+
+    @inline(__always)
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        if byte < 64 { return lowBytes >> UInt64(byte) & 1 == 1 }
+        return byte < 128 && highBytes >> UInt64(byte - 64) & 1 == 1
+    }
+}

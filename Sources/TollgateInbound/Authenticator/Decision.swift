@@ -1,0 +1,103 @@
+/// Why a token was refused. The raw value is a bounded metric label.
+public enum DenialReason: String, Sendable, CaseIterable, Error {
+    case missingToken = "missing_token"
+    case malformed
+    case tooLarge = "too_large"
+    case unsupportedCredential = "unsupported_credential"
+    case inactive
+    case expired
+    case notYetValid = "not_yet_valid"
+    case issuerMismatch = "issuer_mismatch"
+    case audience
+    case scope
+    case unknownIssuer = "unknown_issuer"
+    case invalidSignature = "invalid_signature"
+    case unknownKey = "unknown_key"
+    case algorithm
+    case wrongType = "wrong_type"
+    case missingExpiry = "missing_exp"
+    case unsupportedHeader = "unsupported_header"
+    case notJWT = "not_jwt"
+
+    /// A human sentence for error descriptions; never contains the token.
+    public var message: String {
+        switch self {
+        case .missingToken: "Missing token"
+        case .malformed: "Malformed token"
+        case .tooLarge: "Token too large"
+        case .unsupportedCredential: "Unsupported credential type"
+        case .inactive: "Token is not active"
+        case .expired: "Token has expired"
+        case .notYetValid: "Token is not yet valid"
+        case .issuerMismatch: "Token issuer is not accepted"
+        case .audience: "Token audience is not accepted"
+        case .scope: "Token lacks a required scope"
+        case .unknownIssuer: "No configured issuer accepts this token"
+        case .invalidSignature: "Token signature is invalid"
+        case .unknownKey: "Token signing key is unknown"
+        case .algorithm: "Token algorithm is not accepted for this key"
+        case .wrongType: "Token type is not accepted"
+        case .missingExpiry: "Token has no expiry"
+        case .unsupportedHeader: "Token carries an unsupported critical header"
+        case .notJWT: "Token is not a well-formed JWT"
+        }
+    }
+}
+
+/// Why no decision could be made. Fail closed, but never report it as a bad token.
+public enum IndeterminateReason: String, Sendable, CaseIterable {
+    case idpUnavailable = "idp_unavailable"
+    case idpTimeout = "idp_timeout"
+    case idpBadResponse = "idp_bad_response"
+    case idpRejectedClient = "idp_rejected_client"
+    case notReady = "not_ready"
+    case keysUnavailable = "keys_unavailable"
+
+    public var message: String {
+        switch self {
+        case .idpUnavailable: "authorization server unavailable"
+        case .idpTimeout: "authorization server timed out"
+        case .idpBadResponse: "authorization server answered unreadably"
+        case .idpRejectedClient: "authorization server rejected Tollgate's client credentials"
+        case .notReady: "issuer endpoints not yet discovered"
+        case .keysUnavailable: "issuer signing keys unavailable"
+        }
+    }
+}
+
+/// The outcome of authenticating one bearer token.
+public struct Decision: Sendable {
+    public enum Verdict: Sendable, Equatable {
+        case allowed
+        case denied(DenialReason)
+        case indeterminate(IndeterminateReason)
+    }
+
+    public let verdict: Verdict
+    /// Claims of an active token, also present when policy refused it.
+    public let principal: Principal?
+    /// For `.denied(.scope)`: the required scopes the token lacks.
+    public let missingScopes: [String]
+    /// Alias of the issuer that decided, when one did.
+    public let issuer: String?
+
+    public init(verdict: Verdict, principal: Principal? = nil, missingScopes: [String] = [], issuer: String? = nil) {
+        self.verdict = verdict
+        self.principal = principal
+        self.missingScopes = missingScopes
+        self.issuer = issuer
+    }
+
+    public var isAllowed: Bool { verdict == .allowed }
+}
+
+extension Decision {
+    /// A bounded label for logs and metrics: "ok", or the denial or indeterminate reason.
+    public var reasonLabel: String {
+        switch verdict {
+        case .allowed: "ok"
+        case .denied(let reason): reason.rawValue
+        case .indeterminate(let reason): reason.rawValue
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import TollgateKit
+
+/// Decides whether a bearer token may pass: routing to an issuer, the decision cache with
+/// single-flight, and per-request policy. Knows nothing of HTTP routes or wire formats.
+public final class InboundAuthenticator: Sendable {
+    public let issuers: [IssuerRuntime]
+    public let cache: DecisionCache
+    private let opaqueIssuer: IssuerRuntime?
+    private let jwtIssuers: [String: IssuerRuntime]
+    /// The largest token any issuer accepts; an issuer with a smaller limit checks its own once routed.
+    private let maxTokenBytes: Int
+    private let clock: any TollgateClock
+    private let recorder: any DecisionRecorder
+
+    public init(issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder) {
+        self.issuers = issuers
+        self.cache = cache
+        self.opaqueIssuer = opaqueIssuerIndex.map { issuers[$0] }
+        self.jwtIssuers = Dictionary(issuers.filter(\.verifiesJWTs).map { ($0.issuerURL, $0) }, uniquingKeysWith: { first, _ in first })
+        self.maxTokenBytes = issuers.map(\.maxTokenBytes).max() ?? 8192
+        self.clock = clock
+        self.recorder = recorder
+    }
+
+    /// Decides and records. `extraScopes` are required on top of the issuer's own (forward-auth's
+    /// per-route header); they are checked like any policy, on cached entries too.
+    public func authenticate(token: String, extraScopes: [String] = []) async -> Decision {
+        let decision = await decide(token: token, extraScopes: extraScopes)
+        recorder.record(decision)
+        return decision
+    }
+
+    /// How long the decision about `token` stays cached: callers that cache it themselves
+    /// (Orthanc's authorization plugin, the filter) must not keep it longer.
+    public func cacheSecondsLeft(token: String) -> Int {
+        Int(cache.secondsLeft(TokenKey(token: token)).rounded(.down))
+    }
+
+    /// Records a refusal decided before any token was at hand (no token, wrong scheme).
+    public func refuse(_ reason: DenialReason) -> Decision {
+        let decision = Decision(verdict: .denied(reason))
+        recorder.record(decision)
+        return decision
+    }
+
+    private func decide(token: String, extraScopes: [String]) async -> Decision {
+        let length = token.utf8.count
+        guard length > 0 else { return Decision(verdict: .denied(.missingToken)) }
+        guard length <= maxTokenBytes else { return Decision(verdict: .denied(.tooLarge)) }
+        guard BearerToken.isWellFormed(token) else { return Decision(verdict: .denied(.malformed)) }
+
+        let key = TokenKey(token: token)
+        let status: TokenStatus
+        if let cached = cache.lookup(key) {
+            status = cached
+        } else {
+            status = await cache.load(key) { await self.route(token, length: length) }
+        }
+        return apply(status, extraScopes: extraScopes)
+    }
+
+    /// JWTs naming a JWT-verifying issuer are checked locally; everything else (opaque tokens,
+    /// JWTs of issuers that are only introspected) goes to the opaque-token issuer, if any.
+    private func route(_ token: String, length: Int) async -> TokenStatus {
+        var structural: DenialReason?
+        do {
+            let jws = try CompactJWS(token)
+            if let iss = jws.payload.unverifiedIssuer, let issuer = jwtIssuers[iss] {
+                guard length <= issuer.maxTokenBytes else { return .rejected(.tooLarge, issuer: issuer.index) }
+                return await issuer.validateJWT(jws)
+            }
+        } catch .malformed {
+            structural = .notJWT
+        } catch {
+            // Not three segments: an opaque token.
+        }
+        guard let issuer = opaqueIssuer else { return .rejected(structural ?? .unknownIssuer, issuer: nil) }
+        guard length <= issuer.maxTokenBytes else { return .rejected(.tooLarge, issuer: issuer.index) }
+        return await issuer.introspect(token)
+    }
+
+    private func apply(_ status: TokenStatus, extraScopes: [String]) -> Decision {
+        switch status {
+        case .active(let principal, let index):
+            let issuer = issuers[index]
+            if let (reason, missing) = issuer.policy.violation(of: principal.claims, now: clock.now(), extraScopes: extraScopes) {
+                return Decision(verdict: .denied(reason), principal: principal, missingScopes: missing, issuer: issuer.name)
+            }
+            return Decision(verdict: .allowed, principal: principal, issuer: issuer.name)
+        case .rejected(let reason, let index):
+            return Decision(verdict: .denied(reason), issuer: index.map { issuers[$0].name })
+        case .indeterminate(let reason, let index):
+            return Decision(verdict: .indeterminate(reason), issuer: index.map { issuers[$0].name })
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import DequeModule
+import Synchronization
+import TollgateKit
+
+/// What an issuer answered for a token, before per-request policy. This is what gets cached:
+/// policy (audiences, scopes, time) is re-applied on every hit, never baked into the entry.
+public enum TokenStatus: Sendable {
+    case active(Principal, issuer: Int)
+    case rejected(DenialReason, issuer: Int?)
+    case indeterminate(IndeterminateReason, issuer: Int?)
+}
+
+/// Observes cache events so metrics stay outside the cache itself.
+public protocol DecisionCacheObserver: Sendable {
+    func cacheHit(negative: Bool)
+    func cacheMiss()
+    func cacheCoalesced()
+    func cacheEvicted(count: Int)
+}
+
+/// A bounded TTL map from token digest to `TokenStatus`, with single-flight loading.
+///
+/// Lookups take one uncontended lock on one of several shards; there is no actor hop and no
+/// allocation on a hit. An entry's life is fixed when it is stored and never extended by hits.
+public final class DecisionCache: Sendable {
+    public struct Lifetimes: Sendable {
+        public var maxTTL: Double
+        public var negativeTTL: Double
+        public init(maxTTL: Double, negativeTTL: Double) {
+            self.maxTTL = maxTTL
+            self.negativeTTL = negativeTTL
+        }
+    }
+
+    private struct Entry {
+        var status: TokenStatus
+        var expiresAt: Double
+        var generation: UInt64
+    }
+
+    private struct ShardState {
+        var entries: [TokenKey: Entry] = [:]
+        var order: Deque<(TokenKey, UInt64)> = []
+        var inflight: [TokenKey: Task<TokenStatus, Never>] = [:]
+        var nextGeneration: UInt64 = 0
+        var lastSweep: Double = 0
+    }
+
+    private final class Shard: Sendable {
+        let state = Mutex(ShardState())
+    }
+
+    private let shards: [Shard]
+    private let shardMask: Int
+    private let capacityPerShard: Int
+    private let lifetimes: Lifetimes
+    private let clock: any TollgateClock
+    private let observer: any DecisionCacheObserver
+
+    public init(maxEntries: Int, lifetimes: Lifetimes, clock: any TollgateClock, observer: any DecisionCacheObserver) {
+        // Shard only large caches, so a small max_entries is still honoured exactly.
+        var count = 1
+        while count < 16 && maxEntries / (count * 2) >= 1024 { count *= 2 }
+        shards = (0..<count).map { _ in Shard() }
+        shardMask = count - 1
+        capacityPerShard = max(1, maxEntries / count)
+        self.lifetimes = lifetimes
+        self.clock = clock
+        self.observer = observer
+    }
+
+    /// The cached status, or nil on a miss. Counts the hit; a miss is counted by `load`.
+    public func lookup(_ key: TokenKey) -> TokenStatus? {
+        let now = clock.now()
+        let found = shard(for: key).state.withLock { state -> TokenStatus? in
+            guard let entry = state.entries[key], entry.expiresAt > now else { return nil }
+            return entry.status
+        }
+        if let found {
+            if case .active = found { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
+        }
+        return found
+    }
+
+    /// How much longer the entry for `key` will be served from the cache (0 when none is).
+    public func secondsLeft(_ key: TokenKey) -> Double {
+        let now = clock.now()
+        return shard(for: key).state.withLock { state in
+            state.entries[key].map { max(0, $0.expiresAt - now) } ?? 0
+        }
+    }
+
+    /// Returns the cached status or runs `loader` — at most once at a time per key, however many
+    /// callers miss together — and stores its answer for as long as the rules allow.
+    public func load(_ key: TokenKey, loader: @escaping @Sendable () async -> TokenStatus) async -> TokenStatus {
+        let shard = shard(for: key)
+        let now = clock.now()
+        enum Step { case cached(TokenStatus), wait(Task<TokenStatus, Never>), started(Task<TokenStatus, Never>) }
+        let step = shard.state.withLock { state -> Step in
+            if let entry = state.entries[key], entry.expiresAt > now { return .cached(entry.status) }
+            if let running = state.inflight[key] { return .wait(running) }
+            let task = Task { [self] in
+                let status = await loader()
+                self.store(status, for: key, in: shard)
+                return status
+            }
+            state.inflight[key] = task
+            return .started(task)
+        }
+        switch step {
+        case .cached(let status):
+            if case .active = status { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
+            return status
+        case .wait(let task):
+            observer.cacheCoalesced()
+            return await task.value
+        case .started(let task):
+            observer.cacheMiss()
+            return await task.value
+        }
+    }
+
+    /// Drops every entry (the admin API's flush).
+    public func removeAll() {
+        for shard in shards { shard.state.withLock { $0.entries.removeAll(); $0.order.removeAll() } }
+    }
+
+    public var count: Int {
+        shards.reduce(0) { total, shard in total + shard.state.withLock { $0.entries.count } }
+    }
+
+    /// When an answer obtained now may be reused until; nil means "do not cache".
+    func expiry(of status: TokenStatus, now: Double) -> Double? {
+        switch status {
+        case .active(let principal, _):
+            var until = now + lifetimes.maxTTL
+            if let exp = principal.claims.expiresAt { until = min(until, Double(exp)) }
+            return until > now ? until : nil
+        case .rejected:
+            return lifetimes.negativeTTL > 0 ? now + lifetimes.negativeTTL : nil
+        case .indeterminate:
+            return nil
+        }
+    }
+
+    private func store(_ status: TokenStatus, for key: TokenKey, in shard: Shard) {
+        let now = clock.now()
+        let expiresAt = expiry(of: status, now: now)
+        let evicted = shard.state.withLock { state -> Int in
+            state.inflight[key] = nil
+            guard let expiresAt else { return 0 }
+            var evicted = 0
+            if state.entries[key] == nil && state.entries.count >= capacityPerShard {
+                evicted = makeRoom(in: &state, now: now)
+            }
+            state.nextGeneration &+= 1
+            state.entries[key] = Entry(status: status, expiresAt: expiresAt, generation: state.nextGeneration)
+            state.order.append((key, state.nextGeneration))
+            if state.order.count > 2 * capacityPerShard + 64 { compactOrder(&state) }
+            return evicted
+        }
+        if evicted > 0 { observer.cacheEvicted(count: evicted) }
+    }
+
+    /// Frees at least one slot: expired entries first (at most one sweep a second), else the oldest.
+    private func makeRoom(in state: inout ShardState, now: Double) -> Int {
+        var freed = 0
+        if now - state.lastSweep >= 1 {
+            state.lastSweep = now
+            let before = state.entries.count
+            state.entries = state.entries.filter { $0.value.expiresAt > now }
+            freed = before - state.entries.count
+            if freed > 0 { compactOrder(&state) }
+        }
+        while state.entries.count >= capacityPerShard, let (oldest, generation) = state.order.popFirst() {
+            if state.entries[oldest]?.generation == generation {
+                state.entries[oldest] = nil
+                freed += 1
+            }
+        }
+        return freed
+    }
+
+    private func compactOrder(_ state: inout ShardState) {
+        let entries = state.entries
+        state.order = Deque(state.order.filter { entries[$0.0]?.generation == $0.1 })
+    }
+
+    private func shard(for key: TokenKey) -> Shard {
+        shards[Int(truncatingIfNeeded: key.a) & shardMask]
+    }
+}

@@ -1,0 +1,35 @@
+import TollgateKit
+
+/// An active token's claims. A class, so that a decision-cache entry holds one pointer: cached
+/// decisions are the bulk of Tollgate's memory (100,000 of them cost +116 MB as a struct with
+/// pre-rendered JSON, about half that now). The MockForge JSON is rendered per answer instead.
+public final class Principal: Sendable {
+    public let claims: TokenClaims
+
+    public init(claims: TokenClaims) {
+        self.claims = claims
+    }
+
+    public var claimsJSON: String { JSONText.object(claims.jsonMembers) }
+    public var userIDJSON: String { JSONText.string(claims.userID) }
+}
+
+extension TokenClaims {
+    /// The claims as MockForge answers them.
+    public var jsonMembers: [(String, JSONText.Value)] {
+        var members: [(String, JSONText.Value)] = []
+        if !scopes.isEmpty { members.append(("scope", .string(scopes.joined(separator: " ")))) }
+        if let clientID { members.append(("client_id", .string(clientID))) }
+        if let subject { members.append(("sub", .string(subject))) }
+        if let username { members.append(("username", .string(username))) }
+        if let issuer { members.append(("iss", .string(issuer))) }
+        if !audiences.isEmpty { members.append(("aud", audiences.count == 1 ? .string(audiences[0]) : .strings(audiences))) }
+        if let expiresAt { members.append(("exp", .int(expiresAt))) }
+        if let issuedAt { members.append(("iat", .int(issuedAt))) }
+        if let notBefore { members.append(("nbf", .int(notBefore))) }
+        if let tokenType { members.append(("token_type", .string(tokenType))) }
+        if !roles.isEmpty { members.append(("roles", .strings(roles))) }
+        if !groups.isEmpty { members.append(("groups", .strings(groups))) }
+        return members
+    }
+}

@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import TollgateKit
+
+/// The members of an OpenID/RFC 8414 metadata document Tollgate uses.
+public struct DiscoveryDocument: Decodable, Sendable {
+    public let issuer: String
+    public let introspectionEndpoint: String?
+    public let jwksURI: String?
+    public let tokenEndpoint: String?
+
+    enum CodingKeys: String, CodingKey {
+        case issuer
+        case introspectionEndpoint = "introspection_endpoint"
+        case jwksURI = "jwks_uri"
+        case tokenEndpoint = "token_endpoint"
+    }
+}
+
+enum DiscoveryError: Error, CustomStringConvertible {
+    case fetch(FetchFailure)
+    case unreadable
+    case issuerMismatch
+
+    var description: String {
+        switch self {
+        case .fetch(.timeout): "discovery request timed out"
+        case .fetch(.status(let code)): "discovery answered HTTP \(code)"
+        case .fetch: "discovery endpoint unreachable"
+        case .unreadable: "discovery document unreadable"
+        case .issuerMismatch: "discovery document names a different issuer"
+        }
+    }
+}
+
+enum Discovery {
+    /// Fetches `<issuer>/.well-known/openid-configuration`; the document must name the same issuer exactly.
+    static func fetch(issuer: String, client: HTTPClient, timeout: TimeAmount) async -> Result<DiscoveryDocument, DiscoveryError> {
+        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        var request = HTTPClientRequest(url: base + "/.well-known/openid-configuration")
+        request.headers.add(name: "Accept", value: "application/json")
+        switch await HTTPFetch.send(request, client: client, timeout: timeout) {
+        case .failure(let failure):
+            return .failure(.fetch(failure))
+        case .success(let fetched):
+            let (status, body) = (fetched.status, fetched.body)
+            guard status == 200 else { return .failure(.fetch(.status(status))) }
+            guard let document = try? JSONDecoder().decode(DiscoveryDocument.self, from: Data(body.readableBytesView)) else {
+                return .failure(.unreadable)
+            }
+            guard document.issuer == issuer else { return .failure(.issuerMismatch) }
+            return .success(document)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import NIOCore
+import Synchronization
+import TollgateConfiguration
+import TollgateKit
+
+/// One configured issuer at run time: its endpoints (configured or discovered), how it validates
+/// tokens (introspection, local JWT, or both), whether it has been reached, and its policy.
+public final class IssuerRuntime: Sendable {
+    public let index: Int
+    public let name: String
+    public let issuerURL: String
+    public let mode: IssuerMode
+    public let policy: Policy
+    public let maxTokenBytes: Int
+    private let discoveryEnabled: Bool
+    private let http: HTTPClient
+    private let introspection: IntrospectionPart?
+    public let jwks: JWKSKeySet?
+    /// The JWKS downloader behind `jwks`, which discovery tells where the keys are.
+    public let jwksFetcher: JWKSFetcher?
+    private let jwt: JWTValidator?
+    private let clock: any TollgateClock
+    private let recorder: any DecisionRecorder
+    private let state: Mutex<State>
+    private let claimLists = StringListInterner()
+
+    private struct IntrospectionPart: Sendable {
+        let client: IntrospectionClient
+        let configuredEndpoint: String?
+    }
+
+    struct State {
+        var introspectionEndpoint: String?
+        var introspectionReached = false
+        var problem: String? = "not contacted yet"
+    }
+
+    static let discoveryTimeout: TimeAmount = .seconds(5)
+
+    public init(index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock,
+                recorder: any DecisionRecorder & JWKSObserver) {
+        self.index = index
+        self.name = config.name
+        self.issuerURL = issuerURL
+        self.mode = config.mode
+        self.policy = Policy(audiences: config.audiences, requiredScopes: config.requiredScopes, leewaySeconds: config.leewaySeconds)
+        self.maxTokenBytes = config.maxTokenBytes
+        self.discoveryEnabled = config.discovery
+        self.http = http
+        self.clock = clock
+        self.recorder = recorder
+        if let settings = config.introspection, config.mode != .jwt {
+            introspection = IntrospectionPart(
+                client: IntrospectionClient(
+                    http: http,
+                    credentials: ClientCredentials(clientID: settings.clientID, secret: settings.clientSecret, method: settings.authMethod.credentialsMethod),
+                    timeout: .configured(milliseconds: settings.timeoutMS)
+                ),
+                configuredEndpoint: settings.endpoint
+            )
+        } else {
+            introspection = nil
+        }
+        if config.mode != .introspection {
+            let fetcher = JWKSFetcher(uri: config.jwksURI, settings: config.jwks, allowed: config.algorithms,
+                                      http: http, timeout: Self.discoveryTimeout, clock: clock)
+            let keySet = JWKSKeySet(issuerName: config.name, source: fetcher, settings: config.jwks, clock: clock, observer: recorder)
+            jwksFetcher = fetcher
+            jwks = keySet
+            jwt = JWTValidator(issuerURL: issuerURL, allowed: Set(config.algorithms), requireTyp: config.requireTyp,
+                               keys: keySet, leeway: Double(config.leewaySeconds), clock: clock)
+        } else {
+            jwksFetcher = nil
+            jwks = nil
+            jwt = nil
+        }
+        state = Mutex(State(introspectionEndpoint: config.discovery ? nil : config.introspection?.endpoint))
+    }
+
+    public var introspects: Bool { introspection != nil }
+    public var verifiesJWTs: Bool { jwt != nil }
+
+    /// Nil once every part this issuer needs has answered; otherwise what is still missing.
+    public var notReadyReason: String? {
+        if let problem = state.withLock({ $0.introspectionReached || introspection == nil ? nil : ($0.problem ?? "not reached") }) {
+            return "issuer \(name): \(problem)"
+        }
+        if let jwks, let problem = jwks.notReadyReason { return "issuer \(name): \(problem)" }
+        return nil
+    }
+
+    /// Discovers endpoints (when asked to), proves the introspection endpoint answers and accepts
+    /// Tollgate's credentials, and loads the JWKS. Returns nil on success, else the problem.
+    public func prepare() async -> String? {
+        if discoveryEnabled, needsDiscovery {
+            switch await Discovery.fetch(issuer: issuerURL, client: http, timeout: Self.discoveryTimeout) {
+            case .failure(let error):
+                return setProblem(error.description)
+            case .success(let document):
+                if let introspection {
+                    let endpoint = introspection.configuredEndpoint ?? document.introspectionEndpoint
+                    state.withLock { $0.introspectionEndpoint = endpoint }
+                }
+                if let uri = document.jwksURI { jwksFetcher?.setURI(uri) }
+            }
+        }
+        if let introspection, !state.withLock({ $0.introspectionReached }) {
+            guard let endpoint = state.withLock({ $0.introspectionEndpoint }) else {
+                return setProblem("discovery document has no introspection_endpoint")
+            }
+            switch await introspection.client.introspect("tollgate-readiness-probe", endpoint: endpoint) {
+            case .active, .inactive:
+                state.withLock { $0.introspectionReached = true; $0.problem = nil }
+            case .indeterminate(let reason):
+                return setProblem("introspection endpoint: \(reason.message)")
+            }
+        }
+        if let jwks, jwks.currentKeys() == nil {
+            guard jwksFetcher?.hasURI == true else { return setProblem("discovery document has no jwks_uri") }
+            if case .failed(let problem) = await jwks.refresh() { return problem }
+        }
+        return nil
+    }
+
+    private var needsDiscovery: Bool {
+        let introspectionMissing = introspection != nil && state.withLock { $0.introspectionEndpoint == nil }
+        return introspectionMissing || (jwksFetcher.map { !$0.hasURI } ?? false)
+    }
+
+    private func setProblem(_ problem: String) -> String {
+        state.withLock { $0.problem = problem }
+        return problem
+    }
+
+    /// Verifies a JWT this issuer signed (its unverified `iss` routed it here).
+    func validateJWT(_ jws: CompactJWS) async -> TokenStatus {
+        guard let jwt else { return .rejected(.unknownIssuer, issuer: index) }
+        return claimLists.interning(await jwt.validate(jws, issuer: index))
+    }
+
+    /// Asks the issuer about a token. Time and issuer are checked here so that an expired or
+    /// foreign token is cached as a refusal; audience and scope are left to `Policy` per request.
+    func introspect(_ token: String) async -> TokenStatus {
+        guard let introspection else { return .rejected(.unknownIssuer, issuer: index) }
+        guard let endpoint = state.withLock({ $0.introspectionEndpoint }) else {
+            return .indeterminate(.notReady, issuer: index)
+        }
+        let started = ContinuousClock.now
+        let outcome = await introspection.client.introspect(token, endpoint: endpoint)
+        recorder.recordIntrospection(issuer: name, outcome: outcome.label, seconds: (ContinuousClock.now - started).seconds)
+        switch outcome {
+        case .indeterminate(let reason):
+            return .indeterminate(reason, issuer: index)
+        case .inactive:
+            markReached()
+            return .rejected(.inactive, issuer: index)
+        case .active(var claims):
+            markReached()
+            if let iss = claims.issuer, iss != issuerURL { return .rejected(.issuerMismatch, issuer: index) }
+            claims.issuer = issuerURL
+            if let exp = claims.expiresAt, Double(exp) + policy.leeway <= clock.now() {
+                return .rejected(.expired, issuer: index)
+            }
+            return claimLists.interning(.active(Principal(claims: claims), issuer: index))
+        }
+    }
+
+    private func markReached() {
+        state.withLock { if !$0.introspectionReached { $0.introspectionReached = true; $0.problem = nil } }
+    }
+}

@@ -1,0 +1,58 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOSSL
+
+/// Pooled outbound HTTP clients: one on the system roots, one per extra CA bundle. Components
+/// are handed their client once, when they are built; nothing looks one up per request.
+public final class HTTPClients: Sendable {
+    public let shared: HTTPClient
+    private let extra: [String: HTTPClient]
+
+    public init(caFiles: Set<String>, configuration: (TLSConfiguration?) -> HTTPClient.Configuration = HTTPClients.identityProvider) throws {
+        shared = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(nil))
+        var extra: [String: HTTPClient] = [:]
+        for caFile in caFiles {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            extra[caFile] = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(tls))
+        }
+        self.extra = extra
+    }
+
+    public func client(caFile: String?) -> HTTPClient {
+        caFile.flatMap { extra[$0] } ?? shared
+    }
+
+    public func shutdown() async {
+        for client in [shared] + Array(extra.values) { try? await client.shutdown() }
+    }
+
+    /// IdP calls never follow redirects (an endpoint that moves is a misconfiguration to surface).
+    public static func identityProvider(tls: TLSConfiguration?) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(2))
+        )
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        configuration.tracing.tracer = nil
+        return configuration
+    }
+
+    /// Upstream calls of the proxy: redirects go back to the caller untouched, bodies stream, and
+    /// the timeout is an idle read timeout so a long DICOM transfer is not cut off mid-way.
+    public static func proxyUpstream(readTimeout: TimeAmount) -> (TLSConfiguration?) -> HTTPClient.Configuration {
+        { tls in
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls,
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(5), read: readTimeout),
+                decompression: .disabled
+            )
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+            // Tollgate bootstraps no tracer; without this, every request still pays for a no-op span (~5%).
+            configuration.tracing.tracer = nil
+            return configuration
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The outcome classes every IdP call maps onto.
+public enum FetchFailure: Error, Sendable {
+    case timeout
+    case unreachable
+    case status(UInt)
+    case unreadable
+}
+
+/// A whole (size-capped) answer from an IdP endpoint.
+public struct FetchedResponse: Sendable {
+    public let status: UInt
+    public let headers: HTTPHeaders
+    public let body: ByteBuffer
+}
+
+/// One bounded HTTP exchange with an IdP: timeout, size cap, and failures folded into `FetchFailure`.
+public enum HTTPFetch {
+    public static let maxResponseBytes = 1 << 20
+
+    public static func send(
+        _ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount
+    ) async -> Result<FetchedResponse, FetchFailure> {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: maxResponseBytes)
+            return .success(FetchedResponse(status: UInt(response.status.code), headers: response.headers, body: body))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return .failure(.timeout)
+        } catch is NIOTooManyBytesError {
+            return .failure(.unreadable)
+        } catch {
+            return .failure(.unreachable)
+        }
+    }
+
+    public static func formRequest(url: String, form: [(String, String)], credentials: ClientCredentials?) -> HTTPClientRequest {
+        var form = form
+        var headers = HTTPHeaders()
+        credentials?.apply(headers: &headers, form: &form)
+        return formRequest(url: url, form: form, headers: headers)
+    }
+
+    public static func formRequest(url: String, form: [(String, String)], headers: HTTPHeaders) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        var headers = headers
+        headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        headers.add(name: "Accept", value: "application/json")
+        request.headers = headers
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))
+        return request
+    }
+}

@@ -1,0 +1,204 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TollgateConfiguration
+import TollgateKit
+
+public protocol OrthancPushObserver: Sendable {
+    func orthancPushed(orthancServer: String, result: String)
+}
+
+/// Keeps DICOMweb peer definitions in Orthanc carrying a valid bearer token. Orthanc has no hook
+/// for outgoing requests and persists nothing set at run time, so Tollgate PUTs the whole
+/// definition after every token refresh and whenever a periodic check finds it missing or about
+/// to expire (after an Orthanc restart the config-file definition is back). `GET
+/// /dicom-web/servers?expand` shows header names, never values, so each push adds a header whose
+/// *name* carries the pushed token's expiry: any Tollgate replica can tell whether the definition
+/// in Orthanc is still good, and replicas sharing one Orthanc do not undo each other's pushes.
+public final class OrthancPusher: Sendable {
+    struct Target: Sendable {
+        let name: String
+        let server: OutboundServer
+        let url: String
+        let extra: [String: JSONValue]
+    }
+
+    private struct PushState {
+        var pushedToken: AccessToken?
+        var lastPush: Double?
+        var lastError: String?
+        var failures = 0
+        var nextAttemptAt = 0.0
+        var lastCheckAt = 0.0
+    }
+
+    let targets: [Target]
+    private let states: Mutex<[String: PushState]>
+    private let base: String
+    private let authorization: String?
+    private let bearerSource: TokenSource?
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+    private let checkInterval: Double
+    private let readyRequiresPush: Bool
+    private let clock: any TollgateClock
+    private let observer: any OrthancPushObserver
+    private let logger: Logger
+
+    public init(config: OrthancConfig, servers: OutboundServers, http: HTTPClient, clock: any TollgateClock,
+                observer: any OrthancPushObserver, logger: Logger) {
+        targets = config.dicomwebServers.sorted { $0.key < $1.key }.compactMap { name, definition in
+            servers[definition.outboundServer].map { Target(name: name, server: $0, url: definition.url ?? $0.url, extra: definition.extra) }
+        }
+        states = Mutex(Dictionary(uniqueKeysWithValues: targets.map { ($0.name, PushState()) }))
+        let url = config.url ?? ""
+        base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        authorization = config.username.flatMap { user in
+            config.password.map { BasicAuthorization.value(user: user, password: $0.value) }
+        }
+        bearerSource = config.bearerFrom.flatMap { servers[$0]?.tokens }
+        self.http = http
+        timeout = .configured(milliseconds: config.timeoutMS)
+        checkInterval = Double(config.checkIntervalSeconds)
+        readyRequiresPush = config.readyRequiresPush
+        self.clock = clock
+        self.observer = observer
+        self.logger = logger
+    }
+
+    /// Runs until cancelled, looking at every target once a second.
+    public func run() async {
+        while !Task.isCancelled {
+            for target in targets { await tend(target) }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func tend(_ target: Target) async {
+        guard let token = target.server.tokens.usableToken else { return }
+        let now = clock.now()
+        let (due, stale, checkDue) = withState(target.name) { s in
+            (now >= s.nextAttemptAt, s.pushedToken != token, now - s.lastCheckAt >= checkInterval)
+        }
+        guard due else { return }
+        if stale {
+            await push(target, token: token, reason: "token refreshed")
+        } else if checkDue {
+            withState(target.name) { $0.lastCheckAt = now }
+            switch await isCurrent(target, now: now) {
+            case .some(true): break
+            case .some(false): await push(target, token: token, reason: "definition missing or stale in Orthanc")
+            case .none: recordFailure(target, "Orthanc unreachable")
+            }
+        }
+    }
+
+    private func push(_ target: Target, token: AccessToken, reason: String) async {
+        let marker = Self.markerPrefix + String(Int(token.expiresAt))
+        var members: [(String, JSONText.Value)] = [
+            ("Url", .string(target.url)),
+            ("HttpHeaders", .raw(JSONText.object([("Authorization", .string("Bearer " + token.value)), (marker, .string("1"))]))),
+        ]
+        for (key, value) in target.extra.sorted(by: { $0.key < $1.key }) { members.append((key, .raw(value.rendered))) }
+        var request = HTTPClientRequest(url: base + "/dicom-web/servers/" + FormEncoding.encode(target.name))
+        request.method = .PUT
+        request.headers = await headers(contentType: true)
+        request.body = .bytes(ByteBuffer(string: JSONText.object(members)))
+        switch await HTTPFetch.send(request, client: http, timeout: timeout) {
+        case .success(let response) where (200..<300).contains(response.status):
+            let now = clock.now()
+            withState(target.name) { s in
+                s = PushState(pushedToken: token, lastPush: now, lastError: nil, failures: 0, nextAttemptAt: 0, lastCheckAt: now)
+            }
+            observer.orthancPushed(orthancServer: target.name, result: "success")
+            logger.info("pushed DICOMweb server definition to Orthanc", metadata: [
+                "orthanc_server": .string(target.name), "server": .string(target.server.name), "reason": .string(reason),
+            ])
+        case .success(let response):
+            recordFailure(target, "Orthanc answered HTTP \(response.status)")
+        case .failure(.timeout):
+            recordFailure(target, "Orthanc timed out")
+        case .failure:
+            recordFailure(target, "Orthanc unreachable")
+        }
+    }
+
+    static let markerPrefix = "X-Tollgate-Token-Expires-"
+
+    /// True when Orthanc holds a Tollgate-pushed definition for this URL whose token outlives
+    /// the next check comfortably; false when it is missing, foreign or expiring; nil when Orthanc
+    /// could not be asked.
+    private func isCurrent(_ target: Target, now: Double) async -> Bool? {
+        var request = HTTPClientRequest(url: base + "/dicom-web/servers?expand")
+        request.headers = await headers(contentType: false)
+        guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout), response.status == 200,
+              let all = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] else { return nil }
+        guard let definition = all[target.name] as? [String: Any] else { return false }
+        var names = definition["HttpHeaders"] as? [String] ?? []
+        if let object = definition["HttpHeaders"] as? [String: Any] { names = Array(object.keys) }
+        let prefix = Self.markerPrefix.lowercased()
+        let expiries = names.compactMap { name -> Double? in
+            let lower = name.lowercased()
+            return lower.hasPrefix(prefix) ? Double(lower.dropFirst(prefix.count)) : nil
+        }
+        guard let expiry = expiries.max(), (definition["Url"] as? String) == target.url else { return false }
+        return expiry - now > checkInterval + 5
+    }
+
+    private func recordFailure(_ target: Target, _ problem: String) {
+        let now = clock.now()
+        let failures = withState(target.name) { s -> Int in
+            s.failures += 1
+            s.lastError = problem
+            s.nextAttemptAt = now + min(checkInterval, 0.5 * pow(2, Double(min(s.failures - 1, 10))))
+            return s.failures
+        }
+        observer.orthancPushed(orthancServer: target.name, result: "error")
+        logger.log(level: failures >= 3 ? .warning : .info, "cannot keep the DICOMweb definition current in Orthanc; retrying", metadata: [
+            "orthanc_server": .string(target.name), "problem": .string(problem), "failures_in_a_row": .stringConvertible(failures),
+        ])
+    }
+
+    private func withState<T>(_ name: String, _ body: (inout PushState) -> T) -> T {
+        states.withLock { all in body(&all[name, default: PushState()]) }
+    }
+
+    private func headers(contentType: Bool) async -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        if let bearerSource, case .success(let token) = await bearerSource.token() {
+            headers.add(name: "Authorization", value: "Bearer " + token.value)
+        } else if let authorization {
+            headers.add(name: "Authorization", value: authorization)
+        }
+        if contentType { headers.add(name: "Content-Type", value: "application/json") }
+        return headers
+    }
+
+    public func status(forOutboundServer name: String) -> [OrthancPushStatus] {
+        let now = clock.now()
+        return targets.filter { $0.server.name == name }.map { target in
+            let held = target.server.tokens.usableToken
+            return withState(target.name) { s in
+                let current = s.pushedToken != nil && s.pushedToken == held && held?.isUsable(at: now) == true
+                return OrthancPushStatus(orthancServer: target.name, current: current, lastPush: s.lastPush, lastError: s.lastError)
+            }
+        }
+    }
+
+    public func notReadyReasons() -> [String] {
+        guard readyRequiresPush else { return [] }
+        return targets.flatMap { status(forOutboundServer: $0.server.name) }.filter { !$0.current }.map {
+            "orthanc \($0.orthancServer): definition not pushed" + ($0.lastError.map { " (\($0))" } ?? "")
+        }
+    }
+}
+
+public struct OrthancPushStatus: Sendable {
+    public let orthancServer: String
+    public let current: Bool
+    public let lastPush: Double?
+    public let lastError: String?
+}

@@ -1,0 +1,35 @@
+import AsyncHTTPClient
+import Foundation
+
+/// One configured outbound server, built once at start: its name, the peer's base URL, the source
+/// of its tokens, and the pooled client the proxy reaches the peer with.
+public final class OutboundServer: Sendable {
+    public let name: String
+    /// Base URL of the DICOMweb peer; proxied paths are appended below it.
+    public let url: String
+    public let tokens: TokenSource
+    let upstream: HTTPClient
+    private let tokenEndpointHost: String
+
+    init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: HTTPClient) {
+        self.name = name
+        self.url = url
+        self.tokens = tokens
+        self.upstream = upstream
+        self.tokenEndpointHost = URL(string: tokenEndpoint)?.host ?? ""
+    }
+
+    /// What `/dicomweb-oauth/servers` shows: no token characters, ever.
+    public var status: OutboundServerStatus {
+        OutboundServerStatus(name: name, url: url, tokenEndpointHost: tokenEndpointHost, token: tokens.status)
+    }
+}
+
+public struct OutboundServerStatus: Sendable {
+    public let name: String
+    public let url: String
+    public let tokenEndpointHost: String
+    public let token: TokenSourceStatus
+
+    public var tokenValid: Bool { token.tokenValid }
+}

@@ -1,0 +1,62 @@
+import AsyncHTTPClient
+import Logging
+import TollgateConfiguration
+import TollgateKit
+
+/// Every configured outbound server, by name. Servers that share a token endpoint share its
+/// circuit breaker: an outage of that IdP is one outage, not several.
+public final class OutboundServers: Sendable {
+    public let all: [OutboundServer]
+    private let byName: [String: OutboundServer]
+    private let readyRequiresTokens: Bool
+
+    /// `idpClients` reach token endpoints, `upstreamClients` the peers themselves (both keyed by CA file).
+    public init(config: OutboundConfig, idpClients: HTTPClients, upstreamClients: HTTPClients, clock: any TollgateClock,
+                observer: any TokenSourceObserver, logger: Logger) async throws {
+        var breakers: [String: CircuitBreaker] = [:]
+        var servers: [OutboundServer] = []
+        for (name, server) in config.sortedServers {
+            let breaker = breakers[server.tokenEndpoint] ?? CircuitBreaker(config: server.circuitBreaker, clock: clock)
+            breakers[server.tokenEndpoint] = breaker
+            let endpoint = TokenEndpointClient(
+                endpoint: server.tokenEndpoint, authentication: try await Self.authentication(name: name, server),
+                scope: server.scope, resource: server.resource, timeout: .configured(milliseconds: server.timeoutMS),
+                parser: TokenResponseParser(defaultExpiresIn: server.defaultExpiresIn, redact: [server.clientSecret?.value ?? ""]),
+                http: idpClients.client(caFile: server.tls.caFile)
+            )
+            let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
+                                     breaker: breaker, clock: clock, observer: observer, logger: logger)
+            servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: server.tokenEndpoint, tokens: tokens,
+                                          upstream: upstreamClients.client(caFile: server.tls.caFile)))
+        }
+        all = servers
+        byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })
+        readyRequiresTokens = config.readyRequiresTokens
+    }
+
+    public subscript(name: String) -> OutboundServer? { byName[name] }
+
+    /// Readiness: every server holds a usable token (when configured to require it).
+    public func notReadyReasons() -> [String] {
+        guard readyRequiresTokens else { return [] }
+        return all.compactMap { server in
+            let status = server.tokens.status
+            return status.tokenValid ? nil : "outbound \(server.name): no valid token" + (status.lastError.map { " (\($0))" } ?? "")
+        }
+    }
+
+    /// The client-authentication method `auth_method` names (validation has checked its inputs).
+    private static func authentication(name: String, _ server: OutboundServerConfig) async throws -> any TokenRequestAuthentication {
+        switch server.authMethod {
+        case .clientSecretBasic, .clientSecretPost:
+            let method: ClientCredentials.Method = server.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic
+            return ClientSecretAuthentication(credentials: ClientCredentials(clientID: server.clientID, secret: server.clientSecret ?? Secret(""), method: method))
+        case .privateKeyJWT:
+            do {
+                return try await PrivateKeyJWTAuthentication.load(clientID: server.clientID, pemFile: server.privateKeyFile ?? "", keyID: server.keyID)
+            } catch {
+                throw ConfigErrors(errors: [ConfigError(path: "outbound.servers.\(name).private_key_file", message: "\(error)")])
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import TollgateKit
+
+/// One RFC 6749 §4.4 client-credentials request to one token endpoint: no retries, no caching.
+struct TokenEndpointClient: Sendable {
+    let endpoint: String
+    let authentication: any TokenRequestAuthentication
+    let scope: String?
+    let resource: String?
+    let timeout: TimeAmount
+    let parser: TokenResponseParser
+    let http: HTTPClient
+
+    func fetch(now: @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
+        var form: [(String, String)] = [("grant_type", "client_credentials")]
+        if let scope { form.append(("scope", scope)) }
+        if let resource { form.append(("resource", resource)) }
+        var headers = HTTPHeaders()
+        do {
+            try await authentication.apply(form: &form, headers: &headers, endpoint: endpoint, now: now())
+        } catch {
+            return .failure(.init(.signing, detail: "could not sign the client assertion"))
+        }
+        let request = HTTPFetch.formRequest(url: endpoint, form: form, headers: headers)
+        switch await HTTPFetch.send(request, client: http, timeout: timeout) {
+        case .failure(.timeout):
+            return .failure(.init(.timeout, detail: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
+        case .failure(.unreadable):
+            return .failure(.init(.unparseable, detail: "answer too large or unreadable"))
+        case .failure(.status(let status)):
+            return .failure(.init(.serverError, status: status, detail: "unexpected answer"))
+        case .failure(.unreachable):
+            return .failure(.init(.unreachable, detail: "cannot connect to the token endpoint"))
+        case .success(let response):
+            let retryAfter = response.headers.first(name: "Retry-After").flatMap { HTTPDate.retryAfterSeconds($0, now: now()) }
+            return parser.parse(status: response.status, body: response.body, retryAfter: retryAfter, now: now())
+        }
+    }
+}

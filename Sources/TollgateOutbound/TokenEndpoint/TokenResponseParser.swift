@@ -1,0 +1,84 @@
+import Foundation
+import NIOCore
+import TollgateKit
+
+/// Reads a token endpoint's answer (RFC 6749 §5.1 / §5.2), tolerating what real IdPs send:
+/// `expires_in` as a string, no `expires_in`, `token_type` in any case, empty 403s.
+struct TokenResponseParser {
+    let defaultExpiresIn: Int
+    /// Text that must never be echoed back in an error detail (the client secret).
+    let redact: [String]
+
+    func parse(status: UInt, body: ByteBuffer, retryAfter: Double?, now: Double) -> Result<AccessToken, TokenFetchError> {
+        switch status {
+        case 200:
+            return parseSuccess(body, now: now)
+        case 429:
+            return .failure(.init(.rateLimited, status: status, oauthError: errorCode(body), detail: "rate limited by the token endpoint", retryAfter: retryAfter))
+        case 408, 500...599:
+            return .failure(.init(.serverError, status: status, oauthError: errorCode(body), detail: errorDetail(body) ?? "token endpoint failed", retryAfter: retryAfter))
+        default:
+            let detail = errorDetail(body) ?? (body.readableBytes == 0 ? "rejected with an empty body (bad client credentials?)" : "rejected")
+            return .failure(.init(.clientError, status: status, oauthError: errorCode(body), detail: detail))
+        }
+    }
+
+    private func parseSuccess(_ body: ByteBuffer, now: Double) -> Result<AccessToken, TokenFetchError> {
+        guard body.readableBytes > 0 else { return .failure(.init(.unparseable, status: 200, detail: "empty body")) }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
+            return .failure(.init(.unparseable, status: 200, detail: "body is not a JSON object"))
+        }
+        guard let token = object["access_token"] as? String, !token.isEmpty else {
+            return .failure(.init(.unparseable, status: 200, detail: "no access_token in the answer"))
+        }
+        guard token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return .failure(.init(.unparseable, status: 200, detail: "access_token has characters a header cannot carry"))
+        }
+        if let type = object["token_type"] as? String, type.lowercased() != "bearer" {
+            return .failure(.init(.clientError, status: 200, detail: "token_type \(PrintableText.clean(type, limit: 32)) is not Bearer"))
+        }
+        let lifetime: Double
+        var assumed = false
+        switch Self.seconds(object["expires_in"]) {
+        case .some(let value) where value > 0:
+            lifetime = value
+        case .some:
+            // 0 or negative: some IdPs send 0 for "does not expire"; treat as unknown.
+            lifetime = Double(defaultExpiresIn)
+            assumed = true
+        case .none where object["expires_in"] == nil || object["expires_in"] is NSNull:
+            lifetime = Double(defaultExpiresIn)
+            assumed = true
+        case .none:
+            return .failure(.init(.unparseable, status: 200, detail: "expires_in is not a number"))
+        }
+        return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed))
+    }
+
+    /// A number of seconds from a JSON number or a numeric string.
+    static func seconds(_ value: Any?) -> Double? {
+        switch value {
+        case let number as NSNumber:
+            return number.doubleValue.isFinite ? number.doubleValue : nil
+        case let text as String:
+            return Double(text.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
+        default:
+            return nil
+        }
+    }
+
+    private func errorObject(_ body: ByteBuffer) -> [String: Any]? {
+        guard body.readableBytes > 0 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+    }
+
+    private func errorCode(_ body: ByteBuffer) -> String? {
+        (errorObject(body)?["error"] as? String).map { PrintableText.clean($0, limit: 64) }
+    }
+
+    private func errorDetail(_ body: ByteBuffer) -> String? {
+        guard var text = errorObject(body)?["error_description"] as? String else { return nil }
+        for secret in redact where !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "<redacted>") }
+        return PrintableText.clean(text, limit: 200)
+    }
+}

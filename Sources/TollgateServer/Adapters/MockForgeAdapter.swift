@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// MockForge's remote-plugin protocol: `POST /plugin/authenticate` (SDK shape A, and the host
+/// adapter's shape B answered gracefully). Maps the wire format onto `InboundAuthenticator`.
+struct MockForgeAdapter {
+    let authenticator: InboundAuthenticator
+    let maxBodyBytes: Int
+
+    func register(on router: some RouterMethods<TollgateRequestContext>) {
+        router.post("/plugin/authenticate") { request, context in
+            await authenticate(request, context: context)
+        }
+    }
+
+    func authenticate(_ request: Request, context: TollgateRequestContext) async -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(limit: maxBodyBytes)
+        } catch .tooLarge {
+            return Self.failure("request body exceeds \(maxBodyBytes) bytes", status: .contentTooLarge)
+        } catch {
+            return Self.failure("request body could not be read", status: .badRequest)
+        }
+        let message: MockForgeRequest
+        do {
+            message = try JSONDecoder().decode(MockForgeRequest.self, from: body)
+        } catch {
+            return Self.failure(Self.explain(error), status: .badRequest)
+        }
+
+        if message.credentials == nil, message.isHostAdapterShape {
+            return Reply.json(#"{"authenticated":false,"identity":null,"claims":{},"metadata":{},"error_message":"no credentials"}"#)
+        }
+        guard let token = message.bearerToken else {
+            let reason: DenialReason = message.hasNonBearerCredential ? .unsupportedCredential : .missingToken
+            return Self.answer(authenticator.refuse(reason))
+        }
+        let decision = await authenticator.authenticate(token: token)
+        if case .denied = decision.verdict {
+            context.logger.debug("token refused", metadata: ["reason": .string(decision.reasonLabel), "issuer": .string(decision.issuer ?? "none")])
+        }
+        return Self.answer(decision)
+    }
+
+    static func answer(_ decision: Decision) -> Response {
+        switch decision.verdict {
+        case .allowed:
+            let principal = decision.principal!
+            return Reply.json(#"{"success":true,"result":{"authenticated":true,"user_id":"# + principal.userIDJSON + #","claims":"# + principal.claimsJSON + "}}")
+        case .denied(let reason):
+            var error = reason.message
+            if reason == .scope { error += ": " + decision.missingScopes.joined(separator: " ") }
+            return Reply.json(#"{"success":true,"result":{"authenticated":false,"user_id":"","claims":{"error":"# + JSONText.string(error) + "}}}")
+        case .indeterminate:
+            return failure("authorization server unavailable", status: .serviceUnavailable)
+        }
+    }
+
+    static func failure(_ error: String, status: HTTPResponse.Status) -> Response {
+        Reply.json(#"{"success":false,"error":"# + JSONText.string(error) + "}", status: status)
+    }
+
+    /// Names what was wrong with a request body, without repeating any of it.
+    static func explain(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return "request body must be a JSON object"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "field \(ConfigError.render(context.codingPath)) has the wrong type"
+        case DecodingError.keyNotFound(let key, let context):
+            return "field \(ConfigError.render(context.codingPath + [key])) is required"
+        case let error as MockForgeRequest.Invalid:
+            return error.message
+        default:
+            return "request body is not valid JSON"
+        }
+    }
+}

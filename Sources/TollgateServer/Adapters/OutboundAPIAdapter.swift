@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// Seed 000's `/dicomweb-oauth/*` status API and seed 004's `/token` endpoints. No answer here
+/// ever contains token characters except `GET /token/{server}`, whose purpose that is. Registered
+/// on the admin group: the guard has passed the caller before any handler here runs.
+struct OutboundAPIAdapter {
+    let servers: OutboundServers
+    let pusher: OrthancPusher
+    let readiness: Readiness
+    let version: String
+
+    func register(on router: some RouterMethods<TollgateRequestContext>) {
+        router.get("/dicomweb-oauth/status") { _, _ in
+            Reply.json(JSONText.object([
+                ("plugin", .string("tollgate")), ("version", .string(version)), ("status", .string("active")),
+                ("configured_servers", .int(servers.all.count)), ("servers", .strings(servers.all.map(\.name))),
+                ("ready", .bool(readiness.notReadyReasons().isEmpty)),
+            ]), headers: [.cacheControl: "no-store"])
+        }
+        router.get("/dicomweb-oauth/servers") { _, _ in
+            let rendered = servers.all.map { Self.render($0.status, pushes: pusher.status(forOutboundServer: $0.name)) }
+            return Reply.json(JSONText.object([("servers", .raw("[" + rendered.joined(separator: ",") + "]"))]),
+                              headers: [.cacheControl: "no-store"])
+        }
+        router.post("/dicomweb-oauth/servers/:name/test") { _, context in
+            await test(context.parameters.get("name") ?? "", requestID: context.requestID)
+        }
+        router.get("/token") { _, context in
+            // seed 004 served one upstream at `/token`: keep that working when there is exactly one.
+            guard servers.all.count == 1 else {
+                return OutboundErrorReply.response("ENDPOINT_NOT_FOUND", "name the server: /token/{server}", status: .notFound, requestID: context.requestID)
+            }
+            return await token(servers.all[0].name, requestID: context.requestID)
+        }
+        router.get("/token/:server") { _, context in
+            await token(context.parameters.get("server") ?? "", requestID: context.requestID)
+        }
+        router.post("/token/clear") { request, context in
+            clear(only: request.uri.queryParameters.get("server"), requestID: context.requestID)
+        }
+    }
+
+    private func token(_ name: String, requestID: String) async -> Response {
+        guard let source = servers[name]?.tokens else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
+        switch await source.token() {
+        case .success(let token):
+            return Reply.json(JSONText.object([
+                ("access_token", .string(token.value)), ("token_type", .string("Bearer")),
+                ("expires_in", .int(source.secondsLeft(of: token))),
+            ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
+        case .failure(let error):
+            return OutboundErrorReply.tokenUnavailable(error, server: name, requestID: requestID)
+        }
+    }
+
+    private func test(_ name: String, requestID: String) async -> Response {
+        guard let source = servers[name]?.tokens else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
+        let started = ContinuousClock.now
+        let result = await source.refresh()
+        let latency = Int((ContinuousClock.now - started).milliseconds)
+        switch result {
+        case .success(let token):
+            return Reply.json(JSONText.object([
+                ("server", .string(name)), ("status", .string("success")), ("token_acquired", .bool(true)),
+                ("expires_in", .int(Int(token.lifetime))), ("latency_ms", .int(latency)),
+            ]), headers: [.cacheControl: "no-store"])
+        case .failure(let error):
+            return Reply.json(JSONText.object([
+                ("server", .string(name)), ("status", .string("error")), ("token_acquired", .bool(false)),
+                ("error", .string(error.description)), ("latency_ms", .int(latency)), ("request_id", .string(requestID)),
+            ]), status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
+        }
+    }
+
+    private func clear(only name: String?, requestID: String) -> Response {
+        let selected: [OutboundServer]
+        if let name {
+            guard let server = servers[name] else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
+            selected = [server]
+        } else {
+            selected = servers.all
+        }
+        for server in selected { server.tokens.clear() }
+        return Reply.json(JSONText.object([("cleared", .strings(selected.map(\.name)))]), headers: [.cacheControl: "no-store"])
+    }
+
+    static func render(_ status: OutboundServerStatus, pushes: [OrthancPushStatus]) -> String {
+        let pushed = pushes.map { push in
+            JSONText.object([
+                ("orthanc_server", .string(push.orthancServer)), ("current", .bool(push.current)),
+                ("last_push", push.lastPush.map { .string(Self.timestamp($0)) } ?? .null),
+                ("last_error", push.lastError.map { .string($0) } ?? .null),
+            ])
+        }
+        return JSONText.object([
+            ("name", .string(status.name)), ("url", .string(status.url)), ("token_endpoint_host", .string(status.tokenEndpointHost)),
+            ("has_token", .bool(status.token.hasToken)), ("token_valid", .bool(status.token.tokenValid)),
+            ("expires_in_seconds", status.token.expiresInSeconds.map { .int($0) } ?? .null),
+            ("last_refresh", status.token.lastRefresh.map { .string(Self.timestamp($0)) } ?? .null),
+            ("last_error", status.token.lastError.map { .string($0) } ?? .null),
+            ("circuit_state", .string(status.token.circuit.name)),
+            ("orthanc_push", .raw("[" + pushed.joined(separator: ",") + "]")),
+        ])
+    }
+
+    static func timestamp(_ seconds: Double) -> String {
+        Date(timeIntervalSince1970: seconds).formatted(.iso8601)
+    }
+}
+
+extension HTTPField.Name {
+    static let pragma = Self("Pragma")!
+}

@@ -1,0 +1,32 @@
+import Hummingbird
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// Liveness, readiness and Prometheus metrics.
+struct ProbeRoutes {
+    let readiness: Readiness
+    let metrics: TollgateMetrics
+    let cache: DecisionCache
+    let outbound: OutboundServers
+    let version: String
+
+    func register(on router: some RouterMethods<TollgateRequestContext>) {
+        let health = #"{"status":"healthy","plugin":"tollgate","version":"# + JSONText.string(version) + "}"
+        router.get("/health") { _, _ in Reply.json(health) }
+        router.get("/ready") { _, _ in
+            let reasons = readiness.notReadyReasons()
+            if reasons.isEmpty { return Reply.json(#"{"status":"ready"}"#) }
+            return Reply.json(
+                JSONText.object([("status", .string("not_ready")), ("reasons", .strings(reasons))]),
+                status: .serviceUnavailable
+            )
+        }
+        router.get("/metrics") { _, _ in
+            metrics.sample(outbound.all.map(\.status))
+            return Reply.bytes(metrics.render(cacheEntries: cache.count), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
+}

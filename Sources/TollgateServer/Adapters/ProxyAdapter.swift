@@ -1,0 +1,75 @@
+import HTTPTypes
+import Hummingbird
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// `ANY /proxy/{server}/{path…}`: hands the request to the token-injecting upstream proxy and
+/// streams the answer back, or answers with a seed-004 error code. Registered on the admin group.
+struct ProxyAdapter {
+    let proxy: UpstreamProxy
+
+    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    func register(on router: some RouterMethods<TollgateRequestContext>) {
+        for method in Self.methods {
+            router.on("/proxy/:server", method: method) { request, context in await forward(request, context) }
+            router.on("/proxy/:server/**", method: method) { request, context in await forward(request, context) }
+        }
+    }
+
+    private func forward(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+        let server = context.parameters.get("server") ?? ""
+        let path = request.uri.path.dropFirst("/proxy/".count + server.utf8.count)
+        let declared = UpstreamProxy.declaredBody(request.headers)
+        let upload = declared.present ? UploadPump(body: request.body, limit: proxy.maxBodyBytes) : nil
+        let length = declared.length
+        var openBody: (@Sendable () -> UpstreamBody<RequestBody>)?
+        if let upload { openBody = { UpstreamBody(stream: upload.start(), length: length) } }
+        let result = await proxy.forward(
+            server: server, method: request.method, path: path, query: request.uri.query, headers: request.headers,
+            body: openBody, requestID: context.requestID
+        )
+        switch result {
+        case .success(let upstream):
+            return Response(
+                status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
+                headers: ProxyHeaders.callerResponseHeaders(from: upstream.headers),
+                body: ResponseBody { writer in
+                    do {
+                        for try await chunk in upstream.body { try await writer.write(chunk) }
+                    } catch {
+                        _ = await upload?.abandon()
+                        throw error
+                    }
+                    await upload?.finish()
+                    try await writer.finish(nil)
+                }
+            )
+        case .failure(let failure):
+            let exceeded = await upload?.abandon() ?? false
+            return Self.response(for: exceeded ? .tooLarge : failure, server: server, requestID: context.requestID)
+        }
+    }
+
+    static func response(for failure: ProxyFailure, server: String, requestID: String) -> Response {
+        switch failure {
+        case .unknownServer:
+            return OutboundErrorReply.unknownServer(server, requestID: requestID)
+        case .badPath:
+            return OutboundErrorReply.response("INVALID_PATH", "the path may not contain dot segments or encoded slashes", status: .badRequest, requestID: requestID)
+        case .tooLarge:
+            return OutboundErrorReply.response("PAYLOAD_TOO_LARGE", "request body exceeds proxy.max_body_bytes", status: .contentTooLarge, requestID: requestID)
+        case .token(let error):
+            return OutboundErrorReply.tokenUnavailable(error, server: server, requestID: requestID)
+        case .connectionFailed:
+            return OutboundErrorReply.response("CONNECTION_FAILED", "cannot connect to the upstream of \(server)", status: .badGateway, requestID: requestID)
+        case .timeout:
+            return OutboundErrorReply.response("UPSTREAM_ERROR", "the upstream of \(server) did not answer in time", status: .gatewayTimeout, requestID: requestID)
+        case .upstreamError:
+            return OutboundErrorReply.response("UPSTREAM_ERROR", "the upstream of \(server) failed to answer", status: .badGateway, requestID: requestID)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// The HTTP server over a built `TollgateApp`, with the background work that waits for it to
+/// listen. Router tests use it without a socket (HummingbirdTesting's `.router` mode), where the
+/// background work never starts because no server ever listens.
+public struct TollgateApplication: ApplicationProtocol {
+    public typealias Context = TollgateRequestContext
+    let app: TollgateApp
+    let routes: RouterResponder<TollgateRequestContext>
+    let started: ServerStartSignal
+
+    public var responder: RouterResponder<TollgateRequestContext> {
+        get async throws { routes }
+    }
+    public var configuration: ApplicationConfiguration {
+        .init(address: .hostname(app.config.server.host, port: app.config.server.port), serverName: "tollgate")
+    }
+    public var logger: Logger { app.logger }
+    public var services: [any Service] { started.services }
+    /// Finishes the start signal so that background work waiting for it ends too.
+    var serverStarted: ServerStartSignal { started }
+
+    public func onServerRunning(_ channel: any Channel) async {
+        app.devIssuer?.markServing()
+        started.fire()
+    }
+}
+
+extension TollgateApp {
+    /// The application: the router, and each piece of background work started once the server listens.
+    public func buildApplication() -> TollgateApplication {
+        let issuerBringUp = IssuerBringUp(issuers: authenticator.issuers, logger: logger)
+        let refresher = TokenRefresher(servers: outbound)
+        let pusher = self.pusher
+        let started = ServerStartSignal(work: [
+            { await issuerBringUp.run() },
+            { await refresher.run() },
+            { await pusher.run() },
+        ])
+        return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
+    }
+
+    /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.
+    public func buildRouter() -> Router<TollgateRequestContext> {
+        let router = Router(context: TollgateRequestContext.self)
+        router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs()))
+        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, version: Self.version).register(on: router)
+        MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        ForwardAuthAdapter(authenticator: authenticator, config: config.forwardAuth).register(on: router)
+        OrthancAuthAdapter(authenticator: authenticator, config: config.orthanc, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
+        OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version).register(on: admin)
+        ProxyAdapter(proxy: proxy).register(on: admin)
+        if let devIssuer {
+            DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        }
+        return router
+    }
+}

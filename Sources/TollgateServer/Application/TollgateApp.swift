@@ -1,0 +1,117 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+import UnixSignals
+
+/// One running Tollgate: every component built once from a validated config (the composition
+/// root), the router over them, and the HTTP server with its background work. Owns its metrics
+/// registry, clients and services; nothing is global.
+public final class TollgateApp: Sendable {
+    public static let version = TollgateVersion.string
+
+    public let config: TollgateConfig
+    public let logger: Logger
+    public let metrics: TollgateMetrics
+    public let devIssuer: DevIssuer?
+    public let authenticator: InboundAuthenticator
+    public let outbound: OutboundServers
+    public let pusher: OrthancPusher
+    public let readiness: Readiness
+    let proxy: UpstreamProxy
+    private let idpClients: HTTPClients
+    private let upstreamClients: HTTPClients
+    private let runningGroup = Mutex<ServiceGroup?>(nil)
+
+    public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil) async throws {
+        let config = try config.validated()
+        self.config = config
+        let logger = logger ?? .tollgate("tollgate", config: config.log)
+        self.logger = logger
+        let inbound = config.inbound
+        let metrics = TollgateMetrics(issuerNames: inbound.issuers.map(\.name))
+        self.metrics = metrics
+        let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
+        let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
+            .union(outboundCAFiles))
+        let upstreamClients = try HTTPClients(
+            caFiles: outboundCAFiles,
+            configuration: HTTPClients.proxyUpstream(readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS))
+        )
+        self.idpClients = idpClients
+        self.upstreamClients = upstreamClients
+        outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamClients: upstreamClients,
+                                             clock: clock, observer: metrics, logger: logger)
+        devIssuer = config.devIssuer.enabled
+            ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
+            : nil
+        let issuers = inbound.issuers.enumerated().map { index, issuer in
+            IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
+                          http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics)
+        }
+        let cache = DecisionCache(
+            maxEntries: inbound.cache.maxEntries,
+            lifetimes: .init(maxTTL: Double(inbound.cache.maxTTLSeconds), negativeTTL: Double(inbound.cache.negativeTTLSeconds)),
+            clock: clock, observer: metrics
+        )
+        let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
+        authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics)
+        pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
+                               clock: clock, observer: metrics, logger: logger)
+        proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
+        readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
+    }
+
+    /// Serves until one of `signals` arrives (or `shutdown()`), then shuts down gracefully.
+    public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let application = buildApplication()
+        logStart()
+        var configuration = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: signals, logger: logger)
+        // In-flight requests get the grace period; whatever is still running then is cancelled.
+        configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownGraceSeconds)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
+        runningGroup.withLock { $0 = group }
+        defer { application.serverStarted.finish() }
+        do {
+            try await group.run()
+        } catch {
+            await shutdownClients()
+            throw error
+        }
+        await shutdownClients()
+        logger.info("tollgate stopped")
+    }
+
+    /// The same graceful shutdown as SIGTERM: stop accepting, finish in-flight requests, stop.
+    public func shutdown() async {
+        await runningGroup.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    /// Closes the pooled clients; `run()` does it on its way out, a caller that never runs the app must.
+    func shutdownClients() async {
+        await idpClients.shutdown()
+        await upstreamClients.shutdown()
+    }
+
+    private func logStart() {
+        if let devIssuer {
+            logger.warning("EMBEDDED DEV ISSUER ENABLED: it mints tokens for the configured dev clients. For development and tests only; disable it in production.",
+                           metadata: ["issuer": .string(devIssuer.issuerURL)])
+        }
+        if config.admin.authMode == .none && !config.outbound.servers.isEmpty {
+            logger.warning("admin.auth_mode is none: anyone who can reach Tollgate can read outbound tokens and use the proxy")
+        }
+        logger.info("tollgate starting", metadata: [
+            "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
+            "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
+            "outbound_servers": .array(outbound.all.map { .string($0.name) }),
+        ])
+    }
+}

@@ -1,0 +1,18 @@
+import Hummingbird
+import Logging
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// Per-request state shared by middleware and adapters.
+public struct TollgateRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller's `X-Request-Id` when it is sane, else one Tollgate made; echoed on the response.
+    public var requestID: String = ""
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}

@@ -1,0 +1,49 @@
+import HTTPTypes
+import Hummingbird
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// RFC 6750 §3 answers for any front-end that speaks plain HTTP bearer auth.
+enum BearerChallenge {
+    static let realm = "tollgate"
+
+    /// The status and `WWW-Authenticate` for a decision that did not allow the request.
+    static func response(for decision: Decision) -> Response {
+        switch decision.verdict {
+        case .allowed:
+            return Response(status: .ok)
+        case .denied(.missingToken), .denied(.unsupportedCredential):
+            // No credentials for this scheme: a bare challenge, no error code (RFC 6750 §3.1).
+            return challenge(.unauthorized, #"Bearer realm="\#(realm)""#)
+        case .denied(.malformed):
+            return challenge(.badRequest, header(error: "invalid_request", description: "The Authorization header is not a well-formed Bearer credential"))
+        case .denied(.scope):
+            let scope = decision.missingScopes.joined(separator: " ")
+            return challenge(.forbidden, header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#)
+        case .denied(let reason):
+            return challenge(.unauthorized, header(error: "invalid_token", description: reason.message))
+        case .indeterminate:
+            // Cannot decide: never report the token as invalid (Envoy #14557's lesson).
+            var response = Response(status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+    }
+
+    private static func header(error: String, description: String) -> String {
+        #"Bearer realm="\#(realm)", error="\#(error)", error_description="\#(quoted(description))""#
+    }
+
+    private static func challenge(_ status: HTTPResponse.Status, _ value: String) -> Response {
+        Response(status: status, headers: [.wwwAuthenticate: value, .cacheControl: "no-store"])
+    }
+
+    /// RFC 6750 §3: error_description and scope must not contain `"` or `\`.
+    private static func quoted(_ text: String) -> String {
+        String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" })
+    }
+}

@@ -1,0 +1,39 @@
+import Hummingbird
+import NIOCore
+import TollgateConfiguration
+import TollgateDevIssuer
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// Small response builders shared by the adapters.
+enum Reply {
+    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func bytes(_ bytes: [UInt8], contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+enum BodyError: Error {
+    case tooLarge
+    case unreadable
+}
+
+extension Request {
+    /// The whole body, refusing anything over `limit` bytes (by Content-Length up front, else while reading).
+    func collectBody(limit: Int) async throws(BodyError) -> ByteBuffer {
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit { throw .tooLarge }
+        do {
+            return try await body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw .tooLarge
+        } catch {
+            throw .unreadable
+        }
+    }
+}

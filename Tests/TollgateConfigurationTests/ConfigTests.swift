@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import TollgateConfiguration
+import TollgateKit
+
+@Suite("config.yaml loading and validation")
+struct ConfigTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func problems(_ yaml: String, env: [String: String] = [:]) -> [String] {
+        do {
+            let config = try ConfigLoader.parse(yaml: yaml, environment: env)
+            return config.validationErrors().map(\.description)
+        } catch let errors as ConfigErrors {
+            return errors.errors.map(\.description)
+        } catch {
+            return ["unexpected \(error)"]
+        }
+    }
+
+    @Test func shippedConfigIsValidAndUsesTheEmbeddedIssuer() throws {
+        let config = try ConfigLoader.load(path: Self.repoRoot.appendingPathComponent("config.yaml").path, environment: [:]).validated()
+        #expect(config.server.host == "127.0.0.1")
+        #expect(config.server.port == 8080)
+        #expect(config.devIssuer.enabled)
+        #expect(config.inbound.issuers.count == 1)
+        #expect(config.issuerURL(of: config.inbound.issuers[0]) == "http://127.0.0.1:8080/dev-issuer")
+    }
+
+    @Test func embeddedIssuerFollowsTheListenAddress() throws {
+        var config = try ConfigLoader.load(path: Self.repoRoot.appendingPathComponent("config.yaml").path, environment: [:])
+        config.server.port = 9443
+        config.server.host = "0.0.0.0"
+        #expect(config.issuerURL(of: config.inbound.issuers[0]) == "http://127.0.0.1:9443/dev-issuer")
+        config.devIssuer.issuer = "http://tollgate:8080/dev-issuer"
+        #expect(config.issuerURL(of: config.inbound.issuers[0]) == "http://tollgate:8080/dev-issuer")
+    }
+
+    @Test func environmentSubstitutionWithDefaults() throws {
+        let yaml = """
+        server:
+          host: ${HOST:-127.0.0.2}
+          port: ${PORT}
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: "${SECRET}"}]}
+        """
+        let config = try ConfigLoader.parse(yaml: yaml, environment: ["PORT": "9000", "SECRET": "s3"])
+        #expect(config.server.host == "127.0.0.2")
+        #expect(config.server.port == 9000)
+        #expect(config.devIssuer.clients[0].clientSecret.value == "s3")
+    }
+
+    @Test func missingVariableNamesVariableAndKeyPath() {
+        let found = problems("inbound: {issuers: [{name: x, issuer: 'https://idp', introspection: {client_id: a, client_secret: '${IDP_SECRET}'}}]}")
+        #expect(found == ["inbound.issuers[0].introspection.client_secret: environment variable IDP_SECRET is not set"])
+    }
+
+    @Test func unknownKeyIsNamed() {
+        let found = problems("server: {hostt: x}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
+        #expect(found.count == 1)
+        #expect(found[0].hasPrefix("server.hostt: unknown key"))
+    }
+
+    @Test func wrongTypeIsNamed() {
+        #expect(problems("server: {port: eighty}") == ["server.port: expected an integer"])
+        #expect(problems("inbound: {issuers: {name: x}}") == ["inbound.issuers: expected a list"])
+    }
+
+    @Test func badEnumValueListsChoices() {
+        #expect(problems("log: {format: xml}") == ["log.format: must be one of json | text"])
+    }
+
+    @Test func impossibleValuesAreNamed() {
+        let yaml = """
+        server: {port: 0}
+        inbound:
+          cache: {max_ttl_seconds: -1, negative_ttl_seconds: -5}
+          issuers:
+            - {name: x, issuer: 'https://idp.example', introspection: {client_id: a, client_secret: b, timeout_ms: 0}}
+        """
+        let found = problems(yaml)
+        #expect(found.contains("server.port: must be between 1 and 65535"))
+        #expect(found.contains("inbound.cache.max_ttl_seconds: must not be negative"))
+        #expect(found.contains("inbound.cache.negative_ttl_seconds: must not be negative"))
+        #expect(found.contains("inbound.issuers[0].introspection.timeout_ms: must be between 1 and 60000"))
+    }
+
+    @Test func aConfigWithNothingToDoIsRefused() {
+        #expect(problems("server: {port: 8080}") == ["nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer"])
+    }
+
+    @Test func introspectionWithoutEndpointNeedsDiscovery() {
+        let found = problems("inbound: {issuers: [{name: x, issuer: 'https://idp', discovery: false, introspection: {client_id: a, client_secret: b}}]}")
+        #expect(found == ["inbound.issuers[0].introspection.endpoint: required when discovery is false"])
+    }
+
+    @Test func embeddedIssuerRequiresTheDevIssuer() {
+        let found = problems("inbound: {issuers: [{name: x, embedded: true, introspection: {client_id: a, client_secret: b}}]}")
+        #expect(found.contains("inbound.issuers[0].embedded: refers to the embedded dev issuer, but dev_issuer.enabled is false"))
+    }
+
+    @Test func severalIssuersNeedAnOpaqueDefault() {
+        let yaml = """
+        inbound:
+          issuers:
+            - {name: a, issuer: 'https://a', introspection: {client_id: a, client_secret: b}}
+            - {name: a, issuer: 'https://b', introspection: {client_id: a, client_secret: b}}
+        """
+        let found = problems(yaml)
+        #expect(found.contains("inbound.issuers[1].name: duplicate issuer name"))
+        #expect(found.contains { $0.contains("default_for_opaque") })
+    }
+
+    @Test func yamlSyntaxErrorsNameThePosition() {
+        let found = problems("server: {host: [unclosed\n")
+        #expect(found.count == 1)
+        #expect(found[0].hasPrefix("invalid YAML:"))
+        #expect(found[0].contains("line"))
+    }
+
+    @Test func secretsNeverAppearInErrorsOrSummary() throws {
+        let yaml = """
+        server: {port: 70000}
+        inbound: {issuers: [{name: x, issuer: 'not a url', introspection: {client_id: a, client_secret: hunter2-secret, timeout_ms: 'x'}}]}
+        """
+        #expect(!problems(yaml).joined().contains("hunter2-secret"))
+        let good = try ConfigLoader.parse(yaml: "dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: hunter2-secret}]}").validated()
+        #expect(!good.redactedSummary.contains("hunter2-secret"))
+        #expect(good.redactedSummary.contains("<redacted>"))
+        #expect("\(good.devIssuer.clients[0].clientSecret)" == "<redacted>")
+    }
+}

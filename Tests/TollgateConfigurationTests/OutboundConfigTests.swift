@@ -1,0 +1,234 @@
+import Foundation
+import Testing
+@testable import TollgateConfiguration
+import TollgateKit
+
+@Suite("outbound, admin and proxy configuration")
+struct OutboundConfigTests {
+    func problems(_ yaml: String, env: [String: String] = [:]) -> [String] {
+        do {
+            return try ConfigLoader.parse(yaml: yaml, environment: env).validationErrors(fileExists: { $0 == "/keys/orthanc.pem" }).map(\.description)
+        } catch let errors as ConfigErrors {
+            return errors.errors.map(\.description)
+        } catch {
+            return ["unexpected \(error)"]
+        }
+    }
+
+    static let azure = """
+    outbound:
+      servers:
+        azure-dicom:
+          url: https://ws-dicom.dicom.azurehealthcareapis.com/v2/
+          token_endpoint: https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token
+          client_id: ${AZURE_CLIENT_ID}
+          client_secret: ${AZURE_CLIENT_SECRET}
+          scope: https://dicom.healthcareapis.azure.com/.default
+          auth_method: client_secret_post
+    admin:
+      auth_mode: api_key
+      api_keys: ["${TOLLGATE_API_KEY}"]
+    """
+
+    @Test func azureExampleLoadsWithItsVariables() throws {
+        let env = ["TENANT": "contoso", "AZURE_CLIENT_ID": "app-1", "AZURE_CLIENT_SECRET": "s3cr3t-value", "TOLLGATE_API_KEY": "k-0123456789abcdef"]
+        let config = try ConfigLoader.parse(yaml: Self.azure, environment: env).validated()
+        let server = try #require(config.outbound.servers["azure-dicom"])
+        #expect(server.tokenEndpoint == "https://login.microsoftonline.com/contoso/oauth2/v2.0/token")
+        #expect(server.authMethod == .clientSecretPost)
+        #expect(server.refreshBufferSeconds == 300)
+        #expect(server.defaultExpiresIn == 3600)
+        #expect(config.outbound.readyRequiresTokens)
+        #expect(config.proxy.forwardRequestHeaders.contains("if-none-match"))
+        #expect(!config.redactedSummary.contains("s3cr3t-value"))
+        #expect(!config.redactedSummary.contains("k-0123456789abcdef"))
+        #expect(config.redactedSummary.contains("outbound.server azure-dicom"))
+    }
+
+    @Test func missingVariableNamesItsKeyPath() {
+        let found = problems(Self.azure, env: ["TENANT": "t", "AZURE_CLIENT_ID": "a", "TOLLGATE_API_KEY": "k-0123456789abcdef"])
+        #expect(found == ["outbound.servers.azure-dicom.client_secret: environment variable AZURE_CLIENT_SECRET is not set"])
+    }
+
+    @Test func unquotedSubstitutionInAFlowListGetsAHint() {
+        let found = problems("admin: {auth_mode: api_key, api_keys: [${KEY}]}", env: ["KEY": "k-0123456789abcdef"])
+        #expect(found.count == 1)
+        #expect(found.first?.contains(#"quote substitutions: ["${VAR}"]"#) == true)
+    }
+
+    @Test func badOutboundValuesNameTheirKeys() {
+        let yaml = """
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+        outbound:
+          servers:
+            weird:
+              url: ftp://x
+              token_endpoint: https://idp/token
+              client_id: c
+              client_secret: s
+              auth_method: client_secret_jwt
+        """
+        #expect(problems(yaml).contains { $0.hasPrefix("outbound.servers.weird.auth_method:") && $0.contains("private_key_jwt") })
+
+        let more = """
+        outbound:
+          servers:
+            jwt-no-key:
+              url: https://pacs/dicom-web/
+              token_endpoint: https://idp/token
+              client_id: c
+              auth_method: private_key_jwt
+            basic-no-secret:
+              url: https://pacs/dicom-web/?x=1
+              token_endpoint: not a url
+              client_id: ""
+              timeout_ms: 0
+              retry: {max_attempts: 0}
+            "bad name!":
+              url: https://pacs/
+              token_endpoint: https://idp/token
+              client_id: c
+              client_secret: s
+        admin: {auth_mode: api_key, api_keys: [short]}
+        proxy: {forward_request_headers: [accept, authorization], max_body_bytes: -1}
+        """
+        let found = problems(more)
+        for expected in [
+            "outbound.servers.jwt-no-key.private_key_file: required for auth_method private_key_jwt",
+            "outbound.servers.basic-no-secret.client_secret: required for client_secret_basic",
+            "outbound.servers.basic-no-secret.url: must not contain a query or fragment",
+            "outbound.servers.basic-no-secret.token_endpoint: must be an absolute http(s) URL",
+            "outbound.servers.basic-no-secret.client_id: must not be empty",
+            "outbound.servers.basic-no-secret.timeout_ms: must be between 1 and 120000",
+            "outbound.servers.basic-no-secret.retry.max_attempts: must be between 1 and 10",
+            "admin.api_keys[0]: must be at least 16 characters",
+            "proxy.forward_request_headers[1]: authorization is never forwarded (hop-by-hop or caller credentials)",
+            "proxy.max_body_bytes: must not be negative (0 = unlimited)",
+        ] {
+            #expect(found.contains(expected), "\(expected)\n\(found)")
+        }
+        #expect(found.contains { $0.hasPrefix("outbound.servers.bad name!:") })
+        #expect(!found.joined().contains(" s\n"))
+    }
+
+    @Test func privateKeyJWTWithAReadableKeyIsValid() {
+        let yaml = """
+        outbound:
+          servers:
+            okta:
+              url: https://pacs/dicom-web/
+              token_endpoint: https://hospital.okta.com/oauth2/default/v1/token
+              client_id: orthanc
+              auth_method: private_key_jwt
+              private_key_file: /keys/orthanc.pem
+              key_id: k1
+        admin: {auth_mode: none}
+        """
+        #expect(problems(yaml) == [])
+    }
+
+    @Test func outboundOnlyDeploymentIsLegalButApiKeyModeNeedsKeys() {
+        let yaml = """
+        outbound:
+          servers:
+            pacs: {url: "https://pacs/dicom-web/", token_endpoint: "https://idp/token", client_id: c, client_secret: s}
+        """
+        #expect(problems(yaml) == ["admin.api_keys: list at least one key for auth_mode api_key (or choose bearer / none)"])
+        #expect(problems(yaml + "\nadmin: {auth_mode: bearer}") == ["admin.auth_mode: bearer needs at least one inbound issuer to validate callers"])
+        #expect(problems(yaml + "\nadmin: {auth_mode: none}") == [])
+    }
+
+    @Test func seed000OrthancJSONMigrates() throws {
+        let json = """
+        {
+          // Orthanc allows comments in its configuration
+          "Name": "PACS /* not a comment */",
+          "DicomWebOAuth": {
+            "Servers": {
+              "keycloak-dicom": {
+                "Url": "https://dicom.example.com/dicom-web/",
+                "TokenEndpoint": "https://keycloak.example.com/realms/healthcare/protocol/openid-connect/token",
+                "ClientId": "${KEYCLOAK_CLIENT_ID}",
+                "ClientSecret": "${KEYCLOAK_CLIENT_SECRET}",
+                "Scope": "dicomweb",
+                "TokenRefreshBufferSeconds": 120 /* two minutes */
+              }
+            }
+          }
+        }
+        """
+        let servers = try OrthancMigration.servers(json: json, environment: ["KEYCLOAK_CLIENT_ID": "orthanc", "KEYCLOAK_CLIENT_SECRET": "kc-secret"])
+        let server = try #require(servers["keycloak-dicom"])
+        #expect(server.clientID == "orthanc")
+        #expect(server.clientSecret?.value == "kc-secret")
+        #expect(server.scope == "dicomweb")
+        #expect(server.refreshBufferSeconds == 120)
+        #expect(server.authMethod == .clientSecretPost)
+        var config = TollgateConfig()
+        config.admin = AdminConfig(authMode: .none)
+        try OrthancMigration.merge(servers, into: &config)
+        #expect(config.validationErrors().isEmpty)
+        #expect(throws: ConfigErrors.self) { try OrthancMigration.merge(servers, into: &config) }
+
+        do {
+            _ = try OrthancMigration.servers(json: json, environment: ["KEYCLOAK_CLIENT_ID": "orthanc"])
+            Issue.record("a missing variable must fail")
+        } catch let errors as ConfigErrors {
+            #expect(errors.description.contains("DicomWebOAuth.Servers.keycloak-dicom.ClientSecret"))
+            #expect(errors.description.contains("KEYCLOAK_CLIENT_SECRET"))
+        }
+        #expect(throws: ConfigErrors.self) { try OrthancMigration.servers(json: #"{"DicomWebOAuth":{"Servers":{"x":{"Url":1}}}}"#, environment: [:]) }
+        #expect(throws: ConfigErrors.self) { try OrthancMigration.servers(json: "not json", environment: [:]) }
+    }
+
+    @Test func orthancSectionIsValidated() {
+        let yaml = """
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+        admin: {auth_mode: none}
+        outbound:
+          servers:
+            pacs: {url: "https://pacs/dicom-web/", token_endpoint: "https://idp/token", client_id: c, client_secret: s}
+        orthanc:
+          webservice_username: orthanc
+          permissions:
+            claim: roles
+            roles: {reader: [get]}
+            required: {get: get, study:patch: x, galaxy:get: y}
+          dicomweb_servers:
+            b: {outbound_server: nope, extra: {HttpHeaders: {}}}
+          check_interval_seconds: 0
+        """
+        let found = problems(yaml)
+        for expected in [
+            "orthanc.webservice_username: set webservice_username and webservice_password together",
+            "orthanc.permissions.required.study:patch: use a method (get post put delete) or level:method (levels: system patient study series instance)",
+            "orthanc.permissions.required.galaxy:get: use a method (get post put delete) or level:method (levels: system patient study series instance)",
+            "orthanc.url: required when orthanc.dicomweb_servers is set",
+            "orthanc.dicomweb_servers.b.outbound_server: no outbound server named nope",
+            "orthanc.dicomweb_servers.b.extra.HttpHeaders: set by Tollgate; remove it",
+            "orthanc.check_interval_seconds: must be between 1 and 3600",
+        ] {
+            #expect(found.contains(expected), "\(expected)\n\(found)")
+        }
+        #expect(problems("orthanc: {permissions: {claim: badges, roles: {a: [b]}}}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
+            .contains { $0.hasPrefix("orthanc.permissions.claim:") })
+    }
+
+    @Test func secretsFromMountedFiles() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-secret-\(UUID().uuidString)")
+        try "from-a-file-0123456789\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let yaml = """
+        admin: {auth_mode: api_key, api_keys: ["${file:\(file.path)}"]}
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+        server: {shutdown_grace_seconds: 5}
+        """
+        let config = try ConfigLoader.parse(yaml: yaml, environment: [:]).validated()
+        #expect(config.admin.apiKeys.first?.value == "from-a-file-0123456789")
+        #expect(config.server.shutdownGraceSeconds == 5)
+        let missing = problems("admin: {api_keys: [\"${file:/nonexistent/secret}\"]}")
+        #expect(missing.first?.hasPrefix("admin.api_keys[0]: cannot read the file named in ${file:") == true)
+        #expect(problems("server: {shutdown_grace_seconds: -1}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
+            == ["server.shutdown_grace_seconds: must be between 0 and 3600"])
+    }
+}

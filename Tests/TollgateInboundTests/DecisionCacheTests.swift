@@ -1,0 +1,85 @@
+import Synchronization
+import Testing
+import TollgateKit
+@testable import TollgateInbound
+
+@Suite("decision cache")
+struct DecisionCacheTests {
+    final class Counting: DecisionCacheObserver {
+        let evictions = ManagedCount()
+        func cacheHit(negative: Bool) {}
+        func cacheMiss() {}
+        func cacheCoalesced() {}
+        func cacheEvicted(count: Int) { evictions.add(count) }
+    }
+
+    static func active(exp: Int?) -> TokenStatus {
+        var claims = TokenClaims()
+        claims.expiresAt = exp
+        return .active(Principal(claims: claims), issuer: 0)
+    }
+
+    @Test func evictsAtMaxEntries() async {
+        let clock = ManualClock(1000)
+        let observer = Counting()
+        let cache = DecisionCache(maxEntries: 3, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: observer)
+        for i in 0..<5 {
+            _ = await cache.load(TokenKey(token: "t\(i)")) { Self.active(exp: 5000) }
+        }
+        #expect(cache.count == 3)
+        #expect(observer.evictions.value == 2)
+        #expect(cache.lookup(TokenKey(token: "t0")) == nil)
+        #expect(cache.lookup(TokenKey(token: "t4")) != nil)
+    }
+
+    @Test func entryLifeIsFixedAtStoreTimeAndNeverPastExp() async {
+        let clock = ManualClock(1000)
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: Counting())
+        let key = TokenKey(token: "short")
+        _ = await cache.load(key) { Self.active(exp: 1060) }
+        for _ in 0..<5 {
+            clock.advance(by: 10)
+            #expect(cache.lookup(key) != nil)  // hits at 1010...1050 do not extend life
+        }
+        clock.advance(by: 10)
+        #expect(cache.lookup(key) == nil)      // gone at exp (1060), well before max_ttl
+    }
+
+    @Test func missingExpCapsAtMaxTTLAndRefusalsAtNegativeTTL() async {
+        let clock = ManualClock(1000)
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: Counting())
+        _ = await cache.load(TokenKey(token: "noexp")) { Self.active(exp: nil) }
+        _ = await cache.load(TokenKey(token: "bad")) { .rejected(.inactive, issuer: 0) }
+        _ = await cache.load(TokenKey(token: "down")) { .indeterminate(.idpUnavailable, issuer: 0) }
+        #expect(cache.lookup(TokenKey(token: "down")) == nil)
+        clock.advance(by: 11)
+        #expect(cache.lookup(TokenKey(token: "bad")) == nil)
+        #expect(cache.lookup(TokenKey(token: "noexp")) != nil)
+        clock.advance(by: 290)
+        #expect(cache.lookup(TokenKey(token: "noexp")) == nil)
+    }
+
+    @Test func concurrentMissesLoadOnce() async {
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: ManualClock(1000), observer: Counting())
+        let loads = ManagedCount()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<500 {
+                group.addTask {
+                    _ = await cache.load(TokenKey(token: "same")) {
+                        loads.add(1)
+                        try? await Task.sleep(for: .milliseconds(50))
+                        return Self.active(exp: 5000)
+                    }
+                }
+            }
+        }
+        #expect(loads.value == 1)
+    }
+}
+
+final class ManagedCount: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var value: Int { count.withLock { $0 } }
+}
+

@@ -1,0 +1,78 @@
+import NIOHTTP1
+import Foundation
+import Testing
+@testable import TollgateKit
+
+@Suite("shared utilities")
+struct KitTests {
+    @Test func formEncodingRoundTripsRFC6749Characters() {
+        let secret = "p@ss word&=+/:é"
+        let encoded = FormEncoding.encode(secret)
+        #expect(encoded == "p%40ss+word%26%3D%2B%2F%3A%C3%A9")
+        #expect(FormEncoding.decode(encoded) == secret)
+        #expect(FormEncoding.decode("%zz") == nil)
+        #expect(FormEncoding.parse("a=1&a=2") == nil)
+        #expect(FormEncoding.parse("token=abc&token_type_hint=access_token") == ["token": "abc", "token_type_hint": "access_token"])
+    }
+
+    @Test func jsonTextEscapes() {
+        #expect(JSONText.string("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
+        let object = JSONText.object([("s", .string("x")), ("n", .int(3)), ("l", .strings(["a", "b"])), ("b", .bool(true))])
+        let parsed = try? JSONSerialization.jsonObject(with: Data(object.utf8)) as? [String: Any]
+        #expect(parsed?["n"] as? Int == 3)
+        #expect(parsed?["l"] as? [String] == ["a", "b"])
+    }
+}
+
+@Suite("HTTP dates, backoff and secret digests")
+struct HTTPDateBackoffDigestTests {
+    @Test func retryAfterTakesSecondsOrAnHTTPDate() {
+        #expect(HTTPDate.retryAfterSeconds(" 120 ", now: 0) == 120)
+        #expect(HTTPDate.retryAfterSeconds("-5", now: 0) == nil)
+        #expect(HTTPDate.retryAfterSeconds("soon", now: 0) == nil)
+        let date = HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(date?.timeIntervalSince1970 == 784_111_777)
+        #expect(HTTPDate.retryAfterSeconds("Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_700) == 77)
+        #expect(HTTPDate.retryAfterSeconds("Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_800) == 0)
+    }
+
+    @Test func backoffDoublesUpToItsCapWithHalfJitter() {
+        #expect(Backoff.delay(attempt: 1, baseMS: 100, maxMS: 1000, random: 0) == 0.05)
+        #expect(Backoff.delay(attempt: 1, baseMS: 100, maxMS: 1000, random: 1) == 0.1)
+        #expect(Backoff.delay(attempt: 3, baseMS: 100, maxMS: 1000, random: 1) == 0.4)
+        #expect(Backoff.delay(attempt: 30, baseMS: 100, maxMS: 1000, random: 1) == 1.0)
+        #expect(Backoff.cappedMilliseconds(attempt: 1_000_000, baseMS: 100, maxMS: 10_000) == 10_000)
+    }
+
+    @Test func secretDigestsMatchExactlyAndAcrossRotation() {
+        let digest = SecretDigest("api-key-0123456789")
+        #expect(digest.matches("api-key-0123456789"))
+        #expect(!digest.matches("api-key-012345678"))
+        #expect(!digest.matches(""))
+        let keys = [SecretDigest("old-key-0123456789"), SecretDigest("new-key-0123456789")]
+        #expect(SecretDigest.matchesAny("old-key-0123456789", keys))
+        #expect(SecretDigest.matchesAny("new-key-0123456789", keys))
+        #expect(!SecretDigest.matchesAny("other-key-0123456789", keys))
+        #expect(!SecretDigest.matchesAny("anything", []))
+    }
+
+    @Test func clientSecretBasicFormEncodesThenBase64Encodes() {
+        var headers = HTTPHeaders()
+        var form: [(String, String)] = []
+        ClientCredentials(clientID: "id:1", secret: Secret("p@ss word"), method: .clientSecretBasic).apply(headers: &headers, form: &form)
+        #expect(form.isEmpty)
+        let encoded = String(headers["Authorization"].first?.dropFirst("Basic ".count) ?? "")
+        #expect(String(data: Data(base64Encoded: encoded) ?? Data(), encoding: .utf8) == "id%3A1:p%40ss+word")
+        ClientCredentials(clientID: "id", secret: Secret("s"), method: .clientSecretPost).apply(headers: &headers, form: &form)
+        #expect(form.map { $0.0 + "=" + $0.1 } == ["client_id=id", "client_secret=s"])
+        #expect(BasicAuthorization.value(user: "orthanc", password: "pw") == "Basic b3J0aGFuYzpwdw==")
+    }
+
+    @Test func printableTextDropsControlsAndIsBounded() {
+        #expect(PrintableText.clean("a\r\nb\u{1B}[31mc\u{7F}é", limit: 100) == "ab[31mc")
+        #expect(PrintableText.clean(String(repeating: "x", count: 500), limit: 64).count == 64)
+        #expect(HeaderRules.isValidName("X-Auth-Subject"))
+        #expect(!HeaderRules.isValidName("X Auth"))
+        #expect(!HeaderRules.isSafeValue("a\r\nInjected: 1"))
+    }
+}

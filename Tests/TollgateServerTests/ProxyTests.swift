@@ -1,0 +1,189 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+@testable import TollgateServer
+@testable import TollgateInbound
+@testable import TollgateOutbound
+@testable import TollgateDevIssuer
+import TollgateConfiguration
+import TollgateKit
+
+/// The token-injecting reverse proxy against an upstream written in the test.
+@Suite("token-injecting proxy")
+struct ProxyTests {
+    static func start(_ peer: PeerServer, _ adjust: @escaping (inout TollgateConfig) -> Void = { _ in }) async throws -> RunningTollgate {
+        try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
+            config.admin = AdminConfig(apiKeys: [testAPIKey])
+            config.outbound.servers = ["pacs": peerServer(peer) { $0.url = peer.base + "/upstream/dicom-web" }]
+            config.proxy.forwardRequestHeaders += ["x-site-id", "x-hop"]
+            adjust(&config)
+        }
+    }
+
+    @Test func forwardsAllowlistedHeadersInjectsTheTokenAndKeepsTheQuery() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer)
+        defer { Task { await tg.stop() } }
+        let query = "PatientName=DOE%5EJOHN*&StudyDate=20240101-&includefield=0020000D&x=a+b&&empty="
+        let answer = try await tg.get("/proxy/pacs/studies/1.2.840.10008?" + query, headers: apiKeyHeader + [
+            ("Accept", "application/dicom+json"), ("Authorization", "Bearer caller-token"), ("Cookie", "session=caller"),
+            ("X-Site-Id", "RPVNA-1"), ("X-Not-Allowed", "1"), ("Connection", "X-Hop"), ("X-Hop", "dropped"),
+            ("X-Request-Id", "trace-42"),
+        ])
+        #expect(answer.status == 200)
+        let upstream = try #require(peer.upstreamRequests.last)
+        #expect(upstream.path == "/upstream/dicom-web/studies/1.2.840.10008")
+        #expect(upstream.query == query)
+        #expect(upstream.header("Authorization")?.hasPrefix("Bearer peer-token-1-") == true)
+        #expect(upstream.header("Accept") == "application/dicom+json")
+        #expect(upstream.header("X-Site-Id") == "RPVNA-1")
+        #expect(upstream.header("X-Request-Id") == "trace-42")
+        for dropped in ["Cookie", "X-Not-Allowed", "X-Hop", "X-API-Key"] { #expect(upstream.header(dropped) == nil, "\(dropped)") }
+        #expect(answer.header("X-Upstream") == "yes")
+        #expect(answer.header("Cache-Control") == "private")
+        #expect(answer.header("Keep-Alive") == nil)
+        #expect(answer.header("Set-Cookie") == nil)
+        #expect(answer.header("X-Request-Id") == "trace-42")
+
+        let root = try await tg.get("/proxy/pacs", headers: apiKeyHeader)
+        #expect(root.status == 200)
+        #expect(peer.upstreamRequests.last?.path == "/upstream/dicom-web/")
+        #expect(try await tg.metric(#"upstream_request_duration_seconds_count{server="pacs",status_class="2xx"}"#) == 2)
+        #expect(!tg.logs.text.contains("peer-token"))
+    }
+
+    @Test func unknownServerIsEndpointNotFound() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer)
+        defer { Task { await tg.stop() } }
+        let answer = try await tg.get("/proxy/nope/studies", headers: apiKeyHeader)
+        #expect(answer.status == 404)
+        #expect(answer.json["error"] as? String == "ENDPOINT_NOT_FOUND")
+    }
+
+    @Test func pathsCannotEscapeTheUpstreamBase() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer)
+        defer { Task { await tg.stop() } }
+        let port = tg.app.config.server.port
+        for path in ["/proxy/pacs/../secret", "/proxy/pacs/studies/../../secret", "/proxy/pacs/%2e%2e/secret", "/proxy/pacs/.%2E/secret",
+                     "/proxy/pacs/a%2Fb", "/proxy/pacs/a%2f..%2fsecret", "/proxy/pacs/a%5C..", "/proxy/pacs/a\\..\\b", "/proxy/pacs/./x",
+                     "/proxy/pacs/%zz"] {
+            let status = try await rawHTTPStatus(port: port, target: path, headers: ["X-API-Key: \(testAPIKey)"])
+            #expect(status == 400 || status == 404, "\(path) → \(status)")
+        }
+        #expect(peer.upstreamRequests.isEmpty)
+        #expect(try ProxyTarget.url(base: "http://h/dicom-web", path: "/studies/1", query: nil) == "http://h/dicom-web/studies/1")
+        #expect(try ProxyTarget.url(base: "http://h/dicom-web/", path: "", query: "") == "http://h/dicom-web/?")
+        #expect(throws: ProxyTarget.Rejection.traversal) { try ProxyTarget.url(base: "http://h/", path: "/%2E%2e", query: nil) }
+    }
+
+    @Test func upstream401RefreshesOnceAndRetries() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer) { $0.outbound.servers["pacs"]!.url = peer.upstreamURL }
+        defer { Task { await tg.stop() } }
+        let fetchesBefore = peer.tokenRequests.count
+        let retried = try await tg.get("/proxy/pacs/revoking", headers: apiKeyHeader)
+        #expect(retried.status == 200)
+        #expect(retried.body == "fine")
+        #expect(peer.tokenRequests.count == fetchesBefore + 1)
+        let calls = peer.upstreamRequests.filter { $0.path == "/upstream/revoking" }
+        #expect(calls.count == 2)
+        #expect(calls[0].header("Authorization") != calls[1].header("Authorization"))
+    }
+
+    @Test func upstream401IsNotRetriedForBodiesOrTooOften() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer) { $0.outbound.servers["pacs"]!.url = peer.upstreamURL }
+        defer { Task { await tg.stop() } }
+        let fetchesBefore = peer.tokenRequests.count
+        let posted = try await tg.send("/proxy/pacs/revoking", method: .POST, headers: apiKeyHeader, body: Array("x".utf8))
+        #expect(posted.status == 401)
+        #expect(peer.tokenRequests.count == fetchesBefore)
+        // The first GET refreshes; the new token is accepted, so nothing more is needed.
+        #expect(try await tg.get("/proxy/pacs/revoking", headers: apiKeyHeader).status == 200)
+        #expect(peer.tokenRequests.count == fetchesBefore + 1)
+    }
+
+    @Test func hugeBodiesStreamBothWaysWithFlatMemory() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer)
+        defer { Task { await tg.stop() } }
+        let size = 200 << 20
+        let baseline = residentBytes()
+        let peak = PeakSampler()
+        let sampling = Task { while !Task.isCancelled { peak.record(residentBytes()); try? await Task.sleep(for: .milliseconds(20)) } }
+        defer { sampling.cancel() }
+
+        var upload = HTTPClientRequest(url: tg.base + "/proxy/pacs/upload")
+        upload.method = .POST
+        upload.headers.add(name: "X-API-Key", value: testAPIKey)
+        upload.headers.add(name: "Content-Type", value: "application/dicom")
+        let chunk = ByteBuffer(repeating: 0x44, count: 1 << 20)
+        upload.body = .stream(ChunkSequence(chunk: chunk, count: size >> 20), length: .known(Int64(size)))
+        let uploaded = try await tg.client.execute(upload, timeout: .seconds(120))
+        #expect(uploaded.status == .ok)
+        let body = String(buffer: try await uploaded.body.collect(upTo: 1 << 16))
+        #expect(body == #"{"bytes":\#(size)}"#)
+
+        let download = try await tg.client.execute(HTTPClientRequest(url: tg.base + "/proxy/pacs/download/\(size)").with(header: "X-API-Key", testAPIKey), timeout: .seconds(120))
+        #expect(download.headers.first(name: "Content-Length") == String(size))
+        var received = 0
+        for try await part in download.body { received += part.readableBytes }
+        #expect(received == size)
+        sampling.cancel()
+        let grown = peak.max - baseline
+        print("proxy streaming test: 200 MB up and 200 MB down, peak RSS growth \(grown >> 20) MB")
+        #expect(grown < 100 << 20)
+    }
+
+    @Test func upstreamClosingMidResponseDoesNotHurtTollgate() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer)
+        defer { Task { await tg.stop() } }
+        let response = try await tg.client.execute(HTTPClientRequest(url: tg.base + "/proxy/pacs/close-mid").with(header: "X-API-Key", testAPIKey), timeout: .seconds(10))
+        #expect(response.status == .ok)
+        await #expect(throws: (any Error).self) { _ = try await response.body.collect(upTo: 8 << 20) }
+        #expect(try await tg.get("/health").status == 200)
+        #expect(try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader).status == 200)
+    }
+
+    @Test func bodyLimitTimeoutsAndDeadUpstreamsGetSeedErrorCodes() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let closed = try await freePort()
+        let tg = try await Self.start(peer) { config in
+            config.proxy.maxBodyBytes = 1024
+            config.proxy.upstreamTimeoutMS = 1000 // the slow route takes 2 s; everything else must beat 1 s even on a loaded machine
+            config.outbound.servers["dead"] = peerServer(peer) { $0.url = "http://127.0.0.1:\(closed)/dicom-web/" }
+        }
+        defer { Task { await tg.stop() } }
+        let large = try await tg.send("/proxy/pacs/upload", method: .POST, headers: apiKeyHeader, body: Array(repeating: 1, count: 4096))
+        #expect(large.status == 413)
+        #expect(large.json["error"] as? String == "PAYLOAD_TOO_LARGE")
+        var chunked = HTTPClientRequest(url: tg.base + "/proxy/pacs/upload").with(header: "X-API-Key", testAPIKey)
+        chunked.method = .POST
+        chunked.body = .stream(ChunkSequence(chunk: ByteBuffer(repeating: 1, count: 1000), count: 4), length: .unknown)
+        let overflow = try await tg.client.execute(chunked, timeout: .seconds(10))
+        #expect(overflow.status.code == 413)
+        let small = try await tg.send("/proxy/pacs/upload", method: .POST, headers: apiKeyHeader, body: Array(repeating: 1, count: 512))
+        #expect(small.json["bytes"] as? Int == 512, "\(small.status) \(small.body)")
+        let slow = try await tg.get("/proxy/pacs/slow", headers: apiKeyHeader)
+        #expect(slow.status == 504)
+        #expect(slow.json["error"] as? String == "UPSTREAM_ERROR")
+        let dead = try await tg.get("/proxy/dead/studies", headers: apiKeyHeader)
+        #expect(dead.status == 502)
+        #expect(dead.json["error"] as? String == "CONNECTION_FAILED")
+        #expect(try await tg.get("/health").status == 200)
+    }
+}

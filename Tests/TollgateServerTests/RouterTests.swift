@@ -1,0 +1,124 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TollgateConfiguration
+import TollgateKit
+@testable import TollgateServer
+
+/// The router without sockets (HummingbirdTesting's `.router` mode): routes, guards and wire
+/// formats that need no IdP round trip. Background work never starts here, because no server
+/// ever listens.
+@Suite("router without sockets")
+struct RouterTests {
+    static let apiKey = "router-test-api-key-0123456789"
+
+    /// Runs `test` against the router of a Tollgate built from the dev config (plus one outbound server).
+    static func withRouter(_ adjust: (inout TollgateConfig) -> Void = { _ in },
+                           _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = try await TollgateApp(config: devConfig(port: 8080) { config in
+            config.outbound.servers = ["peer": OutboundServerConfig(
+                url: "http://127.0.0.1:9/dicom-web", tokenEndpoint: "http://127.0.0.1:9/token", clientID: "c", clientSecret: "s")]
+            config.admin = AdminConfig(authMode: .apiKey, apiKeys: [apiKey])
+            adjust(&config)
+        }, clock: ManualClock(), logger: LogCapture().logger())
+        do {
+            try await app.buildApplication().test(.router, test)
+        } catch {
+            await app.shutdownClients()
+            throw error
+        }
+        await app.shutdownClients()
+    }
+
+    static func json(_ buffer: ByteBuffer) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    @Test func probesAnswerAndEchoRequestIDs() async throws {
+        try await Self.withRouter { client in
+            try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("X-Request-Id")!: "router-1"]) { response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response.body)["status"] as? String == "healthy")
+                #expect(response.headers[HTTPField.Name("X-Request-Id")!] == "router-1")
+            }
+            // Nothing has been reached: no listener, so no issuer bring-up and no token refresh.
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect((Self.json(response.body)["reasons"] as? [String])?.isEmpty == false)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("tollgate_cache_entries 0"))
+            }
+        }
+    }
+
+    @Test func adminGroupRefusesEveryRouteWithoutTheKey() async throws {
+        try await Self.withRouter { client in
+            for (uri, method) in [("/token/peer", HTTPRequest.Method.get), ("/token", .get), ("/token/clear", .post),
+                                  ("/dicomweb-oauth/servers", .get), ("/dicomweb-oauth/status", .get),
+                                  ("/dicomweb-oauth/servers/peer/test", .post), ("/proxy/peer/studies", .get), ("/proxy/peer", .delete)] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .unauthorized, "\(method) \(uri)")
+                    #expect(Self.json(response.body)["error"] as? String == "INVALID_API_KEY", "\(method) \(uri)")
+                }
+                try await client.execute(uri: uri, method: method, headers: [HTTPField.Name("X-API-Key")!: "wrong-key-0123456789"]) { response in
+                    #expect(response.status == .unauthorized, "\(method) \(uri)")
+                }
+            }
+            // With the key the handler runs: an unknown server is the handler's own 404.
+            try await client.execute(uri: "/proxy/nobody/x", method: .get, headers: [HTTPField.Name("X-API-Key")!: Self.apiKey]) { response in
+                #expect(response.status == .notFound)
+                #expect(Self.json(response.body)["error"] as? String == "ENDPOINT_NOT_FOUND")
+            }
+            try await client.execute(uri: "/dicomweb-oauth/status", method: .get, headers: [HTTPField.Name("X-API-Key")!: Self.apiKey]) { response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response.body)["servers"] as? [String] == ["peer"])
+            }
+        }
+    }
+
+    @Test func inboundRoutesRefuseMissingCredentialsInTheirOwnFormats() async throws {
+        try await Self.withRouter { client in
+            try await client.execute(uri: "/auth", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="tollgate""#)
+            }
+            try await client.execute(uri: "/auth/some/route", method: .post, headers: [.authorization: "Bearer a b"]) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/plugin/authenticate", method: .post, body: ByteBuffer(string: "not json")) { response in
+                #expect(response.status == .badRequest)
+                #expect(Self.json(response.body)["success"] as? Bool == false)
+            }
+            try await client.execute(uri: "/plugin/authenticate", method: .post, body: ByteBuffer(string: #"{"credentials":{"type":"basic","token":"x"}}"#)) { response in
+                #expect(response.status == .ok)
+                #expect((Self.json(response.body)["result"] as? [String: Any])?["authenticated"] as? Bool == false)
+            }
+            try await client.execute(uri: "/tokens/validate", method: .post, body: ByteBuffer(string: #"{"level":"study"}"#)) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func orthancWebServiceCredentialsAreCheckedBeforeTheBody() async throws {
+        try await Self.withRouter({
+            $0.orthanc.webserviceUsername = "orthanc"
+            $0.orthanc.webservicePassword = Secret("web service password")
+        }) { client in
+            try await client.execute(uri: "/tokens/validate", method: .post, body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == #"Basic realm="tollgate""#)
+            }
+            let basic = BasicAuthorization.value(user: "orthanc", password: "web service password")
+            try await client.execute(uri: "/tokens/validate", method: .post, headers: [.authorization: basic],
+                                     body: ByteBuffer(string: #"{"method":"get","level":"system","uri":"/"}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response.body)["granted"] as? Bool == false)
+            }
+        }
+    }
+}
