@@ -44,7 +44,7 @@ public final class DevIssuer: Sendable {
 
     /// Key rotation: a new RS256 key is published and signs every token from now on; the old
     /// key stays published so tokens it signed still verify.
-    public func rotateKey() async throws {
+    func rotateKey() async throws {
         let key = try DevSigningKey.load(pemFile: nil)
         await keys.add(rsa: key.privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
         keyring.withLock {
@@ -54,7 +54,7 @@ public final class DevIssuer: Sendable {
     }
 
     /// Publishes an extra public JWK (tests use this to put foreign key types in the JWKS).
-    public func publish(jwkJSON: String) {
+    func publish(jwkJSON: String) {
         keyring.withLock { $0.published.append(jwkJSON) }
     }
 
@@ -64,7 +64,7 @@ public final class DevIssuer: Sendable {
     public func markServing() { serving.store(true, ordering: .relaxed) }
 
     /// How many requests an endpoint has answered (tests count introspection calls with this).
-    public func requestCount(_ endpoint: DevIssuerEndpoint) -> Int { counters.withLock { $0[endpoint, default: 0] } }
+    func requestCount(_ endpoint: DevIssuerEndpoint) -> Int { counters.withLock { $0[endpoint, default: 0] } }
     public func count(_ endpoint: DevIssuerEndpoint) { counters.withLock { $0[endpoint, default: 0] += 1 } }
 
     // MARK: Clients

@@ -128,4 +128,17 @@ struct ConfigTests {
         #expect(good.redactedSummary.contains("<redacted>"))
         #expect("\(good.devIssuer.clients[0].clientSecret)" == "<redacted>")
     }
+
+    /// Audit defect 6: `check-config` printed `https://user:pass@…` and `?client_secret=…` as given.
+    @Test func credentialsInsideURLsAreRedactedInTheSummary() throws {
+        let yaml = """
+        outbound:
+          servers:
+            peer: {url: "https://u:url-pass-123@pacs.example/dicom-web", token_endpoint: "https://idp.example/token?client_secret=qs-secret-123&sig=sig-value-123", client_id: c, client_secret: s}
+        admin: {auth_mode: none}
+        """
+        let summary = try ConfigLoader.parse(yaml: yaml, environment: [:]).validated().redactedSummary
+        for secret in ["url-pass-123", "sig-value-123", "qs-secret-123"] { #expect(!summary.contains(secret), "\(secret)") }
+        #expect(summary.contains("pacs.example/dicom-web"))
+    }
 }

@@ -76,3 +76,21 @@ struct HTTPDateBackoffDigestTests {
         #expect(!HeaderRules.isSafeValue("a\r\nInjected: 1"))
     }
 }
+
+/// Audit defect 6: credentials inside configured URLs were printed.
+@Suite("URL redaction")
+struct URLRedactionTests {
+    @Test func passwordsAndSecretQueryValuesAreReplaced() {
+        let shown = URLRedaction.redacted("https://svc:hunter2-secret@idp.example/realms/x/token?client_secret=s3cr3t-v4lue&api_key=k3y-v4lue&tenant=t1&x-api-key=abc123xyz")
+        #expect(!shown.contains("hunter2-secret"))
+        #expect(!shown.contains("s3cr3t-v4lue"))
+        #expect(!shown.contains("k3y-v4lue"))
+        #expect(!shown.contains("abc123xyz"))
+        #expect(shown.contains("svc:<redacted>@idp.example/realms/x/token"))
+        #expect(shown.contains("tenant=t1"))
+        #expect(shown.contains("client_secret=<redacted>"))
+        #expect(URLRedaction.redacted("https://idp.example/token") == "https://idp.example/token")
+        #expect(URLRedaction.redacted("http://127.0.0.1:8080/dicom-web?limit=5") == "http://127.0.0.1:8080/dicom-web?limit=5")
+        #expect(URLRedaction.redacted("not a url with user:pw@host?token=x") == "<redacted>")
+    }
+}

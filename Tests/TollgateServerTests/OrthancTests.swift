@@ -41,6 +41,26 @@ struct OrthancAuthTests {
         #expect(!tg.logs.text.contains(token))
     }
 
+    /// Audit defect 7: a token refused by policy alone (its `nbf` 60 s ahead) sits in the cache as
+    /// an active entry; its refusal must not be reported valid for that entry's life (299 s), or
+    /// Orthanc caches the refusal for 5 minutes. A denial's validity is at most negative_ttl.
+    @Test func denialValidityNeverExceedsTheNegativeTTL() async throws {
+        let forge = TokenForge()
+        let tg = try await JWTTests.start(forge)
+        defer { Task { await tg.stop() } }
+        let iss = tg.app.devIssuer!.issuerURL
+        let early = forge.valid(issuer: iss, now: tg.clock.now(), claims: ["nbf": Int(tg.clock.now()) + 60])
+        for _ in 0..<2 {
+            let answer = try await Self.validate(tg, ["method": "get", "level": "system", "token-value": "Bearer " + early])
+            #expect(answer.json["granted"] as? Bool == false)
+            #expect((0...10).contains(answer.json["validity"] as? Int ?? -1), "\(answer.body)")
+        }
+        let good = forge.valid(issuer: iss, now: tg.clock.now())
+        let granted = try await Self.validate(tg, ["method": "get", "level": "system", "token-value": "Bearer " + good])
+        #expect(granted.json["granted"] as? Bool == true)
+        #expect((299...300).contains(granted.json["validity"] as? Int ?? -1))
+    }
+
     @Test func malformedRequestsGetAJSONError() async throws {
         let tg = try await RunningTollgate.start()
         defer { Task { await tg.stop() } }

@@ -66,6 +66,22 @@ struct ProxyTests {
         #expect(answer.json["error"] as? String == "ENDPOINT_NOT_FOUND")
     }
 
+    /// Audit defect 5: the router skips an empty segment, so a remainder sliced from the raw path
+    /// was shifted (`/proxy//pacs/x` reached the upstream as `…/s/x`). Such paths are refused.
+    @Test func emptySegmentsAroundTheServerNameAreRefused() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer)
+        defer { Task { await tg.stop() } }
+        let port = tg.app.config.server.port
+        for path in ["/proxy//pacs/x", "/proxy///pacs/studies", "//proxy/pacs/x"] {
+            let status = try await rawHTTPStatus(port: port, target: path, headers: ["X-API-Key: \(testAPIKey)"])
+            #expect(status == 400 || status == 404, "\(path) → \(status)")
+        }
+        #expect(peer.upstreamRequests.isEmpty)
+        #expect(try await rawHTTPStatus(port: port, target: "/proxy/pacs/studies", headers: ["X-API-Key: \(testAPIKey)"]) == 200)
+    }
+
     @Test func pathsCannotEscapeTheUpstreamBase() async throws {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }

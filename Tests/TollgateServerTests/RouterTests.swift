@@ -121,4 +121,18 @@ struct RouterTests {
             }
         }
     }
+
+    /// Audit defect 6: the status API showed an outbound URL's password as configured.
+    @Test func statusAPIRedactsCredentialsInsideURLs() async throws {
+        try await Self.withRouter({
+            $0.outbound.servers["peer"]?.url = "https://u:url-pass-123@pacs.example/dicom-web"
+        }) { client in
+            try await client.execute(uri: "/dicomweb-oauth/servers", method: .get, headers: [HTTPField.Name("X-API-Key")!: Self.apiKey]) { response in
+                let body = String(buffer: response.body)
+                #expect(response.status == .ok)
+                #expect(!body.contains("url-pass-123"), "\(body)")
+                #expect(body.contains("pacs.example"))
+            }
+        }
+    }
 }

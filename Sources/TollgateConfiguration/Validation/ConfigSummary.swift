@@ -9,11 +9,11 @@ extension TollgateConfig {
         ]
         if inbound.issuers.isEmpty { lines.append("inbound.issuers: none") }
         for issuer in inbound.issuers {
-            lines.append("inbound.issuer \(issuer.name): \(issuerURL(of: issuer))\(issuer.embedded ? " (embedded dev issuer)" : "")")
+            lines.append("inbound.issuer \(issuer.name): \(URLRedaction.redacted(issuerURL(of: issuer)))\(issuer.embedded ? " (embedded dev issuer)" : "")")
             lines.append("  mode \(issuer.mode.rawValue), discovery \(issuer.discovery), leeway \(issuer.leewaySeconds)s, max_token_bytes \(issuer.maxTokenBytes)\(issuer.defaultForOpaque ? ", default_for_opaque" : "")")
             lines.append("  audiences [\(issuer.audiences.joined(separator: ", "))], required_scopes [\(issuer.requiredScopes.joined(separator: ", "))]")
             if let introspection = issuer.introspection {
-                lines.append("  introspection: \(introspection.endpoint ?? "(from discovery)"), client_id \(introspection.clientID), client_secret \(introspection.clientSecret), \(introspection.authMethod.rawValue), timeout \(introspection.timeoutMS) ms")
+                lines.append("  introspection: \(introspection.endpoint.map(URLRedaction.redacted) ?? "(from discovery)"), client_id \(introspection.clientID), client_secret \(introspection.clientSecret), \(introspection.authMethod.rawValue), timeout \(introspection.timeoutMS) ms")
             }
             if let caFile = issuer.tls.caFile { lines.append("  tls.ca_file \(caFile)") }
         }
@@ -27,10 +27,10 @@ extension TollgateConfig {
         }
         if outbound.servers.isEmpty { lines.append("outbound.servers: none") }
         for (name, server) in outbound.sortedServers {
-            lines.append("outbound.server \(name): \(server.url)")
-            lines.append("  token_endpoint \(server.tokenEndpoint), client_id \(server.clientID), \(server.authMethod.rawValue)"
+            lines.append("outbound.server \(name): \(URLRedaction.redacted(server.url))")
+            lines.append("  token_endpoint \(URLRedaction.redacted(server.tokenEndpoint)), client_id \(server.clientID), \(server.authMethod.rawValue)"
                 + (server.clientSecret.map { ", client_secret \($0)" } ?? "") + (server.privateKeyFile.map { ", private_key_file \($0)" } ?? ""))
-            lines.append("  scope \(server.scope ?? "(none)"), resource \(server.resource ?? "(none)"), refresh_buffer \(server.refreshBufferSeconds)s, default_expires_in \(server.defaultExpiresIn)s, timeout \(server.timeoutMS) ms")
+            lines.append("  scope \(server.scope ?? "(none)"), resource \(server.resource.map(URLRedaction.redacted) ?? "(none)"), refresh_buffer \(server.refreshBufferSeconds)s, default_expires_in \(server.defaultExpiresIn)s, timeout \(server.timeoutMS) ms")
             lines.append("  retry \(server.retry.maxAttempts) attempts (\(server.retry.baseDelayMS)-\(server.retry.maxDelayMS) ms), circuit breaker after \(server.circuitBreaker.failureThreshold) failures for \(server.circuitBreaker.openSeconds)s")
         }
         if !outbound.servers.isEmpty { lines.append("outbound.ready_requires_tokens: \(outbound.readyRequiresTokens)") }
@@ -43,7 +43,7 @@ extension TollgateConfig {
         }
         if orthanc.webserviceUsername != nil { lines.append("orthanc.webservice: Basic user \(orthanc.webserviceUsername ?? ""), password \(orthanc.webservicePassword?.description ?? "")") }
         for (name, push) in orthanc.dicomwebServers.sorted(by: { $0.key < $1.key }) {
-            lines.append("orthanc push \(name) ← outbound \(push.outboundServer) into \(orthanc.url ?? "?") every \(orthanc.checkIntervalSeconds)s")
+            lines.append("orthanc push \(name) ← outbound \(push.outboundServer) into \(orthanc.url.map(URLRedaction.redacted) ?? "?") every \(orthanc.checkIntervalSeconds)s")
         }
         lines.append("proxy: forward_request_headers [\(proxy.forwardRequestHeaders.joined(separator: ", "))], max_body_bytes \(proxy.maxBodyBytes), upstream_timeout \(proxy.upstreamTimeoutMS) ms")
         return lines.joined(separator: "\n")

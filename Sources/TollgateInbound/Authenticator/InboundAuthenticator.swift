@@ -30,10 +30,16 @@ public final class InboundAuthenticator: Sendable {
         return decision
     }
 
-    /// How long the decision about `token` stays cached: callers that cache it themselves
-    /// (Orthanc's authorization plugin, the filter) must not keep it longer.
-    public func cacheSecondsLeft(token: String) -> Int {
-        Int(cache.secondsLeft(TokenKey(token: token)).rounded(.down))
+    /// How long a caller that caches `decision` itself (Orthanc's authorization plugin, the filter)
+    /// may keep it: never past the cache entry behind it, a refusal never past negative_ttl (a token
+    /// refused by policy alone may sit in the cache as an active entry), and nothing undecided.
+    public func validitySeconds(of decision: Decision, token: String) -> Int {
+        let cached = cache.secondsLeft(TokenKey(token: token))
+        switch decision.verdict {
+        case .allowed: return Int(cached.rounded(.down))
+        case .denied: return Int(min(cached, cache.negativeTTL).rounded(.down))
+        case .indeterminate: return 0
+        }
     }
 
     /// Records a refusal decided before any token was at hand (no token, wrong scheme).

@@ -82,6 +82,9 @@ public final class DecisionCache: Sendable {
         return found
     }
 
+    /// How long a refusal is cached.
+    public var negativeTTL: Double { lifetimes.negativeTTL }
+
     /// How much longer the entry for `key` will be served from the cache (0 when none is).
     public func secondsLeft(_ key: TokenKey) -> Double {
         let now = clock.now()

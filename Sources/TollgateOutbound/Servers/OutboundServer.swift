@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TollgateKit
 
 /// One configured outbound server, built once at start: its name, the peer's base URL, the source
 /// of its tokens, and the pooled client the proxy reaches the peer with.
@@ -19,9 +20,9 @@ public final class OutboundServer: Sendable {
         self.tokenEndpointHost = URL(string: tokenEndpoint)?.host ?? ""
     }
 
-    /// What `/dicomweb-oauth/servers` shows: no token characters, ever.
+    /// What `/dicomweb-oauth/servers` shows: no token characters and no credential in the URL, ever.
     public var status: OutboundServerStatus {
-        OutboundServerStatus(name: name, url: url, tokenEndpointHost: tokenEndpointHost, token: tokens.status)
+        OutboundServerStatus(name: name, url: URLRedaction.redacted(url), tokenEndpointHost: tokenEndpointHost, token: tokens.status)
     }
 }
 

@@ -87,16 +87,11 @@ struct OrthancAuthAdapter {
             return Self.granted(false, validity: 0)
         }
         let decision = await authenticator.authenticate(token: token)
-        switch decision.verdict {
-        case .indeterminate:
-            return Self.granted(false, validity: 0)
-        case .denied:
-            return Self.granted(false, validity: authenticator.cacheSecondsLeft(token: token))
-        case .allowed:
-            let claims = decision.principal?.claims ?? TokenClaims()
-            let allowed = policy.check(method: method, level: level, claims: claims) == .allowed
-            return Self.granted(allowed, validity: authenticator.cacheSecondsLeft(token: token))
-        }
+        let validity = authenticator.validitySeconds(of: decision, token: token)
+        guard decision.isAllowed else { return Self.granted(false, validity: validity) }
+        let claims = decision.principal?.claims ?? TokenClaims()
+        let allowed = policy.check(method: method, level: level, claims: claims) == .allowed
+        return Self.granted(allowed, validity: allowed ? validity : min(validity, Int(authenticator.cache.negativeTTL)))
     }
 
     private func profile(_ body: ValidateRequest, _ token: String?) async -> Response {
@@ -104,7 +99,7 @@ struct OrthancAuthAdapter {
             return Self.error(body.userID != nil ? "profiles are looked up by token only" : "token-value is required", status: .badRequest)
         }
         let decision = await authenticator.authenticate(token: token)
-        let validity = authenticator.cacheSecondsLeft(token: token)
+        let validity = authenticator.validitySeconds(of: decision, token: token)
         switch decision.verdict {
         case .indeterminate(let reason):
             return Self.error("cannot decide: \(reason.message)", status: .serviceUnavailable)

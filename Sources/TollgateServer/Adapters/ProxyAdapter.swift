@@ -22,7 +22,14 @@ struct ProxyAdapter {
 
     private func forward(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         let server = context.parameters.get("server") ?? ""
-        let path = request.uri.path.dropFirst("/proxy/".count + server.utf8.count)
+        // The remainder is sliced from the raw path, so the raw path must be exactly what the
+        // router matched: `/proxy/{server}` then `/` or nothing (the router skips empty segments).
+        let prefix = "/proxy/" + server
+        let raw = request.uri.path
+        guard raw.hasPrefix(prefix), raw.utf8.count == prefix.utf8.count || raw.utf8.dropFirst(prefix.utf8.count).first == UInt8(ascii: "/") else {
+            return Self.response(for: .badPath, server: server, requestID: context.requestID)
+        }
+        let path = raw.dropFirst(prefix.count)
         let declared = UpstreamProxy.declaredBody(request.headers)
         let upload = declared.present ? UploadPump(body: request.body, limit: proxy.maxBodyBytes) : nil
         let length = declared.length
