@@ -94,3 +94,33 @@ struct URLRedactionTests {
         #expect(URLRedaction.redacted("not a url with user:pw@host?token=x") == "<redacted>")
     }
 }
+
+@Suite("numbers from the network and IdP text")
+struct NetworkInputTests {
+    @Test func saturatingConversionNeverTraps() {
+        #expect(Int(saturating: 1e19) == Int.max)
+        #expect(Int(saturating: -1e300) == Int.min)
+        #expect(Int(saturating: .nan) == 0)
+        #expect(Int(saturating: .infinity) == Int.max)
+        #expect(Int(saturating: 3599.9) == 3599)
+        #expect(DeltaSeconds.parse("300") == 300)
+        #expect(DeltaSeconds.parse("NaN") == nil)
+        #expect(DeltaSeconds.parse("-5") == nil)
+        #expect(DeltaSeconds.parse("1e3") == nil)
+        #expect(DeltaSeconds.parse("") == nil)
+        #expect(DeltaSeconds.parse("99999999999999999999") == Double(Int32.max))
+    }
+
+    @Test func scrubberRemovesEveryFormOfTheSecretAndLongRuns() {
+        let scrubber = SecretScrubber(secrets: ["p@ss word+/="], basicPairs: [("client", "p@ss word+/=")])
+        let basic = Data("client:p%40ss+word%2B%2F%3D".utf8).base64EncodedString()
+        let text = "bad p@ss word+/= and p%40ss+word%2B%2F%3D via Basic \(basic); jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln end"
+        let clean = scrubber.scrub(text)
+        #expect(!clean.contains("p@ss word"))
+        #expect(!clean.contains("p%40ss"))
+        #expect(!clean.contains(basic))
+        #expect(!clean.contains("eyJhbGci"))
+        #expect(clean.hasPrefix("bad <redacted> and <redacted> via Basic <redacted>"))
+        #expect(scrubber.scrub("invalid_client: Client authentication failed") == "invalid_client: Client authentication failed")
+    }
+}

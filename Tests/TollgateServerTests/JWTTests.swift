@@ -264,6 +264,27 @@ struct JWKSTests {
         #expect(try await tg.get("/ready").status == 503)
     }
 
+    /// Audit defect 2: `Cache-Control: max-age=NaN` (or inf, or negative) made the refresher fetch
+    /// in a loop (91 fetches in 4 s). Such values are absent, and fetches keep a minimum spacing.
+    @Test func nonNumericMaxAgeIsAbsentAndNeverLoops() async throws {
+        let idp = try await BrokenIdP.start()
+        defer { Task { await idp.stop() } }
+        let forge = TokenForge()
+        idp.jwks.set(status: 200, body: #"{"keys":[\#(forge.rsaJWK)]}"#, cacheControl: "max-age=NaN")
+        let tg = try await RunningTollgate.start { $0.inbound.issuers = [Self.issuer(idp, stale: 0)] }
+        defer { Task { await tg.stop() } }
+        let fetcher = tg.app.authenticator.issuers[0].jwksFetcher!
+        for header in ["max-age=NaN", "max-age=inf", "max-age=-5", "max-age=1e3", "max-age=\"nan\"", "max-age="] {
+            #expect(fetcher.lifetime(cacheControl: header, expires: nil) == 60, "\(header)")
+        }
+        #expect(fetcher.lifetime(cacheControl: "max-age=99999999999999999999999", expires: nil) == 600)
+        try await Task.sleep(for: .seconds(2))
+        let fetches = try await tg.metric(#"tollgate_jwks_fetches_total{issuer="keys",result="ok"}"#) ?? 0
+        #expect(fetches <= 3, "\(fetches) JWKS fetches in 2 s")
+        let token = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
+        #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + token)]).status == 200)
+    }
+
     @Test func cacheLifetimeHonoursHeadersWithinBounds() async throws {
         let idp = try await BrokenIdP.start()
         defer { Task { await idp.stop() } }

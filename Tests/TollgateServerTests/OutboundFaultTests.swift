@@ -82,6 +82,56 @@ struct OutboundFaultTests {
         Self.assertNoSecrets(tg)
     }
 
+    /// Audit defect 2: `"expires_in": 1e19` trapped in an `Int(...)` conversion and the process died
+    /// (and again at every start). Lifetimes from the network are capped, never converted blindly.
+    @Test func hugeExpiresInIsCappedNotATrap() async throws {
+        for raw in ["1e19", "1e308", #""1e19""#, "9223372036854775808", "3e10"] {
+            let peer = try await PeerServer.start()
+            peer.setDefaultExpiresIn(raw)
+            let tg = try await Self.start(peer)
+            try await waitUntil { tg.app.outbound["peer"]!.status.tokenValid }
+            let expiresIn = try await tg.get("/token/peer", headers: apiKeyHeader).json["expires_in"] as? Int ?? 0
+            #expect((3600...31_622_400).contains(expiresIn), "expires_in \(raw) → \(expiresIn)")
+            #expect(try await tg.get("/dicomweb-oauth/servers", headers: apiKeyHeader).status == 200)
+            #expect(try await tg.post("/dicomweb-oauth/servers/peer/test", body: [], headers: apiKeyHeader).status == 200)
+            #expect(try await tg.get("/metrics").status == 200)
+            #expect(try await tg.get("/health").status == 200)
+            await tg.stop()
+            await peer.stop()
+        }
+    }
+
+    /// Audit defect 3: an endpoint that echoes the credentials it was sent. Neither the `error`
+    /// member nor `error_description` may carry them to `/ready` (unauthenticated), the log, the
+    /// status API, `/test` or the proxy's TOKEN_UNAVAILABLE body — raw, form-encoded or as Basic.
+    @Test func credentialsEchoedByTheEndpointNeverLeak() async throws {
+        let secret = "s3cr3t+/=&weird-value"
+        let formEncoded = FormEncoding.encode(secret)
+        let basic = Data(("orthanc-out:" + formEncoded).utf8).base64EncodedString()
+        let echo = #"{"error":"\#(secret)","error_description":"got secret \#(secret), form \#(formEncoded), header Basic \#(basic) and x9aB3kLmN0pQrStUvWxYz12345678"}"#
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        peer.script(.status(401, echo), .status(401, echo), .status(401, echo), .status(401, echo))
+        let tg = try await Self.start(peer) { $0.clientSecret = Secret(secret); $0.retry.maxDelayMS = 60_000 }
+        defer { Task { await tg.stop() } }
+        try await waitUntil { try await Self.serverStatus(tg)["last_error"] is String }
+        let answers = [
+            try await tg.get("/ready").body,
+            try await tg.get("/dicomweb-oauth/servers", headers: apiKeyHeader).body,
+            try await tg.post("/dicomweb-oauth/servers/peer/test", body: [], headers: apiKeyHeader).body,
+            try await tg.get("/proxy/peer/studies", headers: apiKeyHeader).body,
+            try await tg.get("/token/peer", headers: apiKeyHeader).body,
+            tg.logs.text,
+        ]
+        for (index, text) in answers.enumerated() {
+            for leaked in [secret, formEncoded, basic, String(basic.dropLast(2)), "x9aB3kLmN0pQrStUvWxYz12345678"] {
+                #expect(!text.contains(leaked), "answer \(index) carries \(leaked): \(text.prefix(300))")
+            }
+        }
+        #expect(answers[0].contains("outbound peer: no valid token (client_error (HTTP 401))"))
+        #expect(answers[1].contains("client_error"))
+    }
+
     @Test func unusableExpiresInFallsBackToTheDefault() async throws {
         for (raw, expected) in [(#""1800""#, 1800), ("0", 1234), (nil, 1234), ("-5", 1234), ("7200.0", 7200)] as [(String?, Int)] {
             let peer = try await PeerServer.start()

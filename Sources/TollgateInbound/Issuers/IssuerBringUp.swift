@@ -21,14 +21,18 @@ public struct IssuerBringUp: Sendable {
         }
     }
 
+    /// No two scheduled JWKS fetches closer than this, whatever the keys' lifetime says.
+    static let minimumRefreshSpacing: Duration = .seconds(1)
+
     /// Refreshes the JWKS before it goes stale, checking at least every 5 s.
     private func keepFresh(_ keys: JWKSKeySet) async {
         while !Task.isCancelled {
             let wait = keys.secondsUntilRefresh
-            if wait <= 0 {
+            if wait <= 0 || !wait.isFinite {
                 if case .failed(let problem) = await keys.refresh() {
                     logger.warning("JWKS refresh failed; serving the last good keys", metadata: ["issuer": .string(keys.issuerName), "problem": .string(problem)])
                 }
+                try? await Task.sleep(for: Self.minimumRefreshSpacing)
                 continue
             }
             try? await Task.sleep(for: .seconds(min(max(wait, 0.2), 5)))

@@ -55,13 +55,15 @@ public final class JWKSFetcher: JWKSSource {
     }
 
     /// Cache-Control max-age (or Expires) clamped to [min_refresh, max_cache]; min_refresh when absent.
+    /// Only RFC 9111 delta-seconds count: `max-age=NaN`, `inf` or `-5` are no value (they once made
+    /// the refresher fetch in a loop).
     public func lifetime(cacheControl: String?, expires: String?) -> Double {
         var seconds: Double?
         if let cacheControl {
             for directive in cacheControl.lowercased().split(separator: ",") {
-                let parts = directive.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                let parts = ASCIIText.trimmingOWS(directive).split(separator: "=", maxSplits: 1)
                 if parts.first == "no-cache" || parts.first == "no-store" { seconds = 0 }
-                if parts.first == "max-age", parts.count == 2, let value = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))) {
+                if parts.first == "max-age", parts.count == 2, let value = DeltaSeconds.parse(Self.unquoted(parts[1])) {
                     seconds = value
                 }
             }
@@ -70,7 +72,14 @@ public final class JWKSFetcher: JWKSSource {
             seconds = date.timeIntervalSince1970 - clock.now()
         }
         let low = Double(settings.minRefreshSeconds), high = Double(settings.maxCacheSeconds)
-        return min(max(seconds ?? low, low), high)
+        guard let seconds, seconds.isFinite else { return low }
+        return min(max(seconds, low), high)
+    }
+
+    private static func unquoted(_ value: Substring) -> Substring {
+        var value = ASCIIText.trimmingOWS(value)
+        if value.count >= 2, value.first == "\"", value.last == "\"" { value = value.dropFirst().dropLast() }
+        return value
     }
 }
 

@@ -97,7 +97,7 @@ public final class OrthancPusher: Sendable {
     }
 
     private func push(_ target: Target, token: AccessToken, reason: String) async {
-        let marker = Self.markerPrefix + String(Int(token.expiresAt))
+        let marker = Self.markerPrefix + String(Int(saturating: token.expiresAt))
         var members: [(String, JSONText.Value)] = [
             ("Url", .string(target.url)),
             ("HttpHeaders", .raw(JSONText.object([("Authorization", .string("Bearer " + token.value)), (marker, .string("1"))]))),

@@ -21,7 +21,8 @@ public final class OutboundServers: Sendable {
             let endpoint = TokenEndpointClient(
                 endpoint: server.tokenEndpoint, authentication: try await Self.authentication(name: name, server),
                 scope: server.scope, resource: server.resource, timeout: .configured(milliseconds: server.timeoutMS),
-                parser: TokenResponseParser(defaultExpiresIn: server.defaultExpiresIn, redact: [server.clientSecret?.value ?? ""]),
+                parser: TokenResponseParser(defaultExpiresIn: server.defaultExpiresIn, scrubber: SecretScrubber(
+                    secrets: [server.clientSecret?.value ?? ""], basicPairs: [(server.clientID, server.clientSecret?.value ?? "")])),
                 http: idpClients.client(caFile: server.tls.caFile)
             )
             let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
@@ -36,12 +37,13 @@ public final class OutboundServers: Sendable {
 
     public subscript(name: String) -> OutboundServer? { byName[name] }
 
-    /// Readiness: every server holds a usable token (when configured to require it).
+    /// Readiness: every server holds a usable token (when configured to require it). `/ready` is
+    /// unauthenticated, so a reason names the server and the class of failure, never IdP text.
     public func notReadyReasons() -> [String] {
         guard readyRequiresTokens else { return [] }
         return all.compactMap { server in
             let status = server.tokens.status
-            return status.tokenValid ? nil : "outbound \(server.name): no valid token" + (status.lastError.map { " (\($0))" } ?? "")
+            return status.tokenValid ? nil : "outbound \(server.name): no valid token" + (status.lastFailure.map { " (\($0))" } ?? "")
         }
     }
 

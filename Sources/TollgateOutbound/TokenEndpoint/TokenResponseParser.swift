@@ -6,8 +6,12 @@ import TollgateKit
 /// `expires_in` as a string, no `expires_in`, `token_type` in any case, empty 403s.
 struct TokenResponseParser {
     let defaultExpiresIn: Int
-    /// Text that must never be echoed back in an error detail (the client secret).
-    let redact: [String]
+    /// Removes the client's credentials from whatever the endpoint wrote back.
+    let scrubber: SecretScrubber
+
+    /// The longest lifetime believed: a year and a day. A larger `expires_in` (up to 1e308 has been
+    /// seen from a fuzzed endpoint) is capped rather than converted to an integer that traps.
+    static let maxLifetimeSeconds = 366.0 * 86400
 
     func parse(status: UInt, body: ByteBuffer, retryAfter: Double?, now: Double) -> Result<AccessToken, TokenFetchError> {
         switch status {
@@ -41,7 +45,7 @@ struct TokenResponseParser {
         var assumed = false
         switch Self.seconds(object["expires_in"]) {
         case .some(let value) where value > 0:
-            lifetime = value
+            lifetime = min(value, Self.maxLifetimeSeconds)
         case .some:
             // 0 or negative: some IdPs send 0 for "does not expire"; treat as unknown.
             lifetime = Double(defaultExpiresIn)
@@ -72,13 +76,17 @@ struct TokenResponseParser {
         return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
     }
 
+    /// The RFC 6749 §5.2 `error`, kept only when it has error-code syntax (1*NQSCHAR, here at
+    /// most 64 characters) and nothing in it looks like a credential.
     private func errorCode(_ body: ByteBuffer) -> String? {
-        (errorObject(body)?["error"] as? String).map { PrintableText.clean($0, limit: 64) }
+        guard let code = errorObject(body)?["error"] as? String, (1...64).contains(code.unicodeScalars.count),
+              code.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }),
+              scrubber.scrub(code) == code else { return nil }
+        return code
     }
 
     private func errorDetail(_ body: ByteBuffer) -> String? {
-        guard var text = errorObject(body)?["error_description"] as? String else { return nil }
-        for secret in redact where !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "<redacted>") }
-        return PrintableText.clean(text, limit: 200)
+        guard let text = errorObject(body)?["error_description"] as? String else { return nil }
+        return PrintableText.clean(scrubber.scrub(text), limit: 200)
     }
 }

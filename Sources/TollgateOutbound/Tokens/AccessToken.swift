@@ -1,3 +1,5 @@
+import TollgateKit
+
 /// An access token from a token endpoint. Held in memory only; its text never reaches a log.
 public struct AccessToken: Sendable, Equatable {
     public let value: String
@@ -14,5 +16,5 @@ public struct AccessToken: Sendable, Equatable {
         now < expiresAt - min(5, lifetime / 10)
     }
 
-    public func secondsLeft(at now: Double) -> Int { max(0, Int(expiresAt - now)) }
+    public func secondsLeft(at now: Double) -> Int { max(0, Int(saturating: expiresAt - now)) }
 }

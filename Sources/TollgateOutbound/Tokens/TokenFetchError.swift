@@ -40,6 +40,11 @@ public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertib
     /// Whether this failure says anything about the endpoint's health (feeds the circuit breaker).
     var countsAgainstEndpoint: Bool { isRetryable }
 
+    /// The failure's kind and HTTP status only: safe where an IdP's own words are not.
+    public var failureClass: String {
+        kind.rawValue + (status.map { " (HTTP \($0))" } ?? "")
+    }
+
     public var description: String {
         var text = kind.rawValue
         if let status { text += " (HTTP \(status))" }

@@ -113,7 +113,7 @@ public final class TokenSource: Sendable {
             TokenSourceStatus(
                 hasToken: state.token != nil, tokenValid: state.token?.isUsable(at: now) ?? false,
                 expiresInSeconds: state.token.map { $0.secondsLeft(at: now) }, lastRefresh: state.lastSuccessAt,
-                lastError: state.lastError?.description, circuit: breaker.state
+                lastError: state.lastError?.description, lastFailure: state.lastError?.failureClass, circuit: breaker.state
             )
         }
     }
@@ -156,7 +156,7 @@ public final class TokenSource: Sendable {
                 // A Retry-After longer than we would hold a caller is left to the background refresher.
                 guard wait <= Double(retry.maxDelayMS) / 1000 else { return finish(result) }
                 logger.debug("token fetch failed; retrying", metadata: [
-                    "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(Int(wait * 1000)), "problem": .string(error.description),
+                    "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(Int(saturating: wait * 1000)), "problem": .string(error.description),
                 ])
                 try? await Task.sleep(for: .seconds(wait))
             }
@@ -188,7 +188,7 @@ public final class TokenSource: Sendable {
         switch result {
         case .success(let token):
             logger.info("token acquired", metadata: [
-                "expires_in": .stringConvertible(Int(token.lifetime)), "expires_in_assumed": .stringConvertible(token.lifetimeAssumed),
+                "expires_in": .stringConvertible(Int(saturating: token.lifetime)), "expires_in_assumed": .stringConvertible(token.lifetimeAssumed),
             ])
         case .failure(let error):
             let metadata: Logger.Metadata = ["problem": .string(error.description), "failures_in_a_row": .stringConvertible(failures)]
@@ -218,5 +218,7 @@ public struct TokenSourceStatus: Sendable {
     public let expiresInSeconds: Int?
     public let lastRefresh: Double?
     public let lastError: String?
+    /// The kind of the last failure and its HTTP status, nothing the endpoint wrote.
+    public let lastFailure: String?
     public let circuit: CircuitBreaker.State
 }

@@ -69,7 +69,7 @@ struct OutboundAPIAdapter {
         case .success(let token):
             return Reply.json(JSONText.object([
                 ("server", .string(name)), ("status", .string("success")), ("token_acquired", .bool(true)),
-                ("expires_in", .int(Int(token.lifetime))), ("latency_ms", .int(latency)),
+                ("expires_in", .int(Int(saturating: token.lifetime))), ("latency_ms", .int(latency)),
             ]), headers: [.cacheControl: "no-store"])
         case .failure(let error):
             return Reply.json(JSONText.object([
