@@ -15,6 +15,28 @@ SERVICE = {"image", "build", "command", "entrypoint", "environment", "env_file",
            "labels", "working_dir", "expose", "secrets", "configs"}
 
 
+def check_demo(base):
+    """The demo's realm and Tollgate config together: tokens carry an audience Tollgate requires,
+    and no service prints its configuration (with the proxy API key) at start."""
+    problems = []
+    realm_path, config_path = os.path.join(base, "keycloak", "realm-tollgate.json"), os.path.join(base, "tollgate.yaml")
+    if not (os.path.exists(realm_path) and os.path.exists(config_path)):
+        return problems
+    import json
+    realm = json.load(open(realm_path))
+    config = yaml.safe_load(open(config_path))
+    for issuer in config["inbound"]["issuers"]:
+        audiences = issuer.get("audiences") or []
+        if not audiences:
+            problems.append("tollgate.yaml: issuer %s requires no audience: any token of the realm would pass" % issuer["name"])
+        for scope in realm.get("clientScopes", []):
+            added = {m["config"].get("included.custom.audience") for m in scope.get("protocolMappers", [])
+                     if m.get("protocolMapper") == "oidc-audience-mapper"}
+            if not added & set(audiences):
+                problems.append("realm: client scope %s adds none of the audiences %s" % (scope["name"], audiences))
+    return problems
+
+
 def main(path):
     base = os.path.dirname(os.path.abspath(path))
     with open(path) as f:
@@ -54,6 +76,9 @@ def main(path):
         environment = service.get("environment", {})
         if isinstance(environment, dict):
             problems += ["%s.environment.%s must be a string" % (at, k) for k, v in environment.items() if not isinstance(v, str)]
+            if environment.get("VERBOSE_STARTUP", "false").lower() == "true":
+                problems.append("%s.environment.VERBOSE_STARTUP prints the whole configuration, secrets included" % at)
+    problems += check_demo(base)
     if problems:
         sys.exit("check-compose: %s:\n  " % path + "\n  ".join(problems))
     print("check-compose: %s passes (%d services)" % (path, len(services)))

@@ -60,6 +60,10 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/token/f
 kill -TERM "$pid2"; wait "$pid2" || { echo "smoke: second instance did not exit cleanly"; exit 1; }
 if grep -q "tollgate-dev-secret\|$SMOKE_API_KEY" "$work/log2"; then echo "smoke: a secret appeared in the log"; exit 1; fi
 
+# The dev issuer is refused on a non-loopback address (exit 1, naming the key and the address).
+if "$bin" check-config --config config.yaml --host 0.0.0.0 2>"$work/err"; then echo "smoke: dev issuer accepted on 0.0.0.0"; exit 1; fi
+grep -q "dev_issuer.enabled: .*server.host 0.0.0.0 is not a loopback address" "$work/err" || { cat "$work/err"; echo "smoke: refusal does not name the key"; exit 1; }
+
 # A malformed config exits 1 and names the key.
 printf 'server:\n  port: 0\n  hots: x\n' >"$work/bad.yaml"
 if "$bin" check-config --config "$work/bad.yaml" 2>"$work/err"; then echo "smoke: bad config accepted"; exit 1; fi

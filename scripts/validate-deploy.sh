@@ -40,9 +40,18 @@ for path in ["k8s/configmap.yaml", "k8s/sidecar/orthanc-with-tollgate.yaml"]:
                     (work / ("cm-%d.yaml" % count)).write_text(value)
 print("validate-deploy: %d Tollgate configs found in ConfigMaps" % count)
 PY
-for config in "$work"/cm-*.yaml docker/tollgate.yaml; do
+export TOLLGATE_ISSUER=https://idp.example/realms/hospital TOLLGATE_INTROSPECTION_CLIENT_ID=tollgate TOLLGATE_INTROSPECTION_CLIENT_SECRET=x
+for config in "$work"/cm-*.yaml docker/tollgate.yaml docker/config.image.yaml; do
   "$bin" check-config --config "$config" >/dev/null || { echo "validate-deploy: $config is not a valid Tollgate config"; exit 1; }
 done
-echo "validate-deploy: Tollgate configs in ConfigMaps and docker/tollgate.yaml pass check-config"
+echo "validate-deploy: Tollgate configs in ConfigMaps, docker/tollgate.yaml and the image's docker/config.image.yaml pass check-config"
+
+# One version: every Tollgate image tag names what the binary prints.
+version=$("$bin" version | awk '{print $2}')
+tags=$(grep -rhoE 'ghcr.io/example/tollgate:[^ "]+' k8s docker | sort -u)
+for tag in $tags; do
+  [ "${tag##*:}" = "$version" ] || { echo "validate-deploy: image $tag does not match tollgate $version"; exit 1; }
+done
+echo "validate-deploy: image tags ($tags) match tollgate $version"
 
 python3 scripts/check-compose.py docker/docker-compose.yml

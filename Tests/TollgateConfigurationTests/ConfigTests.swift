@@ -36,6 +36,48 @@ struct ConfigTests {
         #expect(config.issuerURL(of: config.inbound.issuers[0]) == "http://tollgate:8080/dev-issuer")
     }
 
+    /// Audit defect 1: the image listened on 0.0.0.0 with the shipped dev issuer, so anyone who
+    /// reached it could mint tokens that pass. Refused unless explicitly allowed.
+    @Test func devIssuerIsRefusedOnNonLoopbackAddresses() throws {
+        let shipped = try ConfigLoader.load(path: Self.repoRoot.appendingPathComponent("config.yaml").path, environment: [:])
+        for host in ["0.0.0.0", "::", "[::]", "10.1.2.3", "tollgate.example", ""] {
+            var config = shipped
+            config.server.host = host
+            let errors = config.validationErrors().filter { $0.path == "dev_issuer.enabled" }
+            #expect(errors.count == 1, "\(host)")
+            #expect(errors.first?.message.contains("server.host \(host) is not a loopback address") == true, "\(host)")
+            config.devIssuer.allowNonLoopback = true
+            #expect(config.validationErrors().allSatisfy { $0.path != "dev_issuer.enabled" }, "\(host) allowed explicitly")
+        }
+        for host in ["127.0.0.1", "127.10.0.5", "::1", "[::1]", "localhost"] {
+            var config = shipped
+            config.server.host = host
+            #expect(config.validationErrors().isEmpty, "\(host)")
+        }
+        let allowed = try ConfigLoader.parse(yaml: "server: {host: 0.0.0.0}\ndev_issuer: {enabled: true, allow_non_loopback: true, clients: [{client_id: a, client_secret: b}]}", environment: [:])
+        #expect(allowed.validationErrors().isEmpty)
+        #expect(allowed.redactedSummary.contains("allow_non_loopback"))
+    }
+
+    /// Every mode the shipped config documents for TOLLGATE_DEV_MODE is a valid config.
+    @Test func shippedConfigIsValidInEveryDocumentedMode() throws {
+        for mode in ["introspection", "auto"] {
+            let config = try ConfigLoader.load(path: Self.repoRoot.appendingPathComponent("config.yaml").path, environment: ["TOLLGATE_DEV_MODE": mode])
+            #expect(config.validationErrors().isEmpty, "TOLLGATE_DEV_MODE=\(mode): \(config.validationErrors())")
+        }
+    }
+
+    /// The image's default config has no dev issuer and names what it needs.
+    @Test func imageConfigHasNoDevIssuerAndNeedsItsVariables() throws {
+        let path = Self.repoRoot.appendingPathComponent("docker/config.image.yaml").path
+        let config = try ConfigLoader.load(path: path, environment: [
+            "TOLLGATE_ISSUER": "https://idp.example/realms/x", "TOLLGATE_INTROSPECTION_CLIENT_ID": "tg", "TOLLGATE_INTROSPECTION_CLIENT_SECRET": "s",
+        ]).validated()
+        #expect(!config.devIssuer.enabled)
+        #expect(config.server.host == "0.0.0.0")
+        #expect(throws: ConfigErrors.self) { try ConfigLoader.load(path: path, environment: [:]) }
+    }
+
     @Test func environmentSubstitutionWithDefaults() throws {
         let yaml = """
         server:

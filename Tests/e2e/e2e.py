@@ -6,6 +6,7 @@ push, and through Tollgate's proxy), and two Tollgates (auto mode; introspection
 Prints one line per check and "N passed, M failed" last. Called by Tests/e2e/run.sh."""
 
 import argparse
+import http.client
 import io
 import json
 import os
@@ -19,7 +20,8 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
-PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643)
+PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590)
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", api_key="e2e-admin-api-key-0123456789")
 TOKEN_SECONDS = 20
@@ -219,6 +221,9 @@ def run(suite, procs, work, args, used_tokens):
     status = request("POST", b + "/instances", first, {"Authorization": "Bearer " + writer, "Content-Type": "application/dicom"})[0]
     suite.check("3e. B: upload with the write token -> 200", status == 200, str(status))
 
+    # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
+    check_nginx(suite, procs, work, reader, writer)
+
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
     pushed = wait_until(lambda: "X-Tollgate-Token-Expires-" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)
     suite.check("4a. Tollgate pushed b's definition into Orthanc A", pushed)
@@ -300,6 +305,62 @@ def run(suite, procs, work, args, used_tokens):
     token = as_json(request("GET", tg + "/token/orthanc-b", headers={"X-API-Key": SECRETS["api_key"]})[2]) or {}
     if token.get("access_token"):
         used_tokens.append(token["access_token"])
+
+
+def raw_request(port, method, path, token=None, body=b""):
+    """(status, every WWW-Authenticate value): urllib folds repeated headers into one."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    headers = {"Content-Type": "application/dicom"} if body else {}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    try:
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.msg.get_all("WWW-Authenticate") or []
+    except OSError:
+        return 0, []
+    finally:
+        connection.close()
+
+
+def check_nginx(suite, procs, work, reader, writer):
+    """docs/nginx-auth-request.conf as shipped, with only ports, TLS and scope names adapted."""
+    site = open(os.path.join(REPO, "docs", "nginx-auth-request.conf")).read()
+    for old, new in [("listen 443 ssl;", "listen 127.0.0.1:%d;" % PORT["nginx"]),
+                     ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % PORT["tg"]),
+                     ("server 127.0.0.1:8042;", "server 127.0.0.1:%d;" % PORT["a"]),
+                     ("    GET     read;", "    GET     dicom.read;"), ("    HEAD    read;", "    HEAD    dicom.read;"),
+                     ("    default write;", "    default dicom.write;")]:
+        if old not in site:
+            suite.check("9. nginx example renders (%s)" % old, False)
+            return
+        site = site.replace(old, new)
+    for directory in ["nginx-body", "nginx-proxy"]:
+        os.makedirs(os.path.join(work, directory), mode=0o777, exist_ok=True)
+        os.chmod(os.path.join(work, directory), 0o777)
+    with open(os.path.join(work, "nginx-site.conf"), "w") as out:
+        out.write(site)
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as out:
+        out.write("daemon off; pid %s/nginx.pid; error_log %s/nginx-error.log warn;\nevents { worker_connections 256; }\n"
+                  "http { access_log off; client_body_temp_path %s/nginx-body; proxy_temp_path %s/nginx-proxy; include %s/nginx-site.conf; }\n"
+                  % (work, work, work, work, work))
+    procs.start("nginx", ["/usr/sbin/nginx", "-c", conf])
+    up = wait_until(lambda: raw_request(PORT["nginx"], "GET", "/dicom-web/studies")[0] == 401, 10)
+    suite.check("9a. nginx example: no token -> 401 with Tollgate's challenge exactly once", up and
+                raw_request(PORT["nginx"], "GET", "/dicom-web/studies")[1] == ['Bearer realm="tollgate"'],
+                str(raw_request(PORT["nginx"], "GET", "/dicom-web/studies")))
+    status, _ = raw_request(PORT["nginx"], "GET", "/dicom-web/studies", reader)
+    suite.check("9b. nginx example: read token -> QIDO 200", status == 200, str(status))
+    status, challenges = raw_request(PORT["nginx"], "POST", "/dicom-web/studies", reader, b"x")
+    suite.check("9c. nginx example: read token -> STOW 403, insufficient_scope once", status == 403 and len(challenges) == 1
+                and 'error="insufficient_scope"' in challenges[0] and "dicom.write" in challenges[0], "%s %s" % (status, challenges))
+    status, _ = raw_request(PORT["nginx"], "POST", "/instances", reader, b"x")
+    suite.check("9d. nginx example: read token -> upload 403", status == 403, str(status))
+    status, _ = raw_request(PORT["nginx"], "POST", "/dicom-web/studies", writer, b"x")
+    suite.check("9e. nginx example: write token -> STOW reaches Orthanc", status not in (401, 403, 500), str(status))
+    procs.stop("nginx")
 
 
 def check_filter_faults(suite, filter_path):

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end suite: real Glewlwyd (IdP), two real Orthanc 1.10 instances with DICOMweb and the
-# Python plugin, and Tollgate, all on loopback. Installs what it needs, starts everything,
+# Python plugin, nginx with the shipped docs/nginx-auth-request.conf, and Tollgate, all on loopback. Installs what it needs, starts everything,
 # cleans up by PID, and prints "N passed, M failed" last. Exit status: 0 when all passed.
 # Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: scripts/build-release.sh's binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl
+scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null

@@ -9,9 +9,13 @@ public struct DevIssuerConfig: Sendable, Decodable {
     /// `aud` of issued tokens when the token request names no `resource`.
     public var audience: String = "tollgate"
     public var clients: [DevClientConfig] = []
+    /// The dev issuer mints tokens for whoever reaches it, so it is refused on a non-loopback
+    /// listen address unless this says, explicitly, that such exposure is intended.
+    public var allowNonLoopback: Bool = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, issuer, audience, clients
+        case allowNonLoopback = "allow_non_loopback"
         case tokenTTLSeconds = "token_ttl_seconds"
         case signingKeyFile = "signing_key_file"
     }
@@ -29,6 +33,7 @@ public struct DevIssuerConfig: Sendable, Decodable {
         signingKeyFile = try c.decodeOptional(.signingKeyFile)
         audience = try c.decode(.audience, default: audience)
         clients = try c.decode(.clients, default: clients)
+        allowNonLoopback = try c.decode(.allowNonLoopback, default: allowNonLoopback)
     }
 }
 

@@ -18,7 +18,7 @@ extension TollgateConfig {
             if let caFile = issuer.tls.caFile { lines.append("  tls.ca_file \(caFile)") }
         }
         if devIssuer.enabled {
-            lines.append("dev_issuer: ENABLED at \(devIssuerURL), token_ttl_seconds \(devIssuer.tokenTTLSeconds), audience \(devIssuer.audience), key \(devIssuer.signingKeyFile ?? "generated at start")")
+            lines.append("dev_issuer: ENABLED at \(devIssuerURL), token_ttl_seconds \(devIssuer.tokenTTLSeconds), audience \(devIssuer.audience), key \(devIssuer.signingKeyFile ?? "generated at start")\(devIssuer.allowNonLoopback ? ", allow_non_loopback" : "")")
             for client in devIssuer.clients {
                 lines.append("  client \(client.clientID): secret \(client.clientSecret), scopes [\(client.scopes.joined(separator: ", "))]")
             }

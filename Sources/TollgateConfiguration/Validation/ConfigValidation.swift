@@ -23,6 +23,8 @@ extension TollgateConfig {
         problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
 
         if devIssuer.enabled {
+            problems.check(devIssuer.allowNonLoopback || Self.isLoopback(server.host), "dev_issuer.enabled",
+                           "the embedded dev issuer mints tokens for anyone who reaches it, and server.host \(server.host) is not a loopback address: listen on 127.0.0.1 or ::1, disable the dev issuer, or set dev_issuer.allow_non_loopback: true")
             problems.check((1...86400).contains(devIssuer.tokenTTLSeconds), "dev_issuer.token_ttl_seconds", "must be between 1 and 86400")
             problems.check(!devIssuer.clients.isEmpty, "dev_issuer.clients", "must list at least one client when the dev issuer is enabled")
             if let issuer = devIssuer.issuer {
@@ -71,6 +73,14 @@ extension TollgateConfig {
     /// The issuer identifier an entry stands for, resolving `embedded: true`.
     public func issuerURL(of issuer: IssuerConfig) -> String {
         issuer.embedded ? devIssuerURL : (issuer.issuer ?? "")
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost; `0.0.0.0`, `::` and every other address are reachable from outside.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare == "localhost" || bare == "::1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     static func isValidName(_ name: String) -> Bool {
