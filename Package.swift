@@ -76,7 +76,7 @@ let package = Package(
             name: "TollgateServer",
             dependencies: [
                 "TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer",
-                hummingbird, asyncHTTPClient, logging, nioCore, httpTypes,
+                hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), asyncHTTPClient, logging, nioCore, httpTypes,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -113,7 +113,7 @@ struct ConfigTests {
 
     @Test func impossibleValuesAreNamed() {
         let yaml = """
-        server: {port: 0}
+        server: {port: 0, idle_timeout_seconds: 0, max_connections: 0}
         inbound:
           cache: {max_ttl_seconds: -1, negative_ttl_seconds: -5}
           issuers:
@@ -121,6 +121,8 @@ struct ConfigTests {
         """
         let found = problems(yaml)
         #expect(found.contains("server.port: must be between 1 and 65535"))
+        #expect(found.contains("server.idle_timeout_seconds: must be between 1 and 3600"))
+        #expect(found.contains("server.max_connections: must be between 1 and 1000000"))
         #expect(found.contains("inbound.cache.max_ttl_seconds: must not be negative"))
         #expect(found.contains("inbound.cache.negative_ttl_seconds: must not be negative"))
         #expect(found.contains("inbound.issuers[0].introspection.timeout_ms: must be between 1 and 60000"))

@@ -7,11 +7,19 @@ public struct ServerConfig: Sendable, Decodable {
     public var maxBodyBytes: Int = 65536
     /// On SIGTERM: stop accepting, let in-flight requests finish for up to this long, exit 0.
     public var shutdownGraceSeconds: Int = 25
+    /// A connection with no request in progress — silent, or stuck in an unfinished request head —
+    /// is closed after this long; it also bounds how long a stalled proxy upload may hold a task.
+    public var idleTimeoutSeconds: Int = 60
+    /// Beyond this many open connections no more are accepted until one closes (the kernel's
+    /// listen backlog holds the rest), so idle clients cannot exhaust file descriptors.
+    public var maxConnections: Int = 4096
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port
         case maxBodyBytes = "max_body_bytes"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case maxConnections = "max_connections"
     }
 
     public init() {}
@@ -22,6 +30,8 @@ public struct ServerConfig: Sendable, Decodable {
         port = try c.decode(.port, default: port)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
         shutdownGraceSeconds = try c.decode(.shutdownGraceSeconds, default: shutdownGraceSeconds)
+        idleTimeoutSeconds = try c.decode(.idleTimeoutSeconds, default: idleTimeoutSeconds)
+        maxConnections = try c.decode(.maxConnections, default: maxConnections)
     }
 }
 

@@ -3,7 +3,7 @@ extension TollgateConfig {
     /// A human summary for `tollgate check-config`: every effective setting, secrets redacted.
     public var redactedSummary: String {
         var lines = [
-            "server: \(server.host):\(server.port) (max_body_bytes \(server.maxBodyBytes))",
+            "server: \(server.host):\(server.port) (max_body_bytes \(server.maxBodyBytes), idle_timeout \(server.idleTimeoutSeconds)s, max_connections \(server.maxConnections))",
             "log: level \(log.level.rawValue), format \(log.format.rawValue)",
             "inbound.cache: max_entries \(inbound.cache.maxEntries), max_ttl_seconds \(inbound.cache.maxTTLSeconds), negative_ttl_seconds \(inbound.cache.negativeTTLSeconds)",
         ]

@@ -10,6 +10,8 @@ extension TollgateConfig {
         problems.check((1...65535).contains(server.port), "server.port", "must be between 1 and 65535")
         problems.check(server.maxBodyBytes >= 1024, "server.max_body_bytes", "must be at least 1024")
         problems.check((0...3600).contains(server.shutdownGraceSeconds), "server.shutdown_grace_seconds", "must be between 0 and 3600")
+        problems.check((1...3600).contains(server.idleTimeoutSeconds), "server.idle_timeout_seconds", "must be between 1 and 3600")
+        problems.check((1...1_000_000).contains(server.maxConnections), "server.max_connections", "must be between 1 and 1000000")
 
         problems.check(inbound.cache.maxEntries >= 1, "inbound.cache.max_entries", "must be at least 1")
         problems.check(inbound.cache.maxTTLSeconds >= 0, "inbound.cache.max_ttl_seconds", "must not be negative")

@@ -10,6 +10,8 @@ import TollgateOutbound
 /// streams the answer back, or answers with a seed-004 error code. Registered on the admin group.
 struct ProxyAdapter {
     let proxy: UpstreamProxy
+    /// How long the caller's unread body may take to arrive once the answer has been sent.
+    let drainTimeout: Duration
 
     static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
 
@@ -51,7 +53,9 @@ struct ProxyAdapter {
                         _ = await upload?.abandon()
                         throw error
                     }
-                    await upload?.finish()
+                    // A caller that stops sending its body would pin this task: bounded, then the
+                    // connection is closed (throwing from the writer closes it).
+                    if let upload, !(await upload.finish(within: drainTimeout)) { throw UploadPump.Stalled() }
                     try await writer.finish(nil)
                 }
             )

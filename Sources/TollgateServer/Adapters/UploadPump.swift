@@ -14,6 +14,7 @@ import TollgateOutbound
 /// Nothing is read before `start()`, which the proxy calls only once it is about to send.
 final class UploadPump: Sendable {
     struct Exceeded: Error {}
+    struct Stalled: Error {}
 
     private let body: RequestBody
     private let limit: Int
@@ -50,8 +51,20 @@ final class UploadPump: Sendable {
         return forwarded
     }
 
-    /// Waits until the caller's body has been read to its end.
-    func finish() async { _ = await task.withLock({ $0 })?.value }
+    /// Waits until the caller's body has been read to its end, for at most `limit`; false (and
+    /// the reading stopped) when it did not end in time.
+    func finish(within limit: Duration) async -> Bool {
+        guard let pump = task.withLock({ $0 }) else { return true }
+        let drained = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await pump.value; return true }
+            group.addTask { try? await Task.sleep(for: limit); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !drained { _ = await abandon() }
+        return drained
+    }
 
     /// Stops reading the caller's body. Returns whether it had grown past the limit.
     func abandon() async -> Bool {

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -21,7 +22,13 @@ public struct TollgateApplication: ApplicationProtocol {
         get async throws { routes }
     }
     public var configuration: ApplicationConfiguration {
-        .init(address: .hostname(app.config.server.host, port: app.config.server.port), serverName: "tollgate")
+        let server = app.config.server
+        return .init(address: .hostname(server.host, port: server.port), serverName: "tollgate",
+                     availableConnectionsDelegate: .maximum(server.maxConnections, logger: app.logger))
+    }
+    /// HTTP/1.1 with an idle timeout that also covers unfinished request heads.
+    public var server: HTTPServerBuilder {
+        .http1(configuration: .init(idleTimeout: .seconds(Int64(app.config.server.idleTimeoutSeconds))))
     }
     public var logger: Logger { app.logger }
     public var services: [any Service] { started.services }
@@ -58,7 +65,7 @@ extension TollgateApp {
         OrthancAuthAdapter(authenticator: authenticator, config: config.orthanc, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version).register(on: admin)
-        ProxyAdapter(proxy: proxy).register(on: admin)
+        ProxyAdapter(proxy: proxy, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }

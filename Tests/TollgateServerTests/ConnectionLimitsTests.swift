@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import Testing
+@testable import TollgateServer
+import TollgateConfiguration
+import TollgateKit
+
+/// Audit defect 4: idle and slow connections were never dropped (a half-sent request line stayed
+/// open 100+ s; 200 of them held 200 descriptors), and nothing capped how many there were.
+@Suite("connection limits")
+struct ConnectionLimitsTests {
+    @Test func silentAndHalfSentConnectionsAreClosedAfterTheIdleTimeout() async throws {
+        let tg = try await RunningTollgate.start { $0.server.idleTimeoutSeconds = 1 }
+        defer { Task { await tg.stop() } }
+        let port = tg.app.config.server.port
+        let silent = try await RawConnection.open(port: port)
+        let halfLine = try await RawConnection.open(port: port)
+        try await halfLine.send("GET /hea")
+        let halfHead = try await RawConnection.open(port: port)
+        try await halfHead.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        for (name, connection) in [("silent", silent), ("half request line", halfLine), ("half head", halfHead)] {
+            #expect(await connection.closedByServer(within: 5), "\(name) connection still open")
+        }
+        // A connection that keeps making requests is not idle.
+        let busy = try await RawConnection.open(port: port)
+        for _ in 0..<3 {
+            try await busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(600))
+        }
+        #expect(busy.received.components(separatedBy: "HTTP/1.1 200").count - 1 == 3)
+        await busy.close()
+        #expect(try await tg.get("/health").status == 200)
+    }
+
+    @Test func connectionsBeyondTheCapWaitUntilOneCloses() async throws {
+        let tg = try await RunningTollgate.start(waitReady: false) {
+            $0.server.maxConnections = 2
+            $0.server.idleTimeoutSeconds = 60
+        }
+        defer { Task { await tg.stop() } }
+        let port = tg.app.config.server.port
+        // RunningTollgate's own client keeps a pooled connection: close it so two raw ones fill the cap.
+        try await tg.client.shutdown()
+        let first = try await RawConnection.open(port: port)
+        let second = try await RawConnection.open(port: port)
+        try await Task.sleep(for: .milliseconds(200))
+        let third = try await RawConnection.open(port: port)  // the kernel accepts it into the backlog
+        try await third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await Task.sleep(for: .seconds(1))
+        #expect(!third.received.contains("200"), "served beyond max_connections: \(third.received.prefix(80))")
+        await first.close()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline && !third.received.contains("HTTP/1.1 200") { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(third.received.contains("HTTP/1.1 200"), "not served after a slot freed")
+        await second.close()
+        await third.close()
+    }
+
+    @Test func aStalledUploadAfterTheUpstreamAnsweredDoesNotPinTheConnection() async throws {
+        // An upstream that answers at once, whatever the body.
+        let upstreamPort = try await freePort()
+        let router = Router()
+        router.post("early") { _, _ in Response(status: .ok, headers: [.contentLength: "2"], body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+        let upstream = try await TestHTTPServer.start(router: router, port: upstreamPort)
+        defer { Task { await upstream.stop() } }
+        let tg = try await RunningTollgate.start { config in
+            config.server.idleTimeoutSeconds = 1
+            config.admin = AdminConfig(authMode: .none)
+            config.outbound.servers = ["peer": OutboundServerConfig(
+                url: "http://127.0.0.1:\(upstreamPort)/", tokenEndpoint: "http://127.0.0.1:\(config.server.port)/dev-issuer/token",
+                clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret")]
+        }
+        defer { Task { await tg.stop() } }
+        let caller = try await RawConnection.open(port: tg.app.config.server.port)
+        try await caller.send("POST /proxy/peer/early HTTP/1.1\r\nHost: x\r\nContent-Type: application/dicom\r\nContent-Length: 1000000\r\n\r\n")
+        try await caller.send(Array(repeating: UInt8(ascii: "x"), count: 10_000))
+        #expect(await caller.closedByServer(within: 8), "the stalled upload still holds the connection")
+        #expect(try await tg.get("/health").status == 200)
+    }
+}
