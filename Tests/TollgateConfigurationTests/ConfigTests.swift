@@ -161,6 +161,37 @@ struct ConfigTests {
         #expect(found[0].contains("line"))
     }
 
+    /// The docs promise every problem at once; decoding stopped at the first (five → one).
+    @Test func everyDecodeProblemAndMissingVariableIsReportedAtOnce() {
+        let yaml = """
+        server: {port: eighty, hots: x}
+        log: {format: xml}
+        inbound:
+          cache: {max_entries: 10, ttl: 5}
+          issuers:
+            - {name: a, issuer: "${IDP_URL}", introspection: {client_id: a, client_secret: "${IDP_SECRET}"}}
+        admin: {api_keys: {first: x}}
+        proxy: {max_body_bytes: [1]}
+        """
+        let found = problems(yaml)
+        for expected in ["server.port: expected an integer", "server.hots: unknown key", "log.format: must be one of json | text",
+                         "inbound.cache.ttl: unknown key", "admin.api_keys: expected a list", "proxy.max_body_bytes: expected a single value",
+                         "inbound.issuers[0].issuer: environment variable IDP_URL is not set",
+                         "inbound.issuers[0].introspection.client_secret: environment variable IDP_SECRET is not set"] {
+            #expect(found.contains { $0.hasPrefix(expected) }, "missing \(expected) in \(found)")
+        }
+        #expect(found.count == 8, "\(found)")
+    }
+
+    /// A syntax error names where it was noticed and where the unfinished construct began.
+    @Test func yamlSyntaxErrorsPointAtTheLineThatOpensTheProblem() {
+        let found = problems("server:\n  port: 8080\n  host: [oops\nlog:\n  level: info\n")
+        #expect(found.count == 1)
+        #expect(found.first?.contains("line 3") == true, "\(found)")
+        let quoted = problems("server:\n  port: 8080\n  host: \"abc\nlog: {level: info}\n")
+        #expect(quoted.first?.contains("line 3") == true, "\(quoted)")
+    }
+
     @Test func secretsNeverAppearInErrorsOrSummary() throws {
         let yaml = """
         server: {port: 70000}

@@ -52,7 +52,9 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
         case is Bool.Type: "true or false"
         case is String.Type, is Secret.Type: "a string"
         case is Double.Type: "a number"
-        default: ["Array", "Sequence", "["].contains(where: "\(type)".contains) ? "a list" : "a mapping"
+        default:
+            // Yams names the node kind it wanted: a scalar where one value belongs.
+            "\(type)".contains("Scalar") ? "a single value" : ["Array", "Sequence", "["].contains(where: "\(type)".contains) ? "a list" : "a mapping"
         }
     }
 }

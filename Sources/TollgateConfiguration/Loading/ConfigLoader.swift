@@ -26,8 +26,17 @@ public enum ConfigLoader {
                     ? " (inside [ ] or { }, quote substitutions: [\"${VAR}\"])" : ""
                 throw ConfigError(path: "", message: "invalid YAML: \(Self.describe(error))\(hint)")
             }
-            let substituted = try EnvironmentSubstitution(environment: environment).apply(to: root)
-            return try YAMLDecoder().decode(TollgateConfig.self, from: substituted)
+            var substitution: [ConfigError] = []
+            let substituted = EnvironmentSubstitution(environment: environment).apply(to: root, problems: &substitution)
+            let problems = DecodeProblems()
+            let config = try DecodeProblems.$current.withValue(problems) {
+                try YAMLDecoder().decode(TollgateConfig.self, from: substituted)
+            }
+            // A value left unexpanded also fails to decode: report the missing variable only.
+            let unexpanded = Set(substitution.map(\.path))
+            let errors = substitution + problems.errors.filter { !unexpanded.contains($0.path) }
+            if !errors.isEmpty { throw ConfigErrors(errors: errors) }
+            return config
         } catch let error as ConfigErrors {
             throw error
         } catch {
@@ -35,11 +44,13 @@ public enum ConfigLoader {
         }
     }
 
-    /// Names the position of a YAML syntax error without quoting the offending text.
+    /// Names the position of a YAML syntax error without quoting the offending text: where it was
+    /// noticed, and where the construct it interrupts began (usually the line to fix).
     private static func describe(_ error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
-            return "\(problem) at line \(mark.line), column \(mark.column)"
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            let start = context.map { ", \($0.text) that began at line \($0.mark.line), column \($0.mark.column)" } ?? ""
+            return "\(problem) at line \(mark.line), column \(mark.column)\(start)"
         default:
             return "syntax error"
         }

@@ -7,22 +7,28 @@ import Yams
 struct EnvironmentSubstitution {
     let environment: [String: String]
 
-    func apply(to node: Node, path: [any CodingKey] = []) throws -> Node {
+    /// Every scalar expanded; a scalar that cannot be is left as it is and its problem added to
+    /// `problems`, so that every missing variable is reported at once.
+    func apply(to node: Node, path: [any CodingKey] = [], problems: inout [ConfigError]) -> Node {
         switch node {
         case .scalar(var scalar):
-            scalar.string = try expand(scalar.string, path: path)
+            do {
+                scalar.string = try expand(scalar.string, path: path)
+            } catch {
+                problems.append(ConfigError.from(error))
+            }
             return .scalar(scalar)
         case .mapping(var mapping):
             for key in Array(mapping.keys) {
                 let name = key.string ?? "?"
                 if let value = mapping[key] {
-                    mapping[key] = try apply(to: value, path: path + [AnyCodingKey(stringValue: name)])
+                    mapping[key] = apply(to: value, path: path + [AnyCodingKey(stringValue: name)], problems: &problems)
                 }
             }
             return .mapping(mapping)
         case .sequence(var sequence):
             for index in sequence.indices {
-                sequence[index] = try apply(to: sequence[index], path: path + [AnyCodingKey(intValue: index)!])
+                sequence[index] = apply(to: sequence[index], path: path + [AnyCodingKey(intValue: index)!], problems: &problems)
             }
             return .sequence(sequence)
         case .alias:
