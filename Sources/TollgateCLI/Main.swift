@@ -53,7 +53,12 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let app = try await TollgateApp(config: config)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch let error as ListenError {
+            FileHandle.standardError.write(Data("tollgate: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 

@@ -40,8 +40,11 @@ public enum LogFormat: String, ConfigEnum { case json, text }
 public struct LogConfig: Sendable, Decodable {
     public var level: Logger.Level = .info
     public var format: LogFormat = .json
+    /// One line per request at info: method, route template, status, duration, request id, and
+    /// for authentication routes the issuer alias and the decision reason (never the token).
+    public var access: Bool = true
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case level, format }
+    enum CodingKeys: String, CodingKey, CaseIterable { case level, format, access }
 
     public init() {}
 
@@ -55,5 +58,6 @@ public struct LogConfig: Sendable, Decodable {
             level = parsed
         }
         format = try c.decode(.format, default: format)
+        access = try c.decode(.access, default: access)
     }
 }

@@ -4,7 +4,7 @@ extension TollgateConfig {
     public var redactedSummary: String {
         var lines = [
             "server: \(server.host):\(server.port) (max_body_bytes \(server.maxBodyBytes), idle_timeout \(server.idleTimeoutSeconds)s, max_connections \(server.maxConnections))",
-            "log: level \(log.level.rawValue), format \(log.format.rawValue)",
+            "log: level \(log.level.rawValue), format \(log.format.rawValue), access \(log.access)",
             "inbound.cache: max_entries \(inbound.cache.maxEntries), max_ttl_seconds \(inbound.cache.maxTTLSeconds), negative_ttl_seconds \(inbound.cache.negativeTTLSeconds)",
         ]
         if inbound.issuers.isEmpty { lines.append("inbound.issuers: none") }

@@ -27,13 +27,13 @@ struct ForwardAuthAdapter {
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         for method in Self.methods {
-            router.on("/auth", method: method) { request, _ in await authorize(request) }
-            router.on("/auth/**", method: method) { request, _ in await authorize(request) }
+            router.on("/auth", method: method) { request, context in await authorize(request, context) }
+            router.on("/auth/**", method: method) { request, context in await authorize(request, context) }
         }
     }
 
-    func authorize(_ request: Request) async -> Response {
-        let decision = await authenticator.authenticate(request, extraScopes: requiredScopes(request))
+    func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+        let decision = await authenticator.authenticate(request, context: context, extraScopes: requiredScopes(request))
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"

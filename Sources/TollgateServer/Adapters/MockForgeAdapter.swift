@@ -39,13 +39,9 @@ struct MockForgeAdapter {
         }
         guard let token = message.bearerToken else {
             let reason: DenialReason = message.hasNonBearerCredential ? .unsupportedCredential : .missingToken
-            return Self.answer(authenticator.refuse(reason))
+            return Self.answer(authenticator.refuse(reason, context: context))
         }
-        let decision = await authenticator.authenticate(token: token)
-        if case .denied = decision.verdict {
-            context.logger.debug("token refused", metadata: ["reason": .string(decision.reasonLabel), "issuer": .string(decision.issuer ?? "none")])
-        }
-        return Self.answer(decision)
+        return Self.answer(await authenticator.authenticate(token: token, context: context))
     }
 
     static func answer(_ decision: Decision) -> Response {

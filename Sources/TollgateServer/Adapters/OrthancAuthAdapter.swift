@@ -50,7 +50,7 @@ struct OrthancAuthAdapter {
 
     private func handle(
         _ request: Request, _ context: TollgateRequestContext,
-        _ body: (ValidateRequest, String?) async -> Response
+        _ body: (ValidateRequest, String?, TollgateRequestContext) async -> Response
     ) async -> Response {
         if let expected = basicCredentials {
             guard expected.matches(request.headers[.authorization] ?? "") else {
@@ -67,7 +67,7 @@ struct OrthancAuthAdapter {
         } catch {
             return Self.error("body must be a JSON object", status: .badRequest, requestID: context.requestID)
         }
-        return await body(parsed, token(from: parsed, request: request))
+        return await body(parsed, token(from: parsed, request: request), context)
     }
 
     /// `token-value` (without its `Bearer ` prefix), else the request header named by `token-key`.
@@ -78,15 +78,15 @@ struct OrthancAuthAdapter {
         return BearerToken.fromAuthorization(raw) ?? raw
     }
 
-    private func validate(_ body: ValidateRequest, _ token: String?) async -> Response {
+    private func validate(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {
         guard let method = body.method, let level = body.level else {
             return Self.error("method and level are required", status: .badRequest)
         }
         guard let token else {
-            _ = authenticator.refuse(.missingToken)
+            _ = authenticator.refuse(.missingToken, context: context)
             return Self.granted(false, validity: 0)
         }
-        let decision = await authenticator.authenticate(token: token)
+        let decision = await authenticator.authenticate(token: token, context: context)
         let validity = authenticator.validitySeconds(of: decision, token: token)
         guard decision.isAllowed else { return Self.granted(false, validity: validity) }
         let claims = decision.principal?.claims ?? TokenClaims()
@@ -94,11 +94,11 @@ struct OrthancAuthAdapter {
         return Self.granted(allowed, validity: allowed ? validity : min(validity, Int(authenticator.cache.negativeTTL)))
     }
 
-    private func profile(_ body: ValidateRequest, _ token: String?) async -> Response {
+    private func profile(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {
         guard let token else {
             return Self.error(body.userID != nil ? "profiles are looked up by token only" : "token-value is required", status: .badRequest)
         }
-        let decision = await authenticator.authenticate(token: token)
+        let decision = await authenticator.authenticate(token: token, context: context)
         let validity = authenticator.validitySeconds(of: decision, token: token)
         switch decision.verdict {
         case .indeterminate(let reason):
@@ -120,9 +120,9 @@ struct OrthancAuthAdapter {
         }
     }
 
-    private func decode(_ body: ValidateRequest, _ token: String?) async -> Response {
+    private func decode(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {
         guard let token else { return Self.decoded(error: "unknown") }
-        let decision = await authenticator.authenticate(token: token)
+        let decision = await authenticator.authenticate(token: token, context: context)
         switch decision.verdict {
         case .allowed: return Reply.json(#"{"token-type":"bearer","resources":[]}"#, headers: [.cacheControl: "no-store"])
         case .denied(.expired): return Self.decoded(error: "expired")

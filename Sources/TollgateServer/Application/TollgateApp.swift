@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import TollgateConfiguration
@@ -81,6 +83,9 @@ public final class TollgateApp: Sendable {
         defer { application.serverStarted.finish() }
         do {
             try await group.run()
+        } catch let error as IOError where ListenError.explains(error) {
+            await shutdownClients()
+            throw ListenError(host: config.server.host, port: config.server.port, errno: error.errnoCode)
         } catch {
             await shutdownClients()
             throw error

@@ -1,17 +1,31 @@
 import HTTPTypes
 import Hummingbird
-import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
-import TollgateKit
-import TollgateOutbound
 
 extension InboundAuthenticator {
-    /// The decision for a request's `Authorization: Bearer` header (RFC 6750 §2.1).
-    func authenticate(_ request: Request, extraScopes: [String] = []) async -> Decision {
+    /// The decision for a request's `Authorization: Bearer` header (RFC 6750 §2.1), noted for the
+    /// access log (and a refusal logged at debug).
+    func authenticate(_ request: Request, context: TollgateRequestContext, extraScopes: [String] = []) async -> Decision {
+        let decision: Decision
         switch BearerToken.extract(fromAuthorization: request.headers[values: .authorization]) {
-        case .success(let token): await authenticate(token: token, extraScopes: extraScopes)
-        case .failure(let reason): refuse(reason)
+        case .success(let token): decision = await authenticate(token: token, extraScopes: extraScopes)
+        case .failure(let reason): decision = refuse(reason)
         }
+        context.noteDecision(decision)
+        return decision
+    }
+
+    /// The decision for a token a front end extracted from its own wire format, noted the same way.
+    func authenticate(token: String, context: TollgateRequestContext) async -> Decision {
+        let decision = await authenticate(token: token)
+        context.noteDecision(decision)
+        return decision
+    }
+
+    /// A refusal decided before any token was at hand, noted the same way.
+    func refuse(_ reason: DenialReason, context: TollgateRequestContext) -> Decision {
+        let decision = refuse(reason)
+        context.noteDecision(decision)
+        return decision
     }
 }

@@ -8,26 +8,30 @@ import TollgateInbound
 import TollgateKit
 import TollgateOutbound
 
-/// Request ids, per-route latency metrics and the error log line, for every route.
+/// Request ids, per-route latency metrics, the access log and the error log line, for every route.
 struct ObservabilityMiddleware: RouterMiddleware {
     typealias Context = TollgateRequestContext
     let metrics: TollgateMetrics
     let requestIDs: RequestIDs
+    let accessLog: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let requestID = Self.acceptableID(request.headers[.xRequestID]) ?? requestIDs.next()
         context.requestID = requestID
-        context.logger[metadataKey: "request_id"] = .string(requestID)
+        // One request-id field: Hummingbird's own key, holding Tollgate's id (the log handler names it request_id).
+        context.logger[metadataKey: TollgateLogHandler.hummingbirdRequestID] = .string(requestID)
+        let note = accessLog ? AccessNote() : nil
+        context.accessNote = note
         let started = ContinuousClock.now
         var status = 500
         defer {
             let elapsed = ContinuousClock.now - started
             let (seconds, attos) = elapsed.components
-            metrics.recordRequest(
-                route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status,
-                nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000
-            )
+            let route = context.endpointPath ?? "unmatched"
+            metrics.recordRequest(route: route, method: request.method.rawValue, status: status,
+                                  nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
+            if let note { Self.logAccess(context.logger, request: request, route: route, status: status, elapsed: elapsed, note: note) }
         }
         do {
             var response = try await next(request, context)
@@ -45,6 +49,19 @@ struct ObservabilityMiddleware: RouterMiddleware {
             response.headers[.xRequestID] = requestID
             return response
         }
+    }
+
+    /// One line per request: never the path as sent (it may carry a token in a query), the route template instead.
+    private static func logAccess(_ logger: Logger, request: Request, route: String, status: Int, elapsed: Duration, note: AccessNote) {
+        var metadata: Logger.Metadata = [
+            "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000),
+        ]
+        if let decision = note.decision {
+            metadata["issuer"] = .string(decision.issuer ?? "none")
+            metadata["reason"] = .string(decision.reason)
+        }
+        logger.info("request", metadata: metadata)
     }
 
     /// Accepts caller ids of up to 128 visible ASCII characters; anything else is replaced.

@@ -11,6 +11,8 @@ public struct TollgateRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's `X-Request-Id` when it is sane, else one Tollgate made; echoed on the response.
     public var requestID: String = ""
+    /// Set by the observability middleware when the access log is on.
+    var accessNote: AccessNote?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,10 +1,7 @@
 import Foundation
 import Logging
 import TollgateConfiguration
-import TollgateDevIssuer
-import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 
 /// One JSON object (or one text line) per record on stderr, written with a single `write(2)`
 /// so concurrent records never interleave.
@@ -27,10 +24,19 @@ public struct TollgateLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        var bytes = Array(line(for: event).utf8)
+        bytes.withUnsafeMutableBytes { _ = Foundation.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// The record as written: one JSON object or one text line, newline-terminated.
+    func line(for event: LogEvent) -> String {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let timestamp = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        // Hummingbird's per-request logger carries the request id as `hb.request.id`; Tollgate sets
+        // it to its own id, and logs it under one name.
+        if let id = merged.removeValue(forKey: Self.hummingbirdRequestID) { merged["request_id"] = id }
+        let timestamp = Self.timestamp()
         let line: String
         switch format {
         case .json:
@@ -46,18 +52,42 @@ public struct TollgateLogHandler: LogHandler {
             let fields = merged.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(timestamp) \(event.level.rawValue.uppercased()) [\(label)] \(event.message)\(fields.isEmpty ? "" : " " + fields)\n"
         }
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { _ = Foundation.write(2, $0.baseAddress, $0.count) }
+        return line
     }
 
+    static let hummingbirdRequestID = "hb.request.id"
+
+    /// Numbers and booleans stay numbers and booleans in JSON.
     private static func json(_ value: Logger.MetadataValue) -> JSONText.Value {
         switch value {
         case .string(let s): .string(s)
+        case .stringConvertible(let c as Int): .int(c)
+        case .stringConvertible(let c as Bool): .bool(c)
+        case .stringConvertible(let c as Double): c.isFinite ? .raw(String(c)) : .null
         case .stringConvertible(let c): .string(c.description)
         case .array(let list): .raw("[" + list.map { JSONText.render(json($0)) }.joined(separator: ",") + "]")
         case .dictionary(let dict):
             .raw(JSONText.object(dict.sorted(by: { $0.key < $1.key }).map { ($0.key, json($0.value)) }))
         }
+    }
+}
+
+extension TollgateLogHandler {
+    /// RFC 3339 UTC with milliseconds, from gmtime_r (Foundation's formatter cost more than the
+    /// rest of an access-log line).
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func digits(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2)
+            + "T" + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2)
+            + "." + digits(Int32(now.tv_nsec / 1_000_000), 3) + "Z"
     }
 }
 

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import Testing
+@testable import TollgateServer
+import TollgateConfiguration
+import TollgateKit
+
+/// The audit found no access log, refusals logged on one front end only, two request-id fields
+/// and numbers logged as strings.
+@Suite("logs")
+struct LoggingTests {
+    static func event(_ metadata: Logger.Metadata) -> LogEvent {
+        LogEvent(level: .info, message: "request", metadata: metadata, source: nil, file: #fileID, function: #function, line: #line)
+    }
+
+    @Test func jsonLinesCarryOneRequestIDAndNumbersAsNumbers() throws {
+        var handler = TollgateLogHandler(label: "tollgate", level: .info, format: .json)
+        handler[metadataKey: "hb.request.id"] = .string("req-1")
+        let line = handler.line(for: Self.event([
+            "status": .stringConvertible(200), "duration_ms": .stringConvertible(0.25), "cached": .stringConvertible(true), "route": .string("/auth"),
+        ]))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["request_id"] as? String == "req-1")
+        #expect(object["hb.request.id"] == nil)
+        #expect(object["status"] as? Int == 200)
+        #expect(object["duration_ms"] as? Double == 0.25)
+        #expect(object["cached"] as? Bool == true)
+        #expect((object["ts"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil)
+        #expect(line.hasSuffix("}\n"))
+    }
+
+    @Test func everyRequestGetsOneAccessLineAndRefusalsAreLoggedOnEveryFrontEnd() async throws {
+        let tg = try await RunningTollgate.start()
+        defer { Task { await tg.stop() } }
+        let token = try await tg.token()
+        _ = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token), ("X-Request-Id", "access-ok")])
+        _ = try await tg.get("/auth?access_token=" + token, headers: [("X-Request-Id", "access-none")])
+        _ = try await tg.post("/plugin/authenticate", json: #"{"credentials":{"type":"bearer","token":"not-a-real-token"}}"#, headers: [("X-Request-Id", "access-mf")])
+        _ = try await tg.post("/tokens/validate", json: #"{"method":"get","level":"system","token-value":"Bearer garbage"}"#, headers: [("X-Request-Id", "access-orthanc")])
+        let lines = tg.logs.text.split(separator: "\n")
+        func access(_ id: String) -> String? { lines.first { $0.contains("info request ") && $0.contains(id) }.map(String.init) }
+        let ok = try #require(access("access-ok"))
+        for field in [#""route": /auth"#, #""status": 200"#, #""issuer": dev"#, #""reason": ok"#, #""duration_ms": "#, #""method": GET"#] {
+            #expect(ok.contains(field), "\(field) in \(ok)")
+        }
+        let none = try #require(access("access-none"))
+        #expect(none.contains(#""status": 401"#) && none.contains(#""reason": missing_token"#), "\(none)")
+        #expect(try #require(access("access-mf")).contains(#""reason": inactive"#))
+        #expect(try #require(access("access-orthanc")).contains(#""reason": inactive"#))
+        for id in ["access-none", "access-mf", "access-orthanc"] {
+            #expect(lines.contains { $0.hasPrefix("debug token refused") && $0.contains(id) }, "no refusal logged for \(id)")
+        }
+        #expect(!tg.logs.text.contains(token))
+        #expect(!tg.logs.text.contains("not-a-real-token"))
+    }
+
+    @Test func accessLogCanBeTurnedOff() async throws {
+        let tg = try await RunningTollgate.start { $0.log.access = false }
+        defer { Task { await tg.stop() } }
+        _ = try await tg.get("/health", headers: [("X-Request-Id", "quiet")])
+        #expect(!tg.logs.text.contains("info request "))
+    }
+
+    @Test func aBusyPortIsExplainedNotAnErrno() async throws {
+        let tg = try await RunningTollgate.start()
+        defer { Task { await tg.stop() } }
+        let second = try await TollgateApp(config: devConfig(port: tg.app.config.server.port), logger: LogCapture().logger())
+        do {
+            try await second.run(signals: [])
+            Issue.record("a second server on a busy port ran")
+        } catch let error as ListenError {
+            #expect(error.description == "cannot listen on 127.0.0.1:\(tg.app.config.server.port): the address is already in use (another Tollgate, or another service, listens there); choose another with --host/--port or server.host/server.port")
+        }
+    }
+}
