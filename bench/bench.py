@@ -456,7 +456,7 @@ admin:
     direct = wrk(plan["nginx_direct"][0], seconds, connections=1)
     proxied = wrk(plan["tg_proxy"][0], seconds, connections=1)
     extra["proxy_c1"] = (direct[0], proxied[0], direct[1], proxied[1], direct[2], proxied[2])
-    extra["token_fetches"] = int(metric(PORT["tg_dev"], 'token_fetch_total{server="bench",result="success"}') or 0)
+    extra["token_fetches"] = int(metric(PORT["tg_dev"], 'tollgate_token_fetch_total{server="bench",result="success"}') or 0)
 
     extra["cold"] = {}
     for label, port, path in [("Tollgate `/auth`", PORT["tg_introspect"], "/auth"),

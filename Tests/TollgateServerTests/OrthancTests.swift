@@ -192,7 +192,7 @@ struct OrthancPushTests {
         // Quiet while nothing changes.
         try await Task.sleep(for: .milliseconds(2500))
         #expect(peer.orthancPuts.count == 3)
-        #expect(try await tg.metric(#"orthanc_push_total{orthanc_server="b",result="success"}"#) == 3)
+        #expect(try await tg.metric(#"tollgate_orthanc_push_total{orthanc_server="b",result="success"}"#) == 3)
         #expect(!tg.logs.text.contains(token))
     }
 
@@ -222,7 +222,7 @@ struct OrthancPushTests {
         let status = try await Self.pushStatus(tg)
         #expect(status["current"] as? Bool == true)
         #expect(status["last_error"] is NSNull)
-        #expect(try await tg.metric(#"orthanc_push_total{orthanc_server="b",result="error"}"#) == 3)
+        #expect(try await tg.metric(#"tollgate_orthanc_push_total{orthanc_server="b",result="error"}"#) == 3)
     }
 
     @Test func orthancDownIsNotAReadinessProblemUnlessConfigured() async throws {

@@ -156,8 +156,8 @@ struct OutboundFaultTests {
         let requests = peer.tokenRequests
         #expect(requests.count == 2)
         #expect(requests[1].at - requests[0].at >= .milliseconds(950))
-        #expect(try await tg.metric(#"token_fetch_total{server="peer",result="rate_limited"}"#) == 1)
-        #expect(try await tg.metric(#"token_fetch_total{server="peer",result="success"}"#) == 1)
+        #expect(try await tg.metric(#"tollgate_token_fetch_total{server="peer",result="rate_limited"}"#) == 1)
+        #expect(try await tg.metric(#"tollgate_token_fetch_total{server="peer",result="success"}"#) == 1)
     }
 
     @Test func slowEndpointTimesOutAfterEveryAttempt() async throws {
@@ -172,7 +172,7 @@ struct OutboundFaultTests {
         defer { Task { await tg.stop() } }
         try await waitUntil { (try await Self.serverStatus(tg)["last_error"] as? String)?.hasPrefix("timeout") == true }
         #expect(peer.tokenRequests.count == 3)
-        #expect(try await tg.metric(#"token_fetch_total{server="peer",result="timeout"}"#) == 3)
+        #expect(try await tg.metric(#"tollgate_token_fetch_total{server="peer",result="timeout"}"#) == 3)
         let answer = try await tg.get("/token/peer", headers: apiKeyHeader)
         #expect(answer.status == 503)
         #expect(answer.json["error"] as? String == "TOKEN_UNAVAILABLE")
@@ -226,7 +226,7 @@ struct OutboundFaultTests {
         }
         #expect(peer.tokenRequests.count == 2)
         #expect(try await Self.serverStatus(tg)["circuit_state"] as? String == "open")
-        #expect(try await tg.metric(#"circuit_breaker_state{server="peer"}"#) == 1)
+        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="peer"}"#) == 1)
         clock.advance(by: 31)
         try await waitUntil { tg.app.outbound["peer"]!.status.tokenValid }
         #expect(peer.tokenRequests.count == 3)

@@ -52,7 +52,7 @@ struct ProxyTests {
         let root = try await tg.get("/proxy/pacs", headers: apiKeyHeader)
         #expect(root.status == 200)
         #expect(peer.upstreamRequests.last?.path == "/upstream/dicom-web/")
-        #expect(try await tg.metric(#"upstream_request_duration_seconds_count{server="pacs",status_class="2xx"}"#) == 2)
+        #expect(try await tg.metric(#"tollgate_upstream_request_duration_seconds_count{server="pacs",status_class="2xx"}"#) == 2)
         #expect(!tg.logs.text.contains("peer-token"))
     }
 

@@ -254,7 +254,7 @@ def run(suite, procs, work, args, used_tokens):
     def pushes():
         metrics = request("GET", tg + "/metrics")[2].decode()
         for line in metrics.splitlines():
-            if line.startswith('orthanc_push_total{orthanc_server="b",result="success"}'):
+            if line.startswith('tollgate_orthanc_push_total{orthanc_server="b",result="success"}'):
                 return float(line.split()[-1])
         return 0
 

@@ -37,7 +37,7 @@ public final class TollgateApp: Sendable {
         let logger = logger ?? .tollgate("tollgate", config: config.log)
         self.logger = logger
         let inbound = config.inbound
-        let metrics = TollgateMetrics(issuerNames: inbound.issuers.map(\.name))
+        let metrics = TollgateMetrics()
         self.metrics = metrics
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })

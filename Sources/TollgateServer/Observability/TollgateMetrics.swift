@@ -1,29 +1,33 @@
-import CoreMetrics
 import Foundation
 import Prometheus
 import Synchronization
-import TollgateConfiguration
 import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 
 /// Every metric Tollgate exports, on a registry owned by one running instance (no global
-/// bootstrap). Labels are bounded: result, reason, issuer alias, route template, method, status.
+/// bootstrap). Labels are bounded: result, reason, issuer alias, route template, method, status,
+/// server name. A labelled series exists once it has something to say: no walls of zeros.
 public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWKSObserver, Sendable {
     public let registry = PrometheusCollectorRegistry()
-    let factory: PrometheusMetricsFactory
-    private let decisions: [String: CoreMetrics.Counter]
-    private let cacheHitsCounter: CoreMetrics.Counter
-    private let cacheNegativeHitsCounter: CoreMetrics.Counter
-    private let cacheMissesCounter: CoreMetrics.Counter
-    private let cacheCoalescedCounter: CoreMetrics.Counter
-    private let cacheEvictionsCounter: CoreMetrics.Counter
-    private let devIssuerRequests: [DevIssuerEndpoint: CoreMetrics.Counter]
-    private let timers = Instruments<String, CoreMetrics.Timer>()
-    private let counters = Instruments<String, CoreMetrics.Counter>()
-    private let gauges = Instruments<String, CoreMetrics.Gauge>()
-    private let requestTimers = Instruments<RequestSeries, CoreMetrics.Timer>()
+    private let cacheHitsCounter: Counter
+    private let cacheNegativeHitsCounter: Counter
+    private let cacheMissesCounter: Counter
+    private let cacheCoalescedCounter: Counter
+    private let cacheEvictionsCounter: Counter
+    private let cacheEntriesGauge: Gauge
+    private let process: (memory: Gauge, cpu: Gauge, openFDs: Gauge, maxFDs: Gauge)
+    private let counters = Instruments<Series, Counter>()
+    private let gauges = Instruments<Series, Gauge>()
+    private let histograms = Instruments<Series, DurationHistogram>()
+    private let requestHistograms = Instruments<RequestSeries, DurationHistogram>()
+    private let decisionCounters = Instruments<DecisionSeries, Counter>()
+
+    /// One labelled series of a family.
+    private struct Series: Hashable {
+        let family: String
+        let labels: [String]
+    }
 
     /// One request-duration series; a struct key spares building a string on every request.
     private struct RequestSeries: Hashable {
@@ -32,45 +36,33 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
         let status: Int
     }
 
+    private struct DecisionSeries: Hashable {
+        let result: String
+        let reason: String
+        let issuer: String
+    }
+
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
     ]
 
-    public init(issuerNames: [String]) {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = Self.latencyBuckets
-        self.factory = factory
-        var decisions: [String: CoreMetrics.Counter] = [:]
-        let results: [(String, [String])] = [
-            ("allowed", ["ok"]),
-            ("denied", DenialReason.allCases.map(\.rawValue)),
-            ("indeterminate", IndeterminateReason.allCases.map(\.rawValue)),
-        ]
-        for issuer in issuerNames + ["none"] {
-            for (result, reasons) in results {
-                for reason in reasons {
-                    decisions[Self.decisionKey(result, reason, issuer)] = CoreMetrics.Counter(
-                        label: "tollgate_decisions_total",
-                        dimensions: [("result", result), ("reason", reason), ("issuer", issuer)],
-                        factory: factory
-                    )
-                }
-            }
-        }
-        self.decisions = decisions
-        cacheHitsCounter = CoreMetrics.Counter(label: "tollgate_cache_hits_total", factory: factory)
-        cacheNegativeHitsCounter = CoreMetrics.Counter(label: "tollgate_cache_negative_hits_total", factory: factory)
-        cacheMissesCounter = CoreMetrics.Counter(label: "tollgate_cache_misses_total", factory: factory)
-        cacheCoalescedCounter = CoreMetrics.Counter(label: "tollgate_cache_coalesced_total", factory: factory)
-        cacheEvictionsCounter = CoreMetrics.Counter(label: "tollgate_cache_evictions_total", factory: factory)
-        devIssuerRequests = Dictionary(uniqueKeysWithValues: DevIssuerEndpoint.allCases.map {
-            ($0, CoreMetrics.Counter(label: "tollgate_dev_issuer_requests_total", dimensions: [("endpoint", $0.rawValue)], factory: factory))
-        })
+    public init() {
+        let registry = self.registry
+        func counter(_ family: MetricFamily) -> Counter { registry.makeCounter(descriptor: Self.descriptor(family)) }
+        func gauge(_ family: MetricFamily) -> Gauge { registry.makeGauge(descriptor: Self.descriptor(family)) }
+        cacheHitsCounter = counter(.cacheHits)
+        cacheNegativeHitsCounter = counter(.cacheNegativeHits)
+        cacheMissesCounter = counter(.cacheMisses)
+        cacheCoalescedCounter = counter(.cacheCoalesced)
+        cacheEvictionsCounter = counter(.cacheEvictions)
+        cacheEntriesGauge = gauge(.cacheEntries)
+        process = (gauge(.residentMemory), gauge(.cpuSeconds), gauge(.openFDs), gauge(.maxFDs))
+        gauge(.startTime).set(Date().timeIntervalSince1970)
     }
 
-    private static func decisionKey(_ result: String, _ reason: String, _ issuer: String) -> String {
-        result + "|" + reason + "|" + issuer
+    private static func descriptor(_ family: MetricFamily) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: family.name, unitName: "", helpText: family.help)
     }
 
     // MARK: DecisionRecorder
@@ -81,21 +73,23 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
         case .denied(let r): ("denied", r.rawValue)
         case .indeterminate(let r): ("indeterminate", r.rawValue)
         }
-        decisions[Self.decisionKey(result, reason, decision.issuer ?? "none")]?.increment()
+        let issuer = decision.issuer ?? "none"
+        decisionCounters.get(DecisionSeries(result: result, reason: reason, issuer: issuer)) {
+            registry.makeCounter(descriptor: Self.descriptor(.decisions), labels: [("result", result), ("reason", reason), ("issuer", issuer)])
+        }.increment()
     }
 
     public func recordIntrospection(issuer: String, outcome: String, seconds: Double) {
-        timer("tollgate_introspection_duration_seconds", [("issuer", issuer), ("outcome", outcome)])
-            .recordNanoseconds(Int64(seconds * 1e9))
+        histogram(.introspection, [("issuer", issuer), ("outcome", outcome)]).record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
     }
 
     // MARK: JWKSObserver
 
     public func jwksFetched(issuer: String, result: String, keys: Int, at timestamp: Double) {
-        counter("tollgate_jwks_fetches_total", [("issuer", issuer), ("result", result)]).increment()
+        counter(.jwksFetches, [("issuer", issuer), ("result", result)]).increment()
         guard keys >= 0 else { return }
-        gauge("tollgate_jwks_keys", [("issuer", issuer)]).record(keys)
-        gauge("tollgate_jwks_last_success_timestamp_seconds", [("issuer", issuer)]).record(timestamp)
+        gauge(.jwksKeys, [("issuer", issuer)]).set(Double(keys))
+        gauge(.jwksLastSuccess, [("issuer", issuer)]).set(timestamp)
     }
 
     // MARK: DecisionCacheObserver
@@ -103,44 +97,52 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     public func cacheHit(negative: Bool) { (negative ? cacheNegativeHitsCounter : cacheHitsCounter).increment() }
     public func cacheMiss() { cacheMissesCounter.increment() }
     public func cacheCoalesced() { cacheCoalescedCounter.increment() }
-    public func cacheEvicted(count: Int) { cacheEvictionsCounter.increment(by: count) }
+    public func cacheEvicted(count: Int) { cacheEvictionsCounter.increment(by: Int64(count)) }
 
     // MARK: HTTP and dev issuer
 
     func recordRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
-        requestTimers.get(RequestSeries(route: route, method: method, status: status)) {
-            CoreMetrics.Timer(
-                label: "tollgate_http_request_duration_seconds",
-                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory
-            )
-        }.recordNanoseconds(nanoseconds)
+        requestHistograms.get(RequestSeries(route: route, method: method, status: status)) {
+            registry.makeDurationHistogram(descriptor: Self.descriptor(.httpRequests),
+                                           labels: [("route", route), ("method", method), ("status", String(status))],
+                                           buckets: Self.latencyBuckets)
+        }.record(.nanoseconds(nanoseconds))
     }
 
-    func recordDevIssuer(_ endpoint: DevIssuerEndpoint) { devIssuerRequests[endpoint]?.increment() }
+    func recordDevIssuer(_ endpoint: DevIssuerEndpoint) {
+        counter(.devIssuerRequests, [("endpoint", endpoint.rawValue)]).increment()
+    }
 
-    /// The Prometheus text exposition, with the cache size sampled now.
+    /// The Prometheus text exposition, with the values that change with time alone sampled now.
     func render(cacheEntries: Int) -> [UInt8] {
+        cacheEntriesGauge.set(Double(cacheEntries))
+        let sample = ProcessSampler.sample()
+        if let value = sample.residentBytes { process.memory.set(value) }
+        if let value = sample.cpuSeconds { process.cpu.set(value) }
+        if let value = sample.openFDs { process.openFDs.set(value) }
+        if let value = sample.maxFDs { process.maxFDs.set(value) }
         var out: [UInt8] = []
         registry.emit(into: &out)
-        out.append(contentsOf: Array("# TYPE tollgate_cache_entries gauge\ntollgate_cache_entries \(cacheEntries)\n".utf8))
         return out
     }
 
     /// Instruments with labels known only at run time, made once and reused.
-    func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        counters.get(Self.seriesKey(label, dimensions)) { CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory) }
+    func counter(_ family: MetricFamily, _ labels: [(String, String)]) -> Counter {
+        counters.get(Series(family: family.name, labels: labels.map(\.1))) {
+            registry.makeCounter(descriptor: Self.descriptor(family), labels: labels)
+        }
     }
 
-    func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
-        gauges.get(Self.seriesKey(label, dimensions)) { CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory) }
+    func gauge(_ family: MetricFamily, _ labels: [(String, String)]) -> Gauge {
+        gauges.get(Series(family: family.name, labels: labels.map(\.1))) {
+            registry.makeGauge(descriptor: Self.descriptor(family), labels: labels)
+        }
     }
 
-    func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
-        timers.get(Self.seriesKey(label, dimensions)) { CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory) }
-    }
-
-    private static func seriesKey(_ label: String, _ dimensions: [(String, String)]) -> String {
-        label + dimensions.map { "|" + $0.1 }.joined()
+    func histogram(_ family: MetricFamily, _ labels: [(String, String)]) -> DurationHistogram {
+        histograms.get(Series(family: family.name, labels: labels.map(\.1))) {
+            registry.makeDurationHistogram(descriptor: Self.descriptor(family), labels: labels, buckets: Self.latencyBuckets)
+        }
     }
 }
 
