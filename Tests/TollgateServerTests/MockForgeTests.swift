@@ -168,6 +168,29 @@ struct MockForgeTests {
         #expect(answer.json["success"] == nil)
     }
 
+    /// Shape B carries no headers; an `access_token` in its `query_params` is its credential.
+    @Test func shapeBTakesTheAccessTokenFromItsQueryParams() async throws {
+        let tg = try await RunningTollgate.start()
+        defer { Task { await tg.stop() } }
+        let token = try await tg.token()
+        func shapeB(_ query: String) -> String {
+            #"{"context":{"plugin_id":"auth","version":{"major":1,"minor":0,"patch":0},"timeout_ms":5000,"request_id":"r2"},"method":"GET","uri":"/api","query_params":\#(query),"client_ip":"127.0.0.1","user_agent":"x"}"#
+        }
+        let accepted = try await tg.post("/plugin/authenticate", json: shapeB(#"{"access_token":"\#(token)"}"#))
+        #expect(accepted.status == 200)
+        #expect(accepted.json["authenticated"] as? Bool == true)
+        #expect((accepted.json["identity"] as? [String: Any])?["user_id"] as? String == "tollgate-dev")
+        #expect((accepted.json["claims"] as? [String: Any])?["scope"] as? String == "read write")
+        #expect(accepted.json["error_message"] is NSNull)
+        let refused = try await tg.post("/plugin/authenticate", json: shapeB(#"{"access_token":"not-a-live-token"}"#))
+        #expect(refused.status == 200)
+        #expect(refused.json["authenticated"] as? Bool == false)
+        #expect(refused.json["identity"] is NSNull)
+        #expect(refused.json["error_message"] as? String == "Token is not active")
+        #expect(!refused.body.contains("not-a-live-token"))
+        #expect(!tg.logs.text.contains(token))
+    }
+
     @Test func healthReadyMetricsAndRequestIDs() async throws {
         let tg = try await RunningTollgate.start()
         defer { Task { await tg.stop() } }

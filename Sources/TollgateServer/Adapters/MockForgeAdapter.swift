@@ -35,7 +35,10 @@ struct MockForgeAdapter {
         }
 
         if message.credentials == nil, message.isHostAdapterShape {
-            return Reply.json(#"{"authenticated":false,"identity":null,"claims":{},"metadata":{},"error_message":"no credentials"}"#)
+            guard let token = message.queryAccessToken else {
+                return Self.hostAdapterAnswer(authenticator.refuse(.missingToken, context: context), noCredentials: true)
+            }
+            return Self.hostAdapterAnswer(await authenticator.authenticate(token: token, context: context), noCredentials: false)
         }
         guard let token = message.bearerToken else {
             let reason: DenialReason = message.hasNonBearerCredential ? .unsupportedCredential : .missingToken
@@ -56,6 +59,27 @@ struct MockForgeAdapter {
         case .indeterminate:
             return failure("authorization server unavailable", status: .serviceUnavailable)
         }
+    }
+
+    /// Shape B's reply, without the SDK envelope. Undecided is a non-2xx, which the host treats as
+    /// a failed call (it never authenticates on one).
+    static func hostAdapterAnswer(_ decision: Decision, noCredentials: Bool) -> Response {
+        let errorMessage: String? = switch decision.verdict {
+        case .allowed: nil
+        case .denied where noCredentials: "no credentials"
+        case .denied(let reason): reason.message
+        case .indeterminate: "authorization server unavailable"
+        }
+        let principal = decision.isAllowed ? decision.principal : nil
+        let body = JSONText.object([
+            ("authenticated", .bool(principal != nil)),
+            ("identity", principal.map { .raw(#"{"user_id":"# + $0.userIDJSON + "}") } ?? .null),
+            ("claims", .raw(principal?.claimsJSON ?? "{}")),
+            ("metadata", .raw("{}")),
+            ("error_message", errorMessage.map { .string($0) } ?? .null),
+        ])
+        if case .indeterminate = decision.verdict { return Reply.json(body, status: .serviceUnavailable) }
+        return Reply.json(body)
     }
 
     static func failure(_ error: String, status: HTTPResponse.Status) -> Response {

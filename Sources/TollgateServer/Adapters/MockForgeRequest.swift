@@ -48,10 +48,13 @@ struct MockForgeRequest: Decodable {
     var context: Context?
     var credentials: Credentials?
     var topLevelMethod: String?
+    /// Shape B's request query; an RFC 6750 §2.3 `access_token` may sit there.
+    var queryParams: [String: HeaderValue]?
 
     enum CodingKeys: String, CodingKey {
         case context, credentials
         case topLevelMethod = "method"
+        case queryParams = "query_params"
     }
 
     init(from decoder: any Decoder) throws {
@@ -59,6 +62,7 @@ struct MockForgeRequest: Decodable {
         context = try c.decodeIfPresent(Context.self, forKey: .context)
         credentials = try c.decodeIfPresent(Credentials.self, forKey: .credentials)
         topLevelMethod = try? c.decodeIfPresent(String.self, forKey: .topLevelMethod)
+        queryParams = try? c.decodeIfPresent([String: HeaderValue].self, forKey: .queryParams)
         if context == nil && credentials == nil {
             throw Invalid(message: "request must contain credentials or context")
         }
@@ -66,6 +70,12 @@ struct MockForgeRequest: Decodable {
 
     /// Shape B: the Rust host adapter sends plugin metadata and request facts, never credentials.
     var isHostAdapterShape: Bool { context?.pluginID != nil || topLevelMethod != nil }
+
+    /// Shape B's only possible credential: `query_params.access_token` (exactly one, non-empty).
+    var queryAccessToken: String? {
+        guard case .one(let token)? = queryParams?["access_token"], !token.isEmpty else { return nil }
+        return token
+    }
 
     var hasNonBearerCredential: Bool {
         if let credentials { return !ASCIIText.equalsIgnoringCase(credentials.type, lowercase: "bearer") }
