@@ -104,7 +104,7 @@ let package = Package(
             dependencies: [
                 "TollgateServer", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer", "TollgateConfiguration", "TollgateKit",
                 hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
-                asyncHTTPClient, jwtKit, crypto, cryptoExtras, nioCore, nioHTTP1,
+                asyncHTTPClient, jwtKit, crypto, cryptoExtras, nioCore, nioHTTP1, .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -3,7 +3,8 @@
 #   - k8s/ and k8s/sidecar/: every manifest and the rendered kustomizations against the pinned
 #     Kubernetes schema with kubernetes-validate --strict;
 #   - every Tollgate config embedded in them and docker/tollgate.yaml: `tollgate check-config`;
-#   - docker/docker-compose.yml: structure, references and mounted files (scripts/check-compose.py).
+#   - docker/docker-compose.yml: structure, references and mounted files (scripts/check-compose.py);
+#   - docs/openapi.yaml: a valid OpenAPI 3.1 document (openapi-spec-validator).
 # Usage: scripts/validate-deploy.sh PATH/TO/tollgate
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ k8s_version=1.31.0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" kubernetes-validate==1.37.0 pyyaml
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" kubernetes-validate==1.37.0 pyyaml openapi-spec-validator==0.9.0
 export PYTHONPATH="$work/py"
 validate() { python3 -m kubernetes_validate --strict --quiet -k "$k8s_version" "$@"; }
 
@@ -55,3 +56,6 @@ done
 echo "validate-deploy: image tags ($tags) match tollgate $version"
 
 python3 scripts/check-compose.py docker/docker-compose.yml
+
+# The API description (a Swift test checks that it lists every route the router registers).
+python3 -m openapi_spec_validator docs/openapi.yaml
