@@ -11,6 +11,7 @@ import PackageDescription
 //   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above
 //   TollgateCLI            the `tollgate` executable                               → Server, Configuration
 //   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer
+//   TollgateFuzz(Harness)  libFuzzer targets over the input parsers (not shipped)  → Kit, Configuration, Inbound, Outbound
 //
 // Inbound and Outbound never import each other, and only Server imports Hummingbird.
 
@@ -31,6 +32,7 @@ let package = Package(
     products: [
         .executable(name: "tollgate", targets: ["TollgateCLI"]),
         .executable(name: "tollgate-bench", targets: ["TollgateBench"]),
+        .executable(name: "tollgate-fuzz", targets: ["TollgateFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -95,7 +97,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets over the parsers that read network and config input (scripts/fuzz.sh).
+        .target(
+            name: "TollgateFuzzHarness",
+            dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", nioCore]
+        ),
+        .executableTarget(name: "TollgateFuzz", dependencies: ["TollgateFuzzHarness"]),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit"]),
+        .testTarget(name: "TollgateFuzzHarnessTests", dependencies: ["TollgateFuzzHarness"]),
         .testTarget(name: "TollgateConfigurationTests", dependencies: ["TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateInboundTests", dependencies: ["TollgateInbound", "TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateOutboundTests", dependencies: ["TollgateOutbound", "TollgateKit", nioHTTP1]),

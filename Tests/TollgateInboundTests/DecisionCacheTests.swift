@@ -59,6 +59,23 @@ struct DecisionCacheTests {
         #expect(cache.lookup(TokenKey(token: "noexp")) == nil)
     }
 
+    /// Memory follows the live decisions: a stream of one-off tokens (garbage, say) does not grow
+    /// the cache towards max_entries once their refusals have expired.
+    @Test func expiredEntriesAreSweptBeforeTheCacheFills() async {
+        let clock = ManualClock(1000)
+        let cache = DecisionCache(maxEntries: 100_000, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: Counting())
+        for i in 0..<5000 {
+            _ = await cache.load(TokenKey(token: "garbage-\(i)")) { .rejected(.inactive, issuer: 0) }
+        }
+        #expect(cache.count == 5000)
+        clock.advance(by: 11)
+        // Each shard sweeps itself when it next stores; 400 stores reach all of them.
+        for i in 0..<400 {
+            _ = await cache.load(TokenKey(token: "later-\(i)")) { .rejected(.inactive, issuer: 0) }
+        }
+        #expect(cache.count == 400, "expired refusals still held: \(cache.count)")
+    }
+
     @Test func concurrentMissesLoadOnce() async {
         let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: ManualClock(1000), observer: Counting())
         let loads = ManagedCount()

@@ -4,8 +4,10 @@ import Yams
 
 /// Expands `${VAR}` and `${VAR:-default}` in every scalar of a YAML tree, before decoding,
 /// so that substituted numbers and booleans still decode as such.
-struct EnvironmentSubstitution {
+package struct EnvironmentSubstitution {
     let environment: [String: String]
+
+    package init(environment: [String: String]) { self.environment = environment }
 
     /// Every scalar expanded; a scalar that cannot be is left as it is and its problem added to
     /// `problems`, so that every missing variable is reported at once.
@@ -36,7 +38,7 @@ struct EnvironmentSubstitution {
         }
     }
 
-    func expand(_ text: String, path: [any CodingKey]) throws -> String {
+    package func expand(_ text: String, path: [any CodingKey]) throws -> String {
         guard text.contains("${") else { return text }
         var out = ""
         var rest = Substring(text)

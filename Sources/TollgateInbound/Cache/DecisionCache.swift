@@ -155,6 +155,10 @@ public final class DecisionCache: Sendable {
             var evicted = 0
             if state.entries[key] == nil && state.entries.count >= capacityPerShard {
                 evicted = makeRoom(in: &state, now: now)
+            } else if now - state.lastSweep >= Self.sweepIntervalSeconds {
+                // Expired entries go within seconds, not only when the cache is full: memory follows
+                // the live decisions (a stream of one-off tokens would otherwise grow to max_entries).
+                sweepExpired(in: &state, now: now)
             }
             state.nextGeneration &+= 1
             state.entries[key] = Entry(status: status, expiresAt: expiresAt, generation: state.nextGeneration)
@@ -165,16 +169,23 @@ public final class DecisionCache: Sendable {
         if evicted > 0 { observer.cacheEvicted(count: evicted) }
     }
 
+    static let sweepIntervalSeconds = 5.0
+
+    /// Drops every expired entry of a shard; returns how many.
+    @discardableResult
+    private func sweepExpired(in state: inout ShardState, now: Double) -> Int {
+        state.lastSweep = now
+        let before = state.entries.count
+        state.entries = state.entries.filter { $0.value.expiresAt > now }
+        let freed = before - state.entries.count
+        if freed > 0 { compactOrder(&state) }
+        return freed
+    }
+
     /// Frees at least one slot: expired entries first (at most one sweep a second), else the oldest.
     private func makeRoom(in state: inout ShardState, now: Double) -> Int {
         var freed = 0
-        if now - state.lastSweep >= 1 {
-            state.lastSweep = now
-            let before = state.entries.count
-            state.entries = state.entries.filter { $0.value.expiresAt > now }
-            freed = before - state.entries.count
-            if freed > 0 { compactOrder(&state) }
-        }
+        if now - state.lastSweep >= 1 { freed = sweepExpired(in: &state, now: now) }
         while state.entries.count >= capacityPerShard, let (oldest, generation) = state.order.popFirst() {
             if state.entries[oldest]?.generation == generation {
                 state.entries[oldest] = nil

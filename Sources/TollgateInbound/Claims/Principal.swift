@@ -16,7 +16,7 @@ public final class Principal: Sendable {
 
 extension TokenClaims {
     /// The claims as MockForge answers them.
-    var jsonMembers: [(String, JSONText.Value)] {
+    package var jsonMembers: [(String, JSONText.Value)] {
         var members: [(String, JSONText.Value)] = []
         if !scopes.isEmpty { members.append(("scope", .string(scopes.joined(separator: " ")))) }
         if let clientID { members.append(("client_id", .string(clientID))) }

@@ -3,20 +3,20 @@ import Foundation
 /// A compact JWS parsed once (RFC 7515 §7.1): the routing peek at `iss` and the verification use
 /// the same parse. Nothing here is trusted: the signature over `signingInput` is checked by
 /// jwt-kit with a key Tollgate chose, before any claim is believed.
-struct CompactJWS: Sendable {
+package struct CompactJWS: Sendable {
     let header: JOSEHeader
     let payload: JWTAccessClaims
     let signature: [UInt8]
     /// `header.payload`, the bytes the signature covers.
     let signingInput: ArraySlice<UInt8>
 
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         case notJWS
         case malformed(String)
     }
 
     /// Three non-empty base64url segments (no padding: RFC 7515 §2) whose first two are JSON objects.
-    init(_ token: String) throws(Failure) {
+    package init(_ token: String) throws(Failure) {
         let bytes = Array(token.utf8)
         // On UTF-8 bytes: splitting the String itself walks grapheme clusters (12% of a verification).
         let segments = bytes.split(separator: UInt8(ascii: "."), maxSplits: 3, omittingEmptySubsequences: false)

@@ -5,7 +5,7 @@ import TollgateConfiguration
 /// One public key from a JWKS bound to exactly one algorithm, so that Tollgate — never the
 /// token's header — decides which key and algorithm verify a token. The signature check itself
 /// is jwt-kit's (BoringSSL through swift-crypto).
-struct VerificationKey: Sendable {
+package struct VerificationKey: Sendable {
     let kid: String?
     let algorithm: JWSAlgorithmName
     let verifier: any JWTAlgorithm
@@ -27,7 +27,7 @@ struct VerificationKey: Sendable {
 
     /// The usable keys of a JWKS document, or nil when the document itself is unreadable.
     /// Keys of other types (`oct`), for encryption, or whose algorithm is not allowed are skipped.
-    static func parse(jwks data: Data, allowed: [JWSAlgorithmName]) async -> [VerificationKey]? {
+    package static func parse(jwks data: Data, allowed: [JWSAlgorithmName]) async -> [VerificationKey]? {
         guard let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let entries = document["keys"] as? [[String: Any]] else { return nil }
         var keys: [VerificationKey] = []

@@ -4,7 +4,7 @@ import TollgateKit
 
 /// Reads a token endpoint's answer (RFC 6749 §5.1 / §5.2), tolerating what real IdPs send:
 /// `expires_in` as a string, no `expires_in`, `token_type` in any case, empty 403s.
-struct TokenResponseParser {
+package struct TokenResponseParser {
     let defaultExpiresIn: Int
     /// Removes the client's credentials from whatever the endpoint wrote back.
     let scrubber: SecretScrubber
@@ -13,7 +13,12 @@ struct TokenResponseParser {
     /// seen from a fuzzed endpoint) is capped rather than converted to an integer that traps.
     static let maxLifetimeSeconds = 366.0 * 86400
 
-    func parse(status: UInt, body: ByteBuffer, retryAfter: Double?, now: Double) -> Result<AccessToken, TokenFetchError> {
+    package init(defaultExpiresIn: Int, scrubber: SecretScrubber) {
+        self.defaultExpiresIn = defaultExpiresIn
+        self.scrubber = scrubber
+    }
+
+    package func parse(status: UInt, body: ByteBuffer, retryAfter: Double?, now: Double) -> Result<AccessToken, TokenFetchError> {
         switch status {
         case 200:
             return parseSuccess(body, now: now)

@@ -1,0 +1,62 @@
+import Dispatch
+import Foundation
+import NIOCore
+import TollgateConfiguration
+import TollgateInbound
+import TollgateKit
+import TollgateOutbound
+
+/// The parsers that read what the network and the config file send, each as a libFuzzer target:
+/// any input must give an answer or an error, never a trap, a hang or unbounded memory.
+/// `scripts/fuzz.sh` runs them under `-sanitize=fuzzer`; a test replays the seed corpus.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    case bearer
+    case jwsPeek = "jws-peek"
+    case introspection
+    case tokenEndpoint = "token-endpoint"
+    case jwks
+    case substitution
+
+    public func run(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        switch self {
+        case .bearer:
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            _ = BearerToken.extract(fromAuthorization: lines)
+            if let token = BearerToken.fromAuthorization(text) { _ = BearerToken.isWellFormed(token) }
+            _ = BearerToken.isWellFormed(text)
+        case .jwsPeek:
+            _ = try? CompactJWS(text)
+        case .introspection:
+            if let answer = try? JSONDecoder().decode(IntrospectionResponse.self, from: Data(data)) {
+                _ = answer.claims.jsonMembers.count
+            }
+        case .tokenEndpoint:
+            let parser = TokenResponseParser(defaultExpiresIn: 3600, scrubber: SecretScrubber(
+                secrets: ["fuzz-secret"], basicPairs: [("fuzz-client", "fuzz-secret")]))
+            let status = UInt(data.first ?? 0) + 100
+            let now = Double(data.count)
+            if case .success(let token) = parser.parse(status: status, body: ByteBuffer(bytes: data.dropFirst()), retryAfter: nil, now: now) {
+                _ = token.secondsLeft(at: now)
+            }
+            _ = HTTPDate.retryAfterSeconds(text, now: now)
+            _ = DeltaSeconds.parse(text)
+        case .jwks:
+            Self.blocking { _ = await VerificationKey.parse(jwks: Data(data), allowed: JWSAlgorithmName.allCases) }
+        case .substitution:
+            let substitution = EnvironmentSubstitution(environment: ["SET": "value", "EMPTY": ""])
+            _ = try? substitution.expand(text, path: [])
+            _ = try? ConfigLoader.parse(yaml: text, environment: ["SET": "value"])
+        }
+    }
+
+    /// The JWKS parser is async (jwt-kit's key collection is an actor); a fuzz input runs to its end.
+    private static func blocking(_ body: @escaping @Sendable () async -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await body()
+            done.signal()
+        }
+        done.wait()
+    }
+}
