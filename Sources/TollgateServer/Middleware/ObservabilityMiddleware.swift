@@ -31,7 +31,9 @@ struct ObservabilityMiddleware: RouterMiddleware {
             let route = context.endpointPath ?? "unmatched"
             metrics.recordRequest(route: route, method: request.method.rawValue, status: status,
                                   nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
-            if let note { Self.logAccess(context.logger, request: request, route: route, status: status, elapsed: elapsed, note: note) }
+            if let note {
+                Self.logAccess(context.logger, request: request, route: route, status: status, elapsed: elapsed, note: note, requestID: requestID)
+            }
         }
         do {
             var response = try await next(request, context)
@@ -52,12 +54,23 @@ struct ObservabilityMiddleware: RouterMiddleware {
     }
 
     /// One line per request: never the path as sent (it may carry a token in a query), the route template instead.
-    private static func logAccess(_ logger: Logger, request: Request, route: String, status: Int, elapsed: Duration, note: AccessNote) {
+    private static func logAccess(_ logger: Logger, request: Request, route: String, status: Int, elapsed: Duration, note: AccessNote,
+                                  requestID: String) {
+        let decision = note.decision
+        let line = TollgateLogHandler.AccessLine(
+            method: request.method.rawValue, route: route, status: status,
+            durationMS: String((elapsed.seconds * 1_000_000).rounded() / 1000), requestID: requestID,
+            issuer: decision?.issuer, reason: decision?.reason
+        )
+        if let handler = logger.handler as? TollgateLogHandler {
+            handler.writeAccess(line)
+            return
+        }
         var metadata: Logger.Metadata = [
-            "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
+            "method": .string(line.method), "route": .string(route), "status": .stringConvertible(status),
             "duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000),
         ]
-        if let decision = note.decision {
+        if let decision {
             metadata["issuer"] = .string(decision.issuer ?? "none")
             metadata["reason"] = .string(decision.reason)
         }

@@ -24,8 +24,40 @@ public struct TollgateLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var bytes = Array(line(for: event).utf8)
-        bytes.withUnsafeMutableBytes { _ = Foundation.write(2, $0.baseAddress, $0.count) }
+        Self.write(line(for: event))
+    }
+
+    private static func write(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in _ = Foundation.write(2, bytes.baseAddress, bytes.count) }
+    }
+
+    /// The access-log line, formatted straight to text: the generic path (a metadata dictionary,
+    /// merged, sorted and rendered per request) cost ~19 µs a request, a quarter of /health.
+    func writeAccess(_ access: AccessLine) {
+        if let line = accessText(access) { Self.write(line) }
+    }
+
+    /// The access line as written; nil when the level hides `info`.
+    func accessText(_ access: AccessLine) -> String? {
+        guard logLevel <= .info else { return nil }
+        let timestamp = Self.timestamp()
+        switch format {
+        case .json:
+            var line = #"{"ts":""# + timestamp + #"","level":"info","logger":"# + JSONText.string(label)
+            line += #","msg":"request","request_id":"# + JSONText.string(access.requestID)
+            line += #","method":"# + JSONText.string(access.method) + #","route":"# + JSONText.string(access.route)
+            line += #","status":"# + String(access.status) + #","duration_ms":"# + access.durationMS
+            if let reason = access.reason {
+                line += #","issuer":"# + JSONText.string(access.issuer ?? "none") + #","reason":"# + JSONText.string(reason)
+            }
+            return line + "}\n"
+        case .text:
+            var line = timestamp + " INFO [" + label + "] request duration_ms=" + access.durationMS
+            if let reason = access.reason { line += " issuer=" + (access.issuer ?? "none") + " reason=" + reason }
+            line += " method=" + access.method + " request_id=" + access.requestID + " route=" + access.route + " status=" + String(access.status)
+            return line + "\n"
+        }
     }
 
     /// The record as written: one JSON object or one text line, newline-terminated.
@@ -56,6 +88,17 @@ public struct TollgateLogHandler: LogHandler {
     }
 
     static let hummingbirdRequestID = "hb.request.id"
+
+    /// One request as the access log reports it.
+    struct AccessLine {
+        let method: String
+        let route: String
+        let status: Int
+        let durationMS: String
+        let requestID: String
+        let issuer: String?
+        let reason: String?
+    }
 
     /// Numbers and booleans stay numbers and booleans in JSON.
     private static func json(_ value: Logger.MetadataValue) -> JSONText.Value {
