@@ -34,19 +34,34 @@ final class RunningTollgate: Sendable {
 
     /// Starts Tollgate and waits for it to listen (and, when `waitReady`, for `/ready` to say 200).
     static func start(waitReady: Bool = true, clock: ManualClock = ManualClock(), _ adjust: (inout TollgateConfig) -> Void = { _ in }) async throws -> RunningTollgate {
-        let port = try await freePort()
-        let logs = LogCapture()
-        let app = try await TollgateApp(config: devConfig(port: port, adjust), clock: clock, logger: logs.logger())
-        let task = Task { try await app.run(signals: []) }
-        let running = RunningTollgate(app: app, clock: clock, logs: logs, task: task)
-        // Generous: with the whole suite running in parallel on 2 cores a start can take seconds.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let response = try? await running.get("/ready"), response.status == 200 || !waitReady { return running }
-            try await Task.sleep(for: .milliseconds(20))
+        // A port handed out by freePort() can be taken by another test's client socket before the
+        // server binds it: a failed bind is retried on a new port.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try await freePort()
+            let logs = LogCapture()
+            let app = try await TollgateApp(config: devConfig(port: port, adjust), clock: clock, logger: logs.logger())
+            let bindFailed = Mutex(false)
+            let task = Task {
+                do {
+                    try await app.run(signals: [])
+                } catch let error as ListenError {
+                    bindFailed.withLock { $0 = true }
+                    throw error
+                }
+            }
+            let running = RunningTollgate(app: app, clock: clock, logs: logs, task: task)
+            // Generous: with the whole suite running in parallel on 2 cores a start can take seconds.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline && !bindFailed.withLock({ $0 }) {
+                if let response = try? await running.get("/ready"), response.status == 200 || !waitReady { return running }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            await running.stop()
+            if bindFailed.withLock({ $0 }) && attempt < 5 { continue }
+            throw TestFailure("Tollgate did not become ready: \(logs.text)")
         }
-        await running.stop()
-        throw TestFailure("Tollgate did not become ready: \(logs.text)")
     }
 
     /// Graceful, like SIGTERM (cancelling the server task instead can drop accepted connections
