@@ -32,7 +32,7 @@ struct LoggingTests {
     /// The access line's own fast path renders the same fields as the generic one.
     @Test func accessLinesAreJSONWithTheDocumentedFields() throws {
         let handler = TollgateLogHandler(label: "tollgate", level: .info, format: .json)
-        let line = try #require(handler.accessText(.init(method: "GET", route: "/auth/**", status: 401, durationMS: "0.25",
+        let line = try #require(handler.accessText(.init(method: "GET", route: "/auth/**", status: 401, durationMS: 0.25,
                                                          requestID: #"id-with-"quote"#, issuer: "dev", reason: "expired")))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["msg"] as? String == "request")
@@ -43,9 +43,9 @@ struct LoggingTests {
         #expect(object["request_id"] as? String == #"id-with-"quote"#)
         #expect(object["issuer"] as? String == "dev" && object["reason"] as? String == "expired")
         #expect(TollgateLogHandler(label: "t", level: .warning, format: .json).accessText(.init(
-            method: "GET", route: "/health", status: 200, durationMS: "1.0", requestID: "r", issuer: nil, reason: nil)) == nil)
+            method: "GET", route: "/health", status: 200, durationMS: 1.0, requestID: "r", issuer: nil, reason: nil)) == nil)
         let text = try #require(TollgateLogHandler(label: "t", level: .info, format: .text).accessText(.init(
-            method: "GET", route: "/health", status: 200, durationMS: "1.0", requestID: "r", issuer: nil, reason: nil)))
+            method: "GET", route: "/health", status: 200, durationMS: 1.0, requestID: "r", issuer: nil, reason: nil)))
         #expect(text.contains(" INFO [t] request duration_ms=1.0 method=GET request_id=r route=/health status=200"))
     }
 

@@ -33,10 +33,13 @@ public final class InboundAuthenticator: Sendable {
     /// How long a caller that caches `decision` itself (Orthanc's authorization plugin, the filter)
     /// may keep it: never past the cache entry behind it, a refusal never past negative_ttl (a token
     /// refused by policy alone may sit in the cache as an active entry), and nothing undecided.
-    public func validitySeconds(of decision: Decision, token: String) -> Int {
+    /// `refusedByCaller`: the caller refuses an allowed token itself (a missing permission), which
+    /// is a refusal like any other.
+    public func validitySeconds(of decision: Decision, token: String, refusedByCaller: Bool = false) -> Int {
         let cached = cache.secondsLeft(TokenKey(token: token))
         switch decision.verdict {
-        case .allowed: return Int(cached.rounded(.down))
+        case .allowed where !refusedByCaller: return Int(cached.rounded(.down))
+        case .allowed: return Int(min(cached, cache.negativeTTL).rounded(.down))
         case .denied: return Int(min(cached, cache.negativeTTL).rounded(.down))
         case .indeterminate: return 0
         }

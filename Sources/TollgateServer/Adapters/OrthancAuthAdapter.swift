@@ -87,11 +87,10 @@ struct OrthancAuthAdapter {
             return Self.granted(false, validity: 0)
         }
         let decision = await authenticator.authenticate(token: token, context: context)
-        let validity = authenticator.validitySeconds(of: decision, token: token)
-        guard decision.isAllowed else { return Self.granted(false, validity: validity) }
+        guard decision.isAllowed else { return Self.granted(false, validity: authenticator.validitySeconds(of: decision, token: token)) }
         let claims = decision.principal?.claims ?? TokenClaims()
         let allowed = policy.check(method: method, level: level, claims: claims) == .allowed
-        return Self.granted(allowed, validity: allowed ? validity : min(validity, Int(authenticator.cache.negativeTTL)))
+        return Self.granted(allowed, validity: authenticator.validitySeconds(of: decision, token: token, refusedByCaller: !allowed))
     }
 
     private func profile(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {

@@ -59,7 +59,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let decision = note.decision
         let line = TollgateLogHandler.AccessLine(
             method: request.method.rawValue, route: route, status: status,
-            durationMS: String((elapsed.seconds * 1_000_000).rounded() / 1000), requestID: requestID,
+            durationMS: (elapsed.seconds * 1_000_000).rounded() / 1000, requestID: requestID,
             issuer: decision?.issuer, reason: decision?.reason
         )
         if let handler = logger.handler as? TollgateLogHandler {
@@ -68,7 +68,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         }
         var metadata: Logger.Metadata = [
             "method": .string(line.method), "route": .string(route), "status": .stringConvertible(status),
-            "duration_ms": .stringConvertible((elapsed.seconds * 1_000_000).rounded() / 1000),
+            "duration_ms": .stringConvertible(line.durationMS),
         ]
         if let decision {
             metadata["issuer"] = .string(decision.issuer ?? "none")

@@ -47,13 +47,13 @@ public struct TollgateLogHandler: LogHandler {
             var line = #"{"ts":""# + timestamp + #"","level":"info","logger":"# + JSONText.string(label)
             line += #","msg":"request","request_id":"# + JSONText.string(access.requestID)
             line += #","method":"# + JSONText.string(access.method) + #","route":"# + JSONText.string(access.route)
-            line += #","status":"# + String(access.status) + #","duration_ms":"# + access.durationMS
+            line += #","status":"# + String(access.status) + #","duration_ms":"# + String(access.durationMS)
             if let reason = access.reason {
                 line += #","issuer":"# + JSONText.string(access.issuer ?? "none") + #","reason":"# + JSONText.string(reason)
             }
             return line + "}\n"
         case .text:
-            var line = timestamp + " INFO [" + label + "] request duration_ms=" + access.durationMS
+            var line = timestamp + " INFO [" + label + "] request duration_ms=" + String(access.durationMS)
             if let reason = access.reason { line += " issuer=" + (access.issuer ?? "none") + " reason=" + reason }
             line += " method=" + access.method + " request_id=" + access.requestID + " route=" + access.route + " status=" + String(access.status)
             return line + "\n"
@@ -94,7 +94,7 @@ public struct TollgateLogHandler: LogHandler {
         let method: String
         let route: String
         let status: Int
-        let durationMS: String
+        let durationMS: Double
         let requestID: String
         let issuer: String?
         let reason: String?
