@@ -5,7 +5,7 @@ import PackageDescription
 //
 //   TollgateKit            shared utilities, no HTTP server
 //   TollgateConfiguration  config.yaml types, loading, substitution, validation   → Kit
-//   TollgateInbound        authenticator, cache, policy, introspection, JWT        → Kit, Configuration
+//   TollgateInbound        authenticator, cache, policy, introspection, JWT, Orthanc profiles/share tokens → Kit, Configuration
 //   TollgateOutbound       token sources, outbound servers, Orthanc push, proxy    → Kit, Configuration
 //   TollgateDevIssuer      the embedded OAuth2 issuer                              → Kit, Configuration
 //   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above

@@ -3,12 +3,17 @@ import TollgateKit
 /// `orthanc:` — the Orthanc-facing pieces: the orthanc-authorization web-service protocol
 /// (inbound) and pushing outbound tokens into Orthanc's DICOMweb server definitions.
 public struct OrthancConfig: Sendable, Decodable {
-    /// Basic credentials Orthanc's authorization plugin (or the filter) must present to
-    /// `/tokens/*` and `/user/get-profile`; none: open.
+    /// `basic`: the web-service routes (`/tokens/*`, `/user/get-profile`, `/settings/roles`,
+    /// `/orthanc/authorize`) need `webservice_username`/`webservice_password`; `none` opens them.
+    public var auth: OrthancWebServiceAuth = .basic
     public var webserviceUsername: String?
     public var webservicePassword: Secret?
-    /// Absent: every valid token is granted every method (authentication only).
-    public var permissions: PermissionsConfig?
+    /// User profiles: roles → plugin permissions and labels. Absent: valid tokens hold no
+    /// permission (only the anonymous profile and resource tokens grant anything).
+    public var permissions: OrthancPermissionsConfig?
+    public var shareTokens = ShareTokensConfig()
+    /// Orthanc's DICOMweb root (`DicomWeb.Root`), for pushes and the permission table.
+    public var dicomWebRoot = "/dicom-web/"
     /// Orthanc's REST API, for pushing DICOMweb server definitions.
     public var url: String?
     public var username: String?
@@ -25,7 +30,9 @@ public struct OrthancConfig: Sendable, Decodable {
     public var tls = TLSConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case permissions, url, username, password, tls
+        case auth, permissions, url, username, password, tls
+        case shareTokens = "share_tokens"
+        case dicomWebRoot = "dicom_web_root"
         case webserviceUsername = "webservice_username"
         case webservicePassword = "webservice_password"
         case dicomwebServers = "dicomweb_servers"
@@ -39,6 +46,9 @@ public struct OrthancConfig: Sendable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        auth = try c.decode(.auth, default: auth)
+        shareTokens = try c.decode(.shareTokens, default: shareTokens)
+        dicomWebRoot = try c.decode(.dicomWebRoot, default: dicomWebRoot)
         webserviceUsername = try c.decodeOptional(.webserviceUsername)
         webservicePassword = try c.decodeOptional(.webservicePassword)
         permissions = try c.decodeOptional(.permissions)
@@ -54,43 +64,14 @@ public struct OrthancConfig: Sendable, Decodable {
     }
 }
 
-public enum RoleClaim: String, ConfigEnum { case scope, roles, groups }
-
-/// Which Orthanc permissions a token holds, and which one each request needs.
-public struct PermissionsConfig: Sendable, Decodable {
-    /// Where a token's roles come from: its scopes, or its `roles` / `groups` claim.
-    public var claim: RoleClaim = .scope
-    /// Role (scope or claim value) → Orthanc permission names.
-    public var roles: [String: [String]] = [:]
-    /// Method (`get`) or level-qualified method (`study:delete`) → the permission it needs.
-    /// Defaults to the method's own name, so `roles: {read: [get]}` reads naturally.
-    public var required: [String: String] = ["get": "get", "post": "post", "put": "put", "delete": "delete"]
-    /// Role → Orthanc labels it may see; a token with no listed role gets `["*"]`.
-    public var labels: [String: [String]] = [:]
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case claim, roles, required, labels }
-
-    public init(claim: RoleClaim = .scope, roles: [String: [String]]) {
-        self.claim = claim
-        self.roles = roles
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
-        claim = try c.decode(.claim, default: claim)
-        roles = try c.decode(.roles, default: roles)
-        required = try c.decode(.required, default: required)
-        labels = try c.decode(.labels, default: labels)
-    }
-}
-
 /// One DICOMweb peer definition Tollgate keeps in Orthanc with a fresh bearer token.
 public struct OrthancDicomWebServerConfig: Sendable, Decodable {
     /// The `outbound.servers` entry whose token is pushed.
     public var outboundServer: String
     /// The peer URL Orthanc calls (default: that outbound server's `url`).
     public var url: String?
-    /// Further fields of the definition (`HasDelete`, `ChunkedTransfers`, …), pushed as given.
+    /// Further fields of the definition (`HasDelete`, `ChunkedTransfers`, `Timeout`, …), pushed as given:
+    /// strings, booleans or integers, as Orthanc accepts them.
     public var extra: [String: JSONValue] = [:]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -111,3 +92,5 @@ public struct OrthancDicomWebServerConfig: Sendable, Decodable {
         extra = try c.decode(.extra, default: extra)
     }
 }
+
+public enum OrthancWebServiceAuth: String, ConfigEnum { case basic, none }

@@ -36,11 +36,13 @@ extension TollgateConfig {
         if !outbound.servers.isEmpty { lines.append("outbound.ready_requires_tokens: \(outbound.readyRequiresTokens)") }
         lines.append("admin: auth_mode \(admin.authMode.rawValue), \(admin.apiKeys.count) api key(s)\(admin.requiredScope.map { ", required_scope \($0)" } ?? "")")
         if let permissions = orthanc.permissions {
-            lines.append("orthanc.permissions: roles from \(permissions.claim.rawValue); " + permissions.roles.sorted { $0.key < $1.key }
-                .map { "\($0.key) → [\($0.value.joined(separator: ", "))]" }.joined(separator: "; "))
+            let source = permissions.rolesFile.map { "roles file \($0)" } ?? "roles " + (permissions.roles ?? [:]).keys.sorted().joined(separator: ", ")
+            lines.append("orthanc.permissions: \(source), read from \(permissions.roleClaims.joined(separator: ", "))")
         } else {
-            lines.append("orthanc.permissions: none (every valid token may do everything)")
+            lines.append("orthanc.permissions: none (valid tokens hold no permission; only the anonymous profile and share tokens grant)")
         }
+        lines.append("orthanc.share_tokens: " + (orthanc.shareTokens.keyFile.map { "key \($0)" } ?? "random key per process (links die on restart)"))
+        if orthanc.auth == .none { lines.append("orthanc web-service routes: OPEN (orthanc.auth: none)") }
         if orthanc.webserviceUsername != nil { lines.append("orthanc.webservice: Basic user \(orthanc.webserviceUsername ?? ""), password \(orthanc.webservicePassword?.description ?? "")") }
         for (name, push) in orthanc.dicomwebServers.sorted(by: { $0.key < $1.key }) {
             lines.append("orthanc push \(name) ← outbound \(push.outboundServer) into \(orthanc.url.map(URLRedaction.redacted) ?? "?") every \(orthanc.checkIntervalSeconds)s")

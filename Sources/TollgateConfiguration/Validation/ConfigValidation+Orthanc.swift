@@ -1,3 +1,4 @@
+import Foundation
 import TollgateKit
 extension TollgateConfig {
     /// The methods and levels the orthanc-authorization protocol speaks of.
@@ -5,7 +6,7 @@ extension TollgateConfig {
     public static let orthancLevels: Set<String> = ["system", "patient", "study", "series", "instance"]
 
     /// Problems in `orthanc`, each naming its key path.
-    func orthancValidationErrors(fileExists: (String) -> Bool) -> [ConfigError] {
+    func orthancValidationErrors(fileExists: (String) -> Bool, readFile: (String) -> Data?) -> [ConfigError] {
         var problems = ConfigProblems()
         problems.check((orthanc.webserviceUsername == nil) == (orthanc.webservicePassword == nil), "orthanc.webservice_username",
               "set webservice_username and webservice_password together")
@@ -14,15 +15,16 @@ extension TollgateConfig {
             problems.check(outbound.servers[source] != nil, "orthanc.bearer_from", "no outbound server named \(source)")
             problems.check(orthanc.username == nil, "orthanc.bearer_from", "use either bearer_from or username/password")
         }
-        if let permissions = orthanc.permissions {
-            problems.check(!permissions.roles.isEmpty, "orthanc.permissions.roles", "map at least one role to permissions")
-            for key in permissions.required.keys.sorted() {
-                let parts = key.split(separator: ":").map(String.init)
-                let valid = parts.count == 1 ? Self.orthancMethods.contains(parts[0])
-                    : parts.count == 2 && Self.orthancLevels.contains(parts[0]) && Self.orthancMethods.contains(parts[1])
-                problems.check(valid, "orthanc.permissions.required.\(key)", "use a method (get post put delete) or level:method (levels: system patient study series instance)")
-            }
+        if orthanc.auth == .basic {
+            problems.check(orthanc.webserviceUsername == nil || !(orthanc.webserviceUsername ?? "").contains(":"), "orthanc.webservice_username", "must not contain ':'")
         }
+        if let permissions = orthanc.permissions {
+            problems.errors += orthancPermissionsErrors(permissions, readFile: readFile)
+        }
+        problems.errors += shareTokenErrors(orthanc.shareTokens, readFile: readFile)
+        problems.check(orthanc.dicomWebRoot.hasPrefix("/") && orthanc.dicomWebRoot.hasSuffix("/") && orthanc.dicomWebRoot.count >= 2
+                       && !orthanc.dicomWebRoot.contains("//") && orthanc.dicomWebRoot.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && !"?#%".unicodeScalars.contains($0) },
+                       "orthanc.dicom_web_root", "must be a path like /dicom-web/ (leading and trailing '/')")
         if let url = orthanc.url {
             problems.check(Self.isHTTPURL(url), "orthanc.url", "must be an absolute http(s) URL")
         }
@@ -32,13 +34,112 @@ extension TollgateConfig {
             problems.check(Self.isValidServerName(name), at, "names must be 1-64 characters of A-Z, a-z, 0-9, '.', '-' or '_'")
             problems.check(outbound.servers[server.outboundServer] != nil, "\(at).outbound_server", "no outbound server named \(server.outboundServer)")
             if let url = server.url { problems.check(Self.isHTTPURL(url), "\(at).url", "must be an absolute http(s) URL") }
-            for key in ["Url", "HttpHeaders"] where server.extra[key] != nil {
+            let tollgateKeys = ["Url", "HttpHeaders", "TollgateTokenExpires"]
+            for key in tollgateKeys where server.extra[key] != nil {
                 problems.add("\(at).extra.\(key)", "set by Tollgate; remove it")
+            }
+            for (key, value) in server.extra.sorted(by: { $0.key < $1.key }) where !tollgateKeys.contains(key) {
+                problems.check(Self.isOrthancDefinitionValue(key: key, value), "\(at).extra.\(key)", Self.orthancDefinitionRule(key))
             }
         }
         problems.check((1...3600).contains(orthanc.checkIntervalSeconds), "orthanc.check_interval_seconds", "must be between 1 and 3600")
         problems.check((1...60000).contains(orthanc.timeoutMS), "orthanc.timeout_ms", "must be between 1 and 60000")
         if let caFile = orthanc.tls.caFile { problems.check(fileExists(caFile), "orthanc.tls.ca_file", "file is not readable") }
         return problems.errors
+    }
+}
+
+extension TollgateConfig {
+    /// Orthanc's `WebServiceParameters`: `Timeout` is an unsigned integer, `Pkcs11` a boolean, the
+    /// certificate keys strings; every other key is a user property: string, boolean or integer.
+    static func isOrthancDefinitionValue(key: String, _ value: JSONValue) -> Bool {
+        switch (key, value) {
+        case ("Timeout", .int(let seconds)): seconds >= 0
+        case ("Timeout", _): false
+        case ("Pkcs11", .bool): true
+        case ("Pkcs11", _): false
+        case ("Username", .string), ("Password", .string), ("CertificateFile", .string), ("CertificateKeyFile", .string), ("CertificateKeyPassword", .string): true
+        case ("Username", _), ("Password", _), ("CertificateFile", _), ("CertificateKeyFile", _), ("CertificateKeyPassword", _): false
+        case (_, .string), (_, .bool), (_, .int): true
+        default: false
+        }
+    }
+
+    static func orthancDefinitionRule(_ key: String) -> String {
+        switch key {
+        case "Timeout": "must be a non-negative integer (seconds)"
+        case "Pkcs11": "must be a boolean"
+        case "Username", "Password", "CertificateFile", "CertificateKeyFile", "CertificateKeyPassword": "must be a string"
+        default: "Orthanc accepts only a string, boolean or integer here"
+        }
+    }
+
+    func orthancPermissionsErrors(_ permissions: OrthancPermissionsConfig, readFile: (String) -> Data?) -> [ConfigError] {
+        var problems = ConfigProblems()
+        let at = "orthanc.permissions"
+        problems.check(!permissions.roleClaims.isEmpty, "\(at).role_claims", "list at least one claim path")
+        for (index, path) in permissions.roleClaims.enumerated() {
+            problems.check(Self.isClaimPath(path), "\(at).role_claims[\(index)]", "a claim name, or names joined by '.' (realm_access.roles)")
+        }
+        problems.check(Self.isClaimPath(permissions.groupsClaim), "\(at).groups_claim", "a claim name, or names joined by '.'")
+        switch (permissions.roles, permissions.rolesFile) {
+        case (.some, .some):
+            problems.add("\(at).roles_file", "use either roles or roles_file")
+        case (nil, nil):
+            problems.add("\(at).roles", "map at least one role (or set roles_file)")
+        case (let roles?, nil):
+            problems.check(!roles.isEmpty, "\(at).roles", "map at least one role")
+            problems.errors += OrthancRolesDocument.problems(roles: roles, availableLabels: permissions.availableLabels, at: "\(at).roles")
+        case (nil, let file?):
+            if let data = readFile(file) {
+                if case .failure(let errors) = OrthancRolesDocument.parse(data, at: "\(at).roles_file") { problems.errors += errors.errors }
+            } else {
+                problems.add("\(at).roles_file", "file is not readable")
+            }
+            problems.check(permissions.availableLabels.isEmpty, "\(at).available_labels", "set available-labels inside roles_file")
+        }
+        let anonymous = permissions.anonymous
+        for permission in anonymous.permissions where !OrthancPermission.known.contains(permission) {
+            problems.add("\(at).anonymous.permissions", "unknown permission \"\(PrintableText.clean(permission, limit: 64))\" (use \(OrthancPermission.all.joined(separator: ", ")))")
+        }
+        problems.check((0...3600).contains(anonymous.validitySeconds), "\(at).anonymous.validity_seconds", "must be between 0 and 3600")
+        problems.check((0...3600).contains(permissions.validitySeconds), "\(at).validity_seconds", "must be between 0 and 3600")
+        if let table = permissions.table {
+            for (index, rule) in table.enumerated() {
+                let path = "\(at).table[\(index)]"
+                guard rule.count == 3 else {
+                    problems.add(path, #"each rule is [method, regex, "permission|permission"]"#)
+                    continue
+                }
+                problems.check(Self.orthancMethods.contains(rule[0]), "\(path)[0]", "method must be get, post, put or delete")
+                problems.check((try? Regex(rule[1])) != nil, "\(path)[1]", "not a valid regular expression")
+                for permission in rule[2].split(separator: "|") where !OrthancPermission.known.contains(String(permission)) {
+                    problems.add("\(path)[2]", "unknown permission \"\(PrintableText.clean(String(permission), limit: 64))\"")
+                }
+            }
+        }
+        return problems.errors
+    }
+
+    func shareTokenErrors(_ share: ShareTokensConfig, readFile: (String) -> Data?) -> [ConfigError] {
+        var problems = ConfigProblems()
+        let at = "orthanc.share_tokens"
+        if let keyFile = share.keyFile {
+            if let key = readFile(keyFile) {
+                problems.check(key.count >= 32, "\(at).key_file", "needs at least 32 bytes of key material (e.g. openssl rand -out FILE 32)")
+            } else {
+                problems.add("\(at).key_file", "file is not readable")
+            }
+        }
+        problems.check((60...31_622_400).contains(share.maxValiditySeconds), "\(at).max_validity_seconds", "must be between 60 and 31622400 (366 days)")
+        problems.check((1...share.maxValiditySeconds).contains(share.defaultValiditySeconds), "\(at).default_validity_seconds", "must be between 1 and max_validity_seconds")
+        for (key, root) in [("public_orthanc_root", share.publicOrthancRoot), ("public_ohif_root", share.publicOHIFRoot), ("public_landing_root", share.publicLandingRoot)] {
+            if let root { problems.check(Self.isHTTPURL(root), "\(at).\(key)", "must be an absolute http(s) URL") }
+        }
+        return problems.errors
+    }
+
+    static func isClaimPath(_ path: String) -> Bool {
+        !path.isEmpty && path.count <= 256 && path.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty }
     }
 }

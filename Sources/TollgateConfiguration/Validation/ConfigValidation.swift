@@ -3,7 +3,8 @@ import Foundation
 
 extension TollgateConfig {
     /// Every semantic problem at once, each naming its key path. Empty when the config is usable.
-    public func validationErrors(fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) }) -> [ConfigError] {
+    public func validationErrors(fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) },
+                                 readFile: (String) -> Data? = { FileManager.default.contents(atPath: $0) }) -> [ConfigError] {
         var problems = ConfigProblems()
 
         problems.check(!server.host.isEmpty, "server.host", "must not be empty")
@@ -45,7 +46,7 @@ extension TollgateConfig {
         }
 
         problems.errors += outboundValidationErrors(fileExists: fileExists)
-        problems.errors += orthancValidationErrors(fileExists: fileExists)
+        problems.errors += orthancValidationErrors(fileExists: fileExists, readFile: readFile)
         if inbound.issuers.isEmpty && !devIssuer.enabled && outbound.servers.isEmpty {
             problems.add("", "nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer")
         }

@@ -11,8 +11,11 @@ public final class InboundAuthenticator: Sendable {
     private let maxTokenBytes: Int
     private let clock: any TollgateClock
     private let recorder: any DecisionRecorder
+    private let claimPaths: ClaimPaths
 
-    public init(issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder) {
+    public init(issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder,
+                claimPaths: ClaimPaths = .none) {
+        self.claimPaths = claimPaths
         self.issuers = issuers
         self.cache = cache
         self.opaqueIssuer = opaqueIssuerIndex.map { issuers[$0] }
@@ -73,7 +76,7 @@ public final class InboundAuthenticator: Sendable {
     private func route(_ token: String, length: Int) async -> TokenStatus {
         var structural: DenialReason?
         do {
-            let jws = try CompactJWS(token)
+            let jws = try CompactJWS(token, claimPaths: claimPaths)
             if let iss = jws.payload.unverifiedIssuer, let issuer = jwtIssuers[iss] {
                 guard length <= issuer.maxTokenBytes else { return .rejected(.tooLarge, issuer: issuer.index) }
                 return await issuer.validateJWT(jws)

@@ -12,9 +12,11 @@ struct ClaimsReader {
     }
 
     let container: KeyedDecodingContainer<Key>
+    let paths: ClaimPaths
 
     init(_ decoder: any Decoder) throws {
         container = try decoder.container(keyedBy: Key.self)
+        paths = decoder.userInfo[ClaimPaths.userInfoKey] as? ClaimPaths ?? .none
     }
 
     func string(_ name: String) throws -> String? {
@@ -52,10 +54,24 @@ struct ClaimsReader {
 
     /// A string list or one space-separated string; anything else reads as empty.
     func lenientList(_ name: String) -> [String] {
+        Self.lenientList(name, in: container)
+    }
+
+    private static func lenientList(_ name: String, in container: KeyedDecodingContainer<Key>) -> [String] {
         let key = Key(name)
         if let list = try? container.decodeIfPresent([String].self, forKey: key) { return list }
-        if let text = try? container.decodeIfPresent(String.self, forKey: key) { return Self.words(text) }
+        if let text = try? container.decodeIfPresent(String.self, forKey: key) { return words(text) }
         return []
+    }
+
+    /// The string list at a dotted path; anything missing or of another type reads as empty.
+    func lenientList(at path: [String]) -> [String] {
+        var container = self.container
+        for segment in path.dropLast() {
+            guard let next = try? container.nestedContainer(keyedBy: Key.self, forKey: Key(segment)) else { return [] }
+            container = next
+        }
+        return path.last.map { Self.lenientList($0, in: container) } ?? []
     }
 
     /// Every claim Tollgate reads.
@@ -73,6 +89,12 @@ struct ClaimsReader {
         claims.issuedAt = try numericDate("iat")
         claims.roles = lenientList("roles")
         claims.groups = lenientList("groups")
+        claims.name = try? string("name")
+        claims.preferredUsername = try? string("preferred_username")
+        for (dotted, path) in paths.paths {
+            let values = lenientList(at: path)
+            if !values.isEmpty { claims.pathClaims[dotted] = values }
+        }
         return claims
     }
 

@@ -13,8 +13,27 @@ public struct TokenClaims: Sendable, Equatable {
     /// `roles` and `groups` claims (Entra, Okta and others), for permission mapping.
     public var roles: [String] = []
     public var groups: [String] = []
+    /// `name` and `preferred_username` (OIDC), for display names.
+    public var name: String?
+    public var preferredUsername: String?
+    /// String lists read from the configured claim paths (`realm_access.roles`, …), keyed by path.
+    public var pathClaims: [String: [String]] = [:]
 
     public init() {}
+
+    /// The values at a claim path: `scope` (or `scp`) is the token's scopes, `roles` and `groups`
+    /// their claims, anything else a configured path.
+    public func values(at path: String) -> [String] {
+        switch path {
+        case "scope", "scp": scopes
+        case "roles": roles
+        case "groups": groups
+        default: pathClaims[path] ?? []
+        }
+    }
+
+    /// What a person is called: `name`, else `preferred_username`, else `username`, else the subject.
+    public var displayName: String { name ?? preferredUsername ?? username ?? subject ?? clientID ?? "" }
 
     /// The identity a caller sees: subject, else username, else client id.
     public var userID: String { subject ?? username ?? clientID ?? "" }

@@ -23,6 +23,7 @@ struct IntrospectionClient: Sendable {
     let http: HTTPClient
     let credentials: ClientCredentials
     let timeout: TimeAmount
+    let claimPaths: ClaimPaths
 
     func introspect(_ token: String, endpoint: String) async -> Outcome {
         let request = HTTPFetch.formRequest(
@@ -38,7 +39,7 @@ struct IntrospectionClient: Sendable {
             let (status, body) = (fetched.status, fetched.body)
             switch status {
             case 200:
-                guard let answer = try? JSONDecoder().decode(IntrospectionResponse.self, from: Data(body.readableBytesView)) else {
+                guard let answer = try? claimPaths.decoder().decode(IntrospectionResponse.self, from: Data(body.readableBytesView)) else {
                     return .indeterminate(.idpBadResponse)
                 }
                 return answer.active ? .active(answer.claims) : .inactive

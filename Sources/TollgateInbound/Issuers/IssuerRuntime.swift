@@ -39,7 +39,7 @@ public final class IssuerRuntime: Sendable {
     static let discoveryTimeout: TimeAmount = .seconds(5)
 
     public init(index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock,
-                recorder: any DecisionRecorder & JWKSObserver) {
+                recorder: any DecisionRecorder & JWKSObserver, claimPaths: ClaimPaths = .none) {
         self.index = index
         self.name = config.name
         self.issuerURL = issuerURL
@@ -55,7 +55,8 @@ public final class IssuerRuntime: Sendable {
                 client: IntrospectionClient(
                     http: http,
                     credentials: ClientCredentials(clientID: settings.clientID, secret: settings.clientSecret, method: settings.authMethod.credentialsMethod),
-                    timeout: .configured(milliseconds: settings.timeoutMS)
+                    timeout: .configured(milliseconds: settings.timeoutMS),
+                    claimPaths: claimPaths
                 ),
                 configuredEndpoint: settings.endpoint
             )

@@ -16,7 +16,7 @@ package struct CompactJWS: Sendable {
     }
 
     /// Three non-empty base64url segments (no padding: RFC 7515 §2) whose first two are JSON objects.
-    package init(_ token: String) throws(Failure) {
+    package init(_ token: String, claimPaths: ClaimPaths = .none) throws(Failure) {
         let bytes = Array(token.utf8)
         // On UTF-8 bytes: splitting the String itself walks grapheme clusters (12% of a verification).
         let segments = bytes.split(separator: UInt8(ascii: "."), maxSplits: 3, omittingEmptySubsequences: false)
@@ -24,7 +24,7 @@ package struct CompactJWS: Sendable {
         guard segments.allSatisfy({ !$0.isEmpty && Base64URL.isAlphabet($0) }) else { throw .malformed("not base64url") }
         guard let headerJSON = Base64URL.decode(segments[0]), let payloadJSON = Base64URL.decode(segments[1]),
               let signature = Base64URL.decode(segments[2]) else { throw .malformed("not base64url") }
-        let decoder = JSONDecoder()
+        let decoder = claimPaths.decoder()
         do {
             header = try decoder.decode(JOSEHeader.self, from: headerJSON)
             payload = try decoder.decode(JWTAccessClaims.self, from: payloadJSON)

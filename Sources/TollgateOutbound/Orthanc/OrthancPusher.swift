@@ -15,9 +15,10 @@ public protocol OrthancPushObserver: Sendable {
 /// for outgoing requests and persists nothing set at run time, so Tollgate PUTs the whole
 /// definition after every token refresh and whenever a periodic check finds it missing or about
 /// to expire (after an Orthanc restart the config-file definition is back). `GET
-/// /dicom-web/servers?expand` shows header names, never values, so each push adds a header whose
-/// *name* carries the pushed token's expiry: any Tollgate replica can tell whether the definition
-/// in Orthanc is still good, and replicas sharing one Orthanc do not undo each other's pushes.
+/// /dicom-web/servers?expand` shows header names, never values, so each push adds a user property
+/// (`TollgateTokenExpires`) carrying the pushed token's expiry: any Tollgate replica can tell
+/// whether the definition in Orthanc is still good, and replicas sharing one Orthanc do not undo
+/// each other's pushes. A user property stays in Orthanc; it is never sent to the peer.
 public final class OrthancPusher: Sendable {
     struct Target: Sendable {
         let name: String
@@ -38,6 +39,7 @@ public final class OrthancPusher: Sendable {
     let targets: [Target]
     private let states: Mutex<[String: PushState]>
     private let base: String
+    private let serversPath: String
     private let authorization: String?
     private let bearerSource: TokenSource?
     private let http: HTTPClient
@@ -51,11 +53,14 @@ public final class OrthancPusher: Sendable {
     public init(config: OrthancConfig, servers: OutboundServers, http: HTTPClient, clock: any TollgateClock,
                 observer: any OrthancPushObserver, logger: Logger) {
         targets = config.dicomwebServers.sorted { $0.key < $1.key }.compactMap { name, definition in
-            servers[definition.outboundServer].map { Target(name: name, server: $0, url: definition.url ?? $0.url, extra: definition.extra) }
+            servers[definition.outboundServer].map {
+                Target(name: name, server: $0, url: Self.orthancStoredURL(definition.url ?? $0.url), extra: definition.extra)
+            }
         }
         states = Mutex(Dictionary(uniqueKeysWithValues: targets.map { ($0.name, PushState()) }))
         let url = config.url ?? ""
         base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        serversPath = config.dicomWebRoot + "servers"
         authorization = config.username.flatMap { user in
             config.password.map { BasicAuthorization.value(user: user, password: $0.value) }
         }
@@ -97,13 +102,13 @@ public final class OrthancPusher: Sendable {
     }
 
     private func push(_ target: Target, token: AccessToken, reason: String) async {
-        let marker = Self.markerPrefix + String(Int(saturating: token.expiresAt))
         var members: [(String, JSONText.Value)] = [
             ("Url", .string(target.url)),
-            ("HttpHeaders", .raw(JSONText.object([("Authorization", .string("Bearer " + token.value)), (marker, .string("1"))]))),
+            ("HttpHeaders", .raw(JSONText.object([("Authorization", .string("Bearer " + token.value))]))),
+            (Self.markerProperty, .string(String(Int(saturating: token.expiresAt)))),
         ]
         for (key, value) in target.extra.sorted(by: { $0.key < $1.key }) { members.append((key, .raw(value.rendered))) }
-        var request = HTTPClientRequest(url: base + "/dicom-web/servers/" + FormEncoding.encode(target.name))
+        var request = HTTPClientRequest(url: base + serversPath + "/" + FormEncoding.encode(target.name))
         request.method = .PUT
         request.headers = await headers(contentType: true)
         request.body = .bytes(ByteBuffer(string: JSONText.object(members)))
@@ -126,25 +131,27 @@ public final class OrthancPusher: Sendable {
         }
     }
 
-    static let markerPrefix = "X-Tollgate-Token-Expires-"
+    /// The user property carrying the pushed token's expiry (Unix seconds).
+    public static let markerProperty = "TollgateTokenExpires"
+
+    /// Orthanc stores `Url` with a trailing '/': compare (and push) it that way, or a definition
+    /// would look foreign on every check and be re-pushed forever.
+    static func orthancStoredURL(_ url: String) -> String {
+        url.hasSuffix("/") ? url : url + "/"
+    }
 
     /// True when Orthanc holds a Tollgate-pushed definition for this URL whose token outlives
     /// the next check comfortably; false when it is missing, foreign or expiring; nil when Orthanc
     /// could not be asked.
     private func isCurrent(_ target: Target, now: Double) async -> Bool? {
-        var request = HTTPClientRequest(url: base + "/dicom-web/servers?expand")
+        var request = HTTPClientRequest(url: base + serversPath + "?expand")
         request.headers = await headers(contentType: false)
         guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout), response.status == 200,
               let all = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] else { return nil }
         guard let definition = all[target.name] as? [String: Any] else { return false }
-        var names = definition["HttpHeaders"] as? [String] ?? []
-        if let object = definition["HttpHeaders"] as? [String: Any] { names = Array(object.keys) }
-        let prefix = Self.markerPrefix.lowercased()
-        let expiries = names.compactMap { name -> Double? in
-            let lower = name.lowercased()
-            return lower.hasPrefix(prefix) ? Double(lower.dropFirst(prefix.count)) : nil
-        }
-        guard let expiry = expiries.max(), (definition["Url"] as? String) == target.url else { return false }
+        let marker = definition[Self.markerProperty]
+        let expiry = (marker as? String).flatMap(Double.init) ?? (marker as? NSNumber)?.doubleValue
+        guard let expiry, expiry.isFinite, (definition["Url"] as? String) == target.url else { return false }
         return expiry - now > checkInterval + 5
     }
 

@@ -2,148 +2,193 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 
-/// The orthanc-authorization web-service protocol: Orthanc's official authorization plugin
-/// (Orthanc ≥ 1.11.3) and Tollgate's Python filter for Orthanc 1.10 call these three routes.
+/// The orthanc-authorization web-service protocol, as Orthanc's authorization plugin
+/// (`WebServiceRootUrl`) calls it and orthanc-auth-service answers it: user profiles from the
+/// token's roles, resource (share) tokens created, validated and decoded, and the roles settings.
+/// A user's OAuth token is judged by its profile only: `/tokens/validate` grants share tokens.
 struct OrthancAuthAdapter {
     let authenticator: InboundAuthenticator
-    let policy: PermissionPolicy
-    let basicCredentials: SecretDigest?
+    let profiles: OrthancProfiles
+    let shareTokens: ShareTokens
     let maxBodyBytes: Int
+    static let validateValidity = 60
 
-    init(authenticator: InboundAuthenticator, config: OrthancConfig, maxBodyBytes: Int) {
-        self.authenticator = authenticator
-        self.policy = PermissionPolicy(config: config.permissions)
-        if let user = config.webserviceUsername, let password = config.webservicePassword {
-            basicCredentials = SecretDigest(BasicAuthorization.value(user: user, password: password.value))
-        } else {
-            basicCredentials = nil
-        }
-        self.maxBodyBytes = maxBodyBytes
-    }
-
-    struct ValidateRequest: Decodable {
-        let method: String?
-        let level: String?
-        let uri: String?
-        let tokenKey: String?
-        let tokenValue: String?
-        let userID: String?
+    /// The members of the plugin's validate, get-profile and decode bodies Tollgate reads; others are ignored.
+    struct WebServiceRequest: Decodable {
+        var method: String?
+        var level: String?
+        var uri: String?
+        var orthancID: String?
+        var dicomUID: String?
+        var tokenKey: String?
+        var tokenValue: String?
+        var userID: String?
+        var serverID: String?
 
         enum CodingKeys: String, CodingKey {
             case method, level, uri
+            case orthancID = "orthanc-id"
+            case dicomUID = "dicom-uid"
             case tokenKey = "token-key"
             case tokenValue = "token-value"
             case userID = "user-id"
+            case serverID = "server-id"
         }
     }
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
-        router.post("/tokens/validate") { request, context in await handle(request, context, validate) }
-        router.post("/user/get-profile") { request, context in await handle(request, context, profile) }
-        router.post("/tokens/decode") { request, context in await handle(request, context, decode) }
+        router.post("/tokens/validate") { request, context in await withBody(request, context, validate) }
+        router.post("/user/get-profile") { request, context in await withBody(request, context, profile) }
+        router.post("/tokens/decode") { request, context in await withBody(request, context, decode) }
+        router.put("/tokens/:type") { request, context in await create(request, context) }
+        router.get("/settings/roles") { _, _ in rolesDocument() }
+        router.put("/settings/roles") { request, context in await replaceRoles(request, context) }
     }
 
-    private func handle(
-        _ request: Request, _ context: TollgateRequestContext,
-        _ body: (ValidateRequest, String?, TollgateRequestContext) async -> Response
-    ) async -> Response {
-        if let expected = basicCredentials {
-            guard expected.matches(request.headers[.authorization] ?? "") else {
-                return Self.error("authentication to the web service failed", status: .unauthorized, requestID: context.requestID,
-                                  headers: [.wwwAuthenticate: #"Basic realm="tollgate""#])
-            }
+    private func withBody(_ request: Request, _ context: TollgateRequestContext,
+                          _ handler: (WebServiceRequest, TollgateRequestContext) async -> Response) async -> Response {
+        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes, context: context) {
+        case .success(let body): return await handler(body, context)
+        case .failure(let refusal): return refusal.response
         }
-        let parsed: ValidateRequest
-        do {
-            let buffer = try await request.collectBody(limit: maxBodyBytes)
-            parsed = try JSONDecoder().decode(ValidateRequest.self, from: buffer)
-        } catch BodyError.tooLarge {
-            return Self.error("request body too large", status: .contentTooLarge, requestID: context.requestID)
-        } catch {
-            return Self.error("body must be a JSON object", status: .badRequest, requestID: context.requestID)
-        }
-        return await body(parsed, token(from: parsed, request: request), context)
     }
 
-    /// `token-value` (without its `Bearer ` prefix), else the request header named by `token-key`.
-    private func token(from body: ValidateRequest, request: Request) -> String? {
-        var raw = body.tokenValue
-        if raw == nil, let key = body.tokenKey, let name = HTTPField.Name(key) { raw = request.headers[name] }
-        guard let raw, !raw.isEmpty else { return nil }
+    /// `token-value` without its `Bearer ` prefix. The `Authorization` header itself carries
+    /// the plugin's Basic credentials, never the user's token.
+    static func token(_ body: WebServiceRequest) -> String? {
+        guard let raw = body.tokenValue?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
         return BearerToken.fromAuthorization(raw) ?? raw
     }
 
-    private func validate(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {
-        guard let method = body.method, let level = body.level else {
-            return Self.error("method and level are required", status: .badRequest)
+    private func validate(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
+        guard let method = body.method?.lowercased(), TollgateConfig.orthancMethods.contains(method),
+              let level = body.level?.lowercased(), TollgateConfig.orthancLevels.contains(level) else {
+            return OrthancReplies.error("method (get, post, put, delete) and level (system, patient, study, series, instance) are required",
+                                        status: .badRequest, requestID: context.requestID)
         }
-        guard let token else {
-            _ = authenticator.refuse(.missingToken, context: context)
-            return Self.granted(false, validity: 0)
+        guard let token = Self.token(body) else { return OrthancReplies.granted(false, validity: Self.validateValidity) }
+        let access = OrthancResource(level: level, dicomUID: body.dicomUID.flatMap { $0.isEmpty ? nil : $0 },
+                                     orthancID: body.orthancID.flatMap { $0.isEmpty ? nil : $0 })
+        guard level != "system", access.dicomUID != nil || access.orthancID != nil else {
+            return OrthancReplies.granted(false, validity: Self.validateValidity)
         }
-        let decision = await authenticator.authenticate(token: token, context: context)
-        guard decision.isAllowed else { return Self.granted(false, validity: authenticator.validitySeconds(of: decision, token: token)) }
-        let claims = decision.principal?.claims ?? TokenClaims()
-        let allowed = policy.check(method: method, level: level, claims: claims) == .allowed
-        return Self.granted(allowed, validity: authenticator.validitySeconds(of: decision, token: token, refusedByCaller: !allowed))
+        let inspection = await shareTokens.inspect(token)
+        let granted = shareTokens.grants(inspection, method: method, accessChain: [access], serverID: body.serverID)
+        return OrthancReplies.granted(granted, validity: granted ? shareTokens.secondsLeft(inspection, cap: Self.validateValidity) : Self.validateValidity)
     }
 
-    private func profile(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {
-        guard let token else {
-            return Self.error(body.userID != nil ? "profiles are looked up by token only" : "token-value is required", status: .badRequest)
+    private func profile(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
+        if body.tokenKey == nil, body.tokenValue == nil, let userID = body.userID {
+            guard let known = profiles.knownUser(userID) else { return OrthancReplies.json("null") }
+            return OrthancReplies.profile(known)
         }
+        guard let token = Self.token(body) else { return OrthancReplies.profile(profiles.anonymous) }
         let decision = await authenticator.authenticate(token: token, context: context)
-        let validity = authenticator.validitySeconds(of: decision, token: token)
         switch decision.verdict {
         case .indeterminate(let reason):
-            return Self.error("cannot decide: \(reason.message)", status: .serviceUnavailable)
+            return OrthancReplies.error("cannot decide: \(reason.message)", status: .serviceUnavailable, requestID: context.requestID)
         case .denied:
-            return Reply.json(JSONText.object([
-                ("name", .string("")), ("permissions", .strings([])), ("authorized-labels", .strings([])), ("validity", .int(validity)),
-            ]), headers: [.cacheControl: "no-store"])
+            // A share token, or a token the IdP does not vouch for: no more than anonymous. The
+            // plugin then falls back to /tokens/validate for the resource.
+            var anonymous = profiles.anonymous
+            anonymous.validity = min(anonymous.validity, authenticator.validitySeconds(of: decision, token: token))
+            return OrthancReplies.profile(anonymous)
         case .allowed:
-            let claims = decision.principal?.claims ?? TokenClaims()
-            return Reply.json(JSONText.object([
-                ("name", .string(claims.username ?? claims.subject ?? claims.clientID ?? "")),
-                ("permissions", .strings(policy.permissions(of: claims))),
-                ("authorized-labels", .strings(policy.labels(of: claims))),
-                ("validity", .int(validity)),
-                ("user-id", .string(claims.userID)),
-                ("groups", .strings(policy.roles(of: claims))),
-            ]), headers: [.cacheControl: "no-store"])
+            let validity = authenticator.validitySeconds(of: decision, token: token)
+            return OrthancReplies.profile(profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity))
         }
     }
 
-    private func decode(_ body: ValidateRequest, _ token: String?, _ context: TollgateRequestContext) async -> Response {
-        guard let token else { return Self.decoded(error: "unknown") }
-        let decision = await authenticator.authenticate(token: token, context: context)
-        switch decision.verdict {
-        case .allowed: return Reply.json(#"{"token-type":"bearer","resources":[]}"#, headers: [.cacheControl: "no-store"])
-        case .denied(.expired): return Self.decoded(error: "expired")
-        case .denied(.unknownIssuer), .denied(.missingToken): return Self.decoded(error: "unknown")
-        case .denied: return Self.decoded(error: "invalid")
-        case .indeterminate(let reason): return Self.error("cannot decide: \(reason.message)", status: .serviceUnavailable)
+    private func decode(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
+        guard let token = Self.token(body) else { return OrthancReplies.json(#"{"error-code":"unknown","resources":[]}"#) }
+        switch await shareTokens.inspect(token) {
+        case .invalid:
+            return OrthancReplies.json(#"{"error-code":"invalid","resources":[]}"#)
+        case .expired(let type):
+            return OrthancReplies.json(JSONText.object([("token-type", .string(type)), ("error-code", .string("expired")), ("resources", .raw("[]"))]))
+        case .valid(let type, let resources, _, _):
+            var members: [(String, JSONText.Value)] = [("token-type", .string(type))]
+            if let redirect = shareTokens.redirectURL(type: type, resources: resources, token: token) { members.append(("redirect-url", .string(redirect))) }
+            members.append(("resources", OrthancReplies.resources(resources)))
+            return OrthancReplies.json(JSONText.object(members))
         }
     }
 
-    private static func granted(_ granted: Bool, validity: Int) -> Response {
-        Reply.json(#"{"granted":\#(granted),"validity":\#(max(0, validity))}"#, headers: [.cacheControl: "no-store"])
+    private func create(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+        let type = context.parameters.get("type") ?? ""
+        let body: CreationRequest
+        switch await OrthancBody.decode(CreationRequest.self, from: request, limit: maxBodyBytes, context: context) {
+        case .success(let decoded): body = decoded
+        case .failure(let refusal): return refusal.response
+        }
+        do {
+            let created = try await shareTokens.create(type: PrintableText.clean(type, limit: 64), request: body)
+            let echoed = created.request
+            let requestJSON = JSONText.object([
+                ("id", echoed.id.map { .string($0) } ?? .null),
+                ("server-id", echoed.serverID.map { .string($0) } ?? .null),
+                ("resources", OrthancReplies.resources(echoed.resources)),
+                ("type", .string(type)),
+                ("expiration-date", echoed.expirationDate.map { .string($0) } ?? .null),
+                ("validity-duration", .null),
+            ])
+            return OrthancReplies.json(JSONText.object([
+                ("request", .raw(requestJSON)), ("token", .string(created.token)), ("url", created.url.map { .string($0) } ?? .null),
+            ]))
+        } catch {
+            guard case .badRequest(let message) = error else { return OrthancReplies.error("cannot create the token", status: .internalServerError) }
+            return OrthancReplies.error(message, status: .badRequest, requestID: context.requestID)
+        }
     }
 
-    private static func decoded(error: String) -> Response {
-        Reply.json(#"{"error-code":"\#(error)","resources":[]}"#, headers: [.cacheControl: "no-store"])
+    private func rolesDocument() -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let data = try? encoder.encode(profiles.roles) else { return OrthancReplies.error("cannot render roles", status: .internalServerError) }
+        return OrthancReplies.json(String(decoding: data, as: UTF8.self))
     }
 
-    private static func error(_ message: String, status: HTTPResponse.Status, requestID: String = "", headers: HTTPFields = [:]) -> Response {
-        var members: [(String, JSONText.Value)] = [("error", .string(message))]
-        if !requestID.isEmpty { members.append(("request_id", .string(requestID))) }
-        var headers = headers
-        headers[.cacheControl] = "no-store"
-        return Reply.json(JSONText.object(members), status: status, headers: headers)
+    private func replaceRoles(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+        let document: OrthancRolesDocument
+        switch await OrthancBody.decode(OrthancRolesDocument.self, from: request, limit: maxBodyBytes, context: context) {
+        case .success(let decoded): document = decoded
+        case .failure(let refusal): return refusal.response
+        }
+        do {
+            try profiles.replaceRoles(document)
+            return rolesDocument()
+        } catch {
+            switch error {
+            case .readOnly:
+                return OrthancReplies.error("roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID)
+            case .invalid(let problems):
+                return OrthancReplies.error(problems.map(\.description).joined(separator: "; "), status: .badRequest, requestID: context.requestID)
+            case .unwritable(let message):
+                return OrthancReplies.error(message, status: .internalServerError, requestID: context.requestID)
+            }
+        }
+    }
+}
+
+/// A JSON body read within the size limit, or the 400/413 refusal to send.
+enum OrthancBody {
+    struct Refusal: Error {
+        let response: Response
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, context: TollgateRequestContext) async -> Result<T, Refusal> {
+        do {
+            let buffer = try await request.collectBody(limit: limit)
+            return .success(try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)))
+        } catch BodyError.tooLarge {
+            return .failure(Refusal(response: OrthancReplies.error("request body too large", status: .contentTooLarge, requestID: context.requestID)))
+        } catch let error as ConfigError {
+            return .failure(Refusal(response: OrthancReplies.error("invalid body: \(error.description)", status: .badRequest, requestID: context.requestID)))
+        } catch {
+            return .failure(Refusal(response: OrthancReplies.error("body must be a JSON object of the expected shape", status: .badRequest, requestID: context.requestID)))
+        }
     }
 }

@@ -26,6 +26,9 @@ public final class TollgateApp: Sendable {
     public let outbound: OutboundServers
     public let pusher: OrthancPusher
     public let readiness: Readiness
+    public let orthancProfiles: OrthancProfiles
+    public let shareTokens: ShareTokens
+    let orthancDecision: OrthancAccessDecision
     let proxy: UpstreamProxy
     private let idpClients: HTTPClients
     private let upstreamClients: HTTPClients
@@ -53,9 +56,10 @@ public final class TollgateApp: Sendable {
         devIssuer = config.devIssuer.enabled
             ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
             : nil
+        let claimPaths = ClaimPaths(config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? [])
         let issuers = inbound.issuers.enumerated().map { index, issuer in
             IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
-                          http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics)
+                          http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths)
         }
         let cache = DecisionCache(
             maxEntries: inbound.cache.maxEntries,
@@ -63,7 +67,17 @@ public final class TollgateApp: Sendable {
             clock: clock, observer: metrics
         )
         let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
-        authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics)
+        let authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
+                                                 claimPaths: claimPaths)
+        self.authenticator = authenticator
+        let profiles = try OrthancProfiles(config: config.orthanc.permissions)
+        let shareTokens = try await ShareTokens(config: config.orthanc.shareTokens, clock: clock)
+        orthancProfiles = profiles
+        self.shareTokens = shareTokens
+        orthancDecision = OrthancAccessDecision(
+            authenticator: authenticator, profiles: profiles, shareTokens: shareTokens,
+            table: try PermissionTable(rules: config.orthanc.permissions?.table ?? PermissionTable.defaultRules, dicomWebRoot: config.orthanc.dicomWebRoot),
+            dicomWebRoot: config.orthanc.dicomWebRoot)
         pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
                                clock: clock, observer: metrics, logger: logger)
         proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
@@ -112,6 +126,17 @@ public final class TollgateApp: Sendable {
         }
         if config.admin.authMode == .none && !config.outbound.servers.isEmpty {
             logger.warning("admin.auth_mode is none: anyone who can reach Tollgate can read outbound tokens and use the proxy")
+        }
+        switch config.orthanc.auth {
+        case .none:
+            logger.warning("orthanc.auth is none: anyone who can reach Tollgate can use the Orthanc web-service routes (/tokens/*, /user/get-profile, /settings/roles, /orthanc/authorize)")
+        case .basic where config.orthanc.webserviceUsername == nil:
+            logger.info("the Orthanc web-service routes answer 401 until orthanc.webservice_username and orthanc.webservice_password are set")
+        case .basic:
+            break
+        }
+        if !shareTokens.hasConfiguredKey {
+            logger.info("orthanc.share_tokens.key_file is not set: share links are signed with a random key and stop working when this process restarts")
         }
         logger.info("tollgate starting", metadata: [
             "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),

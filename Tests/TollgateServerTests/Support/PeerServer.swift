@@ -66,10 +66,12 @@ final class PeerServer: Sendable {
         for method: HTTPRequest.Method in [.get, .head, .post, .put, .delete] {
             router.on("upstream/**", method: method) { request, _ in try await peer.upstream(request) }
         }
-        router.put("dicom-web/servers/:name") { request, context in
-            await peer.orthancPut(request, name: context.parameters.get("name") ?? "")
+        for root in ["dicom-web", "dicomweb-root"] {
+            router.put("\(root)/servers/:name") { request, context in
+                await peer.orthancPut(request, name: context.parameters.get("name") ?? "")
+            }
+            router.get("\(root)/servers") { _, _ in peer.orthancList() }
         }
-        router.get("dicom-web/servers") { _, _ in peer.orthancList() }
         let server = try await TestHTTPServer.start(router: router, port: peer.port)
         peer.server.withLock { $0 = server }
         return peer
@@ -118,8 +120,20 @@ final class PeerServer: Sendable {
         state.withLock { $0.definitions[name] }.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
     }
 
+    /// As Orthanc's `WebServiceParameters`: user properties must be strings, booleans or integers
+    /// (400 otherwise), and `Url` is stored with a trailing '/'.
     private func orthancPut(_ request: Request, name: String) async -> Response {
-        let data = (try? await request.body.collect(upTo: 1 << 16)).map { Data(buffer: $0) } ?? Data()
+        var data = (try? await request.body.collect(upTo: 1 << 16)).map { Data(buffer: $0) } ?? Data()
+        let reserved: Set<String> = ["Url", "HttpHeaders", "Timeout", "Pkcs11", "Username", "Password"]
+        if var definition = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            for (key, value) in definition where !reserved.contains(key) {
+                guard value is String || value is Bool || (value as? NSNumber).map({ Double(Int(truncating: $0)) == $0.doubleValue }) == true else {
+                    return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"Message":"Bad file format"}"#)))
+                }
+            }
+            if let url = definition["Url"] as? String, !url.hasSuffix("/") { definition["Url"] = url + "/" }
+            data = (try? JSONSerialization.data(withJSONObject: definition)) ?? data
+        }
         let status = state.withLock { state -> Int in
             state.orthancPuts.append(name)
             let status = state.orthancScript.isEmpty ? 200 : state.orthancScript.removeFirst()
@@ -134,6 +148,7 @@ final class PeerServer: Sendable {
         let listed = stored.compactMapValues { data -> [String: Any]? in
             guard var shown = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
             shown["HttpHeaders"] = Array((shown["HttpHeaders"] as? [String: Any] ?? [:]).keys)
+            for (key, value) in shown where !["Url", "HttpHeaders"].contains(key) { shown[key] = "\(value)" }
             return shown
         }
         let data = (try? JSONSerialization.data(withJSONObject: listed)) ?? Data("{}".utf8)

@@ -1,0 +1,112 @@
+import TollgateKit
+
+/// `orthanc.permissions` — user profiles in the orthanc-authorization plugin's vocabulary: roles
+/// (read from configurable claim paths) grant upstream permission names and authorized labels.
+public struct OrthancPermissionsConfig: Sendable, Decodable {
+    /// Claim paths whose string values are role names; dots descend into objects
+    /// (`realm_access.roles`, `resource_access.<client>.roles`), `scope` reads the token's scopes.
+    public var roleClaims: [String] = ["roles", "realm_access.roles"]
+    /// Claim path of the profile's `groups`.
+    public var groupsClaim: String = "groups"
+    /// Role name → its permissions and authorized labels, in the roles JSON shape of orthanc-auth-service.
+    public var roles: [String: OrthancRole]?
+    /// A roles JSON file (`{roles, available-labels}`); `PUT /settings/roles` rewrites it atomically.
+    public var rolesFile: String?
+    public var availableLabels: [String] = []
+    /// The profile of a request without a token.
+    public var anonymous = OrthancAnonymousProfile()
+    /// Upper bound of the validity a profile answer carries.
+    public var validitySeconds: Int = 60
+    /// Method + URI regex → permissions, in the plugin's `Permissions` format; default: Tollgate's
+    /// table written from the plugin's defaults. Used by the Orthanc 1.10 filter route.
+    public var table: [[String]]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case roles, anonymous, table
+        case roleClaims = "role_claims"
+        case groupsClaim = "groups_claim"
+        case rolesFile = "roles_file"
+        case availableLabels = "available_labels"
+        case validitySeconds = "validity_seconds"
+    }
+
+    public init(roleClaims: [String] = ["roles", "realm_access.roles"], roles: [String: OrthancRole]? = nil) {
+        self.roleClaims = roleClaims
+        self.roles = roles
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        roleClaims = try c.decode(.roleClaims, default: roleClaims)
+        groupsClaim = try c.decode(.groupsClaim, default: groupsClaim)
+        roles = try c.decodeOptional(.roles)
+        rolesFile = try c.decodeOptional(.rolesFile)
+        availableLabels = try c.decode(.availableLabels, default: availableLabels)
+        anonymous = try c.decode(.anonymous, default: anonymous)
+        validitySeconds = try c.decode(.validitySeconds, default: validitySeconds)
+        table = try c.decodeOptional(.table)
+    }
+}
+
+/// One role: what it may do and which labels it may see (`*`: all).
+public struct OrthancRole: Sendable, Codable, Equatable {
+    public var permissions: [String]
+    public var authorizedLabels: [String]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case permissions
+        case authorizedLabels = "authorized-labels"
+        case authorizedLabelsUnderscore = "authorized_labels"
+    }
+
+    public init(permissions: [String], authorizedLabels: [String] = ["*"]) {
+        self.permissions = permissions
+        self.authorizedLabels = authorizedLabels
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        permissions = try c.decode(.permissions, default: [])
+        authorizedLabels = try c.decodeOptional(.authorizedLabels) ?? c.decode(.authorizedLabelsUnderscore, default: [])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(permissions, forKey: .permissions)
+        try c.encode(authorizedLabels, forKey: .authorizedLabels)
+    }
+}
+
+/// `orthanc.permissions.anonymous` — what a request without any token may do.
+public struct OrthancAnonymousProfile: Sendable, Decodable {
+    public var name = "Anonymous"
+    public var permissions: [String] = []
+    public var authorizedLabels: [String] = []
+    public var validitySeconds = 60
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, permissions
+        case authorizedLabels = "authorized_labels"
+        case validitySeconds = "validity_seconds"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        name = try c.decode(.name, default: name)
+        permissions = try c.decode(.permissions, default: permissions)
+        authorizedLabels = try c.decode(.authorizedLabels, default: authorizedLabels)
+        validitySeconds = try c.decode(.validitySeconds, default: validitySeconds)
+    }
+}
+
+/// The plugin's permission names (orthanc-authorization `DefaultConfiguration.json`, and
+/// orthanc-auth-service's `UserPermissions`); any other name in a role is a configuration error.
+public enum OrthancPermission {
+    public static let all: [String] = [
+        "all", "view", "download", "share", "upload", "send", "modify", "anonymize", "q-r-remote-modalities",
+        "edit-labels", "delete", "settings", "worklists", "api-view", "admin-permissions", "audit-logs",
+    ]
+    public static let known = Set(all)
+}

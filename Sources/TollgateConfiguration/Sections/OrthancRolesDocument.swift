@@ -1,0 +1,66 @@
+import Foundation
+import TollgateKit
+
+/// The roles JSON of orthanc-auth-service (`permissions.json`) and of `GET`/`PUT /settings/roles`:
+/// `{"roles": {NAME: {"permissions": [...], "authorized-labels": [...]}}, "available-labels": [...]}`.
+public struct OrthancRolesDocument: Sendable, Codable, Equatable {
+    public var roles: [String: OrthancRole]
+    public var availableLabels: [String]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case roles
+        case availableLabels = "available-labels"
+        /// Sent by the plugin on PUT; not stored.
+        case serverID = "server-id"
+    }
+
+    public init(roles: [String: OrthancRole], availableLabels: [String] = []) {
+        self.roles = roles
+        self.availableLabels = availableLabels
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        roles = try c.decode(.roles)
+        availableLabels = try c.decode(.availableLabels, default: [])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(roles, forKey: .roles)
+        try c.encode(availableLabels, forKey: .availableLabels)
+    }
+
+    /// Parses and validates; every problem is named by its path under `at`.
+    public static func parse(_ data: Data, at: String) -> Result<OrthancRolesDocument, ConfigErrors> {
+        let document: OrthancRolesDocument
+        do {
+            document = try JSONDecoder().decode(OrthancRolesDocument.self, from: data)
+        } catch {
+            return .failure(ConfigErrors(errors: [ConfigError(path: at, message: "not a roles document: \(ConfigError.from(error).description)")]))
+        }
+        let problems = document.problems(at: at)
+        return problems.isEmpty ? .success(document) : .failure(ConfigErrors(errors: problems))
+    }
+
+    public func problems(at: String) -> [ConfigError] {
+        Self.problems(roles: roles, availableLabels: availableLabels, at: at)
+    }
+
+    static func problems(roles: [String: OrthancRole], availableLabels: [String], at: String) -> [ConfigError] {
+        var problems = ConfigProblems()
+        problems.check(roles.count <= 10_000, at, "at most 10000 roles")
+        for (name, role) in roles.sorted(by: { $0.key < $1.key }) {
+            let path = "\(at).\(name)"
+            problems.check(!name.isEmpty && name.count <= 256, path, "role names are 1-256 characters")
+            problems.check(!role.permissions.isEmpty, "\(path).permissions", #"list at least one permission (["all"] for everything)"#)
+            for permission in role.permissions where !OrthancPermission.known.contains(permission) {
+                problems.add("\(path).permissions", "unknown permission \"\(PrintableText.clean(permission, limit: 64))\" (use \(OrthancPermission.all.joined(separator: ", ")))")
+            }
+            problems.check(!role.authorizedLabels.isEmpty, "\(path).authorized-labels", #"list the labels this role may see (["*"] for all)"#)
+            problems.check(role.authorizedLabels.allSatisfy { !$0.isEmpty && $0.count <= 64 }, "\(path).authorized-labels", "labels are 1-64 characters")
+        }
+        problems.check(availableLabels.allSatisfy { !$0.isEmpty && $0.count <= 64 }, "available-labels", "labels are 1-64 characters")
+        return problems.errors
+    }
+}

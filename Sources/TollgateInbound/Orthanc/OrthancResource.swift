@@ -1,0 +1,39 @@
+/// A resource a share token covers, or a request touches: orthanc-auth-service's `OrthancResource`.
+public struct OrthancResource: Sendable, Codable, Equatable {
+    public var level: String
+    public var dicomUID: String?
+    public var orthancID: String?
+    /// For downloads: the link the token was made for (`/studies/…/archive`).
+    public var url: String?
+
+    enum CodingKeys: String, CodingKey {
+        case level, url
+        case dicomUID = "dicom-uid"
+        case orthancID = "orthanc-id"
+    }
+
+    public static let levels: Set<String> = ["patient", "study", "series", "instance"]
+
+    public init(level: String, dicomUID: String? = nil, orthancID: String? = nil, url: String? = nil) {
+        self.level = level
+        self.dicomUID = dicomUID
+        self.orthancID = orthancID
+        self.url = url
+    }
+
+    /// Same level, and every id both sides carry is equal (at least one is compared): a request
+    /// naming study S by both ids is covered only by a token naming S, never by a mix.
+    public func covers(_ access: OrthancResource) -> Bool {
+        guard level == access.level else { return false }
+        var compared = 0
+        if let mine = dicomUID, let theirs = access.dicomUID {
+            guard mine == theirs else { return false }
+            compared += 1
+        }
+        if let mine = orthancID, let theirs = access.orthancID {
+            guard mine == theirs else { return false }
+            compared += 1
+        }
+        return compared > 0
+    }
+}

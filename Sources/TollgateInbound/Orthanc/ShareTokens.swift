@@ -1,0 +1,131 @@
+import Crypto
+import Foundation
+import JWTKit
+import TollgateConfiguration
+import TollgateKit
+
+/// Resource ("share") tokens: what `PUT /tokens/{type}` signs and `/tokens/validate` grants. They
+/// are Tollgate's own HS256 JWTs, verified by jwt-kit against Tollgate's key only, so a user's
+/// OAuth token, a token with another algorithm or `alg: none` never passes as one.
+public final class ShareTokens: Sendable {
+    /// orthanc-auth-service's token types.
+    public static let types: Set<String> = [
+        "osimis-viewer-publication", "stone-viewer-publication", "ohif-viewer-publication", "volview-viewer-publication",
+        "meddream-viewer-publication", "meddream-instant-link", "viewer-instant-link", "download-instant-link",
+    ]
+    static let maxResources = 100
+    static let maxIDLength = 256
+    static let kid = JWKIdentifier(string: "tollgate-share")
+
+    public enum Inspection: Sendable, Equatable {
+        case valid(type: String, resources: [OrthancResource], serverID: String?, expiresAt: Int)
+        case expired(type: String)
+        case invalid
+    }
+
+    public struct Created: Sendable {
+        public let token: String
+        public let url: String?
+        public let request: CreationRequest
+        public let expiresAt: Int
+    }
+
+    public enum CreationError: Error, Sendable, Equatable {
+        case badRequest(String)
+    }
+
+    private let keys: JWTKeyCollection
+    private let config: ShareTokensConfig
+    private let clock: any TollgateClock
+    /// True when the key came from `key_file`; false: a random key for this process only.
+    public let hasConfiguredKey: Bool
+
+    public init(config: ShareTokensConfig, clock: any TollgateClock) async throws {
+        let key: SymmetricKey
+        if let file = config.keyFile {
+            guard let data = FileManager.default.contents(atPath: file), data.count >= 32 else {
+                throw ConfigErrors(errors: [ConfigError(path: "orthanc.share_tokens.key_file", message: "needs a readable file of at least 32 bytes")])
+            }
+            key = SymmetricKey(data: data)
+            hasConfiguredKey = true
+        } else {
+            key = SymmetricKey(size: .bits256)
+            hasConfiguredKey = false
+        }
+        keys = await JWTKeyCollection().add(hmac: HMACKey(key: key), digestAlgorithm: .sha256, kid: Self.kid)
+        self.config = config
+        self.clock = clock
+    }
+
+    /// Does the token grant `method` on the resource `accessChain` names, at any of the levels
+    /// given (the resource and its parents: a study's token opens its series)? Bound to the
+    /// `server-id` it was made for. Only `get`: a link opens or downloads, never changes or deletes.
+    public func grants(_ inspection: Inspection, method: String, accessChain: [OrthancResource], serverID: String?) -> Bool {
+        guard case .valid(_, let resources, let boundServer, _) = inspection, method == "get", !accessChain.isEmpty else { return false }
+        if let boundServer, boundServer != serverID { return false }
+        return accessChain.contains { access in resources.contains { $0.covers(access) } }
+    }
+
+    public func inspect(_ token: String) async -> Inspection {
+        guard token.utf8.count <= 16384, let payload = try? await keys.verify(token, as: ShareTokenPayload.self) else { return .invalid }
+        guard Double(payload.exp) > clock.now() else { return .expired(type: payload.type) }
+        return .valid(type: payload.type, resources: payload.resources, serverID: payload.serverID, expiresAt: payload.exp)
+    }
+
+    /// Seconds a grant may be cached: what is left of the token, at most `cap`.
+    public func secondsLeft(_ inspection: Inspection, cap: Int) -> Int {
+        guard case .valid(_, _, _, let expiresAt) = inspection else { return cap }
+        return max(0, min(cap, expiresAt - Int(clock.now().rounded(.down))))
+    }
+
+    public func create(type: String, request: CreationRequest) async throws(CreationError) -> Created {
+        guard Self.types.contains(type) else {
+            throw .badRequest("unknown token type (use one of \(Self.types.sorted().joined(separator: ", ")))")
+        }
+        if let declared = request.type, declared != type { throw .badRequest("'type' must match the URL's /tokens/{type}") }
+        try request.check()
+        try checkEnabled(type, request.resources)
+        let now = Int(clock.now().rounded(.down))
+        let lifetime = try request.lifetime(now: now, defaultSeconds: config.defaultValiditySeconds, maxSeconds: config.maxValiditySeconds)
+        let payload = ShareTokenPayload(iss: ShareTokenPayload.issuer, type: type, resources: request.resources, serverID: request.serverID,
+                                        id: request.id, iat: now, exp: now + lifetime)
+        let token: String
+        do {
+            token = try await keys.sign(payload, kid: Self.kid)
+        } catch {
+            throw .badRequest("cannot sign the token")
+        }
+        var echoed = request
+        echoed.type = type
+        echoed.expirationDate = ShareTokenDates.render(now + lifetime)
+        echoed.validityDuration = nil
+        return Created(token: token, url: links.url(type: type, resources: request.resources, token: token, direct: false),
+                       request: echoed, expiresAt: now + lifetime)
+    }
+
+    /// Where `/tokens/decode` sends a publication's visitor: straight to the viewer.
+    public func redirectURL(type: String, resources: [OrthancResource], token: String) -> String? {
+        links.url(type: type, resources: resources, token: token, direct: true)
+    }
+
+    private var links: ShareLinks { ShareLinks(config: config) }
+
+    /// orthanc-auth-service refuses a type whose viewer it cannot link to; so does Tollgate.
+    private func checkEnabled(_ type: String, _ resources: [OrthancResource]) throws(CreationError) {
+        switch type {
+        case "osimis-viewer-publication", "stone-viewer-publication", "volview-viewer-publication":
+            guard config.publicOrthancRoot != nil else { throw .badRequest("'\(type)' links are disabled: set orthanc.share_tokens.public_orthanc_root") }
+        case "ohif-viewer-publication":
+            guard config.publicOHIFRoot != nil else { throw .badRequest("'\(type)' links are disabled: set orthanc.share_tokens.public_ohif_root") }
+        case "meddream-viewer-publication":
+            guard config.publicLandingRoot != nil else { throw .badRequest("'\(type)' links are disabled: set orthanc.share_tokens.public_landing_root") }
+        case "meddream-instant-link":
+            throw .badRequest("'meddream-instant-link' tokens come from MedDream's own token service, which Tollgate does not call")
+        default:
+            break
+        }
+        guard ShareLinks.hasNeededIDs(type: type, resources: resources, ohif: config.ohifDataSource) else {
+            throw .badRequest("'\(type)' links need \(ShareLinks.neededID(type: type, ohif: config.ohifDataSource)) on every resource")
+        }
+    }
+}

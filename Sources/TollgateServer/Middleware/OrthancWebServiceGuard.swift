@@ -1,0 +1,52 @@
+import HTTPTypes
+import Hummingbird
+import TollgateConfiguration
+import TollgateKit
+
+/// `orthanc.auth` on the Orthanc web-service routes: Basic credentials, as orthanc-auth-service
+/// requires of the authorization plugin (`WebServiceUsername`/`WebServicePassword`). Without
+/// configured credentials the routes are closed, not open: only `auth: none` opens them.
+struct OrthancWebServiceGuard: RouterMiddleware {
+    typealias Context = TollgateRequestContext
+
+    private enum Check: Sendable {
+        case open
+        case basic(SecretDigest)
+        case closed
+    }
+
+    private let check: Check
+
+    init(config: OrthancConfig) {
+        switch config.auth {
+        case .none:
+            check = .open
+        case .basic:
+            if let user = config.webserviceUsername, let password = config.webservicePassword {
+                check = .basic(SecretDigest(BasicAuthorization.value(user: user, password: password.value)))
+            } else {
+                check = .closed
+            }
+        }
+    }
+
+    var isClosed: Bool { if case .closed = check { true } else { false } }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch check {
+        case .open:
+            return try await next(request, context)
+        case .basic(let expected) where expected.matches(request.headers[.authorization] ?? ""):
+            return try await next(request, context)
+        case .basic:
+            return OrthancReplies.error(
+                "authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
+                    + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)",
+                status: .unauthorized, requestID: context.requestID, headers: [.wwwAuthenticate: #"Basic realm="tollgate-orthanc""#])
+        case .closed:
+            return OrthancReplies.error(
+                "the Orthanc web-service routes are closed: set orthanc.webservice_username and orthanc.webservice_password (or orthanc.auth: none)",
+                status: .unauthorized, requestID: context.requestID, headers: [.wwwAuthenticate: #"Basic realm="tollgate-orthanc""#])
+        }
+    }
+}
