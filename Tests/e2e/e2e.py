@@ -23,7 +23,8 @@ from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
-               writer="caller-write-s3cret", api_key="e2e-admin-api-key-0123456789")
+               writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
+               webservice="orthanc-webservice-s3cret")
 TOKEN_SECONDS = 20
 
 
@@ -73,11 +74,14 @@ admin:
   auth_mode: api_key
   api_keys: ["${E2E_API_KEY}"]
 orthanc:
+  webservice_username: orthanc
+  webservice_password: "${E2E_WEBSERVICE_SECRET}"
   permissions:
-    claim: scope
+    role_claims: [scope]
     roles:
-      dicom.read: [get]
-      dicom.write: [get, post, put, delete]
+      dicom.read: {permissions: [view, download], authorized-labels: ["*"]}
+      dicom.write: {permissions: [view, download, upload], authorized-labels: ["*"]}
+      orthanc.admin: {permissions: [admin-permissions], authorized-labels: ["*"]}
   url: http://127.0.0.1:%d
   check_interval_seconds: 2
   dicomweb_servers:
@@ -85,7 +89,10 @@ orthanc:
 """ % (port, glewlwyd, mode, PORT["b"], glewlwyd, PORT["a"])
 
 
-TOLLGATE_ENV = {"E2E_RS_SECRET": SECRETS["rs"], "E2E_ORTHANC_A_SECRET": SECRETS["orthanc_a"], "E2E_API_KEY": SECRETS["api_key"]}
+TOLLGATE_ENV = {"E2E_RS_SECRET": SECRETS["rs"], "E2E_ORTHANC_A_SECRET": SECRETS["orthanc_a"], "E2E_API_KEY": SECRETS["api_key"],
+                "E2E_WEBSERVICE_SECRET": SECRETS["webservice"]}
+WEBSERVICE = {"Authorization": "Basic " + __import__("base64").b64encode(("orthanc:" + SECRETS["webservice"]).encode()).decode(),
+              "Content-Type": "application/json"}
 
 
 def orthanc_config(work, name, http_port, dicom_port, extra):
@@ -170,13 +177,15 @@ def main():
 def run(suite, procs, work, args, used_tokens):
     # 1. Glewlwyd.
     glewlwyd = start_glewlwyd(
-        procs, os.path.join(work, "glewlwyd"), PORT["glewlwyd"], ["dicom.read", "dicom.write", "introspect"],
+        procs, os.path.join(work, "glewlwyd"), PORT["glewlwyd"], ["dicom.read", "dicom.write", "orthanc.admin", "introspect"],
         [("tollgate-rs", SECRETS["rs"], ["introspect"]), ("orthanc-a", SECRETS["orthanc_a"], ["dicom.read", "dicom.write"]),
-         ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"])],
+         ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"]),
+         ("caller-admin", SECRETS["admin"], ["orthanc.admin"])],
         TOKEN_SECONDS)
     reader = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
     writer = glewlwyd_token(glewlwyd, "caller-write", SECRETS["writer"], "dicom.read dicom.write")
-    used_tokens += [reader, writer]
+    admin = glewlwyd_token(glewlwyd, "caller-admin", SECRETS["admin"], "orthanc.admin")
+    used_tokens += [reader, writer, admin]
     suite.check("1. Glewlwyd issues %d s JWT access tokens" % TOKEN_SECONDS, reader.count(".") == 2)
 
     # Orthanc B first: Tollgate's proxy and push target it. Its filter asks Tollgate (auto mode).
@@ -184,7 +193,8 @@ def run(suite, procs, work, args, used_tokens):
     shutil.copy(args.filter, filter_path)
     b_extra = {"Plugins": ["/usr/lib/orthanc/libOrthancDicomWeb.so.1.7", "/usr/lib/orthanc/libOrthancPython.so.4.0"],
                "PythonScript": filter_path,
-               "Tollgate": {"Url": "http://127.0.0.1:%d" % PORT["tg"], "TimeoutSeconds": 2, "UncheckedUris": []}}
+               "Tollgate": {"Url": "http://127.0.0.1:%d" % PORT["tg"], "TimeoutSeconds": 2, "UncheckedUris": [],
+                            "Username": "orthanc", "Password": SECRETS["webservice"]}}
     b_config = orthanc_config(work, "b", PORT["b"], PORT["b_dicom"], b_extra)
     b = "http://127.0.0.1:%d" % PORT["b"]
     procs.start("orthanc-b", ["/usr/sbin/Orthanc", b_config])
@@ -220,12 +230,19 @@ def run(suite, procs, work, args, used_tokens):
     suite.check("3d. B: upload with the read token -> 403", status == 403, str(status))
     status = request("POST", b + "/instances", first, {"Authorization": "Bearer " + writer, "Content-Type": "application/dicom"})[0]
     suite.check("3e. B: upload with the write token -> 200", status == 200, str(status))
+    status = request("POST", b + "/dicom-web/studies", first, {"Authorization": "Bearer " + reader, "Content-Type": "application/dicom"})[0]
+    suite.check("3f. B: STOW with the read token (view) -> 403", status == 403, str(status))
+    jobs = [request("GET", b + "/jobs", headers={"Authorization": "Bearer " + t})[0] for t in (writer, admin)]
+    suite.check("3g. B: /jobs needs admin-permissions: write token 403, admin token 200", jobs == [403, 200], str(jobs))
+    status = request("GET", qido, headers={"Authorization": "Bearer " + admin})[0]
+    suite.check("3h. B: admin-permissions alone does not read studies -> 403", status == 403, str(status))
+    check_share_link(suite, b, tg, writer, used_tokens)
 
     # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
     check_nginx(suite, procs, work, reader, writer)
 
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
-    pushed = wait_until(lambda: "X-Tollgate-Token-Expires-" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)
+    pushed = wait_until(lambda: "TollgateTokenExpires" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)
     suite.check("4a. Tollgate pushed b's definition into Orthanc A", pushed)
     study, series, instance = "1.2.826.0.1.3680043.10.543.1", "1.2.826.0.1.3680043.10.543.1.1", "1.2.826.0.1.3680043.10.543.1.1.1"
     second = make_dicom("E2E-2", "1.2.826.0.1.3680043.10.543.2", "1.2.826.0.1.3680043.10.543.2.1", "1.2.826.0.1.3680043.10.543.2.1.1")
@@ -307,6 +324,32 @@ def run(suite, procs, work, args, used_tokens):
         used_tokens.append(token["access_token"])
 
 
+def check_share_link(suite, b, tg, writer, used_tokens):
+    """A share link made as the authorization plugin makes one (PUT ROOT/tokens/{type}) opens its
+    study through the 1.10 filter (REST and DICOMweb, ?token=...) and no other study."""
+    shared = make_dicom("E2E-S", "1.2.826.0.1.3680043.10.543.7", "1.2.826.0.1.3680043.10.543.7.1", "1.2.826.0.1.3680043.10.543.7.1.1")
+    other = make_dicom("E2E-O", "1.2.826.0.1.3680043.10.543.8", "1.2.826.0.1.3680043.10.543.8.1", "1.2.826.0.1.3680043.10.543.8.1.1")
+    ids = []
+    for dataset in (shared, other):
+        _, _, body = request("POST", b + "/instances", dataset, {"Authorization": "Bearer " + writer, "Content-Type": "application/dicom"})
+        ids.append(as_json(body) or {})
+    study_id, other_study = ids[0].get("ParentStudy"), ids[1].get("ParentStudy")
+    status, _, body = request("PUT", tg + "/tokens/viewer-instant-link", json.dumps({
+        "id": None, "server-id": None, "type": "viewer-instant-link", "validity-duration": 300,
+        "resources": [{"dicom-uid": "1.2.826.0.1.3680043.10.543.7", "orthanc-id": study_id, "level": "study"}]}).encode(), WEBSERVICE)
+    token = (as_json(body) or {}).get("token") or ""
+    used_tokens.append(token)
+    suite.check("10a. share token created by PUT /tokens/viewer-instant-link", status == 200 and token.count(".") == 2, str(status))
+    opened = [request("GET", b + path + ("&" if "?" in path else "?") + "token=" + token)[0] for path in [
+        "/dicom-web/studies/1.2.826.0.1.3680043.10.543.7/series", "/studies/%s" % study_id,
+        "/series/%s" % ids[0].get("ParentSeries"), "/instances/%s/file" % ids[0].get("ID")]]
+    suite.check("10b. the link opens its study: DICOMweb, study, series, instance -> 200", opened == [200] * 4, str(opened))
+    refused = [request(method, b + path + "?token=" + token)[0] for method, path in [
+        ("GET", "/dicom-web/studies/1.2.826.0.1.3680043.10.543.8/series"), ("GET", "/studies/%s" % other_study),
+        ("GET", "/dicom-web/studies"), ("DELETE", "/studies/%s" % study_id)]]
+    suite.check("10c. and nothing else: another study, all studies, a delete -> 403", refused == [403] * 4, str(refused))
+
+
 def raw_request(port, method, path, token=None, body=b""):
     """(status, every WWW-Authenticate value): urllib folds repeated headers into one."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
@@ -382,7 +425,7 @@ def check_filter_faults(suite, filter_path):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.path.startswith("/slow"):
                 time.sleep(3)
-            body = Stub.answers.get(self.path.rsplit("/tokens", 1)[0], b"{}") or b"{}"
+            body = Stub.answers.get(self.path.rsplit("/orthanc/authorize", 1)[0], b"{}") or b"{}"
             try:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -416,9 +459,9 @@ def check_filter_faults(suite, filter_path):
         ok.allows("/studies", 1, "127.0.0.1", headers)
         suite.check("8e. filter: grants cached for their validity only (%d call for 5, then 1 after expiry)" % cached_calls,
                     answers == [True] * 5 and cached_calls == 1 and Stub.calls - before == 2)
+        before = Stub.calls
         odd_method = ok.allows("/studies", 9, "127.0.0.1", headers)
-        no_token = ok.allows("/studies", 1, "127.0.0.1", {})
-        suite.check("8f. filter: unknown method or no token -> denied without asking", odd_method is False and no_token is False)
+        suite.check("8f. filter: unknown method -> denied without asking", odd_method is False and Stub.calls == before)
     finally:
         server.shutdown()
 
