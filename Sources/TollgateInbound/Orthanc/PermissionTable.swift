@@ -76,6 +76,8 @@ public struct PermissionTable: Sendable {
         ["put", "^/modalities/(.*)$", "admin-permissions"],
         ["delete", "^/modalities/(.*)$", "admin-permissions"],
         ["get", "^/DICOM_WEB_ROOT/servers$", "all|send|q-r-remote-modalities"],
+        ["put", "^/DICOM_WEB_ROOT/servers/([^/]+)$", "admin-permissions"],
+        ["delete", "^/DICOM_WEB_ROOT/servers/([^/]+)$", "admin-permissions"],
         ["post", "^/DICOM_WEB_ROOT/servers/([^/]+)/stow$", "all|send"],
         ["post", "^/DICOM_WEB_ROOT/servers/([^/]+)/(qido|get|retrieve)$", "all|q-r-remote-modalities"],
         // changes

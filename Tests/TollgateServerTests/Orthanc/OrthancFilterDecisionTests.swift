@@ -50,6 +50,7 @@ struct OrthancFilterDecisionTests {
         ("put", "/modalities/pacs", "admin-permissions"),
         ("delete", "/modalities/pacs", "admin-permissions"),
         ("put", "/auth/settings/roles", "admin-permissions"),
+        ("put", "/dicom-web/servers/b", "admin-permissions"),
         ("get", "/auth/audit-logs", "admin-permissions|audit-logs"),
         // 1.10 without the plugin: DICOMweb reads and STOW
         ("get", "/dicom-web/studies", "all|view"),
