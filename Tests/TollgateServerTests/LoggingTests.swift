@@ -50,13 +50,17 @@ struct LoggingTests {
     }
 
     @Test func everyRequestGetsOneAccessLineAndRefusalsAreLoggedOnEveryFrontEnd() async throws {
-        let tg = try await RunningTollgate.start()
+        let tg = try await RunningTollgate.start { config in
+            config.orthanc.webserviceUsername = "orthanc"
+            config.orthanc.webservicePassword = Secret("ws-secret")
+        }
         defer { Task { await tg.stop() } }
         let token = try await tg.token()
         _ = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token), ("X-Request-Id", "access-ok")])
         _ = try await tg.get("/auth?access_token=" + token, headers: [("X-Request-Id", "access-none")])
         _ = try await tg.post("/plugin/authenticate", json: #"{"credentials":{"type":"bearer","token":"not-a-real-token"}}"#, headers: [("X-Request-Id", "access-mf")])
-        _ = try await tg.post("/tokens/validate", json: #"{"method":"get","level":"system","token-value":"Bearer garbage"}"#, headers: [("X-Request-Id", "access-orthanc")])
+        _ = try await tg.post("/user/get-profile", json: #"{"token-key":"Authorization","token-value":"Bearer garbage","server-id":null}"#,
+                              headers: [("X-Request-Id", "access-orthanc"), ("Authorization", BasicAuthorization.value(user: "orthanc", password: "ws-secret"))])
         let lines = tg.logs.text.split(separator: "\n")
         func access(_ id: String) -> String? { lines.first { $0.contains("info request ") && $0.contains(id) }.map(String.init) }
         let ok = try #require(access("access-ok"))
