@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # libFuzzer over the parsers that read network and config input (Sources/TollgateFuzzHarness):
 # bearer-header parsing, the unverified JWS peek, introspection answers, token-endpoint answers,
-# JWKS documents and ${…} substitution (with YAML loading). A separate build (`-sanitize=fuzzer`,
+# JWKS documents, ${…} substitution (with YAML loading) and the Orthanc parsers (roles documents,
+# resource URIs, the permission table, share-token dates, claim paths). A separate build (`-sanitize=fuzzer`,
 # its own scratch path .build-fuzz); the seed corpus is Tests/fuzz-corpus/TARGET, and what the
 # fuzzer finds interesting grows in a scratch copy. A crash stops with its reproducer in
 # .build-fuzz/crashes/TARGET (replay it with `tollgate-fuzz TARGET FILE` from a normal build).
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(bearer jws-peek introspection token-endpoint jwks substitution)
+[ ${#targets[@]} -gt 0 ] || targets=(bearer jws-peek introspection token-endpoint jwks substitution orthanc)
 scratch=.build-fuzz
 
 started=$(date +%s)

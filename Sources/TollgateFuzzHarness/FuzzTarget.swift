@@ -16,6 +16,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case tokenEndpoint = "token-endpoint"
     case jwks
     case substitution
+    case orthanc
 
     public func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -47,8 +48,16 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let substitution = EnvironmentSubstitution(environment: ["SET": "value", "EMPTY": ""])
             _ = try? substitution.expand(text, path: [])
             _ = try? ConfigLoader.parse(yaml: text, environment: ["SET": "value"])
+        case .orthanc:
+            _ = OrthancRolesDocument.parse(Data(data), at: "roles")
+            _ = OrthancResourceAccess.chain(uri: text, getArguments: ["StudyInstanceUID": text], dicomWebRoot: "/dicom-web/")
+            _ = Self.permissionTable?.required(method: "get", uri: text)
+            _ = ShareTokenDates.parse(text)
+            _ = try? CompactJWS(text, claimPaths: ClaimPaths(["realm_access.roles", "resource_access.orthanc.roles"]))
         }
     }
+
+    private static let permissionTable = try? PermissionTable(rules: PermissionTable.defaultRules, dicomWebRoot: "/dicom-web/")
 
     /// The JWKS parser is async (jwt-kit's key collection is an actor); a fuzz input runs to its end.
     private static func blocking(_ body: @escaping @Sendable () async -> Void) {

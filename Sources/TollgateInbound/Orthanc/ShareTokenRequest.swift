@@ -67,8 +67,8 @@ public struct CreationRequest: Sendable, Codable {
 }
 
 /// ISO 8601 dates as OE2 and orthanc-auth-service write them.
-enum ShareTokenDates {
-    static func parse(_ text: String) -> Int? {
+package enum ShareTokenDates {
+    package static func parse(_ text: String) -> Int? {
         guard text.utf8.count <= 64 else { return nil }
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]] {
             let formatter = ISO8601DateFormatter()
