@@ -21,6 +21,15 @@ public enum BearerToken {
         return String(ASCIIText.trimmingOWS(parts[1]))
     }
 
+    /// A token as a caller hands it over in a body (Orthanc's `token-value`, the filter's
+    /// `tokens`): with or without its `Bearer ` scheme; nil when empty.
+    public static func fromPresented(_ value: some StringProtocol) -> String? {
+        let trimmed = ASCIIText.trimmingOWS(value)
+        guard !trimmed.isEmpty else { return nil }
+        let token = fromAuthorization(trimmed) ?? String(trimmed)
+        return token.isEmpty ? nil : token
+    }
+
     /// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
     public static func isWellFormed(_ token: String) -> Bool {
         var token = token

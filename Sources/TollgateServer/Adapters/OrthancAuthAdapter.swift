@@ -59,8 +59,7 @@ struct OrthancAuthAdapter {
     /// `token-value` without its `Bearer ` prefix. The `Authorization` header itself carries
     /// the plugin's Basic credentials, never the user's token.
     static func token(_ body: WebServiceRequest) -> String? {
-        guard let raw = body.tokenValue?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-        return BearerToken.fromAuthorization(raw) ?? raw
+        body.tokenValue.flatMap(BearerToken.fromPresented)
     }
 
     private func validate(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {

@@ -38,10 +38,7 @@ struct OrthancFilterAdapter {
         guard body.uri.hasPrefix("/"), body.uri.utf8.count <= 8192, (body.resources?.count ?? 0) <= 16, (body.tokens?.count ?? 0) <= 8 else {
             return OrthancReplies.error("uri must be an absolute path; at most 8 tokens and 16 resources", status: .badRequest, requestID: context.requestID)
         }
-        let tokens = (body.tokens ?? []).compactMap { raw -> String? in
-            let trimmed = raw.trimmingCharacters(in: .whitespaces)
-            return trimmed.isEmpty ? nil : BearerToken.fromAuthorization(trimmed) ?? trimmed
-        }
+        let tokens = (body.tokens ?? []).compactMap(BearerToken.fromPresented)
         let outcome = await decision.decide(
             OrthancAccessDecision.Request(method: body.method, uri: body.uri, getArguments: body.get ?? [:], tokens: tokens,
                                           resources: body.resources ?? [], labels: body.labels, serverID: body.serverID),

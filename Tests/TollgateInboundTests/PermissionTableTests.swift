@@ -1,0 +1,29 @@
+import Testing
+@testable import TollgateInbound
+
+@Suite("Orthanc permission table")
+struct PermissionTableTests {
+    @Test func literalPrefixesNeverExcludeAMatch() throws {
+        #expect(PermissionTable.literalPrefix(of: "^/tools/find$") == "/tools/find")
+        #expect(PermissionTable.literalPrefix(of: "^/jobs?$") == "/job")
+        #expect(PermissionTable.literalPrefix(of: "^/ab*c$") == "/a")
+        #expect(PermissionTable.literalPrefix(of: "^/a{2}$") == "/")
+        #expect(PermissionTable.literalPrefix(of: "^/a.b$") == "/a")
+        #expect(PermissionTable.literalPrefix(of: "^/a|^/b$") == "")
+        #expect(PermissionTable.literalPrefix(of: "^/x/(a|b)$") == "/x/")
+        #expect(PermissionTable.literalPrefix(of: "/tools/find") == "")
+        let table = try PermissionTable(rules: [["get", "^/jobs?$", "view"], ["get", "^/a|^/b$", "send"]], dicomWebRoot: "/dicom-web/")
+        #expect(table.required(method: "get", uri: "/job")?.permissions == ["view"])
+        #expect(table.required(method: "get", uri: "/b")?.permissions == ["send"])
+        #expect(table.required(method: "post", uri: "/job") == nil)
+    }
+
+    @Test func dicomWebRootIsSubstitutedAndFirstMatchWins() throws {
+        let table = try PermissionTable(rules: PermissionTable.defaultRules, dicomWebRoot: "/pacs/dicomweb/")
+        #expect(table.required(method: "post", uri: "/pacs/dicomweb/studies")?.permissions == ["all", "upload"])
+        #expect(table.required(method: "get", uri: "/pacs/dicomweb/studies/1.2/series")?.permissions == ["all", "view"])
+        #expect(table.required(method: "get", uri: "/dicom-web/studies") == nil)
+        #expect(table.required(method: "get", uri: "/studies/ab-12/archive")?.permissions == ["all", "download"])
+        #expect(table.required(method: "post", uri: "/tools/lookup")?.permissions == [])
+    }
+}
