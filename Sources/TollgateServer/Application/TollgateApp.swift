@@ -135,7 +135,8 @@ public final class TollgateApp: Sendable {
         case .basic:
             break
         }
-        if !shareTokens.hasConfiguredKey {
+        let orthancRoutesUsable = config.orthanc.auth == .none || config.orthanc.webserviceUsername != nil
+        if orthancRoutesUsable && !shareTokens.hasConfiguredKey {
             logger.info("orthanc.share_tokens.key_file is not set: share links are signed with a random key and stop working when this process restarts")
         }
         logger.info("tollgate starting", metadata: [
