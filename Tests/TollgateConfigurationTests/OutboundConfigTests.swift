@@ -250,3 +250,29 @@ struct OutboundConfigTests {
             == ["server.shutdown_grace_seconds: must be between 0 and 3600"])
     }
 }
+
+@Suite("forward_auth configuration")
+struct ForwardAuthConfigTests {
+    @Test func statusesAndInjectionAreValidated() {
+        let yaml = """
+        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+        outbound:
+          servers:
+            pacs: {url: "https://pacs/dicom-web/", token_endpoint: "https://idp/token", client_id: c, client_secret: s}
+        forward_auth:
+          status_on_unavailable: 418
+          status_on_malformed: 500
+          outbound_tokens: {auth: bearer, header: Authorization, required_scopes: {pacs: [], ghost: [x]}}
+        """
+        let found = (try? ConfigLoader.parse(yaml: yaml, environment: [:]))?.validationErrors().map(\.description) ?? ["did not parse"]
+        for expected in [
+            "forward_auth.status_on_unavailable: use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504",
+            "forward_auth.status_on_malformed: use 400, 401 or 403",
+            "forward_auth.outbound_tokens.header: must be a valid header name other than Authorization",
+            "forward_auth.outbound_tokens.required_scopes.pacs: list at least one scope (no spaces)",
+            "forward_auth.outbound_tokens.required_scopes.ghost: no outbound server named ghost",
+        ] {
+            #expect(found.contains(expected), "\(expected)\n\(found)")
+        }
+    }
+}

@@ -20,7 +20,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
-PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590)
+PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
@@ -374,7 +374,10 @@ def check_nginx(suite, procs, work, reader, writer):
                      ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % PORT["tg"]),
                      ("server 127.0.0.1:8042;", "server 127.0.0.1:%d;" % PORT["a"]),
                      ("    GET     read;", "    GET     dicom.read;"), ("    HEAD    read;", "    HEAD    dicom.read;"),
-                     ("    default write;", "    default dicom.write;")]:
+                     ("    default write;", "    default dicom.write;"),
+                     ("listen 127.0.0.1:8081;", "listen 127.0.0.1:%d;" % PORT["nginx_out"]),
+                     ("https://pacs-b.example.org/dicom-web/", "http://127.0.0.1:%d/dicom-web/" % PORT["b"]),
+                     ("REPLACE-with-one-of-admin.api_keys", SECRETS["api_key"])]:
         if old not in site:
             suite.check("9. nginx example renders (%s)" % old, False)
             return
@@ -403,6 +406,9 @@ def check_nginx(suite, procs, work, reader, writer):
     suite.check("9d. nginx example: read token -> upload 403", status == 403, str(status))
     status, _ = raw_request(PORT["nginx"], "POST", "/dicom-web/studies", writer, b"x")
     suite.check("9e. nginx example: write token -> STOW reaches Orthanc", status not in (401, 403, 500), str(status))
+    # Outbound through nginx: no caller token; B (guarded by the filter) sees the live orthanc-b token.
+    status, _ = raw_request(PORT["nginx_out"], "GET", "/peer-b/studies")
+    suite.check("9f. nginx example: outbound location injects Tollgate's orthanc-b token, B answers QIDO 200", status == 200, str(status))
     procs.stop("nginx")
 
 

@@ -24,6 +24,20 @@ extension TollgateConfig {
             problems.check(HeaderRules.isValidName(header), "forward_auth.claims_to_headers.\(claim)", "not a valid header name")
         }
         problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
+        problems.check([401, 403, 500, 502, 503, 504].contains(forwardAuth.statusOnUnavailable), "forward_auth.status_on_unavailable",
+                       "use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504")
+        problems.check([400, 401, 403].contains(forwardAuth.statusOnMalformed), "forward_auth.status_on_malformed", "use 400, 401 or 403")
+        let injection = forwardAuth.outboundTokens
+        problems.check(HeaderRules.isValidName(injection.header) && injection.header.lowercased() != "authorization",
+                       "forward_auth.outbound_tokens.header", "must be a valid header name other than Authorization")
+        for (server, scopes) in injection.requiredScopes.sorted(by: { $0.key < $1.key }) {
+            let at = "forward_auth.outbound_tokens.required_scopes.\(server)"
+            problems.check(outbound.servers[server] != nil, at, "no outbound server named \(server)")
+            problems.check(!scopes.isEmpty && scopes.allSatisfy { !$0.isEmpty && !$0.contains(" ") }, at, "list at least one scope (no spaces)")
+        }
+        if injection.auth == .admin && !injection.requiredScopes.isEmpty {
+            problems.add("forward_auth.outbound_tokens.required_scopes", "only used with auth: bearer")
+        }
 
         if devIssuer.enabled {
             problems.check(devIssuer.allowNonLoopback || Self.isLoopback(server.host), "dev_issuer.enabled",

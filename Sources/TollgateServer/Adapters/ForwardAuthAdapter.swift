@@ -14,8 +14,11 @@ struct ForwardAuthAdapter {
     /// Claim → header, parsed once (config validation guarantees the names are valid).
     let identityHeaders: [(claim: String, header: HTTPField.Name)]
     let requiredScopesHeader: HTTPField.Name?
+    let statuses: BearerChallenge.Statuses
 
     init(authenticator: InboundAuthenticator, config: ForwardAuthConfig) {
+        statuses = BearerChallenge.Statuses(unavailable: HTTPResponse.Status(code: config.statusOnUnavailable),
+                                            malformed: HTTPResponse.Status(code: config.statusOnMalformed))
         self.authenticator = authenticator
         self.identityHeaders = config.claimsToHeaders.sorted { $0.key < $1.key }.compactMap { claim, header in
             HTTPField.Name(header).map { (claim, $0) }
@@ -34,7 +37,7 @@ struct ForwardAuthAdapter {
 
     func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         let decision = await authenticator.authenticate(request, context: context, extraScopes: requiredScopes(request))
-        guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision) }
+        guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision, statuses: statuses) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"
         for (claim, name) in identityHeaders {

@@ -69,6 +69,8 @@ extension TollgateApp {
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version).register(on: admin)
         ProxyAdapter(proxy: proxy, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
+        OutboundTokenInjectionAdapter(servers: outbound, authenticator: authenticator, config: config.forwardAuth.outboundTokens,
+                                      adminIsOpen: config.admin.authMode == .none).register(router: router, admin: admin)
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }

@@ -10,8 +10,15 @@ import TollgateOutbound
 enum BearerChallenge {
     static let realm = "tollgate"
 
+    /// Statuses a front end may choose for the answers proxies mishandle (nginx turns anything but
+    /// 2xx/401/403 into 500; Envoy turns 5xx into `status_on_error`).
+    struct Statuses: Sendable {
+        var unavailable: HTTPResponse.Status = .serviceUnavailable
+        var malformed: HTTPResponse.Status = .badRequest
+    }
+
     /// The status and `WWW-Authenticate` for a decision that did not allow the request.
-    static func response(for decision: Decision) -> Response {
+    static func response(for decision: Decision, statuses: Statuses = Statuses()) -> Response {
         switch decision.verdict {
         case .allowed:
             return Response(status: .ok)
@@ -19,17 +26,20 @@ enum BearerChallenge {
             // No credentials for this scheme: a bare challenge, no error code (RFC 6750 §3.1).
             return challenge(.unauthorized, #"Bearer realm="\#(realm)""#)
         case .denied(.malformed):
-            return challenge(.badRequest, header(error: "invalid_request", description: "The Authorization header is not a well-formed Bearer credential"))
+            return challenge(statuses.malformed, header(error: "invalid_request", description: "The Authorization header is not a well-formed Bearer credential"))
         case .denied(.scope):
             let scope = decision.missingScopes.joined(separator: " ")
             return challenge(.forbidden, header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#)
         case .denied(let reason):
             return challenge(.unauthorized, header(error: "invalid_token", description: reason.message))
         case .indeterminate:
-            // Cannot decide: never report the token as invalid (Envoy #14557's lesson).
-            var response = Response(status: .serviceUnavailable)
+            // Cannot decide: never report the token as invalid (Envoy #14557's lesson). A 401 chosen
+            // for nginx carries a bare challenge and says why in a header of its own.
+            var response = Response(status: statuses.unavailable)
             response.headers[.retryAfter] = "5"
             response.headers[.cacheControl] = "no-store"
+            response.headers[.xTollgateError] = "unavailable"
+            if statuses.unavailable == .unauthorized { response.headers[.wwwAuthenticate] = #"Bearer realm="\#(realm)""# }
             return response
         }
     }
@@ -46,4 +56,9 @@ enum BearerChallenge {
     private static func quoted(_ text: String) -> String {
         String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" })
     }
+}
+
+extension HTTPField.Name {
+    /// Why a refusal is not about the token: `unavailable` (the IdP could not be asked).
+    static let xTollgateError = Self("X-Tollgate-Error")!
 }
