@@ -109,4 +109,12 @@ public enum OrthancPermission {
         "edit-labels", "delete", "settings", "worklists", "api-view", "admin-permissions", "audit-logs",
     ]
     public static let known = Set(all)
+
+    /// One message per name that is not a plugin permission; `listingKnown` appends the names allowed.
+    static func unknownNames(_ names: [some StringProtocol], listingKnown: Bool = true) -> [String] {
+        names.filter { !known.contains(String($0)) }.map { name in
+            "unknown permission \"\(PrintableText.clean(String(name), limit: 64))\""
+                + (listingKnown ? " (use \(all.joined(separator: ", ")))" : "")
+        }
+    }
 }

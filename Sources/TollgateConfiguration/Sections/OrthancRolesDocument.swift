@@ -54,9 +54,7 @@ public struct OrthancRolesDocument: Sendable, Codable, Equatable {
             let path = "\(at).\(name)"
             problems.check(!name.isEmpty && name.count <= 256, path, "role names are 1-256 characters")
             problems.check(!role.permissions.isEmpty, "\(path).permissions", #"list at least one permission (["all"] for everything)"#)
-            for permission in role.permissions where !OrthancPermission.known.contains(permission) {
-                problems.add("\(path).permissions", "unknown permission \"\(PrintableText.clean(permission, limit: 64))\" (use \(OrthancPermission.all.joined(separator: ", ")))")
-            }
+            for message in OrthancPermission.unknownNames(role.permissions) { problems.add("\(path).permissions", message) }
             problems.check(!role.authorizedLabels.isEmpty, "\(path).authorized-labels", #"list the labels this role may see (["*"] for all)"#)
             problems.check(role.authorizedLabels.allSatisfy { !$0.isEmpty && $0.count <= 64 }, "\(path).authorized-labels", "labels are 1-64 characters")
         }

@@ -99,9 +99,7 @@ extension TollgateConfig {
             problems.check(permissions.availableLabels.isEmpty, "\(at).available_labels", "set available-labels inside roles_file")
         }
         let anonymous = permissions.anonymous
-        for permission in anonymous.permissions where !OrthancPermission.known.contains(permission) {
-            problems.add("\(at).anonymous.permissions", "unknown permission \"\(PrintableText.clean(permission, limit: 64))\" (use \(OrthancPermission.all.joined(separator: ", ")))")
-        }
+        for message in OrthancPermission.unknownNames(anonymous.permissions) { problems.add("\(at).anonymous.permissions", message) }
         problems.check((0...3600).contains(anonymous.validitySeconds), "\(at).anonymous.validity_seconds", "must be between 0 and 3600")
         problems.check((0...3600).contains(permissions.validitySeconds), "\(at).validity_seconds", "must be between 0 and 3600")
         if let table = permissions.table {
@@ -113,9 +111,7 @@ extension TollgateConfig {
                 }
                 problems.check(Self.orthancMethods.contains(rule[0]), "\(path)[0]", "method must be get, post, put or delete")
                 problems.check((try? Regex(rule[1])) != nil, "\(path)[1]", "not a valid regular expression")
-                for permission in rule[2].split(separator: "|") where !OrthancPermission.known.contains(String(permission)) {
-                    problems.add("\(path)[2]", "unknown permission \"\(PrintableText.clean(String(permission), limit: 64))\"")
-                }
+                for message in OrthancPermission.unknownNames(rule[2].split(separator: "|"), listingKnown: false) { problems.add("\(path)[2]", message) }
             }
         }
         return problems.errors

@@ -36,6 +36,7 @@ public final class ShareTokens: Sendable {
 
     private let keys: JWTKeyCollection
     private let config: ShareTokensConfig
+    private let links: ShareLinks
     private let clock: any TollgateClock
     /// True when the key came from `key_file`; false: a random key for this process only.
     public let hasConfiguredKey: Bool
@@ -54,6 +55,7 @@ public final class ShareTokens: Sendable {
         }
         keys = await JWTKeyCollection().add(hmac: HMACKey(key: key), digestAlgorithm: .sha256, kid: Self.kid)
         self.config = config
+        links = ShareLinks(config: config)
         self.clock = clock
     }
 
@@ -108,7 +110,6 @@ public final class ShareTokens: Sendable {
         links.url(type: type, resources: resources, token: token, direct: true)
     }
 
-    private var links: ShareLinks { ShareLinks(config: config) }
 
     /// orthanc-auth-service refuses a type whose viewer it cannot link to; so does Tollgate.
     private func checkEnabled(_ type: String, _ resources: [OrthancResource]) throws(CreationError) {

@@ -30,8 +30,6 @@ struct OrthancWebServiceGuard: RouterMiddleware {
         }
     }
 
-    var isClosed: Bool { if case .closed = check { true } else { false } }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch check {
         case .open:
@@ -39,14 +37,15 @@ struct OrthancWebServiceGuard: RouterMiddleware {
         case .basic(let expected) where expected.matches(request.headers[.authorization] ?? ""):
             return try await next(request, context)
         case .basic:
-            return OrthancReplies.error(
-                "authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
-                    + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)",
-                status: .unauthorized, requestID: context.requestID, headers: [.wwwAuthenticate: #"Basic realm="tollgate-orthanc""#])
+            return Self.refusal("authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
+                                + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)", context)
         case .closed:
-            return OrthancReplies.error(
-                "the Orthanc web-service routes are closed: set orthanc.webservice_username and orthanc.webservice_password (or orthanc.auth: none)",
-                status: .unauthorized, requestID: context.requestID, headers: [.wwwAuthenticate: #"Basic realm="tollgate-orthanc""#])
+            return Self.refusal("the Orthanc web-service routes are closed: set orthanc.webservice_username and orthanc.webservice_password (or orthanc.auth: none)",
+                                context)
         }
+    }
+
+    private static func refusal(_ message: String, _ context: Context) -> Response {
+        OrthancReplies.error(message, status: .unauthorized, requestID: context.requestID, headers: [.wwwAuthenticate: #"Basic realm="tollgate-orthanc""#])
     }
 }
