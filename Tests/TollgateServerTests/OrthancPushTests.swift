@@ -102,6 +102,9 @@ struct OrthancPushTests {
         defer { Task { await tg.stop() } }
         try await waitUntil { try await Self.pushStatus(tg)["last_error"] as? String == "Orthanc answered HTTP 401" }
         try await waitUntil { peer.orthancDefinition("b") != nil }
+        // The fake stores the definition before it answers; Tollgate records the success once the
+        // answer arrives. Wait for that, not for the fake.
+        try await waitUntil { try await Self.pushStatus(tg)["current"] as? Bool == true }
         #expect(peer.orthancPuts.count == 4)
         let status = try await Self.pushStatus(tg)
         #expect(status["current"] as? Bool == true)
