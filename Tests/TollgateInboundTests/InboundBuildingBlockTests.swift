@@ -80,4 +80,36 @@ struct InboundBuildingBlockTests {
         #expect(scope?.0 == .scope)
         #expect(scope?.missing == ["write"])
     }
+
+    @Test func requestPathsAreNormalisedAsTheUpstreamResolvesThem() {
+        let cases: [(String, String?)] = [
+            ("/dicom-web/studies?x=1", "/dicom-web/studies"),
+            ("/a/../b", "/b"), ("/a/./b/", "/a/b/"), ("//admin//x", "/admin/x"), ("/..", "/"), ("/a/..", "/"),
+            ("/%61dmin", "/admin"), ("/%2e%2E/admin", "/admin"), ("/a%2fb", "/a%2Fb"), ("/a%2Fb", "/a%2Fb"), ("/x#frag", "/x"),
+            ("/", "/"), ("relative", nil), ("", nil), ("http://h/x", nil), ("/a%zz", nil), ("/a%2", nil), ("/a b", nil), ("/a\u{1}", nil),
+        ]
+        for (raw, expected) in cases {
+            #expect(RequestPath.normalized(Substring(raw)) == expected, "\(raw)")
+        }
+        #expect(RequestFacts(method: "get", uri: "/x", host: "PACS.Example.org:8443")?.host == "pacs.example.org")
+        #expect(RequestFacts(method: "get", uri: "/x", host: "[::1]:80")?.host == "[::1]")
+        #expect(RequestFacts(method: "get", uri: "/x", host: nil)?.method == "GET")
+    }
+
+    @Test func accessRulesMatchMethodPathAndHostFirstWins() throws {
+        let rules = AccessRules(rules: [
+            try AccessRule(name: "a", methods: ["get"], path: "^/x/", host: "*.example.org", access: .anonymous),
+            try AccessRule(name: "b", methods: [], path: "^/x/[0-9]+$", host: nil, access: .token(.none)),
+            try AccessRule(name: "c", methods: [], path: "studies", host: nil, access: .token(.none)),
+        ], denyUnmatched: true)
+        func name(_ method: String, _ path: String, _ host: String? = nil) -> String? {
+            RequestFacts(method: method, uri: Substring(path), host: host.map { $0[...] }).flatMap { rules.rule(for: $0)?.name }
+        }
+        #expect(name("GET", "/x/1", "a.example.org") == "a")
+        #expect(name("GET", "/x/1", "example.org") == "b")
+        #expect(name("POST", "/x/1", "a.example.org") == "b")
+        #expect(name("POST", "/x/1a") == nil)
+        #expect(name("GET", "/dicom-web/studies/1") == "c", "an unanchored pattern searches")
+        #expect(PathPattern.literalPrefix(of: "^/x/") == "/x/")
+    }
 }

@@ -1,5 +1,6 @@
 import NIOHTTP1
 import Foundation
+import NIOCore
 import Testing
 @testable import TollgateKit
 
@@ -122,5 +123,25 @@ struct NetworkInputTests {
         #expect(!clean.contains("eyJhbGci"))
         #expect(clean.hasPrefix("bad <redacted> and <redacted> via Basic <redacted>"))
         #expect(scrubber.scrub("invalid_client: Client authentication failed") == "invalid_client: Client authentication failed")
+    }
+
+    @Test func ipNetworksMatchTheirPeersOnly() throws {
+        let loopback = try #require(IPNetwork("127.0.0.0/8"))
+        #expect(loopback.contains(try SocketAddress(ipAddress: "127.9.8.7", port: 1)))
+        #expect(!loopback.contains(try SocketAddress(ipAddress: "128.0.0.1", port: 1)))
+        #expect(loopback.contains(try SocketAddress(ipAddress: "::ffff:127.0.0.1", port: 1)), "IPv4-mapped peers of a dual-stack listener")
+        let v6 = try #require(IPNetwork("fd00::/8"))
+        #expect(v6.contains(try SocketAddress(ipAddress: "fd12::1", port: 1)))
+        #expect(!v6.contains(try SocketAddress(ipAddress: "fe80::1", port: 1)))
+        #expect(!v6.contains(try SocketAddress(ipAddress: "10.0.0.1", port: 1)))
+        let odd = try #require(IPNetwork("10.1.2.128/25"))
+        #expect(odd.contains(try SocketAddress(ipAddress: "10.1.2.200", port: 1)))
+        #expect(!odd.contains(try SocketAddress(ipAddress: "10.1.2.127", port: 1)))
+        #expect(IPNetwork("10.0.0.1")?.contains(try SocketAddress(ipAddress: "10.0.0.1", port: 9)) == true)
+        #expect(IPNetwork("0.0.0.0/0")?.contains(try SocketAddress(ipAddress: "8.8.8.8", port: 9)) == true)
+        for bad in ["10.0.0.0/33", "::1/129", "10.0.0.0/-1", "10.0.0.0/", "host.example", "", "10.0.0.0/8/8", "10.0.0.0/٨"] {
+            #expect(IPNetwork(bad) == nil, "\(bad)")
+        }
+        #expect(![IPNetwork]([loopback]).contains(nil as SocketAddress?))
     }
 }

@@ -20,7 +20,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
-PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591)
+PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, closed=18599)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
@@ -73,6 +73,13 @@ outbound:
 admin:
   auth_mode: api_key
   api_keys: ["${E2E_API_KEY}"]
+forward_auth:
+  status_on_unavailable: 401
+  default: deny
+  rules:
+    - {name: dicomweb-read, methods: [GET, HEAD], path: "^/dicom-web/", scopes: [dicom.read]}
+    - {name: dicomweb-write, path: "^/dicom-web/", scopes: [dicom.write]}
+    - {name: uploads, methods: [POST], path: "^/instances$", scopes: [dicom.write]}
 orthanc:
   webservice_username: orthanc
   webservice_password: "${E2E_WEBSERVICE_SECRET}"
@@ -239,7 +246,7 @@ def run(suite, procs, work, args, used_tokens):
     check_share_link(suite, b, tg, writer, used_tokens)
 
     # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
-    check_nginx(suite, procs, work, reader, writer)
+    check_nginx(suite, procs, work, reader, writer, args.tollgate)
 
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
     pushed = wait_until(lambda: "TollgateTokenExpires" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)
@@ -350,16 +357,20 @@ def check_share_link(suite, b, tg, writer, used_tokens):
     suite.check("10c. and nothing else: another study, all studies, a delete -> 403", refused == [403] * 4, str(refused))
 
 
-def raw_request(port, method, path, token=None, body=b""):
-    """(status, every WWW-Authenticate value): urllib folds repeated headers into one."""
+def raw_request(port, method, path, token=None, body=b"", extra=None, answer_headers=None):
+    """(status, every WWW-Authenticate value): urllib folds repeated headers into one.
+    `answer_headers`, a dict, receives the answer's other headers."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
     headers = {"Content-Type": "application/dicom"} if body else {}
     if token:
         headers["Authorization"] = "Bearer " + token
+    headers.update(extra or {})
     try:
         connection.request(method, path, body=body or None, headers=headers)
         response = connection.getresponse()
         response.read()
+        if answer_headers is not None:
+            answer_headers.update({k.lower(): v for k, v in response.getheaders()})
         return response.status, response.msg.get_all("WWW-Authenticate") or []
     except OSError:
         return 0, []
@@ -367,14 +378,13 @@ def raw_request(port, method, path, token=None, body=b""):
         connection.close()
 
 
-def check_nginx(suite, procs, work, reader, writer):
-    """docs/nginx-auth-request.conf as shipped, with only ports, TLS and scope names adapted."""
+def check_nginx(suite, procs, work, reader, writer, tollgate):
+    """docs/nginx-auth-request.conf as shipped, with only ports and TLS adapted; Tollgate's
+    forward_auth.rules (tollgate_config) give reads dicom.read and everything else dicom.write."""
     site = open(os.path.join(REPO, "docs", "nginx-auth-request.conf")).read()
     for old, new in [("listen 443 ssl;", "listen 127.0.0.1:%d;" % PORT["nginx"]),
                      ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % PORT["tg"]),
                      ("server 127.0.0.1:8042;", "server 127.0.0.1:%d;" % PORT["a"]),
-                     ("    GET     read;", "    GET     dicom.read;"), ("    HEAD    read;", "    HEAD    dicom.read;"),
-                     ("    default write;", "    default dicom.write;"),
                      ("listen 127.0.0.1:8081;", "listen 127.0.0.1:%d;" % PORT["nginx_out"]),
                      ("https://pacs-b.example.org/dicom-web/", "http://127.0.0.1:%d/dicom-web/" % PORT["b"]),
                      ("REPLACE-with-one-of-admin.api_keys", SECRETS["api_key"])]:
@@ -409,7 +419,36 @@ def check_nginx(suite, procs, work, reader, writer):
     # Outbound through nginx: no caller token; B (guarded by the filter) sees the live orthanc-b token.
     status, _ = raw_request(PORT["nginx_out"], "GET", "/peer-b/studies")
     suite.check("9f. nginx example: outbound location injects Tollgate's orthanc-b token, B answers QIDO 200", status == 200, str(status))
+    forged = {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/dicom-web/studies"}
+    status, _ = raw_request(PORT["nginx"], "POST", "/dicom-web/studies", reader, b"x", extra=forged)
+    suite.check("9g. nginx example: a client's forged X-Forwarded-* never picks a laxer rule -> 403", status == 403, str(status))
+    answer = {}
+    status, _ = raw_request(PORT["nginx"], "GET", "/instances", writer, answer_headers=answer)
+    suite.check("9h. nginx example: GET /instances matches no rule (default deny) -> 403 no_rule",
+                status == 403 and answer.get("x-tollgate-error") == "no_rule", "%s %s" % (status, answer))
     procs.stop("nginx")
+
+    # The same site in front of a Tollgate whose IdP is down: the documented 401, marked unavailable.
+    dead = os.path.join(work, "tollgate-idp-down.yaml")
+    with open(dead, "w") as out:
+        out.write("""server: {host: 127.0.0.1, port: %d}
+inbound:
+  issuers: [{name: down, issuer: "http://127.0.0.1:%d/api/oidc", mode: introspection,
+             introspection: {client_id: x, client_secret: y}}]
+forward_auth: {status_on_unavailable: 401}
+""" % (PORT["tg3"], PORT["closed"]))
+    procs.start("tollgate-idp-down", [tollgate, "serve", "--config", dead])
+    with open(os.path.join(work, "nginx-site.conf"), "w") as out:
+        out.write(site.replace("server 127.0.0.1:%d;" % PORT["tg"], "server 127.0.0.1:%d;" % PORT["tg3"]))
+    procs.start("nginx", ["/usr/sbin/nginx", "-c", conf])
+    answer = {}
+    up = wait_until(lambda: raw_request(PORT["nginx"], "GET", "/dicom-web/studies", reader, answer_headers=answer)[0] == 401, 15)
+    status, challenges = raw_request(PORT["nginx"], "GET", "/dicom-web/studies", reader, answer_headers=answer)
+    suite.check("9i. nginx example, IdP down: 401, a bare challenge once, X-Tollgate-Error: unavailable",
+                up and status == 401 and challenges == ['Bearer realm="tollgate"'] and answer.get("x-tollgate-error") == "unavailable",
+                "%s %s %s" % (status, challenges, answer))
+    procs.stop("nginx")
+    procs.stop("tollgate-idp-down")
 
 
 def check_filter_faults(suite, filter_path):

@@ -1,5 +1,5 @@
 import TollgateKit
-/// `GET /auth`: which claims become identity headers, the header that may add required scopes,
+/// `GET /auth`: per-route rules and the proxies trusted to describe the route, which claims become identity headers, the header that may add required scopes,
 /// the statuses a proxy sees when Tollgate cannot decide or the credential is malformed, and
 /// `/auth/outbound/{server}` (an outbound token handed to the caller's own proxy).
 public struct ForwardAuthConfig: Sendable, Decodable {
@@ -13,6 +13,11 @@ public struct ForwardAuthConfig: Sendable, Decodable {
     /// When the `Authorization` header is not a well-formed Bearer credential.
     public var statusOnMalformed = 400
     public var outboundTokens = OutboundTokenInjectionConfig()
+    /// Per-route requirements, first match wins, checked on cached decisions too.
+    public var rules: [ForwardAuthRuleConfig] = []
+    public var `default`: ForwardAuthDefault = .authenticated
+    /// Peers whose `X-Forwarded-*` / `X-Original-*` headers describe the guarded request (CIDRs).
+    public var trustedProxies = ["127.0.0.0/8", "::1/128"]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case claimsToHeaders = "claims_to_headers"
@@ -20,6 +25,9 @@ public struct ForwardAuthConfig: Sendable, Decodable {
         case statusOnUnavailable = "status_on_unavailable"
         case statusOnMalformed = "status_on_malformed"
         case outboundTokens = "outbound_tokens"
+        case rules
+        case `default`
+        case trustedProxies = "trusted_proxies"
     }
 
     public init() {}
@@ -31,6 +39,9 @@ public struct ForwardAuthConfig: Sendable, Decodable {
         statusOnUnavailable = try c.decode(.statusOnUnavailable, default: statusOnUnavailable)
         statusOnMalformed = try c.decode(.statusOnMalformed, default: statusOnMalformed)
         outboundTokens = try c.decode(.outboundTokens, default: outboundTokens)
+        rules = try c.decode(.rules, default: rules)
+        `default` = try c.decode(.default, default: `default`)
+        trustedProxies = try c.decode(.trustedProxies, default: trustedProxies)
     }
 }
 

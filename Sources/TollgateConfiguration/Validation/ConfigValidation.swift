@@ -20,9 +20,9 @@ extension TollgateConfig {
 
         problems.errors += inboundValidationErrors(fileExists: fileExists)
         for (claim, header) in forwardAuth.claimsToHeaders.sorted(by: { $0.key < $1.key }) {
-            problems.check(Self.forwardableClaims.contains(claim), "forward_auth.claims_to_headers.\(claim)", "unknown claim (use one of \(Self.forwardableClaims.sorted().joined(separator: ", ")))")
-            problems.check(HeaderRules.isValidName(header), "forward_auth.claims_to_headers.\(claim)", "not a valid header name")
+            problems.errors += Self.headerClaimErrors(claim: claim, header: header, at: "forward_auth.claims_to_headers.\(claim)")
         }
+        problems.errors += forwardAuthRuleErrors()
         problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
         problems.check([401, 403, 500, 502, 503, 504].contains(forwardAuth.statusOnUnavailable), "forward_auth.status_on_unavailable",
                        "use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504")

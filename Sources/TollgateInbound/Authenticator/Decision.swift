@@ -18,6 +18,11 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
     case missingExpiry = "missing_exp"
     case unsupportedHeader = "unsupported_header"
     case notJWT = "not_jwt"
+    /// Forward-auth rules: no rule allows the request, or the matched rule wants more.
+    case noRule = "no_rule"
+    case role
+    case routeAudience = "route_audience"
+    case routeIssuer = "route_issuer"
 
     /// A human sentence for error descriptions; never contains the token.
     public var message: String {
@@ -40,6 +45,10 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
         case .missingExpiry: "Token has no expiry"
         case .unsupportedHeader: "Token carries an unsupported critical header"
         case .notJWT: "Token is not a well-formed JWT"
+        case .noRule: "No access rule allows this request"
+        case .role: "Token lacks a required role"
+        case .routeAudience: "Token audience is not accepted for this route"
+        case .routeIssuer: "Token issuer is not accepted for this route"
         }
     }
 }
@@ -89,6 +98,14 @@ public struct Decision: Sendable {
     }
 
     public var isAllowed: Bool { verdict == .allowed }
+
+    /// Refused because the token, though valid, may not do this here (RFC 6750 `insufficient_scope`, 403).
+    public var isForbidden: Bool {
+        switch verdict {
+        case .denied(.scope), .denied(.noRule), .denied(.role), .denied(.routeAudience), .denied(.routeIssuer): true
+        default: false
+        }
+    }
 }
 
 extension Decision {

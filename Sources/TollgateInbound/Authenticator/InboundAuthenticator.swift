@@ -28,7 +28,12 @@ public final class InboundAuthenticator: Sendable {
     /// Decides and records. `extraScopes` are required on top of the issuer's own (forward-auth's
     /// per-route header); they are checked like any policy, on cached entries too.
     public func authenticate(token: String, extraScopes: [String] = []) async -> Decision {
-        let decision = await decide(token: token, extraScopes: extraScopes)
+        await authenticate(token: token, requirement: RouteRequirement(scopes: extraScopes))
+    }
+
+    /// Decides against the issuer's policy and a route's requirement, and records.
+    public func authenticate(token: String, requirement: RouteRequirement) async -> Decision {
+        let decision = await decide(token: token, requirement: requirement)
         recorder.record(decision)
         return decision
     }
@@ -55,7 +60,7 @@ public final class InboundAuthenticator: Sendable {
         return decision
     }
 
-    private func decide(token: String, extraScopes: [String]) async -> Decision {
+    private func decide(token: String, requirement: RouteRequirement) async -> Decision {
         let length = token.utf8.count
         guard length > 0 else { return Decision(verdict: .denied(.missingToken)) }
         guard length <= maxTokenBytes else { return Decision(verdict: .denied(.tooLarge)) }
@@ -68,7 +73,7 @@ public final class InboundAuthenticator: Sendable {
         } else {
             status = await cache.load(key) { await self.route(token, length: length) }
         }
-        return apply(status, extraScopes: extraScopes)
+        return apply(status, requirement: requirement)
     }
 
     /// JWTs naming a JWT-verifying issuer are checked locally; everything else (opaque tokens,
@@ -91,11 +96,12 @@ public final class InboundAuthenticator: Sendable {
         return await issuer.introspect(token)
     }
 
-    private func apply(_ status: TokenStatus, extraScopes: [String]) -> Decision {
+    private func apply(_ status: TokenStatus, requirement: RouteRequirement) -> Decision {
         switch status {
         case .active(let principal, let index):
             let issuer = issuers[index]
-            if let (reason, missing) = issuer.policy.violation(of: principal.claims, now: clock.now(), extraScopes: extraScopes) {
+            if let (reason, missing) = issuer.policy.violation(of: principal.claims, now: clock.now(), extraScopes: requirement.scopes)
+                ?? requirement.violation(of: principal.claims, issuer: issuer.name) {
                 return Decision(verdict: .denied(reason), principal: principal, missingScopes: missing, issuer: issuer.name)
             }
             return Decision(verdict: .allowed, principal: principal, issuer: issuer.name)

@@ -4,13 +4,9 @@ import TollgateConfiguration
 /// plugin's `Permissions` format: `[method, regex, "a|b"]`, first match wins, `DICOM_WEB_ROOT`
 /// stands for the DICOMweb root. An empty permission list means anyone may pass.
 public struct PermissionTable: Sendable {
-    struct Rule: @unchecked Sendable {
-        // Regex<AnyRegexOutput> is not Sendable; the rules are immutable after init.
+    struct Rule: Sendable {
         let method: String
-        let pattern: Regex<AnyRegexOutput>
-        let source: String
-        /// What any match starts with: a cheap test before the regex runs.
-        let literalPrefix: String
+        let pattern: PathPattern
         let permissions: [String]
     }
 
@@ -20,8 +16,7 @@ public struct PermissionTable: Sendable {
         let root = dicomWebRoot.trimmingCharacters(in: ["/"])
         rules = try table.map { rule in
             let source = rule[1].replacingOccurrences(of: "DICOM_WEB_ROOT", with: root)
-            return Rule(method: rule[0], pattern: try Regex(source), source: source, literalPrefix: Self.literalPrefix(of: source),
-                        permissions: rule[2].split(separator: "|").map(String.init))
+            return Rule(method: rule[0], pattern: try PathPattern(source), permissions: rule[2].split(separator: "|").map(String.init))
         }
     }
 
@@ -31,37 +26,10 @@ public struct PermissionTable: Sendable {
     }
 
     public func required(method: String, uri: String) -> Match? {
-        for rule in rules where rule.method == method && uri.hasPrefix(rule.literalPrefix) {
-            if (try? rule.pattern.wholeMatch(in: uri)) != nil { return Match(pattern: rule.source, permissions: rule.permissions) }
+        for rule in rules where rule.method == method && rule.pattern.wholeMatches(uri) {
+            return Match(pattern: rule.pattern.source, permissions: rule.permissions)
         }
         return nil
-    }
-
-    /// The characters an anchored pattern matches literally before its first metacharacter.
-    /// A character followed by `?`, `*` or `{` may be absent, so it is not part of the prefix;
-    /// a top-level `|` means no common prefix at all.
-    static func literalPrefix(of source: String) -> String {
-        guard source.hasPrefix("^"), !hasTopLevelAlternation(source) else { return "" }
-        let body = source.dropFirst()
-        let literal = body.prefix { !"\\.^$|?*+()[]{}".contains($0) }
-        let next = body.dropFirst(literal.count).first
-        return String(next.map { "?*{".contains($0) } == true ? literal.dropLast() : literal)
-    }
-
-    static func hasTopLevelAlternation(_ source: String) -> Bool {
-        var depth = 0
-        var escaped = false
-        for character in source {
-            if escaped { escaped = false; continue }
-            switch character {
-            case "\\": escaped = true
-            case "(", "[": depth += 1
-            case ")", "]": depth -= 1
-            case "|" where depth <= 0: return true
-            default: break
-            }
-        }
-        return false
     }
 
     static let anyPermission = OrthancPermission.all.joined(separator: "|")

@@ -50,7 +50,7 @@ struct OutboundTokenInjectionAdapter {
                 return OutboundErrorReply.response("FORBIDDEN", "no scope is configured for \(server.name) in forward_auth.outbound_tokens.required_scopes",
                                                    status: .forbidden, requestID: context.requestID)
             }
-            let decision = await authenticator.authenticate(request, context: context, extraScopes: scopes)
+            let decision = await authenticator.authenticate(request, context: context, requirement: RouteRequirement(scopes: scopes))
             guard decision.isAllowed else { return BearerChallenge.response(for: decision) }
         }
         switch await server.tokens.token() {

@@ -61,7 +61,7 @@ extension TollgateApp {
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access))
         ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
-        ForwardAuthAdapter(authenticator: authenticator, config: config.forwardAuth).register(on: router)
+        ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth).register(on: router)
         let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))
         OrthancAuthAdapter(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens, maxBodyBytes: config.server.maxBodyBytes)
             .register(on: orthanc)

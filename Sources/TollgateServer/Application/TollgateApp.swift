@@ -29,6 +29,7 @@ public final class TollgateApp: Sendable {
     public let orthancProfiles: OrthancProfiles
     public let shareTokens: ShareTokens
     let orthancDecision: OrthancAccessDecision
+    let accessRules: AccessRules
     let proxy: UpstreamProxy
     private let idpClients: HTTPClients
     private let upstreamClients: HTTPClients
@@ -56,7 +57,11 @@ public final class TollgateApp: Sendable {
         devIssuer = config.devIssuer.enabled
             ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
             : nil
-        let claimPaths = ClaimPaths(config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? [])
+        let issuerAliases = Dictionary(inbound.issuers.flatMap { [($0.name, $0.name), (config.issuerURL(of: $0), $0.name)] }, uniquingKeysWith: { first, _ in first })
+        let accessRules = try AccessRules(config: config.forwardAuth, issuerAliases: issuerAliases)
+        self.accessRules = accessRules
+        let claimPaths = ClaimPaths((config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? []) + accessRules.claimPaths
+                                    + config.forwardAuthHeaderClaimPaths)
         let issuers = inbound.issuers.enumerated().map { index, issuer in
             IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
                           http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths)

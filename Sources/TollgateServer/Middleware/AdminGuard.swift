@@ -47,7 +47,7 @@ struct AdminGuard: RouterMiddleware {
             }
             return nil
         case .bearer(let authenticator, let scope):
-            let decision = await authenticator.authenticate(request, context: context, extraScopes: scope.map { [$0] } ?? [])
+            let decision = await authenticator.authenticate(request, context: context, requirement: RouteRequirement(scopes: scope.map { [$0] } ?? []))
             return decision.isAllowed ? nil : BearerChallenge.response(for: decision)
         }
     }

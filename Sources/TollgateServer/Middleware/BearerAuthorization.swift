@@ -5,10 +5,10 @@ import TollgateInbound
 extension InboundAuthenticator {
     /// The decision for a request's `Authorization: Bearer` header (RFC 6750 §2.1), noted for the
     /// access log (and a refusal logged at debug).
-    func authenticate(_ request: Request, context: TollgateRequestContext, extraScopes: [String] = []) async -> Decision {
+    func authenticate(_ request: Request, context: TollgateRequestContext, requirement: RouteRequirement = .none) async -> Decision {
         let decision: Decision
         switch BearerToken.extract(fromAuthorization: request.headers[values: .authorization]) {
-        case .success(let token): decision = await authenticate(token: token, extraScopes: extraScopes)
+        case .success(let token): decision = await authenticate(token: token, requirement: requirement)
         case .failure(let reason): decision = refuse(reason)
         }
         context.noteDecision(decision)

@@ -60,7 +60,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let line = TollgateLogHandler.AccessLine(
             method: request.method.rawValue, route: route, status: status,
             durationMS: (elapsed.seconds * 1_000_000).rounded() / 1000, requestID: requestID,
-            issuer: decision?.issuer, reason: decision?.reason
+            issuer: decision?.issuer, reason: decision?.reason, rule: note.rule
         )
         if let handler = logger.handler as? TollgateLogHandler {
             handler.writeAccess(line)
@@ -74,6 +74,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
             metadata["issuer"] = .string(decision.issuer ?? "none")
             metadata["reason"] = .string(decision.reason)
         }
+        if let rule = line.rule { metadata["rule"] = .string(rule) }
         logger.info("request", metadata: metadata)
     }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import TollgateConfiguration
 import TollgateDevIssuer
 import TollgateInbound
@@ -13,8 +14,13 @@ public struct TollgateRequestContext: RequestContext {
     public var requestID: String = ""
     /// Set by the observability middleware when the access log is on.
     var accessNote: AccessNote?
+    /// The connection, for the peer's address (asked only when a forwarded header needs trusting).
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
+
+    var peerAddress: SocketAddress? { channel.remoteAddress }
 }

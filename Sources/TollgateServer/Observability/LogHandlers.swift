@@ -51,11 +51,14 @@ public struct TollgateLogHandler: LogHandler {
             if let reason = access.reason {
                 line += #","issuer":"# + JSONText.string(access.issuer ?? "none") + #","reason":"# + JSONText.string(reason)
             }
+            if let rule = access.rule { line += #","rule":"# + JSONText.string(rule) }
             return line + "}\n"
         case .text:
             var line = timestamp + " INFO [" + label + "] request duration_ms=" + String(access.durationMS)
             if let reason = access.reason { line += " issuer=" + (access.issuer ?? "none") + " reason=" + reason }
-            line += " method=" + access.method + " request_id=" + access.requestID + " route=" + access.route + " status=" + String(access.status)
+            line += " method=" + access.method + " request_id=" + access.requestID + " route=" + access.route
+            if let rule = access.rule { line += " rule=" + rule }
+            line += " status=" + String(access.status)
             return line + "\n"
         }
     }
@@ -98,6 +101,8 @@ public struct TollgateLogHandler: LogHandler {
         let requestID: String
         let issuer: String?
         let reason: String?
+        /// The forward-auth rule that matched, when rules are configured.
+        var rule: String? = nil
     }
 
     /// Numbers and booleans stay numbers and booleans in JSON.

@@ -18,7 +18,8 @@ enum BearerChallenge {
     }
 
     /// The status and `WWW-Authenticate` for a decision that did not allow the request.
-    static func response(for decision: Decision, statuses: Statuses = Statuses()) -> Response {
+    /// `description` replaces the reason's own sentence for a malformed request.
+    static func response(for decision: Decision, statuses: Statuses = Statuses(), description: String? = nil) -> Response {
         switch decision.verdict {
         case .allowed:
             return Response(status: .ok)
@@ -26,10 +27,15 @@ enum BearerChallenge {
             // No credentials for this scheme: a bare challenge, no error code (RFC 6750 §3.1).
             return challenge(.unauthorized, #"Bearer realm="\#(realm)""#)
         case .denied(.malformed):
-            return challenge(statuses.malformed, header(error: "invalid_request", description: "The Authorization header is not a well-formed Bearer credential"))
+            return challenge(statuses.malformed, header(error: "invalid_request", description: description ?? "The Authorization header is not a well-formed Bearer credential"))
         case .denied(.scope):
             let scope = decision.missingScopes.joined(separator: " ")
             return challenge(.forbidden, header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#)
+        case .denied(.noRule):
+            // Nothing allows the route: no credential would help, so no challenge.
+            return Response(status: .forbidden, headers: [.cacheControl: "no-store", .xTollgateError: "no_rule"])
+        case .denied(let reason) where decision.isForbidden:
+            return challenge(.forbidden, header(error: "insufficient_scope", description: reason.message))
         case .denied(let reason):
             return challenge(.unauthorized, header(error: "invalid_token", description: reason.message))
         case .indeterminate:

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The request a proxy asks about: its method, its path (normalised, without the query) and its
+/// host (lower case, without port), as the proxy reported them.
+public struct RequestFacts: Sendable, Equatable {
+    public let method: String
+    public let path: String
+    public let host: String?
+
+    /// Nil when `uri` is not an origin-form request target (`/path?query`).
+    public init?(method: String, uri: Substring, host: Substring?) {
+        guard let path = RequestPath.normalized(uri) else { return nil }
+        self.method = method.uppercased()
+        self.path = path
+        self.host = host.map(Self.bareHost)
+    }
+
+    /// `Example.org:8443` → `example.org`; `[::1]:80` → `[::1]`.
+    static func bareHost(_ host: Substring) -> String {
+        let trimmed = host.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") { return String(trimmed[...close]).lowercased() }
+        return String(trimmed.split(separator: ":", maxSplits: 1).first ?? "").lowercased()
+    }
+}
+
+/// What the upstream will resolve a raw request path to, so that a rule written for `/admin`
+/// also sees `/public/../admin`, `/%61dmin` and `//admin` (nginx's `$request_uri` is raw).
+public enum RequestPath {
+    /// The path without query or fragment: unreserved characters percent-decoded (RFC 3986
+    /// §6.2.2.2), other escapes upper-cased, dot segments removed (§5.2.4), repeated slashes
+    /// merged. Nil when it is not a path: no leading `/`, a control character, a bad escape.
+    public static func normalized(_ uri: Substring) -> String? {
+        let raw = uri.prefix { $0 != "?" && $0 != "#" }
+        guard raw.first == "/" else { return nil }
+        let bytes = Array(raw.utf8)
+        if bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") }), !raw.contains("/."), !raw.contains("//") {
+            return String(raw)
+        }
+        guard let decoded = decodeUnreserved(bytes) else { return nil }
+        var segments: [Substring] = []
+        let parts = decoded.split(separator: "/", omittingEmptySubsequences: true)
+        for part in parts {
+            switch part {
+            case ".": continue
+            case "..": _ = segments.popLast()
+            default: segments.append(part)
+            }
+        }
+        let trailing = decoded.hasSuffix("/") || parts.last == "." || parts.last == ".."
+        let joined = "/" + segments.joined(separator: "/")
+        return trailing && !segments.isEmpty ? joined + "/" : joined
+    }
+
+    private static func decodeUnreserved(_ bytes: [UInt8]) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte > 0x20 && byte < 0x7F else { return nil }
+            guard byte == UInt8(ascii: "%") else { out.append(byte); index += 1; continue }
+            guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else { return nil }
+            let value = high << 4 | low
+            if isUnreserved(value) {
+                out.append(value)
+            } else {
+                out.append(contentsOf: [UInt8(ascii: "%"), hexDigit(high), hexDigit(low)])
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 { Array("0123456789ABCDEF".utf8)[Int(value)] }
+}
