@@ -262,13 +262,13 @@ struct ForwardAuthConfigTests {
         forward_auth:
           status_on_unavailable: 418
           status_on_malformed: 500
-          outbound_tokens: {auth: bearer, header: Authorization, required_scopes: {pacs: [], ghost: [x]}}
+          outbound_tokens: {auth: bearer, header: Content-Length, required_scopes: {pacs: [], ghost: [x]}}
         """
         let found = (try? ConfigLoader.parse(yaml: yaml, environment: [:]))?.validationErrors().map(\.description) ?? ["did not parse"]
         for expected in [
             "forward_auth.status_on_unavailable: use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504",
             "forward_auth.status_on_malformed: use 400, 401 or 403",
-            "forward_auth.outbound_tokens.header: must be a valid header name other than Authorization",
+            "forward_auth.outbound_tokens.header: must be a valid header name that does not frame or describe the answer (not Content-Length, Content-Type, Connection, Transfer-Encoding, Cache-Control, Set-Cookie, WWW-Authenticate)",
             "forward_auth.outbound_tokens.required_scopes.pacs: list at least one scope (no spaces)",
             "forward_auth.outbound_tokens.required_scopes.ghost: no outbound server named ghost",
         ] {

@@ -24,6 +24,10 @@ struct OutboundTokenInjectionTests {
         let unknown = try await tg.get("/auth/outbound/nope", headers: apiKeyHeader)
         #expect(unknown.status == 404)
         #expect(unknown.json["error"] as? String == "ENDPOINT_NOT_FOUND")
+        // Envoy's path_prefix appends the original path below the server name.
+        let appended = try await tg.send("/auth/outbound/dev-basic/dicom-web/studies?limit=1", method: .GET, headers: apiKeyHeader, body: nil)
+        #expect(appended.status == 200)
+        #expect(appended.header("X-Upstream-Authorization")?.hasPrefix("Bearer ") == true)
         // Forward auth below /auth is untouched.
         #expect(try await tg.get("/auth/some/path").status == 401)
         #expect(!tg.logs.text.contains("Bearer ey"))

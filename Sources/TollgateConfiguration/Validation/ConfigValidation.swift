@@ -28,8 +28,9 @@ extension TollgateConfig {
                        "use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504")
         problems.check([400, 401, 403].contains(forwardAuth.statusOnMalformed), "forward_auth.status_on_malformed", "use 400, 401 or 403")
         let injection = forwardAuth.outboundTokens
-        problems.check(HeaderRules.isValidName(injection.header) && injection.header.lowercased() != "authorization",
-                       "forward_auth.outbound_tokens.header", "must be a valid header name other than Authorization")
+        // Authorization is allowed: Traefik's authResponseHeaders and Envoy's allowed_upstream_headers copy names as they are.
+        problems.check(HeaderRules.isValidName(injection.header) && !Self.answerFramingHeaders.contains(injection.header.lowercased()),
+                       "forward_auth.outbound_tokens.header", "must be a valid header name that does not frame or describe the answer (not Content-Length, Content-Type, Connection, Transfer-Encoding, Cache-Control, Set-Cookie, WWW-Authenticate)")
         for (server, scopes) in injection.requiredScopes.sorted(by: { $0.key < $1.key }) {
             let at = "forward_auth.outbound_tokens.required_scopes.\(server)"
             problems.check(outbound.servers[server] != nil, at, "no outbound server named \(server)")
@@ -103,6 +104,8 @@ extension TollgateConfig {
     static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
     }
+
+    static let answerFramingHeaders: Set<String> = ["content-length", "content-type", "connection", "transfer-encoding", "cache-control", "set-cookie", "www-authenticate", "host", "keep-alive", "upgrade", "trailer"]
 
     /// Claims `GET /auth` can copy into identity headers (`issuer` is the issuer's alias).
     static let forwardableClaims: Set<String> = ["sub", "client_id", "scope", "issuer", "iss", "aud", "username", "user_id", "exp"]

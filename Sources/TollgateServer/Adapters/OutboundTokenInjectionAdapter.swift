@@ -26,12 +26,15 @@ struct OutboundTokenInjectionAdapter {
         self.header = HTTPField.Name(config.header) ?? HTTPField.Name("X-Upstream-Authorization")!
     }
 
-    /// On the admin group in `admin` mode, on the open router in `bearer` mode.
+    /// On the admin group in `admin` mode, on the open router in `bearer` mode. Anything below
+    /// the server name is ignored: Envoy's `path_prefix` appends the original path.
     func register(router: some RouterMethods<TollgateRequestContext>, admin: some RouterMethods<TollgateRequestContext>) {
         for method in ForwardAuthAdapter.methods {
-            switch config.auth {
-            case .admin: admin.on("/auth/outbound/:server", method: method) { request, context in await inject(request, context) }
-            case .bearer: router.on("/auth/outbound/:server", method: method) { request, context in await inject(request, context) }
+            for path in ["/auth/outbound/:server", "/auth/outbound/:server/**"] {
+                switch config.auth {
+                case .admin: admin.on(RouterPath(path), method: method) { request, context in await inject(request, context) }
+                case .bearer: router.on(RouterPath(path), method: method) { request, context in await inject(request, context) }
+                }
             }
         }
     }
