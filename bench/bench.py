@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
-from loopback import Processes, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
+from loopback import Processes, glewlwyd_token, nginx_conf, request, start_glewlwyd, wait_until  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PORT = dict(glewlwyd=18701, idp=18702, nginx=18703, apache_static=18710, oidc_jwt=18711, oidc_introspect=18712,
@@ -54,16 +54,7 @@ def start_nginx(procs, work):
     directory = os.path.join(work, "nginx")
     os.makedirs(directory)
     with open(os.path.join(directory, "nginx.conf"), "w") as conf:
-        conf.write("""worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  log_format idp '$request_method $uri $status';
+        conf.write(nginx_conf(directory, """  log_format idp '$request_method $uri $status';
   upstream glewlwyd {{ server 127.0.0.1:{glewlwyd}; keepalive 32; }}
   server {{
     listen 127.0.0.1:{idp} ssl;
@@ -72,8 +63,7 @@ http {{
     location / {{ proxy_pass http://glewlwyd; proxy_http_version 1.1; proxy_set_header Connection ""; }}
   }}
   server {{ listen 127.0.0.1:{nginx}; location / {{ return 200 "ok\\n"; }} }}
-}}
-""".format(d=directory, w=work, **PORT))
+""".format(d=directory, w=work, **PORT)))
     procs.start("nginx", ["nginx", "-c", directory + "/nginx.conf", "-p", directory])
     if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/" % PORT["nginx"])[0] == 200, 10, 0.05):
         raise RuntimeError("nginx did not start")

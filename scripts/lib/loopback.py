@@ -152,3 +152,14 @@ def glewlwyd_token(base, client_id, secret, scope, context=None):
     if status != 200 or "access_token" not in answer:
         raise RuntimeError("token for %s: %s" % (client_id, status))
     return answer["access_token"]
+
+
+def nginx_conf(directory, http_body):
+    """A foreground, single-worker nginx.conf keeping every file under `directory`; `http_body`
+    goes inside `http { }`."""
+    d = directory
+    return ("worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
+            "events { worker_connections 4096; }\nhttp {\n  access_log off;\n"
+            "  client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
+            "  fastcgi_temp_path %s/fastcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;\n%s}\n") % (d, d, d, d, d, d, d, http_body)
+

@@ -25,7 +25,9 @@ public struct Policy: Sendable {
     /// The required scopes not held, in the order required (all-of semantics).
     public static func missingScopes(_ required: [String], held: [String]) -> [String] {
         guard !required.isEmpty else { return [] }
-        let held = Set(held)
-        return required.filter { !held.contains($0) }
+        // A handful of scopes each side: a linear scan beats building a Set per request.
+        guard required.count * held.count > 64 else { return required.filter { !held.contains($0) } }
+        let heldSet = Set(held)
+        return required.filter { !heldSet.contains($0) }
     }
 }

@@ -1,5 +1,6 @@
-/// One forward-auth rule: which requests it matches and what it lets through.
-public struct AccessRule: Sendable {
+/// One forward-auth rule: which requests it matches and what it lets through. A class: the
+/// rules are scanned per request, and a reference is cheaper to hand around than a copy.
+public final class AccessRule: Sendable {
     public enum Access: Sendable {
         /// A token the issuers accept that also meets the requirement.
         case token(RouteRequirement)
@@ -8,8 +9,10 @@ public struct AccessRule: Sendable {
     }
 
     public let name: String
-    /// Upper case; empty matches every method.
-    let methods: Set<String>
+    /// Position in `forward_auth.rules`, for per-rule tables kept by the caller.
+    public let index: Int
+    /// Upper case; empty matches every method. A handful at most: a scan, no hashing.
+    let methods: [String]
     let path: PathPattern
     /// An exact host, or a suffix starting with `.` for `*.example.org`.
     let host: String?
@@ -17,10 +20,11 @@ public struct AccessRule: Sendable {
     /// Claim → header for this rule, replacing the global map when set.
     public let claimsToHeaders: [(claim: String, header: String)]?
 
-    public init(name: String, methods: [String], path: String, host: String?, access: Access,
+    public init(name: String, index: Int = 0, methods: [String], path: String, host: String?, access: Access,
                 claimsToHeaders: [(claim: String, header: String)]? = nil) throws {
         self.name = name
-        self.methods = Set(methods.map { $0.uppercased() })
+        self.index = index
+        self.methods = methods.map { $0.uppercased() }
         self.path = try PathPattern(path)
         self.host = host.map { $0.lowercased().hasPrefix("*.") ? String($0.lowercased().dropFirst()) : $0.lowercased() }
         self.access = access
@@ -41,12 +45,15 @@ public struct AccessRule: Sendable {
 public struct AccessRules: Sendable {
     public let rules: [AccessRule]
     public let denyUnmatched: Bool
+    /// Whether any rule looks at the host (otherwise the host is not worked out per request).
+    public let readsHost: Bool
 
     public static let none = AccessRules(rules: [], denyUnmatched: false)
 
     public init(rules: [AccessRule], denyUnmatched: Bool) {
         self.rules = rules
         self.denyUnmatched = denyUnmatched
+        readsHost = rules.contains { $0.host != nil }
     }
 
     public var isEmpty: Bool { rules.isEmpty && !denyUnmatched }
@@ -61,6 +68,7 @@ public struct AccessRules: Sendable {
 
     /// The first rule matching `facts`.
     public func rule(for facts: RequestFacts) -> AccessRule? {
-        rules.first { $0.matches(facts) }
+        for rule in rules where rule.matches(facts) { return rule }
+        return nil
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The request a proxy asks about: its method, its path (normalised, without the query) and its
 /// host (lower case, without port), as the proxy reported them.
 public struct RequestFacts: Sendable, Equatable {
@@ -10,16 +8,19 @@ public struct RequestFacts: Sendable, Equatable {
     /// Nil when `uri` is not an origin-form request target (`/path?query`).
     public init?(method: String, uri: Substring, host: Substring?) {
         guard let path = RequestPath.normalized(uri) else { return nil }
-        self.method = method.uppercased()
+        self.method = method.utf8.allSatisfy { $0 < UInt8(ascii: "a") } ? method : method.uppercased()
         self.path = path
         self.host = host.map(Self.bareHost)
     }
 
-    /// `Example.org:8443` → `example.org`; `[::1]:80` → `[::1]`.
+    /// `Example.org:8443` → `example.org`; `[::1]:80` → `[::1]`; the first of a list.
     static func bareHost(_ host: Substring) -> String {
-        let trimmed = host.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") { return String(trimmed[...close]).lowercased() }
-        return String(trimmed.split(separator: ":", maxSplits: 1).first ?? "").lowercased()
+        var bytes = host.utf8.prefix { $0 != UInt8(ascii: ",") }.drop { $0 == UInt8(ascii: " ") }
+        while bytes.last == UInt8(ascii: " ") { bytes = bytes.dropLast() }
+        let name = bytes.first == UInt8(ascii: "[")
+            ? bytes.prefix { $0 != UInt8(ascii: "]") } + (bytes.contains(UInt8(ascii: "]")) ? [UInt8(ascii: "]")] : [])
+            : Array(bytes.prefix { $0 != UInt8(ascii: ":") })
+        return String(decoding: name.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }
 
@@ -30,13 +31,10 @@ public enum RequestPath {
     /// §6.2.2.2), other escapes upper-cased, dot segments removed (§5.2.4), repeated slashes
     /// merged. Nil when it is not a path: no leading `/`, a control character, a bad escape.
     public static func normalized(_ uri: Substring) -> String? {
-        let raw = uri.prefix { $0 != "?" && $0 != "#" }
-        guard raw.first == "/" else { return nil }
-        let bytes = Array(raw.utf8)
-        if bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") }), !raw.contains("/."), !raw.contains("//") {
-            return String(raw)
-        }
-        guard let decoded = decodeUnreserved(bytes) else { return nil }
+        let raw = uri.utf8.prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+        guard raw.first == UInt8(ascii: "/") else { return nil }
+        if isAlreadyNormal(raw) { return String(Substring(raw)) }
+        guard let decoded = decodeUnreserved(Array(raw)) else { return nil }
         var segments: [Substring] = []
         let parts = decoded.split(separator: "/", omittingEmptySubsequences: true)
         for part in parts {
@@ -49,6 +47,17 @@ public enum RequestPath {
         let trailing = decoded.hasSuffix("/") || parts.last == "." || parts.last == ".."
         let joined = "/" + segments.joined(separator: "/")
         return trailing && !segments.isEmpty ? joined + "/" : joined
+    }
+
+    /// Printable, no escapes, no `/.` and no `//`: the common case, checked in one pass.
+    private static func isAlreadyNormal(_ raw: Substring.UTF8View.SubSequence) -> Bool {
+        var previous: UInt8 = 0
+        for byte in raw {
+            guard byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") else { return false }
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".")) { return false }
+            previous = byte
+        }
+        return true
     }
 
     private static func decodeUnreserved(_ bytes: [UInt8]) -> String? {

@@ -16,8 +16,8 @@ struct ForwardAuthAdapter {
     let reader: ForwardedRequestReader
     /// Claim → header, parsed once (config validation guarantees the names are valid).
     let identityHeaders: HeaderMap
-    /// The same for rules with their own map, by rule name.
-    let ruleHeaders: [String: HeaderMap]
+    /// The same for each rule (its own map, else the global one), by rule index.
+    let ruleHeaders: [HeaderMap]
     let requiredScopesHeader: HTTPField.Name?
     let statuses: BearerChallenge.Statuses
 
@@ -26,10 +26,10 @@ struct ForwardAuthAdapter {
                                             malformed: HTTPResponse.Status(code: config.statusOnMalformed))
         self.authenticator = authenticator
         self.rules = rules
-        reader = ForwardedRequestReader(trustedProxies: config.trustedProxies.compactMap(IPNetwork.init))
+        reader = ForwardedRequestReader(trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), readsHost: rules.readsHost)
         identityHeaders = Self.headerMap(config.claimsToHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        ruleHeaders = Dictionary(rules.rules.compactMap { rule in rule.claimsToHeaders.map { (rule.name, Self.headerMap($0)) } },
-                                 uniquingKeysWith: { first, _ in first })
+        let global = identityHeaders
+        ruleHeaders = rules.rules.map { rule in rule.claimsToHeaders.map(Self.headerMap) ?? global }
         requiredScopesHeader = HTTPField.Name(config.requiredScopesHeader)
     }
 
@@ -70,7 +70,7 @@ struct ForwardAuthAdapter {
             context.noteDecision(Decision(verdict: .allowed))
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         case .token(let requirement):
-            let headers = rule.flatMap { ruleHeaders[$0.name] } ?? identityHeaders
+            let headers = rule.map { ruleHeaders[$0.index] } ?? identityHeaders
             return await answer(request, context, requirement: requirement.adding(scopes: extraScopes), headers: headers)
         }
     }

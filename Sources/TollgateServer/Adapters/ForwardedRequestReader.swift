@@ -10,6 +10,8 @@ import TollgateKit
 /// headers that disagree are refused: one of them came from the client.
 struct ForwardedRequestReader: Sendable {
     let trustedProxies: [IPNetwork]
+    /// Whether any rule names a host; otherwise it is not worked out.
+    let readsHost: Bool
 
     enum Outcome {
         case facts(RequestFacts)
@@ -20,25 +22,23 @@ struct ForwardedRequestReader: Sendable {
     }
 
     func read(_ request: Request, context: TollgateRequestContext) -> Outcome {
-        let headers = request.headers
-        var forwardedURI = headers[.xForwardedURI] ?? headers[.xOriginalURI]
-        var forwardedMethod = headers[.xForwardedMethod] ?? headers[.xOriginalMethod]
-        var forwardedHost = headers[.xForwardedHost]
-        if forwardedURI != nil || forwardedMethod != nil || forwardedHost != nil {
+        var forwarded = Forwarded(request.headers)
+        if forwarded.isPresent {
             if trustedProxies.contains(context.peerAddress) {
-                if let problem = Self.disagreement(headers) { return .conflicting(problem) }
+                if let problem = forwarded.disagreement { return .conflicting(problem) }
             } else {
                 context.logger.debug("forwarded request headers ignored: the peer is not in forward_auth.trusted_proxies")
-                (forwardedURI, forwardedMethod, forwardedHost) = (nil, nil, nil)
+                forwarded = Forwarded()
             }
         }
-        let method = forwardedMethod ?? request.method.rawValue
-        guard method.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }), !method.isEmpty, method.utf8.count <= 32 else {
+        let method = forwarded.method ?? request.method.rawValue
+        guard !method.isEmpty, method.utf8.count <= 32,
+              method.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else {
             return .conflicting("the forwarded method is not an HTTP method")
         }
-        let host = forwardedHost ?? request.head.authority
+        let host = readsHost ? forwarded.xForwardedHost ?? request.head.authority : nil
         let uri: Substring
-        if let forwardedURI {
+        if let forwardedURI = forwarded.uri {
             uri = Substring(forwardedURI)
         } else {
             let path = request.uri.path
@@ -51,19 +51,46 @@ struct ForwardedRequestReader: Sendable {
         return .facts(facts)
     }
 
-    /// Why the forwarded headers contradict each other, if they do.
-    private static func disagreement(_ headers: HTTPFields) -> String? {
-        if let a = headers[.xForwardedURI], let b = headers[.xOriginalURI],
-           RequestPath.normalized(Substring(a)) != RequestPath.normalized(Substring(b)) {
-            return "X-Forwarded-Uri and X-Original-URI disagree"
+    /// The five forwarded headers, read in one pass over the request's fields.
+    private struct Forwarded {
+        var xForwardedMethod: String?
+        var xForwardedURI: String?
+        var xForwardedHost: String?
+        var xOriginalMethod: String?
+        var xOriginalURI: String?
+        var repeated: HTTPField.Name?
+
+        init() {}
+
+        init(_ headers: HTTPFields) {
+            for field in headers {
+                switch field.name {
+                case .xForwardedMethod: repeated = xForwardedMethod == nil ? repeated : field.name; xForwardedMethod = field.value
+                case .xForwardedURI: repeated = xForwardedURI == nil ? repeated : field.name; xForwardedURI = field.value
+                case .xForwardedHost: repeated = xForwardedHost == nil ? repeated : field.name; xForwardedHost = field.value
+                case .xOriginalMethod: repeated = xOriginalMethod == nil ? repeated : field.name; xOriginalMethod = field.value
+                case .xOriginalURI: repeated = xOriginalURI == nil ? repeated : field.name; xOriginalURI = field.value
+                default: continue
+                }
+            }
         }
-        if let a = headers[.xForwardedMethod], let b = headers[.xOriginalMethod], a.uppercased() != b.uppercased() {
-            return "X-Forwarded-Method and X-Original-Method disagree"
+
+        var isPresent: Bool { xForwardedMethod != nil || xForwardedURI != nil || xForwardedHost != nil || xOriginalMethod != nil || xOriginalURI != nil }
+        var uri: String? { xForwardedURI ?? xOriginalURI }
+        var method: String? { xForwardedMethod ?? xOriginalMethod }
+
+        /// Why the forwarded headers contradict each other, if they do.
+        var disagreement: String? {
+            if let repeated { return "\(repeated.canonicalName) is repeated" }
+            if let a = xForwardedURI, let b = xOriginalURI, a != b,
+               RequestPath.normalized(Substring(a)) != RequestPath.normalized(Substring(b)) {
+                return "X-Forwarded-Uri and X-Original-URI disagree"
+            }
+            if let a = xForwardedMethod, let b = xOriginalMethod, a.uppercased() != b.uppercased() {
+                return "X-Forwarded-Method and X-Original-Method disagree"
+            }
+            return nil
         }
-        for name in [HTTPField.Name.xForwardedURI, .xOriginalURI, .xForwardedMethod, .xOriginalMethod, .xForwardedHost] where headers[values: name].count > 1 {
-            return "\(name.canonicalName) is repeated"
-        }
-        return nil
     }
 }
 
