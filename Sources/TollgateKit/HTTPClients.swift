@@ -38,21 +38,4 @@ public final class HTTPClients: Sendable {
         configuration.tracing.tracer = nil
         return configuration
     }
-
-    /// Upstream calls of the proxy: redirects go back to the caller untouched, bodies stream, and
-    /// the timeout is an idle read timeout so a long DICOM transfer is not cut off mid-way.
-    public static func proxyUpstream(readTimeout: TimeAmount) -> (TLSConfiguration?) -> HTTPClient.Configuration {
-        { tls in
-            var configuration = HTTPClient.Configuration(
-                tlsConfiguration: tls,
-                redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(5), read: readTimeout),
-                decompression: .disabled
-            )
-            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-            // Tollgate bootstraps no tracer; without this, every request still pays for a no-op span (~5%).
-            configuration.tracing.tracer = nil
-            return configuration
-        }
-    }
 }

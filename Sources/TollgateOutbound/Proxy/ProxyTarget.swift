@@ -9,6 +9,7 @@ enum ProxyTarget {
         case badEncoding
     }
 
+    /// `base` is a URL or, for the proxy's own pool, a base path ending in `/`.
     static func url(base: String, path: Substring, query: String?) throws(Rejection) -> String {
         var rest = path
         while rest.first == "/" { rest.removeFirst() }

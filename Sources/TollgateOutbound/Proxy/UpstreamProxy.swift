@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import HTTPTypes
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 import TollgateConfiguration
 import TollgateKit
@@ -58,57 +58,108 @@ public final class UpstreamProxy: Sendable {
     public func forward<Body>(
         server name: String, method: HTTPRequest.Method, path: Substring, query: String?,
         headers incoming: HTTPFields, body openBody: (@Sendable () -> UpstreamBody<Body>)?, requestID: String
-    ) async -> Result<HTTPClientResponse, ProxyFailure> {
+    ) async -> Result<UpstreamResponse, ProxyFailure> {
         guard let server = servers[name] else { return .failure(.unknownServer) }
-        let url: String
-        do { url = try ProxyTarget.url(base: server.url, path: path, query: query) } catch { return .failure(.badPath) }
+        let pool = server.upstream
+        let target: String
+        do { target = try ProxyTarget.url(base: pool.endpoint.basePath, path: path, query: query) } catch { return .failure(.badPath) }
         let declaredLength = Self.declaredBody(incoming).length
         if maxBodyBytes > 0, let declaredLength, declaredLength > maxBodyBytes { return .failure(.tooLarge) }
 
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method.rawValue)
-        request.headers = ProxyHeaders.upstreamRequestHeaders(from: incoming, allowlist: allowlist)
-        request.headers.add(name: "X-Request-Id", value: requestID)
+        var headers = ProxyHeaders.upstreamRequestHeaders(from: incoming, allowlist: allowlist)
+        headers.replaceOrAdd(name: "Host", value: pool.endpoint.hostHeader)
+        headers.add(name: "X-Request-Id", value: requestID)
         var token: AccessToken
         switch await server.tokens.token() {
         case .success(let held): token = held
         case .failure(let error): return .failure(.token(error))
         }
         // The caller's body is opened only now, when it is certain to be sent.
-        if let body = openBody?() {
-            request.body = .stream(body.stream, length: body.length.map { .known(Int64($0)) } ?? .unknown)
+        let body = openBody?()
+        if let body {
+            if let length = body.length { headers.replaceOrAdd(name: "Content-Length", value: String(length)) } else {
+                headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            }
         }
+        let httpMethod = HTTPMethod(rawValue: method.rawValue)
         var retried = false
         while true {
-            request.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
+            headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
+            let head = HTTPRequestHead(version: .http1_1, method: httpMethod, uri: target, headers: headers)
             let started = ContinuousClock.now
-            let response: HTTPClientResponse
+            let response: UpstreamResponse
             do {
-                response = try await server.upstream.execute(request, deadline: .distantFuture)
+                response = try await exchange(pool, head: head, body: body)
             } catch {
                 return .failure(Self.classify(error))
             }
             observer.upstreamAnswered(server: name, status: Int(response.status.code), seconds: (ContinuousClock.now - started).seconds)
             // A 401 before expiry means the token was revoked or the peer's keys moved: one fresh
             // token, one retry, and only for requests that are safe to repeat and carry no body.
-            guard response.status == .unauthorized, !retried, openBody == nil, method == .get || method == .head else { return .success(response) }
+            guard response.status == .unauthorized, !retried, body == nil, method == .get || method == .head else { return .success(response) }
             server.tokens.invalidate(token)
             guard case .success(let fresh) = await server.tokens.token(), fresh != token else { return .success(response) }
-            _ = try? await response.body.collect(upTo: 1 << 16)
+            await response.body.drain(limit: 1 << 16)
             token = fresh
             retried = true
         }
     }
 
-    private static func classify(_ error: any Error) -> ProxyFailure {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .readTimeout, .deadlineExceeded: return .timeout
-            case .connectTimeout: return .connectionFailed
-            case .remoteConnectionClosed: return .upstreamError
-            default: break
+    /// One request on a pooled connection. A reused connection the peer closed while it sat idle
+    /// fails before any answer; a request without a body then goes once more on a fresh one.
+    private func exchange<Body>(_ pool: UpstreamConnectionPool, head: HTTPRequestHead, body: UpstreamBody<Body>?) async throws -> UpstreamResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (connection, reused) = try await pool.lease()
+            let channel = connection.channel
+            let eventLoop = channel.eventLoop
+            let answer = eventLoop.flatSubmit {
+                let answer = connection.handler.begin(on: eventLoop)
+                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                if body == nil { channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil) } else { channel.flush() }
+                return answer
+            }
+            if let body { Self.upload(body, on: channel) }
+            do {
+                let received = try await answer.get()
+                return UpstreamResponse(status: received.head.status, headers: received.head.headers, body: received.body)
+            } catch UpstreamConnectionError.closed where reused && body == nil && attempt == 1 {
+                continue
             }
         }
-        return String(describing: error).lowercased().contains("connect") ? .connectionFailed : .upstreamError
     }
+
+    /// Streams the caller's body while the answer is awaited (a peer may answer early); a failure
+    /// closes the connection, which fails the exchange.
+    private static func upload<Body>(_ body: UpstreamBody<Body>, on channel: any Channel) {
+        let stream = body.stream
+        Task {
+            do {
+                for try await chunk in stream {
+                    try await channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(chunk))).get()
+                }
+                try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+            } catch {
+                try? await channel.close()
+            }
+        }
+    }
+
+    private static func classify(_ error: any Error) -> ProxyFailure {
+        switch error {
+        case UpstreamConnectionError.readTimeout: return .timeout
+        case UpstreamConnectionError.closed: return .upstreamError
+        case is NIOConnectionError, ChannelError.connectTimeout: return .connectionFailed
+        case let error as IOError where [ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode): return .connectionFailed
+        default: return String(describing: error).lowercased().contains("connect") ? .connectionFailed : .upstreamError
+        }
+    }
+}
+
+/// An upstream's answer: status, headers and a streamed body.
+public struct UpstreamResponse: Sendable {
+    public let status: HTTPResponseStatus
+    public let headers: HTTPHeaders
+    public let body: UpstreamResponseBody
 }

@@ -1,18 +1,17 @@
-import AsyncHTTPClient
 import Foundation
 import TollgateKit
 
 /// One configured outbound server, built once at start: its name, the peer's base URL, the source
-/// of its tokens, and the pooled client the proxy reaches the peer with.
+/// of its tokens, and the connection pool the proxy reaches the peer with.
 public final class OutboundServer: Sendable {
     public let name: String
     /// Base URL of the DICOMweb peer; proxied paths are appended below it.
     public let url: String
     public let tokens: TokenSource
-    let upstream: HTTPClient
+    let upstream: UpstreamConnectionPool
     private let tokenEndpointHost: String
 
-    init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: HTTPClient) {
+    init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool) {
         self.name = name
         self.url = url
         self.tokens = tokens

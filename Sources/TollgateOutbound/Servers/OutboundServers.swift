@@ -10,8 +10,8 @@ public final class OutboundServers: Sendable {
     private let byName: [String: OutboundServer]
     private let readyRequiresTokens: Bool
 
-    /// `idpClients` reach token endpoints, `upstreamClients` the peers themselves (both keyed by CA file).
-    public init(config: OutboundConfig, idpClients: HTTPClients, upstreamClients: HTTPClients, clock: any TollgateClock,
+    /// `idpClients` reach token endpoints, `upstreamPools` the peers themselves (both by CA file).
+    public init(config: OutboundConfig, idpClients: HTTPClients, upstreamPools: UpstreamPools, clock: any TollgateClock,
                 observer: any TokenSourceObserver, logger: Logger) async throws {
         var breakers: [String: CircuitBreaker] = [:]
         var servers: [OutboundServer] = []
@@ -28,7 +28,7 @@ public final class OutboundServers: Sendable {
             let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
                                      breaker: breaker, clock: clock, observer: observer, logger: logger)
             servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: server.tokenEndpoint, tokens: tokens,
-                                          upstream: upstreamClients.client(caFile: server.tls.caFile)))
+                                          upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile)))
         }
         all = servers
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })

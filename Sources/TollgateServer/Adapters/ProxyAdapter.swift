@@ -42,6 +42,13 @@ struct ProxyAdapter {
             body: openBody, requestID: context.requestID
         )
         switch result {
+        case .success(let upstream) where upload == nil && upstream.body.wholeBuffer != nil:
+            // A small answer that arrived whole is written in one go.
+            return Response(
+                status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
+                headers: ProxyHeaders.callerResponseHeaders(from: upstream.headers),
+                body: ResponseBody(byteBuffer: upstream.body.wholeBuffer ?? ByteBuffer())
+            )
         case .success(let upstream):
             return Response(
                 status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),

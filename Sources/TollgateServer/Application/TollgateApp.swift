@@ -32,7 +32,7 @@ public final class TollgateApp: Sendable {
     let accessRules: AccessRules
     let proxy: UpstreamProxy
     private let idpClients: HTTPClients
-    private let upstreamClients: HTTPClients
+    private let upstreamPools: UpstreamPools
     private let runningGroup = Mutex<ServiceGroup?>(nil)
 
     public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil) async throws {
@@ -46,13 +46,10 @@ public final class TollgateApp: Sendable {
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
             .union(outboundCAFiles))
-        let upstreamClients = try HTTPClients(
-            caFiles: outboundCAFiles,
-            configuration: HTTPClients.proxyUpstream(readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS))
-        )
+        let upstreamPools = try UpstreamPools(caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS))
         self.idpClients = idpClients
-        self.upstreamClients = upstreamClients
-        outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamClients: upstreamClients,
+        self.upstreamPools = upstreamPools
+        outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
                                              clock: clock, observer: metrics, logger: logger)
         devIssuer = config.devIssuer.enabled
             ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
@@ -121,7 +118,7 @@ public final class TollgateApp: Sendable {
     /// Closes the pooled clients; `run()` does it on its way out, a caller that never runs the app must.
     func shutdownClients() async {
         await idpClients.shutdown()
-        await upstreamClients.shutdown()
+        await upstreamPools.shutdown()
     }
 
     private func logStart() {

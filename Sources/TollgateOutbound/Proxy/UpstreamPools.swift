@@ -1,0 +1,44 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// Builds the proxy's connection pools: one per outbound server, sharing a TLS context per CA
+/// bundle (the system roots when none is named).
+public final class UpstreamPools: Sendable {
+    private let group: any EventLoopGroup
+    private let system: NIOSSLContext
+    private let extra: [String: NIOSSLContext]
+    private let connectTimeout: TimeAmount
+    private let readTimeout: TimeAmount
+    private let built = Mutex<[UpstreamConnectionPool]>([])
+
+    public init(caFiles: Set<String>, readTimeout: TimeAmount, connectTimeout: TimeAmount = .seconds(5),
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+        self.group = group
+        self.readTimeout = readTimeout
+        self.connectTimeout = connectTimeout
+        system = try NIOSSLContext(configuration: .makeClientConfiguration())
+        var extra: [String: NIOSSLContext] = [:]
+        for caFile in caFiles {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            extra[caFile] = try NIOSSLContext(configuration: tls)
+        }
+        self.extra = extra
+    }
+
+    struct InvalidURL: Error {}
+
+    func pool(url: String, caFile: String?) throws -> UpstreamConnectionPool {
+        guard let endpoint = UpstreamEndpoint(url: url) else { throw InvalidURL() }
+        let tls = endpoint.usesTLS ? caFile.flatMap { extra[$0] } ?? system : nil
+        let pool = UpstreamConnectionPool(endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout, readTimeout: readTimeout)
+        built.withLock { $0.append(pool) }
+        return pool
+    }
+
+    public func shutdown() async {
+        for pool in built.withLock({ $0 }) { await pool.shutdown() }
+    }
+}
