@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -54,6 +55,37 @@ struct ProxyTests {
         #expect(peer.upstreamRequests.last?.path == "/upstream/dicom-web/")
         #expect(try await tg.metric(#"tollgate_upstream_request_duration_seconds_count{server="pacs",status_class="2xx"}"#) == 2)
         #expect(!tg.logs.text.contains("peer-token"))
+    }
+
+    @Test func upstreamConnectionsAreCappedAndReused() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        // A slow upstream that counts how many requests it holds at once.
+        let inFlight = Mutex((now: 0, most: 0, total: 0))
+        let router = Router()
+        router.get("/slow/**") { _, _ -> String in
+            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.total += 1 }
+            try await Task.sleep(for: .milliseconds(150))
+            inFlight.withLock { $0.now -= 1 }
+            return "ok"
+        }
+        let port = try await freePort()
+        let slow = try await TestHTTPServer.start(router: router, port: port)
+        defer { Task { await slow.stop() } }
+        let tg = try await Self.start(peer) { config in
+            config.outbound.servers["pacs"]?.url = "http://127.0.0.1:\(port)/slow/"
+            config.proxy.maxUpstreamConnections = 2
+        }
+        defer { Task { await tg.stop() } }
+        let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+            for index in 0..<8 { group.addTask { try await tg.get("/proxy/pacs/studies/\(index)", headers: apiKeyHeader).status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 8), "every request waits for a connection, none is refused")
+        let seen = inFlight.withLock { $0 }
+        #expect(seen.total == 8)
+        #expect(seen.most <= 2, "at most max_upstream_connections requests reach the upstream at once: \(seen.most)")
+        #expect(seen.most == 2, "both connections are used")
     }
 
     @Test func unknownServerIsEndpointNotFound() async throws {

@@ -7,11 +7,14 @@ public struct ProxyConfig: Sendable, Decodable {
     public var maxBodyBytes: Int = 0
     /// Longest wait for upstream bytes once the request is sent (idle read timeout).
     public var upstreamTimeoutMS: Int = 30000
+    /// Connections the proxy opens to one outbound server at most; further requests wait for one.
+    public var maxUpstreamConnections: Int = 64
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case forwardRequestHeaders = "forward_request_headers"
         case maxBodyBytes = "max_body_bytes"
         case upstreamTimeoutMS = "upstream_timeout_ms"
+        case maxUpstreamConnections = "max_upstream_connections"
     }
 
     public init() {}
@@ -21,5 +24,6 @@ public struct ProxyConfig: Sendable, Decodable {
         forwardRequestHeaders = try c.decode(.forwardRequestHeaders, default: forwardRequestHeaders)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
         upstreamTimeoutMS = try c.decode(.upstreamTimeoutMS, default: upstreamTimeoutMS)
+        maxUpstreamConnections = try c.decode(.maxUpstreamConnections, default: maxUpstreamConnections)
     }
 }

@@ -13,26 +13,78 @@ public final class UpstreamConnectionPool: Sendable {
     private let tls: NIOSSLContext?
     private let connectTimeout: TimeAmount
     private let readTimeout: TimeAmount
-    private let maxIdle: Int
-    private let idle = Mutex<[UpstreamConnection]>([])
+    private let maxConnections: Int
+    private let state = Mutex(State())
     private let all = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    init(endpoint: UpstreamEndpoint, group: any EventLoopGroup, tls: NIOSSLContext?, connectTimeout: TimeAmount, readTimeout: TimeAmount, maxIdle: Int = 64) {
+    private struct State {
+        var idle: [UpstreamConnection] = []
+        /// Connections counted against the cap: connecting, busy or idle, until they close.
+        var open = 0
+        /// Requests waiting for a connection: handed one that comes back, or nil when a slot frees.
+        var waiters: [CheckedContinuation<UpstreamConnection?, Never>] = []
+    }
+
+    init(endpoint: UpstreamEndpoint, group: any EventLoopGroup, tls: NIOSSLContext?, connectTimeout: TimeAmount, readTimeout: TimeAmount,
+         maxConnections: Int) {
         self.endpoint = endpoint
         self.group = group
         self.tls = tls
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
-        self.maxIdle = maxIdle
+        self.maxConnections = maxConnections
+    }
+
+    private enum Next {
+        case use(UpstreamConnection)
+        case connect
+        case wait
     }
 
     /// A connection for one exchange, and whether it was reused (a reused one may have been closed
-    /// by the peer in the meantime, which only shows when it is used).
+    /// by the peer in the meantime, which only shows when it is used). At the cap, waits for one.
     func lease() async throws -> (UpstreamConnection, reused: Bool) {
-        while let connection = idle.withLock({ $0.popLast() }) {
-            if connection.channel.isActive { return (connection, true) }
+        while true {
+            let next = state.withLock { state -> Next in
+                while let connection = state.idle.popLast() {
+                    if connection.channel.isActive { return .use(connection) }
+                }
+                guard state.open < maxConnections else { return .wait }
+                state.open += 1
+                return .connect
+            }
+            switch next {
+            case .use(let connection):
+                return (connection, true)
+            case .connect:
+                do {
+                    return (try await connect(), false)
+                } catch {
+                    released()
+                    throw error
+                }
+            case .wait:
+                let handed = await withCheckedContinuation { continuation in
+                    let waiting = state.withLock { state in
+                        // A slot may have freed between the two locks: then do not wait at all.
+                        guard state.open >= maxConnections, state.idle.isEmpty else { return false }
+                        state.waiters.append(continuation)
+                        return true
+                    }
+                    if !waiting { continuation.resume(returning: nil) }
+                }
+                if let handed { return (handed, true) }
+            }
         }
-        return (try await connect(), false)
+    }
+
+    /// A connection closed (or never opened): its slot goes to the first waiter, if any.
+    private func released() {
+        let waiter = state.withLock { state -> CheckedContinuation<UpstreamConnection?, Never>? in
+            state.open -= 1
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: nil)
     }
 
     private func connect() async throws -> UpstreamConnection {
@@ -56,22 +108,26 @@ public final class UpstreamConnectionPool: Sendable {
             .connect(host: endpoint.host, port: endpoint.port).get()
         let id = ObjectIdentifier(channel)
         all.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [weak self] _ in self?.all.withLock { _ = $0.removeValue(forKey: id) } }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.all.withLock { _ = $0.removeValue(forKey: id) }
+            self?.released()
+        }
         return UpstreamConnection(channel: channel, handler: handler)
     }
 
+    /// A finished exchange's connection: to the first waiter, else back to the idle stack.
     private func giveBack(_ connection: UpstreamConnection) {
-        let kept = idle.withLock { idle in
-            guard idle.count < maxIdle else { return false }
-            idle.append(connection)
-            return true
+        let waiter = state.withLock { state -> CheckedContinuation<UpstreamConnection?, Never>? in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.idle.append(connection)
+            return nil
         }
-        if !kept { connection.channel.close(promise: nil) }
+        waiter?.resume(returning: connection)
     }
 
     /// Closes every connection, idle or busy.
     public func shutdown() async {
-        idle.withLock { $0.removeAll() }
+        state.withLock { $0.idle.removeAll() }
         for channel in all.withLock({ Array($0.values) }) { try? await channel.close() }
     }
 }

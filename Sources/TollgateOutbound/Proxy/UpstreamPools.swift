@@ -11,11 +11,13 @@ public final class UpstreamPools: Sendable {
     private let extra: [String: NIOSSLContext]
     private let connectTimeout: TimeAmount
     private let readTimeout: TimeAmount
+    private let maxConnections: Int
     private let built = Mutex<[UpstreamConnectionPool]>([])
 
-    public init(caFiles: Set<String>, readTimeout: TimeAmount, connectTimeout: TimeAmount = .seconds(5),
+    public init(caFiles: Set<String>, readTimeout: TimeAmount, maxConnections: Int, connectTimeout: TimeAmount = .seconds(5),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         self.group = group
+        self.maxConnections = maxConnections
         self.readTimeout = readTimeout
         self.connectTimeout = connectTimeout
         system = try NIOSSLContext(configuration: .makeClientConfiguration())
@@ -33,7 +35,8 @@ public final class UpstreamPools: Sendable {
     func pool(url: String, caFile: String?) throws -> UpstreamConnectionPool {
         guard let endpoint = UpstreamEndpoint(url: url) else { throw InvalidURL() }
         let tls = endpoint.usesTLS ? caFile.flatMap { extra[$0] } ?? system : nil
-        let pool = UpstreamConnectionPool(endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout, readTimeout: readTimeout)
+        let pool = UpstreamConnectionPool(endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout, readTimeout: readTimeout,
+                                          maxConnections: maxConnections)
         built.withLock { $0.append(pool) }
         return pool
     }

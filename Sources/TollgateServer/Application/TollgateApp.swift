@@ -46,7 +46,8 @@ public final class TollgateApp: Sendable {
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
             .union(outboundCAFiles))
-        let upstreamPools = try UpstreamPools(caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS))
+        let upstreamPools = try UpstreamPools(caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS),
+                                              maxConnections: config.proxy.maxUpstreamConnections)
         self.idpClients = idpClients
         self.upstreamPools = upstreamPools
         outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
