@@ -23,6 +23,32 @@ struct KitTests {
         #expect(parsed?["n"] as? Int == 3)
         #expect(parsed?["l"] as? [String] == ["a", "b"])
     }
+
+    /// The plain-ASCII fast path and the escaping path agree with a JSON parser on every kind of character.
+    @Test func jsonStringsRoundTripThroughAParser() throws {
+        let samples = ["plain-id_123", "", "tab\there", "quote\"back\\slash", "\u{7F}del", "é ü 日本", "🦄 emoji",
+                       "line\u{2028}sep\u{2029}", "\u{00}\u{1F}", "\u{E2}"]
+        for sample in samples {
+            let literal = JSONText.string(sample)
+            let decoded = try JSONSerialization.jsonObject(with: Data(("[" + literal + "]").utf8)) as? [String]
+            #expect(decoded == [sample], "\(literal)")
+        }
+        #expect(JSONText.string("a\u{2028}") == #""a\u2028""#)
+    }
+
+    @Test func textBufferWritesIntegersPadded() {
+        var buffer = TextBuffer()
+        buffer.append(7, width: 3)
+        buffer.append(byte: UInt8(ascii: " "))
+        buffer.append(0)
+        buffer.append(byte: UInt8(ascii: " "))
+        buffer.append(-42)
+        buffer.append(byte: UInt8(ascii: " "))
+        buffer.append(Int.min)
+        buffer.append(byte: UInt8(ascii: " "))
+        buffer.append(123_456, width: 2)
+        #expect(String(decoding: buffer.bytes, as: UTF8.self) == "007 0 -42 \(Int.min) 123456")
+    }
 }
 
 @Suite("HTTP dates, backoff and secret digests")

@@ -49,6 +49,16 @@ struct LoggingTests {
         #expect(text.contains(" INFO [t] request duration_ms=1.0 method=GET request_id=r route=/health status=200"))
     }
 
+    /// Durations print as `String(Double)` prints milliseconds rounded to the microsecond.
+    @Test func accessDurationsKeepTheirDecimalForm() {
+        for (value, expected) in [(0.25, "0.25"), (1.0, "1.0"), (12.345, "12.345"), (0.001, "0.001"), (1500.0, "1500.0"), (0.1, "0.1")] {
+            var line = TextBuffer()
+            TollgateLogHandler.appendMilliseconds(value, to: &line)
+            #expect(String(decoding: line.bytes, as: UTF8.self) == expected)
+            #expect(String(value) == expected)
+        }
+    }
+
     @Test func everyRequestGetsOneAccessLineAndRefusalsAreLoggedOnEveryFrontEnd() async throws {
         let tg = try await RunningTollgate.start { config in
             config.orthanc.webserviceUsername = "orthanc"

@@ -4,9 +4,8 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// Keep-alive connections to one upstream, owned by the proxy: a request takes an idle
-/// connection (preferring one on the caller's event loop) or opens one, and the connection comes
-/// back when both the request and the answer are complete. Built once per outbound server.
+/// Keep-alive connections to one upstream, owned by the proxy: a request takes the most recently
+/// used idle connection or opens one, and the connection comes back when both the request and the answer are complete. Built once per outbound server.
 public final class UpstreamConnectionPool: Sendable {
     let endpoint: UpstreamEndpoint
     private let group: any EventLoopGroup
