@@ -111,6 +111,76 @@ struct OutboundConfigTests {
         #expect(!found.joined().contains(" s\n"))
     }
 
+    @Test func workloadCredentialMethodsTakeTheirOwnKeysOnly() throws {
+        let good = """
+        outbound:
+          servers:
+            google:
+              url: https://healthcare.googleapis.com/v1/projects/p/locations/l/datasets/d/dicomStores/s/dicomWeb/
+              auth_method: google_service_account
+              service_account_file: /keys/orthanc.pem
+            aks:
+              url: https://ws-dicom.dicom.azurehealthcareapis.com/v2/
+              token_endpoint: https://login.microsoftonline.com/t/oauth2/v2.0/token
+              client_id: app-1
+              scope: https://dicom.healthcareapis.azure.com/.default
+              auth_method: client_assertion_file
+              client_assertion_file: /keys/orthanc.pem
+        admin: {auth_mode: none}
+        """
+        #expect(problems(good) == [])
+        let config = try ConfigLoader.parse(yaml: good, environment: [:])
+        #expect(config.outbound.servers["google"]?.scope == "https://www.googleapis.com/auth/cloud-healthcare")
+        #expect(config.outbound.servers["aks"]?.scope == "https://dicom.healthcareapis.azure.com/.default")
+
+        let bad = """
+        outbound:
+          servers:
+            google:
+              url: https://healthcare.googleapis.com/v1/
+              token_endpoint: https://oauth2.googleapis.com/token
+              client_id: someone
+              client_secret: s
+              key_id: k
+              auth_method: google_service_account
+              service_account_file: /missing.json
+            google-no-file:
+              url: https://healthcare.googleapis.com/v1/
+              auth_method: google_service_account
+            aks-no-file:
+              url: https://pacs/
+              token_endpoint: https://idp/token
+              client_id: c
+              auth_method: client_assertion_file
+            basic-with-assertion:
+              url: https://pacs/
+              token_endpoint: https://idp/token
+              client_id: c
+              client_secret: s
+              client_assertion_file: /keys/orthanc.pem
+              service_account_file: /keys/orthanc.pem
+        admin: {auth_mode: none}
+        """
+        let found = problems(bad)
+        for expected in [
+            "outbound.servers.google.token_endpoint: taken from the service account file's token_uri (remove it)",
+            "outbound.servers.google.client_id: taken from the service account file's client_email (remove it)",
+            "outbound.servers.google.client_secret: not used with google_service_account (remove it)",
+            "outbound.servers.google.key_id: taken from the service account file's private_key_id (remove it)",
+            "outbound.servers.google.service_account_file: file is not readable",
+            "outbound.servers.google-no-file.service_account_file: required for auth_method google_service_account",
+            "outbound.servers.aks-no-file.client_assertion_file: required for auth_method client_assertion_file",
+            "outbound.servers.basic-with-assertion.client_assertion_file: only used with auth_method client_assertion_file",
+            "outbound.servers.basic-with-assertion.service_account_file: only used with auth_method google_service_account",
+        ] {
+            #expect(found.contains(expected), "\(expected)\n\(found)")
+        }
+        #expect(found.count == 9, "\(found)")
+        // Without the Google method, token_endpoint and client_id stay required.
+        #expect(problems("outbound: {servers: {x: {url: 'https://pacs/', auth_method: client_assertion_file, client_assertion_file: /keys/orthanc.pem}}}")
+            .contains { $0.hasPrefix("outbound.servers.x.token_endpoint") })
+    }
+
     @Test func privateKeyJWTWithAReadableKeyIsValid() {
         let yaml = """
         outbound:

@@ -29,12 +29,18 @@ public enum OutboundAuthMethod: String, ConfigEnum {
     case clientSecretBasic = "client_secret_basic"
     case clientSecretPost = "client_secret_post"
     case privateKeyJWT = "private_key_jwt"
+    /// RFC 7523 §2.1 JWT-bearer grant signed with a Google service-account key file.
+    case googleServiceAccount = "google_service_account"
+    /// A client assertion someone else signs and rotates in a file (AKS/EKS workload identity).
+    case clientAssertionFile = "client_assertion_file"
 }
 
 public struct OutboundServerConfig: Sendable, Decodable {
     /// Base URL of the DICOMweb peer; `/proxy/{name}/…` is appended below it.
     public var url: String
+    /// Empty for `google_service_account`: the key file's `token_uri` is used.
     public var tokenEndpoint: String
+    /// Empty for `google_service_account`: the key file's `client_email` is used.
     public var clientID: String
     public var clientSecret: Secret?
     public var scope: String?
@@ -45,6 +51,10 @@ public struct OutboundServerConfig: Sendable, Decodable {
     public var privateKeyFile: String?
     /// `kid` header of the client assertion (what the IdP registered the key under).
     public var keyID: String?
+    /// Google service-account JSON key (`client_email`, `private_key`, `private_key_id`, `token_uri`).
+    public var serviceAccountFile: String?
+    /// A file holding a signed client assertion, reread for every token request (e.g. `AZURE_FEDERATED_TOKEN_FILE`).
+    public var clientAssertionFile: String?
     public var refreshBufferSeconds: Int = 300
     public var defaultExpiresIn: Int = 3600
     public var timeoutMS: Int = 5000
@@ -60,6 +70,8 @@ public struct OutboundServerConfig: Sendable, Decodable {
         case authMethod = "auth_method"
         case privateKeyFile = "private_key_file"
         case keyID = "key_id"
+        case serviceAccountFile = "service_account_file"
+        case clientAssertionFile = "client_assertion_file"
         case refreshBufferSeconds = "refresh_buffer_seconds"
         case defaultExpiresIn = "default_expires_in"
         case timeoutMS = "timeout_ms"
@@ -75,17 +87,24 @@ public struct OutboundServerConfig: Sendable, Decodable {
         self.authMethod = authMethod
     }
 
+    /// What `google_service_account` asks for when `scope` is not set.
+    public static let googleHealthcareScope = "https://www.googleapis.com/auth/cloud-healthcare"
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         url = try c.decode(.url)
-        tokenEndpoint = try c.decode(.tokenEndpoint)
-        clientID = try c.decode(.clientID)
-        clientSecret = try c.decodeOptional(.clientSecret)
-        scope = try c.decodeOptional(.scope)
-        resource = try c.decodeOptional(.resource)
         authMethod = try c.decode(.authMethod, default: authMethod)
+        // A Google key file names its own token endpoint and client; validation refuses both keys then.
+        let fromKeyFile = authMethod == .googleServiceAccount
+        tokenEndpoint = fromKeyFile ? try c.decode(.tokenEndpoint, default: "") : try c.decode(.tokenEndpoint)
+        clientID = fromKeyFile ? try c.decode(.clientID, default: "") : try c.decode(.clientID)
+        clientSecret = try c.decodeOptional(.clientSecret)
+        scope = try c.decodeOptional(.scope) ?? (fromKeyFile ? Self.googleHealthcareScope : nil)
+        resource = try c.decodeOptional(.resource)
         privateKeyFile = try c.decodeOptional(.privateKeyFile)
         keyID = try c.decodeOptional(.keyID)
+        serviceAccountFile = try c.decodeOptional(.serviceAccountFile)
+        clientAssertionFile = try c.decodeOptional(.clientAssertionFile)
         refreshBufferSeconds = try c.decode(.refreshBufferSeconds, default: refreshBufferSeconds)
         defaultExpiresIn = try c.decode(.defaultExpiresIn, default: defaultExpiresIn)
         timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)

@@ -28,8 +28,13 @@ extension TollgateConfig {
         if outbound.servers.isEmpty { lines.append("outbound.servers: none") }
         for (name, server) in outbound.sortedServers {
             lines.append("outbound.server \(name): \(URLRedaction.redacted(server.url))")
-            lines.append("  token_endpoint \(URLRedaction.redacted(server.tokenEndpoint)), client_id \(server.clientID), \(server.authMethod.rawValue)"
-                + (server.clientSecret.map { ", client_secret \($0)" } ?? "") + (server.privateKeyFile.map { ", private_key_file \($0)" } ?? ""))
+            if let keyFile = server.serviceAccountFile {
+                lines.append("  \(server.authMethod.rawValue): token endpoint and client from \(keyFile)")
+            } else {
+                lines.append("  token_endpoint \(URLRedaction.redacted(server.tokenEndpoint)), client_id \(server.clientID), \(server.authMethod.rawValue)"
+                    + (server.clientSecret.map { ", client_secret \($0)" } ?? "") + (server.privateKeyFile.map { ", private_key_file \($0)" } ?? "")
+                    + (server.clientAssertionFile.map { ", client_assertion_file \($0)" } ?? ""))
+            }
             lines.append("  scope \(server.scope ?? "(none)"), resource \(server.resource.map(URLRedaction.redacted) ?? "(none)"), refresh_buffer \(server.refreshBufferSeconds)s, default_expires_in \(server.defaultExpiresIn)s, timeout \(server.timeoutMS) ms")
             lines.append("  retry \(server.retry.maxAttempts) attempts (\(server.retry.baseDelayMS)-\(server.retry.maxDelayMS) ms), circuit breaker after \(server.circuitBreaker.failureThreshold) failures for \(server.circuitBreaker.openSeconds)s")
         }

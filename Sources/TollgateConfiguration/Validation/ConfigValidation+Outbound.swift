@@ -14,20 +14,7 @@ extension TollgateConfig {
             problems.check(Self.isValidServerName(name), at, "server names must be 1-64 characters of A-Z, a-z, 0-9, '.', '-' or '_' (they appear in URLs)")
             problems.check(Self.isHTTPURL(server.url), "\(at).url", "must be an absolute http(s) URL")
             problems.check(!server.url.contains("?") && !server.url.contains("#"), "\(at).url", "must not contain a query or fragment")
-            problems.check(Self.isHTTPURL(server.tokenEndpoint), "\(at).token_endpoint", "must be an absolute http(s) URL")
-            problems.check(!server.clientID.isEmpty, "\(at).client_id", "must not be empty")
-            switch server.authMethod {
-            case .clientSecretBasic, .clientSecretPost:
-                problems.check(!(server.clientSecret?.value.isEmpty ?? true), "\(at).client_secret", "required for \(server.authMethod.rawValue)")
-                problems.check(server.privateKeyFile == nil, "\(at).private_key_file", "only used with auth_method private_key_jwt")
-            case .privateKeyJWT:
-                if let keyFile = server.privateKeyFile {
-                    problems.check(fileExists(keyFile), "\(at).private_key_file", "file is not readable")
-                } else {
-                    problems.add("\(at).private_key_file", "required for auth_method private_key_jwt")
-                }
-                problems.check(server.clientSecret == nil, "\(at).client_secret", "not used with private_key_jwt (remove it)")
-            }
+            problems.errors += clientAuthenticationErrors(server, at: at, fileExists: fileExists)
             if let resource = server.resource {
                 problems.check(Self.isHTTPURL(resource) && !resource.contains("#"), "\(at).resource", "must be an absolute URI without fragment (RFC 8707)")
             }
@@ -70,6 +57,45 @@ extension TollgateConfig {
         problems.check(proxy.maxBodyBytes >= 0, "proxy.max_body_bytes", "must not be negative (0 = unlimited)")
         problems.check((1...3_600_000).contains(proxy.upstreamTimeoutMS), "proxy.upstream_timeout_ms", "must be between 1 and 3600000")
         problems.check((1...10_000).contains(proxy.maxUpstreamConnections), "proxy.max_upstream_connections", "must be between 1 and 10000")
+        return problems.errors
+    }
+
+    /// `auth_method` and the keys each method reads; a key another method reads is refused, not ignored.
+    private func clientAuthenticationErrors(_ server: OutboundServerConfig, at: String, fileExists: (String) -> Bool) -> [ConfigError] {
+        var problems = ConfigProblems()
+        let method = server.authMethod
+        if method == .googleServiceAccount {
+            problems.check(server.tokenEndpoint.isEmpty, "\(at).token_endpoint", "taken from the service account file's token_uri (remove it)")
+            problems.check(server.clientID.isEmpty, "\(at).client_id", "taken from the service account file's client_email (remove it)")
+        } else {
+            problems.check(Self.isHTTPURL(server.tokenEndpoint), "\(at).token_endpoint", "must be an absolute http(s) URL")
+            problems.check(!server.clientID.isEmpty, "\(at).client_id", "must not be empty")
+        }
+        if method == .clientSecretBasic || method == .clientSecretPost {
+            problems.check(!(server.clientSecret?.value.isEmpty ?? true), "\(at).client_secret", "required for \(method.rawValue)")
+        } else {
+            problems.check(server.clientSecret == nil, "\(at).client_secret", "not used with \(method.rawValue) (remove it)")
+        }
+        let files: [(key: String, path: String?, method: OutboundAuthMethod)] = [
+            ("private_key_file", server.privateKeyFile, .privateKeyJWT),
+            ("service_account_file", server.serviceAccountFile, .googleServiceAccount),
+            ("client_assertion_file", server.clientAssertionFile, .clientAssertionFile),
+        ]
+        for file in files {
+            if file.method == method {
+                if let path = file.path {
+                    problems.check(fileExists(path), "\(at).\(file.key)", "file is not readable")
+                } else {
+                    problems.add("\(at).\(file.key)", "required for auth_method \(method.rawValue)")
+                }
+            } else if file.path != nil {
+                problems.add("\(at).\(file.key)", "only used with auth_method \(file.method.rawValue)")
+            }
+        }
+        if server.keyID != nil, method != .privateKeyJWT {
+            problems.add("\(at).key_id", method == .googleServiceAccount
+                ? "taken from the service account file's private_key_id (remove it)" : "only used with auth_method private_key_jwt")
+        }
         return problems.errors
     }
 }

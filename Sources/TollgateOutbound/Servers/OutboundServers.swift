@@ -16,10 +16,11 @@ public final class OutboundServers: Sendable {
         var breakers: [String: CircuitBreaker] = [:]
         var servers: [OutboundServer] = []
         for (name, server) in config.sortedServers {
-            let breaker = breakers[server.tokenEndpoint] ?? CircuitBreaker(config: server.circuitBreaker, clock: clock)
-            breakers[server.tokenEndpoint] = breaker
+            let client = try await Self.client(name: name, server)
+            let breaker = breakers[client.tokenEndpoint] ?? CircuitBreaker(config: server.circuitBreaker, clock: clock)
+            breakers[client.tokenEndpoint] = breaker
             let endpoint = TokenEndpointClient(
-                endpoint: server.tokenEndpoint, authentication: try await Self.authentication(name: name, server),
+                endpoint: client.tokenEndpoint, authentication: client.authentication,
                 scope: server.scope, resource: server.resource, timeout: .configured(milliseconds: server.timeoutMS),
                 parser: TokenResponseParser(defaultExpiresIn: server.defaultExpiresIn, scrubber: SecretScrubber(
                     secrets: [server.clientSecret?.value ?? ""], basicPairs: [(server.clientID, server.clientSecret?.value ?? "")])),
@@ -27,7 +28,7 @@ public final class OutboundServers: Sendable {
             )
             let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
                                      breaker: breaker, clock: clock, observer: observer, logger: logger)
-            servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: server.tokenEndpoint, tokens: tokens,
+            servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: client.tokenEndpoint, tokens: tokens,
                                           upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile)))
         }
         all = servers
@@ -47,18 +48,35 @@ public final class OutboundServers: Sendable {
         }
     }
 
-    /// The client-authentication method `auth_method` names (validation has checked its inputs).
-    private static func authentication(name: String, _ server: OutboundServerConfig) async throws -> any TokenRequestAuthentication {
+    /// Where a server's tokens come from and how its requests are authenticated, as `auth_method`
+    /// says (validation has checked the inputs; a Google key file names its own token endpoint).
+    private static func client(name: String, _ server: OutboundServerConfig) async throws
+        -> (tokenEndpoint: String, authentication: any TokenRequestAuthentication) {
+        func fileError(_ key: String, _ error: any Error) -> ConfigErrors {
+            ConfigErrors(errors: [ConfigError(path: "outbound.servers.\(name).\(key)", message: "\(error)")])
+        }
         switch server.authMethod {
         case .clientSecretBasic, .clientSecretPost:
             let method: ClientCredentials.Method = server.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic
-            return ClientSecretAuthentication(credentials: ClientCredentials(clientID: server.clientID, secret: server.clientSecret ?? Secret(""), method: method))
+            return (server.tokenEndpoint, ClientSecretAuthentication(
+                credentials: ClientCredentials(clientID: server.clientID, secret: server.clientSecret ?? Secret(""), method: method)))
         case .privateKeyJWT:
             do {
-                return try await PrivateKeyJWTAuthentication.load(clientID: server.clientID, pemFile: server.privateKeyFile ?? "", keyID: server.keyID)
+                return (server.tokenEndpoint, try await PrivateKeyJWTAuthentication.load(
+                    clientID: server.clientID, pemFile: server.privateKeyFile ?? "", keyID: server.keyID))
             } catch {
-                throw ConfigErrors(errors: [ConfigError(path: "outbound.servers.\(name).private_key_file", message: "\(error)")])
+                throw fileError("private_key_file", error)
             }
+        case .googleServiceAccount:
+            do {
+                let grant = try await GoogleServiceAccountGrant.load(
+                    file: server.serviceAccountFile ?? "", scope: server.scope ?? OutboundServerConfig.googleHealthcareScope)
+                return (grant.tokenURI, grant)
+            } catch {
+                throw fileError("service_account_file", error)
+            }
+        case .clientAssertionFile:
+            return (server.tokenEndpoint, ClientAssertionFileAuthentication(clientID: server.clientID, path: server.clientAssertionFile ?? ""))
         }
     }
 }

@@ -3,7 +3,8 @@ import NIOCore
 import NIOHTTP1
 import TollgateKit
 
-/// One RFC 6749 §4.4 client-credentials request to one token endpoint: no retries, no caching.
+/// One token request to one token endpoint (RFC 6749 §4.4 client credentials, or the grant an
+/// authentication method puts in its place): no retries, no caching.
 struct TokenEndpointClient: Sendable {
     let endpoint: String
     let authentication: any TokenRequestAuthentication
@@ -20,6 +21,8 @@ struct TokenEndpointClient: Sendable {
         var headers = HTTPHeaders()
         do {
             try await authentication.apply(form: &form, headers: &headers, endpoint: endpoint, now: now())
+        } catch let error as CredentialUnavailable {
+            return .failure(.init(.credentials, detail: error.detail))
         } catch {
             return .failure(.init(.signing, detail: "could not sign the client assertion"))
         }

@@ -10,6 +10,8 @@ public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertib
         case clientError = "client_error"
         case circuitOpen = "circuit_open"
         case signing
+        /// A credential Tollgate reads from a file could not be had (missing, unreadable, not a JWT).
+        case credentials
     }
 
     public let kind: Kind
@@ -33,7 +35,7 @@ public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertib
     public var isRetryable: Bool {
         switch kind {
         case .timeout, .unreachable, .serverError, .rateLimited, .unparseable: true
-        case .clientError, .circuitOpen, .signing: false
+        case .clientError, .circuitOpen, .signing, .credentials: false
         }
     }
 

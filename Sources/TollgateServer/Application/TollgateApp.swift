@@ -50,41 +50,48 @@ public final class TollgateApp: Sendable {
                                               maxConnections: config.proxy.maxUpstreamConnections)
         self.idpClients = idpClients
         self.upstreamPools = upstreamPools
-        outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
-                                             clock: clock, observer: metrics, logger: logger)
-        devIssuer = config.devIssuer.enabled
-            ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
-            : nil
-        let issuerAliases = Dictionary(inbound.issuers.flatMap { [($0.name, $0.name), (config.issuerURL(of: $0), $0.name)] }, uniquingKeysWith: { first, _ in first })
-        let accessRules = try AccessRules(config: config.forwardAuth, issuerAliases: issuerAliases)
-        self.accessRules = accessRules
-        let claimPaths = ClaimPaths((config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? []) + accessRules.claimPaths
-                                    + config.forwardAuthHeaderClaimPaths)
-        let issuers = inbound.issuers.enumerated().map { index, issuer in
-            IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
-                          http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths)
+        // A key file or a rule can still fail below; the clients made above must not outlive the failure.
+        do {
+            outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
+                                                 clock: clock, observer: metrics, logger: logger)
+            devIssuer = config.devIssuer.enabled
+                ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
+                : nil
+            let issuerAliases = Dictionary(inbound.issuers.flatMap { [($0.name, $0.name), (config.issuerURL(of: $0), $0.name)] }, uniquingKeysWith: { first, _ in first })
+            let accessRules = try AccessRules(config: config.forwardAuth, issuerAliases: issuerAliases)
+            self.accessRules = accessRules
+            let claimPaths = ClaimPaths((config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? []) + accessRules.claimPaths
+                                        + config.forwardAuthHeaderClaimPaths)
+            let issuers = inbound.issuers.enumerated().map { index, issuer in
+                IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
+                              http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths)
+            }
+            let cache = DecisionCache(
+                maxEntries: inbound.cache.maxEntries,
+                lifetimes: .init(maxTTL: Double(inbound.cache.maxTTLSeconds), negativeTTL: Double(inbound.cache.negativeTTLSeconds)),
+                clock: clock, observer: metrics
+            )
+            let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
+            let authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
+                                                     claimPaths: claimPaths)
+            self.authenticator = authenticator
+            let profiles = try OrthancProfiles(config: config.orthanc.permissions)
+            let shareTokens = try await ShareTokens(config: config.orthanc.shareTokens, clock: clock)
+            orthancProfiles = profiles
+            self.shareTokens = shareTokens
+            orthancDecision = OrthancAccessDecision(
+                authenticator: authenticator, profiles: profiles, shareTokens: shareTokens,
+                table: try PermissionTable(rules: config.orthanc.permissions?.table ?? PermissionTable.defaultRules, dicomWebRoot: config.orthanc.dicomWebRoot),
+                dicomWebRoot: config.orthanc.dicomWebRoot)
+            pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
+                                   clock: clock, observer: metrics, logger: logger)
+            proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
+            readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
+        } catch {
+            await idpClients.shutdown()
+            await upstreamPools.shutdown()
+            throw error
         }
-        let cache = DecisionCache(
-            maxEntries: inbound.cache.maxEntries,
-            lifetimes: .init(maxTTL: Double(inbound.cache.maxTTLSeconds), negativeTTL: Double(inbound.cache.negativeTTLSeconds)),
-            clock: clock, observer: metrics
-        )
-        let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
-        let authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
-                                                 claimPaths: claimPaths)
-        self.authenticator = authenticator
-        let profiles = try OrthancProfiles(config: config.orthanc.permissions)
-        let shareTokens = try await ShareTokens(config: config.orthanc.shareTokens, clock: clock)
-        orthancProfiles = profiles
-        self.shareTokens = shareTokens
-        orthancDecision = OrthancAccessDecision(
-            authenticator: authenticator, profiles: profiles, shareTokens: shareTokens,
-            table: try PermissionTable(rules: config.orthanc.permissions?.table ?? PermissionTable.defaultRules, dicomWebRoot: config.orthanc.dicomWebRoot),
-            dicomWebRoot: config.orthanc.dicomWebRoot)
-        pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
-                               clock: clock, observer: metrics, logger: logger)
-        proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
-        readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
     }
 
     /// Serves until one of `signals` arrives (or `shutdown()`), then shuts down gracefully.

@@ -25,7 +25,11 @@ final class PeerServer: Sendable {
         let form: [String: String]
         let authorization: String?
         let at: ContinuousClock.Instant
+        var contentType: String? = nil
     }
+
+    /// A token endpoint's own check of a request: nil to issue a token, else why it refuses (400 invalid_grant).
+    typealias GrantCheck = @Sendable (TokenRequest) async -> String?
 
     struct UpstreamRequest: Sendable {
         let method: String
@@ -47,6 +51,8 @@ final class PeerServer: Sendable {
         var definitions: [String: Data] = [:]
         var orthancScript: [Int] = []
         var orthancPuts: [String] = []
+        var grantCheck: GrantCheck?
+        var refusals: [String] = []
     }
 
     let port: Int
@@ -90,10 +96,21 @@ final class PeerServer: Sendable {
     var tokenRequests: [TokenRequest] { state.withLock { $0.tokenRequests } }
     var upstreamRequests: [UpstreamRequest] { state.withLock { $0.upstreamRequests } }
 
+    /// From now on every token request must pass `check`, as a real endpoint verifies a grant.
+    func checkGrants(_ check: @escaping GrantCheck) { state.withLock { $0.grantCheck = check } }
+    var refusals: [String] { state.withLock { $0.refusals } }
+
     private func token(_ request: Request) async -> Response {
         let body = (try? await request.body.collect(upTo: 1 << 16)).map { String(buffer: $0) } ?? ""
+        let received = TokenRequest(form: FormEncoding.parse(body) ?? [:], authorization: request.headers[.authorization], at: .now,
+                                    contentType: request.headers[.contentType])
+        if let check = state.withLock({ $0.grantCheck }), let refusal = await check(received) {
+            state.withLock { $0.tokenRequests.append(received); $0.refusals.append(refusal) }
+            return Response(status: .badRequest, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
+        }
         let (reply, issuedToken) = state.withLock { state -> (Reply?, String) in
-            state.tokenRequests.append(TokenRequest(form: FormEncoding.parse(body) ?? [:], authorization: request.headers[.authorization], at: .now))
+            state.tokenRequests.append(received)
             state.issued += 1
             let expires = state.defaultExpiresIn.map { #","expires_in":\#($0)"# } ?? ""
             let token = #"{"access_token":"peer-token-\#(state.issued)-\#(UUID().uuidString)","token_type":"Bearer"\#(expires)}"#
