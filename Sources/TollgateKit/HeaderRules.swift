@@ -10,6 +10,10 @@ public enum HeaderRules {
     /// and what the proxy sets itself.
     public static let neverForwarded: Set<String> = hopByHop.union(["authorization", "cookie", "host", "x-api-key", "x-request-id"])
 
+    /// Not settable as a static upstream header: hop-by-hop, the token Tollgate injects, and what
+    /// the proxy derives itself.
+    public static let notStatic: Set<String> = hopByHop.union(["authorization", "host", "content-length", "x-request-id"])
+
     /// RFC 9110 token characters only.
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }

@@ -181,6 +181,43 @@ struct OutboundConfigTests {
             .contains { $0.hasPrefix("outbound.servers.x.token_endpoint") })
     }
 
+    @Test func staticUpstreamHeadersAreValidated() {
+        let yaml = """
+        outbound:
+          servers:
+            vna:
+              url: https://vna/dicom-web/
+              token_endpoint: https://idp/token
+              client_id: c
+              client_secret: s
+              headers:
+                Rp-Vna-Site-Id: site-42
+                Accept: application/dicom+json
+                Connection: close
+                authorization: Bearer fixed
+                Host: elsewhere
+                "Bad Name": x
+                X-Split: "a\\r\\nInjected: 1"
+                X-Empty: ""
+                accept: text/html
+        admin: {auth_mode: none}
+        """
+        let found = problems(yaml)
+        for expected in [
+            "outbound.servers.vna.headers.Connection: Connection cannot be set here (hop-by-hop, the injected token, or set by the proxy)",
+            "outbound.servers.vna.headers.authorization: authorization cannot be set here (hop-by-hop, the injected token, or set by the proxy)",
+            "outbound.servers.vna.headers.Host: Host cannot be set here (hop-by-hop, the injected token, or set by the proxy)",
+            "outbound.servers.vna.headers.Bad Name: not a valid header name",
+            "outbound.servers.vna.headers.X-Split: must be a non-empty value without control characters or surrounding spaces",
+            "outbound.servers.vna.headers.X-Empty: must be a non-empty value without control characters or surrounding spaces",
+        ] {
+            #expect(found.contains(expected), "\(expected)\n\(found)")
+        }
+        #expect(found.contains { $0.contains("named twice") })
+        #expect(found.count == 7, "\(found)")
+        #expect(!found.joined().contains("Bearer fixed"))
+    }
+
     @Test func privateKeyJWTWithAReadableKeyIsValid() {
         let yaml = """
         outbound:

@@ -30,6 +30,22 @@ struct OrthancPushTests {
         return (servers?.first?["orthanc_push"] as? [[String: Any]])?.first ?? [:]
     }
 
+    /// Seed 004's site header goes to Orthanc with the token, so Orthanc's own DICOMweb client sends it too.
+    @Test func staticHeadersArePushedWithTheToken() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer) { config in
+            config.outbound.servers["orthanc-b"]?.headers = ["Rp-Vna-Site-Id": "site-42", "Accept": "application/dicom+json"]
+        }
+        defer { Task { await tg.stop() } }
+        try await waitUntil { peer.orthancDefinition("b") != nil }
+        let headers = try #require(peer.orthancDefinition("b")?["HttpHeaders"] as? [String: String])
+        #expect(headers["Rp-Vna-Site-Id"] == "site-42")
+        #expect(headers["Accept"] == "application/dicom+json")
+        #expect(headers["Authorization"]?.hasPrefix("Bearer ") == true)
+        #expect(headers.count == 3)
+    }
+
     @Test func fullDefinitionIsPushedAndKeptCurrent() async throws {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }

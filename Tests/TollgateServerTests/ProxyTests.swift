@@ -57,6 +57,23 @@ struct ProxyTests {
         #expect(!tg.logs.text.contains("peer-token"))
     }
 
+    /// `headers` replace what the caller sent, on every request including the 401 retry's.
+    @Test func staticHeadersAreForcedOnEveryProxiedRequest() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer) { config in
+            config.outbound.servers["pacs"]?.headers = ["Rp-Vna-Site-Id": "site-42", "Accept": "application/dicom+json"]
+        }
+        defer { Task { await tg.stop() } }
+        let answer = try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader + [("Accept", "text/html"), ("X-Site-Id", "caller")])
+        #expect(answer.status == 200)
+        let upstream = try #require(peer.upstreamRequests.last)
+        #expect(upstream.headers.filter { $0.0.lowercased() == "accept" }.map(\.1) == ["application/dicom+json"])
+        #expect(upstream.header("Rp-Vna-Site-Id") == "site-42")
+        #expect(upstream.header("X-Site-Id") == "caller")
+        #expect(upstream.header("Authorization")?.hasPrefix("Bearer peer-token-") == true)
+    }
+
     @Test func upstreamConnectionsAreCappedAndReused() async throws {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }

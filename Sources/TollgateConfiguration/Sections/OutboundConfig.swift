@@ -55,6 +55,9 @@ public struct OutboundServerConfig: Sendable, Decodable {
     public var serviceAccountFile: String?
     /// A file holding a signed client assertion, reread for every token request (e.g. `AZURE_FEDERATED_TOKEN_FILE`).
     public var clientAssertionFile: String?
+    /// Set on every proxied request (replacing the caller's) and pushed into Orthanc's `HttpHeaders`,
+    /// e.g. a site id or a forced `Accept`.
+    public var headers: [String: String] = [:]
     public var refreshBufferSeconds: Int = 300
     public var defaultExpiresIn: Int = 3600
     public var timeoutMS: Int = 5000
@@ -63,7 +66,7 @@ public struct OutboundServerConfig: Sendable, Decodable {
     public var circuitBreaker = CircuitBreakerConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, scope, resource, tls, retry
+        case url, scope, resource, tls, retry, headers
         case tokenEndpoint = "token_endpoint"
         case clientID = "client_id"
         case clientSecret = "client_secret"
@@ -87,6 +90,11 @@ public struct OutboundServerConfig: Sendable, Decodable {
         self.authMethod = authMethod
     }
 
+    /// Static headers in a stable order, as they are sent.
+    public var sortedHeaders: [(name: String, value: String)] {
+        headers.sorted { $0.key.lowercased() < $1.key.lowercased() }.map { ($0.key, $0.value) }
+    }
+
     /// What `google_service_account` asks for when `scope` is not set.
     public static let googleHealthcareScope = "https://www.googleapis.com/auth/cloud-healthcare"
 
@@ -105,6 +113,7 @@ public struct OutboundServerConfig: Sendable, Decodable {
         keyID = try c.decodeOptional(.keyID)
         serviceAccountFile = try c.decodeOptional(.serviceAccountFile)
         clientAssertionFile = try c.decodeOptional(.clientAssertionFile)
+        headers = try c.decode(.headers, default: headers)
         refreshBufferSeconds = try c.decode(.refreshBufferSeconds, default: refreshBufferSeconds)
         defaultExpiresIn = try c.decode(.defaultExpiresIn, default: defaultExpiresIn)
         timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)

@@ -36,6 +36,7 @@ extension TollgateConfig {
                     + (server.clientAssertionFile.map { ", client_assertion_file \($0)" } ?? ""))
             }
             lines.append("  scope \(server.scope ?? "(none)"), resource \(server.resource.map(URLRedaction.redacted) ?? "(none)"), refresh_buffer \(server.refreshBufferSeconds)s, default_expires_in \(server.defaultExpiresIn)s, timeout \(server.timeoutMS) ms")
+            if !server.headers.isEmpty { lines.append("  headers \(server.sortedHeaders.map(\.name).joined(separator: ", ")) (values not shown)") }
             lines.append("  retry \(server.retry.maxAttempts) attempts (\(server.retry.baseDelayMS)-\(server.retry.maxDelayMS) ms), circuit breaker after \(server.circuitBreaker.failureThreshold) failures for \(server.circuitBreaker.openSeconds)s")
         }
         if !outbound.servers.isEmpty { lines.append("outbound.ready_requires_tokens: \(outbound.readyRequiresTokens)") }

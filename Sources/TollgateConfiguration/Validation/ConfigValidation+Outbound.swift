@@ -1,3 +1,4 @@
+import Foundation
 import TollgateKit
 extension TollgateConfig {
     static func isValidServerName(_ name: String) -> Bool {
@@ -21,6 +22,16 @@ extension TollgateConfig {
             if let scope = server.scope {
                 problems.check(!scope.isEmpty && scope.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" },
                       "\(at).scope", "must be space-separated scope tokens")
+            }
+            var seen: Set<String> = []
+            for (name, value) in server.sortedHeaders {
+                let key = "\(at).headers.\(name)"
+                problems.check(HeaderRules.isValidName(name), key, "not a valid header name")
+                problems.check(!HeaderRules.notStatic.contains(name.lowercased()), key,
+                               "\(name) cannot be set here (hop-by-hop, the injected token, or set by the proxy)")
+                problems.check(seen.insert(name.lowercased()).inserted, key, "named twice (header names are case-insensitive)")
+                problems.check(!value.isEmpty && HeaderRules.isSafeValue(value) && value.trimmingCharacters(in: .whitespaces) == value, key,
+                               "must be a non-empty value without control characters or surrounding spaces")
             }
             problems.check(server.refreshBufferSeconds >= 0, "\(at).refresh_buffer_seconds", "must not be negative")
             problems.check((1...86400 * 30).contains(server.defaultExpiresIn), "\(at).default_expires_in", "must be between 1 and 2592000")

@@ -104,7 +104,8 @@ public final class OrthancPusher: Sendable {
     private func push(_ target: Target, token: AccessToken, reason: String) async {
         var members: [(String, JSONText.Value)] = [
             ("Url", .string(target.url)),
-            ("HttpHeaders", .raw(JSONText.object([("Authorization", .string("Bearer " + token.value))]))),
+            ("HttpHeaders", .raw(JSONText.object(target.server.staticHeaders.map { ($0.name, .string($0.value)) }
+                + [("Authorization", .string("Bearer " + token.value))]))),
             (Self.markerProperty, .string(String(Int(saturating: token.expiresAt)))),
         ]
         for (key, value) in target.extra.sorted(by: { $0.key < $1.key }) { members.append((key, .raw(value.rendered))) }

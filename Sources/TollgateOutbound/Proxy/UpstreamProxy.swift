@@ -67,6 +67,7 @@ public final class UpstreamProxy: Sendable {
         if maxBodyBytes > 0, let declaredLength, declaredLength > maxBodyBytes { return .failure(.tooLarge) }
 
         var headers = ProxyHeaders.upstreamRequestHeaders(from: incoming, allowlist: allowlist)
+        for header in server.staticHeaders { headers.replaceOrAdd(name: header.name, value: header.value) }
         headers.replaceOrAdd(name: "Host", value: pool.endpoint.hostHeader)
         headers.add(name: "X-Request-Id", value: requestID)
         var token: AccessToken

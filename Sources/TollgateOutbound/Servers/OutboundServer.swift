@@ -9,11 +9,15 @@ public final class OutboundServer: Sendable {
     public let url: String
     public let tokens: TokenSource
     let upstream: UpstreamConnectionPool
+    /// `headers`: set on every proxied request and pushed to Orthanc with the token.
+    public let staticHeaders: [(name: String, value: String)]
     private let tokenEndpointHost: String
 
-    init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool) {
+    init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool,
+         staticHeaders: [(name: String, value: String)] = []) {
         self.name = name
         self.url = url
+        self.staticHeaders = staticHeaders
         self.tokens = tokens
         self.upstream = upstream
         self.tokenEndpointHost = URL(string: tokenEndpoint)?.host ?? ""

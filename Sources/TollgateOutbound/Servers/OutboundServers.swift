@@ -29,7 +29,8 @@ public final class OutboundServers: Sendable {
             let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
                                      breaker: breaker, clock: clock, observer: observer, logger: logger)
             servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: client.tokenEndpoint, tokens: tokens,
-                                          upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile)))
+                                          upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile),
+                                          staticHeaders: server.sortedHeaders))
         }
         all = servers
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })
