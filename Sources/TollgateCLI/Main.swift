@@ -28,18 +28,23 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("orthanc-config"), help: "Also read outbound servers from an Orthanc JSON configuration's DicomWebOAuth.Servers block (seed-000 plugin migration).")
     var orthancConfig: String?
 
+    @Flag(name: .customLong("mockforge-plugin-env"), help: "Take the one inbound issuer from seed 003's MockForge plugin variables (AUTH_SERVER_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, HOST, PORT); they replace inbound.issuers, turn the dev issuer off, and --host/--port still win.")
+    var mockforgePluginEnv = false
+
     var path: String { config ?? ProcessInfo.processInfo.environment["TOLLGATE_CONFIG"] ?? "config.yaml" }
 
     /// The validated config, or exit 1 with every problem listed on stderr.
     func load() throws -> TollgateConfig {
         do {
             var loaded = try ConfigLoader.load(path: path)
+            if mockforgePluginEnv { try MockForgePluginMigration.apply(environment: ProcessInfo.processInfo.environment, to: &loaded) }
             if let host { loaded.server.host = host }
             if let port { loaded.server.port = port }
             if let orthancConfig { try OrthancMigration.merge(OrthancMigration.servers(fromFile: orthancConfig), into: &loaded) }
             return try loaded.validated()
         } catch let errors as ConfigErrors {
-            let source = orthancConfig.map { "\(path) (with \($0))" } ?? path
+            var source = orthancConfig.map { "\(path) (with \($0))" } ?? path
+            if mockforgePluginEnv { source += " and the MockForge plugin environment" }
             FileHandle.standardError.write(Data("tollgate: invalid configuration in \(source):\n\(errors)\n".utf8))
             throw ExitCode(1)
         }

@@ -88,6 +88,8 @@ public struct JWKSConfig: Sendable, Decodable {
 public struct IntrospectionConfig: Sendable, Decodable {
     /// Optional when discovery is on: the discovery document's `introspection_endpoint` is used.
     public var endpoint: String?
+    /// With discovery on and no `endpoint`: used when discovery fails or names no introspection endpoint.
+    public var fallbackEndpoint: String?
     public var clientID: String
     public var clientSecret: Secret
     public var authMethod: ClientAuthMethod = .clientSecretBasic
@@ -95,6 +97,7 @@ public struct IntrospectionConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case endpoint
+        case fallbackEndpoint = "fallback_endpoint"
         case clientID = "client_id"
         case clientSecret = "client_secret"
         case authMethod = "auth_method"
@@ -112,6 +115,7 @@ public struct IntrospectionConfig: Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         endpoint = try c.decodeOptional(.endpoint)
+        fallbackEndpoint = try c.decodeOptional(.fallbackEndpoint)
         clientID = try c.decode(.clientID)
         clientSecret = try c.decode(.clientSecret)
         authMethod = try c.decode(.authMethod, default: authMethod)

@@ -13,7 +13,7 @@ extension TollgateConfig {
             lines.append("  mode \(issuer.mode.rawValue), discovery \(issuer.discovery), leeway \(issuer.leewaySeconds)s, max_token_bytes \(issuer.maxTokenBytes)\(issuer.defaultForOpaque ? ", default_for_opaque" : "")")
             lines.append("  audiences [\(issuer.audiences.joined(separator: ", "))], required_scopes [\(issuer.requiredScopes.joined(separator: ", "))]")
             if let introspection = issuer.introspection {
-                lines.append("  introspection: \(introspection.endpoint.map(URLRedaction.redacted) ?? "(from discovery)"), client_id \(introspection.clientID), client_secret \(introspection.clientSecret), \(introspection.authMethod.rawValue), timeout \(introspection.timeoutMS) ms")
+                lines.append("  introspection: \(introspection.endpoint.map(URLRedaction.redacted) ?? "(from discovery" + (introspection.fallbackEndpoint.map { ", else " + URLRedaction.redacted($0) } ?? "") + ")"), client_id \(introspection.clientID), client_secret \(introspection.clientSecret), \(introspection.authMethod.rawValue), timeout \(introspection.timeoutMS) ms")
             }
             if let caFile = issuer.tls.caFile { lines.append("  tls.ca_file \(caFile)") }
         }

@@ -56,6 +56,11 @@ extension TollgateConfig {
                 } else {
                     problems.check(issuer.discovery, "\(at).introspection.endpoint", "required when discovery is false")
                 }
+                if let fallback = introspection.fallbackEndpoint {
+                    problems.check(Self.isHTTPURL(fallback), "\(at).introspection.fallback_endpoint", "must be an absolute http(s) URL")
+                    problems.check(issuer.discovery && introspection.endpoint == nil, "\(at).introspection.fallback_endpoint",
+                                   "only used with discovery on and no endpoint (endpoint always wins)")
+                }
                 problems.check(!introspection.clientID.isEmpty, "\(at).introspection.client_id", "must not be empty")
                 problems.check(!introspection.clientSecret.value.isEmpty, "\(at).introspection.client_secret", "must not be empty")
                 problems.check((1...60000).contains(introspection.timeoutMS), "\(at).introspection.timeout_ms", "must be between 1 and 60000")

@@ -28,6 +28,7 @@ public final class IssuerRuntime: Sendable {
     private struct IntrospectionPart: Sendable {
         let client: IntrospectionClient
         let configuredEndpoint: String?
+        let fallbackEndpoint: String?
     }
 
     struct State {
@@ -58,7 +59,8 @@ public final class IssuerRuntime: Sendable {
                     timeout: .configured(milliseconds: settings.timeoutMS),
                     claimPaths: claimPaths
                 ),
-                configuredEndpoint: settings.endpoint
+                configuredEndpoint: settings.endpoint,
+                fallbackEndpoint: settings.fallbackEndpoint
             )
         } else {
             introspection = nil
@@ -97,10 +99,13 @@ public final class IssuerRuntime: Sendable {
         if discoveryEnabled, needsDiscovery {
             switch await Discovery.fetch(issuer: issuerURL, client: http, timeout: Self.discoveryTimeout) {
             case .failure(let error):
-                return setProblem(error.description)
+                // Discovery is tried first; a fallback endpoint (seed 003's `/oauth/introspect`) is the second choice.
+                guard let fallback = introspection?.fallbackEndpoint else { return setProblem(error.description) }
+                state.withLock { $0.introspectionEndpoint = fallback }
+                if jwks != nil, jwksFetcher?.hasURI != true { return setProblem(error.description) }
             case .success(let document):
                 if let introspection {
-                    let endpoint = introspection.configuredEndpoint ?? document.introspectionEndpoint
+                    let endpoint = introspection.configuredEndpoint ?? document.introspectionEndpoint ?? introspection.fallbackEndpoint
                     state.withLock { $0.introspectionEndpoint = endpoint }
                 }
                 if let uri = document.jwksURI { jwksFetcher?.setURI(uri) }
