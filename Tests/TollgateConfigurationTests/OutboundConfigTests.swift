@@ -181,6 +181,33 @@ struct OutboundConfigTests {
             .contains { $0.hasPrefix("outbound.servers.x.token_endpoint") })
     }
 
+    @Test func upstreamBreakerAndTimeoutValuesAreChecked() {
+        let yaml = """
+        outbound:
+          servers:
+            vna:
+              url: https://vna/dicom-web/
+              token_endpoint: https://idp/token
+              client_id: c
+              client_secret: s
+              upstream_timeout_ms: 0
+              upstream_circuit_breaker: {failure_threshold: 0, failure_ratio: 1.5, window_seconds: 0, min_requests: 0, open_seconds: 0, failure_statuses: [503, 700]}
+        admin: {auth_mode: none}
+        """
+        let at = "outbound.servers.vna"
+        #expect(problems(yaml) == [
+            "\(at).upstream_circuit_breaker.failure_threshold: must be at least 1",
+            "\(at).upstream_circuit_breaker.failure_ratio: must be between 0 (off) and 1",
+            "\(at).upstream_circuit_breaker.window_seconds: must be between 1 and 300",
+            "\(at).upstream_circuit_breaker.min_requests: must be at least 1",
+            "\(at).upstream_circuit_breaker.open_seconds: must be between 1 and 3600",
+            "\(at).upstream_circuit_breaker.failure_statuses[1]: must be an HTTP status (100-599)",
+            "\(at).upstream_timeout_ms: must be between 1 and 3600000",
+        ])
+        #expect(problems("outbound: {servers: {v: {url: 'https://v/', token_endpoint: 'https://i/t', client_id: c, client_secret: s, upstream_circuit_breaker: {bogus: 1}}}}\nadmin: {auth_mode: none}")
+            .contains { $0.hasPrefix("outbound.servers.v.upstream_circuit_breaker.bogus") })
+    }
+
     @Test func staticUpstreamHeadersAreValidated() {
         let yaml = """
         outbound:

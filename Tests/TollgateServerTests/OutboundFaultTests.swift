@@ -226,7 +226,7 @@ struct OutboundFaultTests {
         }
         #expect(peer.tokenRequests.count == 2)
         #expect(try await Self.serverStatus(tg)["circuit_state"] as? String == "open")
-        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="peer"}"#) == 1)
+        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="peer",kind="token"}"#) == 1)
         clock.advance(by: 31)
         try await waitUntil { tg.app.outbound["peer"]!.status.tokenValid }
         #expect(peer.tokenRequests.count == 3)

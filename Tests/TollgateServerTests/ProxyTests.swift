@@ -74,6 +74,55 @@ struct ProxyTests {
         #expect(upstream.header("Authorization")?.hasPrefix("Bearer peer-token-") == true)
     }
 
+    /// Seed 004's breaker for VNA requests: consecutive 502/503/504 (not 500) open it, it answers
+    /// 503 CIRCUIT_OPEN without reaching the peer, and one probe after `open_seconds` closes it.
+    @Test func upstreamCircuitBreakerOpensOnFailuresAndProbesAfterItsPause() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let clock = ManualClock(running: true)
+        let tg = try await RunningTollgate.start(clock: clock) { config in
+            config.admin = AdminConfig(apiKeys: [testAPIKey])
+            config.outbound.servers = ["pacs": peerServer(peer) { server in
+                server.url = peer.base + "/upstream/dicom-web"
+                server.upstreamCircuitBreaker.failureThreshold = 3
+                server.upstreamCircuitBreaker.failureRatio = 0
+                server.upstreamCircuitBreaker.openSeconds = 30
+            }]
+        }
+        defer { Task { await tg.stop() } }
+        for _ in 0..<5 { #expect(try await tg.get("/proxy/pacs/status/500", headers: apiKeyHeader).status == 500) }
+        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="pacs",kind="upstream"}"#) == 0)
+        for _ in 0..<3 { #expect(try await tg.get("/proxy/pacs/status/503", headers: apiKeyHeader).status == 503) }
+        let reached = peer.upstreamRequests.count
+        let refused = try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader)
+        #expect(refused.status == 503)
+        #expect(refused.json["error"] as? String == "CIRCUIT_OPEN")
+        #expect(Int(refused.header("Retry-After") ?? "") ?? 0 > 0)
+        #expect(refused.json["request_id"] as? String != nil)
+        #expect(peer.upstreamRequests.count == reached, "an open breaker sends nothing")
+        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="pacs",kind="upstream"}"#) == 1)
+        clock.advance(by: 31)
+        #expect(try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader).status == 200)
+        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="pacs",kind="upstream"}"#) == 0)
+        #expect(peer.upstreamRequests.count == reached + 1, "the probe reached the peer")
+    }
+
+    /// A server's own `upstream_timeout_ms` wins over `proxy.upstream_timeout_ms`, and a timeout counts against the peer.
+    @Test func aServersOwnUpstreamTimeoutWins() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer) { config in
+            config.proxy.upstreamTimeoutMS = 30000
+            config.outbound.servers["pacs"]?.upstreamTimeoutMS = 200
+            config.outbound.servers["pacs"]?.upstreamCircuitBreaker.failureThreshold = 1
+        }
+        defer { Task { await tg.stop() } }
+        let slow = try await tg.get("/proxy/pacs/slow", headers: apiKeyHeader)
+        #expect(slow.status == 504)
+        #expect(slow.json["error"] as? String == "UPSTREAM_ERROR")
+        #expect(try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader).json["error"] as? String == "CIRCUIT_OPEN")
+    }
+
     @Test func upstreamConnectionsAreCappedAndReused() async throws {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }

@@ -64,6 +64,10 @@ public struct OutboundServerConfig: Sendable, Decodable {
     public var tls = TLSConfig()
     public var retry = RetryConfig()
     public var circuitBreaker = CircuitBreakerConfig()
+    /// Proxied requests to this peer (the token endpoint has `circuit_breaker`).
+    public var upstreamCircuitBreaker = UpstreamCircuitBreakerConfig()
+    /// Idle read timeout for this peer's answers; nil: `proxy.upstream_timeout_ms`.
+    public var upstreamTimeoutMS: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, scope, resource, tls, retry, headers
@@ -79,6 +83,8 @@ public struct OutboundServerConfig: Sendable, Decodable {
         case defaultExpiresIn = "default_expires_in"
         case timeoutMS = "timeout_ms"
         case circuitBreaker = "circuit_breaker"
+        case upstreamCircuitBreaker = "upstream_circuit_breaker"
+        case upstreamTimeoutMS = "upstream_timeout_ms"
     }
 
     public init(url: String, tokenEndpoint: String, clientID: String, clientSecret: String?, scope: String? = nil, authMethod: OutboundAuthMethod = .clientSecretBasic) {
@@ -120,6 +126,8 @@ public struct OutboundServerConfig: Sendable, Decodable {
         tls = try c.decode(.tls, default: tls)
         retry = try c.decode(.retry, default: retry)
         circuitBreaker = try c.decode(.circuitBreaker, default: circuitBreaker)
+        upstreamCircuitBreaker = try c.decode(.upstreamCircuitBreaker, default: upstreamCircuitBreaker)
+        upstreamTimeoutMS = try c.decodeOptional(.upstreamTimeoutMS)
     }
 }
 
@@ -162,5 +170,44 @@ public struct CircuitBreakerConfig: Sendable, Decodable {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         failureThreshold = try c.decode(.failureThreshold, default: failureThreshold)
         openSeconds = try c.decode(.openSeconds, default: openSeconds)
+    }
+}
+
+/// The breaker in front of one peer's proxied requests. Connect errors, timeouts, broken answers
+/// and the listed statuses are failures; it opens on `failure_threshold` consecutive failures, or
+/// on `failure_ratio` of at least `min_requests` calls in the last `window_seconds`.
+public struct UpstreamCircuitBreakerConfig: Sendable, Decodable {
+    public var enabled = true
+    public var failureThreshold = 5
+    /// 0 turns the ratio rule off.
+    public var failureRatio = 0.5
+    public var windowSeconds = 30
+    public var minRequests = 20
+    public var openSeconds = 30
+    /// Answers that count as failures. 500 is left out by default: a PACS answers 500 to one bad
+    /// query, and one caller's bad queries must not cut everyone off.
+    public var failureStatuses: [Int] = [502, 503, 504]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled
+        case failureThreshold = "failure_threshold"
+        case failureRatio = "failure_ratio"
+        case windowSeconds = "window_seconds"
+        case minRequests = "min_requests"
+        case openSeconds = "open_seconds"
+        case failureStatuses = "failure_statuses"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        enabled = try c.decode(.enabled, default: enabled)
+        failureThreshold = try c.decode(.failureThreshold, default: failureThreshold)
+        failureRatio = try c.decode(.failureRatio, default: failureRatio)
+        windowSeconds = try c.decode(.windowSeconds, default: windowSeconds)
+        minRequests = try c.decode(.minRequests, default: minRequests)
+        openSeconds = try c.decode(.openSeconds, default: openSeconds)
+        failureStatuses = try c.decode(.failureStatuses, default: failureStatuses)
     }
 }

@@ -42,6 +42,18 @@ extension TollgateConfig {
             problems.check(server.retry.maxDelayMS >= server.retry.baseDelayMS, "\(at).retry.max_delay_ms", "must be at least base_delay_ms")
             problems.check(server.circuitBreaker.failureThreshold >= 1, "\(at).circuit_breaker.failure_threshold", "must be at least 1")
             problems.check(server.circuitBreaker.openSeconds >= 1, "\(at).circuit_breaker.open_seconds", "must be at least 1")
+            let breaker = server.upstreamCircuitBreaker, breakerAt = "\(at).upstream_circuit_breaker"
+            problems.check(breaker.failureThreshold >= 1, "\(breakerAt).failure_threshold", "must be at least 1")
+            problems.check(breaker.failureRatio >= 0 && breaker.failureRatio <= 1, "\(breakerAt).failure_ratio", "must be between 0 (off) and 1")
+            problems.check((1...300).contains(breaker.windowSeconds), "\(breakerAt).window_seconds", "must be between 1 and 300")
+            problems.check(breaker.minRequests >= 1, "\(breakerAt).min_requests", "must be at least 1")
+            problems.check((1...3600).contains(breaker.openSeconds), "\(breakerAt).open_seconds", "must be between 1 and 3600")
+            for (index, status) in breaker.failureStatuses.enumerated() {
+                problems.check((100...599).contains(status), "\(breakerAt).failure_statuses[\(index)]", "must be an HTTP status (100-599)")
+            }
+            if let timeout = server.upstreamTimeoutMS {
+                problems.check((1...3_600_000).contains(timeout), "\(at).upstream_timeout_ms", "must be between 1 and 3600000")
+            }
         }
 
         switch admin.authMode {

@@ -32,11 +32,12 @@ public final class UpstreamPools: Sendable {
 
     struct InvalidURL: Error {}
 
-    func pool(url: String, caFile: String?) throws -> UpstreamConnectionPool {
+    /// `readTimeout` overrides the default for this one server.
+    func pool(url: String, caFile: String?, readTimeout: TimeAmount? = nil) throws -> UpstreamConnectionPool {
         guard let endpoint = UpstreamEndpoint(url: url) else { throw InvalidURL() }
         let tls = endpoint.usesTLS ? caFile.flatMap { extra[$0] } ?? system : nil
-        let pool = UpstreamConnectionPool(endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout, readTimeout: readTimeout,
-                                          maxConnections: maxConnections)
+        let pool = UpstreamConnectionPool(endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout,
+                                          readTimeout: readTimeout ?? self.readTimeout, maxConnections: maxConnections)
         built.withLock { $0.append(pool) }
         return pool
     }

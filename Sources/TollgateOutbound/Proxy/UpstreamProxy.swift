@@ -19,6 +19,8 @@ public enum ProxyFailure: Error, Equatable {
     case connectionFailed
     case timeout
     case upstreamError
+    /// The peer's breaker is open: no request goes out for this many seconds.
+    case circuitOpen(retryAfter: Double)
 }
 
 /// A caller's request body as it crosses into the proxy: any stream of bytes, and its declared length.
@@ -87,12 +89,20 @@ public final class UpstreamProxy: Sendable {
         while true {
             headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
             let head = HTTPRequestHead(version: .http1_1, method: httpMethod, uri: target, headers: headers)
+            if let wait = server.upstreamBreaker?.permit() { return .failure(.circuitOpen(retryAfter: wait)) }
             let started = ContinuousClock.now
             let response: UpstreamResponse
             do {
                 response = try await exchange(pool, head: head, body: body)
             } catch {
+                // A caller that hung up says nothing about the peer.
+                if error is CancellationError { server.upstreamBreaker?.recordNeutral() } else { server.upstreamBreaker?.recordFailure() }
                 return .failure(Self.classify(error))
+            }
+            if server.upstreamFailureStatuses.contains(Int(response.status.code)) {
+                server.upstreamBreaker?.recordFailure()
+            } else {
+                server.upstreamBreaker?.recordSuccess()
             }
             observer.upstreamAnswered(server: name, status: Int(response.status.code), seconds: (ContinuousClock.now - started).seconds)
             // A 401 before expiry means the token was revoked or the peer's keys moved: one fresh

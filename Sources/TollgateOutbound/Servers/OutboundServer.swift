@@ -11,12 +11,18 @@ public final class OutboundServer: Sendable {
     let upstream: UpstreamConnectionPool
     /// `headers`: set on every proxied request and pushed to Orthanc with the token.
     public let staticHeaders: [(name: String, value: String)]
+    /// Guards proxied requests to the peer; nil when `upstream_circuit_breaker.enabled` is false.
+    public let upstreamBreaker: CircuitBreaker?
+    /// Answers the breaker counts as failures.
+    let upstreamFailureStatuses: Set<Int>
     private let tokenEndpointHost: String
 
     init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool,
-         staticHeaders: [(name: String, value: String)] = []) {
+         staticHeaders: [(name: String, value: String)] = [], upstreamBreaker: CircuitBreaker? = nil, upstreamFailureStatuses: Set<Int> = []) {
         self.name = name
         self.url = url
+        self.upstreamBreaker = upstreamBreaker
+        self.upstreamFailureStatuses = upstreamFailureStatuses
         self.staticHeaders = staticHeaders
         self.tokens = tokens
         self.upstream = upstream
@@ -25,7 +31,8 @@ public final class OutboundServer: Sendable {
 
     /// What `/dicomweb-oauth/servers` shows: no token characters and no credential in the URL, ever.
     public var status: OutboundServerStatus {
-        OutboundServerStatus(name: name, url: URLRedaction.redacted(url), tokenEndpointHost: tokenEndpointHost, token: tokens.status)
+        OutboundServerStatus(name: name, url: URLRedaction.redacted(url), tokenEndpointHost: tokenEndpointHost, token: tokens.status,
+                             upstreamCircuit: upstreamBreaker?.state)
     }
 }
 
@@ -34,6 +41,8 @@ public struct OutboundServerStatus: Sendable {
     public let url: String
     public let tokenEndpointHost: String
     public let token: TokenSourceStatus
+    /// The proxy's breaker for this peer; nil when it is turned off.
+    public let upstreamCircuit: CircuitBreaker.State?
 
     public var tokenValid: Bool { token.tokenValid }
 }

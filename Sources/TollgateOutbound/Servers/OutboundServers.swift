@@ -29,8 +29,12 @@ public final class OutboundServers: Sendable {
             let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
                                      breaker: breaker, clock: clock, observer: observer, logger: logger)
             servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: client.tokenEndpoint, tokens: tokens,
-                                          upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile),
-                                          staticHeaders: server.sortedHeaders))
+                                          upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile,
+                                                                           readTimeout: server.upstreamTimeoutMS.map { .configured(milliseconds: $0) }),
+                                          staticHeaders: server.sortedHeaders,
+                                          upstreamBreaker: server.upstreamCircuitBreaker.enabled
+                                              ? CircuitBreaker(config: server.upstreamCircuitBreaker, clock: clock) : nil,
+                                          upstreamFailureStatuses: Set(server.upstreamCircuitBreaker.failureStatuses)))
         }
         all = servers
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })

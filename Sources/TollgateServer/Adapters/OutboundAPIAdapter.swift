@@ -106,6 +106,7 @@ struct OutboundAPIAdapter {
             ("last_refresh", status.token.lastRefresh.map { .string(Self.timestamp($0)) } ?? .null),
             ("last_error", status.token.lastError.map { .string($0) } ?? .null),
             ("circuit_state", .string(status.token.circuit.name)),
+            ("upstream_circuit_state", status.upstreamCircuit.map { .string($0.name) } ?? .null),
             ("orthanc_push", .raw("[" + pushed.joined(separator: ",") + "]")),
         ])
     }

@@ -88,6 +88,9 @@ struct ProxyAdapter {
             return OutboundErrorReply.response("UPSTREAM_ERROR", "the upstream of \(server) did not answer in time", status: .gatewayTimeout, requestID: requestID)
         case .upstreamError:
             return OutboundErrorReply.response("UPSTREAM_ERROR", "the upstream of \(server) failed to answer", status: .badGateway, requestID: requestID)
+        case .circuitOpen(let wait):
+            return OutboundErrorReply.response("CIRCUIT_OPEN", "the upstream of \(server) is failing; requests are paused", status: .serviceUnavailable,
+                                               requestID: requestID, headers: [.retryAfter: String(Int(max(1, wait.rounded(.up))))])
         }
     }
 }

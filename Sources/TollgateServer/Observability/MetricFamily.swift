@@ -21,7 +21,7 @@ struct MetricFamily: Sendable, Hashable {
     static let tokenFetches = Self(name: "tollgate_token_fetch_total", help: "Attempts at an outbound server's token endpoint by result.")
     static let tokenFetchDuration = Self(name: "tollgate_token_fetch_duration_seconds", help: "Token-endpoint call durations by outbound server.")
     static let tokenExpiresIn = Self(name: "tollgate_token_expires_in_seconds", help: "Seconds until an outbound server's token expires (0 when none is valid), sampled at scrape.")
-    static let circuitBreakerState = Self(name: "tollgate_circuit_breaker_state", help: "Token-endpoint circuit breaker: 0 closed, 1 open, 2 half-open; sampled at scrape.")
+    static let circuitBreakerState = Self(name: "tollgate_circuit_breaker_state", help: "Circuit breakers by outbound server and kind (token: its token endpoint, upstream: proxied requests): 0 closed, 1 open, 2 half-open; sampled at scrape.")
     static let tokenCacheHits = Self(name: "tollgate_token_cache_hits_total", help: "Outbound tokens served from memory.")
     static let tokenCacheMisses = Self(name: "tollgate_token_cache_misses_total", help: "Outbound token requests that had to wait for an acquisition.")
     static let upstreamRequests = Self(name: "tollgate_upstream_request_duration_seconds", help: "Proxied requests to the response head, by outbound server and status class.")

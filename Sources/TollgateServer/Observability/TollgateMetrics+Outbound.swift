@@ -26,7 +26,10 @@ extension TollgateMetrics: TokenSourceObserver, UpstreamObserver, OrthancPushObs
     func sample(_ statuses: [OutboundServerStatus]) {
         for status in statuses {
             gauge(.tokenExpiresIn, [("server", status.name)]).set(Double(status.token.tokenValid ? status.token.expiresInSeconds ?? 0 : 0))
-            gauge(.circuitBreakerState, [("server", status.name)]).set(Double(status.token.circuit.rawValue))
+            gauge(.circuitBreakerState, [("server", status.name), ("kind", "token")]).set(Double(status.token.circuit.rawValue))
+            if let upstream = status.upstreamCircuit {
+                gauge(.circuitBreakerState, [("server", status.name), ("kind", "upstream")]).set(Double(upstream.rawValue))
+            }
         }
     }
 }

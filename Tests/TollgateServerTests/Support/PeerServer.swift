@@ -203,6 +203,9 @@ final class PeerServer: Sendable {
                 try await writer.write(ByteBuffer(repeating: 0x43, count: 1 << 20))
                 throw CancellationError()
             })
+        case let p where p.contains("/status/"):
+            let code = Int(p.split(separator: "/").last ?? "") ?? 500
+            return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "status \(code)")))
         case let p where p.hasSuffix("/slow"):
             try await Task.sleep(for: .seconds(2))
             return Response(status: .ok)
