@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "TollgateInbound",
             dependencies: [
-                "TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, crypto, nioCore,
+                "TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, crypto, nioCore, logging,
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),

@@ -121,6 +121,18 @@ public final class DevIssuer: Sendable {
         ])
     }
 
+    /// The OIDC userinfo answer (OIDC Core §5.3.2) for a token this issuer minted, nil when it is not
+    /// active. Dev clients are machines: the "user" is the client, with a name and an address that
+    /// cannot exist (`.invalid`, RFC 2606).
+    public func userinfo(_ token: String) async -> String? {
+        guard let claims = await activeClaims(of: token) else { return nil }
+        return JSONText.object([
+            ("sub", .string(claims.sub)), ("name", .string("Dev client " + claims.client_id)),
+            ("preferred_username", .string(claims.client_id)), ("email", .string(claims.client_id + "@dev-issuer.invalid")),
+            ("email_verified", .bool(false)),
+        ])
+    }
+
     /// RFC 7009: a token this issuer minted stops being active. Unknown tokens are ignored.
     public func revoke(_ token: String) async {
         guard let claims = await activeClaims(of: token) else { return }
@@ -141,5 +153,5 @@ public final class DevIssuer: Sendable {
 }
 
 public enum DevIssuerEndpoint: String, Sendable, CaseIterable {
-    case discovery, token, jwks, introspect, revoke
+    case discovery, token, jwks, introspect, revoke, userinfo
 }

@@ -66,4 +66,34 @@ struct MockForgePluginMigrationTests {
         let found = (try? ConfigLoader.parse(yaml: yaml, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)) ?? []
         #expect(found == ["inbound.issuers[0].introspection.fallback_endpoint: only used with discovery on and no endpoint (endpoint always wins)"])
     }
+
+    @Test func userinfoSettingsAreChecked() {
+        let yaml = """
+        inbound:
+          issuers:
+            - name: a
+              issuer: https://a/
+              discovery: false
+              introspection: {endpoint: https://a/i, client_id: c, client_secret: s}
+              userinfo: {enabled: true, timeout_ms: 0, claims: [email, scope, "two words"], on_error: explode}
+        dev_issuer: {enabled: false}
+        """
+        let found: [String]
+        do {
+            found = try ConfigLoader.parse(yaml: yaml, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)
+        } catch let errors as ConfigErrors {
+            found = errors.errors.map(\.description)
+        } catch {
+            found = ["\(error)"]
+        }
+        #expect(found.count == 1 && found[0].hasPrefix("inbound.issuers[0].userinfo.on_error"), "\(found)")
+        let fixed = yaml.replacingOccurrences(of: ", on_error: explode", with: "")
+        let problems = (try? ConfigLoader.parse(yaml: fixed, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)) ?? []
+        #expect(problems == [
+            "inbound.issuers[0].userinfo.endpoint: required when discovery is false",
+            "inbound.issuers[0].userinfo.timeout_ms: must be between 1 and 60000",
+            "inbound.issuers[0].userinfo.claims[1]: scope always comes from the token, never from userinfo",
+            "inbound.issuers[0].userinfo.claims[2]: must be a claim name",
+        ], "\(problems)")
+    }
 }

@@ -20,9 +20,10 @@ public struct IssuerConfig: Sendable, Decodable {
     /// `at+jwt` accepts `at+jwt` and `application/at+jwt` (RFC 9068); nil checks nothing.
     public var requireTyp: String?
     public var jwks = JWKSConfig()
+    public var userinfo = UserinfoConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, issuer, embedded, discovery, mode, introspection, audiences, tls, algorithms, jwks
+        case name, issuer, embedded, discovery, mode, introspection, audiences, tls, algorithms, jwks, userinfo
         case jwksURI = "jwks_uri"
         case requireTyp = "require_typ"
         case defaultForOpaque = "default_for_opaque"
@@ -58,6 +59,7 @@ public struct IssuerConfig: Sendable, Decodable {
         algorithms = try c.decode(.algorithms, default: algorithms)
         requireTyp = try c.decodeOptional(.requireTyp)
         jwks = try c.decode(.jwks, default: jwks)
+        userinfo = try c.decode(.userinfo, default: userinfo)
     }
 }
 

@@ -36,16 +36,16 @@ extension TollgateConfig {
             }
             problems.check(Self.isClaimPath(rule.rolesClaim), "\(at).roles_claim", "a claim name, or names joined by '.' (realm_access.roles)")
             for (claim, header) in (rule.claimsToHeaders ?? [:]).sorted(by: { $0.key < $1.key }) {
-                problems.errors += Self.headerClaimErrors(claim: claim, header: header, at: "\(at).claims_to_headers.\(claim)")
+                problems.errors += headerClaimErrors(claim: claim, header: header, at: "\(at).claims_to_headers.\(claim)")
             }
         }
         return problems.errors
     }
 
-    static func headerClaimErrors(claim: String, header: String, at path: String) -> [ConfigError] {
+    func headerClaimErrors(claim: String, header: String, at path: String) -> [ConfigError] {
         var problems = ConfigProblems()
-        problems.check(isForwardableClaim(claim), path,
-                       "unknown claim (use one of \(forwardableClaims.sorted().joined(separator: ", ")), or a dotted claim path such as realm_access.roles)")
+        problems.check(Self.isForwardableClaim(claim) || userinfoClaims.contains(claim), path,
+                       "unknown claim (use one of \(Self.forwardableClaims.sorted().joined(separator: ", ")), a claim an issuer's userinfo.claims lists, or a dotted claim path such as realm_access.roles)")
         problems.check(HeaderRules.isValidName(header), path, "not a valid header name")
         return problems.errors
     }
@@ -58,6 +58,11 @@ extension TollgateConfig {
     /// Claim paths the forward-auth identity headers read beyond the named claims.
     public var forwardAuthHeaderClaimPaths: [String] {
         let maps = [forwardAuth.claimsToHeaders] + forwardAuth.rules.compactMap(\.claimsToHeaders)
-        return maps.flatMap(\.keys).filter { !Self.forwardableClaims.contains($0) }
+        return maps.flatMap(\.keys).filter { !Self.forwardableClaims.contains($0) && !userinfoClaims.contains($0) }
+    }
+
+    /// Claims some issuer takes from userinfo: headers may name them.
+    var userinfoClaims: Set<String> {
+        Set(inbound.issuers.filter(\.userinfo.enabled).flatMap(\.userinfo.claims))
     }
 }

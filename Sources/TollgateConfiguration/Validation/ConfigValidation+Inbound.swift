@@ -41,6 +41,20 @@ extension TollgateConfig {
                 problems.check(jwks.maxStaleSeconds >= 0, "\(at).jwks.max_stale_seconds", "must not be negative")
                 problems.check(jwks.unknownKidRefetchIntervalSeconds >= 0, "\(at).jwks.unknown_kid_refetch_interval_seconds", "must not be negative")
             }
+            if issuer.userinfo.enabled {
+                let userinfo = issuer.userinfo
+                if let endpoint = userinfo.endpoint {
+                    problems.check(Self.isHTTPURL(endpoint), "\(at).userinfo.endpoint", "must be an absolute http(s) URL")
+                } else {
+                    problems.check(issuer.discovery, "\(at).userinfo.endpoint", "required when discovery is false")
+                }
+                problems.check((1...60000).contains(userinfo.timeoutMS), "\(at).userinfo.timeout_ms", "must be between 1 and 60000")
+                for (index, claim) in userinfo.claims.enumerated() {
+                    problems.check(!claim.isEmpty && HeaderRules.isSafeValue(claim) && !claim.contains(" "), "\(at).userinfo.claims[\(index)]", "must be a claim name")
+                    problems.check(!UserinfoConfig.reserved.contains(claim), "\(at).userinfo.claims[\(index)]",
+                                   "\(claim) always comes from the token, never from userinfo")
+                }
+            }
             if issuer.mode == .jwt {
                 problems.check(issuer.introspection == nil, "\(at).introspection", "not used in jwt mode (use auto for both)")
             }

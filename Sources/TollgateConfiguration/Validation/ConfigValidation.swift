@@ -20,7 +20,7 @@ extension TollgateConfig {
 
         problems.errors += inboundValidationErrors(fileExists: fileExists)
         for (claim, header) in forwardAuth.claimsToHeaders.sorted(by: { $0.key < $1.key }) {
-            problems.errors += Self.headerClaimErrors(claim: claim, header: header, at: "forward_auth.claims_to_headers.\(claim)")
+            problems.errors += headerClaimErrors(claim: claim, header: header, at: "forward_auth.claims_to_headers.\(claim)")
         }
         problems.errors += forwardAuthRuleErrors()
         problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")

@@ -61,6 +61,7 @@ public enum IndeterminateReason: String, Sendable, CaseIterable {
     case idpRejectedClient = "idp_rejected_client"
     case notReady = "not_ready"
     case keysUnavailable = "keys_unavailable"
+    case userinfoUnavailable = "userinfo_unavailable"
 
     public var message: String {
         switch self {
@@ -70,6 +71,7 @@ public enum IndeterminateReason: String, Sendable, CaseIterable {
         case .idpRejectedClient: "authorization server rejected Tollgate's client credentials"
         case .notReady: "issuer endpoints not yet discovered"
         case .keysUnavailable: "issuer signing keys unavailable"
+        case .userinfoUnavailable: "userinfo endpoint unavailable"
         }
     }
 }

@@ -2,4 +2,5 @@
 public protocol DecisionRecorder: Sendable {
     func record(_ decision: Decision)
     func recordIntrospection(issuer: String, outcome: String, seconds: Double)
+    func recordUserinfo(issuer: String, outcome: String, seconds: Double)
 }

@@ -84,7 +84,7 @@ public final class InboundAuthenticator: Sendable {
             let jws = try CompactJWS(token, claimPaths: claimPaths)
             if let iss = jws.payload.unverifiedIssuer, let issuer = jwtIssuers[iss] {
                 guard length <= issuer.maxTokenBytes else { return .rejected(.tooLarge, issuer: issuer.index) }
-                return await issuer.validateJWT(jws)
+                return await issuer.validateJWT(jws, token: token)
             }
         } catch .malformed {
             structural = .notJWT

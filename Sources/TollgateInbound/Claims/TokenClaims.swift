@@ -18,8 +18,19 @@ public struct TokenClaims: Sendable, Equatable {
     public var preferredUsername: String?
     /// String lists read from the configured claim paths (`realm_access.roles`, …), keyed by path.
     public var pathClaims: [String: [String]] = [:]
+    /// The kept claims of the issuer's userinfo answer (never `sub`, `scope`, `aud` or other claims that decide access).
+    public var userinfo: [String: String] = [:]
 
     public init() {}
+
+    /// Takes a userinfo answer whose `sub` was checked against this token: the subject (for a
+    /// client-credentials token that had none), display names when the token has none, and the rest as `userinfo`.
+    mutating func enrich(with answer: [String: String]) {
+        if subject == nil { subject = answer["sub"] }
+        if name == nil { name = answer["name"] }
+        if preferredUsername == nil { preferredUsername = answer["preferred_username"] }
+        userinfo = answer.filter { $0.key != "sub" }
+    }
 
     /// The values at a claim path: `scope` (or `scp`) is the token's scopes, `roles` and `groups`
     /// their claims, anything else a configured path.

@@ -9,12 +9,14 @@ public struct DiscoveryDocument: Decodable, Sendable {
     public let introspectionEndpoint: String?
     public let jwksURI: String?
     public let tokenEndpoint: String?
+    public let userinfoEndpoint: String?
 
     enum CodingKeys: String, CodingKey {
         case issuer
         case introspectionEndpoint = "introspection_endpoint"
         case jwksURI = "jwks_uri"
         case tokenEndpoint = "token_endpoint"
+        case userinfoEndpoint = "userinfo_endpoint"
     }
 }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import Synchronization
 import TollgateConfiguration
@@ -24,6 +25,14 @@ public final class IssuerRuntime: Sendable {
     private let recorder: any DecisionRecorder
     private let state: Mutex<State>
     private let claimLists = StringListInterner()
+    private let userinfo: UserinfoPart?
+    private let logger: Logger
+
+    private struct UserinfoPart: Sendable {
+        let client: UserinfoClient
+        let configuredEndpoint: String?
+        let failClosed: Bool
+    }
 
     private struct IntrospectionPart: Sendable {
         let client: IntrospectionClient
@@ -32,6 +41,7 @@ public final class IssuerRuntime: Sendable {
     }
 
     struct State {
+        var userinfoEndpoint: String?
         var introspectionEndpoint: String?
         var introspectionReached = false
         var problem: String? = "not contacted yet"
@@ -40,7 +50,7 @@ public final class IssuerRuntime: Sendable {
     static let discoveryTimeout: TimeAmount = .seconds(5)
 
     public init(index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock,
-                recorder: any DecisionRecorder & JWKSObserver, claimPaths: ClaimPaths = .none) {
+                recorder: any DecisionRecorder & JWKSObserver, claimPaths: ClaimPaths = .none, logger: Logger = Logger(label: "tollgate")) {
         self.index = index
         self.name = config.name
         self.issuerURL = issuerURL
@@ -51,6 +61,11 @@ public final class IssuerRuntime: Sendable {
         self.http = http
         self.clock = clock
         self.recorder = recorder
+        self.logger = logger
+        userinfo = config.userinfo.enabled
+            ? UserinfoPart(client: UserinfoClient(http: http, timeout: .configured(milliseconds: config.userinfo.timeoutMS), claims: config.userinfo.claims),
+                           configuredEndpoint: config.userinfo.endpoint, failClosed: config.userinfo.onError == .indeterminate)
+            : nil
         if let settings = config.introspection, config.mode != .jwt {
             introspection = IntrospectionPart(
                 client: IntrospectionClient(
@@ -78,7 +93,8 @@ public final class IssuerRuntime: Sendable {
             jwks = nil
             jwt = nil
         }
-        state = Mutex(State(introspectionEndpoint: config.discovery ? nil : config.introspection?.endpoint))
+        state = Mutex(State(userinfoEndpoint: config.userinfo.endpoint,
+                            introspectionEndpoint: config.discovery ? nil : config.introspection?.endpoint))
     }
 
     public var introspects: Bool { introspection != nil }
@@ -109,6 +125,9 @@ public final class IssuerRuntime: Sendable {
                     state.withLock { $0.introspectionEndpoint = endpoint }
                 }
                 if let uri = document.jwksURI { jwksFetcher?.setURI(uri) }
+                if let userinfo, userinfo.configuredEndpoint == nil {
+                    state.withLock { $0.userinfoEndpoint = document.userinfoEndpoint }
+                }
             }
         }
         if let introspection, !state.withLock({ $0.introspectionReached }) {
@@ -140,9 +159,9 @@ public final class IssuerRuntime: Sendable {
     }
 
     /// Verifies a JWT this issuer signed (its unverified `iss` routed it here).
-    func validateJWT(_ jws: CompactJWS) async -> TokenStatus {
+    func validateJWT(_ jws: CompactJWS, token: String) async -> TokenStatus {
         guard let jwt else { return .rejected(.unknownIssuer, issuer: index) }
-        return claimLists.interning(await jwt.validate(jws, issuer: index))
+        return await enriched(claimLists.interning(await jwt.validate(jws, issuer: index)), token: token)
     }
 
     /// Asks the issuer about a token. Time and issuer are checked here so that an expired or
@@ -168,8 +187,38 @@ public final class IssuerRuntime: Sendable {
             if let exp = claims.expiresAt, Double(exp) + policy.leeway <= clock.now() {
                 return .rejected(.expired, issuer: index)
             }
-            return claimLists.interning(.active(Principal(claims: claims), issuer: index))
+            return await enriched(claimLists.interning(.active(Principal(claims: claims), issuer: index)), token: token)
         }
+    }
+
+    /// Adds the userinfo answer to an active token's claims, once per cache miss (the result is
+    /// cached with the decision and lives no longer). A failure serves the token's own claims, or
+    /// makes no decision, as `on_error` says.
+    private func enriched(_ status: TokenStatus, token: String) async -> TokenStatus {
+        guard let userinfo, case .active(let principal, let issuer) = status else { return status }
+        guard let endpoint = state.withLock({ $0.userinfoEndpoint }) else {
+            return userinfoFailed("no userinfo endpoint (discovery has not named one)", label: "no_endpoint", status: status, part: userinfo)
+        }
+        let started = ContinuousClock.now
+        let result = await userinfo.client.fetch(token: token, endpoint: endpoint, subject: principal.claims.subject)
+        let seconds = (ContinuousClock.now - started).seconds
+        switch result {
+        case .success(let answer):
+            recorder.recordUserinfo(issuer: name, outcome: "ok", seconds: seconds)
+            var claims = principal.claims
+            claims.enrich(with: answer)
+            return .active(Principal(claims: claims), issuer: issuer)
+        case .failure(let failure):
+            recorder.recordUserinfo(issuer: name, outcome: failure.label, seconds: seconds)
+            return userinfoFailed(failure.description, label: failure.label, status: status, part: userinfo)
+        }
+    }
+
+    private func userinfoFailed(_ problem: String, label: String, status: TokenStatus, part: UserinfoPart) -> TokenStatus {
+        logger.warning("userinfo failed", metadata: [
+            "issuer": .string(name), "problem": .string(problem), "on_error": .string(part.failClosed ? "indeterminate" : "ignore"),
+        ])
+        return part.failClosed ? .indeterminate(.userinfoUnavailable, issuer: index) : status
     }
 
     private func markReached() {

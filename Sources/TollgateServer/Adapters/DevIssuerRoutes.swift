@@ -37,6 +37,23 @@ struct DevIssuerRoutes {
                 return Reply.json(await issuer.introspect(token), headers: [.cacheControl: "no-store"])
             }
         }
+        // OIDC Core §5.3.1: GET and POST, the token as a bearer credential (RFC 6750 §2.1).
+        let userinfo: @Sendable (Request, TollgateRequestContext) async throws -> Response = { request, _ in
+            count(.userinfo)
+            let presented = request.headers[.authorization].flatMap { value -> String? in
+                value.count > 7 && value.prefix(7).lowercased() == "bearer " ? String(value.dropFirst(7)) : nil
+            }
+            guard let token = presented else {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="dev-issuer""#, .cacheControl: "no-store"])
+            }
+            guard let answer = await issuer.userinfo(token) else {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="dev-issuer", error="invalid_token""#,
+                                                                 .cacheControl: "no-store"])
+            }
+            return Reply.json(answer, headers: [.cacheControl: "no-store"])
+        }
+        group.get("userinfo", use: userinfo)
+        group.post("userinfo", use: userinfo)
         group.post("revoke") { request, _ in
             count(.revoke)
             return await withClient(request) { _, form in
@@ -60,6 +77,7 @@ struct DevIssuerRoutes {
             ("jwks_uri", .string(base + "/jwks")),
             ("introspection_endpoint", .string(base + "/introspect")),
             ("revocation_endpoint", .string(base + "/revoke")),
+            ("userinfo_endpoint", .string(base + "/userinfo")),
             ("grant_types_supported", .strings(["client_credentials"])),
             ("token_endpoint_auth_methods_supported", .strings(["client_secret_basic", "client_secret_post"])),
             ("introspection_endpoint_auth_methods_supported", .strings(["client_secret_basic", "client_secret_post"])),

@@ -118,7 +118,7 @@ struct ForwardAuthAdapter {
         case "exp": return claims.expiresAt.map(String.init)
         default:
             let values = claims.values(at: claim)
-            return values.isEmpty ? nil : values.joined(separator: " ")
+            return values.isEmpty ? claims.userinfo[claim] : values.joined(separator: " ")
         }
     }
 }

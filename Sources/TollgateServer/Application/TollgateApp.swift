@@ -64,7 +64,8 @@ public final class TollgateApp: Sendable {
                                         + config.forwardAuthHeaderClaimPaths)
             let issuers = inbound.issuers.enumerated().map { index, issuer in
                 IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
-                              http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths)
+                              http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths,
+                              logger: logger)
             }
             let cache = DecisionCache(
                 maxEntries: inbound.cache.maxEntries,

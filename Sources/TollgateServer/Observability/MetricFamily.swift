@@ -13,6 +13,7 @@ struct MetricFamily: Sendable, Hashable {
     static let cacheEvictions = Self(name: "tollgate_cache_evictions_total", help: "Decision-cache entries evicted to stay within max_entries.")
     static let cacheEntries = Self(name: "tollgate_cache_entries", help: "Decisions held in the cache now.")
     static let introspection = Self(name: "tollgate_introspection_duration_seconds", help: "RFC 7662 introspection calls by issuer and outcome.")
+    static let userinfo = Self(name: "tollgate_userinfo_duration_seconds", help: "OIDC userinfo calls (once per decision-cache miss) by issuer and outcome.")
     static let httpRequests = Self(name: "tollgate_http_request_duration_seconds", help: "HTTP requests served, by route template, method and status (its _count is the request count).")
     static let devIssuerRequests = Self(name: "tollgate_dev_issuer_requests_total", help: "Requests to the embedded dev issuer by endpoint.")
     static let jwksFetches = Self(name: "tollgate_jwks_fetches_total", help: "JWKS downloads by issuer and result.")

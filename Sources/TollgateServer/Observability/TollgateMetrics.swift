@@ -83,6 +83,10 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
         histogram(.introspection, [("issuer", issuer), ("outcome", outcome)]).record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
     }
 
+    public func recordUserinfo(issuer: String, outcome: String, seconds: Double) {
+        histogram(.userinfo, [("issuer", issuer), ("outcome", outcome)]).record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
+    }
+
     // MARK: JWKSObserver
 
     public func jwksFetched(issuer: String, result: String, keys: Int, at timestamp: Double) {
