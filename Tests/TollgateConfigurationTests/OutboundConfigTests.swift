@@ -208,6 +208,28 @@ struct OutboundConfigTests {
             .contains { $0.hasPrefix("outbound.servers.v.upstream_circuit_breaker.bogus") })
     }
 
+    @Test func serverTLSAndAdminMTLSAreChecked() {
+        func problems(_ yaml: String) -> [String] { self.problems(yaml).filter { !$0.hasPrefix("nothing to do") } }
+        let yaml = """
+        server:
+          tls: {cert_file: /missing.crt, key_file: /keys/orthanc.pem, client_auth: required, reload_check_seconds: 0}
+        admin: {auth_mode: mtls, client_certificates: ["CN=ops", "ops.hospital.org"]}
+        """
+        #expect(problems(yaml) == [
+            "server.tls.cert_file: file is not readable",
+            "server.tls.client_ca_file: required with client_auth required",
+            "server.tls.reload_check_seconds: must be between 1 and 3600",
+            "admin.client_certificates[1]: must be CN=name, DNS:name, URI:uri, email:address or IP:address",
+        ])
+        #expect(problems("admin: {auth_mode: mtls}") == [
+            "admin.auth_mode: mtls needs server.tls with client_auth optional or required",
+            "admin.client_certificates: list the certificates mtls accepts",
+        ])
+        #expect(problems("admin: {auth_mode: none, client_certificates: [\"CN=x\"]}") == ["admin.client_certificates[0]: only used with auth_mode mtls"])
+        #expect(problems("server: {tls: {cert_file: /keys/orthanc.pem, key_file: /keys/orthanc.pem, client_ca_file: /keys/orthanc.pem}}\nadmin: {auth_mode: none}")
+            == ["server.tls.client_ca_file: only used with client_auth optional or required"])
+    }
+
     @Test func staticUpstreamHeadersAreValidated() {
         let yaml = """
         outbound:

@@ -4,6 +4,8 @@ public enum AdminAuthMode: String, ConfigEnum {
     case none
     case apiKey = "api_key"
     case bearer
+    /// A client certificate (`server.tls.client_auth` optional or required) named in `client_certificates`.
+    case mtls
 }
 
 /// `admin:` — who may use `/dicomweb-oauth/*`, `/token*` and `/proxy/*`.
@@ -13,11 +15,15 @@ public struct AdminConfig: Sendable, Decodable {
     public var apiKeys: [Secret] = []
     /// bearer mode: scope the caller's token must carry (none: any valid token).
     public var requiredScope: String?
+    /// mtls mode: accepted certificates, by the subject's common name (`CN=…`) or a subject
+    /// alternative name (`DNS:…`, `URI:…`, `email:…`, `IP:…`).
+    public var clientCertificates: [String] = []
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case authMode = "auth_mode"
         case apiKeys = "api_keys"
         case requiredScope = "required_scope"
+        case clientCertificates = "client_certificates"
     }
 
     public init(authMode: AdminAuthMode = .apiKey, apiKeys: [String] = []) {
@@ -30,5 +36,6 @@ public struct AdminConfig: Sendable, Decodable {
         authMode = try c.decode(.authMode, default: authMode)
         apiKeys = try c.decode(.apiKeys, default: apiKeys)
         requiredScope = try c.decodeOptional(.requiredScope)
+        clientCertificates = try c.decode(.clientCertificates, default: clientCertificates)
     }
 }

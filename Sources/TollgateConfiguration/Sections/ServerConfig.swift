@@ -13,9 +13,11 @@ public struct ServerConfig: Sendable, Decodable {
     /// Beyond this many open connections no more are accepted until one closes (the kernel's
     /// listen backlog holds the rest), so idle clients cannot exhaust file descriptors.
     public var maxConnections: Int = 4096
+    /// HTTPS (and mTLS) when set; plain HTTP otherwise.
+    public var tls: ServerTLSConfig?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port
+        case host, port, tls
         case maxBodyBytes = "max_body_bytes"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case idleTimeoutSeconds = "idle_timeout_seconds"
@@ -32,6 +34,7 @@ public struct ServerConfig: Sendable, Decodable {
         shutdownGraceSeconds = try c.decode(.shutdownGraceSeconds, default: shutdownGraceSeconds)
         idleTimeoutSeconds = try c.decode(.idleTimeoutSeconds, default: idleTimeoutSeconds)
         maxConnections = try c.decode(.maxConnections, default: maxConnections)
+        tls = try c.decodeOptional(.tls)
     }
 }
 

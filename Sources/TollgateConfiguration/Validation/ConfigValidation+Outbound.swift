@@ -64,8 +64,19 @@ extension TollgateConfig {
             }
         case .bearer:
             problems.check(!inbound.issuers.isEmpty, "admin.auth_mode", "bearer needs at least one inbound issuer to validate callers")
+        case .mtls:
+            problems.check(server.tls.map { $0.clientAuth != .none } ?? false, "admin.auth_mode",
+                           "mtls needs server.tls with client_auth optional or required")
+            problems.check(!admin.clientCertificates.isEmpty, "admin.client_certificates", "list the certificates mtls accepts")
         case .none:
             break
+        }
+        for (index, entry) in admin.clientCertificates.enumerated() {
+            let at = "admin.client_certificates[\(index)]"
+            problems.check(admin.authMode == .mtls, at, "only used with auth_mode mtls")
+            let kinds = ["CN=", "DNS:", "URI:", "email:", "IP:"]
+            problems.check(kinds.contains { entry.hasPrefix($0) && entry.count > $0.count }, at,
+                           "must be CN=name, DNS:name, URI:uri, email:address or IP:address")
         }
         if let scope = admin.requiredScope {
             problems.check(admin.authMode == .bearer, "admin.required_scope", "only used with auth_mode bearer")

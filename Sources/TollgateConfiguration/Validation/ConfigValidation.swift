@@ -13,6 +13,17 @@ extension TollgateConfig {
         problems.check((0...3600).contains(server.shutdownGraceSeconds), "server.shutdown_grace_seconds", "must be between 0 and 3600")
         problems.check((1...3600).contains(server.idleTimeoutSeconds), "server.idle_timeout_seconds", "must be between 1 and 3600")
         problems.check((1...1_000_000).contains(server.maxConnections), "server.max_connections", "must be between 1 and 1000000")
+        if let tls = server.tls {
+            problems.check(fileExists(tls.certFile), "server.tls.cert_file", "file is not readable")
+            problems.check(fileExists(tls.keyFile), "server.tls.key_file", "file is not readable")
+            if let caFile = tls.clientCAFile {
+                problems.check(fileExists(caFile), "server.tls.client_ca_file", "file is not readable")
+                problems.check(tls.clientAuth != .none, "server.tls.client_ca_file", "only used with client_auth optional or required")
+            } else {
+                problems.check(tls.clientAuth == .none, "server.tls.client_ca_file", "required with client_auth \(tls.clientAuth.rawValue)")
+            }
+            problems.check((1...3600).contains(tls.reloadCheckSeconds), "server.tls.reload_check_seconds", "must be between 1 and 3600")
+        }
 
         problems.check(inbound.cache.maxEntries >= 1, "inbound.cache.max_entries", "must be at least 1")
         problems.check(inbound.cache.maxTTLSeconds >= 0, "inbound.cache.max_ttl_seconds", "must not be negative")

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -26,12 +27,20 @@ public struct TollgateApplication: ApplicationProtocol {
         return .init(address: .hostname(server.host, port: server.port), serverName: "tollgate",
                      availableConnectionsDelegate: .maximum(server.maxConnections, logger: app.logger))
     }
-    /// HTTP/1.1 with an idle timeout that also covers unfinished request heads.
+    /// HTTP/1.1 with an idle timeout that also covers unfinished request heads; behind TLS when
+    /// `server.tls` is set.
     public var server: HTTPServerBuilder {
-        .http1(configuration: .init(idleTimeout: .seconds(Int64(app.config.server.idleTimeoutSeconds))))
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(app.config.server.idleTimeoutSeconds))))
+        guard let tls = app.serverTLS else { return http1 }
+        do {
+            return try .tls(http1, tlsConfiguration: tls.configuration)
+        } catch {
+            // Unreachable: TollgateApp.init built a context from the same settings. Never fall back to plain HTTP.
+            fatalError("server.tls cannot be used: \(error)")
+        }
     }
     public var logger: Logger { app.logger }
-    public var services: [any Service] { started.services }
+    public var services: [any Service] { started.services + (app.serverTLS.map { [$0] } ?? []) }
     /// Finishes the start signal so that background work waiting for it ends too.
     var serverStarted: ServerStartSignal { started }
 

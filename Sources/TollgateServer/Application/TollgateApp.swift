@@ -34,6 +34,8 @@ public final class TollgateApp: Sendable {
     private let idpClients: HTTPClients
     private let upstreamPools: UpstreamPools
     private let runningGroup = Mutex<ServiceGroup?>(nil)
+    /// `server.tls`: the certificate new connections get, reloaded when its files change.
+    let serverTLS: ServerTLSContext?
 
     public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil) async throws {
         let config = try config.validated()
@@ -43,6 +45,11 @@ public final class TollgateApp: Sendable {
         let inbound = config.inbound
         let metrics = TollgateMetrics()
         self.metrics = metrics
+        do {
+            serverTLS = try config.server.tls.map { try ServerTLSContext(config: $0, logger: logger) }
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(path: "server.tls", message: "cannot load the certificate, key or client CA: \(error)")])
+        }
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
             .union(outboundCAFiles))

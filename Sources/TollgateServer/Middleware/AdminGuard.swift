@@ -15,6 +15,7 @@ struct AdminGuard: RouterMiddleware {
         case open
         case apiKeys([SecretDigest])
         case bearer(InboundAuthenticator, scope: String?)
+        case clientCertificates(Set<String>)
     }
 
     private let check: Check
@@ -24,6 +25,7 @@ struct AdminGuard: RouterMiddleware {
         case .none: check = .open
         case .apiKey: check = .apiKeys(config.apiKeys.map { SecretDigest($0.value) })
         case .bearer: check = .bearer(authenticator, scope: config.requiredScope)
+        case .mtls: check = .clientCertificates(Set(config.clientCertificates))
         }
     }
 
@@ -49,6 +51,17 @@ struct AdminGuard: RouterMiddleware {
         case .bearer(let authenticator, let scope):
             let decision = await authenticator.authenticate(request, context: context, requirement: RouteRequirement(scopes: scope.map { [$0] } ?? []))
             return decision.isAllowed ? nil : BearerChallenge.response(for: decision)
+        case .clientCertificates(let allowed):
+            let names = await ClientCertificate.names(on: context.channel)
+            guard !names.isEmpty else {
+                return OutboundErrorReply.response("CLIENT_CERTIFICATE_REQUIRED", "a client certificate is required", status: .unauthorized,
+                                                   requestID: context.requestID)
+            }
+            guard names.contains(where: allowed.contains) else {
+                return OutboundErrorReply.response("CLIENT_CERTIFICATE_NOT_ALLOWED", "this client certificate is not in admin.client_certificates",
+                                                   status: .forbidden, requestID: context.requestID)
+            }
+            return nil
         }
     }
 }

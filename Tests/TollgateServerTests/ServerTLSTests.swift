@@ -1,0 +1,197 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SwiftASN1
+import Testing
+import X509
+@testable import TollgateServer
+import TollgateConfiguration
+import TollgateKit
+
+/// `server.tls` and `admin.auth_mode: mtls`, with certificates made here.
+@Suite("TLS and mTLS callers")
+struct ServerTLSTests {
+    struct Issued {
+        let certificatePEM: String
+        let keyPEM: String
+        var nioCertificate: NIOSSLCertificate { try! NIOSSLCertificate(bytes: Array(certificatePEM.utf8), format: .pem) }
+        var nioKey: NIOSSLPrivateKey { try! NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem) }
+    }
+
+    final class Authority: Sendable {
+        let key = P256.Signing.PrivateKey()
+        let name: DistinguishedName
+        let certificate: Certificate
+
+        init(_ commonName: String) throws {
+            name = try DistinguishedName { CommonName(commonName) }
+            let now = Date()
+            certificate = try Certificate(
+                version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
+                notValidBefore: now - 3600, notValidAfter: now + 86400, issuer: name, subject: name,
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+                    Critical(KeyUsage(keyCertSign: true))
+                },
+                issuerPrivateKey: .init(key))
+        }
+
+        var pem: String { try! certificate.serializeAsPEM().pemString }
+
+        func issue(commonName: String, server: Bool) throws -> Issued {
+            let leafKey = P256.Signing.PrivateKey()
+            let now = Date()
+            let leaf = try Certificate(
+                version: .v3, serialNumber: .init(), publicKey: .init(leafKey.publicKey),
+                notValidBefore: now - 3600, notValidAfter: now + 86400, issuer: name,
+                subject: try DistinguishedName { CommonName(commonName) },
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(BasicConstraints.notCertificateAuthority)
+                    try ExtendedKeyUsage([server ? .serverAuth : .clientAuth])
+                    SubjectAlternativeNames(server
+                        ? [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
+                        : [.uniformResourceIdentifier("spiffe://hospital/ns/pacs/sa/" + commonName)])
+                },
+                issuerPrivateKey: .init(key))
+            return Issued(certificatePEM: try leaf.serializeAsPEM().pemString, keyPEM: leafKey.pemRepresentation)
+        }
+    }
+
+    final class Files {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-tls-\(UUID().uuidString)")
+        init() throws { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            // As cert-manager does: a new file put in place, not the old one rewritten.
+            let staging = path + ".new"
+            try text.write(toFile: staging, atomically: false, encoding: .utf8)
+            guard rename(staging, path) == 0 else { throw TestFailure("rename \(staging)") }
+            return path
+        }
+        deinit { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// A Tollgate over HTTPS, started by hand (the shared harness speaks plain HTTP).
+    struct Running {
+        let app: TollgateApp
+        let task: Task<Void, any Error>
+        let port: Int
+        func stop() async {
+            await app.shutdown()
+            _ = await task.result
+        }
+    }
+
+    static func start(_ adjust: @escaping (inout TollgateConfig) -> Void) async throws -> Running {
+        let port = try await freePort()
+        let app = try await TollgateApp(config: devConfig(port: port, adjust), logger: LogCapture().logger())
+        let task = Task { try await app.run(signals: []) }
+        // Listening is enough: TCP connect succeeds once the server is up.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get() {
+                try? await channel.close().get()
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return Running(app: app, task: task, port: port)
+    }
+
+    /// One request with a fresh client (so each uses a new handshake); nil when TLS or the connection failed.
+    static func get(_ path: String, port: Int, trusting authority: Authority, presenting client: Issued? = nil) async -> (status: UInt, body: String)? {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates([try! NIOSSLCertificate(bytes: Array(authority.pem.utf8), format: .pem)])
+        if let client {
+            tls.certificateChain = [.certificate(client.nioCertificate)]
+            tls.privateKey = .privateKey(client.nioKey)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(5))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { Task { try? await http.shutdown() } }
+        do {
+            let response = try await http.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)"), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (UInt(response.status.code), String(buffer: body))
+        } catch {
+            return nil
+        }
+    }
+
+    @Test func requiredClientCertificatesAndAdminByCertificateName() async throws {
+        let ca = try Authority("Hospital Test CA"), other = try Authority("Somebody Else's CA")
+        let files = try Files()
+        let server = try ca.issue(commonName: "tollgate", server: true)
+        let admin = try ca.issue(commonName: "orthanc-admin", server: false)
+        let stranger = try ca.issue(commonName: "viewer", server: false)
+        let foreign = try other.issue(commonName: "orthanc-admin", server: false)
+        let tls = ServerTLSConfig(certFile: try files.write("tls.crt", server.certificatePEM), keyFile: try files.write("tls.key", server.keyPEM),
+                                  clientCAFile: try files.write("ca.crt", ca.pem), clientAuth: .required)
+        let tg = try await Self.start { config in
+            config.server.tls = tls
+            config.admin = AdminConfig(authMode: .mtls)
+            config.admin.clientCertificates = ["URI:spiffe://hospital/ns/pacs/sa/orthanc-admin"]
+        }
+        defer { Task { await tg.stop() } }
+        #expect(await Self.get("/health", port: tg.port, trusting: ca, presenting: admin)?.status == 200)
+        #expect(await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: admin)?.status == 200)
+        let refused = await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: stranger)
+        #expect(refused?.status == 403)
+        #expect(refused?.body.contains("CLIENT_CERTIFICATE_NOT_ALLOWED") == true)
+        #expect(await Self.get("/health", port: tg.port, trusting: ca) == nil, "client_auth required: no certificate, no handshake")
+        #expect(await Self.get("/health", port: tg.port, trusting: ca, presenting: foreign) == nil, "a certificate from another CA fails")
+        // Plain HTTP on the TLS port gets no answer it could use.
+        let plain = try? await rawHTTPStatus(port: tg.port, target: "/health")
+        #expect(plain != 200)
+    }
+
+    @Test func optionalClientCertificatesLetOthersInButNotToAdmin() async throws {
+        let ca = try Authority("Hospital Test CA")
+        let files = try Files()
+        let server = try ca.issue(commonName: "tollgate", server: true)
+        let admin = try ca.issue(commonName: "orthanc-admin", server: false)
+        let tls = ServerTLSConfig(certFile: try files.write("tls.crt", server.certificatePEM), keyFile: try files.write("tls.key", server.keyPEM),
+                                  clientCAFile: try files.write("ca.crt", ca.pem), clientAuth: .optional)
+        let tg = try await Self.start { config in
+            config.server.tls = tls
+            config.admin = AdminConfig(authMode: .mtls)
+            config.admin.clientCertificates = ["CN=orthanc-admin"]
+        }
+        defer { Task { await tg.stop() } }
+        #expect(await Self.get("/health", port: tg.port, trusting: ca)?.status == 200)
+        let anonymous = await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca)
+        #expect(anonymous?.status == 401)
+        #expect(anonymous?.body.contains("CLIENT_CERTIFICATE_REQUIRED") == true)
+        #expect(await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: admin)?.status == 200)
+    }
+
+    @Test func aRotatedCertificateIsServedWithoutARestart() async throws {
+        let first = try Authority("CA 2026"), second = try Authority("CA 2027")
+        let files = try Files()
+        let old = try first.issue(commonName: "tollgate", server: true)
+        let certFile = try files.write("tls.crt", old.certificatePEM)
+        let keyFile = try files.write("tls.key", old.keyPEM)
+        let tg = try await Self.start { $0.server.tls = ServerTLSConfig(certFile: certFile, keyFile: keyFile) }
+        defer { Task { await tg.stop() } }
+        let source = try #require(tg.app.serverTLS)
+        #expect(await Self.get("/health", port: tg.port, trusting: first)?.status == 200)
+        #expect(await Self.get("/health", port: tg.port, trusting: second) == nil)
+
+        // A half-done rotation (new certificate, old key) is not taken: the old pair keeps serving.
+        let new = try second.issue(commonName: "tollgate", server: true)
+        _ = try files.write("tls.crt", new.certificatePEM)
+        #expect(source.reloadIfChanged() == false)
+        #expect(await Self.get("/health", port: tg.port, trusting: first)?.status == 200)
+
+        _ = try files.write("tls.key", new.keyPEM)
+        #expect(source.reloadIfChanged() == true)
+        #expect(await Self.get("/health", port: tg.port, trusting: second)?.status == 200)
+        #expect(await Self.get("/health", port: tg.port, trusting: first) == nil)
+    }
+}
