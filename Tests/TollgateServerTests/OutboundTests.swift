@@ -214,8 +214,10 @@ struct OutboundTests {
         #expect(distinctTokens.count <= fetches + 1)
         for request in upstream {
             let claims = jwtClaims(String(request.header("Authorization")?.dropFirst("Bearer ".count) ?? ""))
-            // `exp` has whole-second granularity (the dev issuer floors `iat`).
-            #expect(Double(claims["exp"] as? Int ?? 0) + 1 >= request.receivedAt)
+            // `exp` has whole-second granularity (the dev issuer floors `iat`), and `receivedAt` is
+            // when the peer got to the request, which lags Tollgate's send by up to seconds when the
+            // whole suite shares 2 cores. A token past its expiry by more than that was sent expired.
+            #expect(Double(claims["exp"] as? Int ?? 0) + 3 >= request.receivedAt)
         }
     }
 }

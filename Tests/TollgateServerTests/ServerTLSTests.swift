@@ -1,7 +1,7 @@
-import AsyncHTTPClient
 import Crypto
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import SwiftASN1
@@ -103,7 +103,9 @@ struct ServerTLSTests {
         return Running(app: app, task: task, port: port)
     }
 
-    /// One request with a fresh client (so each uses a new handshake); nil when TLS or the connection failed.
+    /// One request on a fresh TLS connection (a new handshake each time); nil when the handshake or
+    /// the exchange failed. A plain NIO client: AsyncHTTPClient retries failed connections until
+    /// its deadline, which would make every expected refusal take that long.
     static func get(_ path: String, port: Int, trusting authority: Authority, presenting client: Issued? = nil) async -> (status: UInt, body: String)? {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try! NIOSSLCertificate(bytes: Array(authority.pem.utf8), format: .pem)])
@@ -111,16 +113,65 @@ struct ServerTLSTests {
             tls.certificateChain = [.certificate(client.nioCertificate)]
             tls.privateKey = .privateKey(client.nioKey)
         }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(5))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { Task { try? await http.shutdown() } }
+        guard let context = try? NIOSSLContext(configuration: tls) else { return nil }
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let promise = eventLoop.makePromise(of: (UInt, String).self)
+        let collector = ResponseCollector(promise: promise)
         do {
-            let response = try await http.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)"), timeout: .seconds(5))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return (UInt(response.status.code), String(buffer: body))
+            let channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(30))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(collector)
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["Host": "127.0.0.1", "Connection": "close"])
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            let timeout = eventLoop.scheduleTask(in: .seconds(30)) { collector.finish(.failure(TestFailure("no answer in 30 s"))) }
+            let result = try? await promise.futureResult.get()
+            timeout.cancel()
+            try? await channel.close().get()
+            return result
         } catch {
+            eventLoop.execute { collector.finish(.failure(error)) }
             return nil
+        }
+    }
+
+    /// Collects one HTTP answer; completes its promise exactly once, whatever happens first.
+    final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPClientResponsePart
+        private let promise: EventLoopPromise<(UInt, String)>
+        private var status: UInt = 0
+        private var body = ""
+        private var done = false
+
+        init(promise: EventLoopPromise<(UInt, String)>) { self.promise = promise }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): status = UInt(head.status.code)
+            case .body(let buffer): body += String(buffer: buffer)
+            case .end: finish(.success((status, body)))
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            finish(.failure(error))
+            context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) { finish(.failure(TestFailure("closed before an answer"))) }
+
+        /// Always called on the channel's event loop.
+        func finish(_ result: Result<(UInt, String), any Error>) {
+            guard !done else { return }
+            done = true
+            promise.completeWith(result)
         }
     }
 

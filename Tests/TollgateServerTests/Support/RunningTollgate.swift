@@ -52,8 +52,9 @@ final class RunningTollgate: Sendable {
                 }
             }
             let running = RunningTollgate(app: app, clock: clock, logs: logs, task: task)
-            // Generous: with the whole suite running in parallel on 2 cores a start can take seconds.
-            let deadline = ContinuousClock.now + .seconds(30)
+            // Generous: with the whole suite running in parallel on 2 cores a start can take seconds,
+            // and an issuer probe that timed out under that load is retried with backoff.
+            let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline && !bindFailed.withLock({ $0 }) {
                 if let response = try? await running.get("/ready"), response.status == 200 || !waitReady { return running }
                 try await Task.sleep(for: .milliseconds(20))
