@@ -88,4 +88,23 @@ struct UserinfoTests {
         #expect(refused.status == 503)
         #expect(refused.header("X-Auth-Email") == nil)
     }
+
+    /// The Orthanc plugin's profile `name` comes from userinfo when the token has none.
+    @Test func orthancProfilesTakeTheirNameFromUserinfo() async throws {
+        let userinfo = try await LyingUserinfo.start(#"{"sub":"user-doctor","name":"Dr Grace Hopper","email":"grace@hospital.example"}"#)
+        defer { Task { await userinfo.server.stop() } }
+        let forge = TokenForge()
+        let tg = try await OrthancPluginHarness.start(forge) { config in
+            config.inbound.issuers[0].userinfo.enabled = true
+            config.inbound.issuers[0].userinfo.endpoint = userinfo.url
+        }
+        defer { Task { await tg.stop() } }
+        let unnamed = OrthancPluginHarness.user(forge, tg, roles: ["doctor"])
+        let profile = try await OrthancPluginHarness.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + unnamed, "server-id": nil])
+        #expect(profile.status == 200)
+        #expect(profile.json["name"] as? String == "Dr Grace Hopper")
+        let named = OrthancPluginHarness.user(forge, tg, roles: ["doctor"], claims: ["name": "Ada (from the token)"])
+        let own = try await OrthancPluginHarness.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + named, "server-id": nil])
+        #expect(own.json["name"] as? String == "Ada (from the token)", "the token's own name wins")
+    }
 }
