@@ -121,7 +121,8 @@ extension TollgateConfig {
     /// Claims `GET /auth` can copy into identity headers (`issuer` is the issuer's alias).
     static let forwardableClaims: Set<String> = ["sub", "client_id", "scope", "issuer", "iss", "aud", "username", "user_id", "exp"]
 
-    static func isHTTPURL(_ text: String) -> Bool {
+    /// An absolute http(s) URL with a host: what every configured or key-file endpoint must be.
+    public static func isHTTPURL(_ text: String) -> Bool {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else { return false }
         return scheme == "http" || scheme == "https"
     }

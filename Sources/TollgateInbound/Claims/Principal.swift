@@ -30,8 +30,10 @@ extension TokenClaims {
         if let tokenType { members.append(("token_type", .string(tokenType))) }
         if !roles.isEmpty { members.append(("roles", .strings(roles))) }
         if !groups.isEmpty { members.append(("groups", .strings(groups))) }
-        let present = Set(members.map(\.0))
-        for (key, value) in userinfo.sorted(by: { $0.key < $1.key }) where !present.contains(key) { members.append((key, .string(value))) }
+        if !userinfo.isEmpty {
+            let present = Set(members.map(\.0))
+            for (key, value) in userinfo.sorted(by: { $0.key < $1.key }) where !present.contains(key) { members.append((key, .string(value))) }
+        }
         return members
     }
 }

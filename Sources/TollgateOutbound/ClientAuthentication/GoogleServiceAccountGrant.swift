@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import NIOHTTP1
+import TollgateConfiguration
 
 /// `google_service_account`: the JWT-bearer grant (RFC 7523 §2.1) exactly as Google documents it
 /// for service accounts: `iss` = `sub` = the key's `client_email`, `aud` = its `token_uri`, the
@@ -49,7 +50,7 @@ struct GoogleServiceAccountGrant: TokenRequestAuthentication {
         guard key.type == nil || key.type == "service_account" else {
             throw CredentialUnavailable(detail: "\(path) is not a service account key (type must be service_account)")
         }
-        guard let uri = URL(string: key.tokenURI), ["https", "http"].contains(uri.scheme?.lowercased()), uri.host != nil else {
+        guard TollgateConfig.isHTTPURL(key.tokenURI) else {
             throw CredentialUnavailable(detail: "\(path): token_uri is not an absolute http(s) URL")
         }
         guard !key.clientEmail.isEmpty, !key.privateKeyID.isEmpty else {

@@ -87,7 +87,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     func recordSuccess() {
-        let second = currentSecond()
+        let second = Self.second(of: clock.now())
         status.withLock { status in
             status.state = .closed
             status.consecutiveFailures = 0
@@ -97,7 +97,7 @@ public final class CircuitBreaker: Sendable {
 
     func recordFailure() {
         let now = clock.now()
-        let second = currentSecond()
+        let second = Self.second(of: now)
         status.withLock { status in
             status.consecutiveFailures += 1
             Self.count(&status, second: second, failed: true)
@@ -121,9 +121,8 @@ public final class CircuitBreaker: Sendable {
         }
     }
 
-    private func currentSecond() -> Int {
-        let now = clock.now()
-        return now.isFinite && abs(now) < 1e15 ? Int(now.rounded(.down)) : 0
+    private static func second(of now: Double) -> Int {
+        now.isFinite && abs(now) < 1e15 ? Int(now.rounded(.down)) : 0
     }
 
     private static func count(_ status: inout Status, second: Int, failed: Bool) {

@@ -40,10 +40,7 @@ struct DevIssuerRoutes {
         // OIDC Core §5.3.1: GET and POST, the token as a bearer credential (RFC 6750 §2.1).
         let userinfo: @Sendable (Request, TollgateRequestContext) async throws -> Response = { request, _ in
             count(.userinfo)
-            let presented = request.headers[.authorization].flatMap { value -> String? in
-                value.count > 7 && value.prefix(7).lowercased() == "bearer " ? String(value.dropFirst(7)) : nil
-            }
-            guard let token = presented else {
+            guard case .success(let token) = BearerToken.extract(fromAuthorization: request.headers[values: .authorization]) else {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="dev-issuer""#, .cacheControl: "no-store"])
             }
             guard let answer = await issuer.userinfo(token) else {
