@@ -16,6 +16,17 @@ struct MockForgePluginMigrationTests {
         return try config.validated()
     }
 
+    /// Decoding and validation problems alike, every file taken as readable.
+    func problems(_ yaml: String) -> [String] {
+        do {
+            return try ConfigLoader.parse(yaml: yaml, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)
+        } catch let errors as ConfigErrors {
+            return errors.errors.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
     @Test func theFiveVariablesBecomeOneIntrospectionIssuer() throws {
         let config = try migrated(["AUTH_SERVER_URL": "https://auth.example.com/", "OAUTH_CLIENT_ID": "mf", "OAUTH_CLIENT_SECRET": "s3cret",
                                    "HOST": "0.0.0.0", "PORT": "9090"])
@@ -63,8 +74,7 @@ struct MockForgePluginMigrationTests {
               introspection: {endpoint: https://a/i, fallback_endpoint: https://a/oauth/introspect, client_id: c, client_secret: s}
         dev_issuer: {enabled: false}
         """
-        let found = (try? ConfigLoader.parse(yaml: yaml, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)) ?? []
-        #expect(found == ["inbound.issuers[0].introspection.fallback_endpoint: only used with discovery on and no endpoint (endpoint always wins)"])
+        #expect(problems(yaml) == ["inbound.issuers[0].introspection.fallback_endpoint: only used with discovery on and no endpoint (endpoint always wins)"])
     }
 
     @Test func userinfoSettingsAreChecked() {
@@ -78,22 +88,14 @@ struct MockForgePluginMigrationTests {
               userinfo: {enabled: true, timeout_ms: 0, claims: [email, scope, "two words"], on_error: explode}
         dev_issuer: {enabled: false}
         """
-        let found: [String]
-        do {
-            found = try ConfigLoader.parse(yaml: yaml, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)
-        } catch let errors as ConfigErrors {
-            found = errors.errors.map(\.description)
-        } catch {
-            found = ["\(error)"]
-        }
+        let found = problems(yaml)
         #expect(found.count == 1 && found[0].hasPrefix("inbound.issuers[0].userinfo.on_error"), "\(found)")
-        let fixed = yaml.replacingOccurrences(of: ", on_error: explode", with: "")
-        let problems = (try? ConfigLoader.parse(yaml: fixed, environment: [:]).validationErrors(fileExists: { _ in true }).map(\.description)) ?? []
-        #expect(problems == [
+        let fixed = problems(yaml.replacingOccurrences(of: ", on_error: explode", with: ""))
+        #expect(fixed == [
             "inbound.issuers[0].userinfo.endpoint: required when discovery is false",
             "inbound.issuers[0].userinfo.timeout_ms: must be between 1 and 60000",
             "inbound.issuers[0].userinfo.claims[1]: scope always comes from the token, never from userinfo",
             "inbound.issuers[0].userinfo.claims[2]: must be a claim name",
-        ], "\(problems)")
+        ], "\(fixed)")
     }
 }

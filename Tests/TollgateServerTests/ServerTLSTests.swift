@@ -73,6 +73,13 @@ struct ServerTLSTests {
             guard rename(staging, path) == 0 else { throw TestFailure("rename \(staging)") }
             return path
         }
+        /// A server certificate from `ca`, with `ca` also as the CA of client certificates.
+        func serverTLS(from ca: Authority, clientAuth: ServerTLSConfig.ClientAuth) throws -> ServerTLSConfig {
+            let server = try ca.issue(commonName: "tollgate", server: true)
+            return ServerTLSConfig(certFile: try write("tls.crt", server.certificatePEM), keyFile: try write("tls.key", server.keyPEM),
+                                   clientCAFile: try write("ca.crt", ca.pem), clientAuth: clientAuth)
+        }
+
         deinit { try? FileManager.default.removeItem(at: directory) }
     }
 
@@ -178,12 +185,10 @@ struct ServerTLSTests {
     @Test func requiredClientCertificatesAndAdminByCertificateName() async throws {
         let ca = try Authority("Hospital Test CA"), other = try Authority("Somebody Else's CA")
         let files = try Files()
-        let server = try ca.issue(commonName: "tollgate", server: true)
         let admin = try ca.issue(commonName: "orthanc-admin", server: false)
         let stranger = try ca.issue(commonName: "viewer", server: false)
         let foreign = try other.issue(commonName: "orthanc-admin", server: false)
-        let tls = ServerTLSConfig(certFile: try files.write("tls.crt", server.certificatePEM), keyFile: try files.write("tls.key", server.keyPEM),
-                                  clientCAFile: try files.write("ca.crt", ca.pem), clientAuth: .required)
+        let tls = try files.serverTLS(from: ca, clientAuth: .required)
         let tg = try await Self.start { config in
             config.server.tls = tls
             config.admin = AdminConfig(authMode: .mtls)
@@ -205,10 +210,8 @@ struct ServerTLSTests {
     @Test func optionalClientCertificatesLetOthersInButNotToAdmin() async throws {
         let ca = try Authority("Hospital Test CA")
         let files = try Files()
-        let server = try ca.issue(commonName: "tollgate", server: true)
         let admin = try ca.issue(commonName: "orthanc-admin", server: false)
-        let tls = ServerTLSConfig(certFile: try files.write("tls.crt", server.certificatePEM), keyFile: try files.write("tls.key", server.keyPEM),
-                                  clientCAFile: try files.write("ca.crt", ca.pem), clientAuth: .optional)
+        let tls = try files.serverTLS(from: ca, clientAuth: .optional)
         let tg = try await Self.start { config in
             config.server.tls = tls
             config.admin = AdminConfig(authMode: .mtls)
