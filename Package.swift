@@ -26,6 +26,8 @@ let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
+let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
 
 let package = Package(
     name: "tollgate",
@@ -50,11 +52,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        // OTLP over HTTP only: the gRPC exporter would add grpc-swift to every build.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .target(
             name: "TollgateKit",
-            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL]
+            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL, tracing, w3cTraceContext]
         ),
         .target(
             name: "TollgateConfiguration",
@@ -63,7 +69,7 @@ let package = Package(
         .target(
             name: "TollgateInbound",
             dependencies: [
-                "TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, crypto, nioCore, logging,
+                "TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, crypto, nioCore, logging, tracing,
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -84,6 +90,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"), nioSSL, x509,
+                tracing, .product(name: "OTel", package: "swift-otel"),
             ]
         ),
         .executableTarget(
@@ -119,7 +126,7 @@ let package = Package(
                 asyncHTTPClient, jwtKit, crypto, cryptoExtras, nioCore, nioHTTP1, .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                nioSSL, x509,
+                nioSSL, x509, tracing,
             ]
         ),
     ]

@@ -9,6 +9,16 @@ public enum FetchFailure: Error, Sendable {
     case unreachable
     case status(UInt)
     case unreadable
+
+    /// A bounded label for spans and logs.
+    public var label: String {
+        switch self {
+        case .timeout: "timeout"
+        case .unreachable: "unreachable"
+        case .status(let code): String(code)
+        case .unreadable: "unreadable"
+        }
+    }
 }
 
 /// A whole (size-capped) answer from an IdP endpoint.
@@ -22,7 +32,21 @@ public struct FetchedResponse: Sendable {
 public enum HTTPFetch {
     public static let maxResponseBytes = 1 << 20
 
+    /// `call` names the exchange in its trace span (introspection, jwks, userinfo, token, …).
     public static func send(
+        _ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount, call: String
+    ) async -> Result<FetchedResponse, FetchFailure> {
+        var request = request
+        let span = OutboundCallSpan.start(call, method: request.method.rawValue, url: request.url, headers: &request.headers)
+        let result = await exchange(request, client: client, timeout: timeout)
+        switch result {
+        case .success(let response): span.end(status: Int(response.status))
+        case .failure(let failure): span.end(failure: failure.label)
+        }
+        return result
+    }
+
+    private static func exchange(
         _ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount
     ) async -> Result<FetchedResponse, FetchFailure> {
         do {

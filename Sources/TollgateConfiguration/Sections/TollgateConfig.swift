@@ -12,9 +12,10 @@ public struct TollgateConfig: Sendable, Decodable {
     public var admin: AdminConfig
     public var proxy: ProxyConfig
     public var orthanc: OrthancConfig
+    public var tracing: TracingConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, log, inbound, outbound, admin, proxy, orthanc
+        case server, log, inbound, outbound, admin, proxy, orthanc, tracing
         case devIssuer = "dev_issuer"
         case forwardAuth = "forward_auth"
     }
@@ -29,6 +30,7 @@ public struct TollgateConfig: Sendable, Decodable {
         self.admin = AdminConfig()
         self.proxy = ProxyConfig()
         self.orthanc = OrthancConfig()
+        self.tracing = TracingConfig()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,5 +44,6 @@ public struct TollgateConfig: Sendable, Decodable {
         admin = try c.decode(.admin, default: AdminConfig())
         proxy = try c.decode(.proxy, default: ProxyConfig())
         orthanc = try c.decode(.orthanc, default: OrthancConfig())
+        tracing = try c.decode(.tracing, default: TracingConfig())
     }
 }

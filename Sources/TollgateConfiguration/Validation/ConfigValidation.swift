@@ -25,6 +25,11 @@ extension TollgateConfig {
             problems.check((1...3600).contains(tls.reloadCheckSeconds), "server.tls.reload_check_seconds", "must be between 1 and 3600")
         }
 
+        problems.check(Self.isHTTPURL(tracing.endpoint), "tracing.endpoint", "must be an absolute http(s) URL")
+        problems.check(!tracing.serviceName.isEmpty, "tracing.service_name", "must not be empty")
+        problems.check((0...1).contains(tracing.sampleRatio), "tracing.sample_ratio", "must be between 0 and 1")
+        problems.check((10...60000).contains(tracing.batchDelayMS), "tracing.batch_delay_ms", "must be between 10 and 60000")
+
         problems.check(inbound.cache.maxEntries >= 1, "inbound.cache.max_entries", "must be at least 1")
         problems.check(inbound.cache.maxTTLSeconds >= 0, "inbound.cache.max_ttl_seconds", "must not be negative")
         problems.check(inbound.cache.negativeTTLSeconds >= 0, "inbound.cache.negative_ttl_seconds", "must not be negative")

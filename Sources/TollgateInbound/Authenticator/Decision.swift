@@ -110,6 +110,17 @@ public struct Decision: Sendable {
     }
 }
 
+extension Decision.Verdict {
+    /// allowed, denied or indeterminate.
+    public var label: String {
+        switch self {
+        case .allowed: "allowed"
+        case .denied: "denied"
+        case .indeterminate: "indeterminate"
+        }
+    }
+}
+
 extension Decision {
     /// A bounded label for logs and metrics: "ok", or the denial or indeterminate reason.
     public var reasonLabel: String {

@@ -1,4 +1,5 @@
 import TollgateKit
+import Tracing
 
 /// Decides whether a bearer token may pass: routing to an issuer, the decision cache with
 /// single-flight, and per-request policy. Knows nothing of HTTP routes or wire formats.
@@ -33,9 +34,33 @@ public final class InboundAuthenticator: Sendable {
 
     /// Decides against the issuer's policy and a route's requirement, and records.
     public func authenticate(token: String, requirement: RouteRequirement) async -> Decision {
-        let decision = await decide(token: token, requirement: requirement)
+        var lookup = CacheLookup.skipped
+        guard let span = InternalSpan.start("tollgate.decision") else {
+            let decision = await decide(token: token, requirement: requirement, lookup: &lookup)
+            recorder.record(decision)
+            return decision
+        }
+        // The span is the current one while deciding: introspection, JWKS and userinfo calls are its children.
+        let decision = await InstrumentationContext.$current.withValue(span.context) {
+            await decide(token: token, requirement: requirement, lookup: &lookup)
+        }
         recorder.record(decision)
+        span.updateAttributes { attributes in
+            attributes["tollgate.cache"] = lookup.rawValue
+            attributes["tollgate.issuer"] = decision.issuer ?? "none"
+            attributes["tollgate.result"] = decision.verdict.label
+            attributes["tollgate.reason"] = decision.reasonLabel
+        }
+        if case .indeterminate = decision.verdict { span.setStatus(SpanStatus(code: .error)) }
+        span.end()
         return decision
+    }
+
+    /// Whether a decision came from the cache, for its trace span.
+    enum CacheLookup: String {
+        case hit, miss
+        /// Refused before the cache: no token, too large, malformed.
+        case skipped
     }
 
     /// How long a caller that caches `decision` itself (Orthanc's authorization plugin, the filter)
@@ -60,7 +85,7 @@ public final class InboundAuthenticator: Sendable {
         return decision
     }
 
-    private func decide(token: String, requirement: RouteRequirement) async -> Decision {
+    private func decide(token: String, requirement: RouteRequirement, lookup: inout CacheLookup) async -> Decision {
         let length = token.utf8.count
         guard length > 0 else { return Decision(verdict: .denied(.missingToken)) }
         guard length <= maxTokenBytes else { return Decision(verdict: .denied(.tooLarge)) }
@@ -69,8 +94,10 @@ public final class InboundAuthenticator: Sendable {
         let key = TokenKey(token: token)
         let status: TokenStatus
         if let cached = cache.lookup(key) {
+            lookup = .hit
             status = cached
         } else {
+            lookup = .miss
             status = await cache.load(key) { await self.route(token, length: length) }
         }
         return apply(status, requirement: requirement)

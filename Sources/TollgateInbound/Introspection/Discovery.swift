@@ -42,7 +42,7 @@ enum Discovery {
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         var request = HTTPClientRequest(url: base + "/.well-known/openid-configuration")
         request.headers.add(name: "Accept", value: "application/json")
-        switch await HTTPFetch.send(request, client: client, timeout: timeout) {
+        switch await HTTPFetch.send(request, client: client, timeout: timeout, call: "discovery") {
         case .failure(let failure):
             return .failure(.fetch(failure))
         case .success(let fetched):

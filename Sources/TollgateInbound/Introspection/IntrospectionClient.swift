@@ -31,7 +31,7 @@ struct IntrospectionClient: Sendable {
             form: [("token", token), ("token_type_hint", "access_token")],
             credentials: credentials
         )
-        switch await HTTPFetch.send(request, client: http, timeout: timeout) {
+        switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "introspection") {
         case .failure(.timeout): return .indeterminate(.idpTimeout)
         case .failure(.unreadable): return .indeterminate(.idpBadResponse)
         case .failure: return .indeterminate(.idpUnavailable)

@@ -38,16 +38,13 @@ public final class JWKSFetcher: JWKSSource {
         guard let uri = uri.withLock({ $0 }) else { return .failure(JWKSError("jwks_uri not known yet")) }
         var request = HTTPClientRequest(url: uri)
         request.headers.add(name: "Accept", value: "application/json, application/jwk-set+json")
-        let response: HTTPClientResponse
-        let body: ByteBuffer
-        do {
-            response = try await http.execute(request, timeout: timeout)
-            body = try await response.body.collect(upTo: HTTPFetch.maxResponseBytes)
-        } catch {
-            return .failure(JWKSError("JWKS fetch failed"))
+        let response: FetchedResponse
+        switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "jwks") {
+        case .success(let answer): response = answer
+        case .failure: return .failure(JWKSError("JWKS fetch failed"))
         }
-        guard response.status.code == 200 else { return .failure(JWKSError("JWKS answered HTTP \(response.status.code)")) }
-        guard let keys = await VerificationKey.parse(jwks: Data(body.readableBytesView), allowed: allowed) else {
+        guard response.status == 200 else { return .failure(JWKSError("JWKS answered HTTP \(response.status)")) }
+        guard let keys = await VerificationKey.parse(jwks: Data(response.body.readableBytesView), allowed: allowed) else {
             return .failure(JWKSError("JWKS document unreadable"))
         }
         guard !keys.isEmpty else { return .failure(JWKSError("JWKS has no key usable with the allowed algorithms")) }

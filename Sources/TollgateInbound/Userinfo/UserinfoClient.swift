@@ -48,7 +48,7 @@ struct UserinfoClient: Sendable {
         var request = HTTPClientRequest(url: endpoint)
         request.headers.add(name: "Authorization", value: "Bearer " + token)
         request.headers.add(name: "Accept", value: "application/json")
-        switch await HTTPFetch.send(request, client: http, timeout: timeout) {
+        switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "userinfo") {
         case .failure(.timeout): return .failure(.timeout)
         case .failure(.status(let code)): return .failure(.status(code))
         case .failure(.unreadable): return .failure(.unreadable)

@@ -113,7 +113,7 @@ public final class OrthancPusher: Sendable {
         request.method = .PUT
         request.headers = await headers(contentType: true)
         request.body = .bytes(ByteBuffer(string: JSONText.object(members)))
-        switch await HTTPFetch.send(request, client: http, timeout: timeout) {
+        switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "orthanc_push") {
         case .success(let response) where (200..<300).contains(response.status):
             let now = clock.now()
             withState(target.name) { s in
@@ -147,7 +147,7 @@ public final class OrthancPusher: Sendable {
     private func isCurrent(_ target: Target, now: Double) async -> Bool? {
         var request = HTTPClientRequest(url: base + serversPath + "?expand")
         request.headers = await headers(contentType: false)
-        guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout), response.status == 200,
+        guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout, call: "orthanc_read"), response.status == 200,
               let all = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] else { return nil }
         guard let definition = all[target.name] as? [String: Any] else { return false }
         let marker = definition[Self.markerProperty]

@@ -23,4 +23,9 @@ struct UpstreamEndpoint: Sendable, Hashable {
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         basePath = path.hasSuffix("/") ? path : path + "/"
     }
+
+    /// The absolute URL of `target` (a path with query) on this peer, for trace spans.
+    func url(_ target: String) -> String {
+        (usesTLS ? "https://" : "http://") + hostHeader + target
+    }
 }

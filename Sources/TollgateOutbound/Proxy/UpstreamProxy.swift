@@ -21,6 +21,20 @@ public enum ProxyFailure: Error, Equatable {
     case upstreamError
     /// The peer's breaker is open: no request goes out for this many seconds.
     case circuitOpen(retryAfter: Double)
+
+    /// A bounded label for trace spans.
+    var label: String {
+        switch self {
+        case .unknownServer: "unknown_server"
+        case .badPath: "bad_path"
+        case .tooLarge: "too_large"
+        case .token: "token"
+        case .connectionFailed: "connection_failed"
+        case .timeout: "timeout"
+        case .upstreamError: "upstream_error"
+        case .circuitOpen: "circuit_open"
+        }
+    }
 }
 
 /// A caller's request body as it crosses into the proxy: any stream of bytes, and its declared length.
@@ -88,8 +102,9 @@ public final class UpstreamProxy: Sendable {
         var retried = false
         while true {
             headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
-            let head = HTTPRequestHead(version: .http1_1, method: httpMethod, uri: target, headers: headers)
             if let wait = server.upstreamBreaker?.permit() { return .failure(.circuitOpen(retryAfter: wait)) }
+            let span = OutboundCallSpan.start("proxy", method: method.rawValue, url: pool.endpoint.url(target), headers: &headers)
+            let head = HTTPRequestHead(version: .http1_1, method: httpMethod, uri: target, headers: headers)
             let started = ContinuousClock.now
             let response: UpstreamResponse
             do {
@@ -97,8 +112,11 @@ public final class UpstreamProxy: Sendable {
             } catch {
                 // A caller that hung up says nothing about the peer.
                 if error is CancellationError { server.upstreamBreaker?.recordNeutral() } else { server.upstreamBreaker?.recordFailure() }
-                return .failure(Self.classify(error))
+                let failure = Self.classify(error)
+                span.end(failure: failure.label)
+                return .failure(failure)
             }
+            span.end(status: Int(response.status.code))
             if server.upstreamFailureStatuses.contains(Int(response.status.code)) {
                 server.upstreamBreaker?.recordFailure()
             } else {

@@ -27,7 +27,7 @@ struct TokenEndpointClient: Sendable {
             return .failure(.init(.signing, detail: "could not sign the client assertion"))
         }
         let request = HTTPFetch.formRequest(url: endpoint, form: form, headers: headers)
-        switch await HTTPFetch.send(request, client: http, timeout: timeout) {
+        switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "token") {
         case .failure(.timeout):
             return .failure(.init(.timeout, detail: "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
         case .failure(.unreadable):

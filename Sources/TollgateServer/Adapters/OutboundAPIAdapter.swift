@@ -72,10 +72,12 @@ struct OutboundAPIAdapter {
                 ("expires_in", .int(Int(saturating: token.lifetime))), ("latency_ms", .int(latency)),
             ]), headers: [.cacheControl: "no-store"])
         case .failure(let error):
-            return Reply.json(JSONText.object([
+            var members: [(String, JSONText.Value)] = [
                 ("server", .string(name)), ("status", .string("error")), ("token_acquired", .bool(false)),
                 ("error", .string(error.description)), ("latency_ms", .int(latency)), ("request_id", .string(requestID)),
-            ]), status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
+            ]
+            if let traceID = CurrentTrace.id { members.append(("trace_id", .string(traceID))) }
+            return Reply.json(JSONText.object(members), status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
         }
     }
 

@@ -67,7 +67,8 @@ extension TollgateApp {
     /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.
     public func buildRouter() -> Router<TollgateRequestContext> {
         let router = Router(context: TollgateRequestContext.self)
-        router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access))
+        router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
+                                                       tracing: RequestTracing(tracer: tracing?.tracer)))
         ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth).register(on: router)

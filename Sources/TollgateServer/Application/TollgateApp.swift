@@ -10,6 +10,7 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import Tracing
 import UnixSignals
 
 /// One running Tollgate: every component built once from a validated config (the composition
@@ -36,8 +37,11 @@ public final class TollgateApp: Sendable {
     private let runningGroup = Mutex<ServiceGroup?>(nil)
     /// `server.tls`: the certificate new connections get, reloaded when its files change.
     let serverTLS: ServerTLSContext?
+    /// `tracing:`, when spans are exported.
+    let tracing: TracingBackend?
 
-    public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil) async throws {
+    public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
         let config = try config.validated()
         self.config = config
         let logger = logger ?? .tollgate("tollgate", config: config.log)
@@ -49,6 +53,11 @@ public final class TollgateApp: Sendable {
             serverTLS = try config.server.tls.map { try ServerTLSContext(config: $0, logger: logger) }
         } catch {
             throw ConfigErrors(errors: [ConfigError(path: "server.tls", message: "cannot load the certificate, key or client CA: \(error)")])
+        }
+        do {
+            tracing = try TracingBackend.make(config: config.tracing, environment: environment, logger: logger)
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(path: "tracing", message: "cannot set up the OTLP exporter (check the OTEL_* variables; only http/protobuf and http/json are built in): \(error)")])
         }
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
@@ -106,7 +115,8 @@ public final class TollgateApp: Sendable {
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let application = buildApplication()
         logStart()
-        var configuration = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: signals, logger: logger)
+        var configuration = ServiceGroupConfiguration(services: [application] + (tracing.map { [$0.service] } ?? []),
+                                                      gracefulShutdownSignals: signals, logger: logger)
         // In-flight requests get the grace period; whatever is still running then is cancelled.
         configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownGraceSeconds)
         configuration.maximumCancellationDuration = .seconds(5)
@@ -114,7 +124,12 @@ public final class TollgateApp: Sendable {
         runningGroup.withLock { $0 = group }
         defer { application.serverStarted.finish() }
         do {
-            try await group.run()
+            if let tracing {
+                // Background work (token refresh, Orthanc push, key refresh) traces under the same tracer.
+                try await InstrumentationContext.$current.withValue(tracing.tracer.context()) { try await group.run() }
+            } else {
+                try await group.run()
+            }
         } catch let error as IOError where ListenError.explains(error) {
             await shutdownClients()
             throw ListenError(host: config.server.host, port: config.server.port, errno: error.errnoCode)

@@ -7,6 +7,7 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import Tracing
 
 /// Request ids, per-route latency metrics, the access log and the error log line, for every route.
 struct ObservabilityMiddleware: RouterMiddleware {
@@ -14,6 +15,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
     let metrics: TollgateMetrics
     let requestIDs: RequestIDs
     let accessLog: Bool
+    let tracing: RequestTracing
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -21,46 +23,58 @@ struct ObservabilityMiddleware: RouterMiddleware {
         context.requestID = requestID
         // One request-id field: Hummingbird's own key, holding Tollgate's id (the log handler names it request_id).
         context.logger[metadataKey: TollgateLogHandler.hummingbirdRequestID] = .string(requestID)
+        let trace = tracing.begin(request, requestID: requestID)
+        if let trace { context.logger[metadataKey: "trace_id"] = .string(trace.id) }
         let note = accessLog ? AccessNote() : nil
         context.accessNote = note
         let started = ContinuousClock.now
-        var status = 500
-        defer {
-            let elapsed = ContinuousClock.now - started
-            let (seconds, attos) = elapsed.components
-            let route = context.endpointPath ?? "unmatched"
-            metrics.recordRequest(route: route, method: request.method.rawValue, status: status,
-                                  nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
-            if let note {
-                Self.logAccess(context.logger, request: request, route: route, status: status, elapsed: elapsed, note: note, requestID: requestID)
-            }
+        var response: Response
+        if let trace {
+            response = await InstrumentationContext.$current.withValue(trace.context) { await answer(request, context: context, next: next) }
+            response.headers[.xTraceID] = trace.id
+        } else {
+            response = await answer(request, context: context, next: next)
         }
+        response.headers[.xRequestID] = requestID
+        let status = response.status.code
+        let elapsed = ContinuousClock.now - started
+        let (seconds, attos) = elapsed.components
+        let route = context.endpointPath
+        trace?.end(method: request.method.rawValue, route: route, status: status)
+        metrics.recordRequest(route: route ?? "unmatched", method: request.method.rawValue, status: status,
+                              nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
+        if let note {
+            Self.logAccess(context.logger, request: request, route: route ?? "unmatched", status: status, elapsed: elapsed, note: note,
+                           requestID: requestID, traceID: trace?.id)
+        }
+        return response
+    }
+
+    /// The route's answer; an error thrown on the way becomes its HTTP answer here, so that it is
+    /// counted, logged and carries the ids like any other.
+    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async -> Response {
         do {
-            var response = try await next(request, context)
-            status = response.status.code
-            response.headers[.xRequestID] = requestID
-            return response
+            return try await next(request, context)
         } catch let error as HTTPResponseError {
-            status = error.status.code
-            var response = try error.response(from: request, context: context)
-            response.headers[.xRequestID] = requestID
-            return response
+            do {
+                return try error.response(from: request, context: context)
+            } catch {
+                return Response(status: .internalServerError)
+            }
         } catch {
             context.logger.error("unhandled error", metadata: ["error_type": .string("\(type(of: error))")])
-            var response = Response(status: .internalServerError)
-            response.headers[.xRequestID] = requestID
-            return response
+            return Response(status: .internalServerError)
         }
     }
 
     /// One line per request: never the path as sent (it may carry a token in a query), the route template instead.
     private static func logAccess(_ logger: Logger, request: Request, route: String, status: Int, elapsed: Duration, note: AccessNote,
-                                  requestID: String) {
+                                  requestID: String, traceID: String?) {
         let decision = note.decision
         let line = TollgateLogHandler.AccessLine(
             method: request.method.rawValue, route: route, status: status,
             durationMS: (elapsed.seconds * 1_000_000).rounded() / 1000, requestID: requestID,
-            issuer: decision?.issuer, reason: decision?.reason, rule: note.rule
+            issuer: decision?.issuer, reason: decision?.reason, rule: note.rule, traceID: traceID
         )
         if let handler = logger.handler as? TollgateLogHandler {
             handler.writeAccess(line)
@@ -75,6 +89,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
             metadata["reason"] = .string(decision.reason)
         }
         if let rule = line.rule { metadata["rule"] = .string(rule) }
+        if let traceID { metadata["trace_id"] = .string(traceID) }
         logger.info("request", metadata: metadata)
     }
 

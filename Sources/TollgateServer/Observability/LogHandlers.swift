@@ -56,6 +56,10 @@ public struct TollgateLogHandler: LogHandler {
             line.appendJSONString(label)
             line.append(#","msg":"request","request_id":"#)
             line.appendJSONString(access.requestID)
+            if let traceID = access.traceID {
+                line.append(#","trace_id":"#)
+                line.appendJSONString(traceID)
+            }
             line.append(#","method":"#)
             line.appendJSONString(access.method)
             line.append(#","route":"#)
@@ -99,6 +103,10 @@ public struct TollgateLogHandler: LogHandler {
             }
             line.append(" status=")
             line.append(access.status)
+            if let traceID = access.traceID {
+                line.append(" trace_id=")
+                line.append(traceID)
+            }
             line.append("\n")
         }
         return line.bytes
@@ -162,6 +170,8 @@ public struct TollgateLogHandler: LogHandler {
         let reason: String?
         /// The forward-auth rule that matched, when rules are configured.
         var rule: String? = nil
+        /// The W3C trace id, when the request is part of a trace.
+        var traceID: String? = nil
     }
 
     /// Numbers and booleans stay numbers and booleans in JSON.

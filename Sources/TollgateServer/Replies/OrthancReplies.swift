@@ -37,6 +37,7 @@ enum OrthancReplies {
     static func error(_ message: String, status: HTTPResponse.Status, requestID: String = "", headers: HTTPFields = [:]) -> Response {
         var members: [(String, JSONText.Value)] = [("error", .string(message))]
         if !requestID.isEmpty { members.append(("request_id", .string(requestID))) }
+        if let traceID = CurrentTrace.id { members.append(("trace_id", .string(traceID))) }
         var headers = headers
         headers[.cacheControl] = "no-store"
         return Reply.json(JSONText.object(members), status: status, headers: headers)

@@ -11,10 +11,9 @@ enum OutboundErrorReply {
     static func response(_ code: String, _ message: String, status: HTTPResponse.Status, requestID: String, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.cacheControl] = "no-store"
-        return Reply.json(
-            JSONText.object([("error", .string(code)), ("message", .string(message)), ("request_id", .string(requestID))]),
-            status: status, headers: headers
-        )
+        var members: [(String, JSONText.Value)] = [("error", .string(code)), ("message", .string(message)), ("request_id", .string(requestID))]
+        if let traceID = CurrentTrace.id { members.append(("trace_id", .string(traceID))) }
+        return Reply.json(JSONText.object(members), status: status, headers: headers)
     }
 
     static func tokenUnavailable(_ error: TokenFetchError, server: String, requestID: String) -> Response {
