@@ -35,6 +35,8 @@ struct TracingTests {
         let tg = try await Self.start(peer, receiver: receiver)
         defer { Task { await tg.stop() } }
         let token = try await tg.token(scope: "read")
+        #expect(try await tg.get("/health").status == 200)
+        #expect(try await tg.get("/ready", headers: [("traceparent", "00-\(String(repeating: "1", count: 32))-\(Self.callerSpan)-01")]).status == 200)
 
         let first = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token), ("traceparent", Self.traceparent),
                                                         ("tracestate", "vendor=opaque")])
@@ -55,6 +57,8 @@ struct TracingTests {
         }
         let spans = receiver.spans
         let inCallerTrace = spans.filter { $0.traceID == Self.callerTrace }
+        #expect(!spans.contains { $0.name == "GET /health" }, "probes are not traced unless asked inside a trace")
+        #expect(spans.contains { $0.name == "GET /ready" && $0.traceID == String(repeating: "1", count: 32) })
 
         // The caller's span is the parent of Tollgate's server span, named by route template.
         let serverSpans = inCallerTrace.filter { $0.kind == 2 && $0.parentSpanID == Self.callerSpan }

@@ -28,6 +28,8 @@ struct RequestTracing: Sendable {
         }
     }
 
+    static let untracedProbes: Set<String> = ["/health", "/ready", "/metrics"]
+
     func begin(_ request: Request, requestID: String) -> Trace? {
         let traceparent = request.headers[.traceparent]
         guard let tracer else {
@@ -35,6 +37,8 @@ struct RequestTracing: Sendable {
                   let caller = CallerTraceContext(traceparent: traceparent, tracestate: request.headers[.tracestate]) else { return nil }
             return Trace(context: CurrentTrace.context(CallerTrace.context(caller), traceID: caller.traceID), id: caller.traceID, span: nil)
         }
+        // Kubernetes probes and scrapes would be most of the traces and tell nothing; asked inside a trace, they are traced.
+        if traceparent == nil, Self.untracedProbes.contains(request.uri.path) { return nil }
         let parent = tracer.extract(traceparent: traceparent, tracestate: request.headers[.tracestate])
         let span = tracer.startSpan(request.method.rawValue, context: parent, kind: .server)
         // Sampled out with a constant sampler: no span context, so no trace to report.
