@@ -8,6 +8,7 @@ import PackageDescription
 //   TollgateInbound        authenticator, cache, policy, introspection, JWT, Orthanc profiles/share tokens → Kit, Configuration
 //   TollgateOutbound       token sources, outbound servers, Orthanc push, proxy    → Kit, Configuration
 //   TollgateDevIssuer      the embedded OAuth2 issuer                              → Kit, Configuration
+//   TollgateRegistry       runtime connections: stores (SQLite, memory), envelope encryption → Kit, Configuration
 //   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above
 //   TollgateCLI            the `tollgate` executable                               → Server, Configuration
 //   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer
@@ -56,6 +57,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         // OTLP over HTTP only: the gRPC exporter would add grpc-swift to every build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .target(
@@ -78,13 +80,17 @@ let package = Package(
             dependencies: ["TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, logging, nioCore, nioHTTP1, httpTypes]
         ),
         .target(
+            name: "TollgateRegistry",
+            dependencies: ["TollgateKit", "TollgateConfiguration", crypto, logging, nioCore, .product(name: "SQLiteNIO", package: "sqlite-nio")]
+        ),
+        .target(
             name: "TollgateDevIssuer",
             dependencies: ["TollgateKit", "TollgateConfiguration", jwtKit, crypto, cryptoExtras]
         ),
         .target(
             name: "TollgateServer",
             dependencies: [
-                "TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer",
+                "TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer", "TollgateRegistry",
                 hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), asyncHTTPClient, logging, nioCore, httpTypes,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "TollgateCLI",
             dependencies: [
-                "TollgateServer", "TollgateConfiguration", "TollgateKit",
+                "TollgateServer", "TollgateConfiguration", "TollgateKit", "TollgateRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +123,7 @@ let package = Package(
         .testTarget(name: "TollgateFuzzHarnessTests", dependencies: ["TollgateFuzzHarness"]),
         .testTarget(name: "TollgateConfigurationTests", dependencies: ["TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateInboundTests", dependencies: ["TollgateInbound", "TollgateConfiguration", "TollgateKit"]),
+        .testTarget(name: "TollgateRegistryTests", dependencies: ["TollgateRegistry", "TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateOutboundTests", dependencies: ["TollgateOutbound", "TollgateKit", nioHTTP1]),
         .testTarget(
             name: "TollgateServerTests",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TollgateConfiguration
 import TollgateKit
+import TollgateRegistry
 import TollgateServer
 
 @main
@@ -10,7 +11,7 @@ struct TollgateCommand: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "OAuth2 for Orthanc, MockForge and friends: inbound token validation and outbound client credentials.",
         version: TollgateVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, Version.self, Healthcheck.self]
+        subcommands: [Serve.self, CheckConfig.self, RegistryCommand.self, Version.self, Healthcheck.self]
     )
 }
 
@@ -57,7 +58,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let app = try await TollgateApp(config: config)
+        let app: TollgateApp
+        do {
+            app = try await TollgateApp(config: config)
+        } catch let errors as ConfigErrors {
+            FileHandle.standardError.write(Data("tollgate: cannot start with \(options.path):\n\(errors)\n".utf8))
+            throw ExitCode(1)
+        }
         do {
             try await app.run()
         } catch let error as ListenError {
@@ -88,5 +95,41 @@ struct Healthcheck: AsyncParsableCommand {
 
     func run() async throws {
         guard await HealthCheck.passes(url: url) else { throw ExitCode(1) }
+    }
+}
+
+struct RegistryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "registry", abstract: "The runtime connection registry.",
+                                                     subcommands: [Rewrap.self])
+
+    struct Rewrap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-wrap every connection's data key under the first of registry.encryption.keys (after putting a new key first).")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let config = try options.load()
+            guard config.registry.enabled else {
+                FileHandle.standardError.write(Data("tollgate: registry.enabled is false in \(options.path)\n".utf8))
+                throw ExitCode(1)
+            }
+            let registry: ConnectionRegistry
+            do {
+                registry = try await ConnectionRegistry.open(config: config.registry, logger: .tollgate("tollgate", config: config.log))
+            } catch let errors as ConfigErrors {
+                FileHandle.standardError.write(Data("tollgate: cannot open the registry:\n\(errors)\n".utf8))
+                throw ExitCode(1)
+            }
+            do {
+                let (moved, current) = try await registry.rewrap()
+                let counts = try await registry.rowsPerKey().sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                print("rewrapped \(moved) connection(s) to key \(registry.keyring.currentKeyID); \(current) already used it. Connections per key: \(counts.joined(separator: ", "))")
+                await registry.close()
+            } catch {
+                await registry.close()
+                FileHandle.standardError.write(Data("tollgate: rewrap stopped: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
     }
 }

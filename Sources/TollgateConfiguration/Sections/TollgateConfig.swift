@@ -13,9 +13,10 @@ public struct TollgateConfig: Sendable, Decodable {
     public var proxy: ProxyConfig
     public var orthanc: OrthancConfig
     public var tracing: TracingConfig
+    public var registry: RegistryConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, log, inbound, outbound, admin, proxy, orthanc, tracing
+        case server, log, inbound, outbound, admin, proxy, orthanc, tracing, registry
         case devIssuer = "dev_issuer"
         case forwardAuth = "forward_auth"
     }
@@ -31,6 +32,7 @@ public struct TollgateConfig: Sendable, Decodable {
         self.proxy = ProxyConfig()
         self.orthanc = OrthancConfig()
         self.tracing = TracingConfig()
+        self.registry = RegistryConfig()
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,5 +47,6 @@ public struct TollgateConfig: Sendable, Decodable {
         proxy = try c.decode(.proxy, default: ProxyConfig())
         orthanc = try c.decode(.orthanc, default: OrthancConfig())
         tracing = try c.decode(.tracing, default: TracingConfig())
+        registry = try c.decode(.registry, default: RegistryConfig())
     }
 }

@@ -60,6 +60,12 @@ extension TollgateConfig {
             lines.append("orthanc push \(name) ← outbound \(push.outboundServer) into \(orthanc.url.map(URLRedaction.redacted) ?? "?") every \(orthanc.checkIntervalSeconds)s")
         }
         lines.append("proxy: forward_request_headers [\(proxy.forwardRequestHeaders.joined(separator: ", "))], max_body_bytes \(proxy.maxBodyBytes), upstream_timeout \(proxy.upstreamTimeoutMS) ms, max_upstream_connections \(proxy.maxUpstreamConnections)")
+        if registry.enabled {
+            let keys = registry.encryption.keys.isEmpty ? "development key file \(registry.encryption.devKeyFile ?? "?")"
+                : "keys [\(registry.encryption.keys.map(\.id).joined(separator: ", "))] (first seals)"
+            let store = registry.store == .sqlite ? "sqlite \(registry.sqlite.path)" : "memory"
+            lines.append("registry: \(store), \(keys)")
+        }
         let tracingState = tracing.enabled.map { $0 ? "on" : "off" } ?? "on when OTEL_EXPORTER_OTLP_ENDPOINT is set"
         lines.append("tracing: export \(tracingState), \(tracing.protocol.rawValue) to \(URLRedaction.redacted(tracing.endpoint)), service \(tracing.serviceName), sample_ratio \(tracing.sampleRatio) (OTEL_* variables win)")
         return lines.joined(separator: "\n")

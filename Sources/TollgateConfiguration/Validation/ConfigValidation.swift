@@ -35,6 +35,7 @@ extension TollgateConfig {
         problems.check(inbound.cache.negativeTTLSeconds >= 0, "inbound.cache.negative_ttl_seconds", "must not be negative")
 
         problems.errors += inboundValidationErrors(fileExists: fileExists)
+        problems.errors += registryValidationErrors()
         for (claim, header) in forwardAuth.claimsToHeaders.sorted(by: { $0.key < $1.key }) {
             problems.errors += headerClaimErrors(claim: claim, header: header, at: "forward_auth.claims_to_headers.\(claim)")
         }

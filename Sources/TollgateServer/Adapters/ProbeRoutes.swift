@@ -4,6 +4,7 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import TollgateRegistry
 
 /// Liveness, readiness and Prometheus metrics.
 struct ProbeRoutes {
@@ -11,6 +12,7 @@ struct ProbeRoutes {
     let metrics: TollgateMetrics
     let cache: DecisionCache
     let outbound: OutboundServers
+    let registry: ConnectionRegistry?
     let version: String
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
@@ -26,6 +28,7 @@ struct ProbeRoutes {
         }
         router.get("/metrics") { _, _ in
             metrics.sample(outbound.all.map(\.status))
+            if let registry, let counts = try? await registry.rowsPerKey() { metrics.sampleRegistry(counts) }
             return Reply.bytes(metrics.render(cacheEntries: cache.count), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }

@@ -9,6 +9,7 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import TollgateRegistry
 
 /// The HTTP server over a built `TollgateApp`, with the background work that waits for it to
 /// listen. Router tests use it without a socket (HummingbirdTesting's `.router` mode), where the
@@ -69,7 +70,8 @@ extension TollgateApp {
         let router = Router(context: TollgateRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
                                                        tracing: RequestTracing(tracer: tracing?.tracer)))
-        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, version: Self.version).register(on: router)
+        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry,
+                    version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth).register(on: router)
         let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))

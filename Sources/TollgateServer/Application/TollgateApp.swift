@@ -10,6 +10,7 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import TollgateRegistry
 import Tracing
 import UnixSignals
 
@@ -39,6 +40,8 @@ public final class TollgateApp: Sendable {
     let serverTLS: ServerTLSContext?
     /// `tracing:`, when spans are exported.
     let tracing: TracingBackend?
+    /// `registry:`, when enabled: runtime connections, opened and checked against the keys.
+    public let registry: ConnectionRegistry?
 
     public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
@@ -67,7 +70,10 @@ public final class TollgateApp: Sendable {
         self.idpClients = idpClients
         self.upstreamPools = upstreamPools
         // A key file or a rule can still fail below; the clients made above must not outlive the failure.
+        var registry: ConnectionRegistry?
         do {
+            registry = config.registry.enabled ? try await ConnectionRegistry.open(config: config.registry, logger: logger) : nil
+            self.registry = registry
             outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
                                                  clock: clock, observer: metrics, logger: logger)
             devIssuer = config.devIssuer.enabled
@@ -105,6 +111,7 @@ public final class TollgateApp: Sendable {
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
             readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
         } catch {
+            await registry?.close()
             await idpClients.shutdown()
             await upstreamPools.shutdown()
             throw error
@@ -148,6 +155,7 @@ public final class TollgateApp: Sendable {
 
     /// Closes the pooled clients; `run()` does it on its way out, a caller that never runs the app must.
     func shutdownClients() async {
+        await registry?.close()
         await idpClients.shutdown()
         await upstreamPools.shutdown()
     }

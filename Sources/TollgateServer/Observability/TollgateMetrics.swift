@@ -117,6 +117,11 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
         counter(.devIssuerRequests, [("endpoint", endpoint.rawValue)]).increment()
     }
 
+    /// Connections per registry key id, read from the store at scrape.
+    func sampleRegistry(_ rowsPerKey: [String: Int]) {
+        for (keyID, count) in rowsPerKey { gauge(.registryConnections, [("key_id", keyID)]).set(Double(count)) }
+    }
+
     /// The Prometheus text exposition, with the values that change with time alone sampled now.
     func render(cacheEntries: Int) -> [UInt8] {
         cacheEntriesGauge.set(Double(cacheEntries))

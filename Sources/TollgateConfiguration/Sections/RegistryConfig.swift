@@ -1,0 +1,87 @@
+import TollgateKit
+
+/// `registry:` — OAuth connections created at run time (seed 002), kept in a store and sealed
+/// at rest under `encryption.keys`.
+public struct RegistryConfig: Sendable, Decodable {
+    public enum Store: String, ConfigEnum {
+        /// One file, one Tollgate process; the library is built in.
+        case sqlite
+        /// This process only, gone on restart: for tests and trials.
+        case memory
+    }
+
+    public var enabled = false
+    public var store: Store = .sqlite
+    public var sqlite = SQLiteStoreConfig()
+    public var encryption = RegistryEncryptionConfig()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled, store, sqlite, encryption
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        enabled = try c.decode(.enabled, default: enabled)
+        store = try c.decode(.store, default: store)
+        sqlite = try c.decode(.sqlite, default: sqlite)
+        encryption = try c.decode(.encryption, default: encryption)
+    }
+}
+
+/// `registry.sqlite`.
+public struct SQLiteStoreConfig: Sendable, Decodable {
+    /// Created (directory 0700, file 0600) when missing.
+    public var path = "./tollgate-data/registry.sqlite"
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case path }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        path = try c.decode(.path, default: path)
+    }
+}
+
+/// `registry.encryption`: the key-encryption keys. The first seals; all open.
+public struct RegistryEncryptionConfig: Sendable, Decodable {
+    public var keys: [RegistryKeyConfig] = []
+    /// Development only: with no `keys`, a key is read from this file, or generated into it (0600)
+    /// with a loud warning on first start.
+    public var devKeyFile: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case keys
+        case devKeyFile = "dev_key_file"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        keys = try c.decode(.keys, default: keys)
+        devKeyFile = try c.decodeOptional(.devKeyFile)
+    }
+}
+
+/// `registry.encryption.keys[]`.
+public struct RegistryKeyConfig: Sendable, Decodable {
+    public var id: String
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`); `${file:…}` reads it from a secret.
+    public var key: Secret
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, key }
+
+    public init(id: String, key: Secret) {
+        self.id = id
+        self.key = key
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        id = try c.decode(.id)
+        key = try c.decode(.key)
+    }
+}

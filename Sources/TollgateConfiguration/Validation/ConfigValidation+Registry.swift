@@ -1,0 +1,32 @@
+import Foundation
+import TollgateKit
+
+extension TollgateConfig {
+    /// Problems in `registry`, each naming its key path. Checked even when it is disabled, so a
+    /// key meant for later is right when it is switched on.
+    func registryValidationErrors() -> [ConfigError] {
+        var problems = ConfigProblems()
+        if registry.store == .sqlite {
+            problems.check(!registry.sqlite.path.isEmpty, "registry.sqlite.path", "must not be empty")
+        }
+        let encryption = registry.encryption
+        if registry.enabled {
+            problems.check(!encryption.keys.isEmpty || encryption.devKeyFile != nil, "registry.encryption.keys",
+                           "name at least one key ({id, key: base64 of 32 random bytes, e.g. ${file:/run/secrets/registry-key}}); dev_key_file is for development only")
+        }
+        if let devKeyFile = encryption.devKeyFile {
+            problems.check(!devKeyFile.isEmpty, "registry.encryption.dev_key_file", "must not be empty")
+            problems.check(encryption.keys.isEmpty, "registry.encryption.dev_key_file", "only used when keys is empty")
+        }
+        var ids = Set<String>()
+        for (index, key) in encryption.keys.enumerated() {
+            let at = "registry.encryption.keys[\(index)]"
+            problems.check(!key.id.isEmpty && key.id.utf8.count <= 64 && key.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), "\(at).id",
+                           "must be 1–64 visible ASCII characters")
+            problems.check(ids.insert(key.id).inserted, "\(at).id", "duplicate key id")
+            let material = Data(base64Encoded: key.key.value.trimmingCharacters(in: .whitespacesAndNewlines))
+            problems.check(material?.count == 32, "\(at).key", "must be base64 of exactly 32 random bytes (openssl rand -base64 32)")
+        }
+        return problems.errors
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// What a connection keeps secret: never in an API answer (the credentials endpoint alone returns
+/// an access token), never in a log, and at rest only sealed.
+public struct ConnectionSecrets: Sendable, Codable, Equatable {
+    public var clientSecret: String?
+    public var accessToken: String?
+    public var refreshToken: String?
+
+    public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil) {
+        self.clientSecret = clientSecret
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clientSecret = "client_secret"
+        case accessToken = "access_token"
+        case refreshToken = "refresh_token"
+    }
+}
+
+/// A row's secrets under envelope encryption: `ciphertext` is AES-256-GCM under a data key of
+/// its own, and `wrappedKey` is that data key under the registry key `keyID`. Both bind the row
+/// id as associated data.
+public struct SealedSecrets: Sendable, Equatable {
+    public var keyID: String
+    /// Nonce, ciphertext and tag of the 32-byte data key.
+    public var wrappedKey: Data
+    /// Nonce, ciphertext and tag of the secrets' JSON.
+    public var ciphertext: Data
+
+    public init(keyID: String, wrappedKey: Data, ciphertext: Data) {
+        self.keyID = keyID
+        self.wrappedKey = wrappedKey
+        self.ciphertext = ciphertext
+    }
+}

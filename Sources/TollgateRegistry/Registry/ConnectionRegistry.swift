@@ -1,0 +1,83 @@
+import Logging
+import TollgateConfiguration
+
+/// The runtime connection registry: its store, opened and migrated, and its keyring, checked
+/// against every stored row before anything is served.
+public final class ConnectionRegistry: Sendable {
+    public let store: any ConnectionStore
+    public let keyring: RegistryKeyring
+
+    init(store: any ConnectionStore, keyring: RegistryKeyring) {
+        self.store = store
+        self.keyring = keyring
+    }
+
+    /// Fails, naming the config key, on an unusable key, an unreadable store or a row sealed
+    /// under a key the configuration no longer lists.
+    public static func open(config: RegistryConfig, logger: Logger) async throws -> ConnectionRegistry {
+        let keyring: RegistryKeyring
+        do {
+            keyring = try RegistryKeys.keyring(config.encryption, logger: logger)
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(path: "registry.encryption", message: "\(error)")])
+        }
+        let store: any ConnectionStore
+        do {
+            switch config.store {
+            case .memory: store = MemoryConnectionStore()
+            case .sqlite: store = try await SQLiteConnectionStore.open(path: config.sqlite.path, logger: logger)
+            }
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(path: "registry.\(config.store.rawValue)", message: "cannot open the store: \(error)")])
+        }
+        let registry = ConnectionRegistry(store: store, keyring: keyring)
+        do {
+            try await store.migrate()
+            let unknown = try await store.countByKeyID().keys.filter { id in !keyring.keys.contains { $0.id == id } }.sorted()
+            guard unknown.isEmpty else {
+                throw ConfigErrors(errors: [ConfigError(path: "registry.encryption.keys", message:
+                    "connections are sealed under key id(s) \(unknown.joined(separator: ", ")), which are not listed: list them after the current key (then run `tollgate registry rewrap`)")])
+            }
+        } catch {
+            await store.close()
+            if error is ConfigErrors { throw error }
+            throw ConfigErrors(errors: [ConfigError(path: "registry", message: "\(error)")])
+        }
+        return registry
+    }
+
+    /// How many connections each key id seals, every configured key included (for
+    /// `tollgate_registry_connections{key_id}`).
+    public func rowsPerKey() async throws -> [String: Int] {
+        var counts = try await store.countByKeyID()
+        for key in keyring.keys where counts[key.id] == nil { counts[key.id] = 0 }
+        return counts
+    }
+
+    /// Moves every row to the current key (the data keys are re-wrapped, the secrets untouched).
+    /// A row another writer changed meanwhile is read again.
+    public func rewrap() async throws -> (moved: Int, alreadyCurrent: Int) {
+        var moved = 0, current = 0
+        for var record in try await store.all() {
+            while true {
+                guard let sealed = try keyring.rewrapped(record.sealed, rowID: record.id) else {
+                    current += 1
+                    break
+                }
+                var next = record
+                next.sealed = sealed
+                if try await store.update(next, from: record.generation) {
+                    moved += 1
+                    break
+                }
+                guard let reread = try await store.find(organization: record.organization, name: record.name), reread.id == record.id else { break }
+                record = reread
+            }
+        }
+        return (moved, current)
+    }
+
+    public func close() async {
+        await store.close()
+    }
+}

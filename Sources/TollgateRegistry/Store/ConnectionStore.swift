@@ -1,0 +1,35 @@
+/// Where runtime connections live. SQLite (embedded, one process), PostgreSQL (shared by replicas)
+/// and memory (tests) implement it, and one contract suite runs against all of them. A store only
+/// ever holds sealed secrets; sealing is `RegistryKeyring`'s, above every store.
+public protocol ConnectionStore: Sendable {
+    /// Brings the schema to the current version (versioned migrations, run at start).
+    func migrate() async throws
+
+    /// Adds a connection; `false` when the organisation already has one by that name.
+    func insert(_ record: ConnectionRecord) async throws -> Bool
+    func find(organization: String, name: String) async throws -> ConnectionRecord?
+    func list(organization: String) async throws -> [ConnectionRecord]
+    /// Every connection, for key rotation.
+    func all() async throws -> [ConnectionRecord]
+    /// How many connections each registry key id seals.
+    func countByKeyID() async throws -> [String: Int]
+    /// Replaces the row if it is still at `generation` (the caller's copy bumped to `generation + 1`);
+    /// `false` when another writer got there first.
+    func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool
+    /// Removes the connection and its dependencies; `false` when there was none.
+    func delete(id: String) async throws -> Bool
+
+    /// Records a dependent; registering the same one again only refreshes its name.
+    func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws
+    func dependencies(connectionID: String) async throws -> [ConnectionDependency]
+    /// `false` when it was not registered.
+    func removeDependency(connectionID: String, dependentID: String) async throws -> Bool
+
+    func close() async
+}
+
+/// A store that could not do what it was asked (the database is unreadable, a migration failed).
+public struct ConnectionStoreError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,77 @@
+import Synchronization
+
+/// Connections in this process only: for tests, and for trying the API without a data directory.
+public final class MemoryConnectionStore: ConnectionStore {
+    private struct State {
+        var records: [String: ConnectionRecord] = [:]
+        var dependencies: [String: [String: ConnectionDependency]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func migrate() async throws {}
+
+    public func insert(_ record: ConnectionRecord) async throws -> Bool {
+        state.withLock { state in
+            guard !state.records.values.contains(where: { $0.organization == record.organization && $0.name == record.name }),
+                  state.records[record.id] == nil else { return false }
+            state.records[record.id] = record
+            return true
+        }
+    }
+
+    public func find(organization: String, name: String) async throws -> ConnectionRecord? {
+        state.withLock { $0.records.values.first { $0.organization == organization && $0.name == name } }
+    }
+
+    public func list(organization: String) async throws -> [ConnectionRecord] {
+        state.withLock { $0.records.values.filter { $0.organization == organization }.sorted { $0.name < $1.name } }
+    }
+
+    public func all() async throws -> [ConnectionRecord] {
+        state.withLock { Array($0.records.values).sorted { ($0.organization, $0.name) < ($1.organization, $1.name) } }
+    }
+
+    public func countByKeyID() async throws -> [String: Int] {
+        state.withLock { state in state.records.values.reduce(into: [:]) { $0[$1.sealed.keyID, default: 0] += 1 } }
+    }
+
+    public func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
+        state.withLock { state in
+            guard let current = state.records[record.id], current.generation == generation else { return false }
+            var next = record
+            next.generation = generation + 1
+            state.records[record.id] = next
+            return true
+        }
+    }
+
+    public func delete(id: String) async throws -> Bool {
+        state.withLock { state in
+            state.dependencies[id] = nil
+            return state.records.removeValue(forKey: id) != nil
+        }
+    }
+
+    public func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
+        state.withLock { state in
+            guard state.records[connectionID] != nil else { return }
+            let existing = state.dependencies[connectionID]?[dependency.dependentID]
+            state.dependencies[connectionID, default: [:]][dependency.dependentID] = ConnectionDependency(
+                dependentID: dependency.dependentID, dependentName: dependency.dependentName,
+                createdAt: existing?.createdAt ?? dependency.createdAt)
+        }
+    }
+
+    public func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
+        state.withLock { ($0.dependencies[connectionID] ?? [:]).values.sorted { $0.dependentID < $1.dependentID } }
+    }
+
+    public func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
+        state.withLock { $0.dependencies[connectionID]?.removeValue(forKey: dependentID) != nil }
+    }
+
+    public func close() async {}
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import NIOCore
+import SQLiteNIO
+
+/// The embedded store: one SQLite file (the library is bundled, nothing to install), for one
+/// Tollgate process. The file and its directory are made private to the user (0600 / 0700).
+public final class SQLiteConnectionStore: ConnectionStore {
+    private let connection: SQLiteConnection
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    public static func open(path: String, logger: Logger) async throws -> SQLiteConnectionStore {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw ConnectionStoreError("cannot create \(path)")
+            }
+        }
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let store = SQLiteConnectionStore(connection: connection)
+        _ = try await connection.query("PRAGMA journal_mode = WAL")
+        _ = try await connection.query("PRAGMA busy_timeout = 5000")
+        return store
+    }
+
+    /// Each entry brings the schema from its index to the next version (`PRAGMA user_version`).
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE connections (
+                id TEXT PRIMARY KEY, organization TEXT NOT NULL, name TEXT NOT NULL, flow TEXT NOT NULL,
+                settings BLOB NOT NULL, status TEXT NOT NULL, status_message TEXT, generation INTEGER NOT NULL,
+                key_id TEXT NOT NULL, wrapped_key BLOB NOT NULL, ciphertext BLOB NOT NULL,
+                expires_at REAL, last_refresh_at REAL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                UNIQUE (organization, name))
+            """,
+            """
+            CREATE TABLE connection_dependencies (
+                connection_id TEXT NOT NULL, dependent_id TEXT NOT NULL, dependent_name TEXT NOT NULL, created_at REAL NOT NULL,
+                PRIMARY KEY (connection_id, dependent_id))
+            """,
+        ],
+    ]
+
+    public func migrate() async throws {
+        let version = try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
+        guard version <= Self.migrations.count else {
+            throw ConnectionStoreError("the registry database is at schema version \(version), newer than this Tollgate knows (\(Self.migrations.count))")
+        }
+        for next in Int(version)..<Self.migrations.count {
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                for statement in Self.migrations[next] { _ = try await connection.query(statement) }
+                _ = try await connection.query("PRAGMA user_version = \(next + 1)")
+                _ = try await connection.query("COMMIT")
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw ConnectionStoreError("registry schema migration to version \(next + 1) failed: \(error)")
+            }
+        }
+    }
+
+    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at"
+
+    public func insert(_ record: ConnectionRecord) async throws -> Bool {
+        let rows = try await connection.query(
+            "INSERT INTO connections (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            Self.binds(record))
+        return !rows.isEmpty
+    }
+
+    public func find(organization: String, name: String) async throws -> ConnectionRecord? {
+        try await connection.query("SELECT \(Self.columns) FROM connections WHERE organization = ? AND name = ?",
+                                   [.text(organization), .text(name)]).first.map { try Self.record($0) }
+    }
+
+    public func list(organization: String) async throws -> [ConnectionRecord] {
+        try await connection.query("SELECT \(Self.columns) FROM connections WHERE organization = ? ORDER BY name",
+                                   [.text(organization)]).map { try Self.record($0) }
+    }
+
+    public func all() async throws -> [ConnectionRecord] {
+        try await connection.query("SELECT \(Self.columns) FROM connections ORDER BY organization, name").map { try Self.record($0) }
+    }
+
+    public func countByKeyID() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try await connection.query("SELECT key_id, count(*) AS n FROM connections GROUP BY key_id") {
+            if let id = row.column("key_id")?.string, let count = row.column("n")?.integer { counts[id] = Int(count) }
+        }
+        return counts
+    }
+
+    public func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
+        var binds = Array(Self.binds(record).dropFirst(3))
+        binds[4] = .integer(SQLiteInt64(generation + 1))
+        binds += [.text(record.id), .integer(SQLiteInt64(generation))]
+        let rows = try await connection.query("""
+            UPDATE connections SET flow = ?, settings = ?, status = ?, status_message = ?, generation = ?, key_id = ?,
+                wrapped_key = ?, ciphertext = ?, expires_at = ?, last_refresh_at = ?, created_at = ?, updated_at = ?
+            WHERE id = ? AND generation = ? RETURNING id
+            """, binds)
+        return !rows.isEmpty
+    }
+
+    public func delete(id: String) async throws -> Bool {
+        _ = try await connection.query("DELETE FROM connection_dependencies WHERE connection_id = ?", [.text(id)])
+        return !(try await connection.query("DELETE FROM connections WHERE id = ? RETURNING id", [.text(id)])).isEmpty
+    }
+
+    public func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
+        _ = try await connection.query("""
+            INSERT INTO connection_dependencies (connection_id, dependent_id, dependent_name, created_at)
+            SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?)
+            ON CONFLICT (connection_id, dependent_id) DO UPDATE SET dependent_name = excluded.dependent_name
+            """, [.text(connectionID), .text(dependency.dependentID), .text(dependency.dependentName), .float(dependency.createdAt),
+                  .text(connectionID)])
+    }
+
+    public func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
+        try await connection.query(
+            "SELECT dependent_id, dependent_name, created_at FROM connection_dependencies WHERE connection_id = ? ORDER BY dependent_id",
+            [.text(connectionID)]
+        ).map { row in
+            ConnectionDependency(dependentID: row.column("dependent_id")?.string ?? "", dependentName: row.column("dependent_name")?.string ?? "",
+                                 createdAt: row.column("created_at")?.double ?? 0)
+        }
+    }
+
+    public func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
+        !(try await connection.query("DELETE FROM connection_dependencies WHERE connection_id = ? AND dependent_id = ? RETURNING dependent_id",
+                                     [.text(connectionID), .text(dependentID)])).isEmpty
+    }
+
+    /// For tests of the version check.
+    func setUserVersion(_ version: Int) async throws {
+        _ = try await connection.query("PRAGMA user_version = \(version)")
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+
+    private static func binds(_ record: ConnectionRecord) -> [SQLiteData] {
+        [
+            .text(record.id), .text(record.organization), .text(record.name), .text(record.flow.rawValue),
+            .blob(ByteBuffer(bytes: record.settings)), .text(record.status.rawValue), record.statusMessage.map { .text($0) } ?? .null,
+            .integer(SQLiteInt64(record.generation)), .text(record.sealed.keyID), .blob(ByteBuffer(bytes: record.sealed.wrappedKey)),
+            .blob(ByteBuffer(bytes: record.sealed.ciphertext)), record.expiresAt.map { .float($0) } ?? .null,
+            record.lastRefreshAt.map { .float($0) } ?? .null, .float(record.createdAt), .float(record.updatedAt),
+        ]
+    }
+
+    private static func record(_ row: SQLiteRow) throws -> ConnectionRecord {
+        func text(_ name: String) throws -> String {
+            guard let value = row.column(name)?.string else { throw ConnectionStoreError("registry row lacks \(name)") }
+            return value
+        }
+        func blob(_ name: String) throws -> Data {
+            guard let value = row.column(name)?.blob else { throw ConnectionStoreError("registry row lacks \(name)") }
+            return Data(value.readableBytesView)
+        }
+        func optionalDouble(_ name: String) -> Double? {
+            guard let value = row.column(name), !value.isNull else { return nil }
+            return value.double
+        }
+        guard let flow = ConnectionFlow(rawValue: try text("flow")), let status = ConnectionStatus(rawValue: try text("status")),
+              let generation = row.column("generation")?.integer else {
+            throw ConnectionStoreError("registry row has an unknown flow, status or generation")
+        }
+        let message = row.column("status_message")
+        return ConnectionRecord(
+            id: try text("id"), organization: try text("organization"), name: try text("name"), flow: flow, settings: try blob("settings"),
+            status: status, statusMessage: message?.isNull == false ? message?.string : nil, generation: Int(generation),
+            sealed: SealedSecrets(keyID: try text("key_id"), wrappedKey: try blob("wrapped_key"), ciphertext: try blob("ciphertext")),
+            expiresAt: optionalDouble("expires_at"), lastRefreshAt: optionalDouble("last_refresh_at"),
+            createdAt: optionalDouble("created_at") ?? 0, updatedAt: optionalDouble("updated_at") ?? 0)
+    }
+}

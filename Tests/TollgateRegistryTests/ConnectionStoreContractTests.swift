@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import Testing
+@testable import TollgateRegistry
+
+/// The one contract every store keeps, run against each of them.
+@Suite("connection store contract")
+struct ConnectionStoreContractTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case memory, sqlite
+        var testDescription: String { rawValue }
+    }
+
+    /// A fresh, migrated store; SQLite in a directory of its own.
+    static func open(_ kind: Kind) async throws -> (any ConnectionStore, String?) {
+        switch kind {
+        case .memory:
+            return (MemoryConnectionStore(), nil)
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-registry-\(UUID().uuidString)").path
+            let store = try await SQLiteConnectionStore.open(path: directory + "/data/registry.sqlite", logger: Logger(label: "test"))
+            try await store.migrate()
+            return (store, directory)
+        }
+    }
+
+    static let keyring = try! RegistryKeyring(keys: [("k1", RegistryKeyring.generateKeyMaterial())])
+
+    static func record(_ name: String, organization: String = "GLOBAL", secrets: ConnectionSecrets = .init(clientSecret: "s3cr3t-client")) throws -> ConnectionRecord {
+        let id = UUID().uuidString
+        return ConnectionRecord(id: id, organization: organization, name: name, flow: .clientCredentials,
+                                settings: Data(#"{"client_id":"svc","token_url":"https://idp/token"}"#.utf8), status: .notConnected,
+                                sealed: try keyring.seal(secrets, rowID: id), createdAt: 1_000, updatedAt: 1_000)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func createReadListAndDelete(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        let azure = try Self.record("azure")
+        #expect(try await store.insert(azure))
+        #expect(try await store.insert(try Self.record("google")))
+        #expect(try await store.insert(try Self.record("azure", organization: "ORG-7")), "names are per organisation")
+        #expect(try await !store.insert(try Self.record("azure")), "one name per organisation")
+        #expect(try await store.find(organization: "GLOBAL", name: "azure") == azure)
+        #expect(try await store.find(organization: "ORG-8", name: "azure") == nil)
+        #expect(try await store.list(organization: "GLOBAL").map(\.name) == ["azure", "google"])
+        #expect(try await store.all().count == 3)
+        #expect(try await store.delete(id: azure.id))
+        #expect(try await !store.delete(id: azure.id))
+        #expect(try await store.find(organization: "GLOBAL", name: "azure") == nil)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func writesAreCompareAndSwapOnTheGeneration(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        var record = try Self.record("pacs")
+        #expect(try await store.insert(record))
+        record.status = .completed
+        record.expiresAt = 5_000
+        #expect(try await store.update(record, from: 1))
+        let stored = try #require(try await store.find(organization: "GLOBAL", name: "pacs"))
+        #expect(stored.generation == 2 && stored.status == .completed && stored.expiresAt == 5_000 && stored.statusMessage == nil)
+        #expect(try await !store.update(record, from: 1), "a stale generation never overwrites")
+
+        // Many writers from the same read: exactly one wins.
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for attempt in 0..<20 {
+                var copy = stored
+                copy.statusMessage = "writer \(attempt)"
+                group.addTask { try await store.update(copy, from: 2) }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try await store.find(organization: "GLOBAL", name: "pacs")?.generation == 3)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func dependenciesAreKeptPerConnectionAndGoWithIt(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        let record = try Self.record("pacs")
+        #expect(try await store.insert(record))
+        try await store.addDependency(connectionID: record.id, .init(dependentID: "wf-1", dependentName: "Nightly export", createdAt: 10))
+        try await store.addDependency(connectionID: record.id, .init(dependentID: "wf-1", dependentName: "Nightly export v2", createdAt: 20))
+        try await store.addDependency(connectionID: record.id, .init(dependentID: "wf-2", dependentName: "Viewer", createdAt: 30))
+        try await store.addDependency(connectionID: "no-such-connection", .init(dependentID: "wf-3", dependentName: "x", createdAt: 40))
+        let listed = try await store.dependencies(connectionID: record.id)
+        #expect(listed == [.init(dependentID: "wf-1", dependentName: "Nightly export v2", createdAt: 10), .init(dependentID: "wf-2", dependentName: "Viewer", createdAt: 30)])
+        #expect(try await store.dependencies(connectionID: "no-such-connection").isEmpty)
+        #expect(try await store.removeDependency(connectionID: record.id, dependentID: "wf-2"))
+        #expect(try await !store.removeDependency(connectionID: record.id, dependentID: "wf-2"))
+        #expect(try await store.delete(id: record.id))
+        #expect(try await store.dependencies(connectionID: record.id).isEmpty)
+    }
+
+    @Test func sqliteKeepsEverythingAcrossARestartAndMigratesOnce() async throws {
+        let (first, directory) = try await Self.open(.sqlite)
+        let path = try #require(directory) + "/data/registry.sqlite"
+        let record = try Self.record("pacs")
+        #expect(try await first.insert(record))
+        await first.close()
+        let reopened = try await SQLiteConnectionStore.open(path: path, logger: Logger(label: "test"))
+        defer { Task { await reopened.close() } }
+        try await reopened.migrate()
+        #expect(try await reopened.find(organization: "GLOBAL", name: "pacs") == record)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func aDatabaseFromANewerTollgateIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-registry-\(UUID().uuidString)").path
+        let store = try await SQLiteConnectionStore.open(path: directory + "/registry.sqlite", logger: Logger(label: "test"))
+        defer { Task { await store.close() } }
+        try await store.migrate()
+        try await store.setUserVersion(SQLiteConnectionStore.migrations.count + 1)
+        await #expect(throws: ConnectionStoreError.self) { try await store.migrate() }
+    }
+
+    /// The at-rest promise: no secret or token byte in the database files.
+    @Test func noSecretReachesTheSQLiteFiles() async throws {
+        let (store, directory) = try await Self.open(.sqlite)
+        let secrets = ConnectionSecrets(clientSecret: "client-secret-LEAKCHECK-1", accessToken: "access-token-LEAKCHECK-2",
+                                        refreshToken: "refresh-token-LEAKCHECK-3")
+        var record = try Self.record("pacs", secrets: secrets)
+        #expect(try await store.insert(record))
+        record.sealed = try Self.keyring.seal(secrets, rowID: record.id)
+        #expect(try await store.update(record, from: 1))
+        await store.close()
+        let files = try FileManager.default.subpathsOfDirectory(atPath: try #require(directory))
+        var scanned = 0
+        for file in files {
+            guard let bytes = FileManager.default.contents(atPath: directory! + "/" + file) else { continue }
+            scanned += bytes.count
+            for secret in ["client-secret-LEAKCHECK-1", "access-token-LEAKCHECK-2", "refresh-token-LEAKCHECK-3", "LEAKCHECK"] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file) holds \(secret)")
+            }
+        }
+        #expect(scanned > 0)
+    }
+}
