@@ -8,7 +8,7 @@ import PackageDescription
 //   TollgateInbound        authenticator, cache, policy, introspection, JWT, Orthanc profiles/share tokens → Kit, Configuration
 //   TollgateOutbound       token sources, outbound servers, Orthanc push, proxy    → Kit, Configuration
 //   TollgateDevIssuer      the embedded OAuth2 issuer                              → Kit, Configuration
-//   TollgateRegistry       runtime connections: stores (SQLite, memory), envelope encryption → Kit, Configuration
+//   TollgateRegistry       runtime connections: stores, envelope encryption, the API's operations → Kit, Configuration, Outbound
 //   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above
 //   TollgateCLI            the `tollgate` executable                               → Server, Configuration
 //   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer
@@ -81,7 +81,8 @@ let package = Package(
         ),
         .target(
             name: "TollgateRegistry",
-            dependencies: ["TollgateKit", "TollgateConfiguration", crypto, logging, nioCore, .product(name: "SQLiteNIO", package: "sqlite-nio")]
+            dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateOutbound", asyncHTTPClient, crypto, logging, nioCore,
+                           .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
         .target(
             name: "TollgateDevIssuer",

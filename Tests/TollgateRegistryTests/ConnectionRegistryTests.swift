@@ -16,10 +16,6 @@ struct ConnectionRegistryTests {
         return config
     }
 
-    static func directory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-registry-\(UUID().uuidString)").path
-    }
-
     static func insert(_ registry: ConnectionRegistry, _ name: String) async throws {
         let id = UUID().uuidString
         let record = ConnectionRecord(id: id, organization: "GLOBAL", name: name, flow: .clientCredentials, settings: Data("{}".utf8),
@@ -29,7 +25,7 @@ struct ConnectionRegistryTests {
     }
 
     @Test func rotatingKeysRewrapsEveryRowAndARemovedKeyStopsTheStart() async throws {
-        let directory = Self.directory()
+        let directory = scratchDirectory()
         let old = RegistryKeyring.generateKeyMaterial(), new = RegistryKeyring.generateKeyMaterial()
         let first = try await ConnectionRegistry.open(config: Self.config(directory: directory, keys: [("2026-01", old)]), logger: Logger(label: "t"))
         for name in ["a", "b", "c"] { try await Self.insert(first, name) }
@@ -53,7 +49,7 @@ struct ConnectionRegistryTests {
         await newOnly.close()
 
         // A key that still seals rows cannot be dropped: the start stops and says which.
-        let freshDirectory = Self.directory()
+        let freshDirectory = scratchDirectory()
         let sealedByOld = try await ConnectionRegistry.open(config: Self.config(directory: freshDirectory, keys: [("2026-01", old)]), logger: Logger(label: "t"))
         try await Self.insert(sealedByOld, "x")
         await sealedByOld.close()
@@ -67,7 +63,7 @@ struct ConnectionRegistryTests {
     }
 
     @Test func theDevelopmentKeyFileIsMadeOnceAndPrivate() async throws {
-        let directory = Self.directory()
+        let directory = scratchDirectory()
         var config = Self.config(directory: directory, keys: [])
         config.encryption.devKeyFile = directory + "/keys/registry.key"
         let first = try await ConnectionRegistry.open(config: config, logger: Logger(label: "t"))

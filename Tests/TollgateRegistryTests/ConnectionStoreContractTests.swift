@@ -17,7 +17,7 @@ struct ConnectionStoreContractTests {
         case .memory:
             return (MemoryConnectionStore(), nil)
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-registry-\(UUID().uuidString)").path
+            let directory = scratchDirectory()
             let store = try await SQLiteConnectionStore.open(path: directory + "/data/registry.sqlite", logger: Logger(label: "test"))
             try await store.migrate()
             return (store, directory)
@@ -111,7 +111,7 @@ struct ConnectionStoreContractTests {
     }
 
     @Test func aDatabaseFromANewerTollgateIsRefused() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-registry-\(UUID().uuidString)").path
+        let directory = scratchDirectory()
         let store = try await SQLiteConnectionStore.open(path: directory + "/registry.sqlite", logger: Logger(label: "test"))
         defer { Task { await store.close() } }
         try await store.migrate()

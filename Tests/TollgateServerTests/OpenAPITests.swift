@@ -28,6 +28,9 @@ struct OpenAPITests {
             config.outbound.servers = ["peer": OutboundServerConfig(
                 url: "http://127.0.0.1:9/", tokenEndpoint: "http://127.0.0.1:9/token", clientID: "c", clientSecret: "s")]
             config.admin = AdminConfig(authMode: .apiKey, apiKeys: ["openapi-test-key-0123456789"])
+            config.registry.enabled = true
+            config.registry.store = .memory
+            config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))]
         }, logger: LogCapture().logger())
         let routes = app.buildRouter().routes
         await app.shutdownClients()

@@ -9,7 +9,7 @@ import TollgateKit
 @Suite("registry in the service")
 struct RegistryServerTests {
     @Test func theServiceOpensTheRegistryAndCountsConnectionsPerKey() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-registry-\(UUID().uuidString)").path
+        let directory = scratchDirectory()
         let key = RegistryKeyring.generateKeyMaterial()
         let tg = try await RunningTollgate.start { config in
             config.registry.enabled = true

@@ -61,7 +61,8 @@ package struct TokenResponseParser {
         case .none:
             return .failure(.init(.unparseable, status: 200, detail: "expires_in is not a number"))
         }
-        return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed))
+        let scope = (object["scope"] as? String).flatMap { $0.utf8.count <= 2048 && $0.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? $0 : nil }
+        return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope))
     }
 
     /// A number of seconds from a JSON number or a numeric string.

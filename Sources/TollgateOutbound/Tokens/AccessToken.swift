@@ -7,6 +7,8 @@ public struct AccessToken: Sendable, Equatable {
     public let expiresAt: Double
     /// True when the endpoint gave no usable `expires_in` and `default_expires_in` was assumed.
     public let lifetimeAssumed: Bool
+    /// The granted scope when the endpoint said (RFC 6749 §5.1), printable ASCII only.
+    public var scope: String? = nil
 
     public var lifetime: Double { expiresAt - obtainedAt }
 

@@ -6,17 +6,21 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
     public var clientSecret: String?
     public var accessToken: String?
     public var refreshToken: String?
+    /// The scope granted with `accessToken` (not secret; kept with the token it describes).
+    public var tokenScope: String?
 
-    public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil) {
+    public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil, tokenScope: String? = nil) {
         self.clientSecret = clientSecret
         self.accessToken = accessToken
         self.refreshToken = refreshToken
+        self.tokenScope = tokenScope
     }
 
     enum CodingKeys: String, CodingKey {
         case clientSecret = "client_secret"
         case accessToken = "access_token"
         case refreshToken = "refresh_token"
+        case tokenScope = "token_scope"
     }
 }
 

@@ -81,6 +81,9 @@ extension TollgateApp {
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version).register(on: admin)
         ProxyAdapter(proxy: proxy, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
+        if let connections {
+            ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes).register(on: admin)
+        }
         OutboundTokenInjectionAdapter(servers: outbound, authenticator: authenticator, config: config.forwardAuth.outboundTokens,
                                       adminIsOpen: config.admin.authMode == .none).register(router: router, admin: admin)
         if let devIssuer {

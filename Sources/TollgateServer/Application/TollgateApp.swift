@@ -42,6 +42,8 @@ public final class TollgateApp: Sendable {
     let tracing: TracingBackend?
     /// `registry:`, when enabled: runtime connections, opened and checked against the keys.
     public let registry: ConnectionRegistry?
+    /// The registry's connection API operations, when the registry is enabled.
+    let connections: RuntimeConnections?
 
     public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
@@ -109,6 +111,10 @@ public final class TollgateApp: Sendable {
             pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
                                    clock: clock, observer: metrics, logger: logger)
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
+            let outbound = self.outbound
+            connections = registry.map {
+                RuntimeConnections(registry: $0, reservedNames: Set(outbound.all.map(\.name)), http: idpClients.client(caFile: nil), clock: clock)
+            }
             readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
         } catch {
             await registry?.close()

@@ -93,6 +93,10 @@ final class RunningTollgate: Sendable {
         try await post(path, body: Array(json.utf8), headers: [("Content-Type", "application/json")] + headers)
     }
 
+    func put(_ path: String, json: String, headers: [(String, String)] = []) async throws -> Answer {
+        try await send(path, method: .PUT, headers: [("Content-Type", "application/json")] + headers, body: Array(json.utf8))
+    }
+
     func send(_ path: String, method: HTTPMethod, headers: [(String, String)], body: [UInt8]?) async throws -> Answer {
         var request = HTTPClientRequest(url: base + path)
         request.method = method

@@ -1,0 +1,57 @@
+import Foundation
+import TollgateConfiguration
+import TollgateKit
+
+/// The JSON of `POST /oauth/connections` and `PUT /oauth/connections/{name}`, checked field by
+/// field: unknown fields, wrong types, control characters and oversized values are refused with
+/// the field's name, never echoed.
+struct ConnectionRequestBody {
+    static let createFields: Set<String> = ["connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
+                                            "authorization_url", "scopes", "auth_method", "resource"]
+    private let fields: [String: String]
+
+    init(_ body: Data) throws(RegistryError) {
+        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw RegistryError(.invalidRequest, "the body must be a JSON object")
+        }
+        let unknown = object.keys.filter { !Self.createFields.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
+        }
+        var fields: [String: String] = [:]
+        for (key, value) in object {
+            if value is NSNull { continue }
+            guard let text = value as? String else { throw RegistryError(.invalidRequest, "\(key) must be a string") }
+            let limit = key == "client_secret" ? 4096 : 2048
+            guard text.utf8.count <= limit, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw RegistryError(.invalidRequest, "\(key) must be at most \(limit) bytes without control characters")
+            }
+            fields[key] = text
+        }
+        self.fields = fields
+    }
+
+    subscript(_ key: String) -> String? { fields[key] }
+
+    func required(_ key: String) throws(RegistryError) -> String {
+        guard let value = fields[key], !value.isEmpty else { throw RegistryError(.invalidRequest, "\(key) is required") }
+        return value
+    }
+
+    static func checkName(_ name: String) throws(RegistryError) {
+        guard (1...64).contains(name.utf8.count),
+              name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }) else {
+            throw RegistryError(.invalidRequest, "connection_name must be 1–64 of A–Z, a–z, 0–9, - and _")
+        }
+    }
+
+    static func checkURL(_ value: String?, _ key: String) throws(RegistryError) {
+        guard let value else { return }
+        guard TollgateConfig.isHTTPURL(value) else { throw RegistryError(.invalidRequest, "\(key) must be an absolute http(s) URL") }
+    }
+
+    /// Seed 002 writes scopes comma-separated; the token request wants them space-separated.
+    static func normalizedScopes(_ value: String?) -> String {
+        (value ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).joined(separator: " ")
+    }
+}

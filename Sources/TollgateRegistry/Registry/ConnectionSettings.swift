@@ -1,0 +1,40 @@
+import Foundation
+
+/// A connection's settings that are not secret, stored in the clear beside the sealed secrets.
+public struct ConnectionSettings: Codable, Sendable, Equatable {
+    public enum AuthMethod: String, Codable, Sendable, CaseIterable {
+        case clientSecretBasic = "client_secret_basic"
+        case clientSecretPost = "client_secret_post"
+    }
+
+    public var clientID: String
+    public var tokenURL: String
+    public var authorizationURL: String?
+    /// Space-separated, as the token request sends them.
+    public var scopes: String
+    public var authMethod: AuthMethod
+    public var resource: String?
+    public var createdBy: String?
+
+    enum CodingKeys: String, CodingKey {
+        case clientID = "client_id"
+        case tokenURL = "token_url"
+        case authorizationURL = "authorization_url"
+        case scopes
+        case authMethod = "auth_method"
+        case resource
+        case createdBy = "created_by"
+    }
+
+    func encoded() -> Data {
+        (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)
+    }
+
+    static func decoded(_ data: Data) throws -> ConnectionSettings {
+        do {
+            return try JSONDecoder().decode(ConnectionSettings.self, from: data)
+        } catch {
+            throw RegistryError(.storeUnavailable, "a stored connection's settings are unreadable")
+        }
+    }
+}
