@@ -102,7 +102,9 @@ final class RunningTollgate: Sendable {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(10))
+        // Generous: with the whole suite running in parallel on 2 cores an answer can take seconds.
+        // A deadline here is a hang detector, never a speed check.
+        let response = try await client.execute(request, timeout: .seconds(30))
         let data = try await response.body.collect(upTo: 4 << 20)
         return Answer(status: UInt(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: data))
     }
@@ -131,7 +133,7 @@ final class RunningTollgate: Sendable {
 
     /// Waits until `/ready` reports a reason containing `text` (e.g. discovery done, probe failed).
     func waitForNotReadyReason(containing text: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let reasons = try await get("/ready").json["reasons"] as? [String] ?? []
             if reasons.contains(where: { $0.contains(text) }) { return }

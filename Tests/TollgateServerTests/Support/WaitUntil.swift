@@ -1,7 +1,7 @@
 import Foundation
 
 /// Polls `condition` every 20 ms for up to `seconds`.
-func waitUntil(seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
+func waitUntil(seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if try await condition() { return }
