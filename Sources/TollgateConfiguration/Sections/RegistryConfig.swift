@@ -1,3 +1,4 @@
+import Foundation
 import TollgateKit
 
 /// `registry:` — OAuth connections created at run time (seed 002), kept in a store and sealed
@@ -77,6 +78,17 @@ public struct RegistryKeyConfig: Sendable, Decodable {
     public init(id: String, key: Secret) {
         self.id = id
         self.key = key
+    }
+
+    /// 1–64 visible ASCII characters.
+    public static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
+    /// The 32 key bytes `material` encodes in base64 (surrounding whitespace ignored), or nil.
+    public static func keyBytes(_ material: String) -> Data? {
+        guard let bytes = Data(base64Encoded: material.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else { return nil }
+        return bytes
     }
 
     public init(from decoder: any Decoder) throws {

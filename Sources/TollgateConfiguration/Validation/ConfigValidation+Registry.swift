@@ -21,11 +21,10 @@ extension TollgateConfig {
         var ids = Set<String>()
         for (index, key) in encryption.keys.enumerated() {
             let at = "registry.encryption.keys[\(index)]"
-            problems.check(!key.id.isEmpty && key.id.utf8.count <= 64 && key.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), "\(at).id",
-                           "must be 1–64 visible ASCII characters")
+            problems.check(RegistryKeyConfig.isValidID(key.id), "\(at).id", "must be 1–64 visible ASCII characters")
             problems.check(ids.insert(key.id).inserted, "\(at).id", "duplicate key id")
-            let material = Data(base64Encoded: key.key.value.trimmingCharacters(in: .whitespacesAndNewlines))
-            problems.check(material?.count == 32, "\(at).key", "must be base64 of exactly 32 random bytes (openssl rand -base64 32)")
+            problems.check(RegistryKeyConfig.keyBytes(key.key.value) != nil, "\(at).key",
+                           "must be base64 of exactly 32 random bytes (openssl rand -base64 32)")
         }
         return problems.errors
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TollgateConfiguration
 
 /// The registry's key-encryption keys (`registry.encryption.keys`): the first seals, every one
 /// opens, so keys rotate by putting a new one first and running `tollgate registry rewrap`.
@@ -33,11 +34,9 @@ public struct RegistryKeyring: Sendable {
         guard !keys.isEmpty else { throw Failure.badKey("at least one key is needed") }
         var seen = Set<String>()
         self.keys = try keys.map { id, material in
-            guard !id.isEmpty, id.utf8.count <= 64, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw Failure.badKey("a key id must be 1–64 visible ASCII characters")
-            }
+            guard RegistryKeyConfig.isValidID(id) else { throw Failure.badKey("a key id must be 1–64 visible ASCII characters") }
             guard seen.insert(id).inserted else { throw Failure.badKey("key id \(id) is listed twice") }
-            guard let bytes = Data(base64Encoded: material.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
+            guard let bytes = RegistryKeyConfig.keyBytes(material) else {
                 throw Failure.badKey("key \(id) must be base64 of 32 random bytes (openssl rand -base64 32)")
             }
             return Key(id: id, key: SymmetricKey(data: bytes))

@@ -39,9 +39,16 @@ struct ConnectionRequestBody {
     }
 
     static func checkName(_ name: String) throws(RegistryError) {
-        guard (1...64).contains(name.utf8.count),
-              name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }) else {
+        guard isIdentifier(name, allowingDots: false) else {
             throw RegistryError(.invalidRequest, "connection_name must be 1–64 of A–Z, a–z, 0–9, - and _")
+        }
+    }
+
+    /// 1–64 of A–Z, a–z, 0–9, `-`, `_` (and `.` when allowed): names that travel in paths and headers.
+    static func isIdentifier(_ text: String, allowingDots: Bool) -> Bool {
+        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F || (allowingDots && byte == 0x2E)
         }
     }
 

@@ -44,6 +44,15 @@ public final class RuntimeConnections: Sendable {
         self.timeoutMS = timeoutMS
     }
 
+    /// The organisation an `X-Organization-Id` names: GLOBAL when absent.
+    public static func organization(header: String?) throws -> String {
+        guard let header else { return globalOrganization }
+        guard ConnectionRequestBody.isIdentifier(header, allowingDots: true) else {
+            throw RegistryError(.invalidRequest, "X-Organization-Id must be 1–64 of A–Z, a–z, 0–9, '.', '-' and '_'")
+        }
+        return header
+    }
+
     private var store: any ConnectionStore { registry.store }
     private var keyring: RegistryKeyring { registry.keyring }
 
@@ -192,7 +201,7 @@ public final class RuntimeConnections: Sendable {
         if !force, let held = try usable(record, minTTL: minTTL) { return held }
         let flight = flights.withLock { flights in
             if let running = flights[record.id] { return running }
-            let task = Task { await self.fetch(record: record, minTTL: force ? Int.max : minTTL) }
+            let task = Task { await self.fetch(record: record) }
             flights[record.id] = task
             return task
         }
@@ -201,7 +210,7 @@ public final class RuntimeConnections: Sendable {
         return try result.get()
     }
 
-    private func fetch(record first: ConnectionRecord, minTTL: Int) async -> Result<ConnectionCredentials, RegistryError> {
+    private func fetch(record first: ConnectionRecord) async -> Result<ConnectionCredentials, RegistryError> {
         do {
             var record = first
             let settings = try ConnectionSettings.decoded(record.settings)

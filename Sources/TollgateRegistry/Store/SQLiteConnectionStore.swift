@@ -98,9 +98,7 @@ public final class SQLiteConnectionStore: ConnectionStore {
     }
 
     public func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
-        var binds = Array(Self.binds(record).dropFirst(3))
-        binds[4] = .integer(SQLiteInt64(generation + 1))
-        binds += [.text(record.id), .integer(SQLiteInt64(generation))]
+        let binds = Self.stateBinds(record, generation: generation + 1) + [.text(record.id), .integer(SQLiteInt64(generation))]
         let rows = try await connection.query("""
             UPDATE connections SET flow = ?, settings = ?, status = ?, status_message = ?, generation = ?, key_id = ?,
                 wrapped_key = ?, ciphertext = ?, expires_at = ?, last_refresh_at = ?, created_at = ?, updated_at = ?
@@ -147,13 +145,19 @@ public final class SQLiteConnectionStore: ConnectionStore {
         try? await connection.close()
     }
 
+    /// Every column, in `columns` order.
     private static func binds(_ record: ConnectionRecord) -> [SQLiteData] {
+        [.text(record.id), .text(record.organization), .text(record.name)] + stateBinds(record, generation: record.generation)
+    }
+
+    /// The columns a write may change (all but id, organization and name), in `columns` order.
+    private static func stateBinds(_ record: ConnectionRecord, generation: Int) -> [SQLiteData] {
         [
-            .text(record.id), .text(record.organization), .text(record.name), .text(record.flow.rawValue),
-            .blob(ByteBuffer(bytes: record.settings)), .text(record.status.rawValue), record.statusMessage.map { .text($0) } ?? .null,
-            .integer(SQLiteInt64(record.generation)), .text(record.sealed.keyID), .blob(ByteBuffer(bytes: record.sealed.wrappedKey)),
-            .blob(ByteBuffer(bytes: record.sealed.ciphertext)), record.expiresAt.map { .float($0) } ?? .null,
-            record.lastRefreshAt.map { .float($0) } ?? .null, .float(record.createdAt), .float(record.updatedAt),
+            .text(record.flow.rawValue), .blob(ByteBuffer(bytes: record.settings)), .text(record.status.rawValue),
+            record.statusMessage.map { .text($0) } ?? .null, .integer(SQLiteInt64(generation)), .text(record.sealed.keyID),
+            .blob(ByteBuffer(bytes: record.sealed.wrappedKey)), .blob(ByteBuffer(bytes: record.sealed.ciphertext)),
+            record.expiresAt.map { .float($0) } ?? .null, record.lastRefreshAt.map { .float($0) } ?? .null,
+            .float(record.createdAt), .float(record.updatedAt),
         ]
     }
 

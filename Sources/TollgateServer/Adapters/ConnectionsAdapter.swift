@@ -113,7 +113,7 @@ struct ConnectionsAdapter {
                         _ operation: (String) async throws -> (String, Int?)) async -> Response {
         let organization: String
         do {
-            organization = try Self.organization(request.headers[.xOrganizationID])
+            organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
             let (body, generation) = try await operation(organization)
             var headers: HTTPFields = [.cacheControl: "no-store"]
             if let generation { headers[.eTag] = "\"\(generation)\"" }
@@ -126,14 +126,6 @@ struct ConnectionsAdapter {
         }
     }
 
-    static func organization(_ header: String?) throws -> String {
-        guard let header else { return RuntimeConnections.globalOrganization }
-        guard (1...64).contains(header.utf8.count),
-              header.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }) else {
-            throw RegistryError(.invalidRequest, "X-Organization-Id must be 1–64 of A–Z, a–z, 0–9, '.', '-' and '_'")
-        }
-        return header
-    }
 
     static func refusal(_ error: RegistryError, requestID: String) -> Response {
         let status: HTTPResponse.Status = switch error.code {
@@ -182,8 +174,7 @@ struct ConnectionsAdapter {
     }
 
     static func timestamp(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: seconds.isFinite ? seconds : 0))
+        Date(timeIntervalSince1970: seconds.isFinite ? seconds : 0).formatted(.iso8601)
     }
 }
 

@@ -40,11 +40,12 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let (seconds, attos) = elapsed.components
         let route = context.endpointPath
+        let routeLabel = route ?? "unmatched"
         trace?.end(method: request.method.rawValue, route: route, status: status)
-        metrics.recordRequest(route: route ?? "unmatched", method: request.method.rawValue, status: status,
+        metrics.recordRequest(route: routeLabel, method: request.method.rawValue, status: status,
                               nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
         if let note {
-            Self.logAccess(context.logger, request: request, route: route ?? "unmatched", status: status, elapsed: elapsed, note: note,
+            Self.logAccess(context.logger, request: request, route: routeLabel, status: status, elapsed: elapsed, note: note,
                            requestID: requestID, traceID: trace?.id)
         }
         return response
