@@ -115,7 +115,7 @@ struct RegistryCommand: AsyncParsableCommand {
             }
             let registry: ConnectionRegistry
             do {
-                registry = try await ConnectionRegistry.open(config: config.registry, logger: .tollgate("tollgate", config: config.log))
+                registry = try await ConnectionRegistry.open(config: config.registry, exclusive: false, logger: .tollgate("tollgate", config: config.log))
             } catch let errors as ConfigErrors {
                 FileHandle.standardError.write(Data("tollgate: cannot open the registry:\n\(errors)\n".utf8))
                 throw ExitCode(1)

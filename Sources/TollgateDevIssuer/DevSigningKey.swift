@@ -31,12 +31,3 @@ struct DevSigningKey: Sendable {
         return DevSigningKey(privateKey: key, kid: kid, jwkJSON: jwk)
     }
 }
-
-enum Base64URL {
-    static func encode(_ data: Data) -> String {
-        data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-}

@@ -96,6 +96,41 @@ struct ConnectionStoreContractTests {
         #expect(try await store.dependencies(connectionID: record.id).isEmpty)
     }
 
+    @Test(arguments: Kind.allCases)
+    func aPendingAuthorizationIsTakenOnceAndGoesWithItsConnection(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        let record = try Self.record("vna")
+        #expect(try await store.insert(record))
+        #expect(try await store.find(id: record.id) == record)
+        #expect(try await store.find(id: "nope") == nil)
+        func pending(_ hash: String, expiresAt: Double) throws -> PendingAuthorization {
+            PendingAuthorization(stateHash: hash, connectionID: record.id,
+                                 sealed: try Self.keyring.seal(ConnectionSecrets(codeVerifier: "verifier-" + hash), rowID: "state/" + hash),
+                                 redirectURI: "https://tollgate.example/oauth/callback/vna", expiresAt: expiresAt, createdAt: 1_000)
+        }
+        let first = try pending("aa", expiresAt: 1_600)
+        try await store.insertAuthorization(first, now: 1_000)
+        try await store.insertAuthorization(try pending("bb", expiresAt: 1_050), now: 1_000)
+        #expect(try await store.takeAuthorization(stateHash: "aa") == first)
+        #expect(try await store.takeAuthorization(stateHash: "aa") == nil, "a state works once")
+
+        // Expired ones are dropped when the next is stored.
+        try await store.insertAuthorization(try pending("cc", expiresAt: 1_700), now: 1_100)
+        #expect(try await store.takeAuthorization(stateHash: "bb") == nil)
+
+        // Racing takers: exactly one gets it.
+        try await store.insertAuthorization(try pending("dd", expiresAt: 1_700), now: 1_100)
+        let taken = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 { group.addTask { try await store.takeAuthorization(stateHash: "dd") != nil } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(taken == 1)
+
+        #expect(try await store.delete(id: record.id))
+        #expect(try await store.takeAuthorization(stateHash: "cc") == nil, "deleting a connection drops its pending authorizations")
+    }
+
     @Test func sqliteKeepsEverythingAcrossARestartAndMigratesOnce() async throws {
         let (first, directory) = try await Self.open(.sqlite)
         let path = try #require(directory) + "/data/registry.sqlite"

@@ -122,7 +122,7 @@ struct ConnectionsAPITests {
             (valid.replacingOccurrences(of: #""client_id":"tollgate-dev""#, with: #""client_id":"a\u0000b""#), [], 400, "INVALID_REQUEST"),
             (valid.replacingOccurrences(of: "\(tg.base)/dev-issuer/token", with: "file:///etc/passwd"), [], 400, "INVALID_REQUEST"),
             (valid.replacingOccurrences(of: #""pacs""#, with: #""../etc""#), [], 400, "INVALID_REQUEST"),
-            (valid.replacingOccurrences(of: "client_credentials", with: "authorization_code"), [], 400, "UNSUPPORTED_FLOW"),
+            (valid.replacingOccurrences(of: "client_credentials", with: "authorization_code"), [], 400, "INVALID_REQUEST"),
             (valid.replacingOccurrences(of: "client_credentials", with: "password"), [], 400, "INVALID_REQUEST"),
             (valid.replacingOccurrences(of: #""pacs""#, with: #""static-pacs""#), [], 409, "NAME_RESERVED"),
             (valid, [("X-Organization-Id", "org with spaces")], 400, "INVALID_REQUEST"),

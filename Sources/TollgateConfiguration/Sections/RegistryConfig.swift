@@ -15,9 +15,17 @@ public struct RegistryConfig: Sendable, Decodable {
     public var store: Store = .sqlite
     public var sqlite = SQLiteStoreConfig()
     public var encryption = RegistryEncryptionConfig()
+    /// Where the IdP sends the browser back: `{callback_base_url}/oauth/callback/{name}` is the
+    /// redirect URI of authorization-code connections that do not name their own.
+    public var callbackBaseURL: String?
+    /// How long an authorization request's state (and its PKCE verifier) may wait for the callback.
+    public var authorizationTTLSeconds = 600
+    public var refresh = RegistryRefreshConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, store, sqlite, encryption
+        case enabled, store, sqlite, encryption, refresh
+        case callbackBaseURL = "callback_base_url"
+        case authorizationTTLSeconds = "authorization_ttl_seconds"
     }
 
     public init() {}
@@ -28,6 +36,35 @@ public struct RegistryConfig: Sendable, Decodable {
         store = try c.decode(.store, default: store)
         sqlite = try c.decode(.sqlite, default: sqlite)
         encryption = try c.decode(.encryption, default: encryption)
+        callbackBaseURL = try c.decodeOptional(.callbackBaseURL)
+        authorizationTTLSeconds = try c.decode(.authorizationTTLSeconds, default: authorizationTTLSeconds)
+        refresh = try c.decode(.refresh, default: refresh)
+    }
+}
+
+/// `registry.refresh`: the background refresh, which keeps held tokens fresh whatever the
+/// request rate, and refresh tokens alive.
+public struct RegistryRefreshConfig: Sendable, Decodable {
+    /// How often connections are scanned.
+    public var intervalSeconds = 60
+    /// A held access token this close to expiry is replaced.
+    public var aheadSeconds = 300
+    /// A refresh token unused this long is exercised, so an IdP's idle timeout never lapses it.
+    public var keepaliveHours = 24
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case intervalSeconds = "interval_seconds"
+        case aheadSeconds = "ahead_seconds"
+        case keepaliveHours = "keepalive_hours"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        intervalSeconds = try c.decode(.intervalSeconds, default: intervalSeconds)
+        aheadSeconds = try c.decode(.aheadSeconds, default: aheadSeconds)
+        keepaliveHours = try c.decode(.keepaliveHours, default: keepaliveHours)
     }
 }
 

@@ -26,6 +26,14 @@ extension TollgateConfig {
             problems.check(RegistryKeyConfig.keyBytes(key.key.value) != nil, "\(at).key",
                            "must be base64 of exactly 32 random bytes (openssl rand -base64 32)")
         }
+        if let base = registry.callbackBaseURL {
+            problems.check(TollgateConfig.isHTTPURL(base) && !base.contains("?") && !base.contains("#"), "registry.callback_base_url",
+                           "must be an absolute http(s) URL without query or fragment (e.g. https://tollgate.example.org)")
+        }
+        problems.check((60...3600).contains(registry.authorizationTTLSeconds), "registry.authorization_ttl_seconds", "must be 60–3600")
+        problems.check((5...3600).contains(registry.refresh.intervalSeconds), "registry.refresh.interval_seconds", "must be 5–3600")
+        problems.check((0...86400).contains(registry.refresh.aheadSeconds), "registry.refresh.ahead_seconds", "must be 0–86400")
+        problems.check((1...720).contains(registry.refresh.keepaliveHours), "registry.refresh.keepalive_hours", "must be 1–720")
         return problems.errors
     }
 }

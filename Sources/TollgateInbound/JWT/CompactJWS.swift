@@ -1,4 +1,5 @@
 import Foundation
+import TollgateKit
 
 /// A compact JWS parsed once (RFC 7515 §7.1): the routing peek at `iss` and the verification use
 /// the same parse. Nothing here is trusted: the signature over `signingInput` is checked by
@@ -53,30 +54,5 @@ struct JOSEHeader: Decodable, Sendable {
         kid = try? c.decodeIfPresent(String.self, forKey: .kid)
         typ = try? c.decodeIfPresent(String.self, forKey: .typ)
         hasCritical = c.contains(.crit)
-    }
-}
-
-/// base64url without padding (RFC 7515 §2).
-enum Base64URL {
-    static func isAlphabet(_ segment: some Sequence<UInt8>) -> Bool {
-        segment.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"): true
-            default: false
-            }
-        }
-    }
-
-    static func decode(_ segment: some Collection<UInt8>) -> Data? {
-        var base64 = segment.map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "-"): UInt8(ascii: "+")
-            case UInt8(ascii: "_"): UInt8(ascii: "/")
-            default: byte
-            }
-        }
-        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
-        return Data(base64Encoded: Data(base64))
     }
 }

@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import TollgateKit
 
-/// One token request to one token endpoint (RFC 6749 §4.4 client credentials, or the grant an
-/// authentication method puts in its place): no retries, no caching.
+/// One token request to one token endpoint (RFC 6749 §4.4 client credentials, a refresh or a code
+/// exchange, or the grant an authentication method puts in its place): no retries, no caching.
 struct TokenEndpointClient: Sendable {
     let endpoint: String
     let authentication: any TokenRequestAuthentication
@@ -13,11 +13,14 @@ struct TokenEndpointClient: Sendable {
     let timeout: TimeAmount
     let parser: TokenResponseParser
     let http: HTTPClient
+    var grant: TokenGrant = .clientCredentials
 
     func fetch(now: @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
-        var form: [(String, String)] = [("grant_type", "client_credentials")]
-        if let scope { form.append(("scope", scope)) }
-        if let resource { form.append(("resource", resource)) }
+        var form = grant.formFields
+        if grant.sendsScope {
+            if let scope { form.append(("scope", scope)) }
+            if let resource { form.append(("resource", resource)) }
+        }
         var headers = HTTPHeaders()
         do {
             try await authentication.apply(form: &form, headers: &headers, endpoint: endpoint, now: now())

@@ -62,7 +62,15 @@ package struct TokenResponseParser {
             return .failure(.init(.unparseable, status: 200, detail: "expires_in is not a number"))
         }
         let scope = (object["scope"] as? String).flatMap { $0.utf8.count <= 2048 && $0.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? $0 : nil }
-        return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope))
+        var refreshToken: String?
+        if let refresh = object["refresh_token"], !(refresh is NSNull) {
+            guard let text = refresh as? String, (1...8192).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                return .failure(.init(.unparseable, status: 200, detail: "refresh_token is not a printable string of at most 8 KB"))
+            }
+            refreshToken = text
+        }
+        return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
+                                    refreshToken: refreshToken))
     }
 
     /// A number of seconds from a JSON number or a numeric string.

@@ -9,6 +9,8 @@ public struct AccessToken: Sendable, Equatable {
     public let lifetimeAssumed: Bool
     /// The granted scope when the endpoint said (RFC 6749 §5.1), printable ASCII only.
     public var scope: String? = nil
+    /// A refresh token when the endpoint issued one (RFC 6749 §5.1); a secret like the token.
+    public var refreshToken: String? = nil
 
     public var lifetime: Double { expiresAt - obtainedAt }
 

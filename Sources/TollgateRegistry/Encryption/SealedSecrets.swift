@@ -8,12 +8,16 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
     public var refreshToken: String?
     /// The scope granted with `accessToken` (not secret; kept with the token it describes).
     public var tokenScope: String?
+    /// The PKCE verifier of a pending authorization (sealed in its state row, never a connection's).
+    public var codeVerifier: String?
 
-    public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil, tokenScope: String? = nil) {
+    public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil, tokenScope: String? = nil,
+                codeVerifier: String? = nil) {
         self.clientSecret = clientSecret
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.tokenScope = tokenScope
+        self.codeVerifier = codeVerifier
     }
 
     enum CodingKeys: String, CodingKey {
@@ -21,6 +25,7 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
         case accessToken = "access_token"
         case refreshToken = "refresh_token"
         case tokenScope = "token_scope"
+        case codeVerifier = "code_verifier"
     }
 }
 

@@ -14,7 +14,8 @@ public final class ConnectionRegistry: Sendable {
 
     /// Fails, naming the config key, on an unusable key, an unreadable store or a row sealed
     /// under a key the configuration no longer lists.
-    public static func open(config: RegistryConfig, logger: Logger) async throws -> ConnectionRegistry {
+    /// `exclusive`: false for maintenance beside a running server (see `SQLiteConnectionStore.open`).
+    public static func open(config: RegistryConfig, exclusive: Bool = true, logger: Logger) async throws -> ConnectionRegistry {
         let keyring: RegistryKeyring
         do {
             keyring = try RegistryKeys.keyring(config.encryption, logger: logger)
@@ -25,7 +26,7 @@ public final class ConnectionRegistry: Sendable {
         do {
             switch config.store {
             case .memory: store = MemoryConnectionStore()
-            case .sqlite: store = try await SQLiteConnectionStore.open(path: config.sqlite.path, logger: logger)
+            case .sqlite: store = try await SQLiteConnectionStore.open(path: config.sqlite.path, exclusive: exclusive, logger: logger)
             }
         } catch {
             throw ConfigErrors(errors: [ConfigError(path: "registry.\(config.store.rawValue)", message: "cannot open the store: \(error)")])

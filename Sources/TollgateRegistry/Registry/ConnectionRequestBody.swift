@@ -7,14 +7,15 @@ import TollgateKit
 /// the field's name, never echoed.
 struct ConnectionRequestBody {
     static let createFields: Set<String> = ["connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
-                                            "authorization_url", "scopes", "auth_method", "resource"]
+                                            "authorization_url", "scopes", "auth_method", "resource", "redirect_uri", "issuer",
+                                            "refresh_token"]
     private let fields: [String: String]
 
-    init(_ body: Data) throws(RegistryError) {
+    init(_ body: Data, allowed: Set<String> = createFields) throws(RegistryError) {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             throw RegistryError(.invalidRequest, "the body must be a JSON object")
         }
-        let unknown = object.keys.filter { !Self.createFields.contains($0) }.sorted()
+        let unknown = object.keys.filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
         }
@@ -22,7 +23,7 @@ struct ConnectionRequestBody {
         for (key, value) in object {
             if value is NSNull { continue }
             guard let text = value as? String else { throw RegistryError(.invalidRequest, "\(key) must be a string") }
-            let limit = key == "client_secret" ? 4096 : 2048
+            let limit = key == "client_secret" || key == "refresh_token" ? 8192 : 2048
             guard text.utf8.count <= limit, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                 throw RegistryError(.invalidRequest, "\(key) must be at most \(limit) bytes without control characters")
             }

@@ -14,6 +14,11 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
     public var scopes: String
     public var authMethod: AuthMethod
     public var resource: String?
+    /// Authorization code only: the redirect URI registered at the IdP, when not
+    /// `{registry.callback_base_url}/oauth/callback/{name}`.
+    public var redirectURI: String?
+    /// Authorization code only: the IdP's issuer identifier, which a callback's RFC 9207 `iss` must equal.
+    public var issuer: String?
     public var createdBy: String?
 
     enum CodingKeys: String, CodingKey {
@@ -23,6 +28,8 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
         case scopes
         case authMethod = "auth_method"
         case resource
+        case redirectURI = "redirect_uri"
+        case issuer
         case createdBy = "created_by"
     }
 

@@ -12,6 +12,17 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case generationMismatch = "GENERATION_MISMATCH"
         case unsupportedFlow = "UNSUPPORTED_FLOW"
         case tokenUnavailable = "TOKEN_UNAVAILABLE"
+        /// A refresh-token or authorization-code connection that has no refresh token yet.
+        case notConnected = "NOT_CONNECTED"
+        /// The IdP refused the refresh token (`invalid_grant`) and no other writer has a newer one:
+        /// authorize again or import a refresh token. Callers get this without another IdP call.
+        case reauthorizationRequired = "REAUTHORIZATION_REQUIRED"
+        /// A callback's state is unknown, already used, expired or issued for another connection.
+        case invalidState = "INVALID_STATE"
+        /// A callback's RFC 9207 `iss` is not the connection's issuer.
+        case issuerMismatch = "ISSUER_MISMATCH"
+        /// The IdP answered the authorization request with an error, or refused the code.
+        case authorizationDenied = "AUTHORIZATION_DENIED"
         case storeUnavailable = "REGISTRY_UNAVAILABLE"
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Synchronization
+import TollgateConfiguration
 import TollgateKit
 import TollgateOutbound
 
@@ -9,38 +10,38 @@ public struct ConnectionView: Sendable {
     public let record: ConnectionRecord
     public let settings: ConnectionSettings
     public let hasClientSecret: Bool
-}
-
-/// A live access token for a caller (the credentials endpoint).
-public struct ConnectionCredentials: Sendable {
-    public let accessToken: String
-    public let expiresAt: Double
-    /// Whole seconds left when it was handed out.
-    public let expiresIn: Int
-    public let scope: String?
+    public let hasRefreshToken: Bool
+    /// Authorization code only: where the IdP sends the browser back.
+    public let redirectURI: String?
 }
 
 /// Seed 002's operations on runtime connections: per organisation with a GLOBAL fallback on
-/// reads, compare-and-swap writes, and tokens fetched once per connection however many callers
-/// ask, sealed into the store so a restart keeps them.
+/// reads, and compare-and-swap writes. Tokens are in `+Tokens`, the authorization-code flow in
+/// `+Authorization`.
 public final class RuntimeConnections: Sendable {
     public static let globalOrganization = "GLOBAL"
     /// Without `min_ttl`, a token is handed out only with at least this long to live.
     public static let defaultMinTTLSeconds = 30
 
     public let registry: ConnectionRegistry
+    let config: RegistryConfig
     private let reservedNames: Set<String>
-    private let http: HTTPClient
-    private let clock: any TollgateClock
-    private let timeoutMS: Int
-    private let flights = Mutex<[String: Task<Result<ConnectionCredentials, RegistryError>, Never>]>([:])
+    let http: HTTPClient
+    let clock: any TollgateClock
+    let timeoutMS: Int
+    let observer: any RegistryObserver
+    /// One token request per connection id at a time, whoever asks (callers, the refresher).
+    let flights = Mutex<[String: Task<Result<ConnectionCredentials, RegistryError>, Never>]>([:])
 
     /// `reservedNames`: the static `outbound.servers`, which win over runtime names.
-    public init(registry: ConnectionRegistry, reservedNames: Set<String>, http: HTTPClient, clock: any TollgateClock, timeoutMS: Int = 10_000) {
+    public init(registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, http: HTTPClient, clock: any TollgateClock,
+                observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000) {
         self.registry = registry
+        self.config = config
         self.reservedNames = reservedNames
         self.http = http
         self.clock = clock
+        self.observer = observer
         self.timeoutMS = timeoutMS
     }
 
@@ -53,8 +54,8 @@ public final class RuntimeConnections: Sendable {
         return header
     }
 
-    private var store: any ConnectionStore { registry.store }
-    private var keyring: RegistryKeyring { registry.keyring }
+    var store: any ConnectionStore { registry.store }
+    var keyring: RegistryKeyring { registry.keyring }
 
     // MARK: Connections
 
@@ -68,20 +69,21 @@ public final class RuntimeConnections: Sendable {
         guard let flow = ConnectionFlow(rawValue: try request.required("oauth_flow_type")) else {
             throw RegistryError(.invalidRequest, "oauth_flow_type must be one of client_credentials, refresh_token, authorization_code")
         }
-        guard flow == .clientCredentials else {
-            throw RegistryError(.unsupportedFlow, "\(flow.rawValue) connections are not available yet; client_credentials is")
-        }
         let settings = ConnectionSettings(
             clientID: try request.required("client_id"), tokenURL: try request.required("token_url"),
             authorizationURL: request["authorization_url"], scopes: ConnectionRequestBody.normalizedScopes(request["scopes"]),
-            authMethod: try Self.authMethod(request["auth_method"]) ?? .clientSecretBasic, resource: request["resource"])
-        try Self.check(settings)
-        let secret = try request.required("client_secret")
+            authMethod: try Self.authMethod(request["auth_method"]) ?? .clientSecretBasic, resource: request["resource"],
+            redirectURI: request["redirect_uri"], issuer: request["issuer"])
+        try check(settings, flow: flow)
+        var secrets = ConnectionSecrets(clientSecret: try request.required("client_secret"))
+        if let refreshToken = request["refresh_token"] {
+            guard flow != .clientCredentials else { throw RegistryError(.invalidRequest, "refresh_token is for refresh_token and authorization_code connections") }
+            secrets.refreshToken = try Self.checkedRefreshToken(refreshToken)
+        }
         let id = UUID().uuidString.lowercased()
         let now = clock.now()
         let record = ConnectionRecord(id: id, organization: organization, name: name, flow: flow, settings: settings.encoded(),
-                                      status: .notConnected, sealed: try seal(ConnectionSecrets(clientSecret: secret), id),
-                                      createdAt: now, updatedAt: now)
+                                      status: .notConnected, sealed: try seal(secrets, id), createdAt: now, updatedAt: now)
         guard try await stored({ try await self.store.insert(record) }) else {
             throw RegistryError(.exists, "\(organization) already has a connection named \(name)")
         }
@@ -128,7 +130,12 @@ public final class RuntimeConnections: Sendable {
         if let value = request["scopes"] { settings.scopes = ConnectionRequestBody.normalizedScopes(value) }
         if let value = try Self.authMethod(request["auth_method"]) { settings.authMethod = value }
         if let value = request["resource"] { settings.resource = value }
-        try Self.check(settings)
+        if let value = request["redirect_uri"] { settings.redirectURI = value }
+        if let value = request["issuer"] { settings.issuer = value }
+        try check(settings, flow: record.flow)
+        guard request["refresh_token"] == nil else {
+            throw RegistryError(.invalidRequest, "import a refresh token with POST /oauth/connections/{name}/refresh-token")
+        }
         var secrets = try open(record)
         if let secret = request["client_secret"] {
             guard !secret.isEmpty else { throw RegistryError(.invalidRequest, "client_secret must not be empty") }
@@ -191,101 +198,42 @@ public final class RuntimeConnections: Sendable {
         }
     }
 
-    // MARK: Tokens
-
-    /// A token with at least `minTTL` seconds to live: the held one, else one fetched now (once per
-    /// connection however many callers ask). `force` fetches a new one regardless (the test route).
-    public func credentials(organization: String, name: String, minTTL: Int = RuntimeConnections.defaultMinTTLSeconds,
-                            force: Bool = false) async throws -> ConnectionCredentials {
-        let record = try await resolve(organization: organization, name: name)
-        if !force, let held = try usable(record, minTTL: minTTL) { return held }
-        let flight = flights.withLock { flights in
-            if let running = flights[record.id] { return running }
-            let task = Task { await self.fetch(record: record) }
-            flights[record.id] = task
-            return task
-        }
-        let result = await flight.value
-        flights.withLock { if $0[record.id] == flight { $0[record.id] = nil } }
-        return try result.get()
-    }
-
-    private func fetch(record first: ConnectionRecord) async -> Result<ConnectionCredentials, RegistryError> {
-        do {
-            var record = first
-            let settings = try ConnectionSettings.decoded(record.settings)
-            var secrets = try open(record)
-            guard let secret = secrets.clientSecret else { return .failure(RegistryError(.tokenUnavailable, "\(record.name) has no client secret")) }
-            let request = ClientCredentialsRequest(
-                tokenEndpoint: settings.tokenURL,
-                credentials: ClientCredentials(clientID: settings.clientID, secret: Secret(secret),
-                                               method: settings.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic),
-                scope: settings.scopes.isEmpty ? nil : settings.scopes, resource: settings.resource, timeoutMS: timeoutMS, http: http)
-            let clock = self.clock
-            switch await request.fetch(now: { clock.now() }) {
-            case .failure(let error):
-                record.status = .failed
-                record.statusMessage = PrintableText.clean(error.description, limit: 256)
-                record.updatedAt = clock.now()
-                let failed = record
-                _ = try? await store.update(failed, from: first.generation)
-                return .failure(RegistryError(.tokenUnavailable, "no token for \(record.name): \(record.statusMessage ?? "")"))
-            case .success(let token):
-                secrets.accessToken = token.value
-                secrets.tokenScope = token.scope ?? (settings.scopes.isEmpty ? nil : settings.scopes)
-                record.sealed = try seal(secrets, record.id)
-                record.expiresAt = token.expiresAt
-                record.lastRefreshAt = token.obtainedAt
-                record.status = .completed
-                record.statusMessage = nil
-                record.updatedAt = clock.now()
-                let next = record
-                // Losing the write to another writer is fine: this token is as valid as theirs.
-                _ = try await store.update(next, from: first.generation)
-                return .success(ConnectionCredentials(accessToken: token.value, expiresAt: token.expiresAt,
-                                                      expiresIn: token.secondsLeft(at: clock.now()), scope: secrets.tokenScope))
-            }
-        } catch let error as RegistryError {
-            return .failure(error)
-        } catch {
-            return .failure(RegistryError(.storeUnavailable, "the registry store failed"))
-        }
-    }
-
-    private func usable(_ record: ConnectionRecord, minTTL: Int) throws -> ConnectionCredentials? {
-        guard let expiresAt = record.expiresAt, expiresAt - clock.now() >= Double(max(minTTL, 1)) else { return nil }
-        let secrets = try open(record)
-        guard let token = secrets.accessToken else { return nil }
-        return ConnectionCredentials(accessToken: token, expiresAt: expiresAt, expiresIn: max(0, Int(saturating: expiresAt - clock.now())),
-                                     scope: secrets.tokenScope)
-    }
-
     // MARK: Helpers
 
-    private func resolve(organization: String, name: String) async throws -> ConnectionRecord {
+    func resolve(organization: String, name: String) async throws -> ConnectionRecord {
         if let own = try await stored({ try await self.store.find(organization: organization, name: name) }) { return own }
         if organization != Self.globalOrganization,
            let global = try await stored({ try await self.store.find(organization: Self.globalOrganization, name: name) }) { return global }
         throw RegistryError(.notFound, "no connection named \(PrintableText.clean(name, limit: 64))")
     }
 
-    private func view(_ record: ConnectionRecord) throws -> ConnectionView {
-        ConnectionView(record: record, settings: try ConnectionSettings.decoded(record.settings),
-                       hasClientSecret: (try? open(record).clientSecret) != nil)
+    func view(_ record: ConnectionRecord) throws -> ConnectionView {
+        let secrets = try? open(record)
+        let settings = try ConnectionSettings.decoded(record.settings)
+        return ConnectionView(record: record, settings: settings, hasClientSecret: secrets?.clientSecret != nil,
+                              hasRefreshToken: secrets?.refreshToken != nil,
+                              redirectURI: record.flow == .authorizationCode ? redirectURI(settings, name: record.name) : nil)
     }
 
-    private func seal(_ secrets: ConnectionSecrets, _ id: String) throws -> SealedSecrets {
+    /// The redirect URI an authorization request for this connection names.
+    func redirectURI(_ settings: ConnectionSettings, name: String) -> String? {
+        settings.redirectURI ?? config.callbackBaseURL.map { base in
+            (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/oauth/callback/" + name
+        }
+    }
+
+    func seal(_ secrets: ConnectionSecrets, _ id: String) throws -> SealedSecrets {
         do { return try keyring.seal(secrets, rowID: id) } catch { throw RegistryError(.storeUnavailable, "cannot seal the connection's secrets") }
     }
 
-    private func open(_ record: ConnectionRecord) throws -> ConnectionSecrets {
+    func open(_ record: ConnectionRecord) throws -> ConnectionSecrets {
         do { return try keyring.open(record.sealed, rowID: record.id) } catch {
             throw RegistryError(.storeUnavailable, "the secrets of \(record.name) do not open: \(error)")
         }
     }
 
     /// Store failures become one answer; a `RegistryError` passes through.
-    private func stored<T>(_ body: () async throws -> T) async throws -> T {
+    func stored<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as RegistryError { throw error } catch {
             throw RegistryError(.storeUnavailable, "the registry store failed")
         }
@@ -299,10 +247,29 @@ public final class RuntimeConnections: Sendable {
         return method
     }
 
-    private static func check(_ settings: ConnectionSettings) throws {
+    private func check(_ settings: ConnectionSettings, flow: ConnectionFlow) throws {
         guard !settings.clientID.isEmpty, settings.clientID.utf8.count <= 256 else { throw RegistryError(.invalidRequest, "client_id must be 1–256 bytes") }
         try ConnectionRequestBody.checkURL(settings.tokenURL, "token_url")
         try ConnectionRequestBody.checkURL(settings.authorizationURL, "authorization_url")
+        try ConnectionRequestBody.checkURL(settings.redirectURI, "redirect_uri")
+        try ConnectionRequestBody.checkURL(settings.issuer, "issuer")
+        guard flow == .authorizationCode else {
+            guard settings.redirectURI == nil, settings.issuer == nil else {
+                throw RegistryError(.invalidRequest, "redirect_uri and issuer are for authorization_code connections")
+            }
+            return
+        }
+        guard settings.authorizationURL != nil else { throw RegistryError(.invalidRequest, "authorization_url is required for authorization_code") }
+        guard settings.redirectURI != nil || config.callbackBaseURL != nil else {
+            throw RegistryError(.invalidRequest, "redirect_uri is required unless registry.callback_base_url is configured")
+        }
+    }
+
+    static func checkedRefreshToken(_ token: String) throws -> String {
+        guard (1...8192).contains(token.utf8.count), token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RegistryError(.invalidRequest, "refresh_token must be 1–8192 visible ASCII characters")
+        }
+        return token
     }
 
     /// `"3"`, `W/"3"` or `3`: a generation.

@@ -8,6 +8,7 @@ public protocol ConnectionStore: Sendable {
     /// Adds a connection; `false` when the organisation already has one by that name.
     func insert(_ record: ConnectionRecord) async throws -> Bool
     func find(organization: String, name: String) async throws -> ConnectionRecord?
+    func find(id: String) async throws -> ConnectionRecord?
     func list(organization: String) async throws -> [ConnectionRecord]
     /// Every connection, for key rotation.
     func all() async throws -> [ConnectionRecord]
@@ -16,7 +17,7 @@ public protocol ConnectionStore: Sendable {
     /// Replaces the row if it is still at `generation` (the caller's copy bumped to `generation + 1`);
     /// `false` when another writer got there first.
     func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool
-    /// Removes the connection and its dependencies; `false` when there was none.
+    /// Removes the connection, its dependencies and its pending authorizations; `false` when there was none.
     func delete(id: String) async throws -> Bool
 
     /// Records a dependent; registering the same one again only refreshes its name.
@@ -24,6 +25,11 @@ public protocol ConnectionStore: Sendable {
     func dependencies(connectionID: String) async throws -> [ConnectionDependency]
     /// `false` when it was not registered.
     func removeDependency(connectionID: String, dependentID: String) async throws -> Bool
+
+    /// Keeps an authorization request until its callback; expired ones are dropped meanwhile.
+    func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws
+    /// Removes and returns the pending authorization with this state hash, if any: one taker only.
+    func takeAuthorization(stateHash: String) async throws -> PendingAuthorization?
 
     func close() async
 }

@@ -5,6 +5,7 @@ public final class MemoryConnectionStore: ConnectionStore {
     private struct State {
         var records: [String: ConnectionRecord] = [:]
         var dependencies: [String: [String: ConnectionDependency]] = [:]
+        var authorizations: [String: PendingAuthorization] = [:]
     }
 
     private let state = Mutex(State())
@@ -24,6 +25,10 @@ public final class MemoryConnectionStore: ConnectionStore {
 
     public func find(organization: String, name: String) async throws -> ConnectionRecord? {
         state.withLock { $0.records.values.first { $0.organization == organization && $0.name == name } }
+    }
+
+    public func find(id: String) async throws -> ConnectionRecord? {
+        state.withLock { $0.records[id] }
     }
 
     public func list(organization: String) async throws -> [ConnectionRecord] {
@@ -51,6 +56,7 @@ public final class MemoryConnectionStore: ConnectionStore {
     public func delete(id: String) async throws -> Bool {
         state.withLock { state in
             state.dependencies[id] = nil
+            state.authorizations = state.authorizations.filter { $0.value.connectionID != id }
             return state.records.removeValue(forKey: id) != nil
         }
     }
@@ -71,6 +77,17 @@ public final class MemoryConnectionStore: ConnectionStore {
 
     public func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
         state.withLock { $0.dependencies[connectionID]?.removeValue(forKey: dependentID) != nil }
+    }
+
+    public func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
+        state.withLock { state in
+            state.authorizations = state.authorizations.filter { $0.value.expiresAt > now }
+            state.authorizations[pending.stateHash] = pending
+        }
+    }
+
+    public func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
+        state.withLock { $0.authorizations.removeValue(forKey: stateHash) }
     }
 
     public func close() async {}

@@ -1,18 +1,28 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import SQLiteNIO
 
 /// The embedded store: one SQLite file (the library is bundled, nothing to install), for one
 /// Tollgate process. The file and its directory are made private to the user (0600 / 0700).
+/// A serving process holds an exclusive lock beside the file: refresh tokens are serialised by
+/// in-process single flight, which a second server on the same file would defeat.
 public final class SQLiteConnectionStore: ConnectionStore {
     private let connection: SQLiteConnection
+    /// The `.lock` file's descriptor while the exclusive lock is held, else -1.
+    private let lockDescriptor: Int32
 
-    private init(connection: SQLiteConnection) {
+    private init(connection: SQLiteConnection, lockDescriptor: Int32) {
         self.connection = connection
+        self.lockDescriptor = lockDescriptor
     }
 
-    public static func open(path: String, logger: Logger) async throws -> SQLiteConnectionStore {
+    /// `exclusive`: take the one-server lock (a server); maintenance commands that only make
+    /// compare-and-swap writes (`tollgate registry rewrap`) run beside a server without it.
+    public static func open(path: String, exclusive: Bool = true, logger: Logger) async throws -> SQLiteConnectionStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -22,8 +32,15 @@ public final class SQLiteConnectionStore: ConnectionStore {
                 throw ConnectionStoreError("cannot create \(path)")
             }
         }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let store = SQLiteConnectionStore(connection: connection)
+        let lock = exclusive ? try lockExclusively(path + ".lock") : -1
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            if lock >= 0 { _ = Glibc.close(lock) }
+            throw error
+        }
+        let store = SQLiteConnectionStore(connection: connection, lockDescriptor: lock)
         _ = try await connection.query("PRAGMA journal_mode = WAL")
         _ = try await connection.query("PRAGMA busy_timeout = 5000")
         return store
@@ -44,6 +61,13 @@ public final class SQLiteConnectionStore: ConnectionStore {
             CREATE TABLE connection_dependencies (
                 connection_id TEXT NOT NULL, dependent_id TEXT NOT NULL, dependent_name TEXT NOT NULL, created_at REAL NOT NULL,
                 PRIMARY KEY (connection_id, dependent_id))
+            """,
+        ],
+        [
+            """
+            CREATE TABLE authorization_states (
+                state_hash TEXT PRIMARY KEY, connection_id TEXT NOT NULL, key_id TEXT NOT NULL, wrapped_key BLOB NOT NULL,
+                ciphertext BLOB NOT NULL, redirect_uri TEXT NOT NULL, expires_at REAL NOT NULL, created_at REAL NOT NULL)
             """,
         ],
     ]
@@ -80,6 +104,10 @@ public final class SQLiteConnectionStore: ConnectionStore {
                                    [.text(organization), .text(name)]).first.map { try Self.record($0) }
     }
 
+    public func find(id: String) async throws -> ConnectionRecord? {
+        try await connection.query("SELECT \(Self.columns) FROM connections WHERE id = ?", [.text(id)]).first.map { try Self.record($0) }
+    }
+
     public func list(organization: String) async throws -> [ConnectionRecord] {
         try await connection.query("SELECT \(Self.columns) FROM connections WHERE organization = ? ORDER BY name",
                                    [.text(organization)]).map { try Self.record($0) }
@@ -109,6 +137,7 @@ public final class SQLiteConnectionStore: ConnectionStore {
 
     public func delete(id: String) async throws -> Bool {
         _ = try await connection.query("DELETE FROM connection_dependencies WHERE connection_id = ?", [.text(id)])
+        _ = try await connection.query("DELETE FROM authorization_states WHERE connection_id = ?", [.text(id)])
         return !(try await connection.query("DELETE FROM connections WHERE id = ? RETURNING id", [.text(id)])).isEmpty
     }
 
@@ -136,13 +165,52 @@ public final class SQLiteConnectionStore: ConnectionStore {
                                      [.text(connectionID), .text(dependentID)])).isEmpty
     }
 
+    public func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
+        _ = try await connection.query("DELETE FROM authorization_states WHERE expires_at <= ?", [.float(now)])
+        _ = try await connection.query("""
+            INSERT INTO authorization_states (state_hash, connection_id, key_id, wrapped_key, ciphertext, redirect_uri, expires_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(pending.stateHash), .text(pending.connectionID), .text(pending.sealed.keyID),
+                  .blob(ByteBuffer(bytes: pending.sealed.wrappedKey)), .blob(ByteBuffer(bytes: pending.sealed.ciphertext)),
+                  .text(pending.redirectURI), .float(pending.expiresAt), .float(pending.createdAt)])
+    }
+
+    public func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
+        let rows = try await connection.query("""
+            DELETE FROM authorization_states WHERE state_hash = ?
+            RETURNING state_hash, connection_id, key_id, wrapped_key, ciphertext, redirect_uri, expires_at, created_at
+            """, [.text(stateHash)])
+        guard let row = rows.first else { return nil }
+        guard let hash = row.column("state_hash")?.string, let id = row.column("connection_id")?.string,
+              let keyID = row.column("key_id")?.string, let wrapped = row.column("wrapped_key")?.blob,
+              let ciphertext = row.column("ciphertext")?.blob, let redirect = row.column("redirect_uri")?.string,
+              let expires = row.column("expires_at")?.double, let created = row.column("created_at")?.double else {
+            throw ConnectionStoreError("an authorization state row is incomplete")
+        }
+        return PendingAuthorization(
+            stateHash: hash, connectionID: id,
+            sealed: SealedSecrets(keyID: keyID, wrappedKey: Data(wrapped.readableBytesView), ciphertext: Data(ciphertext.readableBytesView)),
+            redirectURI: redirect, expiresAt: expires, createdAt: created)
+    }
+
     /// For tests of the version check.
     func setUserVersion(_ version: Int) async throws {
         _ = try await connection.query("PRAGMA user_version = \(version)")
     }
 
+    private static func lockExclusively(_ path: String) throws -> Int32 {
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ConnectionStoreError("cannot create \(path)") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            _ = Glibc.close(descriptor)
+            throw ConnectionStoreError("another Tollgate is serving this SQLite registry (\(path) is locked): SQLite is for one process; give replicas PostgreSQL")
+        }
+        return descriptor
+    }
+
     public func close() async {
         try? await connection.close()
+        if lockDescriptor >= 0 { _ = Glibc.close(lockDescriptor) }
     }
 
     /// Every column, in `columns` order.

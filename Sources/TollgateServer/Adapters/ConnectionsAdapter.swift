@@ -57,6 +57,21 @@ struct ConnectionsAdapter {
                 ]), nil)
             }
         }
+        router.post("/oauth/connections/:name/authorize") { request, context in
+            await answer(request, context) { organization in
+                let start = try await connections.authorize(organization: organization, name: name(context))
+                return (JSONText.object([
+                    ("authorization_url", .string(start.authorizationURL)), ("redirect_uri", .string(start.redirectURI)),
+                    ("expires_at", .string(Self.timestamp(start.expiresAt))),
+                ]), nil)
+            }
+        }
+        router.post("/oauth/connections/:name/refresh-token") { request, context in
+            await answer(request, context) { organization in
+                let view = try await connections.importRefreshToken(organization: organization, name: name(context), body: try await body(request))
+                return (Self.render(view), view.record.generation)
+            }
+        }
         router.get("/oauth/credentials/:name") { request, context in
             await answer(request, context) { organization in
                 var minTTL = RuntimeConnections.defaultMinTTLSeconds
@@ -95,6 +110,28 @@ struct ConnectionsAdapter {
         }
     }
 
+    /// The IdP's redirect back. Not behind `admin.auth_mode`: the browser brings no admin
+    /// credentials, and the single-use state is the protection.
+    func registerCallback(on router: some RouterMethods<TollgateRequestContext>) {
+        router.get("/oauth/callback/:name") { request, context in
+            var parameters: [String: String] = [:]
+            for key in ["state", "code", "iss", "error"] {
+                if let value = request.uri.queryParameters.get(key) { parameters[key] = value }
+            }
+            do {
+                let view = try await connections.callback(name: name(context), parameters: parameters)
+                return Reply.json(JSONText.object([
+                    ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
+                    ("status", .string(view.record.status.rawValue)),
+                ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
+            } catch let error as RegistryError {
+                return Self.refusal(error, requestID: context.requestID)
+            } catch {
+                return Self.refusal(RegistryError(.storeUnavailable, "the registry failed"), requestID: context.requestID)
+            }
+        }
+    }
+
     private func name(_ context: TollgateRequestContext) -> String { context.parameters.get("name") ?? "" }
 
     private func body(_ request: Request) async throws -> Data {
@@ -129,9 +166,9 @@ struct ConnectionsAdapter {
 
     static func refusal(_ error: RegistryError, requestID: String) -> Response {
         let status: HTTPResponse.Status = switch error.code {
-        case .invalidRequest, .unsupportedFlow: .badRequest
+        case .invalidRequest, .unsupportedFlow, .invalidState, .issuerMismatch, .authorizationDenied: .badRequest
         case .notFound: .notFound
-        case .exists, .reserved, .inUse: .conflict
+        case .exists, .reserved, .inUse, .notConnected, .reauthorizationRequired: .conflict
         case .preconditionRequired: .preconditionRequired
         case .generationMismatch: .preconditionFailed
         case .tokenUnavailable, .storeUnavailable: .serviceUnavailable
@@ -149,7 +186,8 @@ struct ConnectionsAdapter {
             ("token_url", .string(URLRedaction.redacted(settings.tokenURL))),
             ("authorization_url", optional(settings.authorizationURL.map(URLRedaction.redacted))),
             ("scopes", .string(settings.scopes)), ("auth_method", .string(settings.authMethod.rawValue)), ("resource", optional(settings.resource)),
-            ("redirect_uri", .string("/oauth/callback/" + record.name)), ("has_client_secret", .bool(view.hasClientSecret)),
+            ("redirect_uri", optional(view.redirectURI)), ("issuer", optional(settings.issuer)),
+            ("has_client_secret", .bool(view.hasClientSecret)), ("has_refresh_token", .bool(view.hasRefreshToken)),
             ("status", .string(record.status.rawValue)), ("status_message", optional(record.statusMessage)),
             ("generation", .int(record.generation)), ("expires_at", optional(record.expiresAt.map(timestamp))),
             ("last_refresh_at", optional(record.lastRefreshAt.map(timestamp))),
@@ -180,4 +218,5 @@ struct ConnectionsAdapter {
 
 extension HTTPField.Name {
     static let xOrganizationID = Self("X-Organization-Id")!
+    static let referrerPolicy = Self("Referrer-Policy")!
 }

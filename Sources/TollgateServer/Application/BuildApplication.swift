@@ -57,10 +57,12 @@ extension TollgateApp {
         let issuerBringUp = IssuerBringUp(issuers: authenticator.issuers, logger: logger)
         let refresher = TokenRefresher(servers: outbound)
         let pusher = self.pusher
+        let connectionRefresher = connections.map { ConnectionRefresher(connections: $0, config: config.registry.refresh) }
         let started = ServerStartSignal(work: [
             { await issuerBringUp.run() },
             { await refresher.run() },
             { await pusher.run() },
+            { await connectionRefresher?.run() },
         ])
         return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
     }
@@ -82,7 +84,9 @@ extension TollgateApp {
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version).register(on: admin)
         ProxyAdapter(proxy: proxy, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
         if let connections {
-            ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes).register(on: admin)
+            let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes)
+            adapter.register(on: admin)
+            adapter.registerCallback(on: router)
         }
         OutboundTokenInjectionAdapter(servers: outbound, authenticator: authenticator, config: config.forwardAuth.outboundTokens,
                                       adminIsOpen: config.admin.authMode == .none).register(router: router, admin: admin)

@@ -113,7 +113,8 @@ public final class TollgateApp: Sendable {
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
             let outbound = self.outbound
             connections = registry.map {
-                RuntimeConnections(registry: $0, reservedNames: Set(outbound.all.map(\.name)), http: idpClients.client(caFile: nil), clock: clock)
+                RuntimeConnections(registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
+                                   http: idpClients.client(caFile: nil), clock: clock, observer: metrics)
             }
             readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
         } catch {

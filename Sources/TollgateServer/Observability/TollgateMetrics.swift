@@ -118,6 +118,7 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
     }
 
     /// Connections per registry key id, read from the store at scrape.
+    /// (Token requests: `TollgateMetrics+Registry`.)
     func sampleRegistry(_ rowsPerKey: [String: Int]) {
         for (keyID, count) in rowsPerKey { gauge(.registryConnections, [("key_id", keyID)]).set(Double(count)) }
     }

@@ -1,0 +1,11 @@
+/// What the registry tells metrics: every token request it makes, whoever caused it.
+public protocol RegistryObserver: Sendable {
+    /// `grant`: client_credentials, refresh_token or authorization_code; `result`: success,
+    /// invalid_grant or a `TokenFetchError.Kind`.
+    func tokenRequested(grant: String, result: String)
+}
+
+public struct NoRegistryObserver: RegistryObserver {
+    public init() {}
+    public func tokenRequested(grant: String, result: String) {}
+}

@@ -1,0 +1,158 @@
+import Crypto
+import Foundation
+import TollgateKit
+import TollgateOutbound
+
+/// An authorization request ready for the user's browser.
+public struct AuthorizationStart: Sendable {
+    public let authorizationURL: String
+    public let redirectURI: String
+    public let expiresAt: Double
+}
+
+/// The authorization-code flow (RFC 6749 §4.1) with PKCE S256 always (RFC 7636), single-use
+/// state stored only as its SHA-256, and RFC 9207's `iss` checked when the IdP sends it; and
+/// refresh tokens obtained elsewhere, imported.
+extension RuntimeConnections {
+    /// Starts an authorization for the organisation's own connection (never GLOBAL's on its behalf).
+    public func authorize(organization: String, name: String) async throws -> AuthorizationStart {
+        guard var record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
+            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
+        }
+        guard record.flow == .authorizationCode else {
+            throw RegistryError(.unsupportedFlow, "\(name) is a \(record.flow.rawValue) connection; only authorization_code connections authorize")
+        }
+        let settings = try ConnectionSettings.decoded(record.settings)
+        guard let endpoint = settings.authorizationURL, let redirectURI = redirectURI(settings, name: name) else {
+            throw RegistryError(.invalidRequest, "\(name) needs authorization_url and a redirect URI")
+        }
+        let state = Self.randomToken()
+        let verifier = Self.randomToken()
+        let stateHash = Self.stateHash(state)
+        let now = clock.now()
+        let expiresAt = now + Double(config.authorizationTTLSeconds)
+        let pending = PendingAuthorization(
+            stateHash: stateHash, connectionID: record.id,
+            sealed: try seal(ConnectionSecrets(codeVerifier: verifier), PendingAuthorization.sealingID(stateHash: stateHash)),
+            redirectURI: redirectURI, expiresAt: expiresAt, createdAt: now)
+        try await stored { try await self.store.insertAuthorization(pending, now: now) }
+        if record.status != .completed {
+            let generation = record.generation
+            record.status = .waitingCallback
+            record.statusMessage = nil
+            record.updatedAt = now
+            let waiting = record
+            _ = try? await store.update(waiting, from: generation)
+        }
+        var query: [(String, String)] = [("response_type", "code"), ("client_id", settings.clientID), ("redirect_uri", redirectURI)]
+        if !settings.scopes.isEmpty { query.append(("scope", settings.scopes)) }
+        if let resource = settings.resource { query.append(("resource", resource)) }
+        query += [("state", state), ("code_challenge", Self.challenge(verifier)), ("code_challenge_method", "S256")]
+        let separator = endpoint.contains("?") ? "&" : "?"
+        // %20 rather than form encoding's '+' for spaces: every query parser reads it the same.
+        let encoded = FormEncoding.encode(query).replacingOccurrences(of: "+", with: "%20")
+        return AuthorizationStart(authorizationURL: endpoint + separator + encoded, redirectURI: redirectURI, expiresAt: expiresAt)
+    }
+
+    /// The IdP's redirect back (`GET /oauth/callback/{name}`): the state is consumed first, so a
+    /// replay or a tampered state fails whatever else the request says.
+    public func callback(name: String, parameters: [String: String]) async throws -> ConnectionView {
+        guard let state = parameters["state"], (1...512).contains(state.utf8.count) else {
+            throw RegistryError(.invalidState, "state is missing")
+        }
+        guard let pending = try await stored({ try await self.store.takeAuthorization(stateHash: Self.stateHash(state)) }),
+              pending.expiresAt > clock.now() else {
+            throw RegistryError(.invalidState, "the state is unknown, already used or expired: start again with /authorize")
+        }
+        guard let record = try await stored({ try await self.store.find(id: pending.connectionID) }), record.name == name else {
+            throw RegistryError(.invalidState, "the state was issued for another connection")
+        }
+        let settings = try ConnectionSettings.decoded(record.settings)
+        if let iss = parameters["iss"] {
+            guard let issuer = settings.issuer, iss == issuer else {
+                let expected = settings.issuer == nil ? "the connection names no issuer" : "expected the connection's issuer"
+                try await callbackFailed(record, message: "ISSUER_MISMATCH: the callback's iss is not the connection's issuer")
+                throw RegistryError(.issuerMismatch, "the callback's iss does not match (\(expected)); the response is refused (RFC 9207)")
+            }
+        }
+        if let error = parameters["error"] {
+            let code = PrintableText.clean(error, limit: 64)
+            try await callbackFailed(record, message: "AUTHORIZATION_DENIED: \(code)")
+            throw RegistryError(.authorizationDenied, "the IdP answered the authorization request with \(code)")
+        }
+        guard let code = parameters["code"], (1...4096).contains(code.utf8.count), code.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RegistryError(.invalidRequest, "code is missing or malformed")
+        }
+        let verifier: String
+        do {
+            guard let opened = try keyring.open(pending.sealed, rowID: PendingAuthorization.sealingID(stateHash: pending.stateHash)).codeVerifier else {
+                throw RegistryKeyring.Failure.unreadable
+            }
+            verifier = opened
+        } catch {
+            throw RegistryError(.invalidState, "the state's verifier does not open")
+        }
+        let secrets = try open(record)
+        switch await tokenRequest(record, secrets, .authorizationCode(code: code, redirectURI: pending.redirectURI, codeVerifier: verifier)) {
+        case .success(let token):
+            _ = try await keep(token, for: record, using: secrets)
+        case .failure(let error):
+            let message = PrintableText.clean(error.description, limit: 256)
+            try await callbackFailed(record, message: "code exchange refused: \(message)")
+            throw error.isRetryable
+                ? RegistryError(.tokenUnavailable, "the token endpoint did not answer the code exchange: \(message)")
+                : RegistryError(.authorizationDenied, "the token endpoint refused the code: \(message)")
+        }
+        return try view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
+    }
+
+    /// A failed callback fails a connection that was waiting for it; one that is already
+    /// connected keeps working on its refresh token.
+    private func callbackFailed(_ record: ConnectionRecord, message: String) async throws {
+        guard record.status != .completed else { return }
+        try await markFailed(record, message: message, dropRefreshToken: false)
+    }
+
+    /// Imports a refresh token obtained elsewhere into the organisation's own connection and
+    /// exchanges it at once, so a bad one is refused now rather than at first use.
+    public func importRefreshToken(organization: String, name: String, body: Data) async throws -> ConnectionView {
+        let request = try ConnectionRequestBody(body, allowed: ["refresh_token"])
+        let refreshToken = try Self.checkedRefreshToken(try request.required("refresh_token"))
+        guard var record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
+            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
+        }
+        guard record.flow != .clientCredentials else {
+            throw RegistryError(.unsupportedFlow, "\(name) is a client_credentials connection; it has no refresh token")
+        }
+        var secrets = try open(record)
+        secrets.refreshToken = refreshToken
+        secrets.accessToken = nil
+        secrets.tokenScope = nil
+        let generation = record.generation
+        record.sealed = try seal(secrets, record.id)
+        record.expiresAt = nil
+        record.status = .notConnected
+        record.statusMessage = nil
+        record.updatedAt = clock.now()
+        let imported = record
+        guard try await stored({ try await self.store.update(imported, from: generation) }) else {
+            throw RegistryError(.generationMismatch, "the connection changed meanwhile; try again")
+        }
+        record.generation = generation + 1
+        _ = try await renew(record, minTTL: nil)
+        return try view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
+    }
+
+    /// 32 random bytes, base64url: 43 characters, the verifier length RFC 7636 §4.1 recommends.
+    static func randomToken() -> String {
+        Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+    }
+
+    static func challenge(_ verifier: String) -> String {
+        Base64URL.encode(Data(SHA256.hash(data: Data(verifier.utf8))))
+    }
+
+    static func stateHash(_ state: String) -> String {
+        SHA256.hash(data: Data(state.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

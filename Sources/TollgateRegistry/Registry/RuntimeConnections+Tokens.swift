@@ -1,0 +1,195 @@
+import Foundation
+import TollgateKit
+import TollgateOutbound
+
+/// A live access token for a caller (the credentials endpoint).
+public struct ConnectionCredentials: Sendable {
+    public let accessToken: String
+    public let expiresAt: Double
+    /// Whole seconds left when it was handed out.
+    public let expiresIn: Int
+    public let scope: String?
+}
+
+/// Token requests: one per connection however many callers ask, each result sealed into the
+/// store so a restart keeps it. Refresh tokens follow golang.org/x/oauth2: an answer without a
+/// new refresh token keeps the old one. On `invalid_grant` the row is read again before anything
+/// is concluded, because another writer may already have rotated the token.
+extension RuntimeConnections {
+    /// A token with at least `minTTL` seconds to live: the held one, else one requested now.
+    /// `force` requests a new one regardless (the test route).
+    public func credentials(organization: String, name: String, minTTL: Int = RuntimeConnections.defaultMinTTLSeconds,
+                            force: Bool = false) async throws -> ConnectionCredentials {
+        let record = try await resolve(organization: organization, name: name)
+        if !force, let held = try usable(record, minTTL: minTTL) { return held }
+        return try await renew(record, minTTL: force ? nil : minTTL)
+    }
+
+    /// Joins the connection's running token request, or starts one. `minTTL` nil: a new token
+    /// whatever is held; otherwise a token stored meanwhile with that long to live is served.
+    func renew(_ record: ConnectionRecord, minTTL: Int?) async throws -> ConnectionCredentials {
+        let flight = flights.withLock { flights in
+            if let running = flights[record.id] { return running }
+            let task = Task { await self.obtain(id: record.id, fallback: record, minTTL: minTTL) }
+            flights[record.id] = task
+            return task
+        }
+        let result = await flight.value
+        flights.withLock { if $0[record.id] == flight { $0[record.id] = nil } }
+        return try result.get()
+    }
+
+    private func obtain(id: String, fallback: ConnectionRecord, minTTL: Int?) async -> Result<ConnectionCredentials, RegistryError> {
+        do {
+            guard let record = try await store.find(id: id) else {
+                return .failure(RegistryError(.notFound, "\(fallback.name) was deleted"))
+            }
+            if let minTTL, let held = try usable(record, minTTL: minTTL) { return .success(held) }
+            return .success(try await request(for: record, retryingLostRace: true))
+        } catch let error as RegistryError {
+            return .failure(error)
+        } catch {
+            return .failure(RegistryError(.storeUnavailable, "the registry store failed"))
+        }
+    }
+
+    /// One token request for `record`'s flow, its result stored.
+    private func request(for record: ConnectionRecord, retryingLostRace: Bool) async throws -> ConnectionCredentials {
+        let secrets = try open(record)
+        let grant: TokenGrant
+        switch record.flow {
+        case .clientCredentials:
+            grant = .clientCredentials
+        case .refreshToken, .authorizationCode:
+            guard let refreshToken = secrets.refreshToken else {
+                if record.status == .failed {
+                    throw RegistryError(.reauthorizationRequired, "\(record.name) needs a new authorization or refresh token")
+                }
+                throw RegistryError(.notConnected, record.flow == .authorizationCode
+                    ? "\(record.name) is not authorized yet: POST /oauth/connections/\(record.name)/authorize"
+                    : "\(record.name) has no refresh token yet: POST /oauth/connections/\(record.name)/refresh-token")
+            }
+            grant = .refreshToken(refreshToken)
+        }
+        switch await tokenRequest(record, secrets, grant) {
+        case .success(let token):
+            return try await keep(token, for: record, using: secrets)
+        case .failure(let error) where error.oauthError == "invalid_grant" && secrets.refreshToken != nil:
+            return try await refreshRefused(record, usedToken: secrets.refreshToken, retryingLostRace: retryingLostRace)
+        case .failure(let error):
+            let message = PrintableText.clean(error.description, limit: 256)
+            try await markFailed(record, message: message, dropRefreshToken: false)
+            throw RegistryError(.tokenUnavailable, "no token for \(record.name): \(message)")
+        }
+    }
+
+    /// The token request itself, with the connection's client credentials.
+    func tokenRequest(_ record: ConnectionRecord, _ secrets: ConnectionSecrets, _ grant: TokenGrant) async -> Result<AccessToken, TokenFetchError> {
+        let settings: ConnectionSettings
+        do { settings = try ConnectionSettings.decoded(record.settings) } catch {
+            return .failure(TokenFetchError(.credentials, detail: "the connection's settings are unreadable"))
+        }
+        guard let secret = secrets.clientSecret else { return .failure(TokenFetchError(.credentials, detail: "no client secret")) }
+        let request = RuntimeTokenRequest(
+            tokenEndpoint: settings.tokenURL,
+            credentials: ClientCredentials(clientID: settings.clientID, secret: Secret(secret),
+                                           method: settings.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic),
+            grant: grant, scope: settings.scopes.isEmpty ? nil : settings.scopes, resource: settings.resource, timeoutMS: timeoutMS, http: http)
+        let clock = self.clock
+        let result = await request.fetch(now: { clock.now() })
+        observer.tokenRequested(grant: grant.label, result: result.outcomeLabel)
+        return result
+    }
+
+    /// Stores `token` on the connection (compare-and-swap), unless the connection's credentials
+    /// changed meanwhile: the caller still gets the token, which is valid either way.
+    func keep(_ token: AccessToken, for first: ConnectionRecord, using used: ConnectionSecrets) async throws -> ConnectionCredentials {
+        var record = first
+        for _ in 0..<3 {
+            var secrets = try open(record)
+            secrets.accessToken = token.value
+            secrets.tokenScope = token.scope ?? (try? ConnectionSettings.decoded(record.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes }
+            if let rotated = token.refreshToken { secrets.refreshToken = rotated }
+            var next = record
+            next.sealed = try seal(secrets, record.id)
+            next.expiresAt = token.expiresAt
+            next.lastRefreshAt = token.obtainedAt
+            next.status = .completed
+            next.statusMessage = nil
+            next.updatedAt = clock.now()
+            if try await stored({ try await self.store.update(next, from: record.generation) }) { break }
+            guard let reread = try await stored({ try await self.store.find(id: first.id) }), reread.settings == first.settings,
+                  let now = try? open(reread), now.clientSecret == used.clientSecret, now.refreshToken == used.refreshToken else { break }
+            record = reread
+        }
+        return ConnectionCredentials(accessToken: token.value, expiresAt: token.expiresAt, expiresIn: token.secondsLeft(at: clock.now()),
+                                     scope: token.scope ?? (try? ConnectionSettings.decoded(first.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes })
+    }
+
+    /// `invalid_grant` for a refresh: a lost race if another writer moved the row on (serve its
+    /// token, or try its newer refresh token once), else the grant is dead.
+    private func refreshRefused(_ record: ConnectionRecord, usedToken: String?, retryingLostRace: Bool) async throws -> ConnectionCredentials {
+        if let reread = try await stored({ try await self.store.find(id: record.id) }), reread.generation != record.generation {
+            if let held = try usable(reread, minTTL: 1) { return held }
+            if retryingLostRace, let newer = try open(reread).refreshToken, newer != usedToken {
+                return try await request(for: reread, retryingLostRace: false)
+            }
+        }
+        let marked = try await markFailed(record, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)",
+                                          dropRefreshToken: true)
+        if !marked, let reread = try await stored({ try await self.store.find(id: record.id) }), let held = try usable(reread, minTTL: 1) {
+            return held
+        }
+        throw RegistryError(.reauthorizationRequired, "the IdP refused \(record.name)'s refresh token: authorize again or import a new one")
+    }
+
+    /// Marks the connection failed; a dead refresh token is dropped so that callers get
+    /// `REAUTHORIZATION_REQUIRED` without another IdP call. `false` when another writer got
+    /// there first: what it wrote is newer than this failure, and stays.
+    @discardableResult
+    func markFailed(_ record: ConnectionRecord, message: String, dropRefreshToken: Bool) async throws -> Bool {
+        var next = record
+        if dropRefreshToken {
+            var secrets = try open(record)
+            secrets.refreshToken = nil
+            secrets.accessToken = nil
+            secrets.tokenScope = nil
+            next.sealed = try seal(secrets, record.id)
+            next.expiresAt = nil
+        }
+        next.status = .failed
+        next.statusMessage = message
+        next.updatedAt = clock.now()
+        let failed = next
+        return (try? await store.update(failed, from: record.generation)) ?? false
+    }
+
+    func usable(_ record: ConnectionRecord, minTTL: Int) throws -> ConnectionCredentials? {
+        guard let expiresAt = record.expiresAt, expiresAt - clock.now() >= Double(max(minTTL, 1)) else { return nil }
+        let secrets = try open(record)
+        guard let token = secrets.accessToken else { return nil }
+        return ConnectionCredentials(accessToken: token, expiresAt: expiresAt, expiresIn: max(0, Int(saturating: expiresAt - clock.now())),
+                                     scope: secrets.tokenScope)
+    }
+}
+
+extension TokenGrant {
+    var label: String {
+        switch self {
+        case .clientCredentials: "client_credentials"
+        case .refreshToken: "refresh_token"
+        case .authorizationCode: "authorization_code"
+        }
+    }
+}
+
+extension Result where Success == AccessToken, Failure == TokenFetchError {
+    /// `success`, `invalid_grant`, or the failure's kind: a metric label.
+    var outcomeLabel: String {
+        switch self {
+        case .success: "success"
+        case .failure(let error) where error.oauthError == "invalid_grant": "invalid_grant"
+        case .failure(let error): error.kind.rawValue
+        }
+    }
+}
