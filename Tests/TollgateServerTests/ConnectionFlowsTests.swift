@@ -211,6 +211,43 @@ struct ConnectionFlowsTests {
         #expect(try await tg.post("/oauth/connections/cc/authorize", json: "", headers: apiKeyHeader).json["error"] as? String == "UNSUPPORTED_FLOW")
     }
 
+    @Test func tokenAndProxyResolveConfiguredNamesFirstThenRuntimeOnes() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let idp = try await CodeFlowIdP.start()
+        defer { Task { await idp.stop() } }
+        let tg = try await Self.start(scratchDirectory())
+        defer { Task { await tg.stop() } }
+        let body = ConnectionsAPITests.createBody(tg).replacingOccurrences(of: "}", with: #","url":"\#(peer.upstreamURL)dicom-web"}"#)
+        let created = try await tg.post("/oauth/connections", json: body, headers: apiKeyHeader)
+        #expect(created.status == 201 && created.json["url"] as? String == peer.upstreamURL + "dicom-web")
+
+        // /token/{name}: seed 004's shape, the same token the credentials endpoint holds.
+        let token = try await tg.get("/token/pacs", headers: apiKeyHeader)
+        #expect(token.status == 200 && token.header("Cache-Control") == "no-store")
+        let value = try #require(token.json["access_token"] as? String)
+        #expect(try await tg.get("/oauth/credentials/pacs", headers: apiKeyHeader).json["access_token"] as? String == value)
+
+        // /proxy/{name}: forwarded below the connection's url with its token; another organisation reads GLOBAL's.
+        let proxied = try await tg.get("/proxy/pacs/studies?PatientID=42", headers: apiKeyHeader + [("X-Organization-Id", "ORG-3")])
+        #expect(proxied.status == 200)
+        let seen = try #require(peer.upstreamRequests.last)
+        #expect(seen.path.hasSuffix("/dicom-web/studies") && seen.query == "PatientID=42")
+        #expect(seen.header("Authorization") == "Bearer " + value && seen.header("X-Organization-Id") == nil && seen.header("X-API-Key") == nil)
+        #expect(try await tg.get("/proxy/pacs/studies", headers: []).status == 401, "behind admin.auth_mode")
+
+        // Unknown names, connections without a url or without a token answer with their own codes.
+        #expect(try await tg.get("/proxy/nope/studies", headers: apiKeyHeader).json["error"] as? String == "ENDPOINT_NOT_FOUND")
+        #expect(try await tg.get("/token/nope", headers: apiKeyHeader).json["error"] as? String == "ENDPOINT_NOT_FOUND")
+        _ = try await tg.post("/oauth/connections", json: ConnectionsAPITests.createBody(tg, name: "nourl"), headers: apiKeyHeader)
+        #expect(try await tg.get("/proxy/nourl/x", headers: apiKeyHeader).json["error"] as? String == "INVALID_REQUEST")
+        _ = try await tg.post("/oauth/connections", json: Self.codeBody(idp).replacingOccurrences(of: "}", with: #","url":"\#(peer.upstreamURL)"}"#),
+                              headers: apiKeyHeader)
+        let waiting = try await tg.get("/proxy/vna/studies", headers: apiKeyHeader)
+        #expect(waiting.status == 409 && waiting.json["error"] as? String == "NOT_CONNECTED")
+        #expect(try await tg.get("/token/vna", headers: apiKeyHeader).json["error"] as? String == "NOT_CONNECTED")
+    }
+
     @Test func aSecondServerOnTheSameSQLiteFileIsRefused() async throws {
         let directory = scratchDirectory()
         let key = RegistryKeyring.generateKeyMaterial()

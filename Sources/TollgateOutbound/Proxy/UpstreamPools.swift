@@ -13,6 +13,7 @@ public final class UpstreamPools: Sendable {
     private let readTimeout: TimeAmount
     private let maxConnections: Int
     private let built = Mutex<[UpstreamConnectionPool]>([])
+    private let shared = Mutex<[String: UpstreamConnectionPool]>([:])
 
     public init(caFiles: Set<String>, readTimeout: TimeAmount, maxConnections: Int, connectTimeout: TimeAmount = .seconds(5),
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
@@ -40,6 +41,20 @@ public final class UpstreamPools: Sendable {
                                           readTimeout: readTimeout ?? self.readTimeout, maxConnections: maxConnections)
         built.withLock { $0.append(pool) }
         return pool
+    }
+
+    /// One pool per base URL, made on first use (runtime connections' URLs, with the system
+    /// trust roots).
+    func sharedPool(url: String) throws -> UpstreamConnectionPool {
+        guard let endpoint = UpstreamEndpoint(url: url) else { throw InvalidURL() }
+        let key = endpoint.url(endpoint.basePath)
+        if let pool = shared.withLock({ $0[key] }) { return pool }
+        let made = try pool(url: url, caFile: nil)
+        return shared.withLock { pools in
+            if let pool = pools[key] { return pool }
+            pools[key] = made
+            return made
+        }
     }
 
     public func shutdown() async {

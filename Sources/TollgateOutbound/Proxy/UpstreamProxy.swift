@@ -53,13 +53,16 @@ public struct UpstreamBody<Stream: AsyncSequence & Sendable>: Sendable where Str
 /// streamed both ways, never buffered.
 public final class UpstreamProxy: Sendable {
     private let servers: OutboundServers
+    /// Pools for runtime connections' URLs (one per URL, system trust roots).
+    private let pools: UpstreamPools?
     private let allowlist: Set<String>
     /// `proxy.max_body_bytes` (0: unlimited); streamed bodies are held to it by the caller's side.
     public let maxBodyBytes: Int
     private let observer: any UpstreamObserver
 
-    public init(servers: OutboundServers, config: ProxyConfig, observer: any UpstreamObserver) {
+    public init(servers: OutboundServers, config: ProxyConfig, observer: any UpstreamObserver, pools: UpstreamPools? = nil) {
         self.servers = servers
+        self.pools = pools
         self.allowlist = Set(config.forwardRequestHeaders.map { $0.lowercased() })
         self.maxBodyBytes = config.maxBodyBytes
         self.observer = observer
@@ -71,12 +74,32 @@ public final class UpstreamProxy: Sendable {
         return (length.map { $0 > 0 } ?? (headers[.transferEncoding] != nil), length)
     }
 
+    /// A configured server's route, if `name` is one.
+    public func route(server name: String) -> ProxyRoute? {
+        servers[name].map(ProxyRoute.init(server:))
+    }
+
+    /// A route to `url` for a runtime connection; nil when the URL is unusable or no pools were given.
+    public func route(runtime name: String, url: String,
+                      token: @escaping @Sendable (AccessToken?) async -> Result<AccessToken, TokenFetchError>) -> ProxyRoute? {
+        guard let pool = try? pools?.sharedPool(url: url) else { return nil }
+        return ProxyRoute(name: name, pool: pool, token: token)
+    }
+
     public func forward<Body>(
         server name: String, method: HTTPRequest.Method, path: Substring, query: String?,
         headers incoming: HTTPFields, body openBody: (@Sendable () -> UpstreamBody<Body>)?, requestID: String
     ) async -> Result<UpstreamResponse, ProxyFailure> {
-        guard let server = servers[name] else { return .failure(.unknownServer) }
-        let pool = server.upstream
+        guard let route = route(server: name) else { return .failure(.unknownServer) }
+        return await forward(route: route, method: method, path: path, query: query, headers: incoming, body: openBody, requestID: requestID)
+    }
+
+    public func forward<Body>(
+        route server: ProxyRoute, method: HTTPRequest.Method, path: Substring, query: String?,
+        headers incoming: HTTPFields, body openBody: (@Sendable () -> UpstreamBody<Body>)?, requestID: String
+    ) async -> Result<UpstreamResponse, ProxyFailure> {
+        let name = server.name
+        let pool = server.pool
         let target: String
         do { target = try ProxyTarget.url(base: pool.endpoint.basePath, path: path, query: query) } catch { return .failure(.badPath) }
         let declaredLength = Self.declaredBody(incoming).length
@@ -87,7 +110,7 @@ public final class UpstreamProxy: Sendable {
         headers.replaceOrAdd(name: "Host", value: pool.endpoint.hostHeader)
         headers.add(name: "X-Request-Id", value: requestID)
         var token: AccessToken
-        switch await server.tokens.token() {
+        switch await server.token(nil) {
         case .success(let held): token = held
         case .failure(let error): return .failure(.token(error))
         }
@@ -102,7 +125,7 @@ public final class UpstreamProxy: Sendable {
         var retried = false
         while true {
             headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
-            if let wait = server.upstreamBreaker?.permit() { return .failure(.circuitOpen(retryAfter: wait)) }
+            if let wait = server.breaker?.permit() { return .failure(.circuitOpen(retryAfter: wait)) }
             let span = OutboundCallSpan.start("proxy", method: method.rawValue, url: pool.endpoint.url(target), headers: &headers)
             let head = HTTPRequestHead(version: .http1_1, method: httpMethod, uri: target, headers: headers)
             let started = ContinuousClock.now
@@ -111,23 +134,22 @@ public final class UpstreamProxy: Sendable {
                 response = try await exchange(pool, head: head, body: body)
             } catch {
                 // A caller that hung up says nothing about the peer.
-                if error is CancellationError { server.upstreamBreaker?.recordNeutral() } else { server.upstreamBreaker?.recordFailure() }
+                if error is CancellationError { server.breaker?.recordNeutral() } else { server.breaker?.recordFailure() }
                 let failure = Self.classify(error)
                 span.end(failure: failure.label)
                 return .failure(failure)
             }
             span.end(status: Int(response.status.code))
-            if server.upstreamFailureStatuses.contains(Int(response.status.code)) {
-                server.upstreamBreaker?.recordFailure()
+            if server.failureStatuses.contains(Int(response.status.code)) {
+                server.breaker?.recordFailure()
             } else {
-                server.upstreamBreaker?.recordSuccess()
+                server.breaker?.recordSuccess()
             }
             observer.upstreamAnswered(server: name, status: Int(response.status.code), seconds: (ContinuousClock.now - started).seconds)
             // A 401 before expiry means the token was revoked or the peer's keys moved: one fresh
             // token, one retry, and only for requests that are safe to repeat and carry no body.
             guard response.status == .unauthorized, !retried, body == nil, method == .get || method == .head else { return .success(response) }
-            server.tokens.invalidate(token)
-            guard case .success(let fresh) = await server.tokens.token(), fresh != token else { return .success(response) }
+            guard case .success(let fresh) = await server.token(token), fresh != token else { return .success(response) }
             await response.body.drain(limit: 1 << 16)
             token = fresh
             retried = true

@@ -12,6 +12,15 @@ public struct AccessToken: Sendable, Equatable {
     /// A refresh token when the endpoint issued one (RFC 6749 §5.1); a secret like the token.
     public var refreshToken: String? = nil
 
+    public init(value: String, obtainedAt: Double, expiresAt: Double, lifetimeAssumed: Bool, scope: String? = nil, refreshToken: String? = nil) {
+        self.value = value
+        self.obtainedAt = obtainedAt
+        self.expiresAt = expiresAt
+        self.lifetimeAssumed = lifetimeAssumed
+        self.scope = scope
+        self.refreshToken = refreshToken
+    }
+
     public var lifetime: Double { expiresAt - obtainedAt }
 
     /// Usable until shortly before its real expiry (a tenth of its life, at most 5 s), so a token

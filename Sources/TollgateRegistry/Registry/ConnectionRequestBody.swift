@@ -7,7 +7,7 @@ import TollgateKit
 /// the field's name, never echoed.
 struct ConnectionRequestBody {
     static let createFields: Set<String> = ["connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
-                                            "authorization_url", "scopes", "auth_method", "resource", "redirect_uri", "issuer",
+                                            "authorization_url", "scopes", "auth_method", "resource", "url", "redirect_uri", "issuer",
                                             "refresh_token"]
     private let fields: [String: String]
 

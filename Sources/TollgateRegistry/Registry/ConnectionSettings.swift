@@ -14,6 +14,8 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
     public var scopes: String
     public var authMethod: AuthMethod
     public var resource: String?
+    /// The API's base URL, for `/proxy/{name}` (optional otherwise).
+    public var url: String?
     /// Authorization code only: the redirect URI registered at the IdP, when not
     /// `{registry.callback_base_url}/oauth/callback/{name}`.
     public var redirectURI: String?
@@ -28,6 +30,7 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
         case scopes
         case authMethod = "auth_method"
         case resource
+        case url
         case redirectURI = "redirect_uri"
         case issuer
         case createdBy = "created_by"

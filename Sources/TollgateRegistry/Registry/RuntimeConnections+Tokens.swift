@@ -25,6 +25,13 @@ extension RuntimeConnections {
         return try await renew(record, minTTL: force ? nil : minTTL)
     }
 
+    /// The token `/proxy/{name}` sends: the held one, or after a peer refused `refused` (401), a new one.
+    public func accessToken(organization: String, name: String, refused: AccessToken?) async throws -> AccessToken {
+        let held = try await credentials(organization: organization, name: name, force: refused != nil)
+        let now = clock.now()
+        return AccessToken(value: held.accessToken, obtainedAt: now, expiresAt: held.expiresAt, lifetimeAssumed: false, scope: held.scope)
+    }
+
     /// Joins the connection's running token request, or starts one. `minTTL` nil: a new token
     /// whatever is held; otherwise a token stored meanwhile with that long to live is served.
     func renew(_ record: ConnectionRecord, minTTL: Int?) async throws -> ConnectionCredentials {

@@ -73,7 +73,7 @@ public final class RuntimeConnections: Sendable {
             clientID: try request.required("client_id"), tokenURL: try request.required("token_url"),
             authorizationURL: request["authorization_url"], scopes: ConnectionRequestBody.normalizedScopes(request["scopes"]),
             authMethod: try Self.authMethod(request["auth_method"]) ?? .clientSecretBasic, resource: request["resource"],
-            redirectURI: request["redirect_uri"], issuer: request["issuer"])
+            url: request["url"], redirectURI: request["redirect_uri"], issuer: request["issuer"])
         try check(settings, flow: flow)
         var secrets = ConnectionSecrets(clientSecret: try request.required("client_secret"))
         if let refreshToken = request["refresh_token"] {
@@ -93,6 +93,15 @@ public final class RuntimeConnections: Sendable {
     /// The organisation's own connection, else GLOBAL's.
     public func get(organization: String, name: String) async throws -> ConnectionView {
         try view(try await resolve(organization: organization, name: name))
+    }
+
+    /// The base URL `/proxy/{name}` forwards to (the organisation's connection, else GLOBAL's).
+    public func upstreamURL(organization: String, name: String) async throws -> String {
+        let record = try await resolve(organization: organization, name: name)
+        guard let url = try ConnectionSettings.decoded(record.settings).url else {
+            throw RegistryError(.invalidRequest, "\(name) has no url to proxy to: set one with PUT")
+        }
+        return url
     }
 
     /// The organisation's connections and the GLOBAL ones it does not shadow.
@@ -130,6 +139,7 @@ public final class RuntimeConnections: Sendable {
         if let value = request["scopes"] { settings.scopes = ConnectionRequestBody.normalizedScopes(value) }
         if let value = try Self.authMethod(request["auth_method"]) { settings.authMethod = value }
         if let value = request["resource"] { settings.resource = value }
+        if let value = request["url"] { settings.url = value }
         if let value = request["redirect_uri"] { settings.redirectURI = value }
         if let value = request["issuer"] { settings.issuer = value }
         try check(settings, flow: record.flow)
@@ -251,6 +261,7 @@ public final class RuntimeConnections: Sendable {
         guard !settings.clientID.isEmpty, settings.clientID.utf8.count <= 256 else { throw RegistryError(.invalidRequest, "client_id must be 1–256 bytes") }
         try ConnectionRequestBody.checkURL(settings.tokenURL, "token_url")
         try ConnectionRequestBody.checkURL(settings.authorizationURL, "authorization_url")
+        try ConnectionRequestBody.checkURL(settings.url, "url")
         try ConnectionRequestBody.checkURL(settings.redirectURI, "redirect_uri")
         try ConnectionRequestBody.checkURL(settings.issuer, "issuer")
         guard flow == .authorizationCode else {

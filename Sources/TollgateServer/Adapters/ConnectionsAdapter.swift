@@ -186,6 +186,7 @@ struct ConnectionsAdapter {
             ("token_url", .string(URLRedaction.redacted(settings.tokenURL))),
             ("authorization_url", optional(settings.authorizationURL.map(URLRedaction.redacted))),
             ("scopes", .string(settings.scopes)), ("auth_method", .string(settings.authMethod.rawValue)), ("resource", optional(settings.resource)),
+            ("url", optional(settings.url.map(URLRedaction.redacted))),
             ("redirect_uri", optional(view.redirectURI)), ("issuer", optional(settings.issuer)),
             ("has_client_secret", .bool(view.hasClientSecret)), ("has_refresh_token", .bool(view.hasRefreshToken)),
             ("status", .string(record.status.rawValue)), ("status_message", optional(record.statusMessage)),

@@ -6,6 +6,7 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import TollgateRegistry
 
 /// Seed 000's `/dicomweb-oauth/*` status API and seed 004's `/token` endpoints. No answer here
 /// ever contains token characters except `GET /token/{server}`, whose purpose that is. Registered
@@ -15,6 +16,8 @@ struct OutboundAPIAdapter {
     let pusher: OrthancPusher
     let readiness: Readiness
     let version: String
+    /// Runtime connections, tried by `/token/{name}` when the name is not a configured server.
+    let connections: RuntimeConnections?
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         router.get("/dicomweb-oauth/status") { _, _ in
@@ -39,8 +42,12 @@ struct OutboundAPIAdapter {
             }
             return await token(servers.all[0].name, requestID: context.requestID)
         }
-        router.get("/token/:server") { _, context in
-            await token(context.parameters.get("server") ?? "", requestID: context.requestID)
+        router.get("/token/:server") { request, context in
+            let name = context.parameters.get("server") ?? ""
+            if servers[name] == nil, let connections {
+                return await runtimeToken(name, connections: connections, request: request, requestID: context.requestID)
+            }
+            return await token(name, requestID: context.requestID)
         }
         router.post("/token/clear") { request, context in
             clear(only: request.uri.queryParameters.get("server"), requestID: context.requestID)
@@ -57,6 +64,23 @@ struct OutboundAPIAdapter {
             ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
         case .failure(let error):
             return OutboundErrorReply.tokenUnavailable(error, server: name, requestID: requestID)
+        }
+    }
+
+    /// seed 004's `/token` answer for a runtime connection (`X-Organization-Id`, falling back to GLOBAL's).
+    private func runtimeToken(_ name: String, connections: RuntimeConnections, request: Request, requestID: String) async -> Response {
+        do {
+            let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
+            let token = try await connections.credentials(organization: organization, name: name)
+            return Reply.json(JSONText.object([
+                ("access_token", .string(token.accessToken)), ("token_type", .string("Bearer")), ("expires_in", .int(token.expiresIn)),
+            ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
+        } catch let error as RegistryError where error.code == .notFound {
+            return OutboundErrorReply.unknownServer(name, requestID: requestID)
+        } catch let error as RegistryError {
+            return ConnectionsAdapter.refusal(error, requestID: requestID)
+        } catch {
+            return ConnectionsAdapter.refusal(RegistryError(.storeUnavailable, "the registry failed"), requestID: requestID)
         }
     }
 

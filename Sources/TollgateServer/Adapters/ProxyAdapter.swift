@@ -5,11 +5,14 @@ import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
+import TollgateRegistry
 
 /// `ANY /proxy/{server}/{path…}`: hands the request to the token-injecting upstream proxy and
 /// streams the answer back, or answers with a seed-004 error code. Registered on the admin group.
 struct ProxyAdapter {
     let proxy: UpstreamProxy
+    /// Runtime connections, tried when the name is not a configured server.
+    let connections: RuntimeConnections?
     /// How long the caller's unread body may take to arrive once the answer has been sent.
     let drainTimeout: Duration
 
@@ -32,13 +35,18 @@ struct ProxyAdapter {
             return Self.response(for: .badPath, server: server, requestID: context.requestID)
         }
         let path = raw.dropFirst(prefix.count)
+        let route: ProxyRoute
+        switch await resolve(server, request) {
+        case .success(let resolved): route = resolved
+        case .failure(let refusal): return refusal.response(requestID: context.requestID, server: server)
+        }
         let declared = UpstreamProxy.declaredBody(request.headers)
         let upload = declared.present ? UploadPump(body: request.body, limit: proxy.maxBodyBytes) : nil
         let length = declared.length
         var openBody: (@Sendable () -> UpstreamBody<RequestBody>)?
         if let upload { openBody = { UpstreamBody(stream: upload.start(), length: length) } }
         let result = await proxy.forward(
-            server: server, method: request.method, path: path, query: request.uri.query, headers: request.headers,
+            route: route, method: request.method, path: path, query: request.uri.query, headers: request.headers,
             body: openBody, requestID: context.requestID
         )
         switch result {
@@ -69,6 +77,46 @@ struct ProxyAdapter {
         case .failure(let failure):
             let exceeded = await upload?.abandon() ?? false
             return Self.response(for: exceeded ? .tooLarge : failure, server: server, requestID: context.requestID)
+        }
+    }
+
+    private enum Refusal: Error {
+        case proxy(ProxyFailure)
+        case registry(RegistryError)
+
+        func response(requestID: String, server: String) -> Response {
+            switch self {
+            case .proxy(let failure): ProxyAdapter.response(for: failure, server: server, requestID: requestID)
+            case .registry(let error): ConnectionsAdapter.refusal(error, requestID: requestID)
+            }
+        }
+    }
+
+    /// A configured server first, then the caller's organisation's runtime connection (or GLOBAL's).
+    private func resolve(_ name: String, _ request: Request) async -> Result<ProxyRoute, Refusal> {
+        if let route = proxy.route(server: name) { return .success(route) }
+        guard let connections else { return .failure(.proxy(.unknownServer)) }
+        do {
+            let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
+            let url = try await connections.upstreamURL(organization: organization, name: name)
+            // Fetched here, so that a connection without a token is refused with its registry code.
+            let first = try await connections.accessToken(organization: organization, name: name, refused: nil)
+            let route = proxy.route(runtime: name, url: url) { refused in
+                guard refused != nil else { return .success(first) }
+                do {
+                    return .success(try await connections.accessToken(organization: organization, name: name, refused: refused))
+                } catch let error as RegistryError {
+                    return .failure(TokenFetchError(.credentials, detail: error.description))
+                } catch {
+                    return .failure(TokenFetchError(.credentials, detail: "the registry failed"))
+                }
+            }
+            guard let route else { return .failure(.registry(RegistryError(.invalidRequest, "\(name)'s url cannot be proxied to"))) }
+            return .success(route)
+        } catch let error as RegistryError {
+            return .failure(error.code == .notFound ? .proxy(.unknownServer) : .registry(error))
+        } catch {
+            return .failure(.registry(RegistryError(.storeUnavailable, "the registry failed")))
         }
     }
 

@@ -81,8 +81,8 @@ extension TollgateApp {
             .register(on: orthanc)
         OrthancFilterAdapter(decision: orthancDecision, maxBodyBytes: config.server.maxBodyBytes).register(on: orthanc)
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
-        OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version).register(on: admin)
-        ProxyAdapter(proxy: proxy, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
+        OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, connections: connections).register(on: admin)
+        ProxyAdapter(proxy: proxy, connections: connections, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
         if let connections {
             let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes)
             adapter.register(on: admin)

@@ -110,7 +110,7 @@ public final class TollgateApp: Sendable {
                 dicomWebRoot: config.orthanc.dicomWebRoot)
             pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
                                    clock: clock, observer: metrics, logger: logger)
-            proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics)
+            proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
             let outbound = self.outbound
             connections = registry.map {
                 RuntimeConnections(registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
