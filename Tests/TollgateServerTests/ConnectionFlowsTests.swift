@@ -109,8 +109,10 @@ struct ConnectionFlowsTests {
 
         #expect(try await tg.post("/oauth/connections", json: Self.refreshBody(idp), headers: apiKeyHeader).status == 201)
         #expect(try await tg.get("/oauth/credentials/archive", headers: apiKeyHeader).json["error"] as? String == "NOT_CONNECTED")
+        idp.setBareRefusals(true)
         let dead = try await tg.post("/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"rt-never-issued"}"#, headers: apiKeyHeader)
-        #expect(dead.status == 409 && dead.json["error"] as? String == "REAUTHORIZATION_REQUIRED")
+        #expect(dead.status == 409 && dead.json["error"] as? String == "REAUTHORIZATION_REQUIRED", "a bare 400, as Glewlwyd sends")
+        idp.setBareRefusals(false)
         #expect(try await tg.post("/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"x","scope":"y"}"#, headers: apiKeyHeader).status == 400)
 
         // A refresh token obtained elsewhere is imported and exchanged at once.

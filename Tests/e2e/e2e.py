@@ -7,6 +7,7 @@ Prints one line per check and "N passed, M failed" last. Called by Tests/e2e/run
 
 import argparse
 import http.client
+import http.cookiejar
 import io
 import json
 import os
@@ -20,11 +21,13 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
-PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, closed=18599)
+PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, closed=18599)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
-               webservice="orthanc-webservice-s3cret")
+               webservice="orthanc-webservice-s3cret", registry_client="registry-client-s3cret", radiologist="radiologist-pa55word",
+               registry_key="kOz3bq5fXyKkJ8Gg2H2iZ0bG8aQm4u5Q1l7T9eR3wYc=")
+REGISTRY_CALLBACK = "http://127.0.0.1:%d/oauth/callback/glewlwyd-code" % PORT["tg4"]
 TOKEN_SECONDS = 20
 
 
@@ -164,7 +167,7 @@ def main():
         procs.stop_all()
     # 7. No token or secret in any log of the run (Tollgate, Orthanc, the filter's lines in Orthanc's log).
     logs = {}
-    for name in ["tollgate", "tollgate2", "orthanc-a", "orthanc-b"]:
+    for name in ["tollgate", "tollgate2", "tollgate4", "orthanc-a", "orthanc-b"]:
         path = os.path.join(work, name + ".log")
         if os.path.exists(path):
             with open(path, "rb") as log:
@@ -172,7 +175,7 @@ def main():
     leaks = [(name, "token" if value in used_tokens else "secret")
              for value in used_tokens + list(SECRETS.values()) for name, text in logs.items() if value and value in text]
     suite.check("7. no token or secret in any log (%d tokens, %d secrets, %d logs)" % (len(used_tokens), len(SECRETS), len(logs)),
-                not leaks and len(logs) == 4, str(leaks[:5]))
+                not leaks and len(logs) == 5, str(leaks[:5]))
     elapsed = time.monotonic() - suite.started
     print("e2e duration: %.0f s; logs in %s" % (elapsed, work))
     print("%d passed, %d failed" % (suite.passed, suite.failed))
@@ -188,7 +191,9 @@ def run(suite, procs, work, args, used_tokens):
         [("tollgate-rs", SECRETS["rs"], ["introspect"]), ("orthanc-a", SECRETS["orthanc_a"], ["dicom.read", "dicom.write"]),
          ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"]),
          ("caller-admin", SECRETS["admin"], ["orthanc.admin"])],
-        TOKEN_SECONDS)
+        TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True},
+        code_clients=[("tollgate-registry", SECRETS["registry_client"], ["dicom.read"], REGISTRY_CALLBACK)],
+        users=[("radiologist", SECRETS["radiologist"], ["dicom.read"])])
     reader = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
     writer = glewlwyd_token(glewlwyd, "caller-write", SECRETS["writer"], "dicom.read dicom.write")
     admin = glewlwyd_token(glewlwyd, "caller-admin", SECRETS["admin"], "orthanc.admin")
@@ -303,6 +308,9 @@ def run(suite, procs, work, args, used_tokens):
     works = wait_until(lambda: request("POST", a + "/dicom-web/servers/b/qido", {"Uri": "/studies"})[0] == 200, 15)
     suite.check("4d. after an Orthanc A restart, b works again within the check interval (%.1f s)" % (time.monotonic() - restarted), works)
 
+    # 10. Runtime connections against Glewlwyd: authorization code with PKCE, one-time refresh tokens.
+    check_registry(suite, procs, work, args, glewlwyd, b, used_tokens)
+
     # 6. Revocation at Glewlwyd is seen through the introspection path within the cache bound.
     procs.stop("orthanc-b")
     procs.start("orthanc-b", ["/usr/sbin/Orthanc", b_config], env={"TOLLGATE_URL": tg2})
@@ -329,6 +337,125 @@ def run(suite, procs, work, args, used_tokens):
     token = as_json(request("GET", tg + "/token/orthanc-b", headers={"X-API-Key": SECRETS["api_key"]})[2]) or {}
     if token.get("access_token"):
         used_tokens.append(token["access_token"])
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check_registry(suite, procs, work, args, glewlwyd, b, used_tokens):
+    """A Tollgate with the registry on SQLite: connections made at run time against Glewlwyd with
+    one-time refresh tokens, the authorization-code flow driven through Glewlwyd's own login and
+    consent API (no browser), and the leak grep over the database files."""
+    data = os.path.join(work, "registry-data")
+    path = os.path.join(work, "tollgate4.yaml")
+    with open(path, "w") as out:
+        out.write("""server: {host: 127.0.0.1, port: %d}
+log: {level: info, format: json}
+inbound:
+  issuers:
+    - {name: glewlwyd, issuer: "%s/api/oidc", mode: jwt, require_typ: at+jwt}
+admin: {auth_mode: api_key, api_keys: ["${E2E_API_KEY}"]}
+registry:
+  enabled: true
+  sqlite: {path: "%s/registry.sqlite"}
+  encryption: {keys: [{id: e2e-1, key: "${E2E_REGISTRY_KEY}"}]}
+  callback_base_url: http://127.0.0.1:%d
+""" % (PORT["tg4"], glewlwyd, data, PORT["tg4"]))
+    procs.start("tollgate4", [args.tollgate, "serve", "--config", path], env={**TOLLGATE_ENV, "E2E_REGISTRY_KEY": SECRETS["registry_key"]})
+    tg = "http://127.0.0.1:%d" % PORT["tg4"]
+    wait_until(lambda: request("GET", tg + "/ready")[0] == 200, 30)
+    admin = {"X-API-Key": SECRETS["api_key"]}
+    issuer = glewlwyd + "/api/oidc"
+
+    # 10a. A client-credentials connection made at run time, used through /proxy to Orthanc B (its filter asks Tollgate).
+    status, _, body = request("POST", tg + "/oauth/connections", {
+        "connection_name": "glewlwyd-cc", "oauth_flow_type": "client_credentials", "client_id": "caller-read",
+        "client_secret": SECRETS["reader"], "token_url": issuer + "/token", "scopes": "dicom.read", "url": b + "/dicom-web/"}, admin)
+    proxied = request("GET", tg + "/proxy/glewlwyd-cc/studies", headers=admin)
+    suite.check("10a. runtime client-credentials connection: QIDO at B through /proxy -> 200", status == 201 and proxied[0] == 200,
+                "%s %s / %s %s" % (status, body[:160], proxied[0], proxied[2][:160]))
+
+    # 10b. The authorization-code flow: Tollgate's authorize URL, Glewlwyd's login and consent, the redirect back.
+    request("POST", tg + "/oauth/connections", {
+        "connection_name": "glewlwyd-code", "oauth_flow_type": "authorization_code", "client_id": "tollgate-registry",
+        "client_secret": SECRETS["registry_client"], "token_url": issuer + "/token", "authorization_url": issuer + "/auth",
+        "issuer": issuer, "scopes": "dicom.read", "url": b + "/dicom-web/"}, admin)
+    started = as_json(request("POST", tg + "/oauth/connections/glewlwyd-code/authorize", b"", admin)[2]) or {}
+    url = started.get("authorization_url", "")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    user = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects)
+    login = request("POST", glewlwyd + "/api/auth/", {"username": "radiologist", "password": SECRETS["radiologist"]}, opener=user)[0]
+    grant = request("PUT", glewlwyd + "/api/auth/grant/tollgate-registry", {"scope": "dicom.read"}, opener=user)[0]
+    status, headers, _ = request("GET", url + "&g_continue", opener=user)
+    location = headers.get("Location", "")
+    suite.check("10b. Glewlwyd redirects back with a code (PKCE S256 sent, login %s, consent %s)" % (login, grant),
+                status == 302 and location.startswith(REGISTRY_CALLBACK + "?") and "code=" in location
+                and query.get("code_challenge_method") == ["S256"], "%s %s" % (status, location[:120]))
+    status, _, body = request("GET", location)
+    suite.check("10c. the callback exchanges the code: connection completed", status == 200 and (as_json(body) or {}).get("status") == "completed",
+                "%s %s" % (status, body[:200]))
+    replay = request("GET", location)
+    suite.check("10d. the same callback again -> 400 INVALID_STATE", replay[0] == 400 and (as_json(replay[2]) or {}).get("error") == "INVALID_STATE")
+    credentials = as_json(request("GET", tg + "/oauth/credentials/glewlwyd-code", headers=admin)[2]) or {}
+    user_token = credentials.get("access_token", "")
+    used_tokens.append(user_token)
+    status = request("GET", b + "/dicom-web/studies", headers={"Authorization": "Bearer " + user_token})[0]
+    suite.check("10e. the user's token from the credentials endpoint reads B's studies", status == 200 and user_token.count(".") == 2, str(status))
+
+    # 10f. One-time refresh tokens: sequential and 20 concurrent forced refreshes, never invalid_grant.
+    import concurrent.futures
+    sequential = [request("POST", tg + "/oauth/connections/glewlwyd-code/test", b"", admin)[0] for _ in range(3)]
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        concurrent_statuses = list(pool.map(lambda _: request("POST", tg + "/oauth/connections/glewlwyd-code/test", b"", admin)[0], range(20)))
+    metrics = request("GET", tg + "/metrics")[2].decode()
+    refreshed = sum(float(line.split()[-1]) for line in metrics.splitlines()
+                    if line.startswith('tollgate_registry_token_requests_total{grant="refresh_token",result="success"}'))
+    suite.check("10f. %d one-time refresh-token rotations at Glewlwyd (3 sequential, 20 concurrent callers), no invalid_grant" % refreshed,
+                sequential == [200] * 3 and concurrent_statuses == [200] * 20 and refreshed >= 4 and 'result="invalid_grant"' not in metrics,
+                "%s %s" % (sequential, concurrent_statuses))
+    proxied = request("GET", tg + "/proxy/glewlwyd-code/studies", headers=admin)[0]
+    suite.check("10g. the code-flow connection through /proxy -> 200", proxied == 200, str(proxied))
+
+    # 10h. A refresh token someone else already used (Glewlwyd rotated it away): imported, refused at once.
+    code_flow = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects)
+    request("POST", glewlwyd + "/api/auth/", {"username": "radiologist", "password": SECRETS["radiologist"]}, opener=code_flow)
+    _, headers, _ = request("GET", issuer + "/auth?" + urllib.parse.urlencode({"response_type": "code", "client_id": "tollgate-registry",
+                            "redirect_uri": REGISTRY_CALLBACK, "scope": "dicom.read", "state": "e2e"}) + "&g_continue", opener=code_flow)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(headers.get("Location", "")).query).get("code", [""])[0]
+    basic = {"Authorization": "Basic " + __import__("base64").b64encode(("tollgate-registry:" + SECRETS["registry_client"]).encode()).decode(),
+             "Content-Type": "application/x-www-form-urlencoded"}
+    first = as_json(request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
+                            "redirect_uri": REGISTRY_CALLBACK}).encode(), basic)[2]) or {}
+    stale = first.get("refresh_token", "")
+    rotated = as_json(request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": stale}).encode(),
+                              basic)[2]) or {}
+    used_tokens += [stale, rotated.get("refresh_token", ""), first.get("access_token", ""), rotated.get("access_token", "")]
+    request("POST", tg + "/oauth/connections", {"connection_name": "glewlwyd-rt", "oauth_flow_type": "refresh_token",
+            "client_id": "tollgate-registry", "client_secret": SECRETS["registry_client"], "token_url": issuer + "/token"}, admin)
+    status, _, body = request("POST", tg + "/oauth/connections/glewlwyd-rt/refresh-token", {"refresh_token": stale}, admin)
+    after = request("GET", tg + "/oauth/credentials/glewlwyd-rt", headers=admin)
+    suite.check("10h. a stale refresh token -> 409 REAUTHORIZATION_REQUIRED, and callers are told without another IdP call",
+                bool(stale) and status == 409 and (as_json(body) or {}).get("error") == "REAUTHORIZATION_REQUIRED"
+                and (as_json(after[2]) or {}).get("error") == "REAUTHORIZATION_REQUIRED", "%s %s" % (status, body[:200]))
+
+    # 10i. A restart keeps connections and tokens; nothing secret in the database files.
+    procs.stop("tollgate4")
+    procs.start("tollgate4", [args.tollgate, "serve", "--config", path], env={**TOLLGATE_ENV, "E2E_REGISTRY_KEY": SECRETS["registry_key"]})
+    wait_until(lambda: request("GET", tg + "/ready")[0] == 200, 30)
+    kept = as_json(request("GET", tg + "/oauth/credentials/glewlwyd-code", headers=admin)[2]) or {}
+    suite.check("10i. after a restart the connection still hands out a token", bool(kept.get("access_token")))
+    used_tokens.append(kept.get("access_token", ""))
+    procs.stop("tollgate4")
+    secrets = [SECRETS["registry_client"], SECRETS["reader"]] + [t for t in used_tokens[-6:] if t]
+    leaks = []
+    for name in os.listdir(data):
+        with open(os.path.join(data, name), "rb") as handle:
+            content = handle.read()
+        leaks += [name for secret in secrets if secret.encode() in content]
+    suite.check("10j. no token, refresh token or client secret in the registry's files (%d files, %d values)" % (len(os.listdir(data)), len(secrets)),
+                not leaks and os.listdir(data), str(leaks[:3]))
 
 
 def check_share_link(suite, b, tg, writer, used_tokens):

@@ -81,7 +81,7 @@ extension RuntimeConnections {
         switch await tokenRequest(record, secrets, grant) {
         case .success(let token):
             return try await keep(token, for: record, using: secrets)
-        case .failure(let error) where error.oauthError == "invalid_grant" && secrets.refreshToken != nil:
+        case .failure(let error) where error.refusesGrant && secrets.refreshToken != nil:
             return try await refreshRefused(record, usedToken: secrets.refreshToken, retryingLostRace: retryingLostRace)
         case .failure(let error):
             let message = PrintableText.clean(error.description, limit: 256)
@@ -180,6 +180,14 @@ extension RuntimeConnections {
     }
 }
 
+extension TokenFetchError {
+    /// The grant itself was refused: `invalid_grant`, or a bare 400 without an error code, which
+    /// is how Glewlwyd 2.7.5 answers a refresh token that was already used.
+    var refusesGrant: Bool {
+        oauthError == "invalid_grant" || (kind == .clientError && status == 400 && oauthError == nil)
+    }
+}
+
 extension TokenGrant {
     var label: String {
         switch self {
@@ -195,7 +203,7 @@ extension Result where Success == AccessToken, Failure == TokenFetchError {
     var outcomeLabel: String {
         switch self {
         case .success: "success"
-        case .failure(let error) where error.oauthError == "invalid_grant": "invalid_grant"
+        case .failure(let error) where error.refusesGrant: "invalid_grant"
         case .failure(let error): error.kind.rawValue
         }
     }

@@ -28,6 +28,8 @@ final class CodeFlowIdP: Sendable {
         var rotate = true
         var expiresIn = 3600
         var refreshDelayMS = 0
+        /// Glewlwyd 2.7.5 answers a used refresh token with a bare 400: no body, no error code.
+        var bareRefusals = false
     }
 
     let port: Int
@@ -82,6 +84,7 @@ final class CodeFlowIdP: Sendable {
     func setRotation(_ rotate: Bool) { state.withLock { $0.rotate = rotate } }
     func setExpiresIn(_ seconds: Int) { state.withLock { $0.expiresIn = seconds } }
     func setRefreshDelay(milliseconds: Int) { state.withLock { $0.refreshDelayMS = milliseconds } }
+    func setBareRefusals(_ bare: Bool) { state.withLock { $0.bareRefusals = bare } }
     func grants(_ type: String) -> Int { state.withLock { $0.grants[type, default: 0] } }
     var invalidGrants: Int { state.withLock { $0.invalidGrants } }
     var liveRefreshTokens: Set<String> { state.withLock { $0.liveRefreshTokens } }
@@ -112,7 +115,7 @@ final class CodeFlowIdP: Sendable {
             case "refresh_token":
                 guard let presented = form["refresh_token"], state.liveRefreshTokens.contains(presented) else {
                     state.invalidGrants += 1
-                    return Self.error(400, "invalid_grant")
+                    return state.bareRefusals ? Response(status: .badRequest) : Self.error(400, "invalid_grant")
                 }
                 if state.rotate {
                     state.liveRefreshTokens.remove(presented)
