@@ -80,7 +80,8 @@ def main():
             for mode in ("introspection", "auto"):
                 port = free_port()
                 processes.start("%s-%s" % (label, mode), [binary, "serve", "--config", os.path.join(REPO, "config.yaml"),
-                                                          "--port", str(port)], env={"TOLLGATE_DEV_MODE": mode})
+                                                          "--port", str(port)],
+                                env={"TOLLGATE_DEV_MODE": mode, "TOLLGATE_DATA_DIR": os.path.join(processes.work, "%s-%s-data" % (label, mode))})
                 wait_ready(port)
                 targets[(label, mode)] = (port, "Authorization: Bearer " + token(port))
         for round_number in range(args.rounds):

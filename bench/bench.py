@@ -181,7 +181,8 @@ def start_tollgate(procs, work, name, port, config_text, env=None):
     with open(path, "w") as out:
         out.write(config_text)
     started = time.monotonic()
-    process = procs.start(name, [ARGS.tollgate, "serve", "--config", path], {"BENCH_RS_SECRET": SECRETS["rs"], **(env or {})})
+    process = procs.start(name, [ARGS.tollgate, "serve", "--config", path],
+                          {"BENCH_RS_SECRET": SECRETS["rs"], "TOLLGATE_DATA_DIR": os.path.join(work, name + "-data"), **(env or {})})
     ready = wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port, timeout=2)[0] == 200, 30, 0.005)
     if not ready or process.poll() is not None:
         raise RuntimeError("%s did not become ready; see %s/%s.log" % (name, work, name))

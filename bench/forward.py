@@ -153,7 +153,8 @@ def main():
             path = os.path.join(args.work, name + ".yaml")
             with open(path, "w") as out:
                 out.write(tollgate_config(args.repo, PORT[name], rules))
-            procs.start(name, [args.tollgate, "serve", "--config", path], env={"TOLLGATE_PORT": str(PORT[name])})
+            procs.start(name, [args.tollgate, "serve", "--config", path],
+                        env={"TOLLGATE_PORT": str(PORT[name]), "TOLLGATE_DATA_DIR": os.path.join(args.work, name + "-data")})
         key = "X-API-Key: " + API_KEY
         urls = {name: "http://127.0.0.1:%d%s" % (PORT[port], path) for name, port, path in [
             ("nginx straight", "nginx_straight", "/dicom-web/"), ("nginx + Tollgate token injection", "nginx_inject", "/dicom-web/"),

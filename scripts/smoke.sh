@@ -9,7 +9,8 @@ port=${2:-18080}
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$bin" serve --config config.yaml --port "$port" >"$work/log" 2>&1 &
+# Each instance keeps its registry (SQLite, development key) in a data directory of its own.
+TOLLGATE_DATA_DIR="$work/data1" "$bin" serve --config config.yaml --port "$port" >"$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
@@ -46,7 +47,7 @@ JSON
 cp config.yaml "$work/second.yaml"
 printf 'admin:\n  auth_mode: api_key\n  api_keys: ["${SMOKE_API_KEY}"]\n' >>"$work/second.yaml"
 export SMOKE_CLIENT_SECRET=tollgate-dev-secret SMOKE_API_KEY=smoke-api-key-0123456789
-"$bin" serve --config "$work/second.yaml" --port "$port2" --orthanc-config "$work/orthanc.json" >"$work/log2" 2>&1 &
+TOLLGATE_DATA_DIR="$work/data2" "$bin" serve --config "$work/second.yaml" --port "$port2" --orthanc-config "$work/orthanc.json" >"$work/log2" 2>&1 &
 pid2=$!
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port2/ready" >/dev/null 2>&1 && break
@@ -57,6 +58,16 @@ headers=$(curl -fs -D - -o /dev/null -H "X-API-Key: $SMOKE_API_KEY" "http://127.
 echo "$headers" | grep -qi '^x-auth-client-id: tollgate-dev' || { echo "$headers"; kill "$pid2"; echo "smoke: injected token not validated"; exit 1; }
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/token/first")
 [ "$status" = 401 ] || { kill "$pid2"; echo "smoke: /token without an API key answered $status"; exit 1; }
+# The shipped registry: a connection made at run time against the first instance's dev issuer.
+created=$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $SMOKE_API_KEY" -H 'Content-Type: application/json' \
+  -d "{\"connection_name\":\"smoke\",\"oauth_flow_type\":\"client_credentials\",\"client_id\":\"tollgate-dev\",\"client_secret\":\"$SMOKE_CLIENT_SECRET\",\"token_url\":\"http://127.0.0.1:$port/dev-issuer/token\",\"scopes\":\"read\"}" \
+  "http://127.0.0.1:$port2/oauth/connections")
+[ "$created" = 201 ] || { cat "$work/log2"; kill "$pid2"; echo "smoke: registry create answered $created"; exit 1; }
+registry_token=$(curl -fs -H "X-API-Key: $SMOKE_API_KEY" "http://127.0.0.1:$port2/oauth/credentials/smoke" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -fs -o /dev/null -H "Authorization: Bearer $registry_token" "http://127.0.0.1:$port/auth" || { kill "$pid2"; echo "smoke: the registry's token is not valid"; exit 1; }
+[ "$(stat -c %a "$work/data2/registry.sqlite")" = 600 ] && [ "$(stat -c %a "$work/data2/registry-dev.key")" = 600 ] \
+  || { ls -l "$work/data2"; kill "$pid2"; echo "smoke: registry files are not private"; exit 1; }
+if grep -rqF "$registry_token" "$work/data2"; then kill "$pid2"; echo "smoke: a token in the registry file"; exit 1; fi
 kill -TERM "$pid2"; wait "$pid2" || { echo "smoke: second instance did not exit cleanly"; exit 1; }
 if grep -q "tollgate-dev-secret\|$SMOKE_API_KEY" "$work/log2"; then echo "smoke: a secret appeared in the log"; exit 1; fi
 
@@ -71,4 +82,4 @@ grep -q "server.hots: unknown key" "$work/err" || { cat "$work/err"; echo "smoke
 
 kill -TERM "$pid"
 wait "$pid" || { echo "smoke: serve did not exit cleanly on SIGTERM"; exit 1; }
-echo "smoke: OK (token issued, authenticated, outbound proxy via --orthanc-config, bad config refused, clean SIGTERM exit)"
+echo "smoke: OK (token issued, authenticated, outbound proxy via --orthanc-config, registry connection made and used, bad config refused, clean SIGTERM exit)"
