@@ -58,6 +58,7 @@ let package = Package(
         // OTLP over HTTP only: the gRPC exporter would add grpc-swift to every build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -82,7 +83,7 @@ let package = Package(
         .target(
             name: "TollgateRegistry",
             dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateOutbound", asyncHTTPClient, crypto, logging, nioCore,
-                           .product(name: "SQLiteNIO", package: "sqlite-nio")]
+                           .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .target(
             name: "TollgateDevIssuer",

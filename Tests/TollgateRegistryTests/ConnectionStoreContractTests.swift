@@ -7,8 +7,11 @@ import Testing
 @Suite("connection store contract")
 struct ConnectionStoreContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        case memory, sqlite, postgres
         var testDescription: String { rawValue }
+
+        /// PostgreSQL runs when `TOLLGATE_TEST_POSTGRES_URL` names a server (`.ci/run` starts one).
+        static var available: [Kind] { testPostgresURL == nil ? [.memory, .sqlite] : allCases }
     }
 
     /// A fresh, migrated store; SQLite in a directory of its own.
@@ -21,6 +24,9 @@ struct ConnectionStoreContractTests {
             let store = try await SQLiteConnectionStore.open(path: directory + "/data/registry.sqlite", logger: Logger(label: "test"))
             try await store.migrate()
             return (store, directory)
+        case .postgres:
+            let store = try await openPostgres(schema: uniqueSchema())
+            return (store, nil)
         }
     }
 
@@ -33,7 +39,7 @@ struct ConnectionStoreContractTests {
                                 sealed: try keyring.seal(secrets, rowID: id), createdAt: 1_000, updatedAt: 1_000)
     }
 
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.available)
     func createReadListAndDelete(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)
         defer { Task { await store.close() } }
@@ -51,7 +57,7 @@ struct ConnectionStoreContractTests {
         #expect(try await store.find(organization: "GLOBAL", name: "azure") == nil)
     }
 
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.available)
     func writesAreCompareAndSwapOnTheGeneration(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)
         defer { Task { await store.close() } }
@@ -77,7 +83,7 @@ struct ConnectionStoreContractTests {
         #expect(try await store.find(organization: "GLOBAL", name: "pacs")?.generation == 3)
     }
 
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.available)
     func dependenciesAreKeptPerConnectionAndGoWithIt(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)
         defer { Task { await store.close() } }
@@ -96,7 +102,7 @@ struct ConnectionStoreContractTests {
         #expect(try await store.dependencies(connectionID: record.id).isEmpty)
     }
 
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.available)
     func aPendingAuthorizationIsTakenOnceAndGoesWithItsConnection(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)
         defer { Task { await store.close() } }
@@ -131,6 +137,33 @@ struct ConnectionStoreContractTests {
         #expect(try await store.takeAuthorization(stateHash: "cc") == nil, "deleting a connection drops its pending authorizations")
     }
 
+    @Test(arguments: Kind.available)
+    func leasesSerialiseRefreshesAndLapse(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        let record = try Self.record("pacs")
+        #expect(try await store.insert(record))
+        #expect(try await !store.acquireLease(id: "nope", owner: "a", until: 100, now: 1), "no row, no lease")
+        #expect(try await store.acquireLease(id: record.id, owner: "a", until: 100, now: 1))
+        #expect(try await !store.acquireLease(id: record.id, owner: "b", until: 100, now: 50), "held by a")
+        #expect(try await store.acquireLease(id: record.id, owner: "a", until: 200, now: 50), "a renews its own")
+        try await store.releaseLease(id: record.id, owner: "b")
+        #expect(try await !store.acquireLease(id: record.id, owner: "b", until: 300, now: 150), "only the owner releases")
+        #expect(try await store.acquireLease(id: record.id, owner: "b", until: 300, now: 201), "a lapsed lease is taken over")
+        try await store.releaseLease(id: record.id, owner: "b")
+        #expect(try await store.acquireLease(id: record.id, owner: "c", until: 400, now: 202))
+        #expect(try await store.find(id: record.id)?.generation == 1, "a lease is not a write")
+
+        // Racing claimants: exactly one wins.
+        let other = try Self.record("other")
+        #expect(try await store.insert(other))
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 { group.addTask { try await store.acquireLease(id: other.id, owner: "r\(index)", until: 500, now: 300) } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(winners == 1)
+    }
+
     @Test func sqliteKeepsEverythingAcrossARestartAndMigratesOnce() async throws {
         let (first, directory) = try await Self.open(.sqlite)
         let path = try #require(directory) + "/data/registry.sqlite"
@@ -152,6 +185,30 @@ struct ConnectionStoreContractTests {
         try await store.migrate()
         try await store.setUserVersion(SQLiteConnectionStore.migrations.count + 1)
         await #expect(throws: ConnectionStoreError.self) { try await store.migrate() }
+    }
+
+    @Test(.enabled(if: testPostgresURL != nil)) func postgresMigratesOnceUnderConcurrentStartsAndDumpsNoSecret() async throws {
+        let schema = uniqueSchema()
+        let stores = try await withThrowingTaskGroup(of: PostgresConnectionStore.self) { group in
+            for _ in 0..<3 { group.addTask { try await openPostgres(schema: schema) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        defer { Task { for store in stores { await store.close() } } }
+        let secrets = ConnectionSecrets(clientSecret: "client-secret-PGLEAK-1", accessToken: "access-token-PGLEAK-2",
+                                        refreshToken: "refresh-token-PGLEAK-3")
+        let record = try Self.record("pacs", secrets: secrets)
+        #expect(try await stores[0].insert(record))
+        #expect(try await stores[2].find(organization: "GLOBAL", name: "pacs") == record, "one database, every replica")
+        let dump = try pgDump(schema: schema)
+        #expect(dump.contains("tollgate_registry_schema") && dump.contains("pacs"), "the dump holds the schema and the row")
+        for secret in ["client-secret-PGLEAK-1", "access-token-PGLEAK-2", "refresh-token-PGLEAK-3", "PGLEAK"] {
+            #expect(!dump.contains(secret), "pg_dump holds \(secret)")
+        }
+    }
+
+    @Test func postgresIsRequiredWhenCIAsksForIt() {
+        #expect(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REQUIRE_POSTGRES"] == nil || testPostgresURL != nil,
+                "TOLLGATE_TEST_REQUIRE_POSTGRES is set but TOLLGATE_TEST_POSTGRES_URL is not: the PostgreSQL store would go untested")
     }
 
     /// The at-rest promise: no secret or token byte in the database files.

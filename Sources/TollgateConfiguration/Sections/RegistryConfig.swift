@@ -9,11 +9,17 @@ public struct RegistryConfig: Sendable, Decodable {
         case sqlite
         /// This process only, gone on restart: for tests and trials.
         case memory
+        /// Shared by every replica: refreshes are leased across them.
+        case postgres
     }
 
     public var enabled = false
     public var store: Store = .sqlite
     public var sqlite = SQLiteStoreConfig()
+    public var postgres = PostgresStoreConfig()
+    /// How long a replica's claim on a connection's refresh lasts without renewal (renewed while
+    /// the IdP call runs; a replica that dies loses it after this long).
+    public var leaseSeconds = 30
     public var encryption = RegistryEncryptionConfig()
     /// Where the IdP sends the browser back: `{callback_base_url}/oauth/callback/{name}` is the
     /// redirect URI of authorization-code connections that do not name their own.
@@ -23,7 +29,8 @@ public struct RegistryConfig: Sendable, Decodable {
     public var refresh = RegistryRefreshConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, store, sqlite, encryption, refresh
+        case enabled, store, sqlite, postgres, encryption, refresh
+        case leaseSeconds = "lease_seconds"
         case callbackBaseURL = "callback_base_url"
         case authorizationTTLSeconds = "authorization_ttl_seconds"
     }
@@ -35,6 +42,8 @@ public struct RegistryConfig: Sendable, Decodable {
         enabled = try c.decode(.enabled, default: enabled)
         store = try c.decode(.store, default: store)
         sqlite = try c.decode(.sqlite, default: sqlite)
+        postgres = try c.decode(.postgres, default: postgres)
+        leaseSeconds = try c.decode(.leaseSeconds, default: leaseSeconds)
         encryption = try c.decode(.encryption, default: encryption)
         callbackBaseURL = try c.decodeOptional(.callbackBaseURL)
         authorizationTTLSeconds = try c.decode(.authorizationTTLSeconds, default: authorizationTTLSeconds)
@@ -65,6 +74,36 @@ public struct RegistryRefreshConfig: Sendable, Decodable {
         intervalSeconds = try c.decode(.intervalSeconds, default: intervalSeconds)
         aheadSeconds = try c.decode(.aheadSeconds, default: aheadSeconds)
         keepaliveHours = try c.decode(.keepaliveHours, default: keepaliveHours)
+    }
+}
+
+/// `registry.postgres`.
+public struct PostgresStoreConfig: Sendable, Decodable {
+    /// `postgres://user:password@host:5432/database?sslmode=require` (`${file:…}` reads it from a
+    /// Secret). `sslmode`: disable, prefer (the default) or require (verified against the system roots).
+    public var url: Secret?
+    /// The schema the tables live in (created when missing).
+    public var schema = "public"
+    public var maxConnections = 10
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case url, schema
+        case maxConnections = "max_connections"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        url = try c.decodeOptional(.url)
+        schema = try c.decode(.schema, default: schema)
+        maxConnections = try c.decode(.maxConnections, default: maxConnections)
+    }
+
+    /// A lowercase SQL identifier: letters, digits and `_`, not starting with a digit, at most 63.
+    public static func isValidSchema(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (1...63).contains(name.utf8.count), !(0x30...0x39).contains(first) else { return false }
+        return name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 }
 

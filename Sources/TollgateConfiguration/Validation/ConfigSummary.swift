@@ -63,7 +63,11 @@ extension TollgateConfig {
         if registry.enabled {
             let keys = registry.encryption.keys.isEmpty ? "development key file \(registry.encryption.devKeyFile ?? "?")"
                 : "keys [\(registry.encryption.keys.map(\.id).joined(separator: ", "))] (first seals)"
-            let store = registry.store == .sqlite ? "sqlite \(registry.sqlite.path)" : "memory"
+            let store = switch registry.store {
+            case .sqlite: "sqlite \(registry.sqlite.path)"
+            case .memory: "memory"
+            case .postgres: "postgres \(registry.postgres.url.map { URLRedaction.redacted($0.value) } ?? "?") schema \(registry.postgres.schema), lease \(registry.leaseSeconds) s"
+            }
             lines.append("registry: \(store), \(keys)")
         }
         let tracingState = tracing.enabled.map { $0 ? "on" : "off" } ?? "on when OTEL_EXPORTER_OTLP_ENDPOINT is set"

@@ -9,6 +9,22 @@ extension TollgateConfig {
         if registry.store == .sqlite {
             problems.check(!registry.sqlite.path.isEmpty, "registry.sqlite.path", "must not be empty")
         }
+        if registry.store == .postgres {
+            if let url = registry.postgres.url?.value {
+                let parsed = URLComponents(string: url)
+                problems.check(["postgres", "postgresql"].contains(parsed?.scheme?.lowercased() ?? "") && !(parsed?.host ?? "").isEmpty,
+                               "registry.postgres.url", "must be postgres://user:password@host:port/database (write ${file:/run/secrets/registry-db-url})")
+                let mode = parsed?.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+                problems.check(["disable", "prefer", "require", "verify-full"].contains(mode), "registry.postgres.url",
+                               "sslmode must be disable, prefer, require or verify-full")
+            } else {
+                problems.add("registry.postgres.url", "is required with store postgres")
+            }
+            problems.check(PostgresStoreConfig.isValidSchema(registry.postgres.schema), "registry.postgres.schema",
+                           "must be a lowercase identifier (a–z, 0–9, _; at most 63)")
+            problems.check((1...200).contains(registry.postgres.maxConnections), "registry.postgres.max_connections", "must be 1–200")
+        }
+        problems.check((5...300).contains(registry.leaseSeconds), "registry.lease_seconds", "must be 5–300")
         let encryption = registry.encryption
         if registry.enabled {
             problems.check(!encryption.keys.isEmpty || encryption.devKeyFile != nil, "registry.encryption.keys",

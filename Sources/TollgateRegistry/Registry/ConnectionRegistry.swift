@@ -27,6 +27,9 @@ public final class ConnectionRegistry: Sendable {
             switch config.store {
             case .memory: store = MemoryConnectionStore()
             case .sqlite: store = try await SQLiteConnectionStore.open(path: config.sqlite.path, exclusive: exclusive, logger: logger)
+            case .postgres:
+                store = try PostgresConnectionStore.open(url: config.postgres.url?.value ?? "", schema: config.postgres.schema,
+                                                         maxConnections: config.postgres.maxConnections, logger: logger)
             }
         } catch {
             throw ConfigErrors(errors: [ConfigError(path: "registry.\(config.store.rawValue)", message: "cannot open the store: \(error)")])

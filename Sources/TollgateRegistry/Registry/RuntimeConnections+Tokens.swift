@@ -48,15 +48,62 @@ extension RuntimeConnections {
 
     private func obtain(id: String, fallback: ConnectionRecord, minTTL: Int?) async -> Result<ConnectionCredentials, RegistryError> {
         do {
-            guard let record = try await store.find(id: id) else {
+            guard let first = try await store.find(id: id) else {
                 return .failure(RegistryError(.notFound, "\(fallback.name) was deleted"))
             }
-            if let minTTL, let held = try usable(record, minTTL: minTTL) { return .success(held) }
-            return .success(try await request(for: record, retryingLostRace: true))
+            if let minTTL, let held = try usable(first, minTTL: minTTL) { return .success(held) }
+            return .success(try await leased(first) { record in
+                // Another replica may have finished a refresh between the first read and the lease.
+                if record.generation != first.generation, let held = try self.usable(record, minTTL: minTTL ?? 1) { return held }
+                return try await self.request(for: record, retryingLostRace: true)
+            })
         } catch let error as RegistryError {
             return .failure(error)
         } catch {
             return .failure(RegistryError(.storeUnavailable, "the registry store failed"))
+        }
+    }
+
+    /// Runs `body` on the freshly read row while holding the connection's lease, renewed every
+    /// third of its life while the IdP call runs. When another process holds it, waits for that
+    /// one's result (the row's generation moves) or for its lease to lapse.
+    private func leased(_ record: ConnectionRecord, _ body: @escaping @Sendable (ConnectionRecord) async throws -> ConnectionCredentials)
+        async throws -> ConnectionCredentials {
+        let seconds = Double(config.leaseSeconds)
+        let deadline = clock.now() + seconds + Double(timeoutMS) / 1000 + 5
+        while true {
+            if try await stored({ try await self.store.acquireLease(id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
+                                                                    now: self.clock.now()) }) {
+                let renewal = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(seconds / 3))
+                        if Task.isCancelled { break }
+                        _ = try? await self.store.acquireLease(id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
+                                                               now: self.clock.now())
+                    }
+                }
+                let result: Result<ConnectionCredentials, any Error>
+                do {
+                    guard let current = try await stored({ try await self.store.find(id: record.id) }) else {
+                        throw RegistryError(.notFound, "\(record.name) was deleted")
+                    }
+                    result = .success(try await body(current))
+                } catch {
+                    result = .failure(error)
+                }
+                renewal.cancel()
+                try? await store.releaseLease(id: record.id, owner: leaseOwner)
+                return try result.get()
+            }
+            // Another replica is refreshing: its result lands in the row.
+            try await Task.sleep(for: .milliseconds(100))
+            if let reread = try await stored({ try await self.store.find(id: record.id) }), reread.generation != record.generation,
+               let held = try usable(reread, minTTL: 1) {
+                return held
+            }
+            guard clock.now() < deadline else {
+                throw RegistryError(.tokenUnavailable, "another replica holds \(record.name)'s refresh and has not finished")
+            }
         }
     }
 

@@ -30,6 +30,8 @@ public final class RuntimeConnections: Sendable {
     let clock: any TollgateClock
     let timeoutMS: Int
     let observer: any RegistryObserver
+    /// This process's name on the leases it takes (refreshes are leased across replicas).
+    let leaseOwner = "tollgate-" + UUID().uuidString.lowercased()
     /// One token request per connection id at a time, whoever asks (callers, the refresher).
     let flights = Mutex<[String: Task<Result<ConnectionCredentials, RegistryError>, Never>]>([:])
 

@@ -31,6 +31,13 @@ public protocol ConnectionStore: Sendable {
     /// Removes and returns the pending authorization with this state hash, if any: one taker only.
     func takeAuthorization(stateHash: String) async throws -> PendingAuthorization?
 
+    /// Claims a connection's token refresh for `owner` until `until`, unless another owner's
+    /// claim is still running at `now`; claiming again extends one's own. `false` when another
+    /// holds it. Leases serialise refreshes across processes sharing the store (PostgreSQL); a
+    /// lease is not a write, so it leaves the generation alone.
+    func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool
+    func releaseLease(id: String, owner: String) async throws
+
     func close() async
 }
 

@@ -6,6 +6,7 @@ public final class MemoryConnectionStore: ConnectionStore {
         var records: [String: ConnectionRecord] = [:]
         var dependencies: [String: [String: ConnectionDependency]] = [:]
         var authorizations: [String: PendingAuthorization] = [:]
+        var leases: [String: (owner: String, until: Double)] = [:]
     }
 
     private let state = Mutex(State())
@@ -88,6 +89,21 @@ public final class MemoryConnectionStore: ConnectionStore {
 
     public func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
         state.withLock { $0.authorizations.removeValue(forKey: stateHash) }
+    }
+
+    public func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
+        state.withLock { state in
+            guard state.records[id] != nil else { return false }
+            if let held = state.leases[id], held.owner != owner, held.until >= now { return false }
+            state.leases[id] = (owner, until)
+            return true
+        }
+    }
+
+    public func releaseLease(id: String, owner: String) async throws {
+        state.withLock { state in
+            if state.leases[id]?.owner == owner { state.leases[id] = nil }
+        }
     }
 
     public func close() async {}

@@ -69,6 +69,8 @@ public final class SQLiteConnectionStore: ConnectionStore {
                 state_hash TEXT PRIMARY KEY, connection_id TEXT NOT NULL, key_id TEXT NOT NULL, wrapped_key BLOB NOT NULL,
                 ciphertext BLOB NOT NULL, redirect_uri TEXT NOT NULL, expires_at REAL NOT NULL, created_at REAL NOT NULL)
             """,
+            "ALTER TABLE connections ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE connections ADD COLUMN lease_until REAL",
         ],
     ]
 
@@ -191,6 +193,18 @@ public final class SQLiteConnectionStore: ConnectionStore {
             stateHash: hash, connectionID: id,
             sealed: SealedSecrets(keyID: keyID, wrappedKey: Data(wrapped.readableBytesView), ciphertext: Data(ciphertext.readableBytesView)),
             redirectURI: redirect, expiresAt: expires, createdAt: created)
+    }
+
+    public func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
+        !(try await connection.query("""
+            UPDATE connections SET lease_owner = ?, lease_until = ?
+            WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING id
+            """, [.text(owner), .float(until), .text(id), .text(owner), .float(now)])).isEmpty
+    }
+
+    public func releaseLease(id: String, owner: String) async throws {
+        _ = try await connection.query("UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                                       [.text(id), .text(owner)])
     }
 
     /// For tests of the version check.
