@@ -19,6 +19,39 @@ struct DecisionCacheTests {
         return .active(Principal(claims: claims), issuer: 0)
     }
 
+    @Test func anEvictedKeyIsForgottenAndACheckAlreadyRunningDoesNotCacheIt() async {
+        let clock = ManualClock(1000)
+        let cache = DecisionCache(maxEntries: 10, lifetimes: .init(maxTTL: 300, negativeTTL: 10), clock: clock, observer: Counting())
+        let key = TokenKey(token: "revoked-at-the-idp")
+        _ = await cache.load(key) { Self.active(exp: 5000) }
+        #expect(cache.remove(key))
+        #expect(!cache.remove(key))
+        #expect(cache.lookup(key) == nil)
+
+        // A check that began before the eviction answers its caller, but its answer is not kept.
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        let running = Task { await cache.load(key) { for await _ in gate {}; return Self.active(exp: 5000) } }
+        try? await Task.sleep(for: .milliseconds(50))
+        clock.advance(by: 1)
+        cache.remove(key)
+        open.finish()
+        _ = await running.value
+        #expect(cache.lookup(key) == nil)
+        clock.advance(by: 1)
+        _ = await cache.load(key) { Self.active(exp: 5000) }
+        #expect(cache.lookup(key) != nil, "a check begun after the eviction is cached as usual")
+    }
+
+    @Test func tokenKeysRoundTripThroughTheirDigest() {
+        let key = TokenKey(token: "some.jwt.value")
+        #expect(TokenKey(sha256Hex: key.sha256Hex) == key)
+        #expect(TokenKey(sha256Hex: key.sha256Hex.uppercased()) == key)
+        #expect(key.sha256Hex.hasPrefix(key.fingerprint))
+        for bad in ["", "abc", String(repeating: "g", count: 64), String(repeating: "a", count: 63), String(repeating: "a", count: 65)] {
+            #expect(TokenKey(sha256Hex: bad) == nil)
+        }
+    }
+
     @Test func evictsAtMaxEntries() async {
         let clock = ManualClock(1000)
         let observer = Counting()

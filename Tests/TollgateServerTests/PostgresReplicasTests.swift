@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Testing
 @testable import TollgateRegistry
+@testable import TollgateServer
 import TollgateConfiguration
 import TollgateKit
 
@@ -75,5 +76,39 @@ struct PostgresReplicasTests {
         }
         #expect(idp.grants("refresh_token") == refusedAt, "no retry storm")
         #expect(try await replicas[0].get(organization: "GLOBAL", name: "archive").record.status == .failed)
+    }
+
+    /// Two Tollgates sharing the registry's PostgreSQL: an eviction at one reaches the other's
+    /// decision cache through NOTIFY, carrying the token's SHA-256 only.
+    @Test func anEvictionReachesEveryReplica() async throws {
+        let schema = "e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+        let key = RegistryKeyring.generateKeyMaterial()
+        let shared: @Sendable (inout TollgateConfig) -> Void = { config in
+            config.admin = AdminConfig(apiKeys: [testAPIKey])
+            config.registry.enabled = true
+            config.registry.store = .postgres
+            config.registry.postgres.url = Secret(ProcessInfo.processInfo.environment["TOLLGATE_TEST_POSTGRES_URL"] ?? "")
+            config.registry.postgres.schema = String(schema)
+            config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret(key))]
+        }
+        let first = try await RunningTollgate.start(clock: ManualClock(running: true)) { shared(&$0) }
+        defer { Task { await first.stop() } }
+        let second = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
+            shared(&config)
+            config.inbound.issuers = [IssuerConfig(name: "dev", issuer: first.base + "/dev-issuer", introspection: IntrospectionConfig(
+                clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))]
+        }
+        defer { Task { await second.stop() } }
+        let token = try await first.token()
+        let bearer = [("Authorization", "Bearer " + token)]
+        #expect(try await first.get("/auth", headers: bearer).status == 200)
+        #expect(try await second.get("/auth", headers: bearer).status == 200)
+        await try #require(first.app.devIssuer).revoke(token)
+        #expect(try await second.get("/auth", headers: bearer).status == 200, "cached at the second replica")
+
+        let evicted = try await first.post("/admin/cache/evict", json: #"{"token":"\#(token)"}"#, headers: apiKeyHeader)
+        #expect(evicted.status == 200 && evicted.json["replicas_notified"] as? Bool == true)
+        try await waitUntil { try await second.get("/auth", headers: bearer).status == 401 }
+        #expect(try await first.get("/auth", headers: bearer).status == 401)
     }
 }

@@ -42,6 +42,9 @@ public final class DecisionCache: Sendable {
         var entries: [TokenKey: Entry] = [:]
         var order: Deque<(TokenKey, UInt64)> = []
         var inflight: [TokenKey: Task<TokenStatus, Never>] = [:]
+        /// When a key was evicted on purpose: a check that started before then must not cache
+        /// its (possibly pre-revocation) answer. Kept for `maxTTL`.
+        var evictedAt: [TokenKey: Double] = [:]
         var nextGeneration: UInt64 = 0
         var lastSweep: Double = 0
     }
@@ -104,7 +107,7 @@ public final class DecisionCache: Sendable {
             if let running = state.inflight[key] { return .wait(running) }
             let task = Task { [self] in
                 let status = await loader()
-                self.store(status, for: key, in: shard)
+                self.store(status, for: key, in: shard, checkedSince: now)
                 return status
             }
             state.inflight[key] = task
@@ -120,6 +123,19 @@ public final class DecisionCache: Sendable {
         case .started(let task):
             observer.cacheMiss()
             return await task.value
+        }
+    }
+
+    /// Forgets one token's decision (a revocation pushed by an operator, here or on another
+    /// replica); a check already running for it will not cache its answer. `false` when nothing
+    /// was cached.
+    @discardableResult
+    public func remove(_ key: TokenKey) -> Bool {
+        let now = clock.now()
+        return shard(for: key).state.withLock { state in
+            state.evictedAt[key] = now
+            state.inflight[key] = nil
+            return state.entries.removeValue(forKey: key) != nil
         }
     }
 
@@ -146,10 +162,11 @@ public final class DecisionCache: Sendable {
         }
     }
 
-    private func store(_ status: TokenStatus, for key: TokenKey, in shard: Shard) {
+    private func store(_ status: TokenStatus, for key: TokenKey, in shard: Shard, checkedSince: Double) {
         let now = clock.now()
         let expiresAt = expiry(of: status, now: now)
         let evicted = shard.state.withLock { state -> Int in
+            if let evicted = state.evictedAt[key], evicted >= checkedSince { return 0 }
             state.inflight[key] = nil
             guard let expiresAt else { return 0 }
             var evicted = 0
@@ -177,6 +194,7 @@ public final class DecisionCache: Sendable {
         state.lastSweep = now
         let before = state.entries.count
         state.entries = state.entries.filter { $0.value.expiresAt > now }
+        if !state.evictedAt.isEmpty { state.evictedAt = state.evictedAt.filter { now - $0.value <= lifetimes.maxTTL } }
         let freed = before - state.entries.count
         if freed > 0 { compactOrder(&state) }
         return freed

@@ -12,6 +12,35 @@ public struct TokenKey: Hashable, Sendable {
         (a, b, c, d) = words
     }
 
+    /// The key of a token known only by its SHA-256 (64 hex digits), as an operator or another
+    /// replica names it without the token itself; nil for anything else.
+    public init?(sha256Hex hex: some StringProtocol) {
+        let bytes = Array(hex.utf8)
+        guard bytes.count == 64 else { return nil }
+        var digest = [UInt8](repeating: 0, count: 32)
+        for index in 0..<32 {
+            guard let high = Self.nibble(bytes[2 * index]), let low = Self.nibble(bytes[2 * index + 1]) else { return nil }
+            digest[index] = high << 4 | low
+        }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { out in digest.withUnsafeBytes { out.copyMemory(from: $0) } }
+        (a, b, c, d) = words
+    }
+
+    /// The full digest as 64 lowercase hex digits (what replicas pass each other).
+    public var sha256Hex: String {
+        withUnsafeBytes(of: (a, b, c, d)) { raw in raw.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// A short, non-reversible fingerprint for logs (first 12 hex digits of the digest).
     public var fingerprint: String {
         let hex = String(a.bigEndian, radix: 16)

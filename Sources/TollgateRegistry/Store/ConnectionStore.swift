@@ -38,6 +38,13 @@ public protocol ConnectionStore: Sendable {
     func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool
     func releaseLease(id: String, owner: String) async throws
 
+    /// Tells every other process sharing the store (PostgreSQL NOTIFY); nothing for stores that
+    /// serve one process. A message is at most 200 printable ASCII bytes.
+    func broadcast(_ message: String) async throws
+    /// Hands every broadcast to `receive` (the sender's own included) until cancelled, resuming
+    /// after a lost connection. Returns at once for stores that serve one process.
+    func listen(_ receive: @escaping @Sendable (String) async -> Void) async
+
     func close() async
 }
 

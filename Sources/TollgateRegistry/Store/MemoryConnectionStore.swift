@@ -106,5 +106,9 @@ public final class MemoryConnectionStore: ConnectionStore {
         }
     }
 
+    /// One process: nobody else to tell.
+    public func broadcast(_ message: String) async throws {}
+    public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
+
     public func close() async {}
 }

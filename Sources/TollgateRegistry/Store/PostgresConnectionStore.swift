@@ -255,6 +255,30 @@ public final class PostgresConnectionStore: ConnectionStore {
                                logger: logger)
     }
 
+    /// The NOTIFY channel, per schema, so registries sharing a server but not a schema stay apart.
+    private var channel: String { "tollgate_registry_" + schema }
+
+    public func broadcast(_ message: String) async throws {
+        try await client.query("SELECT pg_notify(\(channel), \(message))", logger: logger)
+    }
+
+    public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {
+        let channel = self.channel
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        for try await notification in notifications { await receive(notification.payload) }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("registry notifications interrupted; listening again", metadata: ["error": "\(Self.describe(error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
     /// Drops the schema's tables (tests).
     func dropEverything() async throws {
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"), logger: logger)

@@ -222,6 +222,10 @@ public final class SQLiteConnectionStore: ConnectionStore {
         return descriptor
     }
 
+    /// One process: nobody else to tell.
+    public func broadcast(_ message: String) async throws {}
+    public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
+
     public func close() async {
         try? await connection.close()
         if lockDescriptor >= 0 { _ = Glibc.close(lockDescriptor) }

@@ -58,11 +58,14 @@ extension TollgateApp {
         let refresher = TokenRefresher(servers: outbound)
         let pusher = self.pusher
         let connectionRefresher = connections.map { ConnectionRefresher(connections: $0, config: config.registry.refresh) }
+        let replicaMessages = self.replicaMessages
+        let cache = authenticator.cache
         let started = ServerStartSignal(work: [
             { await issuerBringUp.run() },
             { await refresher.run() },
             { await pusher.run() },
             { await connectionRefresher?.run() },
+            { await replicaMessages?.run { hex in if let key = TokenKey(sha256Hex: hex) { cache.remove(key) } } },
         ])
         return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
     }
@@ -83,6 +86,8 @@ extension TollgateApp {
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, connections: connections).register(on: admin)
         ProxyAdapter(proxy: proxy, connections: connections, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
+        CacheEvictionAdapter(cache: authenticator.cache, replicas: replicaMessages, shared: config.registry.enabled && config.registry.store == .postgres,
+                             maxBodyBytes: config.server.maxBodyBytes).register(on: admin)
         if let connections {
             let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes)
             adapter.register(on: admin)

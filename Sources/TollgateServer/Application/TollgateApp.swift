@@ -44,6 +44,10 @@ public final class TollgateApp: Sendable {
     public let registry: ConnectionRegistry?
     /// The registry's connection API operations, when the registry is enabled.
     let connections: RuntimeConnections?
+    /// Messages to the other replicas sharing the registry's store (PostgreSQL); nil without a registry.
+    var replicaMessages: ReplicaMessages? {
+        connections?.replicaMessages
+    }
 
     public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
