@@ -250,6 +250,46 @@ struct ConnectionFlowsTests {
         #expect(try await tg.get("/token/vna", headers: apiKeyHeader).json["error"] as? String == "NOT_CONNECTED")
     }
 
+    @Test func runtimeConnectionsArePushedIntoOrthancAndRemovedWithTheConnection() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await ConnectionsAPITests.start(directory: scratchDirectory(), key: RegistryKeyring.generateKeyMaterial()) { config in
+            config.orthanc.url = peer.base
+            config.orthanc.checkIntervalSeconds = 1
+            // A config-file definition drawing on a GLOBAL runtime connection rather than an outbound server.
+            config.orthanc.dicomwebServers = ["from-config": OrthancDicomWebServerConfig(outboundServer: "pacs", extra: ["HasDelete": .bool(true)])]
+        }
+        defer { Task { await tg.stop() } }
+        let push = #","url":"\#(peer.upstreamURL)dicom-web","orthanc_push":{"name":"runtime-b","extra":{"Timeout":30,"Site":"east"}}}"#
+        let created = try await tg.post("/oauth/connections", json: ConnectionsAPITests.createBody(tg).replacingOccurrences(of: "}", with: push),
+                                        headers: apiKeyHeader)
+        #expect(created.status == 201, "\(created.body)")
+        #expect((created.json["orthanc_push"] as? [String: Any])?["name"] as? String == "runtime-b")
+
+        try await waitUntil { peer.orthancDefinition("runtime-b") != nil && peer.orthancDefinition("from-config") != nil }
+        let pushed = try #require(peer.orthancDefinition("runtime-b"))
+        let token = try #require(try await tg.get("/oauth/credentials/pacs", headers: apiKeyHeader).json["access_token"] as? String)
+        #expect((pushed["HttpHeaders"] as? [String: String])?["Authorization"] == "Bearer " + token)
+        #expect(pushed["Url"] as? String == peer.upstreamURL + "dicom-web/" && pushed["Site"] as? String == "east" && pushed["Timeout"] as? Int == 30)
+        #expect(pushed["TollgateTokenExpires"] != nil)
+        #expect(peer.orthancDefinition("from-config")?["HasDelete"] as? Bool == true)
+
+        // Names are unique across config and runtime; extra is checked like config's; no passwords kept in the clear.
+        let second = { (name: String, extra: String) in
+            ConnectionsAPITests.createBody(tg, name: "other").replacingOccurrences(
+                of: "}", with: #","url":"\#(peer.upstreamURL)","orthanc_push":{"name":"\#(name)","extra":\#(extra)}}"#)
+        }
+        #expect(try await tg.post("/oauth/connections", json: second("runtime-b", "{}"), headers: apiKeyHeader).json["error"] as? String == "CONNECTION_EXISTS")
+        #expect(try await tg.post("/oauth/connections", json: second("from-config", "{}"), headers: apiKeyHeader).json["error"] as? String == "NAME_RESERVED")
+        for extra in [#"{"Url":"http://x"}"#, #"{"Password":"p"}"#, #"{"Timeout":-1}"#, #"{"Nested":{"a":1}}"#] {
+            #expect(try await tg.post("/oauth/connections", json: second("fresh", extra), headers: apiKeyHeader).status == 400, "\(extra)")
+        }
+
+        // Deleting the connection removes both definitions from Orthanc.
+        #expect(try await tg.send("/oauth/connections/pacs", method: .DELETE, headers: apiKeyHeader, body: nil).status == 204)
+        try await waitUntil { peer.orthancDefinition("runtime-b") == nil && peer.orthancDefinition("from-config") == nil }
+    }
+
     @Test func aSecondServerOnTheSameSQLiteFileIsRefused() async throws {
         let directory = scratchDirectory()
         let key = RegistryKeyring.generateKeyMaterial()

@@ -1,7 +1,7 @@
 import TollgateKit
 
 /// A JSON value given in YAML, passed through to Orthanc as is.
-public enum JSONValue: Sendable, Decodable, Equatable {
+public enum JSONValue: Sendable, Codable, Equatable {
     case bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue]), null
 
     public init(from decoder: any Decoder) throws {
@@ -13,6 +13,19 @@ public enum JSONValue: Sendable, Decodable, Equatable {
         else if let value = try? c.decode(String.self) { self = .string(value) }
         else if let value = try? c.decode([JSONValue].self) { self = .array(value) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .bool(let value): try c.encode(value)
+        case .int(let value): try c.encode(value)
+        case .double(let value): try c.encode(value)
+        case .string(let value): try c.encode(value)
+        case .array(let value): try c.encode(value)
+        case .object(let value): try c.encode(value)
+        case .null: try c.encodeNil()
+        }
     }
 
     public var rendered: String {

@@ -32,13 +32,14 @@ extension TollgateConfig {
         for (name, server) in orthanc.dicomwebServers.sorted(by: { $0.key < $1.key }) {
             let at = "orthanc.dicomweb_servers.\(name)"
             problems.check(Self.isValidServerName(name), at, "names must be 1-64 characters of A-Z, a-z, 0-9, '.', '-' or '_'")
-            problems.check(outbound.servers[server.outboundServer] != nil, "\(at).outbound_server", "no outbound server named \(server.outboundServer)")
+            // With the registry on, a name that is not configured may be a GLOBAL runtime connection's.
+            problems.check(outbound.servers[server.outboundServer] != nil || registry.enabled, "\(at).outbound_server",
+                           "no outbound server named \(server.outboundServer)")
             if let url = server.url { problems.check(Self.isHTTPURL(url), "\(at).url", "must be an absolute http(s) URL") }
-            let tollgateKeys = ["Url", "HttpHeaders", "TollgateTokenExpires"]
-            for key in tollgateKeys where server.extra[key] != nil {
+            for key in Self.tollgateDefinitionKeys where server.extra[key] != nil {
                 problems.add("\(at).extra.\(key)", "set by Tollgate; remove it")
             }
-            for (key, value) in server.extra.sorted(by: { $0.key < $1.key }) where !tollgateKeys.contains(key) {
+            for (key, value) in server.extra.sorted(by: { $0.key < $1.key }) where !Self.tollgateDefinitionKeys.contains(key) {
                 problems.check(Self.isOrthancDefinitionValue(key: key, value), "\(at).extra.\(key)", Self.orthancDefinitionRule(key))
             }
         }
@@ -50,9 +51,12 @@ extension TollgateConfig {
 }
 
 extension TollgateConfig {
+    /// The keys of a DICOMweb definition Tollgate sets itself.
+    public static let tollgateDefinitionKeys = ["Url", "HttpHeaders", "TollgateTokenExpires"]
+
     /// Orthanc's `WebServiceParameters`: `Timeout` is an unsigned integer, `Pkcs11` a boolean, the
     /// certificate keys strings; every other key is a user property: string, boolean or integer.
-    static func isOrthancDefinitionValue(key: String, _ value: JSONValue) -> Bool {
+    public static func isOrthancDefinitionValue(key: String, _ value: JSONValue) -> Bool {
         switch (key, value) {
         case ("Timeout", .int(let seconds)): seconds >= 0
         case ("Timeout", _): false
@@ -65,7 +69,7 @@ extension TollgateConfig {
         }
     }
 
-    static func orthancDefinitionRule(_ key: String) -> String {
+    public static func orthancDefinitionRule(_ key: String) -> String {
         switch key {
         case "Timeout": "must be a non-negative integer (seconds)"
         case "Pkcs11": "must be a boolean"

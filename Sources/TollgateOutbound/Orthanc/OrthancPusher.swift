@@ -22,9 +22,12 @@ public protocol OrthancPushObserver: Sendable {
 public final class OrthancPusher: Sendable {
     struct Target: Sendable {
         let name: String
-        let server: OutboundServer
+        /// The outbound server or runtime connection the token comes from.
+        let source: String
         let url: String
         let extra: [String: JSONValue]
+        let staticHeaders: [(name: String, value: String)]
+        let token: @Sendable () async -> AccessToken?
     }
 
     private struct PushState {
@@ -37,6 +40,10 @@ public final class OrthancPusher: Sendable {
     }
 
     let targets: [Target]
+    private let servers: OutboundServers
+    private let runtime: (any RuntimePushSource)?
+    /// The runtime definitions of the last look, and when it was.
+    private let runtimeTargets = Mutex<(targets: [Target], at: Double)>(([], -.infinity))
     private let states: Mutex<[String: PushState]>
     private let base: String
     private let serversPath: String
@@ -51,12 +58,16 @@ public final class OrthancPusher: Sendable {
     private let logger: Logger
 
     public init(config: OrthancConfig, servers: OutboundServers, http: HTTPClient, clock: any TollgateClock,
-                observer: any OrthancPushObserver, logger: Logger) {
+                observer: any OrthancPushObserver, logger: Logger, runtime: (any RuntimePushSource)? = nil) {
         targets = config.dicomwebServers.sorted { $0.key < $1.key }.compactMap { name, definition in
-            servers[definition.outboundServer].map {
-                Target(name: name, server: $0, url: Self.orthancStoredURL(definition.url ?? $0.url), extra: definition.extra)
+            servers[definition.outboundServer].map { server in
+                let tokens = server.tokens
+                return Target(name: name, source: server.name, url: Self.orthancStoredURL(definition.url ?? server.url), extra: definition.extra,
+                              staticHeaders: server.staticHeaders, token: { tokens.usableToken })
             }
         }
+        self.runtime = runtime
+        self.servers = servers
         states = Mutex(Dictionary(uniqueKeysWithValues: targets.map { ($0.name, PushState()) }))
         let url = config.url ?? ""
         base = url.hasSuffix("/") ? String(url.dropLast()) : url
@@ -78,12 +89,50 @@ public final class OrthancPusher: Sendable {
     public func run() async {
         while !Task.isCancelled {
             for target in targets { await tend(target) }
+            for target in await currentRuntimeTargets() { await tend(target) }
             try? await Task.sleep(for: .seconds(1))
         }
     }
 
+    /// The runtime definitions, asked for every few seconds. One that disappeared (its connection
+    /// was deleted, or its `orthanc_push` removed) is deleted from Orthanc if this process pushed it.
+    private func currentRuntimeTargets() async -> [Target] {
+        guard let runtime else { return [] }
+        let now = clock.now()
+        let (held, at) = runtimeTargets.withLock { ($0.targets, $0.at) }
+        guard now - at >= min(5, checkInterval) else { return held }
+        let configured = Set(targets.map(\.name))
+        var seen = Set<String>()
+        let fresh = await runtime.pushTargets().compactMap { target -> Target? in
+            guard !configured.contains(target.name), seen.insert(target.name).inserted else { return nil }
+            return Target(name: target.name, source: target.source, url: Self.orthancStoredURL(target.url), extra: target.extra,
+                          staticHeaders: [], token: target.token)
+        }
+        runtimeTargets.withLock { $0 = (fresh, now) }
+        for gone in held where !seen.contains(gone.name) { await remove(gone) }
+        return fresh
+    }
+
+    /// Deletes a definition this process pushed and no longer keeps.
+    private func remove(_ target: Target) async {
+        let pushed = states.withLock { $0.removeValue(forKey: target.name)?.lastPush != nil }
+        guard pushed else { return }
+        var request = HTTPClientRequest(url: base + serversPath + "/" + FormEncoding.encode(target.name))
+        request.method = .DELETE
+        request.headers = await headers(contentType: false)
+        let result: String
+        switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "orthanc_push") {
+        case .success(let response) where (200..<300).contains(response.status) || response.status == 404: result = "removed"
+        default: result = "error"
+        }
+        observer.orthancPushed(orthancServer: target.name, result: result)
+        logger.info("removed a runtime connection's DICOMweb definition from Orthanc", metadata: [
+            "orthanc_server": .string(target.name), "connection": .string(target.source), "result": .string(result),
+        ])
+    }
+
     private func tend(_ target: Target) async {
-        guard let token = target.server.tokens.usableToken else { return }
+        guard let token = await target.token() else { return }
         let now = clock.now()
         let (due, stale, checkDue) = withState(target.name) { s in
             (now >= s.nextAttemptAt, s.pushedToken != token, now - s.lastCheckAt >= checkInterval)
@@ -104,7 +153,7 @@ public final class OrthancPusher: Sendable {
     private func push(_ target: Target, token: AccessToken, reason: String) async {
         var members: [(String, JSONText.Value)] = [
             ("Url", .string(target.url)),
-            ("HttpHeaders", .raw(JSONText.object(target.server.staticHeaders.map { ($0.name, .string($0.value)) }
+            ("HttpHeaders", .raw(JSONText.object(target.staticHeaders.map { ($0.name, .string($0.value)) }
                 + [("Authorization", .string("Bearer " + token.value))]))),
             (Self.markerProperty, .string(String(Int(saturating: token.expiresAt)))),
         ]
@@ -121,7 +170,7 @@ public final class OrthancPusher: Sendable {
             }
             observer.orthancPushed(orthancServer: target.name, result: "success")
             logger.info("pushed DICOMweb server definition to Orthanc", metadata: [
-                "orthanc_server": .string(target.name), "server": .string(target.server.name), "reason": .string(reason),
+                "orthanc_server": .string(target.name), "server": .string(target.source), "reason": .string(reason),
             ])
         case .success(let response):
             recordFailure(target, "Orthanc answered HTTP \(response.status)")
@@ -187,8 +236,8 @@ public final class OrthancPusher: Sendable {
 
     public func status(forOutboundServer name: String) -> [OrthancPushStatus] {
         let now = clock.now()
-        return targets.filter { $0.server.name == name }.map { target in
-            let held = target.server.tokens.usableToken
+        return targets.filter { $0.source == name }.map { target in
+            let held = servers[target.source]?.tokens.usableToken
             return withState(target.name) { s in
                 let current = s.pushedToken != nil && s.pushedToken == held && held?.isUsable(at: now) == true
                 return OrthancPushStatus(orthancServer: target.name, current: current, lastPush: s.lastPush, lastError: s.lastError)
@@ -198,7 +247,7 @@ public final class OrthancPusher: Sendable {
 
     public func notReadyReasons() -> [String] {
         guard readyRequiresPush else { return [] }
-        return targets.flatMap { status(forOutboundServer: $0.server.name) }.filter { !$0.current }.map {
+        return targets.flatMap { status(forOutboundServer: $0.source) }.filter { !$0.current }.map {
             "orthanc \($0.orthancServer): definition not pushed" + ($0.lastError.map { " (\($0))" } ?? "")
         }
     }

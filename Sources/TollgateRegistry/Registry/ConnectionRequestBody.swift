@@ -7,9 +7,11 @@ import TollgateKit
 /// the field's name, never echoed.
 struct ConnectionRequestBody {
     static let createFields: Set<String> = ["connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
-                                            "authorization_url", "scopes", "auth_method", "resource", "url", "redirect_uri", "issuer",
+                                            "authorization_url", "scopes", "auth_method", "resource", "url", "orthanc_push", "redirect_uri", "issuer",
                                             "refresh_token"]
     private let fields: [String: String]
+    /// `orthanc_push`: absent (nil), removed (`null`: .some(nil)), or set.
+    let orthancPush: OrthancPushSettings??
 
     init(_ body: Data, allowed: Set<String> = createFields) throws(RegistryError) {
         guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
@@ -20,7 +22,12 @@ struct ConnectionRequestBody {
             throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
         }
         var fields: [String: String] = [:]
-        for (key, value) in object {
+        if let value = object["orthanc_push"] {
+            orthancPush = .some(value is NSNull ? nil : try Self.orthancPush(value))
+        } else {
+            orthancPush = nil
+        }
+        for (key, value) in object where key != "orthanc_push" {
             if value is NSNull { continue }
             guard let text = value as? String else { throw RegistryError(.invalidRequest, "\(key) must be a string") }
             let limit = key == "client_secret" || key == "refresh_token" ? 8192 : 2048
@@ -33,6 +40,33 @@ struct ConnectionRequestBody {
     }
 
     subscript(_ key: String) -> String? { fields[key] }
+
+    /// `{"name": "…", "extra": {…}}`: the name an identifier, `extra` what Orthanc accepts in a
+    /// definition, without the keys Tollgate sets and without passwords (kept in the clear).
+    static func orthancPush(_ value: Any) throws(RegistryError) -> OrthancPushSettings {
+        guard let object = value as? [String: Any], let name = object["name"] as? String, isIdentifier(name, allowingDots: true),
+              Set(object.keys).isSubset(of: ["name", "extra"]) else {
+            throw RegistryError(.invalidRequest, "orthanc_push must be {\"name\": 1–64 of A–Z a–z 0–9 . - _, \"extra\": {…}}")
+        }
+        var extra: [String: JSONValue] = [:]
+        if let given = object["extra"], !(given is NSNull) {
+            guard let members = given as? [String: Any], members.count <= 32,
+                  let data = try? JSONSerialization.data(withJSONObject: members), data.count <= 4096,
+                  let decoded = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+                throw RegistryError(.invalidRequest, "orthanc_push.extra must be an object of at most 32 members and 4 KB")
+            }
+            for (key, member) in decoded.sorted(by: { $0.key < $1.key }) {
+                guard !TollgateConfig.tollgateDefinitionKeys.contains(key), !["Password", "CertificateKeyPassword"].contains(key) else {
+                    throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)) is set by Tollgate or is a password")
+                }
+                guard TollgateConfig.isOrthancDefinitionValue(key: key, member) else {
+                    throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)): \(TollgateConfig.orthancDefinitionRule(key))")
+                }
+            }
+            extra = decoded
+        }
+        return OrthancPushSettings(name: name, extra: extra)
+    }
 
     func required(_ key: String) throws(RegistryError) -> String {
         guard let value = fields[key], !value.isEmpty else { throw RegistryError(.invalidRequest, "\(key) is required") }

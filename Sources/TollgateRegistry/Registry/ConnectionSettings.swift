@@ -1,4 +1,15 @@
 import Foundation
+import TollgateConfiguration
+
+/// `orthanc_push` of a runtime connection: Tollgate keeps a DICOMweb definition by this name in
+/// Orthanc, carrying the connection's token, and removes it when the connection goes.
+public struct OrthancPushSettings: Codable, Sendable, Equatable {
+    /// The definition's name in Orthanc (`/dicom-web/servers/{name}`).
+    public var name: String
+    /// More of the definition (Orthanc's `WebServiceParameters`: `Timeout`, `HasDelete`, user
+    /// properties); never `Url`, `HttpHeaders` or a password.
+    public var extra: [String: JSONValue]
+}
 
 /// A connection's settings that are not secret, stored in the clear beside the sealed secrets.
 public struct ConnectionSettings: Codable, Sendable, Equatable {
@@ -14,8 +25,9 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
     public var scopes: String
     public var authMethod: AuthMethod
     public var resource: String?
-    /// The API's base URL, for `/proxy/{name}` (optional otherwise).
+    /// The API's base URL, for `/proxy/{name}` and `orthanc_push` (optional otherwise).
     public var url: String?
+    public var orthancPush: OrthancPushSettings?
     /// Authorization code only: the redirect URI registered at the IdP, when not
     /// `{registry.callback_base_url}/oauth/callback/{name}`.
     public var redirectURI: String?
@@ -31,6 +43,7 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
         case authMethod = "auth_method"
         case resource
         case url
+        case orthancPush = "orthanc_push"
         case redirectURI = "redirect_uri"
         case issuer
         case createdBy = "created_by"

@@ -5,6 +5,8 @@ import TollgateOutbound
 /// A live access token for a caller (the credentials endpoint).
 public struct ConnectionCredentials: Sendable {
     public let accessToken: String
+    /// When the token was issued (as far as Tollgate knows).
+    public let obtainedAt: Double
     public let expiresAt: Double
     /// Whole seconds left when it was handed out.
     public let expiresIn: Int
@@ -26,10 +28,10 @@ extension RuntimeConnections {
     }
 
     /// The token `/proxy/{name}` sends: the held one, or after a peer refused `refused` (401), a new one.
-    public func accessToken(organization: String, name: String, refused: AccessToken?) async throws -> AccessToken {
-        let held = try await credentials(organization: organization, name: name, force: refused != nil)
-        let now = clock.now()
-        return AccessToken(value: held.accessToken, obtainedAt: now, expiresAt: held.expiresAt, lifetimeAssumed: false, scope: held.scope)
+    public func accessToken(organization: String, name: String, refused: AccessToken?,
+                            minTTL: Int = RuntimeConnections.defaultMinTTLSeconds) async throws -> AccessToken {
+        let held = try await credentials(organization: organization, name: name, minTTL: minTTL, force: refused != nil)
+        return AccessToken(value: held.accessToken, obtainedAt: held.obtainedAt, expiresAt: held.expiresAt, lifetimeAssumed: false, scope: held.scope)
     }
 
     /// Joins the connection's running token request, or starts one. `minTTL` nil: a new token
@@ -176,7 +178,8 @@ extension RuntimeConnections {
                   let now = try? open(reread), now.clientSecret == used.clientSecret, now.refreshToken == used.refreshToken else { break }
             record = reread
         }
-        return ConnectionCredentials(accessToken: token.value, expiresAt: token.expiresAt, expiresIn: token.secondsLeft(at: clock.now()),
+        return ConnectionCredentials(accessToken: token.value, obtainedAt: token.obtainedAt, expiresAt: token.expiresAt,
+                                     expiresIn: token.secondsLeft(at: clock.now()),
                                      scope: token.scope ?? (try? ConnectionSettings.decoded(first.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes })
     }
 
@@ -222,7 +225,8 @@ extension RuntimeConnections {
         guard let expiresAt = record.expiresAt, expiresAt - clock.now() >= Double(max(minTTL, 1)) else { return nil }
         let secrets = try open(record)
         guard let token = secrets.accessToken else { return nil }
-        return ConnectionCredentials(accessToken: token, expiresAt: expiresAt, expiresIn: max(0, Int(saturating: expiresAt - clock.now())),
+        return ConnectionCredentials(accessToken: token, obtainedAt: record.lastRefreshAt ?? record.updatedAt, expiresAt: expiresAt,
+                                     expiresIn: max(0, Int(saturating: expiresAt - clock.now())),
                                      scope: secrets.tokenScope)
     }
 }

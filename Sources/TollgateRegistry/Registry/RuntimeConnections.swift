@@ -26,6 +26,8 @@ public final class RuntimeConnections: Sendable {
     public let registry: ConnectionRegistry
     let config: RegistryConfig
     private let reservedNames: Set<String>
+    /// `orthanc.dicomweb_servers` names: a runtime `orthanc_push` cannot take them.
+    private let reservedPushNames: Set<String>
     let http: HTTPClient
     let clock: any TollgateClock
     let timeoutMS: Int
@@ -38,11 +40,12 @@ public final class RuntimeConnections: Sendable {
     let flights = Mutex<[String: Task<Result<ConnectionCredentials, RegistryError>, Never>]>([:])
 
     /// `reservedNames`: the static `outbound.servers`, which win over runtime names.
-    public init(registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, http: HTTPClient, clock: any TollgateClock,
-                observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000) {
+    public init(registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, reservedPushNames: Set<String> = [],
+                http: HTTPClient, clock: any TollgateClock, observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000) {
         self.registry = registry
         self.config = config
         self.reservedNames = reservedNames
+        self.reservedPushNames = reservedPushNames
         self.http = http
         self.clock = clock
         self.observer = observer
@@ -77,8 +80,9 @@ public final class RuntimeConnections: Sendable {
             clientID: try request.required("client_id"), tokenURL: try request.required("token_url"),
             authorizationURL: request["authorization_url"], scopes: ConnectionRequestBody.normalizedScopes(request["scopes"]),
             authMethod: try Self.authMethod(request["auth_method"]) ?? .clientSecretBasic, resource: request["resource"],
-            url: request["url"], redirectURI: request["redirect_uri"], issuer: request["issuer"])
+            url: request["url"], orthancPush: request.orthancPush ?? nil, redirectURI: request["redirect_uri"], issuer: request["issuer"])
         try check(settings, flow: flow)
+        try await checkPushName(settings, connectionID: nil)
         var secrets = ConnectionSecrets(clientSecret: try request.required("client_secret"))
         if let refreshToken = request["refresh_token"] {
             guard flow != .clientCredentials else { throw RegistryError(.invalidRequest, "refresh_token is for refresh_token and authorization_code connections") }
@@ -146,7 +150,9 @@ public final class RuntimeConnections: Sendable {
         if let value = request["url"] { settings.url = value }
         if let value = request["redirect_uri"] { settings.redirectURI = value }
         if let value = request["issuer"] { settings.issuer = value }
+        if let value = request.orthancPush { settings.orthancPush = value }
         try check(settings, flow: record.flow)
+        try await checkPushName(settings, connectionID: record.id)
         guard request["refresh_token"] == nil else {
             throw RegistryError(.invalidRequest, "import a refresh token with POST /oauth/connections/{name}/refresh-token")
         }
@@ -277,6 +283,27 @@ public final class RuntimeConnections: Sendable {
         guard settings.authorizationURL != nil else { throw RegistryError(.invalidRequest, "authorization_url is required for authorization_code") }
         guard settings.redirectURI != nil || config.callbackBaseURL != nil else {
             throw RegistryError(.invalidRequest, "redirect_uri is required unless registry.callback_base_url is configured")
+        }
+    }
+
+    /// An `orthanc_push` needs the connection's `url` and a name no other definition uses.
+    private func checkPushName(_ settings: ConnectionSettings, connectionID: String?) async throws {
+        guard let push = settings.orthancPush else { return }
+        guard settings.url != nil else { throw RegistryError(.invalidRequest, "orthanc_push needs the connection's url (the DICOMweb root Orthanc calls)") }
+        guard !reservedPushNames.contains(push.name) else {
+            throw RegistryError(.reserved, "\(push.name) is an orthanc.dicomweb_servers entry in config.yaml")
+        }
+        let taken = try await stored { try await self.store.all() }.contains { other in
+            other.id != connectionID && (try? ConnectionSettings.decoded(other.settings))?.orthancPush?.name == push.name
+        }
+        guard !taken else { throw RegistryError(.exists, "another connection already pushes \(push.name) into Orthanc") }
+    }
+
+    /// Every connection with an `orthanc_push` and a `url`: what the Orthanc pusher keeps current.
+    public func pushDefinitions() async throws -> [(record: ConnectionRecord, push: OrthancPushSettings, url: String)] {
+        try await stored { try await self.store.all() }.compactMap { record in
+            guard let settings = try? ConnectionSettings.decoded(record.settings), let push = settings.orthancPush, let url = settings.url else { return nil }
+            return (record, push, url)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TollgateConfiguration
 import TollgateKit
 import TollgateOutbound
 import TollgateRegistry
@@ -187,6 +188,9 @@ struct ConnectionsAdapter {
             ("authorization_url", optional(settings.authorizationURL.map(URLRedaction.redacted))),
             ("scopes", .string(settings.scopes)), ("auth_method", .string(settings.authMethod.rawValue)), ("resource", optional(settings.resource)),
             ("url", optional(settings.url.map(URLRedaction.redacted))),
+            ("orthanc_push", settings.orthancPush.map { push in
+                .raw(JSONText.object([("name", .string(push.name)), ("extra", .raw(JSONValue.object(push.extra).rendered))]))
+            } ?? .null),
             ("redirect_uri", optional(view.redirectURI)), ("issuer", optional(settings.issuer)),
             ("has_client_secret", .bool(view.hasClientSecret)), ("has_refresh_token", .bool(view.hasRefreshToken)),
             ("status", .string(record.status.rawValue)), ("status_message", optional(record.statusMessage)),

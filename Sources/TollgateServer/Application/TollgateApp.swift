@@ -112,14 +112,19 @@ public final class TollgateApp: Sendable {
                 authenticator: authenticator, profiles: profiles, shareTokens: shareTokens,
                 table: try PermissionTable(rules: config.orthanc.permissions?.table ?? PermissionTable.defaultRules, dicomWebRoot: config.orthanc.dicomWebRoot),
                 dicomWebRoot: config.orthanc.dicomWebRoot)
-            pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
-                                   clock: clock, observer: metrics, logger: logger)
-            proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
             let outbound = self.outbound
             connections = registry.map {
                 RuntimeConnections(registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
+                                   reservedPushNames: Set(config.orthanc.dicomwebServers.keys),
                                    http: idpClients.client(caFile: nil), clock: clock, observer: metrics)
             }
+            let runtimeDefinitions = config.orthanc.dicomwebServers.sorted { $0.key < $1.key }
+                .filter { outbound[$0.value.outboundServer] == nil }.map { (name: $0.key, definition: $0.value) }
+            pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
+                                   clock: clock, observer: metrics, logger: logger,
+                                   runtime: connections.map { RegistryPushSource(connections: $0, configured: runtimeDefinitions,
+                                                                                 minTTL: config.orthanc.checkIntervalSeconds + 60) })
+            proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
             readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
         } catch {
             await registry?.close()

@@ -77,6 +77,11 @@ final class PeerServer: Sendable {
                 await peer.orthancPut(request, name: context.parameters.get("name") ?? "")
             }
             router.get("\(root)/servers") { _, _ in peer.orthancList() }
+            router.delete("\(root)/servers/:name") { _, context in
+                let name = context.parameters.get("name") ?? ""
+                let existed = peer.state.withLock { $0.definitions.removeValue(forKey: name) != nil }
+                return Response(status: existed ? .ok : .notFound)
+            }
         }
         let server = try await TestHTTPServer.start(router: router, port: peer.port)
         peer.server.withLock { $0 = server }
