@@ -17,18 +17,11 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
-import socket  # noqa: E402
 import tempfile  # noqa: E402
 
-from loopback import Processes  # noqa: E402
+from loopback import Processes, free_port, wait_ready  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def token(port):
@@ -37,17 +30,6 @@ def token(port):
         headers={"Authorization": "Basic dG9sbGdhdGUtZGV2OnRvbGxnYXRlLWRldi1zZWNyZXQ=",
                  "Content-Type": "application/x-www-form-urlencoded"})
     return json.load(urllib.request.urlopen(request))["access_token"]
-
-
-def wait_ready(port):
-    for _ in range(200):
-        try:
-            if urllib.request.urlopen("http://127.0.0.1:%d/ready" % port).status == 200:
-                return
-        except Exception:
-            pass
-        time.sleep(0.05)
-    raise SystemExit("tollgate on port %d never became ready" % port)
 
 
 def wrk(url, seconds, header=None):

@@ -5,6 +5,7 @@ import base64
 import http.cookiejar
 import json
 import os
+import socket
 import subprocess
 import time
 import urllib.error
@@ -25,6 +26,18 @@ def request(method, url, body=None, headers=None, timeout=15, opener=None, conte
         return error.code, dict(error.headers), error.read()
     except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
         return 0, {}, str(error).encode()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(port, seconds=10):
+    """Until http://127.0.0.1:`port`/ready answers 200; exits the run when it never does."""
+    if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port, timeout=2)[0] == 200, seconds, interval=0.05):
+        raise SystemExit("tollgate on port %d never became ready" % port)
 
 
 def as_json(body):

@@ -38,7 +38,8 @@ public struct ConnectionRefresher: Sendable {
     /// nil when not due; else the `minTTL` to renew with (nil inside: a new token regardless).
     func due(_ record: ConnectionRecord, now: Double) -> Int?? {
         guard record.status == .completed, let expiresAt = record.expiresAt else { return nil }
-        let ahead = max(config.aheadSeconds, config.intervalSeconds * 2)
+        // Early enough that callers asking with the default min_ttl never have to wait for a fetch.
+        let ahead = max(config.aheadSeconds, config.intervalSeconds * 2, RuntimeConnections.defaultMinTTLSeconds + config.intervalSeconds)
         if expiresAt - now < Double(ahead) { return .some(ahead) }
         let lastUse = record.lastRefreshAt ?? record.createdAt
         if record.flow != .clientCredentials, now - lastUse >= Double(config.keepaliveHours) * 3600 { return .some(nil) }
