@@ -12,6 +12,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import urllib.error
@@ -21,7 +22,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
-PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, closed=18599)
+PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
@@ -167,7 +168,7 @@ def main():
         procs.stop_all()
     # 7. No token or secret in any log of the run (Tollgate, Orthanc, the filter's lines in Orthanc's log).
     logs = {}
-    for name in ["tollgate", "tollgate2", "tollgate4", "orthanc-a", "orthanc-b"]:
+    for name in ["tollgate", "tollgate2", "tollgate4", "tollgate5", "tollgate6", "tollgate7", "orthanc-a", "orthanc-b"]:
         path = os.path.join(work, name + ".log")
         if os.path.exists(path):
             with open(path, "rb") as log:
@@ -175,7 +176,7 @@ def main():
     leaks = [(name, "token" if value in used_tokens else "secret")
              for value in used_tokens + list(SECRETS.values()) for name, text in logs.items() if value and value in text]
     suite.check("7. no token or secret in any log (%d tokens, %d secrets, %d logs)" % (len(used_tokens), len(SECRETS), len(logs)),
-                not leaks and len(logs) == 5, str(leaks[:5]))
+                not leaks and len(logs) == 8, str(leaks[:5]))
     elapsed = time.monotonic() - suite.started
     print("e2e duration: %.0f s; logs in %s" % (elapsed, work))
     print("%d passed, %d failed" % (suite.passed, suite.failed))
@@ -310,6 +311,9 @@ def run(suite, procs, work, args, used_tokens):
 
     # 10. Runtime connections against Glewlwyd: authorization code with PKCE, one-time refresh tokens.
     check_registry(suite, procs, work, args, glewlwyd, b, used_tokens)
+
+    # 11. Three Tollgates on one PostgreSQL: shared connections, leased one-time refreshes, eviction fan-out.
+    check_replicas(suite, procs, work, args, glewlwyd, used_tokens)
 
     # 6. Revocation at Glewlwyd is seen through the introspection path within the cache bound.
     procs.stop("orthanc-b")
@@ -456,6 +460,112 @@ registry:
         leaks += [name for secret in secrets if secret.encode() in content]
     suite.check("10j. no token, refresh token or client secret in the registry's files (%d files, %d values)" % (len(os.listdir(data)), len(secrets)),
                 not leaks and os.listdir(data), str(leaks[:3]))
+
+
+def glewlwyd_refresh_token(glewlwyd):
+    """A fresh refresh token for tollgate-registry, obtained as a user would (login, consent, code)."""
+    issuer = glewlwyd + "/api/oidc"
+    user = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects)
+    request("POST", glewlwyd + "/api/auth/", {"username": "radiologist", "password": SECRETS["radiologist"]}, opener=user)
+    request("PUT", glewlwyd + "/api/auth/grant/tollgate-registry", {"scope": "dicom.read"}, opener=user)
+    _, headers, _ = request("GET", issuer + "/auth?" + urllib.parse.urlencode({"response_type": "code", "client_id": "tollgate-registry",
+                            "redirect_uri": REGISTRY_CALLBACK, "scope": "dicom.read", "state": "e2e"}) + "&g_continue", opener=user)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(headers.get("Location", "")).query).get("code", [""])[0]
+    basic = {"Authorization": "Basic " + __import__("base64").b64encode(("tollgate-registry:" + SECRETS["registry_client"]).encode()).decode(),
+             "Content-Type": "application/x-www-form-urlencoded"}
+    answer = as_json(request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
+                             "redirect_uri": REGISTRY_CALLBACK}).encode(), basic)[2]) or {}
+    return answer.get("refresh_token", ""), answer.get("access_token", "")
+
+
+def check_replicas(suite, procs, work, args, glewlwyd, used_tokens):
+    """Three Tollgate processes sharing one PostgreSQL registry: a refresh-token connection made on
+    one is used by all; 60 forced refreshes spread over them spend each one-time refresh token once;
+    kill -9 of one leaves the others working; an eviction at one reaches the others' caches."""
+    pg_dir = os.path.join(work, "postgres")
+    os.chmod(work, 0o755)  # as root, the cluster runs as the postgres user
+    url = subprocess.run([os.path.join(REPO, "scripts", "lib", "postgres.sh"), "start", pg_dir, str(PORT["postgres"])],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    names = ["tollgate5", "tollgate6", "tollgate7"]
+    try:
+        for name in names:
+            path = os.path.join(work, name + ".yaml")
+            with open(path, "w") as out:
+                out.write("""server: {host: 127.0.0.1, port: %d}
+log: {level: info, format: json}
+inbound:
+  cache: {max_ttl_seconds: 300}
+  issuers:
+    - name: glewlwyd
+      issuer: "%s/api/oidc"
+      mode: introspection
+      introspection: {client_id: tollgate-rs, client_secret: "${E2E_RS_SECRET}", auth_method: client_secret_post}
+admin: {auth_mode: api_key, api_keys: ["${E2E_API_KEY}"]}
+registry:
+  enabled: true
+  store: postgres
+  postgres: {url: "%s", schema: e2e}
+  lease_seconds: 5
+  encryption: {keys: [{id: e2e-1, key: "${E2E_REGISTRY_KEY}"}]}
+""" % (PORT["tg" + name[-1]], glewlwyd, url))
+            procs.start(name, [args.tollgate, "serve", "--config", path], env={**TOLLGATE_ENV, "E2E_REGISTRY_KEY": SECRETS["registry_key"]})
+        bases = ["http://127.0.0.1:%d" % PORT["tg" + name[-1]] for name in names]
+        ready = wait_until(lambda: all(request("GET", base + "/ready")[0] == 200 for base in bases), 30)
+        admin = {"X-API-Key": SECRETS["api_key"]}
+        refresh_token, access_token = glewlwyd_refresh_token(glewlwyd)
+        used_tokens += [refresh_token, access_token]
+        request("POST", bases[0] + "/oauth/connections", {"connection_name": "shared", "oauth_flow_type": "refresh_token",
+                "client_id": "tollgate-registry", "client_secret": SECRETS["registry_client"], "token_url": glewlwyd + "/api/oidc/token"}, admin)
+        imported = request("POST", bases[1] + "/oauth/connections/shared/refresh-token", {"refresh_token": refresh_token}, admin)[0]
+        suite.check("11a. three Tollgates on one PostgreSQL; a connection made on one, its refresh token imported on another",
+                    ready and imported == 200, "ready=%s imported=%s" % (ready, imported))
+
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(lambda i: request("POST", bases[i % 3] + "/oauth/connections/shared/test", b"", admin)[0], range(60)))
+
+        def counts(result):
+            total = 0
+            for base in bases:
+                for line in request("GET", base + "/metrics")[2].decode().splitlines():
+                    if line.startswith('tollgate_registry_token_requests_total{grant="refresh_token",result="%s"}' % result):
+                        total += float(line.split()[-1])
+            return total
+        refreshed, refused = counts("success"), counts("invalid_grant")
+        generation = (as_json(request("GET", bases[2] + "/oauth/connections/shared", headers=admin)[2]) or {}).get("generation", 0)
+        suite.check("11b. 60 forced refreshes over 3 processes: all 200, %d refreshes at Glewlwyd (one-time tokens), no invalid_grant" % refreshed,
+                    statuses == [200] * 60 and refused == 0 and refreshed >= 3, "%s refused=%s generation=%s" % (statuses[:10], refused, generation))
+
+        procs.running["tollgate5"].kill()  # kill -9
+        procs.running["tollgate5"].wait()
+        after = [request("POST", base + "/oauth/connections/shared/test", b"", admin)[0] for base in bases[1:] for _ in range(3)]
+        credentials = as_json(request("GET", bases[2] + "/oauth/credentials/shared", headers=admin)[2]) or {}
+        used_tokens.append(credentials.get("access_token", ""))
+        suite.check("11c. after kill -9 of one process the other two keep refreshing (no invalid_grant)",
+                    after == [200] * 6 and counts("invalid_grant") == 0 and bool(credentials.get("access_token")), str(after))
+
+        caller = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
+        used_tokens.append(caller)
+        bearer = {"Authorization": "Bearer " + caller}
+        before = [request("GET", base + "/auth", headers=bearer)[0] for base in bases[1:]]
+        request("POST", glewlwyd + "/api/oidc/revoke",
+                urllib.parse.urlencode({"token": caller, "client_id": "tollgate-rs", "client_secret": SECRETS["rs"]}).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"})
+        cached = request("GET", bases[2] + "/auth", headers=bearer)[0]
+        evicted = as_json(request("POST", bases[1] + "/admin/cache/evict", {"token": caller}, admin)[2]) or {}
+        refused_everywhere = wait_until(lambda: request("GET", bases[2] + "/auth", headers=bearer)[0] == 401, 5)
+        suite.check("11d. a token revoked at Glewlwyd and evicted at one process is refused at the other at once (not after 300 s)",
+                    before == [200, 200] and cached == 200 and evicted.get("replicas_notified") is True and refused_everywhere,
+                    "before=%s cached=%s evicted=%s" % (before, cached, evicted))
+
+        dump = subprocess.run(["pg_dump", "--schema", "e2e", url], capture_output=True, text=True).stdout
+        values = [SECRETS["registry_client"], refresh_token] + [t for t in used_tokens[-4:] if t]
+        suite.check("11e. pg_dump of the shared registry holds no token, refresh token or client secret",
+                    "e2e.connections" in dump and not any(v in dump for v in values), "dump %d bytes" % len(dump))
+    finally:
+        for name in names:
+            procs.stop(name)
+        subprocess.run([os.path.join(REPO, "scripts", "lib", "postgres.sh"), "stop", pg_dir], capture_output=True)
 
 
 def check_share_link(suite, b, tg, writer, used_tokens):
