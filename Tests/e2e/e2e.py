@@ -423,19 +423,10 @@ registry:
     suite.check("10g. the code-flow connection through /proxy -> 200", proxied == 200, str(proxied))
 
     # 10h. A refresh token someone else already used (Glewlwyd rotated it away): imported, refused at once.
-    code_flow = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects)
-    request("POST", glewlwyd + "/api/auth/", {"username": "radiologist", "password": SECRETS["radiologist"]}, opener=code_flow)
-    _, headers, _ = request("GET", issuer + "/auth?" + urllib.parse.urlencode({"response_type": "code", "client_id": "tollgate-registry",
-                            "redirect_uri": REGISTRY_CALLBACK, "scope": "dicom.read", "state": "e2e"}) + "&g_continue", opener=code_flow)
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(headers.get("Location", "")).query).get("code", [""])[0]
-    basic = {"Authorization": "Basic " + __import__("base64").b64encode(("tollgate-registry:" + SECRETS["registry_client"]).encode()).decode(),
-             "Content-Type": "application/x-www-form-urlencoded"}
-    first = as_json(request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
-                            "redirect_uri": REGISTRY_CALLBACK}).encode(), basic)[2]) or {}
-    stale = first.get("refresh_token", "")
+    stale, first_access = glewlwyd_refresh_token(glewlwyd)
     rotated = as_json(request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": stale}).encode(),
-                              basic)[2]) or {}
-    used_tokens += [stale, rotated.get("refresh_token", ""), first.get("access_token", ""), rotated.get("access_token", "")]
+                              registry_client_basic())[2]) or {}
+    used_tokens += [stale, rotated.get("refresh_token", ""), first_access, rotated.get("access_token", "")]
     request("POST", tg + "/oauth/connections", {"connection_name": "glewlwyd-rt", "oauth_flow_type": "refresh_token",
             "client_id": "tollgate-registry", "client_secret": SECRETS["registry_client"], "token_url": issuer + "/token"}, admin)
     status, _, body = request("POST", tg + "/oauth/connections/glewlwyd-rt/refresh-token", {"refresh_token": stale}, admin)
@@ -471,11 +462,14 @@ def glewlwyd_refresh_token(glewlwyd):
     _, headers, _ = request("GET", issuer + "/auth?" + urllib.parse.urlencode({"response_type": "code", "client_id": "tollgate-registry",
                             "redirect_uri": REGISTRY_CALLBACK, "scope": "dicom.read", "state": "e2e"}) + "&g_continue", opener=user)
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(headers.get("Location", "")).query).get("code", [""])[0]
-    basic = {"Authorization": "Basic " + __import__("base64").b64encode(("tollgate-registry:" + SECRETS["registry_client"]).encode()).decode(),
-             "Content-Type": "application/x-www-form-urlencoded"}
     answer = as_json(request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
-                             "redirect_uri": REGISTRY_CALLBACK}).encode(), basic)[2]) or {}
+                             "redirect_uri": REGISTRY_CALLBACK}).encode(), registry_client_basic())[2]) or {}
     return answer.get("refresh_token", ""), answer.get("access_token", "")
+
+
+def registry_client_basic():
+    return {"Authorization": "Basic " + __import__("base64").b64encode(("tollgate-registry:" + SECRETS["registry_client"]).encode()).decode(),
+            "Content-Type": "application/x-www-form-urlencoded"}
 
 
 def check_replicas(suite, procs, work, args, glewlwyd, used_tokens):

@@ -1,4 +1,5 @@
 import Crypto
+import TollgateKit
 
 /// The only form in which a token is ever kept: its SHA-256 digest.
 public struct TokenKey: Hashable, Sendable {
@@ -19,7 +20,7 @@ public struct TokenKey: Hashable, Sendable {
         guard bytes.count == 64 else { return nil }
         var digest = [UInt8](repeating: 0, count: 32)
         for index in 0..<32 {
-            guard let high = Self.nibble(bytes[2 * index]), let low = Self.nibble(bytes[2 * index + 1]) else { return nil }
+            guard let high = FormEncoding.hexValue(bytes[2 * index]), let low = FormEncoding.hexValue(bytes[2 * index + 1]) else { return nil }
             digest[index] = high << 4 | low
         }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -30,15 +31,6 @@ public struct TokenKey: Hashable, Sendable {
     /// The full digest as 64 lowercase hex digits (what replicas pass each other).
     public var sha256Hex: String {
         withUnsafeBytes(of: (a, b, c, d)) { raw in raw.map { String(format: "%02x", $0) }.joined() }
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// A short, non-reversible fingerprint for logs (first 12 hex digits of the digest).

@@ -1,3 +1,5 @@
+import TollgateKit
+
 /// The request a proxy asks about: its method, its path (normalised, without the query) and its
 /// host (lower case, without port), as the proxy reported them.
 public struct RequestFacts: Sendable, Equatable {
@@ -68,7 +70,7 @@ public enum RequestPath {
             let byte = bytes[index]
             guard byte > 0x20 && byte < 0x7F else { return nil }
             guard byte == UInt8(ascii: "%") else { out.append(byte); index += 1; continue }
-            guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else { return nil }
+            guard index + 2 < bytes.count, let high = FormEncoding.hexValue(bytes[index + 1]), let low = FormEncoding.hexValue(bytes[index + 2]) else { return nil }
             let value = high << 4 | low
             if isUnreserved(value) {
                 out.append(value)
@@ -85,15 +87,6 @@ public enum RequestPath {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
         case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
         default: false
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 

@@ -20,6 +20,12 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
         self.codeVerifier = codeVerifier
     }
 
+    /// Drops the held access token and its scope (new credentials, an import, a dead grant).
+    public mutating func forgetAccessToken() {
+        accessToken = nil
+        tokenScope = nil
+    }
+
     enum CodingKeys: String, CodingKey {
         case clientSecret = "client_secret"
         case accessToken = "access_token"

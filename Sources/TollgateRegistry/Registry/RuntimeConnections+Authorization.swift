@@ -126,8 +126,7 @@ extension RuntimeConnections {
         }
         var secrets = try open(record)
         secrets.refreshToken = refreshToken
-        secrets.accessToken = nil
-        secrets.tokenScope = nil
+        secrets.forgetAccessToken()
         let generation = record.generation
         record.sealed = try seal(secrets, record.id)
         record.expiresAt = nil

@@ -209,8 +209,7 @@ extension RuntimeConnections {
         if dropRefreshToken {
             var secrets = try open(record)
             secrets.refreshToken = nil
-            secrets.accessToken = nil
-            secrets.tokenScope = nil
+            secrets.forgetAccessToken()
             next.sealed = try seal(secrets, record.id)
             next.expiresAt = nil
         }

@@ -162,8 +162,7 @@ public final class RuntimeConnections: Sendable {
             secrets.clientSecret = secret
         }
         if settings != before || request["client_secret"] != nil {
-            secrets.accessToken = nil
-            secrets.tokenScope = nil
+            secrets.forgetAccessToken()
             record.expiresAt = nil
             record.status = .notConnected
             record.statusMessage = nil
