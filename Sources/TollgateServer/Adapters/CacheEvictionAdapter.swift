@@ -18,7 +18,7 @@ struct CacheEvictionAdapter {
         router.post("/admin/cache/evict") { request, context in
             let key: TokenKey
             do {
-                key = try await Self.key(from: try await request.collectBody(limit: maxBodyBytes))
+                key = try Self.key(from: try await request.collectBody(limit: maxBodyBytes))
             } catch let refusal as Refusal {
                 return OutboundErrorReply.response("INVALID_REQUEST", refusal.message, status: .badRequest, requestID: context.requestID)
             } catch {
