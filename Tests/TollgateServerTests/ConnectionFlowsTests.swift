@@ -95,7 +95,7 @@ struct ConnectionFlowsTests {
             let bytes = try #require(FileManager.default.contents(atPath: directory + "/" + file))
             for secret in secrets { #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file)") }
         }
-        for secret in secrets.dropFirst() { #expect(!tg.logs.text.contains(secret)) }
+        for secret in secrets + [callback["code"]!] { #expect(!tg.logs.text.contains(secret)) }
         let listed = try await tg.get("/oauth/connections", headers: apiKeyHeader)
         for secret in secrets.dropFirst() { #expect(!listed.body.contains(secret)) }
     }
