@@ -99,10 +99,10 @@ extension RuntimeConnections {
             }
             // Another replica is refreshing: its result lands in the row.
             try await Task.sleep(for: .milliseconds(100))
-            if let reread = try await stored({ try await self.store.find(id: record.id) }), reread.generation != record.generation,
-               let held = try usable(reread, minTTL: 1) {
-                return held
+            guard let reread = try await stored({ try await self.store.find(id: record.id) }) else {
+                throw RegistryError(.notFound, "\(record.name) was deleted")
             }
+            if reread.generation != record.generation, let held = try usable(reread, minTTL: 1) { return held }
             guard clock.now() < deadline else {
                 throw RegistryError(.tokenUnavailable, "another replica holds \(record.name)'s refresh and has not finished")
             }
