@@ -35,4 +35,10 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Any failure as a registry answer: a `RegistryError` as it is, anything else (a store or
+    /// driver error, whose text is not safe to return) as `REGISTRY_UNAVAILABLE` with `otherwise`.
+    public static func of(_ error: any Error, otherwise: String = "the registry failed") -> RegistryError {
+        error as? RegistryError ?? RegistryError(.storeUnavailable, otherwise)
+    }
 }

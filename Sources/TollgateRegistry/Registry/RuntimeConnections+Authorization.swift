@@ -16,9 +16,7 @@ public struct AuthorizationStart: Sendable {
 extension RuntimeConnections {
     /// Starts an authorization for the organisation's own connection (never GLOBAL's on its behalf).
     public func authorize(organization: String, name: String) async throws -> AuthorizationStart {
-        guard var record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
-            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
-        }
+        var record = try await own(organization: organization, name: name)
         guard record.flow == .authorizationCode else {
             throw RegistryError(.unsupportedFlow, "\(name) is a \(record.flow.rawValue) connection; only authorization_code connections authorize")
         }
@@ -118,9 +116,7 @@ extension RuntimeConnections {
     public func importRefreshToken(organization: String, name: String, body: Data) async throws -> ConnectionView {
         let request = try ConnectionRequestBody(body, allowed: ["refresh_token"])
         let refreshToken = try Self.checkedRefreshToken(try request.required("refresh_token"))
-        guard var record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
-            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
-        }
+        var record = try await own(organization: organization, name: name)
         guard record.flow != .clientCredentials else {
             throw RegistryError(.unsupportedFlow, "\(name) is a client_credentials connection; it has no refresh token")
         }

@@ -22,16 +22,29 @@ extension RuntimeConnections {
     /// `force` requests a new one regardless (the test route).
     public func credentials(organization: String, name: String, minTTL: Int = RuntimeConnections.defaultMinTTLSeconds,
                             force: Bool = false) async throws -> ConnectionCredentials {
-        let record = try await resolve(organization: organization, name: name)
+        try await credentials(for: try await resolve(organization: organization, name: name), minTTL: minTTL, force: force)
+    }
+
+    private func credentials(for record: ConnectionRecord, minTTL: Int, force: Bool) async throws -> ConnectionCredentials {
         if !force, let held = try usable(record, minTTL: minTTL) { return held }
         return try await renew(record, minTTL: force ? nil : minTTL)
+    }
+
+    /// What `/proxy/{name}` needs first, from one read of the row: the connection's `url` and its token.
+    public func proxyTarget(organization: String, name: String) async throws -> (url: String, token: AccessToken) {
+        let record = try await resolve(organization: organization, name: name)
+        let url = try Self.url(of: record)
+        return (url, Self.accessToken(try await credentials(for: record, minTTL: Self.defaultMinTTLSeconds, force: false)))
     }
 
     /// The token `/proxy/{name}` sends: the held one, or after a peer refused `refused` (401), a new one.
     public func accessToken(organization: String, name: String, refused: AccessToken?,
                             minTTL: Int = RuntimeConnections.defaultMinTTLSeconds) async throws -> AccessToken {
-        let held = try await credentials(organization: organization, name: name, minTTL: minTTL, force: refused != nil)
-        return AccessToken(value: held.accessToken, obtainedAt: held.obtainedAt, expiresAt: held.expiresAt, lifetimeAssumed: false, scope: held.scope)
+        Self.accessToken(try await credentials(organization: organization, name: name, minTTL: minTTL, force: refused != nil))
+    }
+
+    private static func accessToken(_ held: ConnectionCredentials) -> AccessToken {
+        AccessToken(value: held.accessToken, obtainedAt: held.obtainedAt, expiresAt: held.expiresAt, lifetimeAssumed: false, scope: held.scope)
     }
 
     /// Joins the connection's running token request, or starts one. `minTTL` nil: a new token
@@ -73,15 +86,18 @@ extension RuntimeConnections {
         async throws -> ConnectionCredentials {
         let seconds = Double(config.leaseSeconds)
         let deadline = clock.now() + seconds + Double(timeoutMS) / 1000 + 5
+        // Taking the lease and renewing it are the same claim.
+        let claim: @Sendable () async throws -> Bool = {
+            try await self.stored { try await self.store.acquireLease(id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
+                                                                      now: self.clock.now()) }
+        }
         while true {
-            if try await stored({ try await self.store.acquireLease(id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
-                                                                    now: self.clock.now()) }) {
+            if try await claim() {
                 let renewal = Task {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(seconds / 3))
                         if Task.isCancelled { break }
-                        _ = try? await self.store.acquireLease(id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
-                                                               now: self.clock.now())
+                        _ = try? await claim()
                     }
                 }
                 let result: Result<ConnectionCredentials, any Error>

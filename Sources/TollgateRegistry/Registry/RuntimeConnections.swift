@@ -105,9 +105,12 @@ public final class RuntimeConnections: Sendable {
 
     /// The base URL `/proxy/{name}` forwards to (the organisation's connection, else GLOBAL's).
     public func upstreamURL(organization: String, name: String) async throws -> String {
-        let record = try await resolve(organization: organization, name: name)
+        try Self.url(of: try await resolve(organization: organization, name: name))
+    }
+
+    static func url(of record: ConnectionRecord) throws -> String {
         guard let url = try ConnectionSettings.decoded(record.settings).url else {
-            throw RegistryError(.invalidRequest, "\(name) has no url to proxy to: set one with PUT")
+            throw RegistryError(.invalidRequest, "\(record.name) has no url to proxy to: set one with PUT")
         }
         return url
     }
@@ -131,9 +134,7 @@ public final class RuntimeConnections: Sendable {
         }
         guard let expected = Self.generation(ifMatch) else { throw RegistryError(.invalidRequest, "If-Match must be the connection's ETag") }
         let request = try ConnectionRequestBody(body)
-        guard var record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
-            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
-        }
+        var record = try await own(organization: organization, name: name)
         guard record.generation == expected else {
             throw RegistryError(.generationMismatch, "the connection is at generation \(record.generation), not \(expected)")
         }
@@ -180,9 +181,7 @@ public final class RuntimeConnections: Sendable {
 
     /// Removes the organisation's own connection, unless something still depends on it.
     public func delete(organization: String, name: String) async throws {
-        guard let record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
-            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
-        }
+        let record = try await own(organization: organization, name: name)
         let dependents = try await stored { try await self.store.dependencies(connectionID: record.id) }
         guard dependents.isEmpty else {
             throw RegistryError(.inUse, "\(dependents.count) dependent(s) still use \(name): remove them first")
@@ -219,6 +218,14 @@ public final class RuntimeConnections: Sendable {
 
     // MARK: Helpers
 
+    /// The organisation's own connection, never GLOBAL's on its behalf (writes).
+    func own(organization: String, name: String) async throws -> ConnectionRecord {
+        guard let record = try await stored({ try await self.store.find(organization: organization, name: name) }) else {
+            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
+        }
+        return record
+    }
+
     func resolve(organization: String, name: String) async throws -> ConnectionRecord {
         if let own = try await stored({ try await self.store.find(organization: organization, name: name) }) { return own }
         if organization != Self.globalOrganization,
@@ -253,9 +260,7 @@ public final class RuntimeConnections: Sendable {
 
     /// Store failures become one answer; a `RegistryError` passes through.
     func stored<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as RegistryError { throw error } catch {
-            throw RegistryError(.storeUnavailable, "the registry store failed")
-        }
+        do { return try await body() } catch { throw RegistryError.of(error, otherwise: "the registry store failed") }
     }
 
     private static func authMethod(_ value: String?) throws -> ConnectionSettings.AuthMethod? {

@@ -9,9 +9,8 @@ import TollgateRegistry
 /// sent itself or as the SHA-256 of its exact text; only the digest is kept or passed on.
 struct CacheEvictionAdapter {
     let cache: DecisionCache
-    /// Nil without a shared registry: the eviction is this process's only.
+    /// Nil without a registry store shared by replicas: the eviction is this process's only.
     let replicas: ReplicaMessages?
-    let shared: Bool
     let maxBodyBytes: Int
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
@@ -27,7 +26,7 @@ struct CacheEvictionAdapter {
             }
             let evicted = cache.remove(key)
             var told = false
-            if let replicas, shared {
+            if let replicas {
                 do {
                     try await replicas.evictDecision(sha256Hex: key.sha256Hex)
                     told = true

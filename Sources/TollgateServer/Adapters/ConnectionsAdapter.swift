@@ -125,10 +125,8 @@ struct ConnectionsAdapter {
                     ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
                     ("status", .string(view.record.status.rawValue)),
                 ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
-            } catch let error as RegistryError {
-                return Self.refusal(error, requestID: context.requestID)
             } catch {
-                return Self.refusal(RegistryError(.storeUnavailable, "the registry failed"), requestID: context.requestID)
+                return Self.refusal(RegistryError.of(error), requestID: context.requestID)
             }
         }
     }
@@ -157,10 +155,8 @@ struct ConnectionsAdapter {
             if let generation { headers[.eTag] = "\"\(generation)\"" }
             if status == .noContent { return Response(status: .noContent, headers: headers) }
             return Reply.json(body, status: status, headers: headers)
-        } catch let error as RegistryError {
-            return Self.refusal(error, requestID: context.requestID)
         } catch {
-            return Self.refusal(RegistryError(.storeUnavailable, "the registry failed"), requestID: context.requestID)
+            return Self.refusal(RegistryError.of(error), requestID: context.requestID)
         }
     }
 

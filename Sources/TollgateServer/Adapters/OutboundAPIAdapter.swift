@@ -75,12 +75,10 @@ struct OutboundAPIAdapter {
             return Reply.json(JSONText.object([
                 ("access_token", .string(token.accessToken)), ("token_type", .string("Bearer")), ("expires_in", .int(token.expiresIn)),
             ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
-        } catch let error as RegistryError where error.code == .notFound {
-            return OutboundErrorReply.unknownServer(name, requestID: requestID)
-        } catch let error as RegistryError {
-            return ConnectionsAdapter.refusal(error, requestID: requestID)
         } catch {
-            return ConnectionsAdapter.refusal(RegistryError(.storeUnavailable, "the registry failed"), requestID: requestID)
+            let refusal = RegistryError.of(error)
+            if refusal.code == .notFound { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
+            return ConnectionsAdapter.refusal(refusal, requestID: requestID)
         }
     }
 

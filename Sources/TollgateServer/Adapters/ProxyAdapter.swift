@@ -98,25 +98,21 @@ struct ProxyAdapter {
         guard let connections else { return .failure(.proxy(.unknownServer)) }
         do {
             let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
-            let url = try await connections.upstreamURL(organization: organization, name: name)
-            // Fetched here, so that a connection without a token is refused with its registry code.
-            let first = try await connections.accessToken(organization: organization, name: name, refused: nil)
+            // The token is had here, so that a connection without one is refused with its registry code.
+            let (url, first) = try await connections.proxyTarget(organization: organization, name: name)
             let route = proxy.route(runtime: name, url: url) { refused in
                 guard refused != nil else { return .success(first) }
                 do {
                     return .success(try await connections.accessToken(organization: organization, name: name, refused: refused))
-                } catch let error as RegistryError {
-                    return .failure(TokenFetchError(.credentials, detail: error.description))
                 } catch {
-                    return .failure(TokenFetchError(.credentials, detail: "the registry failed"))
+                    return .failure(TokenFetchError(.credentials, detail: RegistryError.of(error).description))
                 }
             }
             guard let route else { return .failure(.registry(RegistryError(.invalidRequest, "\(name)'s url cannot be proxied to"))) }
             return .success(route)
-        } catch let error as RegistryError {
-            return .failure(error.code == .notFound ? .proxy(.unknownServer) : .registry(error))
         } catch {
-            return .failure(.registry(RegistryError(.storeUnavailable, "the registry failed")))
+            let refusal = RegistryError.of(error)
+            return .failure(refusal.code == .notFound ? .proxy(.unknownServer) : .registry(refusal))
         }
     }
 

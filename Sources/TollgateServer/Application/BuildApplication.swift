@@ -86,7 +86,7 @@ extension TollgateApp {
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, connections: connections).register(on: admin)
         ProxyAdapter(proxy: proxy, connections: connections, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
-        CacheEvictionAdapter(cache: authenticator.cache, replicas: replicaMessages, shared: config.registry.enabled && config.registry.store == .postgres,
+        CacheEvictionAdapter(cache: authenticator.cache, replicas: config.registry.store == .postgres ? replicaMessages : nil,
                              maxBodyBytes: config.server.maxBodyBytes).register(on: admin)
         if let connections {
             let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes)
