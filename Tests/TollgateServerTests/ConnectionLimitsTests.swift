@@ -77,8 +77,11 @@ struct ConnectionLimitsTests {
         defer { Task { await tg.stop() } }
         let caller = try await RawConnection.open(port: tg.app.config.server.port)
         try await caller.send("POST /proxy/peer/early HTTP/1.1\r\nHost: x\r\nContent-Type: application/dicom\r\nContent-Length: 1000000\r\n\r\n")
-        try await caller.send(Array(repeating: UInt8(ascii: "x"), count: 10_000))
-        #expect(await caller.closedByServer(within: 8), "the stalled upload still holds the connection")
+        // On a loaded machine the server may already have answered and closed before this part is
+        // written; a refused write is the connection closed by the server, which is what is checked.
+        let closedWhileSending = (try? await caller.send(Array(repeating: UInt8(ascii: "x"), count: 10_000))) == nil
+        let closed = closedWhileSending ? true : await caller.closedByServer(within: 8)
+        #expect(closed, "the stalled upload still holds the connection")
         #expect(try await tg.get("/health").status == 200)
     }
 }
