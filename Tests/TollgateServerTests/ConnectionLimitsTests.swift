@@ -39,6 +39,10 @@ struct ConnectionLimitsTests {
         let tg = try await RunningTollgate.start(waitReady: false) {
             $0.server.maxConnections = 2
             $0.server.idleTimeoutSeconds = 60
+            // Nothing of Tollgate's own may take a slot: the embedded issuer's bring-up would
+            // fetch discovery and keys from this same server and keep that connection pooled.
+            $0.inbound.issuers = [IssuerConfig(name: "elsewhere", issuer: "http://127.0.0.1:9", introspection: IntrospectionConfig(
+                clientID: "tollgate", clientSecret: "unused-secret"))]
         }
         defer { Task { await tg.stop() } }
         let port = tg.app.config.server.port
