@@ -10,11 +10,18 @@ cd "$(dirname "$0")/.."
 
 scripts/lib/apt-install.sh wrk nginx-light apache2 libapache2-mod-auth-openidc libapache2-mod-oauth2 glewlwyd sqlite3 openssl curl python3
 
+if [ "${1:-}" != "--quick" ]; then  # the full run adds the Orthanc rows (bench/orthanc.py)
+  scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python
+fi
 bin=${BENCH_BIN:-$(scripts/build-release.sh)}
 # tmpfs: Glewlwyd's sqlite fsyncs per token on disk. World-traversable: Apache's workers run as www-data.
 work=$(mktemp -d /dev/shm/tollgate-bench.XXXXXX)
 chmod 755 "$work"
-if python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@"; then
+# cryptography signs the ES256 / EdDSA tokens; pydicom makes the Orthanc rows' studies
+python_needs=$(python3 -c 'import cryptography' 2>/dev/null || echo cryptography)
+[ "${1:-}" = "--quick" ] || python_needs="$python_needs pydicom"
+[ -z "$python_needs" ] || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" $python_needs >/dev/null
+if PYTHONPATH="$work/py" python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@"; then
   rm -rf "$work"
 else
   echo "bench: failed; logs kept in $work" >&2

@@ -49,7 +49,7 @@ struct CompactJWSTests {
 
     @Test func claimsReaderIsStrictExceptForGrantingLists() throws {
         func decode(_ json: String) throws -> IntrospectionResponse {
-            try JSONDecoder().decode(IntrospectionResponse.self, from: Data(json.utf8))
+            try IntrospectionResponse(json: Array(json.utf8))
         }
         #expect(throws: (any Error).self) { try decode(#"{"active":true,"scope":5}"#) }
         #expect(throws: (any Error).self) { try decode(#"{"active":"yes"}"#) }

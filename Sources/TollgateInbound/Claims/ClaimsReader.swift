@@ -1,85 +1,88 @@
+import TollgateKit
+
 /// Reads the claims both strategies share: RFC 7662 introspection members and RFC 9068 JWT
 /// claims have the same names. Strict about types: a claim of the wrong type is an error rather
 /// than silently ignored, except `roles` and `groups`, which only ever grant (a malformed one
-/// grants nothing).
+/// grants nothing). `null` reads as absent.
 struct ClaimsReader {
-    struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
+    struct WrongType: Error, Equatable { let claim: String }
 
-    let container: KeyedDecodingContainer<Key>
+    let object: JSONObject
     let paths: ClaimPaths
 
-    init(_ decoder: any Decoder) throws {
-        container = try decoder.container(keyedBy: Key.self)
-        paths = decoder.userInfo[ClaimPaths.userInfoKey] as? ClaimPaths ?? .none
+    init(_ object: JSONObject, paths: ClaimPaths = .none) {
+        self.object = object
+        self.paths = paths
     }
 
-    func string(_ name: String) throws -> String? {
-        try container.decodeIfPresent(String.self, forKey: Key(name))
+    private func present(_ name: String) -> JSONNode? {
+        guard let value = object[name], value != .null else { return nil }
+        return value
     }
 
-    func bool(_ name: String) throws -> Bool {
-        try container.decode(Bool.self, forKey: Key(name))
+    func string(_ name: String) throws(WrongType) -> String? {
+        guard let value = present(name) else { return nil }
+        guard let text = value.string else { throw WrongType(claim: name) }
+        return text
+    }
+
+    func bool(_ name: String) throws(WrongType) -> Bool {
+        guard let value = present(name)?.bool else { throw WrongType(claim: name) }
+        return value
     }
 
     /// RFC 7519 NumericDate: integer or fractional seconds, rounded down; absurd values are errors.
-    func numericDate(_ name: String) throws -> Int? {
-        let key = Key(name)
-        guard let value = try container.decodeIfPresent(Double.self, forKey: key) else { return nil }
-        guard value.isFinite, abs(value) < 1e12 else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "NumericDate out of range")
-        }
+    func numericDate(_ name: String) throws(WrongType) -> Int? {
+        guard let node = present(name) else { return nil }
+        guard let value = node.number, value.isFinite, abs(value) < 1e12 else { throw WrongType(claim: name) }
         return Int(value.rounded(.down))
     }
 
     /// `aud`: one string or a list of strings.
-    func audiences() throws -> [String] {
-        let key = Key("aud")
-        if let single = try? container.decodeIfPresent(String.self, forKey: key) { return [single] }
-        return try container.decodeIfPresent([String].self, forKey: key) ?? []
+    func audiences() throws(WrongType) -> [String] {
+        guard let node = present("aud") else { return [] }
+        if let single = node.string { return [single] }
+        guard let list = node.strings else { throw WrongType(claim: "aud") }
+        return list
     }
 
     /// `scope` (space-separated, RFC 6749 §3.3), else `scp` (a list or a string, as Entra and Okta send it).
-    func scopes() throws -> [String] {
+    func scopes() throws(WrongType) -> [String] {
         if let scope = try string("scope") { return Self.words(scope) }
-        let scp = Key("scp")
-        if let list = try? container.decodeIfPresent([String].self, forKey: scp) { return list }
-        return try container.decodeIfPresent(String.self, forKey: scp).map(Self.words) ?? []
+        guard let scp = present("scp") else { return [] }
+        if let list = scp.strings { return list }
+        guard let text = scp.string else { throw WrongType(claim: "scp") }
+        return Self.words(text)
     }
 
     /// A string list or one space-separated string; anything else reads as empty.
     func lenientList(_ name: String) -> [String] {
-        Self.lenientList(name, in: container)
+        Self.lenientList(object[name])
     }
 
-    private static func lenientList(_ name: String, in container: KeyedDecodingContainer<Key>) -> [String] {
-        let key = Key(name)
-        if let list = try? container.decodeIfPresent([String].self, forKey: key) { return list }
-        if let text = try? container.decodeIfPresent(String.self, forKey: key) { return words(text) }
+    private static func lenientList(_ node: JSONNode?) -> [String] {
+        if let list = node?.strings { return list }
+        if let text = node?.string { return words(text) }
         return []
     }
 
     /// The string list at a dotted path; anything missing or of another type reads as empty.
     func lenientList(at path: [String]) -> [String] {
-        var container = self.container
+        var container = object
         for segment in path.dropLast() {
-            guard let next = try? container.nestedContainer(keyedBy: Key.self, forKey: Key(segment)) else { return [] }
+            guard let next = container[segment]?.object else { return [] }
             container = next
         }
-        return path.last.map { Self.lenientList($0, in: container) } ?? []
+        return path.last.map { Self.lenientList(container[$0]) } ?? []
     }
 
     /// Every claim Tollgate reads.
-    func tokenClaims() throws -> TokenClaims {
+    func tokenClaims() throws(WrongType) -> TokenClaims {
         var claims = TokenClaims()
         claims.issuer = try string("iss")
         claims.subject = try string("sub")
-        claims.clientID = try string("client_id") ?? string("azp")
+        claims.clientID = try string("client_id")
+        if claims.clientID == nil { claims.clientID = try string("azp") }
         claims.username = try string("username")
         claims.tokenType = try string("token_type")
         claims.audiences = try audiences()

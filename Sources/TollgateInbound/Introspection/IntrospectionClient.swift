@@ -39,7 +39,7 @@ struct IntrospectionClient: Sendable {
             let (status, body) = (fetched.status, fetched.body)
             switch status {
             case 200:
-                guard let answer = try? claimPaths.decoder().decode(IntrospectionResponse.self, from: Data(body.readableBytesView)) else {
+                guard let answer = try? IntrospectionResponse(json: body.readableBytesView, claimPaths: claimPaths) else {
                     return .indeterminate(.idpBadResponse)
                 }
                 return answer.active ? .active(answer.claims) : .inactive

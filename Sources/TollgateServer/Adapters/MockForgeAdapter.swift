@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import TollgateConfiguration
 import TollgateDevIssuer
@@ -29,12 +28,12 @@ struct MockForgeAdapter {
         }
         let message: MockForgeRequest
         do {
-            message = try JSONDecoder().decode(MockForgeRequest.self, from: body)
+            message = try MockForgeRequest(json: body.readableBytesView)
         } catch {
-            return Self.failure(Self.explain(error), status: .badRequest)
+            return Self.failure(error.message, status: .badRequest)
         }
 
-        if message.credentials == nil, message.isHostAdapterShape {
+        if !message.hasCredentials, message.isHostAdapterShape {
             guard let token = message.queryAccessToken else {
                 return Self.hostAdapterAnswer(authenticator.refuse(.missingToken, context: context), noCredentials: true)
             }
@@ -84,21 +83,5 @@ struct MockForgeAdapter {
 
     static func failure(_ error: String, status: HTTPResponse.Status) -> Response {
         Reply.json(#"{"success":false,"error":"# + JSONText.string(error) + "}", status: status)
-    }
-
-    /// Names what was wrong with a request body, without repeating any of it.
-    static func explain(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty:
-            return "request body must be a JSON object"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "field \(ConfigError.render(context.codingPath)) has the wrong type"
-        case DecodingError.keyNotFound(let key, let context):
-            return "field \(ConfigError.render(context.codingPath + [key])) is required"
-        case let error as MockForgeRequest.Invalid:
-            return error.message
-        default:
-            return "request body is not valid JSON"
-        }
     }
 }

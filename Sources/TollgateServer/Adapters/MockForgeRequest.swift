@@ -1,101 +1,83 @@
-import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 
-/// The request body of either MockForge shape.
-struct MockForgeRequest: Decodable {
-    struct Invalid: Error { let message: String }
+/// The request body of either MockForge shape. Only the members Tollgate reads are converted
+/// (credentials, the `Authorization` header, shape B's markers and `access_token`); each of them
+/// must have its documented type, and everything else in the body is left unread.
+struct MockForgeRequest {
+    struct Invalid: Error, Equatable { let message: String }
 
-    struct Context: Decodable {
-        var headers: [String: HeaderValue]?
-        var pluginID: String?
-
-        enum CodingKeys: String, CodingKey {
-            case headers
-            case pluginID = "plugin_id"
-        }
-    }
-
-    /// Header values are strings; a list (several values) is accepted and the first one used.
-    enum HeaderValue: Decodable {
-        case one(String)
-        case many([String])
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) {
-                self = .one(text)
-            } else {
-                self = .many(try container.decode([String].self))
-            }
-        }
-
-        var first: String? {
-            switch self {
-            case .one(let text): text
-            case .many(let list): list.first
-            }
-        }
-    }
-
-    struct Credentials: Decodable {
-        var type: String
-        var token: String?
-    }
-
-    var context: Context?
-    var credentials: Credentials?
+    var credentialType: String?
+    var credentialToken: String?
+    var hasCredentials: Bool
+    var authorizationHeader: String?
+    var pluginID: String?
     var topLevelMethod: String?
-    /// Shape B's request query; an RFC 6750 §2.3 `access_token` may sit there.
-    var queryParams: [String: HeaderValue]?
+    /// Shape B's request query: an RFC 6750 §2.3 `access_token` may sit there (exactly one value).
+    var queryAccessToken: String?
 
-    enum CodingKeys: String, CodingKey {
-        case context, credentials
-        case topLevelMethod = "method"
-        case queryParams = "query_params"
+    init(json body: some Collection<UInt8>) throws(Invalid) {
+        let root: JSONNode
+        do { root = try StrictJSON.parse(body) } catch { throw Invalid(message: "request body is not valid JSON") }
+        guard case .object(let object) = root else { throw Invalid(message: "request body must be a JSON object") }
+
+        let context = try Self.member(object, "context", path: "context", as: \.object)
+        if let context {
+            if let headers = try Self.member(context, "headers", path: "context.headers", as: \.object) {
+                if let authorization = headers.members.first(where: { ASCIIText.equalsIgnoringCase($0.name, lowercase: "authorization") }) {
+                    authorizationHeader = try Self.firstValue(authorization.value, path: "context.headers")
+                }
+            }
+            pluginID = try Self.member(context, "plugin_id", path: "context.plugin_id", as: \.string)
+        }
+        let credentials = try Self.member(object, "credentials", path: "credentials", as: \.object)
+        hasCredentials = credentials != nil
+        if let credentials {
+            guard let type = try Self.member(credentials, "type", path: "credentials.type", as: \.string) else {
+                throw Invalid(message: "field credentials.type is required")
+            }
+            credentialType = type
+            credentialToken = try Self.member(credentials, "token", path: "credentials.token", as: \.string)
+        }
+        if context == nil && credentials == nil { throw Invalid(message: "request must contain credentials or context") }
+        // Shape B's own members are read leniently: a wrong type reads as absent.
+        topLevelMethod = object["method"]?.string
+        if case .string(let token)? = object["query_params"]?.object?["access_token"], !token.isEmpty { queryAccessToken = token }
     }
 
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        context = try c.decodeIfPresent(Context.self, forKey: .context)
-        credentials = try c.decodeIfPresent(Credentials.self, forKey: .credentials)
-        topLevelMethod = try? c.decodeIfPresent(String.self, forKey: .topLevelMethod)
-        queryParams = try? c.decodeIfPresent([String: HeaderValue].self, forKey: .queryParams)
-        if context == nil && credentials == nil {
-            throw Invalid(message: "request must contain credentials or context")
-        }
+    /// A member that is absent or `null` is nil; one of another type than `kind` is an error naming it.
+    private static func member<Value>(_ object: JSONObject, _ name: String, path: String,
+                                      as kind: KeyPath<JSONNode, Value?>) throws(Invalid) -> Value? {
+        guard let node = object[name], node != .null else { return nil }
+        guard let value = node[keyPath: kind] else { throw Invalid(message: "field \(path) has the wrong type") }
+        return value
+    }
+
+    /// A header value: a string, or a list of strings of which the first is used.
+    private static func firstValue(_ node: JSONNode, path: String) throws(Invalid) -> String? {
+        if let text = node.string { return text }
+        guard let list = node.strings else { throw Invalid(message: "field \(path) has the wrong type") }
+        return list.first
     }
 
     /// Shape B: the Rust host adapter sends plugin metadata and request facts, never credentials.
-    var isHostAdapterShape: Bool { context?.pluginID != nil || topLevelMethod != nil }
-
-    /// Shape B's only possible credential: `query_params.access_token` (exactly one, non-empty).
-    var queryAccessToken: String? {
-        guard case .one(let token)? = queryParams?["access_token"], !token.isEmpty else { return nil }
-        return token
-    }
+    var isHostAdapterShape: Bool { pluginID != nil || topLevelMethod != nil }
 
     var hasNonBearerCredential: Bool {
-        if let credentials { return !ASCIIText.equalsIgnoringCase(credentials.type, lowercase: "bearer") }
-        if let header = authorizationHeader { return BearerToken.fromAuthorization(header) == nil }
+        if let credentialType { return !ASCIIText.equalsIgnoringCase(credentialType, lowercase: "bearer") }
+        if let authorizationHeader { return BearerToken.fromAuthorization(authorizationHeader) == nil }
         return false
     }
 
     /// `credentials.token` when the credential is a bearer one, else the `Authorization: Bearer`
     /// header from `context.headers` (name matched case-insensitively). Nil means none was given.
     var bearerToken: String? {
-        if let credentials {
-            guard ASCIIText.equalsIgnoringCase(credentials.type, lowercase: "bearer") else { return nil }
-            if let token = credentials.token, !token.isEmpty { return token }
+        if let credentialType {
+            guard ASCIIText.equalsIgnoringCase(credentialType, lowercase: "bearer") else { return nil }
+            if let token = credentialToken, !token.isEmpty { return token }
         }
         guard let header = authorizationHeader else { return nil }
         guard let token = BearerToken.fromAuthorization(header), !token.isEmpty else { return nil }
         return token
-    }
-
-    private var authorizationHeader: String? {
-        context?.headers?.first(where: { ASCIIText.equalsIgnoringCase($0.key, lowercase: "authorization") })?.value.first
     }
 }
