@@ -89,11 +89,12 @@ let package = Package(
             name: "TollgateDevIssuer",
             dependencies: ["TollgateKit", "TollgateConfiguration", jwtKit, crypto, cryptoExtras]
         ),
+        .target(name: "CTollgateExecutorHook"),
         .target(
             name: "TollgateServer",
             dependencies: [
                 "TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer", "TollgateRegistry",
-                hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), asyncHTTPClient, logging, nioCore, httpTypes,
+                "CTollgateExecutorHook", hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), asyncHTTPClient, logging, nioCore, .product(name: "NIOPosix", package: "swift-nio"), httpTypes,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -496,8 +496,8 @@ def run(procs, work):
     alg_tokens = {alg: mint_alg_tokens(work, alg, ROTATING_TOKENS) for alg in ("ES256", "EdDSA")}
     start_tollgate(procs, work, "tg_jwt_nocache", PORT["tg_jwt_nocache"],
                    tollgate_config(PORT["tg_jwt_nocache"], "jwt", ca_file, 0, algorithms=("ES256", "EdDSA")))
-    with open(os.path.join(ARGS.repo, "config.yaml")) as shipped:
-        dev_config = shipped.read().replace("max_entries: 100000", "max_entries: 250000") + """
+    with open(os.path.join(ARGS.repo, "config.yaml")) as shipped:  # 125,000: room for the 100,000 fill over uneven shards
+        dev_config = shipped.read().replace("max_entries: 100000", "max_entries: 125000") + """
 outbound:
   servers:
     bench:

@@ -13,6 +13,11 @@ struct TollgateCommand: AsyncParsableCommand {
         version: TollgateVersion.string,
         subcommands: [Serve.self, CheckConfig.self, RegistryCommand.self, Version.self, Healthcheck.self]
     )
+
+    static func main() async {
+        EventLoopExecutor.install(environment: ProcessInfo.processInfo.environment)
+        await main(nil)
+    }
 }
 
 /// Options shared by every command that reads a config file.

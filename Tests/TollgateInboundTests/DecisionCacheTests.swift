@@ -133,3 +133,37 @@ final class ManagedCount: Sendable {
     var value: Int { count.withLock { $0 } }
 }
 
+
+@Suite("decision cache sizing")
+struct DecisionCacheSizingTests {
+    @Test func shardsAreChosenSoThatFullTablesAreDense() {
+        #expect(DecisionCache.shardCount(maxEntries: 10) == 1)
+        #expect(DecisionCache.shardCount(maxEntries: 8191) == 1)
+        #expect(DecisionCache.shardCount(maxEntries: 100_000) == 17)  // 5,882 per shard: 8,192 buckets, not 16,384
+        for maxEntries in [8192, 50_000, 125_000, 1_000_000] {
+            #expect((8...32).contains(DecisionCache.shardCount(maxEntries: maxEntries)))
+        }
+    }
+
+    @Test func rarelyPresentClaimsReadBackAndCompareByValue() {
+        var plain = TokenClaims()
+        plain.subject = "s"
+        plain.expiresAt = 2_000_000_000
+        var same = plain
+        same.roles = []
+        same.username = nil
+        #expect(same == plain)
+        var rich = plain
+        rich.roles = ["r"]
+        rich.notBefore = 5
+        rich.pathClaims = ["realm_access.roles": ["x"]]
+        rich.userinfo = ["email": "e"]
+        #expect(rich != plain)
+        #expect(rich.roles == ["r"] && rich.notBefore == 5 && rich.pathClaims["realm_access.roles"] == ["x"] && rich.userinfo["email"] == "e")
+        var copy = rich
+        copy.roles = ["q"]
+        #expect(rich.roles == ["r"] && copy.roles == ["q"])
+        rich.notBefore = nil
+        #expect(rich.notBefore == nil && plain.issuedAt == nil)
+    }
+}

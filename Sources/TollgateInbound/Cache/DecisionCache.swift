@@ -32,20 +32,21 @@ public final class DecisionCache: Sendable {
         }
     }
 
+    /// 32 bytes: the generation sits in the status's padding.
     private struct Entry {
         var status: TokenStatus
+        var generation: UInt32
         var expiresAt: Double
-        var generation: UInt64
     }
 
     private struct ShardState {
         var entries: [TokenKey: Entry] = [:]
-        var order: Deque<(TokenKey, UInt64)> = []
+        var order: Deque<(TokenKey, UInt32)> = []
         var inflight: [TokenKey: Task<TokenStatus, Never>] = [:]
         /// When a key was evicted on purpose: a check that started before then must not cache
         /// its (possibly pre-revocation) answer. Kept for `maxTTL`.
         var evictedAt: [TokenKey: Double] = [:]
-        var nextGeneration: UInt64 = 0
+        var nextGeneration: UInt32 = 0
         var lastSweep: Double = 0
     }
 
@@ -54,18 +55,14 @@ public final class DecisionCache: Sendable {
     }
 
     private let shards: [Shard]
-    private let shardMask: Int
     private let capacityPerShard: Int
     private let lifetimes: Lifetimes
     private let clock: any TollgateClock
     private let observer: any DecisionCacheObserver
 
     public init(maxEntries: Int, lifetimes: Lifetimes, clock: any TollgateClock, observer: any DecisionCacheObserver) {
-        // Shard only large caches, so a small max_entries is still honoured exactly.
-        var count = 1
-        while count < 16 && maxEntries / (count * 2) >= 1024 { count *= 2 }
+        let count = Self.shardCount(maxEntries: maxEntries)
         shards = (0..<count).map { _ in Shard() }
-        shardMask = count - 1
         capacityPerShard = max(1, maxEntries / count)
         self.lifetimes = lifetimes
         self.clock = clock
@@ -178,7 +175,7 @@ public final class DecisionCache: Sendable {
                 sweepExpired(in: &state, now: now)
             }
             state.nextGeneration &+= 1
-            state.entries[key] = Entry(status: status, expiresAt: expiresAt, generation: state.nextGeneration)
+            state.entries[key] = Entry(status: status, generation: state.nextGeneration, expiresAt: expiresAt)
             state.order.append((key, state.nextGeneration))
             if state.order.count > 2 * capacityPerShard + 64 { compactOrder(&state) }
             return evicted
@@ -219,6 +216,21 @@ public final class DecisionCache: Sendable {
     }
 
     private func shard(for key: TokenKey) -> Shard {
-        shards[Int(truncatingIfNeeded: key.a) & shardMask]
+        shards[Int(key.a % UInt64(shards.count))]
+    }
+
+    /// Shards only for large caches, so a small max_entries is still honoured exactly. Between 8
+    /// and 32 shards, the count whose tables are fullest when the cache is: a Swift dictionary
+    /// keeps at most 3/4 of a power-of-two table, so 100,000 entries in 16 shards of 6,250 would
+    /// take 16,384 buckets each, and in 17 shards of 5,882 take 8,192.
+    static func shardCount(maxEntries: Int) -> Int {
+        guard maxEntries >= 8 * 1024 else { return 1 }
+        func buckets(_ count: Int) -> Int {
+            let perShard = maxEntries / count
+            var table = 1
+            while table * 3 / 4 < perShard { table *= 2 }
+            return table * count
+        }
+        return (8...32).min { buckets($0) < buckets($1) }!
     }
 }

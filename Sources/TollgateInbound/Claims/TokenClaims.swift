@@ -1,25 +1,81 @@
 /// What an issuer said about an active token: the RFC 7662 members (and RFC 9068 claims) Tollgate reads.
+/// Claims most tokens lack live in one shared box, so that a cached decision without them is
+/// half the size (cached decisions are the bulk of Tollgate's memory).
 public struct TokenClaims: Sendable, Equatable {
     public var issuer: String?
     public var subject: String?
     public var clientID: String?
-    public var username: String?
     public var audiences: [String] = []
     public var scopes: [String] = []
-    public var expiresAt: Int?
-    public var issuedAt: Int?
-    public var notBefore: Int?
-    public var tokenType: String?
+    private var rare: RareClaimsBox?
+    // NumericDates without an Optional's padding: Int.min is "absent" (claims are range-checked far inside it).
+    private var exp = Int.min, iat = Int.min, nbf = Int.min
+
+    public var expiresAt: Int? {
+        get { exp == .min ? nil : exp }
+        set { exp = newValue ?? .min }
+    }
+    public var issuedAt: Int? {
+        get { iat == .min ? nil : iat }
+        set { iat = newValue ?? .min }
+    }
+    public var notBefore: Int? {
+        get { nbf == .min ? nil : nbf }
+        set { nbf = newValue ?? .min }
+    }
+
+    public var username: String? {
+        get { rare?.claims.username }
+        set { setRare(\.username, newValue) }
+    }
+    public var tokenType: String? {
+        get { rare?.claims.tokenType }
+        set { setRare(\.tokenType, newValue) }
+    }
     /// `roles` and `groups` claims (Entra, Okta and others), for permission mapping.
-    public var roles: [String] = []
-    public var groups: [String] = []
+    public var roles: [String] {
+        get { rare?.claims.roles ?? [] }
+        set { setRare(\.roles, newValue) }
+    }
+    public var groups: [String] {
+        get { rare?.claims.groups ?? [] }
+        set { setRare(\.groups, newValue) }
+    }
     /// `name` and `preferred_username` (OIDC), for display names.
-    public var name: String?
-    public var preferredUsername: String?
+    public var name: String? {
+        get { rare?.claims.name }
+        set { setRare(\.name, newValue) }
+    }
+    public var preferredUsername: String? {
+        get { rare?.claims.preferredUsername }
+        set { setRare(\.preferredUsername, newValue) }
+    }
     /// String lists read from the configured claim paths (`realm_access.roles`, …), keyed by path.
-    public var pathClaims: [String: [String]] = [:]
+    public var pathClaims: [String: [String]] {
+        get { rare?.claims.pathClaims ?? [:] }
+        set { setRare(\.pathClaims, newValue) }
+    }
     /// The kept claims of the issuer's userinfo answer (never `sub`, `scope`, `aud` or other claims that decide access).
-    public var userinfo: [String: String] = [:]
+    public var userinfo: [String: String] {
+        get { rare?.claims.userinfo ?? [:] }
+        set { setRare(\.userinfo, newValue) }
+    }
+
+    /// Claims are set while an answer is read, a handful per token: each set makes a new box, so
+    /// a box is never shared while it changes. An equal value is still stored (the interner swaps
+    /// a list for its shared copy); only a default one never makes a box.
+    private mutating func setRare<Value: Equatable>(_ member: WritableKeyPath<RareClaims, Value>, _ value: Value) {
+        var claims = rare?.claims ?? RareClaims()
+        if rare == nil, claims[keyPath: member] == value { return }
+        claims[keyPath: member] = value
+        rare = RareClaimsBox(claims)
+    }
+
+    public static func == (lhs: TokenClaims, rhs: TokenClaims) -> Bool {
+        lhs.issuer == rhs.issuer && lhs.subject == rhs.subject && lhs.clientID == rhs.clientID && lhs.audiences == rhs.audiences
+            && lhs.scopes == rhs.scopes && lhs.exp == rhs.exp && lhs.iat == rhs.iat && lhs.nbf == rhs.nbf
+            && (lhs.rare?.claims ?? RareClaims()) == (rhs.rare?.claims ?? RareClaims())
+    }
 
     public init() {}
 
@@ -48,4 +104,20 @@ public struct TokenClaims: Sendable, Equatable {
 
     /// The identity a caller sees: subject, else username, else client id.
     public var userID: String { subject ?? username ?? clientID ?? "" }
+}
+
+struct RareClaims: Equatable {
+    var username: String?
+    var tokenType: String?
+    var roles: [String] = []
+    var groups: [String] = []
+    var name: String?
+    var preferredUsername: String?
+    var pathClaims: [String: [String]] = [:]
+    var userinfo: [String: String] = [:]
+}
+
+final class RareClaimsBox: Sendable {
+    let claims: RareClaims
+    init(_ claims: RareClaims) { self.claims = claims }
 }

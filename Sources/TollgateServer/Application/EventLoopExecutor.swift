@@ -1,0 +1,26 @@
+import CTollgateExecutorHook
+import NIOCore
+import NIOPosix
+
+/// Swift Concurrency's tasks on NIO's event loops. Hummingbird runs every connection's handler as
+/// a task; with Swift's own global pool each request crosses threads (event loop → pool → event
+/// loop). With the event loops as the global executor a request stays on the thread that read it.
+/// This is NIO's `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`,
+/// reaching the runtime's hook at link time because the static binary does not export it to dlsym.
+public enum EventLoopExecutor {
+    /// `TOLLGATE_GLOBAL_EXECUTOR=swift` keeps Swift's own pool (the takeover is process-wide).
+    public static let optOutVariable = "TOLLGATE_GLOBAL_EXECUTOR"
+
+    /// Must run first thing in `main`, before any task is enqueued on the global executor.
+    @discardableResult
+    public static func install(environment: [String: String]) -> Bool {
+        guard environment[optOutVariable] != "swift" else { return false }
+        return tollgate_install_enqueue_global_hook(enqueueOnEventLoop) == 1
+    }
+}
+
+/// `any()` is sticky: a job enqueued from an event loop of the group stays on that loop.
+private let enqueueOnEventLoop: tollgate_enqueue_global_hook = { job, _ in
+    guard let job else { return }
+    MultiThreadedEventLoopGroup.singleton.any().executor.enqueue(unsafeBitCast(job, to: UnownedJob.self))
+}
