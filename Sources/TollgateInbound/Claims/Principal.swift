@@ -10,30 +10,77 @@ public final class Principal: Sendable {
         self.claims = claims
     }
 
-    public var claimsJSON: String { JSONText.object(claims.jsonMembers) }
+    public var claimsJSON: String {
+        var out = TextBuffer()
+        claims.appendJSON(to: &out)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
     public var userIDJSON: String { JSONText.string(claims.userID) }
 }
 
 extension TokenClaims {
-    /// The claims as MockForge answers them.
-    package var jsonMembers: [(String, JSONText.Value)] {
-        var members: [(String, JSONText.Value)] = []
-        if !scopes.isEmpty { members.append(("scope", .string(scopes.joined(separator: " ")))) }
-        if let clientID { members.append(("client_id", .string(clientID))) }
-        if let subject { members.append(("sub", .string(subject))) }
-        if let username { members.append(("username", .string(username))) }
-        if let issuer { members.append(("iss", .string(issuer))) }
-        if !audiences.isEmpty { members.append(("aud", audiences.count == 1 ? .string(audiences[0]) : .strings(audiences))) }
-        if let expiresAt { members.append(("exp", .int(expiresAt))) }
-        if let issuedAt { members.append(("iat", .int(issuedAt))) }
-        if let notBefore { members.append(("nbf", .int(notBefore))) }
-        if let tokenType { members.append(("token_type", .string(tokenType))) }
-        if !roles.isEmpty { members.append(("roles", .strings(roles))) }
-        if !groups.isEmpty { members.append(("groups", .strings(groups))) }
-        if !userinfo.isEmpty {
-            let present = Set(members.map(\.0))
-            for (key, value) in userinfo.sorted(by: { $0.key < $1.key }) where !present.contains(key) { members.append((key, .string(value))) }
+    /// The claims as MockForge answers them, written straight into `out` (an answer per request).
+    package func appendJSON(to out: inout TextBuffer) {
+        var first = true
+        func key(_ name: StaticString) {
+            out.append(byte: first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(byte: UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(bytes: $0) }
+            out.append(bytes: #"":"#)
         }
-        return members
+        func strings(_ list: [String]) {
+            out.append(byte: UInt8(ascii: "["))
+            for (index, value) in list.enumerated() {
+                if index > 0 { out.append(byte: UInt8(ascii: ",")) }
+                out.appendJSONString(value)
+            }
+            out.append(byte: UInt8(ascii: "]"))
+        }
+        if !scopes.isEmpty { key("scope"); out.appendJSONString(scopes.joined(separator: " ")) }
+        if let clientID { key("client_id"); out.appendJSONString(clientID) }
+        if let subject { key("sub"); out.appendJSONString(subject) }
+        if let username { key("username"); out.appendJSONString(username) }
+        if let issuer { key("iss"); out.appendJSONString(issuer) }
+        if !audiences.isEmpty {
+            key("aud")
+            if audiences.count == 1 { out.appendJSONString(audiences[0]) } else { strings(audiences) }
+        }
+        if let expiresAt { key("exp"); out.append(expiresAt) }
+        if let issuedAt { key("iat"); out.append(issuedAt) }
+        if let notBefore { key("nbf"); out.append(notBefore) }
+        if let tokenType { key("token_type"); out.appendJSONString(tokenType) }
+        if !roles.isEmpty { key("roles"); strings(roles) }
+        if !groups.isEmpty { key("groups"); strings(groups) }
+        let standard: Set<String> = ["scope", "client_id", "sub", "username", "iss", "aud", "exp", "iat", "nbf", "token_type", "roles", "groups"]
+        for (name, value) in userinfo.sorted(by: { $0.key < $1.key }) where !standard.contains(name) || !isPresent(name) {
+            out.append(byte: first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.appendJSONString(name)
+            out.append(byte: UInt8(ascii: ":"))
+            out.appendJSONString(value)
+        }
+        if first { out.append(byte: UInt8(ascii: "{")) }
+        out.append(byte: UInt8(ascii: "}"))
+    }
+
+    /// Whether a standard member was written (userinfo never overrides one).
+    private func isPresent(_ name: String) -> Bool {
+        switch name {
+        case "scope": !scopes.isEmpty
+        case "client_id": clientID != nil
+        case "sub": subject != nil
+        case "username": username != nil
+        case "iss": issuer != nil
+        case "aud": !audiences.isEmpty
+        case "exp": expiresAt != nil
+        case "iat": issuedAt != nil
+        case "nbf": notBefore != nil
+        case "token_type": tokenType != nil
+        case "roles": !roles.isEmpty
+        case "groups": !groups.isEmpty
+        default: false
+        }
     }
 }

@@ -49,8 +49,14 @@ struct MockForgeAdapter {
     static func answer(_ decision: Decision) -> Response {
         switch decision.verdict {
         case .allowed:
-            let principal = decision.principal!
-            return Reply.json(#"{"success":true,"result":{"authenticated":true,"user_id":"# + principal.userIDJSON + #","claims":"# + principal.claimsJSON + "}}")
+            let claims = decision.principal!.claims
+            var out = TextBuffer(capacity: 512)
+            out.append(bytes: #"{"success":true,"result":{"authenticated":true,"user_id":"#)
+            out.appendJSONString(claims.userID)
+            out.append(bytes: #","claims":"#)
+            claims.appendJSON(to: &out)
+            out.append(bytes: "}}")
+            return Reply.bytes(out.bytes, contentType: "application/json")
         case .denied(let reason):
             var error = reason.message
             if reason == .scope { error += ": " + decision.missingScopes.joined(separator: " ") }
