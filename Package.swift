@@ -9,6 +9,7 @@ import PackageDescription
 //   TollgateOutbound       token sources, outbound servers, Orthanc push, proxy    → Kit, Configuration
 //   TollgateDevIssuer      the embedded OAuth2 issuer                              → Kit, Configuration
 //   TollgateRegistry       runtime connections: stores, envelope encryption, the API's operations → Kit, Configuration, Outbound
+//   CTollgateExecutorHook  C: the Swift runtime's global-enqueue hook (for NIO's executor takeover)
 //   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above
 //   TollgateCLI            the `tollgate` executable                               → Server, Configuration
 //   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer

@@ -127,6 +127,16 @@ def start_apache(procs, work, ca_file):
         with open(os.path.join(docs, sub, "ok.txt"), "w") as page:
             page.write("ok\n")
     oauth2_ssl = "ssl_verify=false"  # mod_oauth2 talks to the same TLS front; its CA option differs by version
+    # mod_auth_openidc verifying JWTs against Glewlwyd's JWKS, and against our ES256 and EdDSA issuers' keys
+    oidc_jwt_vhosts = "".join("""<VirtualHost 127.0.0.1:%d>
+  OIDCOAuthVerifyJwksUri %s
+  <Location /jwt/>
+    AuthType oauth20
+    Require valid-user
+  </Location>
+</VirtualHost>
+""" % (PORT[name], jwks) for name, jwks in [("oidc_jwt", ISSUER + "/jwks"), ("oidc_es256", IDP + "/keys/es256.json"),
+                                           ("oidc_eddsa", IDP + "/keys/eddsa.json")])
     with open(os.path.join(directory, "httpd.conf"), "w") as conf:
         conf.write("""ServerRoot {d}
 PidFile {d}/httpd.pid
@@ -166,28 +176,7 @@ OAuth2Cache shm name=oauth2introspect
 
 <VirtualHost 127.0.0.1:{apache_static}>
 </VirtualHost>
-<VirtualHost 127.0.0.1:{oidc_jwt}>
-  OIDCOAuthVerifyJwksUri {issuer}/jwks
-  <Location /jwt/>
-    AuthType oauth20
-    Require valid-user
-  </Location>
-</VirtualHost>
-<VirtualHost 127.0.0.1:{oidc_es256}>
-  OIDCOAuthVerifyJwksUri {idp_url}/keys/es256.json
-  <Location /jwt/>
-    AuthType oauth20
-    Require valid-user
-  </Location>
-</VirtualHost>
-<VirtualHost 127.0.0.1:{oidc_eddsa}>
-  OIDCOAuthVerifyJwksUri {idp_url}/keys/eddsa.json
-  <Location /jwt/>
-    AuthType oauth20
-    Require valid-user
-  </Location>
-</VirtualHost>
-<VirtualHost 127.0.0.1:{oidc_introspect}>
+{oidc_jwt_vhosts}<VirtualHost 127.0.0.1:{oidc_introspect}>
   OIDCOAuthIntrospectionEndpoint {issuer}/introspect
   OIDCOAuthIntrospectionEndpointAuth client_secret_post
   OIDCOAuthClientID bench-rs
@@ -214,7 +203,7 @@ OAuth2Cache shm name=oauth2introspect
     Require valid-user
   </Location>
 </VirtualHost>
-""".format(d=directory, docs=docs, ca=ca_file, issuer=ISSUER, idp_url=IDP, rs=SECRETS["rs"], ssl=oauth2_ssl, **PORT))
+""".format(d=directory, docs=docs, ca=ca_file, issuer=ISSUER, rs=SECRETS["rs"], ssl=oauth2_ssl, oidc_jwt_vhosts=oidc_jwt_vhosts, **PORT))
     procs.start("apache", ["apache2", "-f", directory + "/httpd.conf", "-DFOREGROUND"])
     if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ok.txt" % PORT["apache_static"])[0] == 200, 15, 0.05):
         raise RuntimeError("apache did not start: see %s/error.log" % directory)
@@ -437,14 +426,15 @@ def report(results, extra, rounds, seconds):
     lines.extend(["### 4. Cold misses: %d concurrent requests carrying one never-seen token" % COLD_REQUESTS, "",
                   "| contender | introspection calls at the IdP | 200 answers |", "|---|---|---|"]
                  + ["| %s | %d | %d |" % (label, calls, ok) for label, (calls, ok) in cold.items()] + [""])
-    if extra["orthanc"]:
-        lines.extend(["### 8. Orthanc end to end", "", extra["orthanc"][0]])
     lines.extend(["### 6–7. Memory and start-up (Tollgate, shipped config: embedded dev issuer)", "",
                   "- start to ready: **%.0f ms** (RSA key generated, discovery, JWKS loaded)" % extra["ready_ms"],
                   "- idle RSS: **%.1f MB**" % extra["idle_rss"],
                   "- after %d distinct tokens verified and cached (cache entries: %d, fed in %.1f s): **%.1f MB** (+%.1f MB)" % (
                       extra["filled"], extra["cache_entries"], extra["fill_seconds"], extra["filled_rss"], extra["filled_rss"] - extra["idle_rss"]),
                   "- uncached RS256 verification in-process (`tollgate-bench verify`): %.0f/s with 1 task, %.0f/s with 2" % extra["verify"], ""])
+
+    if extra["orthanc"]:
+        lines.extend(["### 8. Orthanc end to end", "", extra["orthanc"][0]])
 
     cached = rps("tg_introspect_auth")
     plugin = rps("tg_introspect_plugin")
@@ -595,7 +585,7 @@ def main():
         marker = previous.find("\n## ")
         older = previous[marker + 1:] if marker >= 0 else ""
         with open(path, "w") as out:
-            out.write("# Benchmarks\n\nNewest first. Produced by `bench/run.sh`; see bench/README.md.\n\n" + summary + "\n" + older)
+            out.write(previous[:marker + 1] + summary + "\n" + older if marker >= 0 else "# Benchmarks\n\n" + summary)
 
 
 ARGS = None
