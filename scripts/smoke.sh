@@ -18,6 +18,9 @@ for _ in $(seq 1 100); do
 done
 curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/log"; echo "smoke: not ready"; exit 1; }
 
+# Swift Concurrency runs on the event loops (EventLoopExecutor), which the start line names.
+grep -q '"executor":"nio"' "$work/log" || { cat "$work/log"; echo "smoke: tasks are not on NIO's event loops"; exit 1; }
+
 # The container health check command.
 "$bin" healthcheck --url "http://127.0.0.1:$port/health" || { echo "smoke: healthcheck failed against a healthy server"; exit 1; }
 if "$bin" healthcheck --url "http://127.0.0.1:9/health"; then echo "smoke: healthcheck passed against nothing"; exit 1; fi

@@ -1,6 +1,7 @@
 import CTollgateExecutorHook
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Swift Concurrency's tasks on NIO's event loops. Hummingbird runs every connection's handler as
 /// a task; with Swift's own global pool each request crosses threads (event loop → pool → event
@@ -15,8 +16,15 @@ public enum EventLoopExecutor {
     @discardableResult
     public static func install(environment: [String: String]) -> Bool {
         guard environment[optOutVariable] != "swift" else { return false }
-        return tollgate_install_enqueue_global_hook(enqueueOnEventLoop) == 1
+        let installed = tollgate_install_enqueue_global_hook(enqueueOnEventLoop) == 1
+        if installed { onEventLoops.store(true, ordering: .relaxed) }
+        return installed
     }
+
+    /// What runs tasks in this process, as the start-up log line names it.
+    static var name: String { onEventLoops.load(ordering: .relaxed) ? "nio" : "swift" }
+
+    private static let onEventLoops = Atomic(false)
 }
 
 /// `any()` is sticky: a job enqueued from an event loop of the group stays on that loop.

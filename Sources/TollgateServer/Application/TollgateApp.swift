@@ -200,6 +200,7 @@ public final class TollgateApp: Sendable {
             "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
             "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
             "outbound_servers": .array(outbound.all.map { .string($0.name) }),
+            "executor": .string(EventLoopExecutor.name),
         ])
     }
 }
