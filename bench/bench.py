@@ -46,6 +46,7 @@ def mint_alg_tokens(work, alg, count):
     import base64
     import json
     import uuid
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
     b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
@@ -55,11 +56,10 @@ def mint_alg_tokens(work, alg, count):
         jwk = {"kty": "EC", "crv": "P-256", "x": b64(numbers.x.to_bytes(32, "big")), "y": b64(numbers.y.to_bytes(32, "big"))}
 
         def sign(data):
-            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(__import__("cryptography.hazmat.primitives.hashes", fromlist=["SHA256"]).SHA256())))
+            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     else:
         key = ed25519.Ed25519PrivateKey.generate()
-        from cryptography.hazmat.primitives import serialization
         raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64(raw)}
         sign = key.sign

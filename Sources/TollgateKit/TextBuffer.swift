@@ -12,10 +12,6 @@ public struct TextBuffer {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func append(bytes raw: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: raw)
-    }
-
     public mutating func append(bytes text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }

@@ -21,14 +21,20 @@ public final class Principal: Sendable {
 
 extension TokenClaims {
     /// The claims as MockForge answers them, written straight into `out` (an answer per request).
+    /// Userinfo claims follow, except those whose names a standard member already took.
     package func appendJSON(to out: inout TextBuffer) {
         var first = true
-        func key(_ name: StaticString) {
+        var written: [String] = []  // kept only when userinfo could repeat a name
+        func separator() {
             out.append(byte: first ? UInt8(ascii: "{") : UInt8(ascii: ","))
             first = false
+        }
+        func key(_ name: StaticString) {
+            separator()
             out.append(byte: UInt8(ascii: "\""))
-            name.withUTF8Buffer { out.append(bytes: $0) }
+            out.append(bytes: name)
             out.append(bytes: #"":"#)
+            if !userinfo.isEmpty { written.append(name.description) }
         }
         func strings(_ list: [String]) {
             out.append(byte: UInt8(ascii: "["))
@@ -53,34 +59,13 @@ extension TokenClaims {
         if let tokenType { key("token_type"); out.appendJSONString(tokenType) }
         if !roles.isEmpty { key("roles"); strings(roles) }
         if !groups.isEmpty { key("groups"); strings(groups) }
-        let standard: Set<String> = ["scope", "client_id", "sub", "username", "iss", "aud", "exp", "iat", "nbf", "token_type", "roles", "groups"]
-        for (name, value) in userinfo.sorted(by: { $0.key < $1.key }) where !standard.contains(name) || !isPresent(name) {
-            out.append(byte: first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            first = false
+        for (name, value) in userinfo.sorted(by: { $0.key < $1.key }) where !written.contains(name) {
+            separator()
             out.appendJSONString(name)
             out.append(byte: UInt8(ascii: ":"))
             out.appendJSONString(value)
         }
         if first { out.append(byte: UInt8(ascii: "{")) }
         out.append(byte: UInt8(ascii: "}"))
-    }
-
-    /// Whether a standard member was written (userinfo never overrides one).
-    private func isPresent(_ name: String) -> Bool {
-        switch name {
-        case "scope": !scopes.isEmpty
-        case "client_id": clientID != nil
-        case "sub": subject != nil
-        case "username": username != nil
-        case "iss": issuer != nil
-        case "aud": !audiences.isEmpty
-        case "exp": expiresAt != nil
-        case "iat": issuedAt != nil
-        case "nbf": notBefore != nil
-        case "token_type": tokenType != nil
-        case "roles": !roles.isEmpty
-        case "groups": !groups.isEmpty
-        default: false
-        }
     }
 }

@@ -26,21 +26,17 @@ package struct CompactJWS: Sendable {
 
     /// On the UTF-8 bytes: splitting the String itself walks grapheme clusters.
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, claimPaths: ClaimPaths) -> Result<Parts, Failure> {
-        var dots: [Int] = []
-        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") {
-            dots.append(index)
-            if dots.count > 2 { return .failure(.notJWS) }
-        }
-        guard dots.count == 2 else { return .failure(.notJWS) }
-        let ranges = [0..<dots[0], dots[0] + 1..<dots[1], dots[1] + 1..<bytes.count]
-        guard ranges.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed("not base64url")) }
-        let segments = ranges.map { UnsafeBufferPointer(rebasing: bytes[$0]) }
+        let dot = UInt8(ascii: ".")
+        guard let first = bytes.firstIndex(of: dot), let second = bytes[(first + 1)...].firstIndex(of: dot),
+              !bytes[(second + 1)...].contains(dot) else { return .failure(.notJWS) }
+        let segments = [0..<first, first + 1..<second, second + 1..<bytes.count].map { UnsafeBufferPointer(rebasing: bytes[$0]) }
+        guard segments.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed("not base64url")) }
         guard let headerJSON = Base64URL.decode(segments[0]), let payloadJSON = Base64URL.decode(segments[1]),
               let signature = Base64URL.decode(segments[2]) else { return .failure(.malformed("not base64url")) }
         guard let header = try? StrictJSON.object(headerJSON), let payload = try? StrictJSON.object(payloadJSON) else {
             return .failure(.malformed("header or payload is not a JSON object"))
         }
-        return .success((JOSEHeader(header), JWTAccessClaims(payload, paths: claimPaths), signature, Array(bytes[..<dots[1]])))
+        return .success((JOSEHeader(header), JWTAccessClaims(payload, paths: claimPaths), signature, Array(bytes[..<second])))
     }
 }
 

@@ -7,9 +7,9 @@ import TollgateKit
 struct MockForgeRequest {
     struct Invalid: Error, Equatable { let message: String }
 
+    /// Present exactly when `credentials` is (its `type` is required).
     var credentialType: String?
     var credentialToken: String?
-    var hasCredentials: Bool
     var authorizationHeader: String?
     var pluginID: String?
     var topLevelMethod: String?
@@ -31,7 +31,6 @@ struct MockForgeRequest {
             pluginID = try Self.member(context, "plugin_id", path: "context.plugin_id", as: \.string)
         }
         let credentials = try Self.member(object, "credentials", path: "credentials", as: \.object)
-        hasCredentials = credentials != nil
         if let credentials {
             guard let type = try Self.member(credentials, "type", path: "credentials.type", as: \.string) else {
                 throw Invalid(message: "field credentials.type is required")
@@ -59,6 +58,8 @@ struct MockForgeRequest {
         guard let list = node.strings else { throw Invalid(message: "field \(path) has the wrong type") }
         return list.first
     }
+
+    var hasCredentials: Bool { credentialType != nil }
 
     /// Shape B: the Rust host adapter sends plugin metadata and request facts, never credentials.
     var isHostAdapterShape: Bool { pluginID != nil || topLevelMethod != nil }
