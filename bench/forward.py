@@ -4,7 +4,8 @@
 - who carries the bytes to a DICOMweb peer: nginx `proxy_pass` straight (a static header), nginx
   asking Tollgate's `/auth/outbound/{server}` for the token (`auth_request`), Tollgate `/proxy`;
   small answers (`wrk -t1 -c32`) and a 200 MB download (curl, one stream);
-- `/auth` with 20 forward-auth rules (the request matches the last one) against no rules.
+- `/auth` with 20 forward-auth rules (the request matches the last one) against no rules, and,
+  with `--baseline BIN`, the same 20 rules on another build (the cost of a change to the checks).
 
 Every scenario runs interleaved in rounds; medians and the spread of rounds are printed as
 Markdown for BENCHMARKS.md."""
@@ -21,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from loopback import Processes, request, wait_until  # noqa: E402
 from loopback import nginx_conf as loopback_nginx_conf  # noqa: E402
 
-PORT = dict(upstream=18801, nginx_straight=18802, nginx_inject=18803, tg=18804, tg_rules=18805)
+PORT = dict(upstream=18801, nginx_straight=18802, nginx_inject=18803, tg=18804, tg_rules=18805, tg_base=18806)
 API_KEY = "bench-forward-api-key-0123456789"
 LARGE = 200 * 1024 * 1024
 
@@ -145,15 +146,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--only", choices=["proxy", "rules"], help="run one of the two tables")
+    parser.add_argument("--baseline", help="another tollgate binary: its /auth with the same 20 rules is a row of the rules table")
     args = parser.parse_args()
     procs = Processes(args.work)
     try:
         procs.start("nginx", ["nginx", "-c", nginx_conf(args.work)])
-        for name, rules in [("tg", False), ("tg_rules", True)]:
+        contenders = [("tg", False, args.tollgate), ("tg_rules", True, args.tollgate)]
+        if args.baseline:
+            contenders.append(("tg_base", True, args.baseline))
+        for name, rules, binary in contenders:
             path = os.path.join(args.work, name + ".yaml")
             with open(path, "w") as out:
                 out.write(tollgate_config(args.repo, PORT[name], rules))
-            procs.start(name, [args.tollgate, "serve", "--config", path],
+            procs.start(name, [binary, "serve", "--config", path],
                         env={"TOLLGATE_PORT": str(PORT[name]), "TOLLGATE_DATA_DIR": os.path.join(args.work, name + "-data")})
         key = "X-API-Key: " + API_KEY
         urls = {name: "http://127.0.0.1:%d%s" % (PORT[port], path) for name, port, path in [
@@ -164,13 +169,17 @@ def main():
                                     for n in urls), 30)
         if not ok:
             raise RuntimeError("a contender did not answer 200")
+        if not all(wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % PORT[name])[0] == 200, 30) for name, _, _ in contenders):
+            raise RuntimeError("a Tollgate did not become ready")
         token = {}
-        for name in ["tg", "tg_rules"]:
+        for name, _, _ in contenders:
             _, _, body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % PORT[name], body=b"grant_type=client_credentials&scope=read",
                                  headers={"Content-Type": "application/x-www-form-urlencoded",
                                           "Authorization": "Basic dG9sbGdhdGUtZGV2OnRvbGxnYXRlLWRldi1zZWNyZXQ="})
             token[name] = re.search(r'"access_token":"([^"]+)"', body.decode()).group(1)
         auth = {"/auth, no rules": ("tg", []), "/auth, 20 rules (last one matches)": ("tg_rules", [])}
+        if args.baseline:
+            auth["/auth, 20 rules, baseline build"] = ("tg_base", [])
         auth_url = lambda port_name: "http://127.0.0.1:%d/auth" % PORT[port_name]  # noqa: E731
         auth_headers = lambda port_name: ["Authorization: Bearer " + token[port_name], "X-Original-Method: GET",  # noqa: E731
                                           "X-Original-URI: /dicom-web/studies/1.2.3/series?limit=10"]
@@ -215,6 +224,11 @@ def main():
                 lines.append("| %s | %s | %.2f× | %s | %.2f× |" % (
                     name, spread(rules[name], "%.0f"), statistics.median(rules[name]) / none,
                     spread(rules_cpu[name], "%.1f"), statistics.median(rules_cpu[name]) / none_cpu))
+            if args.baseline:
+                this, base = "/auth, 20 rules (last one matches)", "/auth, 20 rules, baseline build"
+                lines += ["", "This build against the baseline, same 20 rules: %.3f× req/s, %.3f× server CPU per request." % (
+                    statistics.median(rules[this]) / statistics.median(rules[base]),
+                    statistics.median(rules_cpu[this]) / statistics.median(rules_cpu[base]))]
         print("\n" + "\n".join(lines))
     finally:
         procs.stop_all()

@@ -2,7 +2,9 @@
 # libFuzzer over the parsers that read network and config input (Sources/TollgateFuzzHarness):
 # bearer-header parsing, the unverified JWS peek, introspection answers, token-endpoint answers,
 # JWKS documents, ${…} substitution (with YAML loading) and the Orthanc parsers (roles documents,
-# resource URIs, the permission table, share-token dates, claim paths). A separate build (`-sanitize=fuzzer`,
+# resource URIs, the permission table, share-token dates, claim paths) and forward-auth facts (the
+# guarded path's canonical form, which must be a fixed point with no separator left, the auth
+# URL's constraints, hosts). A separate build (`-sanitize=fuzzer`,
 # its own scratch path .build-fuzz); the seed corpus is Tests/fuzz-corpus/TARGET, and what the
 # fuzzer finds interesting grows in a scratch copy. A crash stops with its reproducer in
 # .build-fuzz/crashes/TARGET (replay it with `tollgate-fuzz TARGET FILE` from a normal build).
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(bearer jws-peek introspection token-endpoint jwks substitution orthanc)
+[ ${#targets[@]} -gt 0 ] || targets=(bearer jws-peek introspection token-endpoint jwks substitution orthanc forward-facts)
 scratch=.build-fuzz
 
 started=$(date +%s)

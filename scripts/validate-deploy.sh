@@ -4,7 +4,8 @@
 #     Kubernetes schema with kubernetes-validate --strict;
 #   - every Tollgate config embedded in them and docker/tollgate.yaml: `tollgate check-config`;
 #   - docker/docker-compose.yml: structure, references and mounted files (scripts/check-compose.py);
-#   - docs/openapi.yaml: a valid OpenAPI 3.1 document (openapi-spec-validator).
+#   - docs/openapi.yaml: a valid OpenAPI 3.1 document (openapi-spec-validator);
+#   - docs/nginx-auth-request.conf exactly as shipped: `nginx -t`; docs/caddy-forward-auth.Caddyfile: `caddy validate`.
 # Usage: scripts/validate-deploy.sh PATH/TO/tollgate
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,3 +60,14 @@ python3 scripts/check-compose.py docker/docker-compose.yml
 
 # The API description (a Swift test checks that it lists every route the router registers).
 python3 -m openapi_spec_validator docs/openapi.yaml
+
+# The proxy examples run as shipped: nginx -t on the file itself (included into an http context,
+# as conf.d would), caddy validate on the Caddyfile with its default placeholders.
+scripts/lib/apt-install.sh nginx-light caddy ssl-cert
+[ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
+printf 'pid %s/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include %s/docs/nginx-auth-request.conf; }\n' "$work" "$PWD" >"$work/nginx.conf"
+nginx -t -q -c "$work/nginx.conf"
+echo "validate-deploy: docs/nginx-auth-request.conf passes nginx -t as shipped"
+HOME="$work" XDG_DATA_HOME="$work" XDG_CONFIG_HOME="$work" caddy validate --adapter caddyfile --config docs/caddy-forward-auth.Caddyfile >/dev/null 2>&1 \
+  || { echo "validate-deploy: docs/caddy-forward-auth.Caddyfile does not validate"; exit 1; }
+echo "validate-deploy: docs/caddy-forward-auth.Caddyfile passes caddy validate as shipped"

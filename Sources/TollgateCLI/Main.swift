@@ -85,6 +85,9 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
+        for warning in config.warnings {
+            FileHandle.standardError.write(Data("tollgate: warning: \(warning)\n".utf8))
+        }
         print("configuration OK: \(options.path)\n\(config.redactedSummary)")
     }
 }

@@ -17,6 +17,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case jwks
     case substitution
     case orthanc
+    case forwardFacts = "forward-facts"
 
     public func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -48,6 +49,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let substitution = EnvironmentSubstitution(environment: ["SET": "value", "EMPTY": ""])
             _ = try? substitution.expand(text, path: [])
             _ = try? ConfigLoader.parse(yaml: text, environment: ["SET": "value"])
+        case .forwardFacts:
+            // A canonical path is a fixed point with no separator left for a backend to find.
+            if case .success(let path) = RequestPath.canonical(Substring(text)) {
+                precondition(try! RequestPath.canonical(Substring(path)).get() == path, "canonical form is not a fixed point")
+                precondition(!path.contains("\\") && !path.contains(";") && !path.contains("%2F") && !path.contains("%5C") && !path.contains("//")
+                             && !path.split(separator: "/").contains(".."), "canonical form keeps a separator")
+            }
+            _ = try? AuthURLConstraints(query: Substring(text))
+            _ = RequestFacts.bareHost(Substring(text))
         case .orthanc:
             _ = OrthancRolesDocument.parse(Data(data), at: "roles")
             _ = OrthancResourceAccess.chain(uri: text, getArguments: ["StudyInstanceUID": text], dicomWebRoot: "/dicom-web/")

@@ -35,6 +35,11 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
         low = value.low & maskLow
     }
 
+    /// Whether every address in the network is a loopback address (inside 127.0.0.0/8, or ::1).
+    public var isLoopbackOnly: Bool {
+        isV4 ? prefixLength >= 8 && low >> 24 == 127 : prefixLength == 128 && high == 0 && low == 1
+    }
+
     public var description: String { "\(isV4 ? "IPv4" : "IPv6")/\(prefixLength)" }
 
     public func contains(_ address: SocketAddress) -> Bool {

@@ -440,6 +440,7 @@ struct ForwardAuthConfigTests {
         forward_auth:
           default: deny
           trusted_proxies: ["10.0.0.0/8", "::1/128", "10.0.0.0/33", "nonsense"]
+          groups_claim: "a..b"
           rules:
             - {name: r, path: "^/ok/", methods: [GET], scopes: [read], issuers: [dev], roles_claim: realm_access.roles, roles: [x]}
             - {name: r, path: "^/(unclosed", methods: ["G T"], host: "bad host:80"}
@@ -460,11 +461,44 @@ struct ForwardAuthConfigTests {
             "forward_auth.rules[3].any_scopes: entries must be non-empty and contain no spaces",
             "forward_auth.rules[3].roles_claim: a claim name, or names joined by '.' (realm_access.roles)",
             "forward_auth.rules[3].claims_to_headers.realm_access.roles: not a valid header name",
+            "forward_auth.groups_claim: a claim name, or names joined by '.' (realm_access.roles)",
         ] {
             #expect(found.contains(expected), "\(expected)\n\(found)")
         }
         #expect(found.contains { $0.hasPrefix("forward_auth.rules[3].claims_to_headers.subb: unknown claim") })
         #expect(found.contains { $0.hasPrefix("forward_auth.rules[4].path") }, "\(found)")
         #expect(!found.contains { $0.hasPrefix("forward_auth.rules[0]") }, "\(found)")
+    }
+
+    @Test func forwardAuthProxyAndDefaultFollowTheRules() throws {
+        func load(_ forwardAuth: String, host: String = "127.0.0.1") throws -> TollgateConfig {
+            try ConfigLoader.parse(yaml: """
+            server: {host: "\(host)"}
+            inbound:
+              issuers: [{name: idp, issuer: "https://idp.example", introspection: {client_id: a, client_secret: b}}]
+            forward_auth:
+            \(forwardAuth)
+            """, environment: [:])
+        }
+        let rules = "  rules: [{path: \"^/dicom-web/\", scopes: [read]}]"
+        #expect(try load("  proxy: auto").forwardAuth.effectiveDefault == .authenticated, "no rules: any accepted token, as before")
+        #expect(try load(rules).forwardAuth.effectiveDefault == .deny, "rules and no default written: deny")
+        #expect(try load(rules + "\n  default: authenticated").forwardAuth.effectiveDefault == .authenticated)
+        for proxy in ForwardAuthProxy.allCases {
+            #expect(try load("  proxy: \(proxy.rawValue)").forwardAuth.proxy == proxy)
+        }
+        #expect(ForwardAuthProxy.allCases.map(\.rawValue) == ["auto", "nginx", "ingress-nginx", "traefik", "envoy", "caddy", "oauth2-proxy"])
+        #expect(throws: (any Error).self) { try load("  proxy: haproxy") }
+        #expect(throws: (any Error).self) { try load("  default: allow") }
+
+        // A listener others can reach, rules, and only loopback trusted: warned (a pod-address proxy would be refused).
+        let exposed = try load(rules, host: "0.0.0.0")
+        #expect(exposed.warnings.map(\.path) == ["forward_auth.trusted_proxies"])
+        #expect(exposed.warnings.first?.message.contains("untrusted_proxy") == true)
+        #expect(try load(rules).warnings.isEmpty, "loopback listener")
+        #expect(try load(rules + "\n  trusted_proxies: [\"10.42.0.0/16\"]", host: "0.0.0.0").warnings.isEmpty)
+        #expect(try load(rules + "\n  trusted_proxies: [\"127.0.0.1\", \"::1\"]", host: "0.0.0.0").warnings.count == 1)
+        #expect(try load(rules + "\n  proxy: envoy", host: "0.0.0.0").warnings.isEmpty, "Envoy's path prefix needs no trust")
+        #expect(try load("  proxy: auto", host: "0.0.0.0").warnings.isEmpty, "no rules, nothing to walk around")
     }
 }

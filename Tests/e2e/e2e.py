@@ -22,7 +22,13 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd, wait_until  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forward_auth  # noqa: E402
+
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
+# Issue 27's proxies (Tests/e2e/forward_auth.py): Orthanc C behind nginx, ingress-nginx's template, Caddy, and nginx in a network namespace.
+FA_PORT = dict(c=18644, c_dicom=14644, tg_nginx=18587, tg_ingress=18588, tg_caddy=18589, tg_trusted=18592, nginx_fa=18593, nginx_fa_out=18594,
+               nginx_ingress=18595, caddy=18596, caddy_admin=18597, ns_untrusted=18601, ns_trusted=18602)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
@@ -168,7 +174,9 @@ def main():
         procs.stop_all()
     # 7. No token or secret in any log of the run (Tollgate, Orthanc, the filter's lines in Orthanc's log).
     logs = {}
-    for name in ["tollgate", "tollgate2", "tollgate4", "tollgate5", "tollgate6", "tollgate7", "orthanc-a", "orthanc-b"]:
+    names = ["tollgate", "tollgate2", "tollgate4", "tollgate5", "tollgate6", "tollgate7", "orthanc-a", "orthanc-b",
+             "tollgate-fa-nginx", "tollgate-fa-ingress", "tollgate-fa-caddy", "tollgate-fa-trusted", "orthanc-c", "caddy"]
+    for name in names:
         path = os.path.join(work, name + ".log")
         if os.path.exists(path):
             with open(path, "rb") as log:
@@ -176,7 +184,7 @@ def main():
     leaks = [(name, "token" if value in used_tokens else "secret")
              for value in used_tokens + list(SECRETS.values()) for name, text in logs.items() if value and value in text]
     suite.check("7. no token or secret in any log (%d tokens, %d secrets, %d logs)" % (len(used_tokens), len(SECRETS), len(logs)),
-                not leaks and len(logs) == 8, str(leaks[:5]))
+                not leaks and len(logs) == len(names), str(leaks[:5]))
     elapsed = time.monotonic() - suite.started
     print("e2e duration: %.0f s; logs in %s" % (elapsed, work))
     print("%d passed, %d failed" % (suite.passed, suite.failed))
@@ -253,6 +261,11 @@ def run(suite, procs, work, args, used_tokens):
 
     # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
     check_nginx(suite, procs, work, reader, writer, args.tollgate)
+
+    # 12. Forward-auth that fails closed, through real proxies in front of Orthanc C (issue 27).
+    clients = {"reader": ("caller-read", SECRETS["reader"], "dicom.read"), "writer": ("caller-write", SECRETS["writer"], "dicom.read dicom.write")}
+    forward_auth.check_proxies(suite, procs, work, args.tollgate, glewlwyd, lambda kind: glewlwyd_token(glewlwyd, *clients[kind]),
+                               TOLLGATE_ENV, FA_PORT, used_tokens)
 
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
     pushed = wait_until(lambda: "TollgateTokenExpires" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)
@@ -612,27 +625,16 @@ def raw_request(port, method, path, token=None, body=b"", extra=None, answer_hea
 def check_nginx(suite, procs, work, reader, writer, tollgate):
     """docs/nginx-auth-request.conf as shipped, with only ports and TLS adapted; Tollgate's
     forward_auth.rules (tollgate_config) give reads dicom.read and everything else dicom.write."""
-    site = open(os.path.join(REPO, "docs", "nginx-auth-request.conf")).read()
-    for old, new in [("listen 443 ssl;", "listen 127.0.0.1:%d;" % PORT["nginx"]),
-                     ("server 127.0.0.1:8080;", "server 127.0.0.1:%d;" % PORT["tg"]),
-                     ("server 127.0.0.1:8042;", "server 127.0.0.1:%d;" % PORT["a"]),
-                     ("listen 127.0.0.1:8081;", "listen 127.0.0.1:%d;" % PORT["nginx_out"]),
-                     ("https://pacs-b.example.org/dicom-web/", "http://127.0.0.1:%d/dicom-web/" % PORT["b"]),
-                     ("REPLACE-with-one-of-admin.api_keys", SECRETS["api_key"])]:
-        if old not in site:
-            suite.check("9. nginx example renders (%s)" % old, False)
-            return
-        site = site.replace(old, new)
-    for directory in ["nginx-body", "nginx-proxy"]:
-        os.makedirs(os.path.join(work, directory), mode=0o777, exist_ok=True)
-        os.chmod(os.path.join(work, directory), 0o777)
-    with open(os.path.join(work, "nginx-site.conf"), "w") as out:
-        out.write(site)
-    conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as out:
-        out.write("daemon off; pid %s/nginx.pid; error_log %s/nginx-error.log warn;\nevents { worker_connections 256; }\n"
-                  "http { access_log off; client_body_temp_path %s/nginx-body; proxy_temp_path %s/nginx-proxy; include %s/nginx-site.conf; }\n"
-                  % (work, work, work, work, work))
+    def render(tollgate_port):
+        return forward_auth.render_nginx_example(
+            "127.0.0.1:%d" % PORT["nginx"], "127.0.0.1:%d" % tollgate_port, "127.0.0.1:%d" % PORT["a"], "127.0.0.1:%d" % PORT["nginx_out"],
+            [("proxy_pass https://pacs_b/dicom-web/;", "proxy_pass http://127.0.0.1:%d/dicom-web/;" % PORT["b"]),
+             ("REPLACE-with-one-of-admin.api_keys", SECRETS["api_key"])])
+    try:
+        conf = forward_auth.nginx_main(work, "nginx", render(PORT["tg"]))
+    except RuntimeError as error:
+        suite.check("9. nginx example renders", False, str(error))
+        return
     procs.start("nginx", ["/usr/sbin/nginx", "-c", conf])
     up = wait_until(lambda: raw_request(PORT["nginx"], "GET", "/dicom-web/studies")[0] == 401, 10)
     suite.check("9a. nginx example: no token -> 401 with Tollgate's challenge exactly once", up and
@@ -669,9 +671,7 @@ inbound:
 forward_auth: {status_on_unavailable: 401}
 """ % (PORT["tg3"], PORT["closed"]))
     procs.start("tollgate-idp-down", [tollgate, "serve", "--config", dead])
-    with open(os.path.join(work, "nginx-site.conf"), "w") as out:
-        out.write(site.replace("server 127.0.0.1:%d;" % PORT["tg"], "server 127.0.0.1:%d;" % PORT["tg3"]))
-    procs.start("nginx", ["/usr/sbin/nginx", "-c", conf])
+    procs.start("nginx", ["/usr/sbin/nginx", "-c", forward_auth.nginx_main(work, "nginx", render(PORT["tg3"]))])
     answer = {}
     up = wait_until(lambda: raw_request(PORT["nginx"], "GET", "/dicom-web/studies", reader, answer_headers=answer)[0] == 401, 15)
     status, challenges = raw_request(PORT["nginx"], "GET", "/dicom-web/studies", reader, answer_headers=answer)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# End-to-end suite: real Glewlwyd (IdP), two real Orthanc 1.10 instances with DICOMweb and the
-# Python plugin, nginx with the shipped docs/nginx-auth-request.conf, and Tollgate, all on loopback. Installs what it needs, starts everything,
+# End-to-end suite: real Glewlwyd (IdP), real Orthanc 1.10 instances with DICOMweb and the
+# Python plugin, nginx with the shipped docs/nginx-auth-request.conf (also as ingress-nginx's
+# template, and from a network namespace), Caddy with docs/caddy-forward-auth.Caddyfile, and Tollgate. Installs what it needs, starts everything,
 # cleans up by PID, and prints "N passed, M failed" last. Exit status: 0 when all passed.
 # Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: scripts/build-release.sh's binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql
+scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql caddy iproute2 ssl-cert
+# The shipped nginx example names Debian's snakeoil pair; ssl-cert makes it only when it can.
+[ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null

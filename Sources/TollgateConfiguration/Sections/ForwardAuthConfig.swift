@@ -15,9 +15,15 @@ public struct ForwardAuthConfig: Sendable, Decodable {
     public var outboundTokens = OutboundTokenInjectionConfig()
     /// Per-route requirements, first match wins, checked on cached decisions too.
     public var rules: [ForwardAuthRuleConfig] = []
-    public var `default`: ForwardAuthDefault = .authenticated
+    /// Nil when not written: `deny` once rules exist, else `authenticated`. Only a written
+    /// `authenticated` lets a request nothing describes pass as "any accepted token".
+    public var `default`: ForwardAuthDefault?
     /// Peers whose `X-Forwarded-*` / `X-Original-*` headers describe the guarded request (CIDRs).
     public var trustedProxies = ["127.0.0.0/8", "::1/128"]
+    /// Which proxy asks, so that only the headers that proxy sets are read.
+    public var proxy: ForwardAuthProxy = .auto
+    /// Where `?allowed_groups=` looks for the token's groups (a dotted claim path).
+    public var groupsClaim = "groups"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case claimsToHeaders = "claims_to_headers"
@@ -28,9 +34,14 @@ public struct ForwardAuthConfig: Sendable, Decodable {
         case rules
         case `default`
         case trustedProxies = "trusted_proxies"
+        case proxy
+        case groupsClaim = "groups_claim"
     }
 
     public init() {}
+
+    /// What a request no rule matches gets: as written, else `deny` once rules exist.
+    public var effectiveDefault: ForwardAuthDefault { `default` ?? (rules.isEmpty ? .authenticated : .deny) }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
@@ -40,9 +51,30 @@ public struct ForwardAuthConfig: Sendable, Decodable {
         statusOnMalformed = try c.decode(.statusOnMalformed, default: statusOnMalformed)
         outboundTokens = try c.decode(.outboundTokens, default: outboundTokens)
         rules = try c.decode(.rules, default: rules)
-        `default` = try c.decode(.default, default: `default`)
+        `default` = try c.decodeOptional(.default)
         trustedProxies = try c.decode(.trustedProxies, default: trustedProxies)
+        proxy = try c.decode(.proxy, default: proxy)
+        groupsClaim = try c.decode(.groupsClaim, default: groupsClaim)
     }
+}
+
+/// `forward_auth.proxy`: the proxy that asks, and so the only headers that describe its request.
+public enum ForwardAuthProxy: String, ConfigEnum {
+    /// Every known header; any two that disagree are refused; else the path under `/auth/`.
+    case auto
+    /// `X-Original-Method`, `X-Original-URI`, `X-Forwarded-Host` (docs/nginx-auth-request.conf).
+    case nginx
+    /// `X-Original-URL` and `X-Original-Method` (the `auth-url` annotation's template).
+    case ingressNginx = "ingress-nginx"
+    /// `X-Forwarded-Method`, `X-Forwarded-Uri`, `X-Forwarded-Host` (ForwardAuth).
+    case traefik
+    /// The path under `/auth/` with the request's own method and `Host` (ext_authz `path_prefix`).
+    case envoy
+    /// `X-Forwarded-Method`, `X-Forwarded-Uri`, `X-Forwarded-Host` (`forward_auth`).
+    case caddy
+    /// `X-Forwarded-Uri`, `X-Forwarded-Host` (else `Host`) and `X-Forwarded-Method` when sent: an
+    /// nginx configuration written for oauth2-proxy's `/oauth2/auth`.
+    case oauth2Proxy = "oauth2-proxy"
 }
 
 /// `forward_auth.outbound_tokens` — who may have an outbound server's token from

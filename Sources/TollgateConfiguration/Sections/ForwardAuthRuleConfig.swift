@@ -63,7 +63,8 @@ public struct ForwardAuthRuleConfig: Sendable, Decodable {
     }
 }
 
-/// `forward_auth.default`: what happens to a request no rule matches.
+/// `forward_auth.default`: what happens to a request no rule matches (and, written out as
+/// `authenticated`, to a request nothing describes).
 public enum ForwardAuthDefault: String, ConfigEnum {
     /// Any token the issuers accept passes (Tollgate's behaviour without rules).
     case authenticated

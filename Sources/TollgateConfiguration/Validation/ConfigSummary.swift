@@ -40,7 +40,7 @@ extension TollgateConfig {
             lines.append("  retry \(server.retry.maxAttempts) attempts (\(server.retry.baseDelayMS)-\(server.retry.maxDelayMS) ms), circuit breaker after \(server.circuitBreaker.failureThreshold) failures for \(server.circuitBreaker.openSeconds)s")
         }
         if !outbound.servers.isEmpty { lines.append("outbound.ready_requires_tokens: \(outbound.readyRequiresTokens)") }
-        lines.append("forward_auth: \(forwardAuth.rules.count) rule(s), default \(forwardAuth.default.rawValue), trusted_proxies [\(forwardAuth.trustedProxies.joined(separator: ", "))], status_on_unavailable \(forwardAuth.statusOnUnavailable), status_on_malformed \(forwardAuth.statusOnMalformed)")
+        lines.append("forward_auth: \(forwardAuth.rules.count) rule(s), default \(forwardAuth.effectiveDefault.rawValue), proxy \(forwardAuth.proxy.rawValue), trusted_proxies [\(forwardAuth.trustedProxies.joined(separator: ", "))], status_on_unavailable \(forwardAuth.statusOnUnavailable), status_on_malformed \(forwardAuth.statusOnMalformed)")
         for (index, rule) in forwardAuth.rules.enumerated() {
             let needs = rule.allowAnonymous ? "anonymous" : [("scopes", rule.scopes), ("any_scopes", rule.anyScopes), ("audiences", rule.audiences), ("issuers", rule.issuers),
                                                              ("roles at \(rule.rolesClaim)", rule.roles)].filter { !$0.1.isEmpty }.map { "\($0.0) [\($0.1.joined(separator: ", "))]" }.joined(separator: ", ")

@@ -7,6 +7,7 @@ extension TollgateConfig {
         for (index, network) in forwardAuth.trustedProxies.enumerated() {
             problems.check(IPNetwork(network) != nil, "forward_auth.trusted_proxies[\(index)]", "not an IP address or CIDR network (10.0.0.0/8, ::1/128)")
         }
+        problems.check(Self.isClaimPath(forwardAuth.groupsClaim), "forward_auth.groups_claim", "a claim name, or names joined by '.' (realm_access.roles)")
         let issuerNames = Set(inbound.issuers.flatMap { [$0.name, issuerURL(of: $0)] })
         var names = Set<String>()
         for (index, rule) in forwardAuth.rules.enumerated() {
@@ -40,6 +41,18 @@ extension TollgateConfig {
             }
         }
         return problems.errors
+    }
+
+    /// Settings that load but are probably not what the operator meant, each naming its key path.
+    /// `check-config` prints them and `serve` logs them at warning.
+    public var warnings: [ConfigError] {
+        var warnings: [ConfigError] = []
+        let loopbackOnly = forwardAuth.trustedProxies.allSatisfy { IPNetwork($0)?.isLoopbackOnly ?? true }
+        if !forwardAuth.rules.isEmpty && !Self.isLoopback(server.host) && loopbackOnly && forwardAuth.proxy != .envoy {
+            warnings.append(ConfigError(path: "forward_auth.trusted_proxies",
+                message: "only loopback is trusted, but server.host \(server.host) is reachable from elsewhere: a proxy on another address (a Kubernetes ingress, Traefik) is refused with 403 untrusted_proxy until its address or network is listed here"))
+        }
+        return warnings
     }
 
     func headerClaimErrors(claim: String, header: String, at path: String) -> [ConfigError] {

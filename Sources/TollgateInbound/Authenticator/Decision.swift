@@ -23,6 +23,15 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
     case role
     case routeAudience = "route_audience"
     case routeIssuer = "route_issuer"
+    /// The auth URL's `allowed_groups`, `allowed_emails`, `allowed_email_domains` (oauth2-proxy's).
+    case group
+    case email
+    /// Forward-auth facts that cannot be trusted or read: refused before any token is looked at.
+    case ambiguousPath = "ambiguous_path"
+    case untrustedProxy = "untrusted_proxy"
+    case unknownRequest = "unknown_request"
+    case conflictingFacts = "conflicting_facts"
+    case unknownConstraint = "unknown_constraint"
 
     /// A human sentence for error descriptions; never contains the token.
     public var message: String {
@@ -49,6 +58,13 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
         case .role: "Token lacks a required role"
         case .routeAudience: "Token audience is not accepted for this route"
         case .routeIssuer: "Token issuer is not accepted for this route"
+        case .group: "Token lacks a required group"
+        case .email: "Token email is not allowed for this route"
+        case .ambiguousPath: "The guarded path could be read differently by the backend"
+        case .untrustedProxy: "The forwarded request came from a peer that is not a trusted proxy"
+        case .unknownRequest: "The proxy did not say enough about the guarded request to apply the rules"
+        case .conflictingFacts: "The forwarded request headers are inconsistent"
+        case .unknownConstraint: "The auth URL carries a constraint Tollgate does not understand"
         }
     }
 }
@@ -104,7 +120,8 @@ public struct Decision: Sendable {
     /// Refused because the token, though valid, may not do this here (RFC 6750 `insufficient_scope`, 403).
     public var isForbidden: Bool {
         switch verdict {
-        case .denied(.scope), .denied(.noRule), .denied(.role), .denied(.routeAudience), .denied(.routeIssuer): true
+        case .denied(.scope), .denied(.noRule), .denied(.role), .denied(.routeAudience), .denied(.routeIssuer), .denied(.group), .denied(.email),
+             .denied(.untrustedProxy), .denied(.unknownRequest): true
         default: false
         }
     }

@@ -66,14 +66,17 @@ struct ClaimsReader {
         return []
     }
 
-    /// The string list at a dotted path; anything missing or of another type reads as empty.
+    /// The string list at a dotted path (a boolean reads as `true` or `false`, for flags such as
+    /// `email_verified`); anything missing or of another type reads as empty.
     func lenientList(at path: [String]) -> [String] {
         var container = object
         for segment in path.dropLast() {
             guard let next = container[segment]?.object else { return [] }
             container = next
         }
-        return path.last.map { Self.lenientList(container[$0]) } ?? []
+        guard let node = path.last.flatMap({ container[$0] }) else { return [] }
+        if let flag = node.bool { return [flag ? "true" : "false"] }
+        return Self.lenientList(node)
     }
 
     /// Every claim Tollgate reads.

@@ -31,31 +31,42 @@ public final class AccessRule: Sendable {
         self.claimsToHeaders = claimsToHeaders
     }
 
-    func matches(_ facts: RequestFacts) -> Bool {
-        if !methods.isEmpty && !methods.contains(facts.method) { return false }
-        if let host {
-            guard let actual = facts.host else { return false }
-            if host.hasPrefix(".") ? !actual.hasSuffix(host) : actual != host { return false }
-        }
-        return path.matches(facts.path)
+    enum Match { case yes, no, needs(String) }
+
+    /// Whether the rule matches; `needs` when the path matches but the proxy did not say the
+    /// method or host the rule names (so it can neither match nor be skipped).
+    func match(_ facts: RequestFacts) -> Match {
+        if !methods.isEmpty, let method = facts.method, !methods.contains(method) { return .no }
+        if let host, let actual = facts.host, host.hasPrefix(".") ? !actual.hasSuffix(host) : actual != host { return .no }
+        guard path.matches(facts.path) else { return .no }
+        if !methods.isEmpty && facts.method == nil { return .needs("the method") }
+        if host != nil && facts.host == nil { return .needs("the host") }
+        return .yes
     }
 }
 
-/// The configured rules in order, and what happens when none matches.
+/// The configured rules in order, and what happens when none matches or nothing says which
+/// request this is.
 public struct AccessRules: Sendable {
     public let rules: [AccessRule]
+    /// A request no rule matches is refused (`default: deny`, the default once rules exist).
     public let denyUnmatched: Bool
+    /// A request nothing describes may pass as "any accepted token": only when `default:
+    /// authenticated` is written out.
+    public let allowsUndescribed: Bool
     /// Whether any rule looks at the host (otherwise the host is not worked out per request).
     public let readsHost: Bool
 
-    public static let none = AccessRules(rules: [], denyUnmatched: false)
+    public static let none = AccessRules(rules: [], denyUnmatched: false, allowsUndescribed: true)
 
-    public init(rules: [AccessRule], denyUnmatched: Bool) {
+    public init(rules: [AccessRule], denyUnmatched: Bool, allowsUndescribed: Bool = false) {
         self.rules = rules
         self.denyUnmatched = denyUnmatched
+        self.allowsUndescribed = allowsUndescribed
         readsHost = rules.contains { $0.host != nil }
     }
 
+    /// No rules and nothing denied: `/auth` passes any accepted token without reading the request.
     public var isEmpty: Bool { rules.isEmpty && !denyUnmatched }
 
     /// Names every role claim path the rules read, so the decoder picks them up in its one pass.
@@ -66,9 +77,34 @@ public struct AccessRules: Sendable {
         }
     }
 
-    /// The first rule matching `facts`.
-    public func rule(for facts: RequestFacts) -> AccessRule? {
-        for rule in rules where rule.matches(facts) { return rule }
-        return nil
+    /// What the rules make of a request.
+    public enum Verdict: Sendable {
+        /// Anyone, without looking at a token.
+        case anonymous(AccessRule)
+        /// A token that meets the requirement; the rule that set it, if one did.
+        case token(RouteRequirement, AccessRule?)
+        /// Refused without looking at the token: `noRule` or `unknownRequest`, and why.
+        case refused(DenialReason, String)
+    }
+
+    /// The first matching rule decides; nil facts (nothing says which request this is) and a
+    /// rule that needs a fact the proxy did not give are refused, never guessed.
+    public func verdict(for facts: RequestFacts?) -> Verdict {
+        guard let facts else {
+            return allowsUndescribed ? .token(.none, nil)
+                : .refused(.unknownRequest, "nothing says which request this is (no forwarded method and URI, and no path under /auth/)")
+        }
+        for rule in rules {
+            switch rule.match(facts) {
+            case .no: continue
+            case .needs(let fact): return .refused(.unknownRequest, "rule \(rule.name) names \(fact), which the proxy did not send")
+            case .yes:
+                switch rule.access {
+                case .anonymous: return .anonymous(rule)
+                case .token(let requirement): return .token(requirement, rule)
+                }
+            }
+        }
+        return denyUnmatched ? .refused(.noRule, "no rule matches") : .token(.none, nil)
     }
 }

@@ -1,7 +1,7 @@
 import TollgateConfiguration
 
 extension AccessRules {
-    /// `forward_auth.rules` and `forward_auth.default`; `issuerAliases` maps every configured
+    /// `forward_auth.rules` and `forward_auth.default` (`deny` unless written out, once rules exist); `issuerAliases` maps every configured
     /// issuer identifier and alias to its alias, so a rule may name either.
     public init(config: ForwardAuthConfig, issuerAliases: [String: String]) throws {
         let rules = try config.rules.enumerated().map { index, rule in
@@ -11,6 +11,6 @@ extension AccessRules {
             return try AccessRule(name: rule.name ?? "rules[\(index)]", index: index, methods: rule.methods, path: rule.path, host: rule.host, access: access,
                                   claimsToHeaders: rule.claimsToHeaders.map { $0.sorted { $0.key < $1.key }.map { (claim: $0.key, header: $0.value) } })
         }
-        self.init(rules: rules, denyUnmatched: config.default == .deny)
+        self.init(rules: rules, denyUnmatched: config.effectiveDefault == .deny, allowsUndescribed: config.default == .authenticated)
     }
 }

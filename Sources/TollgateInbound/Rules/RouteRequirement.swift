@@ -12,6 +12,12 @@ public struct RouteRequirement: Sendable {
     /// At least one of these at `rolesClaim`.
     public var roles: Set<String> = []
     public var rolesClaim = "roles"
+    /// oauth2-proxy's auth-URL constraints: at least one of these groups at `groupsClaim`, an
+    /// `email` among `emails`, an `email` whose domain `emailDomains` allows. All that are set apply.
+    public var groups: Set<String> = []
+    public var groupsClaim = "groups"
+    public var emails: Set<String> = []
+    public var emailDomains: [String] = []
 
     public static let none = RouteRequirement()
 
@@ -40,6 +46,34 @@ public struct RouteRequirement: Sendable {
         if !audiences.isEmpty && !claims.audiences.contains(where: audiences.contains) { return (.routeAudience, []) }
         if !anyScopes.isEmpty && !claims.scopes.contains(where: anyScopes.contains) { return (.scope, anyScopes) }
         if !roles.isEmpty && !claims.values(at: rolesClaim).contains(where: roles.contains) { return (.role, []) }
+        if !groups.isEmpty && !claims.values(at: groupsClaim).contains(where: groups.contains) { return (.group, []) }
+        if !emails.isEmpty || !emailDomains.isEmpty {
+            guard let email = Self.verifiedEmail(claims) else { return (.email, []) }
+            if !emails.isEmpty && !emails.contains(email) { return (.email, []) }
+            if !emailDomains.isEmpty && !Self.domainAllowed(email, by: emailDomains) { return (.email, []) }
+        }
         return nil
+    }
+
+    /// The token's `email` (else userinfo's), unless the issuer says it is not verified.
+    static func verifiedEmail(_ claims: TokenClaims) -> String? {
+        let fromToken = claims.values(at: "email").first
+        let verified = fromToken != nil ? claims.values(at: "email_verified").first : claims.userinfo["email_verified"]
+        guard verified != "false" else { return nil }
+        return fromToken ?? claims.userinfo["email"]
+    }
+
+    /// oauth2-proxy's rule: `example.org` is that domain exactly; `.example.org` and
+    /// `*.example.org` are it and every subdomain. Domains compare without case.
+    static func domainAllowed(_ email: String, by allowed: [String]) -> Bool {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return false }
+        let domain = parts[1].lowercased()
+        return allowed.contains { entry in
+            let entry = entry.lowercased()
+            let suffix = entry.hasPrefix("*.") ? String(entry.dropFirst()) : entry.hasPrefix(".") ? entry : nil
+            guard let suffix else { return domain == entry }
+            return domain == suffix.dropFirst() || domain.hasSuffix(suffix)
+        }
     }
 }

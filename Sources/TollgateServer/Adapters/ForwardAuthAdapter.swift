@@ -4,10 +4,11 @@ import TollgateConfiguration
 import TollgateInbound
 import TollgateKit
 
-/// Forward authentication for reverse proxies: nginx `auth_request`, Traefik ForwardAuth and
-/// Envoy ext_authz (HTTP). Any method on `/auth` or below it; 200 with identity headers when the
-/// bearer token passes the issuer's policy and the first rule matching the forwarded request,
-/// RFC 6750 answers otherwise.
+/// Forward authentication for reverse proxies: nginx `auth_request`, ingress-nginx `auth-url`,
+/// Traefik ForwardAuth, Caddy `forward_auth` and Envoy ext_authz (HTTP). Any method on `/auth` or
+/// below it; 200 with identity headers when the bearer token passes the issuer's policy, the
+/// first rule matching the guarded request and the auth URL's own constraints; RFC 6750 answers
+/// otherwise. Facts that cannot be trusted or read are refused before any token is looked at.
 struct ForwardAuthAdapter {
     typealias HeaderMap = [(claim: String, header: HTTPField.Name)]
 
@@ -19,18 +20,23 @@ struct ForwardAuthAdapter {
     /// The same for each rule (its own map, else the global one), by rule index.
     let ruleHeaders: [HeaderMap]
     let requiredScopesHeader: HTTPField.Name?
+    let groupsClaim: String
     let statuses: BearerChallenge.Statuses
+    /// One warning per peer and kind of refusal per minute: the operator must see each one.
+    let warnings: WarningThrottle
 
-    init(authenticator: InboundAuthenticator, rules: AccessRules, config: ForwardAuthConfig) {
+    init(authenticator: InboundAuthenticator, rules: AccessRules, config: ForwardAuthConfig, clock: any TollgateClock) {
         statuses = BearerChallenge.Statuses(unavailable: HTTPResponse.Status(code: config.statusOnUnavailable),
                                             malformed: HTTPResponse.Status(code: config.statusOnMalformed))
         self.authenticator = authenticator
         self.rules = rules
-        reader = ForwardedRequestReader(trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), readsHost: rules.readsHost)
+        reader = ForwardedRequestReader(proxy: config.proxy, trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), readsHost: rules.readsHost)
         identityHeaders = Self.headerMap(config.claimsToHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         let global = identityHeaders
         ruleHeaders = rules.rules.map { rule in rule.claimsToHeaders.map(Self.headerMap) ?? global }
         requiredScopesHeader = HTTPField.Name(config.requiredScopesHeader)
+        groupsClaim = config.groupsClaim
+        warnings = WarningThrottle(clock: clock)
     }
 
     private static func headerMap(_ pairs: [(claim: String, header: String)]) -> HeaderMap {
@@ -47,35 +53,72 @@ struct ForwardAuthAdapter {
     }
 
     func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Response {
-        let extraScopes = requiredScopes(request)
-        guard !rules.isEmpty else {
-            return await answer(request, context, requirement: RouteRequirement(scopes: extraScopes), headers: identityHeaders)
+        var facts: RequestFacts?
+        var factsFromPath: Bool?
+        if !rules.isEmpty {
+            switch reader.read(request, peer: context.peerAddress) {
+            case .facts(let read, let fromPath):
+                facts = read
+                factsFromPath = fromPath
+            case .undescribed:
+                break
+            case .untrusted:
+                return refuse(.untrustedProxy, context, warning: "it sent forwarded request headers and is not in forward_auth.trusted_proxies. Add the proxy's address or network to forward_auth.trusted_proxies")
+            case .conflicting(let problem):
+                return refuse(.conflictingFacts, context, warning: "the forwarded request headers are inconsistent (\(problem))", description: problem)
+            case .ambiguous(let problem):
+                return refuse(.ambiguousPath, context, warning: "the guarded path has \(problem), which a backend could read differently")
+            }
         }
-        let rule: AccessRule?
-        switch reader.read(request, context: context) {
-        case .facts(let facts): rule = rules.rule(for: facts)
-        case .unknown: rule = nil
-        case .conflicting(let problem):
-            context.logger.debug("forward auth refused: \(problem)")
-            return BearerChallenge.response(for: authenticator.refuse(.malformed, context: context), statuses: statuses,
-                                            description: "The forwarded request headers are inconsistent: \(problem)")
+        let constraints: AuthURLConstraints
+        do throws(AuthURLConstraints.Refusal) {
+            constraints = try authURLConstraints(request, factsFromPath: factsFromPath)
+        } catch {
+            return refuse(.unknownConstraint, context, warning: error.reason, description: error.reason)
         }
-        context.noteRule(rule?.name)
-        switch rule?.access {
-        case nil where rules.denyUnmatched:
-            return BearerChallenge.response(for: authenticator.refuse(.noRule, context: context), statuses: statuses)
-        case nil:
-            return await answer(request, context, requirement: RouteRequirement(scopes: extraScopes), headers: identityHeaders)
-        case .anonymous:
+        guard !rules.isEmpty else { return await answer(request, context, requirement: .none, constraints: constraints, headers: identityHeaders) }
+        switch rules.verdict(for: facts) {
+        case .refused(.unknownRequest, let why):
+            return refuse(.unknownRequest, context, warning: "the rules cannot be applied: \(why). Configure the proxy to send the guarded request's method, URI and host (forward_auth.proxy says which headers are read)")
+        case .refused(let reason, _):
+            return refuse(reason, context)
+        case .anonymous(let rule):
+            // As oauth2-proxy's skipped routes: an anonymous rule passes whatever the auth URL asks of a token.
+            context.noteRule(rule.name)
             context.noteDecision(Decision(verdict: .allowed))
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
-        case .token(let requirement):
+        case .token(let requirement, let rule):
+            context.noteRule(rule?.name)
             let headers = rule.map { ruleHeaders[$0.index] } ?? identityHeaders
-            return await answer(request, context, requirement: requirement.adding(scopes: extraScopes), headers: headers)
+            return await answer(request, context, requirement: requirement, constraints: constraints, headers: headers)
         }
     }
 
-    private func answer(_ request: Request, _ context: TollgateRequestContext, requirement: RouteRequirement, headers: HeaderMap) async -> Response {
+    /// The auth URL's constraints when its query string is the operator's, never the guarded request's own.
+    private func authURLConstraints(_ request: Request, factsFromPath: Bool?) throws(AuthURLConstraints.Refusal) -> AuthURLConstraints {
+        guard let query = request.uri.query, !query.isEmpty, reader.queryIsOperators(request, factsFromPath: factsFromPath) else { return .none }
+        return try AuthURLConstraints(query: query[...])
+    }
+
+    /// A refusal made before any token was looked at, with a throttled warning naming the peer.
+    private func refuse(_ reason: DenialReason, _ context: TollgateRequestContext, warning: String? = nil, description: String? = nil) -> Response {
+        if let warning {
+            let peer = context.peerAddress?.ipAddress ?? "unknown"
+            if warnings.allows("\(reason.rawValue) \(peer)") {
+                context.logger.warning("forward auth refused a request from \(peer): \(warning)", metadata: ["peer": .string(peer), "reason": .string(reason.rawValue)])
+            }
+        }
+        return BearerChallenge.response(for: authenticator.refuse(reason, context: context), statuses: statuses, description: description)
+    }
+
+    /// The token against the requirement, plus what the proxy adds per route: `X-Required-Scopes`
+    /// and the auth URL's constraints.
+    private func answer(_ request: Request, _ context: TollgateRequestContext, requirement: RouteRequirement, constraints: AuthURLConstraints,
+                        headers: HeaderMap) async -> Response {
+        var requirement = constraints.applied(to: requirement, groupsClaim: groupsClaim)
+        if let name = requiredScopesHeader, let value = request.headers[name] {
+            requirement = requirement.adding(scopes: Self.split(value[...]))
+        }
         let decision = await authenticator.authenticate(request, context: context, requirement: requirement)
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision, statuses: statuses) }
         var response = Response(status: .ok)
@@ -85,19 +128,6 @@ struct ForwardAuthAdapter {
             response.headers[name] = value
         }
         return response
-    }
-
-    /// Scopes a proxy asks for on this route: the `X-Required-Scopes` header, and oauth2-proxy's
-    /// convention of a query string on the auth URL (`?scope=a,b`, `?allowed_scopes=`), space- or
-    /// comma-separated. They only ever add to what a token needs.
-    private func requiredScopes(_ request: Request) -> [String] {
-        var scopes: [String] = []
-        if let name = requiredScopesHeader, let value = request.headers[name] { scopes += Self.split(value[...]) }
-        if request.uri.query != nil {
-            let query = request.uri.queryParameters
-            for key in ["scope", "allowed_scopes"] { scopes += query.getAll(key).flatMap { Self.split($0[...]) } }
-        }
-        return scopes
     }
 
     private static func split(_ value: Substring) -> [String] {

@@ -78,7 +78,7 @@ extension TollgateApp {
         ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry,
                     version: Self.version).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
-        ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth).register(on: router)
+        ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock).register(on: router)
         let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))
         OrthancAuthAdapter(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens, maxBodyBytes: config.server.maxBodyBytes)
             .register(on: orthanc)

@@ -33,6 +33,8 @@ public final class TollgateApp: Sendable {
     let orthancDecision: OrthancAccessDecision
     let accessRules: AccessRules
     let proxy: UpstreamProxy
+    /// The time every component reads (a manual one in tests).
+    let clock: any TollgateClock
     private let idpClients: HTTPClients
     private let upstreamPools: UpstreamPools
     private let runningGroup = Mutex<ServiceGroup?>(nil)
@@ -53,6 +55,7 @@ public final class TollgateApp: Sendable {
                 environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
         let config = try config.validated()
         self.config = config
+        self.clock = clock
         let logger = logger ?? .tollgate("tollgate", config: config.log)
         self.logger = logger
         let inbound = config.inbound
@@ -88,8 +91,10 @@ public final class TollgateApp: Sendable {
             let issuerAliases = Dictionary(inbound.issuers.flatMap { [($0.name, $0.name), (config.issuerURL(of: $0), $0.name)] }, uniquingKeysWith: { first, _ in first })
             let accessRules = try AccessRules(config: config.forwardAuth, issuerAliases: issuerAliases)
             self.accessRules = accessRules
+            // The auth URL's constraints arrive per request, so what they read is always decoded.
+            let constraintClaims = [config.forwardAuth.groupsClaim, "email", "email_verified"]
             let claimPaths = ClaimPaths((config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? []) + accessRules.claimPaths
-                                        + config.forwardAuthHeaderClaimPaths)
+                                        + config.forwardAuthHeaderClaimPaths + constraintClaims)
             let issuers = inbound.issuers.enumerated().map { index, issuer in
                 IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
                               http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths,
@@ -177,6 +182,9 @@ public final class TollgateApp: Sendable {
     }
 
     private func logStart() {
+        for warning in config.warnings {
+            logger.warning("configuration: \(warning.message)", metadata: ["key": .string(warning.path)])
+        }
         if let devIssuer {
             logger.warning("EMBEDDED DEV ISSUER ENABLED: it mints tokens for the configured dev clients. For development and tests only; disable it in production.",
                            metadata: ["issuer": .string(devIssuer.issuerURL)])

@@ -31,9 +31,15 @@ enum BearerChallenge {
         case .denied(.scope):
             let scope = decision.missingScopes.joined(separator: " ")
             return challenge(.forbidden, header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#)
-        case .denied(.noRule):
-            // Nothing allows the route: no credential would help, so no challenge.
-            return Response(status: .forbidden, headers: [.cacheControl: "no-store", .xTollgateError: "no_rule"])
+        case .denied(.noRule), .denied(.untrustedProxy), .denied(.unknownRequest):
+            // Nothing allows the route, or the request cannot be told: no credential would help, so no challenge.
+            return refusal(.forbidden, decision, description: description)
+        case .denied(.ambiguousPath), .denied(.unknownConstraint):
+            return refusal(.badRequest, decision, description: description)
+        case .denied(.conflictingFacts):
+            var response = challenge(statuses.malformed, header(error: "invalid_request", description: "The forwarded request headers are inconsistent: " + (description ?? "")))
+            response.headers[.xTollgateError] = DenialReason.conflictingFacts.rawValue
+            return response
         case .denied(let reason) where decision.isForbidden:
             return challenge(.forbidden, header(error: "insufficient_scope", description: reason.message))
         case .denied(let reason):
@@ -48,6 +54,14 @@ enum BearerChallenge {
             if statuses.unavailable == .unauthorized { response.headers[.wwwAuthenticate] = #"Bearer realm="\#(realm)""# }
             return response
         }
+    }
+
+    /// A refusal about the request rather than the token: `X-Tollgate-Error` names it, the body says why.
+    private static func refusal(_ status: HTTPResponse.Status, _ decision: Decision, description: String?) -> Response {
+        guard case .denied(let reason) = decision.verdict else { return Response(status: status) }
+        let why = description.map { "\(reason.message): \($0)" } ?? reason.message
+        let body = JSONText.object([("error", .string(reason.rawValue)), ("error_description", .string(PrintableText.clean(why, limit: 300)))])
+        return Reply.json(body, status: status, headers: [.cacheControl: "no-store", .xTollgateError: reason.rawValue])
     }
 
     private static func header(error: String, description: String) -> String {
@@ -65,6 +79,7 @@ enum BearerChallenge {
 }
 
 extension HTTPField.Name {
-    /// Why a refusal is not about the token: `unavailable` (the IdP could not be asked).
+    /// Why a refusal is not about the token: `unavailable` (the IdP could not be asked), `no_rule`,
+    /// `ambiguous_path`, `untrusted_proxy`, `unknown_request`, `conflicting_facts`, `unknown_constraint`.
     static let xTollgateError = Self("X-Tollgate-Error")!
 }

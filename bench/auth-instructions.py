@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Instructions per cached `/auth` request with 20 forward-auth rules (the request matches the
+last one), counted by `valgrind --tool=callgrind`: a figure that does not move with machine noise,
+for comparing two builds (`--baseline`) of the rule checks.
+
+Each build runs twice under callgrind, counting only while it answers N and then 3N identical
+requests on one keep-alive connection after a warm-up (instrumentation is switched on and off with
+callgrind_control, so start-up, with its random RSA key search, is never counted); the difference
+of the two counts over 2N requests is the cost of one request, whatever else ran in the window
+cancelled out as well as it can be.
+
+Usage: bench/auth-instructions.py --tollgate BIN [--baseline BIN] [--requests N]"""
+
+import argparse
+import glob
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
+from forward import tollgate_config  # noqa: E402
+from loopback import free_port, request, wait_until  # noqa: E402
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def instructions(binary, requests, work):
+    port = free_port()
+    config = os.path.join(work, "tg-%d.yaml" % port)
+    with open(config, "w") as out:
+        out.write(tollgate_config(REPO, port, True))
+    out_file = os.path.join(work, "callgrind.%d.out" % port)
+    env = {**os.environ, "TOLLGATE_PORT": str(port), "TOLLGATE_DATA_DIR": os.path.join(work, "data-%d" % port),
+           "TOLLGATE_GLOBAL_EXECUTOR": "nio"}
+    log = open(os.path.join(work, "tg-%d.log" % port), "wb")
+    process = subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out_file,
+                                binary, "serve", "--config", config],
+                               stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port, timeout=30)[0] == 200, 600, interval=1):
+            raise RuntimeError("tollgate under callgrind never became ready")
+        _, _, body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, body=b"grant_type=client_credentials&scope=read",
+                             headers={"Content-Type": "application/x-www-form-urlencoded",
+                                      "Authorization": "Basic dG9sbGdhdGUtZGV2OnRvbGxnYXRlLWRldi1zZWNyZXQ="}, timeout=60)
+        token = re.search(r'"access_token":"([^"]+)"', body.decode()).group(1)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Authorization": "Bearer " + token, "X-Original-Method": "GET",
+                   "X-Original-URI": "/dicom-web/studies/1.2.3/series?limit=10"}
+        def ask(count):
+            for _ in range(count):
+                connection.request("GET", "/auth", headers=headers)
+                answer = connection.getresponse()
+                answer.read()
+                if answer.status != 200:
+                    raise RuntimeError("/auth answered %d" % answer.status)
+        ask(200)
+        subprocess.run(["callgrind_control", "--instr=on", str(process.pid)], check=True, capture_output=True)
+        ask(requests)
+        subprocess.run(["callgrind_control", "--instr=off", str(process.pid)], check=True, capture_output=True)
+        connection.close()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(600)
+    with open(out_file) as result:
+        totals = re.search(r"^totals: (\d+)", result.read(), re.M)
+    return int(totals.group(1))
+
+
+def per_request(binary, requests, work):
+    # Valgrind 3.19 cannot read the Swift toolchain's DWARF 5: count on a copy without debug info.
+    stripped = os.path.join(work, os.path.basename(binary) + ".%d.nodebug" % len(os.listdir(work)))
+    subprocess.run(["strip", "--strip-debug", "-o", stripped, binary], check=True)
+    binary = stripped
+    low = instructions(binary, requests, work)
+    high = instructions(binary, 3 * requests, work)
+    return (high - low) / (2 * requests)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tollgate", required=True)
+    parser.add_argument("--baseline")
+    parser.add_argument("--requests", type=int, default=1000)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="tollgate-callgrind.")
+    rows = [("this build", args.tollgate)] + ([("baseline", args.baseline)] if args.baseline else [])
+    results = {}
+    for name, binary in rows:
+        results[name] = per_request(binary, args.requests, work)
+        print("%-10s %10.0f instructions per cached /auth request (20 rules)" % (name, results[name]), flush=True)
+    if args.baseline:
+        print("this build / baseline: %.3f×" % (results["this build"] / results["baseline"]))
+    for path in glob.glob(os.path.join(work, "*")):
+        if os.path.isfile(path):
+            os.remove(path)
+
+
+if __name__ == "__main__":
+    main()
