@@ -28,7 +28,7 @@ done
 
 # The Tollgate configs shipped in ConfigMaps and for compose must load, with placeholder secrets.
 export TOLLGATE_INTROSPECTION_SECRET=x ORTHANC_OUTBOUND_SECRET=x TOLLGATE_API_KEY=placeholder-api-key-0123456789 \
-       KEYCLOAK_TOLLGATE_SECRET=x KEYCLOAK_ORTHANC_SECRET=x ORTHANC_WEBSERVICE_PASSWORD=x
+       KEYCLOAK_TOLLGATE_SECRET=x KEYCLOAK_ORTHANC_SECRET=x ORTHANC_WEBSERVICE_PASSWORD=x TOLLGATE_SHARE_KEY=placeholder-share-key-0123456789abcdef
 python3 - "$work" <<'PY'
 import sys, yaml, pathlib
 work = pathlib.Path(sys.argv[1])

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The one way Tollgate compares a presented secret (API key, client secret, Basic credentials)
 /// with a configured one: both are hashed, and the digests are compared without an early exit,
@@ -8,6 +9,12 @@ public struct SecretDigest: Sendable, Equatable {
 
     public init(_ secret: some StringProtocol) {
         bytes = Array(SHA256.hash(data: Array(secret.utf8)))
+    }
+
+    /// The SHA-256 of `text` as 64 lowercase hex digits: how a secret or an identifier is named
+    /// where only a stable, bounded, non-reversible key may appear (a stored state, a shared key).
+    public static func sha256Hex(_ text: some StringProtocol) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     public func matches(_ presented: some StringProtocol) -> Bool {

@@ -40,6 +40,24 @@ struct ConnectionStoreContractTests {
     }
 
     @Test(arguments: Kind.available)
+    func sharedDocumentsAreReplacedWholeAndForgottenByAge(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        #expect(try await store.document(key: "orthanc.roles") == nil)
+        try await store.putDocument(key: "orthanc.roles", value: Data(#"{"roles":{}}"#.utf8), now: 100)
+        try await store.putDocument(key: "orthanc.roles", value: Data(#"{"roles":{"a":{}}}"#.utf8), now: 200)
+        #expect(try await store.document(key: "orthanc.roles") == Data(#"{"roles":{"a":{}}}"#.utf8))
+        try await store.putDocument(key: "orthanc.user.old", value: Data("1".utf8), now: 100)
+        try await store.putDocument(key: "orthanc.user.new", value: Data("2".utf8), now: 300)
+        try await store.putDocument(key: "orthanc.usex", value: Data("3".utf8), now: 100)
+        try await store.deleteDocuments(prefix: "orthanc.user.", updatedBefore: 250)
+        #expect(try await store.document(key: "orthanc.user.old") == nil)
+        #expect(try await store.document(key: "orthanc.user.new") == Data("2".utf8))
+        #expect(try await store.document(key: "orthanc.usex") == Data("3".utf8), "only the prefix is forgotten")
+        #expect(try await store.document(key: "orthanc.roles") != nil)
+    }
+
+    @Test(arguments: Kind.available)
     func createReadListAndDelete(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)
         defer { Task { await store.close() } }

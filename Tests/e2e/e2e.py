@@ -24,15 +24,19 @@ from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forward_auth  # noqa: E402
+import orthanc_plugin  # noqa: E402
 
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
 # Issue 27's proxies (Tests/e2e/forward_auth.py): Orthanc C behind nginx, ingress-nginx's template, Caddy, and nginx in a network namespace.
 FA_PORT = dict(c=18644, c_dicom=14644, tg_nginx=18587, tg_ingress=18588, tg_caddy=18589, tg_trusted=18592, nginx_fa=18593, nginx_fa_out=18594,
                nginx_ingress=18595, caddy=18596, caddy_admin=18597, ns_untrusted=18601, ns_trusted=18602)
+# Issue 28: Orthanc 1.12.10 + the official authorization plugin, Tollgate as its web service, a recording relay between.
+PLUGIN_PORT = dict(orthanc=18645, dicom=14645, tg=18603, relay=18604)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
                webservice="orthanc-webservice-s3cret", registry_client="registry-client-s3cret", radiologist="radiologist-pa55word",
+               deleter="caller-delete-s3cret", ward="caller-ward-s3cret",
                registry_key="kOz3bq5fXyKkJ8Gg2H2iZ0bG8aQm4u5Q1l7T9eR3wYc=")
 REGISTRY_CALLBACK = "http://127.0.0.1:%d/oauth/callback/glewlwyd-code" % PORT["tg4"]
 TOKEN_SECONDS = 20
@@ -175,7 +179,8 @@ def main():
     # 7. No token or secret in any log of the run (Tollgate, Orthanc, the filter's lines in Orthanc's log).
     logs = {}
     names = ["tollgate", "tollgate2", "tollgate4", "tollgate5", "tollgate6", "tollgate7", "orthanc-a", "orthanc-b",
-             "tollgate-fa-nginx", "tollgate-fa-ingress", "tollgate-fa-caddy", "tollgate-fa-trusted", "orthanc-c", "caddy"]
+             "tollgate-fa-nginx", "tollgate-fa-ingress", "tollgate-fa-caddy", "tollgate-fa-trusted", "orthanc-c", "caddy",
+             "tollgate-plugin", "orthanc-plugin"]
     for name in names:
         path = os.path.join(work, name + ".log")
         if os.path.exists(path):
@@ -196,10 +201,11 @@ def main():
 def run(suite, procs, work, args, used_tokens):
     # 1. Glewlwyd.
     glewlwyd = start_glewlwyd(
-        procs, os.path.join(work, "glewlwyd"), PORT["glewlwyd"], ["dicom.read", "dicom.write", "orthanc.admin", "introspect"],
+        procs, os.path.join(work, "glewlwyd"), PORT["glewlwyd"], ["dicom.read", "dicom.write", "orthanc.admin", "orthanc.delete", "ward.a", "introspect"],
         [("tollgate-rs", SECRETS["rs"], ["introspect"]), ("orthanc-a", SECRETS["orthanc_a"], ["dicom.read", "dicom.write"]),
          ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"]),
-         ("caller-admin", SECRETS["admin"], ["orthanc.admin"])],
+         ("caller-admin", SECRETS["admin"], ["orthanc.admin"]), ("caller-delete", SECRETS["deleter"], ["orthanc.delete"]),
+         ("caller-ward", SECRETS["ward"], ["ward.a"])],
         TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True},
         code_clients=[("tollgate-registry", SECRETS["registry_client"], ["dicom.read"], REGISTRY_CALLBACK)],
         users=[("radiologist", SECRETS["radiologist"], ["dicom.read"])])
@@ -218,7 +224,7 @@ def run(suite, procs, work, args, used_tokens):
                             "Username": "orthanc", "Password": SECRETS["webservice"]}}
     b_config = orthanc_config(work, "b", PORT["b"], PORT["b_dicom"], b_extra)
     b = "http://127.0.0.1:%d" % PORT["b"]
-    procs.start("orthanc-b", ["/usr/sbin/Orthanc", b_config])
+    procs.start("orthanc-b", ["/usr/sbin/Orthanc", "--verbose", b_config])  # --verbose: the filter's denials are info lines
     a_config = orthanc_config(work, "a", PORT["a"], PORT["a_dicom"], {"DicomWeb": {"Enable": True, "Root": "/dicom-web/", "Servers": {
         "b": {"Url": b + "/dicom-web/", "HttpHeaders": {"Authorization": "Bearer stale-from-config-file"}},
         "bp": {"Url": "http://127.0.0.1:%d/proxy/orthanc-b/" % PORT["tg"], "HttpHeaders": {"X-API-Key": SECRETS["api_key"]}},
@@ -257,15 +263,25 @@ def run(suite, procs, work, args, used_tokens):
     suite.check("3g. B: /jobs needs admin-permissions: write token 403, admin token 200", jobs == [403, 200], str(jobs))
     status = request("GET", qido, headers={"Authorization": "Bearer " + admin})[0]
     suite.check("3h. B: admin-permissions alone does not read studies -> 403", status == 403, str(status))
+    with open(os.path.join(work, "orthanc-b.log"), errors="replace") as log:
+        denials = [line for line in log if "tollgate filter: denied" in line]
+    suite.check("3i. B: the filter logs each denial at info, with method, path and Tollgate's reason",
+                any("denied POST /instances: no permission" in line for line in denials) and any("denied GET /jobs" in line for line in denials),
+                str(denials[:3]))
     check_share_link(suite, b, tg, writer, used_tokens)
 
     # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
     check_nginx(suite, procs, work, reader, writer, args.tollgate)
 
     # 12. Forward-auth that fails closed, through real proxies in front of Orthanc C (issue 27).
-    clients = {"reader": ("caller-read", SECRETS["reader"], "dicom.read"), "writer": ("caller-write", SECRETS["writer"], "dicom.read dicom.write")}
-    forward_auth.check_proxies(suite, procs, work, args.tollgate, glewlwyd, lambda kind: glewlwyd_token(glewlwyd, *clients[kind]),
-                               TOLLGATE_ENV, FA_PORT, used_tokens)
+    clients = {"reader": ("caller-read", SECRETS["reader"], "dicom.read"), "writer": ("caller-write", SECRETS["writer"], "dicom.read dicom.write"),
+               "admin": ("caller-admin", SECRETS["admin"], "orthanc.admin"), "deleter": ("caller-delete", SECRETS["deleter"], "orthanc.delete"),
+               "ward": ("caller-ward", SECRETS["ward"], "ward.a")}
+    mint = lambda kind: glewlwyd_token(glewlwyd, *clients[kind])  # noqa: E731
+    forward_auth.check_proxies(suite, procs, work, args.tollgate, glewlwyd, mint, TOLLGATE_ENV, FA_PORT, used_tokens)
+
+    # 13. Orthanc 1.12.10 with the official authorization plugin, Tollgate as its web service (issue 28).
+    orthanc_plugin.check_plugin(suite, procs, work, args.tollgate, glewlwyd, mint, TOLLGATE_ENV, SECRETS, PLUGIN_PORT, used_tokens, make_dicom)
 
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
     pushed = wait_until(lambda: "TollgateTokenExpires" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # End-to-end suite: real Glewlwyd (IdP), real Orthanc 1.10 instances with DICOMweb and the
 # Python plugin, nginx with the shipped docs/nginx-auth-request.conf (also as ingress-nginx's
-# template, and from a network namespace), Caddy with docs/caddy-forward-auth.Caddyfile, and Tollgate. Installs what it needs, starts everything,
+# template, and from a network namespace), Caddy with docs/caddy-forward-auth.Caddyfile, Orthanc 1.12.10
+# with the official authorization plugin (from ../shared/peers), and Tollgate. Installs what it needs, starts everything,
 # cleans up by PID, and prints "N passed, M failed" last. Exit status: 0 when all passed.
 # Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: scripts/build-release.sh's binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql caddy iproute2 ssl-cert
+# Orthanc 1.12.10 and the official authorization plugin come from the shared peers kit (never built
+# here): its runtime libraries are Debian's.
+peers=${TOLLGATE_PEERS_DIR:-$(cd .. && pwd)/shared/peers}
+[ -d "$peers/orthanc-official" ] || peers=/work/shared/peers
+[ -d "$peers/orthanc-official" ] || { echo "e2e: the shared peers kit (orthanc-official) is missing: set TOLLGATE_PEERS_DIR" >&2; exit 1; }
+export TOLLGATE_PEERS_DIR=$peers
+scripts/lib/apt-install.sh $(cat "$peers/orthanc-official/runtime-packages.txt")
 # The shipped nginx example names Debian's snakeoil pair; ssl-cert makes it only when it can.
 [ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
 

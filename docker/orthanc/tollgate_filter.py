@@ -84,20 +84,24 @@ class TollgateFilter:
         with self.lock:
             cached = self.cache.get(key)
         if cached is not None and cached[1] > now:
+            if not cached[0]:
+                log_denial(verb, uri, cached[2])
             return cached[0]
         body = {"method": verb, "uri": uri, "get": get, "tokens": tokens, "server-id": self.server_id}
-        granted, validity = self._ask(body)
+        granted, validity, reason = self._ask(body)
         if not granted and tokens:
             # A share token names a study; a series or instance URI is checked through its parents.
             chain = self._parents(uri)
             if chain:
                 body["resources"] = chain
-                granted, validity = self._ask(body)
+                granted, validity, reason = self._ask(body)
         if validity > 0:
             with self.lock:
                 if len(self.cache) >= MAX_CACHE_ENTRIES:
                     self._evict(now)
-                self.cache[key] = (granted, now + validity)
+                self.cache[key] = (granted, now + validity, reason)
+        if not granted:
+            log_denial(verb, uri, reason)
         return granted
 
     def _ask(self, body):
@@ -113,7 +117,8 @@ class TollgateFilter:
         validity = answer.get("validity", 0)
         if not isinstance(granted, bool) or not isinstance(validity, int) or isinstance(validity, bool):
             raise ValueError("unexpected answer")
-        return granted, max(0, min(validity, 3600))
+        reason = answer.get("reason") if isinstance(answer.get("reason"), str) else "no reason given"
+        return granted, max(0, min(validity, 3600)), reason
 
     def _parents(self, uri):
         """The resource's ancestors up to its study, with the study's StudyInstanceUID, from Orthanc itself."""
@@ -141,7 +146,7 @@ class TollgateFilter:
         return chain
 
     def _evict(self, now):
-        for key in [k for k, (_, until) in self.cache.items() if until <= now]:
+        for key in [k for k, (_, until, _) in self.cache.items() if until <= now]:
             del self.cache[key]
         while len(self.cache) >= MAX_CACHE_ENTRIES:
             del self.cache[next(iter(self.cache))]
@@ -150,6 +155,17 @@ class TollgateFilter:
 def log_warning(message):
     if orthanc is not None:
         orthanc.LogWarning(message)
+
+
+def printable(text, limit):
+    return "".join(c for c in str(text) if " " <= c <= "~")[:limit]
+
+
+def log_denial(verb, uri, reason):
+    """One info line per denied request: method, path (Orthanc hands the filter no query, so no
+    ?token=) and Tollgate's reason; never a token."""
+    if orthanc is not None:
+        orthanc.LogInfo("tollgate filter: denied %s %s: %s" % (verb.upper(), printable(uri, 200), printable(reason, 200)))
 
 
 def orthanc_rest_get(path):

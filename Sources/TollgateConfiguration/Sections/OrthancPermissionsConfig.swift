@@ -101,8 +101,10 @@ public struct OrthancAnonymousProfile: Sendable, Decodable {
     }
 }
 
-/// The plugin's permission names (orthanc-authorization `DefaultConfiguration.json`, and
-/// orthanc-auth-service's `UserPermissions`); any other name in a role is a configuration error.
+/// Permission names. The plugin's own (orthanc-authorization `DefaultConfiguration.json`, and
+/// orthanc-auth-service's `UserPermissions`) are `known`; a deployment may add others through the
+/// plugin's `ExtraPermissions` (OE2's roles page offers them), so any well-formed name is accepted
+/// and only an unknown one in `config.yaml` is warned about (a typo grants nothing).
 public enum OrthancPermission {
     public static let all: [String] = [
         "all", "view", "download", "share", "upload", "send", "modify", "anonymize", "q-r-remote-modalities",
@@ -110,11 +112,21 @@ public enum OrthancPermission {
     ]
     public static let known = Set(all)
 
-    /// One message per name that is not a plugin permission; `listingKnown` appends the names allowed.
-    static func unknownNames(_ names: [some StringProtocol], listingKnown: Bool = true) -> [String] {
-        names.filter { !known.contains(String($0)) }.map { name in
-            "unknown permission \"\(PrintableText.clean(String(name), limit: 64))\""
-                + (listingKnown ? " (use \(all.joined(separator: ", ")))" : "")
+    /// One message per name that is not a usable permission name: 1-64 printable ASCII characters,
+    /// no space, `|` or `"` (the plugin's table joins names with `|`).
+    static func malformedNames(_ names: [some StringProtocol]) -> [String] {
+        names.filter { !isWellFormed(String($0)) }.map { name in
+            "\"\(PrintableText.clean(String(name), limit: 64))\" is not a permission name (1-64 printable characters, no space, | or \")"
         }
+    }
+
+    static func isWellFormed(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "|") && $0 != UInt8(ascii: "\"") }
+    }
+
+    /// Names none of the plugin's default rules and none of `table`'s use.
+    static func unused(_ names: [String], table: [[String]]?) -> [String] {
+        let used = known.union((table ?? []).flatMap { $0.count == 3 ? $0[2].split(separator: "|").map(String.init) : [] })
+        return names.filter { !used.contains($0) }
     }
 }

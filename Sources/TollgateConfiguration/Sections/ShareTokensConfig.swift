@@ -6,10 +6,14 @@ public struct ShareTokensConfig: Sendable, Decodable {
     /// At least 32 bytes of secret key material (HS256). Unset: a random key per process, so
     /// links die with the process and replicas do not honour each other's links.
     public var keyFile: String?
-    /// Validity of a token asked for without `validity-duration` or `expiration-date`.
-    public var defaultValiditySeconds = 7 * 86400
-    /// Longer requests are shortened to this.
-    public var maxValiditySeconds = 30 * 86400
+    /// The same key given inline (at least 32 bytes), usually `${TOLLGATE_SHARE_KEY}` from a Secret,
+    /// so that every replica of a Deployment signs and checks links with one key.
+    public var key: Secret?
+    /// Validity of a token asked for without `expiration-date` or `validity-duration`; nil: it
+    /// never expires (orthanc-auth-service's meaning, OE2's `ShareDuration: 0`), unless capped below.
+    public var defaultValiditySeconds: Int?
+    /// Longer requests, and ones that never expire, are shortened to this; nil: no cap.
+    public var maxValiditySeconds: Int?
     /// Roots for the links `PUT /tokens/{type}` answers (orthanc-auth-service's `PUBLIC_*_ROOT`).
     public var publicOrthancRoot: String?
     public var publicOHIFRoot: String?
@@ -18,6 +22,7 @@ public struct ShareTokensConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case keyFile = "key_file"
+        case key
         case defaultValiditySeconds = "default_validity_seconds"
         case maxValiditySeconds = "max_validity_seconds"
         case publicOrthancRoot = "public_orthanc_root"
@@ -28,11 +33,15 @@ public struct ShareTokensConfig: Sendable, Decodable {
 
     public init() {}
 
+    /// Whether links survive a restart and hold on every replica: a key that is not per process.
+    public var hasSharedKey: Bool { keyFile != nil || key != nil }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         keyFile = try c.decodeOptional(.keyFile)
-        defaultValiditySeconds = try c.decode(.defaultValiditySeconds, default: defaultValiditySeconds)
-        maxValiditySeconds = try c.decode(.maxValiditySeconds, default: maxValiditySeconds)
+        key = try c.decodeOptional(.key)
+        defaultValiditySeconds = try c.decodeOptional(.defaultValiditySeconds)
+        maxValiditySeconds = try c.decodeOptional(.maxValiditySeconds)
         publicOrthancRoot = try c.decodeOptional(.publicOrthancRoot)
         publicOHIFRoot = try c.decodeOptional(.publicOHIFRoot)
         publicLandingRoot = try c.decodeOptional(.publicLandingRoot)

@@ -53,7 +53,10 @@ extension TollgateConfig {
         } else {
             lines.append("orthanc.permissions: none (valid tokens hold no permission; only the anonymous profile and share tokens grant)")
         }
-        lines.append("orthanc.share_tokens: " + (orthanc.shareTokens.keyFile.map { "key \($0)" } ?? "random key per process (links die on restart)"))
+        let share = orthanc.shareTokens
+        lines.append("orthanc.share_tokens: " + (share.key != nil ? "key <redacted>" : share.keyFile.map { "key_file \($0)" } ?? "random key per process (links die on restart)")
+                     + ", links expire after " + (share.defaultValiditySeconds.map { "\($0) s" } ?? "never") + " unless asked"
+                     + (share.maxValiditySeconds.map { ", at most \($0) s" } ?? ", no cap"))
         if orthanc.auth == .none { lines.append("orthanc web-service routes: OPEN (orthanc.auth: none)") }
         if orthanc.webserviceUsername != nil { lines.append("orthanc.webservice: Basic user \(orthanc.webserviceUsername ?? ""), password \(orthanc.webservicePassword?.description ?? "")") }
         for (name, push) in orthanc.dicomwebServers.sorted(by: { $0.key < $1.key }) {

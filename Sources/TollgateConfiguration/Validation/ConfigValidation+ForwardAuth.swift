@@ -43,9 +43,8 @@ extension TollgateConfig {
         return problems.errors
     }
 
-    /// Settings that load but are probably not what the operator meant, each naming its key path.
-    /// `check-config` prints them and `serve` logs them at warning.
-    public var warnings: [ConfigError] {
+    /// Forward-auth settings that load but would refuse a proxy the operator probably meant to trust.
+    var forwardAuthWarnings: [ConfigError] {
         var warnings: [ConfigError] = []
         let loopbackOnly = forwardAuth.trustedProxies.allSatisfy { IPNetwork($0)?.isLoopbackOnly ?? true }
         if !forwardAuth.rules.isEmpty && !Self.isLoopback(server.host) && loopbackOnly && forwardAuth.proxy != .envoy {

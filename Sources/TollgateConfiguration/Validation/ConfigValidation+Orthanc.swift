@@ -103,7 +103,7 @@ extension TollgateConfig {
             problems.check(permissions.availableLabels.isEmpty, "\(at).available_labels", "set available-labels inside roles_file")
         }
         let anonymous = permissions.anonymous
-        for message in OrthancPermission.unknownNames(anonymous.permissions) { problems.add("\(at).anonymous.permissions", message) }
+        for message in OrthancPermission.malformedNames(anonymous.permissions) { problems.add("\(at).anonymous.permissions", message) }
         problems.check((0...3600).contains(anonymous.validitySeconds), "\(at).anonymous.validity_seconds", "must be between 0 and 3600")
         problems.check((0...3600).contains(permissions.validitySeconds), "\(at).validity_seconds", "must be between 0 and 3600")
         if let table = permissions.table {
@@ -114,8 +114,8 @@ extension TollgateConfig {
                     continue
                 }
                 problems.check(Self.orthancMethods.contains(rule[0]), "\(path)[0]", "method must be get, post, put or delete")
-                problems.check((try? Regex(rule[1])) != nil, "\(path)[1]", "not a valid regular expression")
-                for message in OrthancPermission.unknownNames(rule[2].split(separator: "|"), listingKnown: false) { problems.add("\(path)[2]", message) }
+                problems.check(rule[1] == "SINGLE_RESOURCE_PATTERNS" || (try? Regex(rule[1])) != nil, "\(path)[1]", "not a valid regular expression")
+                for message in OrthancPermission.malformedNames(rule[2].split(separator: "|")) { problems.add("\(path)[2]", message) }
             }
         }
         return problems.errors
@@ -124,6 +124,10 @@ extension TollgateConfig {
     func shareTokenErrors(_ share: ShareTokensConfig, readFile: (String) -> Data?) -> [ConfigError] {
         var problems = ConfigProblems()
         let at = "orthanc.share_tokens"
+        if let key = share.key {
+            problems.check(share.keyFile == nil, "\(at).key", "set key or key_file, not both")
+            problems.check(key.value.utf8.count >= 32, "\(at).key", "needs at least 32 bytes (e.g. openssl rand -base64 48)")
+        }
         if let keyFile = share.keyFile {
             if let key = readFile(keyFile) {
                 problems.check(key.count >= 32, "\(at).key_file", "needs at least 32 bytes of key material (e.g. openssl rand -out FILE 32)")
@@ -131,8 +135,13 @@ extension TollgateConfig {
                 problems.add("\(at).key_file", "file is not readable")
             }
         }
-        problems.check((60...31_622_400).contains(share.maxValiditySeconds), "\(at).max_validity_seconds", "must be between 60 and 31622400 (366 days)")
-        problems.check((1...share.maxValiditySeconds).contains(share.defaultValiditySeconds), "\(at).default_validity_seconds", "must be between 1 and max_validity_seconds")
+        if let max = share.maxValiditySeconds {
+            problems.check((60...3_162_240_000).contains(max), "\(at).max_validity_seconds", "must be between 60 and 3162240000 (100 years)")
+        }
+        if let lifetime = share.defaultValiditySeconds {
+            problems.check((1...(share.maxValiditySeconds ?? 3_162_240_000)).contains(lifetime), "\(at).default_validity_seconds",
+                           "must be between 1 and max_validity_seconds (or 3162240000)")
+        }
         for (key, root) in [("public_orthanc_root", share.publicOrthancRoot), ("public_ohif_root", share.publicOHIFRoot), ("public_landing_root", share.publicLandingRoot)] {
             if let root { problems.check(Self.isHTTPURL(root), "\(at).\(key)", "must be an absolute http(s) URL") }
         }
@@ -141,5 +150,27 @@ extension TollgateConfig {
 
     static func isClaimPath(_ path: String) -> Bool {
         !path.isEmpty && path.count <= 256 && path.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty }
+    }
+
+    /// Orthanc settings that load but are probably not what the operator meant.
+    var orthancWarnings: [ConfigError] {
+        var warnings: [ConfigError] = []
+        let routesOn = orthanc.auth == .none || orthanc.webserviceUsername != nil
+        if routesOn && !orthanc.shareTokens.hasSharedKey {
+            warnings.append(ConfigError(path: "orthanc.share_tokens.key_file",
+                message: "not set: share links are signed with a random key per process, so they stop working at every restart and a replica refuses the links another one made. Give every replica the same key: key_file, or key from a Secret (openssl rand -base64 48)"))
+        }
+        if let permissions = orthanc.permissions {
+            let at = "orthanc.permissions"
+            for (name, role) in (permissions.roles ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for unused in OrthancPermission.unused(role.permissions, table: permissions.table) {
+                    warnings.append(ConfigError(path: "\(at).roles.\(name).permissions", message: "\"\(unused)\" is not a permission of the plugin's default table or orthanc.permissions.table: it grants nothing unless the plugin's ExtraPermissions name it"))
+                }
+            }
+            for unused in OrthancPermission.unused(permissions.anonymous.permissions, table: permissions.table) {
+                warnings.append(ConfigError(path: "\(at).anonymous.permissions", message: "\"\(unused)\" is not a permission of the plugin's default table or orthanc.permissions.table: it grants nothing unless the plugin's ExtraPermissions name it"))
+            }
+        }
+        return warnings
     }
 }

@@ -110,6 +110,10 @@ extension TollgateConfig {
         issuer.embedded ? devIssuerURL : (issuer.issuer ?? "")
     }
 
+    /// Settings that load but are probably not what the operator meant, each naming its key path.
+    /// `check-config` prints them and `serve` logs them at warning.
+    public var warnings: [ConfigError] { forwardAuthWarnings + orthancWarnings }
+
     /// 127.0.0.0/8, ::1 and localhost; `0.0.0.0`, `::` and every other address are reachable from outside.
     static func isLoopback(_ host: String) -> Bool {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host

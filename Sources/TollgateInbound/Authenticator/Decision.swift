@@ -32,6 +32,10 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
     case unknownRequest = "unknown_request"
     case conflictingFacts = "conflicting_facts"
     case unknownConstraint = "unknown_constraint"
+    /// Orthanc routes: the profile holds none of the permissions the route needs (and no share
+    /// token covers the resource), or it may not see the resource's labels.
+    case permission
+    case labels
 
     /// A human sentence for error descriptions; never contains the token.
     public var message: String {
@@ -65,6 +69,8 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
         case .unknownRequest: "The proxy did not say enough about the guarded request to apply the rules"
         case .conflictingFacts: "The forwarded request headers are inconsistent"
         case .unknownConstraint: "The auth URL carries a constraint Tollgate does not understand"
+        case .permission: "No permission this route needs, and no share token for the resource"
+        case .labels: "Not authorized for the resource's labels"
         }
     }
 }
@@ -121,7 +127,7 @@ public struct Decision: Sendable {
     public var isForbidden: Bool {
         switch verdict {
         case .denied(.scope), .denied(.noRule), .denied(.role), .denied(.routeAudience), .denied(.routeIssuer), .denied(.group), .denied(.email),
-             .denied(.untrustedProxy), .denied(.unknownRequest): true
+             .denied(.untrustedProxy), .denied(.unknownRequest), .denied(.permission), .denied(.labels): true
         default: false
         }
     }

@@ -32,19 +32,20 @@ public final class InboundAuthenticator: Sendable {
         await authenticate(token: token, requirement: RouteRequirement(scopes: extraScopes))
     }
 
-    /// Decides against the issuer's policy and a route's requirement, and records.
-    public func authenticate(token: String, requirement: RouteRequirement) async -> Decision {
+    /// Decides against the issuer's policy and a route's requirement, and records, unless the
+    /// caller records a decision of its own for the request (`recording: false`).
+    public func authenticate(token: String, requirement: RouteRequirement, recording: Bool = true) async -> Decision {
         var lookup = CacheLookup.skipped
         guard let span = InternalSpan.start("tollgate.decision") else {
             let decision = await decide(token: token, requirement: requirement, lookup: &lookup)
-            recorder.record(decision)
+            if recording { recorder.record(decision) }
             return decision
         }
         // The span is the current one while deciding: introspection, JWKS and userinfo calls are its children.
         let decision = await InstrumentationContext.$current.withValue(span.context) {
             await decide(token: token, requirement: requirement, lookup: &lookup)
         }
-        recorder.record(decision)
+        if recording { recorder.record(decision) }
         span.updateAttributes { attributes in
             attributes["tollgate.cache"] = lookup.rawValue
             attributes["tollgate.issuer"] = decision.issuer ?? "none"
@@ -83,6 +84,11 @@ public final class InboundAuthenticator: Sendable {
         let decision = Decision(verdict: .denied(reason))
         recorder.record(decision)
         return decision
+    }
+
+    /// Records a decision a caller made about a whole request (an Orthanc route's outcome).
+    public func record(_ decision: Decision) {
+        recorder.record(decision)
     }
 
     private func decide(token: String, requirement: RouteRequirement, lookup: inout CacheLookup) async -> Decision {

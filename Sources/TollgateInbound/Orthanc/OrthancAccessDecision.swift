@@ -27,12 +27,20 @@ public struct OrthancAccessDecision: Sendable {
         }
     }
 
-    public struct Outcome: Sendable, Equatable {
+    public struct Outcome: Sendable {
         public var granted: Bool
         /// Seconds the caller may cache this answer (0: not at all).
         public var validity: Int
         /// Why, in words safe to log: no token or claim appears here.
         public var reason: String
+        /// The same as a decision, for metrics and the access log: allowed, or why not.
+        public var decision: Decision
+        /// The permission that granted the route (one of those it needs), when a profile did.
+        public var permission: String?
+        /// Whose profile decided: the token's subject, else its display name; nil for no token or a share token.
+        public var user: String?
+        /// The resource the URI names, deepest first (what a share token had to cover).
+        public var resource: OrthancResource?
     }
 
     private let authenticator: InboundAuthenticator
@@ -50,47 +58,84 @@ public struct OrthancAccessDecision: Sendable {
         self.dicomWebRoot = dicomWebRoot
     }
 
-    /// `decisions` receives every token decision made, for the caller's access log.
-    public func decide(_ request: Request, decisions: (Decision) -> Void = { _ in }) async -> Outcome {
+    public func decide(_ request: Request) async -> Outcome {
         let method = request.method.lowercased()
-        var undecided = false
+        let chain = request.resources + OrthancResourceAccess.chain(uri: request.uri, getArguments: request.getArguments, dicomWebRoot: dicomWebRoot)
+        var outcome = Outcome(granted: false, validity: 0, reason: "", decision: Decision(verdict: .denied(.permission)), resource: chain.first)
+        var undecided: IndeterminateReason?
         var refusalValidity = Int(min(authenticator.cache.negativeTTL, Double(Self.shareValidityCap)))
         if let match = table.required(method: method, uri: request.uri) {
-            if match.permissions.isEmpty { return Outcome(granted: true, validity: Self.shareValidityCap, reason: "route needs no permission") }
-            var candidates: [OrthancProfile] = []
+            if match.permissions.isEmpty {
+                outcome.grant(validity: Self.shareValidityCap, reason: "route needs no permission")
+                return outcome
+            }
+            var candidates: [(profile: OrthancProfile, issuer: String?)] = []
             if request.tokens.isEmpty {
-                candidates.append(profiles.anonymous)
+                candidates.append((profiles.anonymous, nil))
             }
             for token in request.tokens {
-                let decision = await authenticator.authenticate(token: token)
-                decisions(decision)
+                // Recorded once below, as the route's outcome: a valid token refused here is a denial.
+                let decision = await authenticator.authenticate(token: token, requirement: .none, recording: false)
                 switch decision.verdict {
-                case .indeterminate: undecided = true
+                case .indeterminate(let reason): undecided = reason
                 case .denied: break
                 case .allowed:
                     let validity = authenticator.validitySeconds(of: decision, token: token)
-                    candidates.append(profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity))
+                    candidates.append((profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity), decision.issuer))
                 }
             }
             let needed = match.permissions.joined(separator: "|")
-            if let profile = candidates.first(where: { $0.holdsAny(of: match.permissions) }) {
+            if let (profile, issuer) = candidates.first(where: { $0.profile.holdsAny(of: match.permissions) }) {
+                outcome.user = profile.userID ?? profile.name
+                outcome.permission = match.permissions.first(where: profile.permissions.contains)
                 if let labels = request.labels, !profile.maySee(labels: labels) {
-                    return Outcome(granted: false, validity: profile.validity, reason: "labels not authorized")
+                    outcome.deny(.labels, validity: profile.validity, reason: "labels not authorized", issuer: issuer)
+                } else {
+                    outcome.grant(validity: profile.validity, reason: "profile holds \(needed)", issuer: issuer)
                 }
-                return Outcome(granted: true, validity: profile.validity, reason: "profile holds \(needed)")
+                return finished(outcome)
             }
-            refusalValidity = min(refusalValidity, candidates.map(\.validity).min() ?? refusalValidity)
+            outcome.user = candidates.first.flatMap { $0.issuer == nil ? nil : ($0.profile.userID ?? $0.profile.name) }
+            refusalValidity = min(refusalValidity, candidates.map(\.profile.validity).min() ?? refusalValidity)
         }
-        let chain = request.resources + OrthancResourceAccess.chain(uri: request.uri, getArguments: request.getArguments, dicomWebRoot: dicomWebRoot)
         if !chain.isEmpty {
             for token in request.tokens {
                 let inspection = await shareTokens.inspect(token)
                 if shareTokens.grants(inspection, method: method, accessChain: chain, serverID: request.serverID) {
-                    return Outcome(granted: true, validity: shareTokens.secondsLeft(inspection, cap: Self.shareValidityCap), reason: "share token covers the resource")
+                    outcome.grant(validity: shareTokens.secondsLeft(inspection, cap: Self.shareValidityCap), reason: "share token covers the resource")
+                    return finished(outcome)
                 }
             }
         }
-        if undecided { return Outcome(granted: false, validity: 0, reason: "the identity provider could not be asked") }
-        return Outcome(granted: false, validity: max(0, refusalValidity), reason: "no permission and no share token for this route")
+        if let undecided {
+            outcome.granted = false
+            outcome.validity = 0
+            outcome.reason = "the identity provider could not be asked"
+            outcome.decision = Decision(verdict: .indeterminate(undecided))
+            return finished(outcome)
+        }
+        outcome.deny(.permission, validity: max(0, refusalValidity), reason: "no permission and no share token for this route")
+        return finished(outcome)
+    }
+
+    private func finished(_ outcome: Outcome) -> Outcome {
+        authenticator.record(outcome.decision)
+        return outcome
+    }
+}
+
+extension OrthancAccessDecision.Outcome {
+    mutating func grant(validity: Int, reason: String, issuer: String? = nil) {
+        granted = true
+        self.validity = validity
+        self.reason = reason
+        decision = Decision(verdict: .allowed, issuer: issuer)
+    }
+
+    mutating func deny(_ why: DenialReason, validity: Int, reason: String, issuer: String? = nil) {
+        granted = false
+        self.validity = validity
+        self.reason = reason
+        decision = Decision(verdict: .denied(why), issuer: issuer)
     }
 }

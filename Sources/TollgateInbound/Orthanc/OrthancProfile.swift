@@ -1,5 +1,5 @@
 /// A user profile as the orthanc-authorization plugin reads it from `/user/get-profile`.
-public struct OrthancProfile: Sendable, Equatable {
+public struct OrthancProfile: Sendable, Equatable, Codable {
     public var name: String
     public var userID: String?
     public var permissions: [String]
@@ -7,6 +7,12 @@ public struct OrthancProfile: Sendable, Equatable {
     public var groups: [String]
     /// Seconds the plugin may cache it.
     public var validity: Int
+
+    enum CodingKeys: String, CodingKey {
+        case name, permissions, groups, validity
+        case userID = "user-id"
+        case authorizedLabels = "authorized-labels"
+    }
 
     public init(name: String, userID: String? = nil, permissions: [String], authorizedLabels: [String], groups: [String] = [], validity: Int) {
         self.name = name

@@ -14,6 +14,15 @@ public struct OrthancResource: Sendable, Codable, Equatable {
 
     public static let levels: Set<String> = ["patient", "study", "series", "instance"]
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // Orthanc's own API writes levels capitalised (`Study`); orthanc-auth-service's are lower case.
+        level = try c.decode(String.self, forKey: .level).lowercased()
+        dicomUID = try c.decodeIfPresent(String.self, forKey: .dicomUID)
+        orthancID = try c.decodeIfPresent(String.self, forKey: .orthancID)
+        url = try c.decodeIfPresent(String.self, forKey: .url)
+    }
+
     public init(level: String, dicomUID: String? = nil, orthancID: String? = nil, url: String? = nil) {
         self.level = level
         self.dicomUID = dicomUID

@@ -1,7 +1,7 @@
 import JWTKit
 
 /// The claims of a share token Tollgate signs (HS256, its own key): the creation request's
-/// type, resources and `server-id`, with `iat`/`exp`.
+/// type, resources and `server-id`, with `iat` and, unless it never expires, `exp`.
 struct ShareTokenPayload: JWTPayload {
     static let issuer = "tollgate:orthanc-share"
 
@@ -11,7 +11,7 @@ struct ShareTokenPayload: JWTPayload {
     var serverID: String?
     var id: String?
     var iat: Int
-    var exp: Int
+    var exp: Int?
 
     enum CodingKeys: String, CodingKey {
         case iss, type, resources, id, iat, exp

@@ -47,36 +47,49 @@ public struct CreationRequest: Sendable, Codable {
         }
     }
 
-    /// Seconds the token lives: `validity-duration`, else until `expiration-date`, else the
-    /// default; never past the maximum.
-    func lifetime(now: Int, defaultSeconds: Int, maxSeconds: Int) throws(ShareTokens.CreationError) -> Int {
-        let asked: Int
-        if let validityDuration, validityDuration > 0 {
-            asked = validityDuration
-        } else if let expirationDate, !expirationDate.isEmpty {
-            guard let expires = ShareTokenDates.parse(expirationDate) else {
-                throw .badRequest("expiration-date must be an ISO 8601 date or date-time")
+    /// When the token expires, as orthanc-auth-service decides it: `expiration-date` wins, else
+    /// `validity-duration` from now, else the configured default, else never (nil). Never later
+    /// than `maxSeconds` from now when that is set: a longer request is shortened, not refused.
+    func expiry(now: Int, defaultSeconds: Int?, maxSeconds: Int?) throws(ShareTokens.CreationError) -> Int? {
+        var expires: Int?
+        if let expirationDate, !expirationDate.isEmpty {
+            switch ShareTokenDates.parse(expirationDate) {
+            case nil: throw .badRequest("expiration-date must be an ISO 8601 date or date-time")
+            case .farFuture?: expires = nil
+            case .seconds(let seconds)?:
+                guard seconds > now else { throw .badRequest("expiration-date is in the past") }
+                expires = seconds
             }
-            guard expires > now else { throw .badRequest("expiration-date is in the past") }
-            asked = expires - now
-        } else {
-            asked = defaultSeconds
+        } else if let validityDuration, validityDuration > 0 {
+            expires = now + min(validityDuration, ShareTokenDates.farFutureSeconds)
+        } else if let defaultSeconds {
+            expires = now + defaultSeconds
         }
-        return min(asked, maxSeconds)
+        guard let maxSeconds else { return expires }
+        return min(expires ?? Int.max, now + maxSeconds)
     }
 }
 
 /// ISO 8601 dates as OE2 and orthanc-auth-service write them.
 package enum ShareTokenDates {
-    package static func parse(_ text: String) -> Int? {
+    package enum Parsed: Equatable {
+        case seconds(Int)
+        /// Past year 5138 (`9999-12-31` included): as good as never.
+        case farFuture
+    }
+
+    /// 10^11 seconds after 1970, year 5138: anything later reads as "never expires".
+    static let farFutureSeconds = 100_000_000_000
+
+    package static func parse(_ text: String) -> Parsed? {
         guard text.utf8.count <= 64 else { return nil }
         for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options
             if let date = formatter.date(from: text) {
                 let seconds = date.timeIntervalSince1970
-                guard seconds.isFinite, abs(seconds) < 1e11 else { return nil }
-                return Int(seconds)
+                guard seconds.isFinite else { return nil }
+                return seconds >= Double(farFutureSeconds) ? .farFuture : .seconds(Int(seconds.rounded(.down)))
             }
         }
         return nil

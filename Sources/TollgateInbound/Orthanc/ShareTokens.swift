@@ -18,7 +18,8 @@ public final class ShareTokens: Sendable {
     static let kid = JWKIdentifier(string: "tollgate-share")
 
     public enum Inspection: Sendable, Equatable {
-        case valid(type: String, resources: [OrthancResource], serverID: String?, expiresAt: Int)
+        /// `expiresAt` nil: the token never expires.
+        case valid(type: String, resources: [OrthancResource], serverID: String?, expiresAt: Int?)
         case expired(type: String)
         case invalid
     }
@@ -27,7 +28,7 @@ public final class ShareTokens: Sendable {
         public let token: String
         public let url: String?
         public let request: CreationRequest
-        public let expiresAt: Int
+        public let expiresAt: Int?
     }
 
     public enum CreationError: Error, Sendable, Equatable {
@@ -38,20 +39,18 @@ public final class ShareTokens: Sendable {
     private let config: ShareTokensConfig
     private let links: ShareLinks
     private let clock: any TollgateClock
-    /// True when the key came from `key_file`; false: a random key for this process only.
-    public let hasConfiguredKey: Bool
 
     public init(config: ShareTokensConfig, clock: any TollgateClock) async throws {
         let key: SymmetricKey
-        if let file = config.keyFile {
+        if let inline = config.key {
+            key = SymmetricKey(data: Data(inline.value.utf8))
+        } else if let file = config.keyFile {
             guard let data = FileManager.default.contents(atPath: file), data.count >= 32 else {
                 throw ConfigErrors(errors: [ConfigError(path: "orthanc.share_tokens.key_file", message: "needs a readable file of at least 32 bytes")])
             }
             key = SymmetricKey(data: data)
-            hasConfiguredKey = true
         } else {
             key = SymmetricKey(size: .bits256)
-            hasConfiguredKey = false
         }
         keys = await JWTKeyCollection().add(hmac: HMACKey(key: key), digestAlgorithm: .sha256, kid: Self.kid)
         self.config = config
@@ -70,13 +69,13 @@ public final class ShareTokens: Sendable {
 
     public func inspect(_ token: String) async -> Inspection {
         guard token.utf8.count <= 16384, let payload = try? await keys.verify(token, as: ShareTokenPayload.self) else { return .invalid }
-        guard Double(payload.exp) > clock.now() else { return .expired(type: payload.type) }
+        if let exp = payload.exp, Double(exp) <= clock.now() { return .expired(type: payload.type) }
         return .valid(type: payload.type, resources: payload.resources, serverID: payload.serverID, expiresAt: payload.exp)
     }
 
     /// Seconds a grant may be cached: what is left of the token, at most `cap`.
     public func secondsLeft(_ inspection: Inspection, cap: Int) -> Int {
-        guard case .valid(_, _, _, let expiresAt) = inspection else { return cap }
+        guard case .valid(_, _, _, let expiresAt?) = inspection else { return cap }
         return max(0, min(cap, expiresAt - Int(clock.now().rounded(.down))))
     }
 
@@ -88,9 +87,9 @@ public final class ShareTokens: Sendable {
         try request.check()
         try checkEnabled(type, request.resources)
         let now = Int(clock.now().rounded(.down))
-        let lifetime = try request.lifetime(now: now, defaultSeconds: config.defaultValiditySeconds, maxSeconds: config.maxValiditySeconds)
+        let expiresAt = try request.expiry(now: now, defaultSeconds: config.defaultValiditySeconds, maxSeconds: config.maxValiditySeconds)
         let payload = ShareTokenPayload(iss: ShareTokenPayload.issuer, type: type, resources: request.resources, serverID: request.serverID,
-                                        id: request.id, iat: now, exp: now + lifetime)
+                                        id: request.id, iat: now, exp: expiresAt)
         let token: String
         do {
             token = try await keys.sign(payload, kid: Self.kid)
@@ -99,10 +98,10 @@ public final class ShareTokens: Sendable {
         }
         var echoed = request
         echoed.type = type
-        echoed.expirationDate = ShareTokenDates.render(now + lifetime)
+        echoed.expirationDate = expiresAt.map(ShareTokenDates.render)
         echoed.validityDuration = nil
         return Created(token: token, url: links.url(type: type, resources: request.resources, token: token, direct: false),
-                       request: echoed, expiresAt: now + lifetime)
+                       request: echoed, expiresAt: expiresAt)
     }
 
     /// Where `/tokens/decode` sends a publication's visitor: straight to the viewer.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TollgateConfiguration
 
@@ -6,6 +7,10 @@ import TollgateConfiguration
 public final class ConnectionRegistry: Sendable {
     public let store: any ConnectionStore
     public let keyring: RegistryKeyring
+    /// This process among those sharing the store: lease owner and sender of replica messages.
+    public let processID = "tollgate-" + UUID().uuidString.lowercased()
+    /// Whether other processes share the store (PostgreSQL), so that what replicas remember is shared.
+    public var isShared: Bool { store is PostgresConnectionStore }
 
     init(store: any ConnectionStore, keyring: RegistryKeyring) {
         self.store = store

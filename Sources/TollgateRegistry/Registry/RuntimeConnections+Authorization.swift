@@ -148,6 +148,6 @@ extension RuntimeConnections {
     }
 
     static func stateHash(_ state: String) -> String {
-        SHA256.hash(data: Data(state.utf8)).map { String(format: "%02x", $0) }.joined()
+        SecretDigest.sha256Hex(state)
     }
 }

@@ -33,9 +33,9 @@ public final class RuntimeConnections: Sendable {
     let timeoutMS: Int
     let observer: any RegistryObserver
     /// This process's name on the leases it takes (refreshes are leased across replicas).
-    let leaseOwner = "tollgate-" + UUID().uuidString.lowercased()
+    var leaseOwner: String { registry.processID }
     /// Messages to the other processes sharing the store, signed with this one's name.
-    public var replicaMessages: ReplicaMessages { ReplicaMessages(registry: registry, sender: leaseOwner) }
+    public var replicaMessages: ReplicaMessages { ReplicaMessages(registry: registry) }
     /// One token request per connection id at a time, whoever asks (callers, the refresher).
     let flights = Mutex<[String: Task<Result<ConnectionCredentials, RegistryError>, Never>]>([:])
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where runtime connections live. SQLite (embedded, one process), PostgreSQL (shared by replicas)
 /// and memory (tests) implement it, and one contract suite runs against all of them. A store only
 /// ever holds sealed secrets; sealing is `RegistryKeyring`'s, above every store.
@@ -37,6 +39,13 @@ public protocol ConnectionStore: Sendable {
     /// lease is not a write, so it leaves the generation alone.
     func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool
     func releaseLease(id: String, owner: String) async throws
+
+    /// Small documents the processes sharing the store share, by key (the Orthanc roles, the
+    /// profiles of users seen); replacing one replaces it whole.
+    func putDocument(key: String, value: Data, now: Double) async throws
+    func document(key: String) async throws -> Data?
+    /// Forgets the documents under `prefix` last written before `before` (bounded memory of users).
+    func deleteDocuments(prefix: String, updatedBefore before: Double) async throws
 
     /// Tells every other process sharing the store (PostgreSQL NOTIFY); nothing for stores that
     /// serve one process. A message is at most 200 printable ASCII bytes.

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Connections in this process only: for tests, and for trying the API without a data directory.
@@ -7,6 +8,7 @@ public final class MemoryConnectionStore: ConnectionStore {
         var dependencies: [String: [String: ConnectionDependency]] = [:]
         var authorizations: [String: PendingAuthorization] = [:]
         var leases: [String: (owner: String, until: Double)] = [:]
+        var documents: [String: (value: Data, updatedAt: Double)] = [:]
     }
 
     private let state = Mutex(State())
@@ -107,6 +109,18 @@ public final class MemoryConnectionStore: ConnectionStore {
     }
 
     /// One process: nobody else to tell.
+    public func putDocument(key: String, value: Data, now: Double) async throws {
+        state.withLock { $0.documents[key] = (value, now) }
+    }
+
+    public func document(key: String) async throws -> Data? {
+        state.withLock { $0.documents[key]?.value }
+    }
+
+    public func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
+        state.withLock { $0.documents = $0.documents.filter { !$0.key.hasPrefix(prefix) || $0.value.updatedAt >= before } }
+    }
+
     public func broadcast(_ message: String) async throws {}
     public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
 

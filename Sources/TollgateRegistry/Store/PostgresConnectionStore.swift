@@ -68,6 +68,7 @@ public final class PostgresConnectionStore: ConnectionStore {
                 expires_at DOUBLE PRECISION NOT NULL, created_at DOUBLE PRECISION NOT NULL)
             """,
         ],
+        ["CREATE TABLE shared_documents (key TEXT PRIMARY KEY, value BYTEA NOT NULL, updated_at DOUBLE PRECISION NOT NULL)"],
     ]
 
     public func migrate() async throws {
@@ -253,6 +254,24 @@ public final class PostgresConnectionStore: ConnectionStore {
     public func releaseLease(id: String, owner: String) async throws {
         try await client.query("UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE id = \(id) AND lease_owner = \(owner)",
                                logger: logger)
+    }
+
+    public func putDocument(key: String, value: Data, now: Double) async throws {
+        try await client.query("""
+            INSERT INTO shared_documents (key, value, updated_at) VALUES (\(key), \(ByteBuffer(bytes: value)), \(now))
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            """, logger: logger)
+    }
+
+    public func document(key: String) async throws -> Data? {
+        for try await value in try await client.query("SELECT value FROM shared_documents WHERE key = \(key)", logger: logger).decode(ByteBuffer.self) {
+            return Data(value.readableBytesView)
+        }
+        return nil
+    }
+
+    public func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
+        try await client.query("DELETE FROM shared_documents WHERE starts_with(key, \(prefix)) AND updated_at < \(before)", logger: logger)
     }
 
     /// The NOTIFY channel, per schema, so registries sharing a server but not a schema stay apart.

@@ -72,6 +72,7 @@ public final class SQLiteConnectionStore: ConnectionStore {
             "ALTER TABLE connections ADD COLUMN lease_owner TEXT",
             "ALTER TABLE connections ADD COLUMN lease_until REAL",
         ],
+        ["CREATE TABLE shared_documents (key TEXT PRIMARY KEY, value BLOB NOT NULL, updated_at REAL NOT NULL)"],
     ]
 
     public func migrate() async throws {
@@ -220,6 +221,22 @@ public final class SQLiteConnectionStore: ConnectionStore {
             throw ConnectionStoreError("another Tollgate is serving this SQLite registry (\(path) is locked): SQLite is for one process; give replicas PostgreSQL")
         }
         return descriptor
+    }
+
+    public func putDocument(key: String, value: Data, now: Double) async throws {
+        _ = try await connection.query("INSERT OR REPLACE INTO shared_documents (key, value, updated_at) VALUES (?, ?, ?)",
+                                       [.text(key), .blob(ByteBuffer(bytes: value)), .float(now)])
+    }
+
+    public func document(key: String) async throws -> Data? {
+        guard let row = try await connection.query("SELECT value FROM shared_documents WHERE key = ?", [.text(key)]).first,
+              case .blob(let buffer)? = row.column("value") else { return nil }
+        return Data(buffer.readableBytesView)
+    }
+
+    public func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
+        _ = try await connection.query("DELETE FROM shared_documents WHERE substr(key, 1, ?) = ? AND updated_at < ?",
+                                       [.integer(prefix.utf8.count), .text(prefix), .float(before)])
     }
 
     /// One process: nobody else to tell.

@@ -76,12 +76,14 @@ struct OrthancAuthAdapter {
         }
         let inspection = await shareTokens.inspect(token)
         let granted = shareTokens.grants(inspection, method: method, accessChain: [access], serverID: body.serverID)
+        context.noteDecision(Decision(verdict: granted ? .allowed : .denied(.permission)))
+        context.noteOrthanc(OrthancAccess(method: method, level: level, resource: access.orthancID ?? access.dicomUID, user: nil))
         return OrthancReplies.granted(granted, validity: granted ? shareTokens.secondsLeft(inspection, cap: Self.validateValidity) : Self.validateValidity)
     }
 
     private func profile(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
         if body.tokenKey == nil, body.tokenValue == nil, let userID = body.userID {
-            guard let known = profiles.knownUser(userID) else { return OrthancReplies.json("null") }
+            guard let known = await profiles.knownUser(userID) else { return OrthancReplies.json("null") }
             return OrthancReplies.profile(known)
         }
         guard let token = Self.token(body) else { return OrthancReplies.profile(profiles.anonymous) }
@@ -97,7 +99,9 @@ struct OrthancAuthAdapter {
             return OrthancReplies.profile(anonymous)
         case .allowed:
             let validity = authenticator.validitySeconds(of: decision, token: token)
-            return OrthancReplies.profile(profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity))
+            let profile = profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity)
+            context.noteOrthanc(OrthancAccess(method: nil, level: nil, resource: nil, user: profile.userID ?? profile.name))
+            return OrthancReplies.profile(profile)
         }
     }
 
@@ -157,7 +161,7 @@ struct OrthancAuthAdapter {
         case .failure(let refusal): return refusal.response
         }
         do {
-            try profiles.replaceRoles(document)
+            try await profiles.replaceRoles(document)
             return rolesDocument()
         } catch {
             switch error {

@@ -60,14 +60,30 @@ extension TollgateApp {
         let connectionRefresher = connections.map { ConnectionRefresher(connections: $0, config: config.registry.refresh) }
         let replicaMessages = self.replicaMessages
         let cache = authenticator.cache
+        let profiles = orthancProfiles
         let started = ServerStartSignal(work: [
             { await issuerBringUp.run() },
             { await refresher.run() },
             { await pusher.run() },
             { await connectionRefresher?.run() },
-            { await replicaMessages?.run { hex in if let key = TokenKey(sha256Hex: hex) { cache.remove(key) } } },
+            {
+                await replicaMessages?.run(evict: { hex in if let key = TokenKey(sha256Hex: hex) { cache.remove(key) } },
+                                           documentChanged: { key in if key == RegistryOrthancState.rolesKey { await profiles.reloadShared() } })
+            },
+            { await Self.watchRoles(profiles) },
         ])
         return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
+    }
+
+    /// The roles file, reread when it changes on disk (every 2 s), after the shared store's copy
+    /// was taken at start.
+    static func watchRoles(_ profiles: OrthancProfiles) async {
+        guard profiles.isWritable else { return }
+        await profiles.loadShared()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            await profiles.reloadFileIfChanged()
+        }
     }
 
     /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.

@@ -109,7 +109,9 @@ public final class TollgateApp: Sendable {
             let authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
                                                      claimPaths: claimPaths)
             self.authenticator = authenticator
-            let profiles = try OrthancProfiles(config: config.orthanc.permissions)
+            // Replicas on one PostgreSQL share the roles and the users seen; one process keeps its own.
+            let orthancState = registry.flatMap { $0.isShared ? RegistryOrthancState(documents: SharedDocuments(registry: $0), clock: clock) : nil }
+            let profiles = try OrthancProfiles(config: config.orthanc.permissions, shared: orthancState, logger: logger)
             let shareTokens = try await ShareTokens(config: config.orthanc.shareTokens, clock: clock)
             orthancProfiles = profiles
             self.shareTokens = shareTokens
@@ -199,10 +201,6 @@ public final class TollgateApp: Sendable {
             logger.info("the Orthanc web-service routes answer 401 until orthanc.webservice_username and orthanc.webservice_password are set")
         case .basic:
             break
-        }
-        let orthancRoutesUsable = config.orthanc.auth == .none || config.orthanc.webserviceUsername != nil
-        if orthancRoutesUsable && !shareTokens.hasConfiguredKey {
-            logger.info("orthanc.share_tokens.key_file is not set: share links are signed with a random key and stop working when this process restarts")
         }
         logger.info("tollgate starting", metadata: [
             "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),

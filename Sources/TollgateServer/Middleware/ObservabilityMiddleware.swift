@@ -75,7 +75,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let line = TollgateLogHandler.AccessLine(
             method: request.method.rawValue, route: route, status: status,
             durationMS: (elapsed.seconds * 1_000_000).rounded() / 1000, requestID: requestID,
-            issuer: decision?.issuer, reason: decision?.reason, rule: note.rule, traceID: traceID
+            issuer: decision?.issuer, reason: decision?.reason, rule: note.rule, traceID: traceID, orthanc: note.orthanc
         )
         if let handler = logger.handler as? TollgateLogHandler {
             handler.writeAccess(line)
@@ -90,6 +90,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
             metadata["reason"] = .string(decision.reason)
         }
         if let rule = line.rule { metadata["rule"] = .string(rule) }
+        for (name, value) in line.orthanc?.fields ?? [] { metadata[name] = .string(value) }
         if let traceID { metadata["trace_id"] = .string(traceID) }
         logger.info("request", metadata: metadata)
     }

@@ -78,6 +78,12 @@ public struct TollgateLogHandler: LogHandler {
                 line.append(#","rule":"#)
                 line.appendJSONString(rule)
             }
+            for (name, value) in access.orthanc?.fields ?? [] {
+                line.append(",")
+                line.appendJSONString(name)
+                line.append(":")
+                line.appendJSONString(value)
+            }
             line.append("}\n")
         case .text:
             Self.appendTimestamp(to: &line)
@@ -93,6 +99,12 @@ public struct TollgateLogHandler: LogHandler {
             }
             line.append(" method=")
             line.append(access.method)
+            for (name, value) in access.orthanc?.fields ?? [] {
+                line.append(" ")
+                line.append(name)
+                line.append("=")
+                line.append(value.replacingOccurrences(of: " ", with: "_"))
+            }
             line.append(" request_id=")
             line.append(access.requestID)
             line.append(" route=")
@@ -172,6 +184,8 @@ public struct TollgateLogHandler: LogHandler {
         var rule: String? = nil
         /// The W3C trace id, when the request is part of a trace.
         var traceID: String? = nil
+        /// What an Orthanc route decided about, when it is one.
+        var orthanc: OrthancAccess? = nil
     }
 
     /// Numbers and booleans stay numbers and booleans in JSON.

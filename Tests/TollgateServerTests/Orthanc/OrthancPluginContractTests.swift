@@ -178,7 +178,7 @@ struct OrthancPluginContractTests {
         #expect(download.json["url"] is NSNull, "instant links carry no URL: OE2 builds it")
         let long = try await H.share(tg, type: "download-instant-link", study: Self.study, validity: 10 * 86400)
         let expires = ((long.json["request"] as? [String: Any])?["expiration-date"] as? String).flatMap(ShareTokenDates.parse)
-        #expect(expires == Int(tg.clock.now()) + 86400, "shortened to max_validity_seconds")
+        #expect(expires == .seconds(Int(tg.clock.now()) + 86400), "shortened to max_validity_seconds")
         #expect(try await H.share(tg, type: "ohif-viewer-publication", study: Self.study).status == 400, "no public_ohif_root")
         #expect(try await H.share(tg, type: "meddream-instant-link", study: Self.study).status == 400)
         #expect(try await H.share(tg, type: "no-such-type", study: Self.study).status == 400)
@@ -222,9 +222,9 @@ struct OrthancPluginContractTests {
             try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + doctor, "server-id": nil]).json["permissions"] as? [String]
         }
         #expect(try await permissions() == ["view"])
-        let bad = try await H.call(tg, "/settings/roles", ["roles": ["doctor": ["permissions": ["view", "fly"], "authorized-labels": ["*"]]], "server-id": nil], method: .PUT)
+        let bad = try await H.call(tg, "/settings/roles", ["roles": ["doctor": ["permissions": ["view", "a|b"], "authorized-labels": ["*"]]], "server-id": nil], method: .PUT)
         #expect(bad.status == 400)
-        #expect((bad.json["error"] as? String)?.contains("unknown permission") == true)
+        #expect((bad.json["error"] as? String)?.contains("is not a permission name") == true)
         let updated = try await H.call(tg, "/settings/roles", [
             "roles": ["doctor": ["permissions": ["view", "upload"], "authorized-labels": ["*"]]], "available-labels": ["public", "teaching"], "server-id": "orthanc-a",
         ], method: .PUT)
@@ -233,5 +233,92 @@ struct OrthancPluginContractTests {
         let onDisk = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
         #expect(onDisk?["available-labels"] as? [String] == ["public", "teaching"])
         #expect(onDisk?["server-id"] == nil)
+    }
+
+    /// What OE2's roles page reads and saves (SettingsPermissions.vue): both label-list names, roles
+    /// whose lists it emptied, and permission names the plugin's ExtraPermissions added.
+    @Test func everythingOE2sRolesPageSendsIsSaved() async throws {
+        let forge = TokenForge()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("roles-\(UUID().uuidString).json").path
+        // orthanc-auth-service's permissions.json is JSON with comments.
+        try Data("""
+            // SPDX-License-Identifier: CC0-1.0
+            {
+              "roles": {
+                /* the study list */ "doctor": {"authorized-labels": ["*"], "permissions": ["view", "download"]},
+                "external": {"authorized-labels": ["external"], "permissions": ["view"]} // a comment "with quotes"
+              },
+              "available-labels": ["external", "url//not-a-comment"]
+            }
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let tg = try await H.start(forge) { config in
+            config.orthanc.permissions?.roles = nil
+            config.orthanc.permissions?.rolesFile = file
+        }
+        defer { Task { await tg.stop() } }
+        let shown = try await tg.send("/settings/roles", method: .GET, headers: H.headers, body: nil)
+        #expect(shown.json["available-labels"] as? [String] == ["external", "url//not-a-comment"])
+        #expect(shown.json["allowed-labels"] as? [String] == ["external", "url//not-a-comment"], "earlier OE2 releases read allowed-labels")
+        // Saved as OE2 saves: a role with everything cleared, a custom permission, the labels under the older name.
+        let saved = try await H.call(tg, "/settings/roles", [
+            "roles": ["doctor": ["permissions": ["view", "my-plugin-export"], "authorized-labels": ["*"]],
+                      "external": ["permissions": [], "authorized-labels": []]],
+            "allowed-labels": ["external"], "server-id": "orthanc-a",
+        ], method: .PUT)
+        #expect(saved.status == 200, "\(saved.body)")
+        let roles = saved.json["roles"] as? [String: [String: [String]]]
+        #expect(roles?["external"]?["permissions"] == [] && roles?["external"]?["authorized-labels"] == [])
+        #expect(roles?["doctor"]?["permissions"] == ["view", "my-plugin-export"])
+        #expect(saved.json["available-labels"] as? [String] == ["external"])
+        let external = H.user(forge, tg, roles: ["external"])
+        let profile = try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + external, "server-id": nil])
+        #expect(profile.json["permissions"] as? [String] == [], "an emptied role grants nothing")
+
+        // An edit on disk is picked up without a restart; a broken edit is refused and the roles stay.
+        try Data(#"{"roles":{"external":{"permissions":["view","download"],"authorized-labels":["external"]}}}"#.utf8)
+            .write(to: URL(fileURLWithPath: file), options: .atomic)
+        try await waitUntil(seconds: 20) {
+            (try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + external, "server-id": nil])
+                .json["permissions"] as? [String]) == ["view", "download"]
+        }
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        await tg.app.orthancProfiles.reloadFileIfChanged()
+        #expect(tg.app.orthancProfiles.roles.roles["external"]?.permissions == ["view", "download"])
+        #expect(tg.logs.text.contains("roles_file changed but is not valid"))
+    }
+
+    /// orthanc-auth-service's lifetimes: expiration-date wins, then validity-duration, else the
+    /// link never expires unless max_validity_seconds caps it; a longer request is shortened.
+    @Test func shareLinkLifetimesAreOrthancAuthServices() async throws {
+        let forge = TokenForge()
+        let open = try await H.start(forge)
+        defer { Task { await open.stop() } }
+        let now = Int(open.clock.now())
+        func expiry(_ answer: RunningTollgate.Answer) -> Any? { (answer.json["request"] as? [String: Any])?["expiration-date"] }
+        let resources: [[String: Any]] = [["orthanc-id": Self.study.id, "dicom-uid": Self.study.uid, "level": "study"]]
+        let both = try await H.call(open, "/tokens/viewer-instant-link", [
+            "resources": resources, "expiration-date": ShareTokenDates.render(now + 7200), "validity-duration": 60,
+        ], method: .PUT)
+        #expect(expiry(both) as? String == ShareTokenDates.render(now + 7200), "expiration-date wins")
+        let forever = try await H.call(open, "/tokens/viewer-instant-link", ["resources": resources, "expiration-date": nil], method: .PUT)
+        #expect(forever.status == 200)
+        #expect(expiry(forever) is NSNull, "neither: never expires (OE2's ShareDuration 0)")
+        let far = try await H.call(open, "/tokens/viewer-instant-link", ["resources": resources, "expiration-date": "9999-12-31T00:00:00Z"], method: .PUT)
+        #expect(far.status == 200 && expiry(far) is NSNull, "a far date is as good as never, not refused")
+        let token = try #require(forever.json["token"] as? String)
+        open.clock.advance(by: 10 * 365 * 86400)
+        let decoded = try await H.call(open, "/tokens/decode", ["token-key": "token", "token-value": token])
+        #expect(decoded.json["error-code"] == nil && decoded.json["token-type"] as? String == "viewer-instant-link", "still valid ten years on")
+
+        let capped = try await H.start(forge) { $0.orthanc.shareTokens.maxValiditySeconds = 86400 }
+        defer { Task { await capped.stop() } }
+        let cappedNow = Int(capped.clock.now())
+        for body: [String: Any?] in [["resources": resources, "expiration-date": nil], ["resources": resources, "expiration-date": "9999-12-31T00:00:00Z"],
+                                     ["resources": resources, "validity-duration": 10 * 86400]] {
+            let answer = try await H.call(capped, "/tokens/viewer-instant-link", body, method: .PUT)
+            #expect(answer.status == 200, "a longer request is shortened, never refused")
+            #expect(expiry(answer) as? String == ShareTokenDates.render(cappedNow + 86400), "\(body)")
+        }
     }
 }
