@@ -24,6 +24,7 @@ from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forward_auth  # noqa: E402
+from tollgate_configs import glewlwyd_inbound  # noqa: E402
 import orthanc_plugin  # noqa: E402
 
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
@@ -61,21 +62,7 @@ class Suite:
 # ---------------------------------------------------------------- Tollgate and Orthanc
 
 def tollgate_config(port, glewlwyd, mode):
-    return """server: {host: 127.0.0.1, port: %d}
-log: {level: info, format: json}
-inbound:
-  cache: {max_entries: 10000, max_ttl_seconds: 5, negative_ttl_seconds: 2}
-  issuers:
-    - name: glewlwyd
-      issuer: %s/api/oidc
-      mode: %s
-      default_for_opaque: true
-      require_typ: at+jwt
-      introspection:
-        client_id: tollgate-rs
-        client_secret: "${E2E_RS_SECRET}"
-        auth_method: client_secret_post
-outbound:
+    return glewlwyd_inbound(port, glewlwyd, mode, default_for_opaque=True) + """outbound:
   servers:
     orthanc-b:
       url: http://127.0.0.1:%d/dicom-web/
@@ -107,7 +94,7 @@ orthanc:
   check_interval_seconds: 2
   dicomweb_servers:
     b: {outbound_server: orthanc-b, extra: {HasDelete: true}}
-""" % (port, glewlwyd, mode, PORT["b"], glewlwyd, PORT["a"])
+""" % (PORT["b"], glewlwyd, PORT["a"])
 
 
 TOLLGATE_ENV = {"E2E_RS_SECRET": SECRETS["rs"], "E2E_ORTHANC_A_SECRET": SECRETS["orthanc_a"], "E2E_API_KEY": SECRETS["api_key"],

@@ -16,6 +16,7 @@ import subprocess
 import time
 
 from loopback import as_json, request, wait_until
+from tollgate_configs import glewlwyd_inbound
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 CORPUS = os.path.join(REPO, "Tests", "corpus", "request-paths.tsv")
@@ -29,26 +30,13 @@ NETNS = dict(name="tgfa%d" % os.getpid(), host="tgfa%dh" % (os.getpid() % 100000
 def rules_config(port, glewlwyd, proxy, host="127.0.0.1", trusted=None):
     """A Tollgate whose only job is forward-auth for Orthanc C: the README's rules, default deny."""
     trusted_line = "  trusted_proxies: [%s]\n" % ", ".join('"%s"' % t for t in trusted) if trusted else ""
-    return """server: {host: "%s", port: %d}
-log: {level: info, format: json}
-inbound:
-  cache: {max_entries: 10000, max_ttl_seconds: 5, negative_ttl_seconds: 2}
-  issuers:
-    - name: glewlwyd
-      issuer: %s/api/oidc
-      mode: auto
-      require_typ: at+jwt
-      introspection:
-        client_id: tollgate-rs
-        client_secret: "${E2E_RS_SECRET}"
-        auth_method: client_secret_post
-forward_auth:
+    return glewlwyd_inbound(port, glewlwyd, host=host) + """forward_auth:
   proxy: %s
 %s  rules:
     - {name: public, path: "^/public/", allow_anonymous: true}
     - {name: dicomweb-read, methods: [GET, HEAD], path: "^/dicom-web/", scopes: [dicom.read]}
     - {name: dicomweb-write, path: "^/dicom-web/", scopes: [dicom.write]}
-""" % (host, port, glewlwyd, proxy, trusted_line)
+""" % (proxy, trusted_line)
 
 
 # ---------------------------------------------------------------- corpus and raw HTTP

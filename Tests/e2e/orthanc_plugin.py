@@ -15,6 +15,7 @@ import threading
 import time
 
 from loopback import as_json, request, wait_until
+from tollgate_configs import glewlwyd_inbound
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 FIXTURE = os.path.join(REPO, "Tests", "fixtures", "orthanc-authorization", "plugin-requests.json")
@@ -152,20 +153,7 @@ def shape(entry):
 # ---------------------------------------------------------------- the checks
 
 def tollgate_config(port, glewlwyd, roles_file, key_file, public_root):
-    return """server: {host: 127.0.0.1, port: %d}
-log: {level: info, format: json}
-inbound:
-  cache: {max_entries: 10000, max_ttl_seconds: 5, negative_ttl_seconds: 2}
-  issuers:
-    - name: glewlwyd
-      issuer: %s/api/oidc
-      mode: auto
-      require_typ: at+jwt
-      introspection:
-        client_id: tollgate-rs
-        client_secret: "${E2E_RS_SECRET}"
-        auth_method: client_secret_post
-orthanc:
+    return glewlwyd_inbound(port, glewlwyd) + """orthanc:
   webservice_username: orthanc
   webservice_password: "${E2E_WEBSERVICE_SECRET}"
   permissions:
@@ -174,7 +162,7 @@ orthanc:
   share_tokens:
     key_file: %s
     public_orthanc_root: %s
-""" % (port, glewlwyd, roles_file, key_file, public_root)
+""" % (roles_file, key_file, public_root)
 
 
 def orthanc_config(work, kit, port, dicom_port, relay_port, password):
