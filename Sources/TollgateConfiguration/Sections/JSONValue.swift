@@ -15,6 +15,19 @@ public enum JSONValue: Sendable, Codable, Equatable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
+    /// A value the strict parser read (numbers that are whole and fit an `Int` stay integers).
+    public init(_ node: JSONNode) {
+        switch node {
+        case .null: self = .null
+        case .bool(let value): self = .bool(value)
+        case .number(let value):
+            self = value.rounded(.towardZero) == value && abs(value) < 9e15 ? .int(Int(value)) : .double(value)
+        case .string(let value): self = .string(value)
+        case .array(let list): self = .array(list.map(JSONValue.init))
+        case .object(let object): self = .object(Dictionary(object.members.map { ($0.name, JSONValue($0.value)) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

@@ -14,23 +14,21 @@ struct ConnectionRequestBody {
     let orthancPush: OrthancPushSettings??
 
     init(_ body: Data, allowed: Set<String> = createFields) throws(RegistryError) {
-        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
-            throw RegistryError(.invalidRequest, "the body must be a JSON object")
-        }
-        let unknown = object.keys.filter { !allowed.contains($0) }.sorted()
+        let object = try Self.strictObject(body)
+        let unknown = object.members.map(\.name).filter { !allowed.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
         }
         var fields: [String: String] = [:]
         if let value = object["orthanc_push"] {
-            orthancPush = .some(value is NSNull ? nil : try Self.orthancPush(value))
+            orthancPush = .some(value == .null ? nil : try Self.orthancPush(value))
         } else {
             orthancPush = nil
         }
-        for (key, value) in object where key != "orthanc_push" {
-            if value is NSNull { continue }
-            guard let text = value as? String else { throw RegistryError(.invalidRequest, "\(key) must be a string") }
-            let limit = key == "client_secret" || key == "refresh_token" ? 8192 : 2048
+        for (key, value) in object.members where key != "orthanc_push" {
+            if value == .null { continue }
+            guard let text = value.string else { throw RegistryError(.invalidRequest, "\(key) must be a string") }
+            let limit = Self.secretFields.contains(key) ? 8192 : 2048
             guard text.utf8.count <= limit, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                 throw RegistryError(.invalidRequest, "\(key) must be at most \(limit) bytes without control characters")
             }
@@ -39,31 +37,42 @@ struct ConnectionRequestBody {
         self.fields = fields
     }
 
+    static let secretFields: Set<String> = ["client_secret", "refresh_token", "private_key"]
+
+    /// An untrusted body read by the one strict parser: a JSON object, no member twice, no lone
+    /// surrogate or invalid UTF-8, bounded depth.
+    static func strictObject(_ body: Data) throws(RegistryError) -> JSONObject {
+        do {
+            return try StrictJSON.object(body)
+        } catch {
+            throw RegistryError(.invalidRequest, "the body must be a JSON object (\(error.reason))")
+        }
+    }
+
     subscript(_ key: String) -> String? { fields[key] }
 
     /// `{"name": "…", "extra": {…}}`: the name an identifier, `extra` what Orthanc accepts in a
     /// definition, without the keys Tollgate sets and without passwords (kept in the clear).
-    static func orthancPush(_ value: Any) throws(RegistryError) -> OrthancPushSettings {
-        guard let object = value as? [String: Any], let name = object["name"] as? String, isIdentifier(name, allowingDots: true),
-              Set(object.keys).isSubset(of: ["name", "extra"]) else {
+    static func orthancPush(_ value: JSONNode) throws(RegistryError) -> OrthancPushSettings {
+        guard let object = value.object, let name = object["name"]?.string, isIdentifier(name, allowingDots: true),
+              Set(object.members.map(\.name)).isSubset(of: ["name", "extra"]) else {
             throw RegistryError(.invalidRequest, "orthanc_push must be {\"name\": 1–64 of A–Z a–z 0–9 . - _, \"extra\": {…}}")
         }
         var extra: [String: JSONValue] = [:]
-        if let given = object["extra"], !(given is NSNull) {
-            guard let members = given as? [String: Any], members.count <= 32,
-                  let data = try? JSONSerialization.data(withJSONObject: members), data.count <= 4096,
-                  let decoded = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+        if let given = object["extra"], given != .null {
+            guard let members = given.object, members.count <= 32, JSONValue(given).rendered.utf8.count <= 4096 else {
                 throw RegistryError(.invalidRequest, "orthanc_push.extra must be an object of at most 32 members and 4 KB")
             }
-            for (key, member) in decoded.sorted(by: { $0.key < $1.key }) {
+            for (key, node) in members.members.sorted(by: { $0.name < $1.name }) {
+                let member = JSONValue(node)
                 guard !TollgateConfig.tollgateDefinitionKeys.contains(key), !["Password", "CertificateKeyPassword"].contains(key) else {
                     throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)) is set by Tollgate or is a password")
                 }
                 guard TollgateConfig.isOrthancDefinitionValue(key: key, member) else {
                     throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)): \(TollgateConfig.orthancDefinitionRule(key))")
                 }
+                extra[key] = member
             }
-            extra = decoded
         }
         return OrthancPushSettings(name: name, extra: extra)
     }
@@ -90,6 +99,23 @@ struct ConnectionRequestBody {
     static func checkURL(_ value: String?, _ key: String) throws(RegistryError) {
         guard let value else { return }
         guard TollgateConfig.isHTTPURL(value) else { throw RegistryError(.invalidRequest, "\(key) must be an absolute http(s) URL") }
+        // A URL is stored and shown as it is (redacted in answers, but in clear in the store):
+        // credentials belong in the sealed fields.
+        if let components = URLComponents(string: value) {
+            guard components.user == nil, components.password == nil else {
+                throw RegistryError(.invalidRequest, "\(key) must not carry user:password@: send the secret in client_secret")
+            }
+            if let name = components.queryItems?.map({ $0.name.lowercased() }).first(where: Self.isCredentialParameter) {
+                throw RegistryError(.invalidRequest, "\(key) must not carry a \(PrintableText.clean(name, limit: 40)) parameter: credentials belong in the sealed fields")
+            }
+        }
+    }
+
+    /// Query parameters that carry a credential (RFC 6749 and common API-key conventions).
+    static func isCredentialParameter(_ name: String) -> Bool {
+        let exact: Set<String> = ["client_secret", "secret", "password", "passwd", "pwd", "token", "access_token", "refresh_token", "id_token",
+                                  "api_key", "apikey", "api-key", "key", "code", "assertion", "client_assertion", "sig", "signature"]
+        return exact.contains(name) || name.hasSuffix("_secret") || name.hasSuffix("_token") || name.hasSuffix("password")
     }
 
     /// Seed 002 writes scopes comma-separated; the token request wants them space-separated.

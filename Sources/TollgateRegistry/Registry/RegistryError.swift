@@ -24,6 +24,9 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         /// The IdP answered the authorization request with an error, or refused the code.
         case authorizationDenied = "AUTHORIZATION_DENIED"
         case storeUnavailable = "REGISTRY_UNAVAILABLE"
+        /// A change of where the stored secret would be sent (token_url, authorization_url,
+        /// auth_method, client_id) without the secret itself in the same request.
+        case secretRequired = "SECRET_REQUIRED"
     }
 
     public let code: Code

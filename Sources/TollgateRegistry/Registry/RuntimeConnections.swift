@@ -158,6 +158,17 @@ public final class RuntimeConnections: Sendable {
             throw RegistryError(.invalidRequest, "import a refresh token with POST /oauth/connections/{name}/refresh-token")
         }
         var secrets = try open(record)
+        // The stored secret and refresh token go where these say: a new place needs the secret
+        // again (else any admin caller could send it to a server of theirs), and the tokens the
+        // old place issued are dropped.
+        let destinationChanged = settings.tokenURL != before.tokenURL || settings.authorizationURL != before.authorizationURL
+            || settings.authMethod != before.authMethod || settings.clientID != before.clientID
+        if destinationChanged {
+            guard secrets.clientSecret == nil || request["client_secret"] != nil else {
+                throw RegistryError(.secretRequired, "changing token_url, authorization_url, auth_method or client_id needs client_secret again in the same request")
+            }
+            secrets.refreshToken = nil
+        }
         if let secret = request["client_secret"] {
             guard !secret.isEmpty else { throw RegistryError(.invalidRequest, "client_secret must not be empty") }
             secrets.clientSecret = secret
@@ -191,14 +202,23 @@ public final class RuntimeConnections: Sendable {
 
     // MARK: Dependencies
 
+    /// Registers a dependent on the organisation's own connection (a write: never GLOBAL's on its
+    /// behalf, which would let it undo GLOBAL's `CONNECTION_IN_USE` guard).
     public func addDependency(organization: String, name: String, body: Data) async throws -> ConnectionDependency {
-        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
-              let id = object["dependent_id"] as? String, (1...128).contains(id.utf8.count),
+        let object = try ConnectionRequestBody.strictObject(body)
+        let unknown = object.members.map(\.name).filter { !["dependent_id", "dependent_name"].contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
+        }
+        guard let id = object["dependent_id"]?.string, (1...128).contains(id.utf8.count),
               id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw RegistryError(.invalidRequest, "dependent_id is required: 1–128 visible ASCII characters")
         }
-        let label = object["dependent_name"] as? String ?? id
-        let record = try await resolve(organization: organization, name: name)
+        if let given = object["dependent_name"], given != .null, given.string == nil {
+            throw RegistryError(.invalidRequest, "dependent_name must be a string")
+        }
+        let label = object["dependent_name"]?.string ?? id
+        let record = try await own(organization: organization, name: name)
         let dependency = ConnectionDependency(dependentID: id, dependentName: PrintableText.clean(label, limit: 256), createdAt: clock.now())
         try await stored { try await self.store.addDependency(connectionID: record.id, dependency) }
         return try await stored { try await self.store.dependencies(connectionID: record.id) }.first { $0.dependentID == id } ?? dependency
@@ -210,7 +230,7 @@ public final class RuntimeConnections: Sendable {
     }
 
     public func removeDependency(organization: String, name: String, dependentID: String) async throws {
-        let record = try await resolve(organization: organization, name: name)
+        let record = try await own(organization: organization, name: name)
         guard try await stored({ try await self.store.removeDependency(connectionID: record.id, dependentID: dependentID) }) else {
             throw RegistryError(.notFound, "no dependent \(PrintableText.clean(dependentID, limit: 128)) on \(name)")
         }

@@ -47,13 +47,13 @@ struct CacheEvictionAdapter {
 
     /// `{"token": "…"}` or `{"sha256": "64 hex digits"}`, exactly one.
     static func key(from body: ByteBuffer) throws -> TokenKey {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any], object.count == 1 else {
+        guard let object = try? StrictJSON.object(body.readableBytesView), object.count == 1 else {
             throw Refusal(message: #"send {"token": "…"} or {"sha256": "…"}"#)
         }
-        if let token = object["token"] as? String, (1...16384).contains(token.utf8.count) {
+        if let token = object["token"]?.string, (1...16384).contains(token.utf8.count) {
             return TokenKey(token: token)
         }
-        if let digest = object["sha256"] as? String, let key = TokenKey(sha256Hex: digest) {
+        if let digest = object["sha256"]?.string, let key = TokenKey(sha256Hex: digest) {
             return key
         }
         throw Refusal(message: "token must be a non-empty string, sha256 64 hex digits")

@@ -163,7 +163,7 @@ struct ConnectionsAdapter {
 
     static func refusal(_ error: RegistryError, requestID: String) -> Response {
         let status: HTTPResponse.Status = switch error.code {
-        case .invalidRequest, .unsupportedFlow, .invalidState, .issuerMismatch, .authorizationDenied: .badRequest
+        case .invalidRequest, .unsupportedFlow, .invalidState, .issuerMismatch, .authorizationDenied, .secretRequired: .badRequest
         case .notFound: .notFound
         case .exists, .reserved, .inUse, .notConnected, .reauthorizationRequired: .conflict
         case .preconditionRequired: .preconditionRequired
