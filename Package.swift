@@ -60,6 +60,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -83,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "TollgateRegistry",
-            dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateOutbound", asyncHTTPClient, crypto, logging, nioCore,
+            dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateOutbound", "TollgateInbound", asyncHTTPClient, crypto, logging, nioCore,
                            .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .target(
@@ -100,13 +101,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"), nioSSL, x509,
-                tracing, .product(name: "OTel", package: "swift-otel"),
+                tracing, .product(name: "OTel", package: "swift-otel"), .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         .executableTarget(
             name: "TollgateCLI",
             dependencies: [
-                "TollgateServer", "TollgateConfiguration", "TollgateKit", "TollgateRegistry",
+                "TollgateServer", "TollgateConfiguration", "TollgateKit", "TollgateRegistry", asyncHTTPClient, nioCore, nioHTTP1,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,7 +11,7 @@ struct TollgateCommand: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "OAuth2 for Orthanc, MockForge and friends: inbound token validation and outbound client credentials.",
         version: TollgateVersion.string,
-        subcommands: [Serve.self, CheckConfig.self, RegistryCommand.self, Version.self, Healthcheck.self]
+        subcommands: [Serve.self, CheckConfig.self, RegistryCommand.self, ConnectionsCommand.self, Version.self, Healthcheck.self]
     )
 
     static func main() async {

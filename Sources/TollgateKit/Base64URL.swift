@@ -47,6 +47,9 @@ public enum Base64URL {
         return text.withUTF8 { decode($0) }
     }
 
+    /// One of the 64 characters of the base64url alphabet (RFC 4648 §5).
+    public static func isAlphabet(_ byte: UInt8) -> Bool { sextet(byte) != nil }
+
     private static func sextet(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")

@@ -99,4 +99,19 @@ struct ConnectionRegistryTests {
         #expect(throws: (any Error).self) { try ConfigLoader.parse(yaml: "registry: {store: postgresql}") }
         #expect(throws: (any Error).self) { try ConfigLoader.parse(yaml: "registry: {encryption: {key: x}}") }
     }
+
+    @Test func badAPIPrefixesAreNamedEachOnce() throws {
+        let yaml = """
+        registry:
+          api_prefixes: ["/oauth", "oauth", "/api/oauth/", "/token", "/oauth", "/a//b", "/Caps"]
+          expose_refresh_tokens: true
+        """
+        let config = try ConfigLoader.parse(yaml: yaml)
+        #expect(config.registry.exposeRefreshTokens)
+        let paths = config.validationErrors().map(\.path).filter { $0.hasPrefix("registry.api_prefixes") }
+        #expect(paths == (1...6).map { "registry.api_prefixes[\($0)]" }, "\(paths)")
+        #expect(try ConfigLoader.parse(yaml: "registry: {api_prefixes: []}").validationErrors().map(\.path).contains("registry.api_prefixes"))
+        let defaults = RegistryConfig()
+        #expect(defaults.apiPrefixes == ["/oauth", "/api/oauth"] && !defaults.exposeRefreshTokens)
+    }
 }

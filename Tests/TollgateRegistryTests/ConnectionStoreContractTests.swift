@@ -61,12 +61,14 @@ struct ConnectionStoreContractTests {
     func createReadListAndDelete(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)
         defer { Task { await store.close() } }
-        let azure = try Self.record("azure")
+        var azure = try Self.record("azure")
+        azure.createdBy = "jack@example.org"
+        azure.lastTestAt = 1_234.5
         #expect(try await store.insert(azure))
         #expect(try await store.insert(try Self.record("google")))
         #expect(try await store.insert(try Self.record("azure", organization: "ORG-7")), "names are per organisation")
         #expect(try await !store.insert(try Self.record("azure")), "one name per organisation")
-        #expect(try await store.find(organization: "GLOBAL", name: "azure") == azure)
+        #expect(try await store.find(organization: "GLOBAL", name: "azure") == azure, "every column round-trips, created_by and last_test_at too")
         #expect(try await store.find(organization: "ORG-8", name: "azure") == nil)
         #expect(try await store.list(organization: "GLOBAL").map(\.name) == ["azure", "google"])
         #expect(try await store.all().count == 3)
@@ -81,11 +83,13 @@ struct ConnectionStoreContractTests {
         defer { Task { await store.close() } }
         var record = try Self.record("pacs")
         #expect(try await store.insert(record))
-        record.status = .completed
+        record.status = .testing
         record.expiresAt = 5_000
+        record.lastTestAt = 4_000
         #expect(try await store.update(record, from: 1))
         let stored = try #require(try await store.find(organization: "GLOBAL", name: "pacs"))
-        #expect(stored.generation == 2 && stored.status == .completed && stored.expiresAt == 5_000 && stored.statusMessage == nil)
+        #expect(stored.generation == 2 && stored.status == .testing && stored.expiresAt == 5_000 && stored.statusMessage == nil)
+        #expect(stored.lastTestAt == 4_000)
         #expect(try await !store.update(record, from: 1), "a stale generation never overwrites")
 
         // Many writers from the same read: exactly one wins.

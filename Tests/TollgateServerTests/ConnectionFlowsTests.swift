@@ -111,7 +111,7 @@ struct ConnectionFlowsTests {
         #expect(try await tg.get("/oauth/credentials/archive", headers: apiKeyHeader).json["error"] as? String == "NOT_CONNECTED")
         idp.setBareRefusals(true)
         let dead = try await tg.post("/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"rt-never-issued"}"#, headers: apiKeyHeader)
-        #expect(dead.status == 409 && dead.json["error"] as? String == "REAUTHORIZATION_REQUIRED", "a bare 400, as Glewlwyd sends")
+        #expect(dead.status == 503 && dead.json["error"] as? String == "REAUTHORIZATION_REQUIRED", "a bare 400, as Glewlwyd sends")
         idp.setBareRefusals(false)
         #expect(try await tg.post("/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"x","scope":"y"}"#, headers: apiKeyHeader).status == 400)
 
@@ -147,7 +147,7 @@ struct ConnectionFlowsTests {
         // Consent withdrawn at the IdP: one invalid_grant, then callers are told without another IdP call.
         idp.revokeConsent()
         let revoked = try await again.post("/oauth/connections/archive/test", json: "", headers: apiKeyHeader)
-        #expect(revoked.status == 409 && revoked.json["error"] as? String == "REAUTHORIZATION_REQUIRED")
+        #expect(revoked.status == 503 && revoked.json["error"] as? String == "REAUTHORIZATION_REQUIRED" && revoked.json["status"] as? String == "failed")
         let view = try await again.get("/oauth/connections/archive", headers: apiKeyHeader)
         #expect(view.json["status"] as? String == "failed" && view.json["has_refresh_token"] as? Bool == false)
         #expect((view.json["status_message"] as? String)?.hasPrefix("REAUTHORIZATION_REQUIRED") == true)
@@ -246,7 +246,7 @@ struct ConnectionFlowsTests {
         _ = try await tg.post("/oauth/connections", json: Self.codeBody(idp).replacingOccurrences(of: "}", with: #","url":"\#(peer.upstreamURL)"}"#),
                               headers: apiKeyHeader)
         let waiting = try await tg.get("/proxy/vna/studies", headers: apiKeyHeader)
-        #expect(waiting.status == 409 && waiting.json["error"] as? String == "NOT_CONNECTED")
+        #expect(waiting.status == 503 && waiting.json["error"] as? String == "NOT_CONNECTED")
         #expect(try await tg.get("/token/vna", headers: apiKeyHeader).json["error"] as? String == "NOT_CONNECTED")
     }
 

@@ -84,11 +84,14 @@ struct ConnectionsAPITests {
         _ = try await tg.post("/oauth/connections", json: Self.createBody(tg), headers: apiKeyHeader)
         let first = try await tg.get("/oauth/credentials/pacs", headers: apiKeyHeader).json["access_token"] as? String
 
-        #expect(try await tg.put("/oauth/connections/pacs", json: #"{"scopes":"read,write"}"#, headers: apiKeyHeader).json["error"] as? String == "PRECONDITION_REQUIRED")
-        let stale = try await tg.put("/oauth/connections/pacs", json: #"{"scopes":"read,write"}"#, headers: apiKeyHeader + [("If-Match", "\"1\"")])
+        // Without If-Match the write is last-writer-wins and the answer carries the new ETag.
+        let unconditional = try await tg.put("/oauth/connections/pacs", json: #"{"description":"the PACS"}"#, headers: apiKeyHeader)
+        #expect(unconditional.status == 200 && unconditional.header("ETag") == "\"3\"" && unconditional.json["description"] as? String == "the PACS")
+        #expect(unconditional.json["status"] as? String == "completed", "a description is not a credential: the held token stays")
+        let stale = try await tg.put("/oauth/connections/pacs", json: #"{"scopes":"read,write"}"#, headers: apiKeyHeader + [("If-Match", "\"2\"")])
         #expect(stale.status == 412 && stale.json["error"] as? String == "GENERATION_MISMATCH")
-        let changed = try await tg.put("/oauth/connections/pacs", json: #"{"scopes":"read,write"}"#, headers: apiKeyHeader + [("If-Match", "\"2\"")])
-        #expect(changed.status == 200 && changed.header("ETag") == "\"3\"" && changed.json["scopes"] as? String == "read write")
+        let changed = try await tg.put("/oauth/connections/pacs", json: #"{"scopes":"read,write"}"#, headers: apiKeyHeader + [("If-Match", "\"3\"")])
+        #expect(changed.status == 200 && changed.header("ETag") == "\"4\"" && changed.json["scopes"] as? String == "read write")
         #expect(changed.json["status"] as? String == "not_connected", "new settings drop the held token")
         let second = try await tg.get("/oauth/credentials/pacs", headers: apiKeyHeader)
         #expect(second.json["access_token"] as? String != first && second.json["scope"] as? String == "read write")

@@ -67,7 +67,8 @@ struct PostgresReplicasTests {
 
         // Consent withdrawn at the IdP: one replica learns it, every replica answers without asking again.
         idp.revokeConsent()
-        await #expect(throws: RegistryError(.reauthorizationRequired, "the IdP refused archive's refresh token: authorize again or import a new one")) {
+        await #expect(throws: RegistryError(.reauthorizationRequired, "the IdP refused archive's refresh token: authorize again or import a new one")
+            .with(status: .failed, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)")) {
             _ = try await replicas[2].credentials(organization: "GLOBAL", name: "archive", force: true)
         }
         let refusedAt = idp.grants("refresh_token")

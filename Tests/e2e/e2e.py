@@ -40,6 +40,7 @@ SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", read
                deleter="caller-delete-s3cret", ward="caller-ward-s3cret",
                registry_key="kOz3bq5fXyKkJ8Gg2H2iZ0bG8aQm4u5Q1l7T9eR3wYc=")
 REGISTRY_CALLBACK = "http://127.0.0.1:%d/oauth/callback/glewlwyd-code" % PORT["tg4"]
+PUBLIC_CALLBACK = "http://127.0.0.1:%d/api/oauth/callback/glewlwyd-public" % PORT["tg4"]
 TOKEN_SECONDS = 20
 
 
@@ -89,7 +90,7 @@ orthanc:
     roles:
       dicom.read: {permissions: [view, download], authorized-labels: ["*"]}
       dicom.write: {permissions: [view, download, upload], authorized-labels: ["*"]}
-      orthanc.admin: {permissions: [admin-permissions], authorized-labels: ["*"]}
+      orthanc.admin: {permissions: [admin-permissions, settings], authorized-labels: ["*"]}
   url: http://127.0.0.1:%d
   check_interval_seconds: 2
   dicomweb_servers:
@@ -195,7 +196,8 @@ def run(suite, procs, work, args, used_tokens):
          ("caller-ward", SECRETS["ward"], ["ward.a"])],
         TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True},
         code_clients=[("tollgate-registry", SECRETS["registry_client"], ["dicom.read"], REGISTRY_CALLBACK)],
-        users=[("radiologist", SECRETS["radiologist"], ["dicom.read"])])
+        public_clients=[("tollgate-public", ["dicom.read"], PUBLIC_CALLBACK)],
+        users=[("radiologist", SECRETS["radiologist"], ["openid", "dicom.read"])])
     reader = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
     writer = glewlwyd_token(glewlwyd, "caller-write", SECRETS["writer"], "dicom.read dicom.write")
     admin = glewlwyd_token(glewlwyd, "caller-admin", SECRETS["admin"], "orthanc.admin")
@@ -211,7 +213,9 @@ def run(suite, procs, work, args, used_tokens):
                             "Username": "orthanc", "Password": SECRETS["webservice"]}}
     b_config = orthanc_config(work, "b", PORT["b"], PORT["b_dicom"], b_extra)
     b = "http://127.0.0.1:%d" % PORT["b"]
-    procs.start("orthanc-b", ["/usr/sbin/Orthanc", "--verbose", b_config])  # --verbose: the filter's denials are info lines
+    # Default verbosity: at --verbose Orthanc's DICOMweb plugin logs QIDO arguments, share-link
+    # ?token= included. Check 3i turns verbose on through the REST API for its own requests only.
+    procs.start("orthanc-b", ["/usr/sbin/Orthanc", b_config])
     a_config = orthanc_config(work, "a", PORT["a"], PORT["a_dicom"], {"DicomWeb": {"Enable": True, "Root": "/dicom-web/", "Servers": {
         "b": {"Url": b + "/dicom-web/", "HttpHeaders": {"Authorization": "Bearer stale-from-config-file"}},
         "bp": {"Url": "http://127.0.0.1:%d/proxy/orthanc-b/" % PORT["tg"], "HttpHeaders": {"X-API-Key": SECRETS["api_key"]}},
@@ -240,6 +244,8 @@ def run(suite, procs, work, args, used_tokens):
     status = request("GET", qido, headers={"Authorization": "Bearer " + reader})[0]
     suite.check("3c. B: read token -> QIDO 200", status == 200, str(status))
     first = make_dicom("E2E-1", "1.2.826.0.1.3680043.10.543.1", "1.2.826.0.1.3680043.10.543.1.1", "1.2.826.0.1.3680043.10.543.1.1.1")
+    # The filter logs denials at info: verbose for 3d-3h (PUT /tools/log-level needs the settings permission).
+    verbose = request("PUT", b + "/tools/log-level", b"verbose", {"Authorization": "Bearer " + admin})[0]
     status = request("POST", b + "/instances", first, {"Authorization": "Bearer " + reader, "Content-Type": "application/dicom"})[0]
     suite.check("3d. B: upload with the read token -> 403", status == 403, str(status))
     status = request("POST", b + "/instances", first, {"Authorization": "Bearer " + writer, "Content-Type": "application/dicom"})[0]
@@ -250,11 +256,12 @@ def run(suite, procs, work, args, used_tokens):
     suite.check("3g. B: /jobs needs admin-permissions: write token 403, admin token 200", jobs == [403, 200], str(jobs))
     status = request("GET", qido, headers={"Authorization": "Bearer " + admin})[0]
     suite.check("3h. B: admin-permissions alone does not read studies -> 403", status == 403, str(status))
+    quiet = request("PUT", b + "/tools/log-level", b"default", {"Authorization": "Bearer " + admin})[0]
     with open(os.path.join(work, "orthanc-b.log"), errors="replace") as log:
         denials = [line for line in log if "tollgate filter: denied" in line]
-    suite.check("3i. B: the filter logs each denial at info, with method, path and Tollgate's reason",
-                any("denied POST /instances: no permission" in line for line in denials) and any("denied GET /jobs" in line for line in denials),
-                str(denials[:3]))
+    suite.check("3i. B: the filter logs each denial at info, with method, path and Tollgate's reason (log level set %s, reset %s)" % (verbose, quiet),
+                verbose == 200 and quiet == 200 and any("denied POST /instances: no permission" in line for line in denials)
+                and any("denied GET /jobs" in line for line in denials), str(denials[:3]))
     check_share_link(suite, b, tg, writer, used_tokens)
 
     # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
@@ -382,6 +389,7 @@ registry:
   sqlite: {path: "%s/registry.sqlite"}
   encryption: {keys: [{id: e2e-1, key: "${E2E_REGISTRY_KEY}"}]}
   callback_base_url: http://127.0.0.1:%d
+  expose_refresh_tokens: true   # check 10l reads the refresh token to show Glewlwyd refusing it once revoked
 """ % (PORT["tg4"], glewlwyd, data, PORT["tg4"]))
     procs.start("tollgate4", [args.tollgate, "serve", "--config", path], env={**TOLLGATE_ENV, "E2E_REGISTRY_KEY": SECRETS["registry_key"]})
     tg = "http://127.0.0.1:%d" % PORT["tg4"]
@@ -397,25 +405,26 @@ registry:
     suite.check("10a. runtime client-credentials connection: QIDO at B through /proxy -> 200", status == 201 and proxied[0] == 200,
                 "%s %s / %s %s" % (status, body[:160], proxied[0], proxied[2][:160]))
 
-    # 10b. The authorization-code flow: Tollgate's authorize URL, Glewlwyd's login and consent, the redirect back.
+    # 10b. The authorization-code flow with openid: Tollgate's authorize URL (PKCE, nonce), Glewlwyd's login and
+    # consent, the redirect back; the ID token is checked against Glewlwyd's JWKS before anything is kept.
     request("POST", tg + "/oauth/connections", {
         "connection_name": "glewlwyd-code", "oauth_flow_type": "authorization_code", "client_id": "tollgate-registry",
         "client_secret": SECRETS["registry_client"], "token_url": issuer + "/token", "authorization_url": issuer + "/auth",
-        "issuer": issuer, "scopes": "dicom.read", "url": b + "/dicom-web/"}, admin)
+        "issuer": issuer, "scopes": "openid dicom.read", "url": b + "/dicom-web/"}, admin)
     started = as_json(request("POST", tg + "/oauth/connections/glewlwyd-code/authorize", b"", admin)[2]) or {}
     url = started.get("authorization_url", "")
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
     user = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects)
     login = request("POST", glewlwyd + "/api/auth/", {"username": "radiologist", "password": SECRETS["radiologist"]}, opener=user)[0]
-    grant = request("PUT", glewlwyd + "/api/auth/grant/tollgate-registry", {"scope": "dicom.read"}, opener=user)[0]
+    grant = request("PUT", glewlwyd + "/api/auth/grant/tollgate-registry", {"scope": "openid dicom.read"}, opener=user)[0]
     status, headers, _ = request("GET", url + "&g_continue", opener=user)
     location = headers.get("Location", "")
-    suite.check("10b. Glewlwyd redirects back with a code (PKCE S256 sent, login %s, consent %s)" % (login, grant),
+    suite.check("10b. Glewlwyd redirects back with a code (openid with a nonce, PKCE S256, login %s, consent %s)" % (login, grant),
                 status == 302 and location.startswith(REGISTRY_CALLBACK + "?") and "code=" in location
-                and query.get("code_challenge_method") == ["S256"], "%s %s" % (status, location[:120]))
+                and query.get("code_challenge_method") == ["S256"] and len(query.get("nonce", [""])[0]) >= 43, "%s %s" % (status, location[:120]))
     status, _, body = request("GET", location)
-    suite.check("10c. the callback exchanges the code: connection completed", status == 200 and (as_json(body) or {}).get("status") == "completed",
-                "%s %s" % (status, body[:200]))
+    suite.check("10c. the callback exchanges the code and checks Glewlwyd's ID token (signature, iss, aud, exp, nonce): completed",
+                status == 200 and (as_json(body) or {}).get("status") == "completed", "%s %s" % (status, body[:200]))
     replay = request("GET", location)
     suite.check("10d. the same callback again -> 400 INVALID_STATE", replay[0] == 400 and (as_json(replay[2]) or {}).get("error") == "INVALID_STATE")
     credentials = as_json(request("GET", tg + "/oauth/credentials/glewlwyd-code", headers=admin)[2]) or {}
@@ -447,9 +456,9 @@ registry:
             "client_id": "tollgate-registry", "client_secret": SECRETS["registry_client"], "token_url": issuer + "/token"}, admin)
     status, _, body = request("POST", tg + "/oauth/connections/glewlwyd-rt/refresh-token", {"refresh_token": stale}, admin)
     after = request("GET", tg + "/oauth/credentials/glewlwyd-rt", headers=admin)
-    suite.check("10h. a stale refresh token -> 409 REAUTHORIZATION_REQUIRED, and callers are told without another IdP call",
-                bool(stale) and status == 409 and (as_json(body) or {}).get("error") == "REAUTHORIZATION_REQUIRED"
-                and (as_json(after[2]) or {}).get("error") == "REAUTHORIZATION_REQUIRED", "%s %s" % (status, body[:200]))
+    suite.check("10h. a stale refresh token -> 503 REAUTHORIZATION_REQUIRED, and callers are told (with the status) without another IdP call",
+                bool(stale) and status == 503 and (as_json(body) or {}).get("error") == "REAUTHORIZATION_REQUIRED"
+                and (as_json(after[2]) or {}).get("status") == "failed", "%s %s" % (status, body[:200]))
 
     # 10i. A restart keeps connections and tokens; nothing secret in the database files.
     procs.stop("tollgate4")
@@ -458,6 +467,7 @@ registry:
     kept = as_json(request("GET", tg + "/oauth/credentials/glewlwyd-code", headers=admin)[2]) or {}
     suite.check("10i. after a restart the connection still hands out a token", bool(kept.get("access_token")))
     used_tokens.append(kept.get("access_token", ""))
+    check_public_client_and_revocation(suite, tg, admin, glewlwyd, b, user, used_tokens)
     procs.stop("tollgate4")
     secrets = [SECRETS["registry_client"], SECRETS["reader"]] + [t for t in used_tokens[-6:] if t]
     leaks = []
@@ -467,6 +477,51 @@ registry:
         leaks += [name for secret in secrets if secret.encode() in content]
     suite.check("10j. no token, refresh token or client secret in the registry's files (%d files, %d values)" % (len(os.listdir(data)), len(secrets)),
                 not leaks and os.listdir(data), str(leaks[:3]))
+
+
+def check_public_client_and_revocation(suite, tg, admin, glewlwyd, b, user, used_tokens):
+    """10k: a public client (no secret, PKCE only) on seed 002's /api/oauth paths; 10l: deleting a
+    connection revokes its tokens at Glewlwyd (RFC 7009, endpoint from discovery), and Glewlwyd then
+    refuses the refresh token."""
+    issuer = glewlwyd + "/api/oidc"
+    created = request("POST", tg + "/api/oauth/connections", {
+        "connection_name": "glewlwyd-public", "oauth_flow_type": "authorization_code", "client_id": "tollgate-public",
+        "token_url": issuer + "/token", "authorization_url": issuer + "/auth", "issuer": issuer, "scopes": "openid dicom.read",
+        "redirect_uri": PUBLIC_CALLBACK}, admin)
+    url = (as_json(request("POST", tg + "/api/oauth/connections/glewlwyd-public/authorize", b"", admin)[2]) or {}).get("authorization_url", "")
+    grant = request("PUT", glewlwyd + "/api/auth/grant/tollgate-public", {"scope": "openid dicom.read"}, opener=user)[0]
+    location = request("GET", url + "&g_continue", opener=user)[1].get("Location", "")
+    done = request("GET", location, headers={"Accept": "text/html"}) if location.startswith(PUBLIC_CALLBACK + "?") else (0, {}, b"")
+    token = (as_json(request("GET", tg + "/api/oauth/credentials/glewlwyd-public", headers=admin)[2]) or {}).get("access_token", "")
+    used_tokens.append(token)
+    studies = request("GET", b + "/dicom-web/studies", headers={"Authorization": "Bearer " + token})[0]
+    suite.check("10k. a public client (auth_method %s, no secret) connects through Glewlwyd's login (consent %s): page %s, its token reads B (%s)"
+                % ((as_json(created[2]) or {}).get("auth_method"), grant, done[0], studies),
+                created[0] == 201 and (as_json(created[2]) or {}).get("has_client_secret") is False and done[0] == 200
+                and b"Connected" in done[2] and studies == 200, "%s %s" % (location[:120], done[2][:200]))
+
+    credentials = as_json(request("GET", tg + "/oauth/credentials/glewlwyd-code", headers=admin)[2]) or {}
+    refresh_token = (credentials.get("credentials") or {}).get("refresh_token", "")
+    used_tokens.append(refresh_token)
+    before = request("POST", issuer + "/introspect", urllib.parse.urlencode({"token": refresh_token, "token_type_hint": "refresh_token"}).encode(),
+                     rs_basic())
+    deleted = request("DELETE", tg + "/oauth/connections/glewlwyd-code", headers=admin)[0]
+    after = request("POST", issuer + "/introspect", urllib.parse.urlencode({"token": refresh_token, "token_type_hint": "refresh_token"}).encode(),
+                    rs_basic())
+    refused = request("POST", issuer + "/token", urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token}).encode(),
+                      registry_client_basic())
+    metrics = request("GET", tg + "/metrics")[2].decode()
+    revoked = [line for line in metrics.splitlines() if line.startswith("tollgate_registry_revocations_total")]
+    suite.check("10l. deleting the code-flow connection revokes at Glewlwyd: refresh token active %s -> %s, then refused by Glewlwyd (HTTP %s)"
+                % ((as_json(before[2]) or {}).get("active"), (as_json(after[2]) or {}).get("active"), refused[0]),
+                bool(refresh_token) and deleted == 204 and (as_json(before[2]) or {}).get("active") is True
+                and (as_json(after[2]) or {}).get("active") is False and refused[0] in (400, 403)
+                and any('token_type="refresh_token",result="revoked"' in line for line in revoked), str(revoked))
+
+
+def rs_basic():
+    return {"Authorization": "Basic " + __import__("base64").b64encode(("tollgate-rs:" + SECRETS["rs"]).encode()).decode(),
+            "Content-Type": "application/x-www-form-urlencoded"}
 
 
 def glewlwyd_refresh_token(glewlwyd):

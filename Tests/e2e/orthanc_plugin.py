@@ -216,7 +216,8 @@ def check_plugin(suite, procs, work, tollgate_bin, glewlwyd, mint, env, secrets,
         return
     relay = RecordingRelay(ports["relay"], ports["tg"])
     try:
-        procs.start("orthanc-plugin", [os.path.join(kit, "bin", "Orthanc"), "--verbose",
+        # Default verbosity: at --verbose Orthanc logs the URIs plugins call, share-link ?token= included.
+        procs.start("orthanc-plugin", [os.path.join(kit, "bin", "Orthanc"),
                                        orthanc_config(work, kit, ports["orthanc"], ports["dicom"], ports["relay"], secrets["webservice"])])
         run_checks(suite, orthanc, tg, mint, used_tokens, relay, make_dicom, roles_file)
     finally:

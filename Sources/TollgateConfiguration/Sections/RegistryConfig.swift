@@ -27,9 +27,21 @@ public struct RegistryConfig: Sendable, Decodable {
     /// How long an authorization request's state (and its PKCE verifier) may wait for the callback.
     public var authorizationTTLSeconds = 600
     public var refresh = RegistryRefreshConfig()
+    /// Where the connection API is served: today's `/oauth` and seed 002's `/api/oauth` (its
+    /// client's paths), each with every route. The first is the default callback's.
+    public var apiPrefixes = ["/oauth", "/api/oauth"]
+    /// Seed 002 hands refresh tokens out with the credentials; off, because whoever can read the
+    /// credentials endpoint would then hold a long-lived grant instead of a token that expires.
+    public var exposeRefreshTokens = false
+
+    /// First path segments Tollgate's other routes use: a prefix there would shadow them.
+    public static let reservedPrefixSegments: Set<String> = ["admin", "auth", "dicomweb-oauth", "health", "metrics", "orthanc", "plugin",
+                                                             "proxy", "ready", "settings", "token", "tokens", "user", "dev-issuer"]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, store, sqlite, postgres, encryption, refresh
+        case apiPrefixes = "api_prefixes"
+        case exposeRefreshTokens = "expose_refresh_tokens"
         case leaseSeconds = "lease_seconds"
         case callbackBaseURL = "callback_base_url"
         case authorizationTTLSeconds = "authorization_ttl_seconds"
@@ -48,6 +60,17 @@ public struct RegistryConfig: Sendable, Decodable {
         callbackBaseURL = try c.decodeOptional(.callbackBaseURL)
         authorizationTTLSeconds = try c.decode(.authorizationTTLSeconds, default: authorizationTTLSeconds)
         refresh = try c.decode(.refresh, default: refresh)
+        apiPrefixes = try c.decode(.apiPrefixes, default: apiPrefixes)
+        exposeRefreshTokens = try c.decode(.exposeRefreshTokens, default: exposeRefreshTokens)
+    }
+
+    /// `/x` or `/x/y`: lowercase segments of a–z, 0–9, `-`, `_`, no trailing slash.
+    public static func isValidPrefix(_ prefix: String) -> Bool {
+        guard prefix.hasPrefix("/"), (2...64).contains(prefix.utf8.count) else { return false }
+        let segments = prefix.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        return segments.allSatisfy { segment in
+            !segment.isEmpty && segment.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
+        }
     }
 }
 

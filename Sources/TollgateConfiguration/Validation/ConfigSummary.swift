@@ -71,7 +71,8 @@ extension TollgateConfig {
             case .memory: "memory"
             case .postgres: "postgres \(registry.postgres.url.map { URLRedaction.redacted($0.value) } ?? "?") schema \(registry.postgres.schema), lease \(registry.leaseSeconds) s"
             }
-            lines.append("registry: \(store), \(keys)")
+            lines.append("registry: \(store), \(keys), API under \(registry.apiPrefixes.joined(separator: " and "))"
+                         + (registry.exposeRefreshTokens ? ", refresh tokens exposed with the credentials" : ""))
         }
         let tracingState = tracing.enabled.map { $0 ? "on" : "off" } ?? "on when OTEL_EXPORTER_OTLP_ENDPOINT is set"
         lines.append("tracing: export \(tracingState), \(tracing.protocol.rawValue) to \(URLRedaction.redacted(tracing.endpoint)), service \(tracing.serviceName), sample_ratio \(tracing.sampleRatio) (OTEL_* variables win)")

@@ -46,6 +46,18 @@ extension TollgateConfig {
             problems.check(TollgateConfig.isHTTPURL(base) && !base.contains("?") && !base.contains("#"), "registry.callback_base_url",
                            "must be an absolute http(s) URL without query or fragment (e.g. https://tollgate.example.org)")
         }
+        problems.check(!registry.apiPrefixes.isEmpty, "registry.api_prefixes", "name at least one prefix (e.g. [/oauth, /api/oauth])")
+        var prefixes = Set<String>()
+        for (index, prefix) in registry.apiPrefixes.enumerated() {
+            let at = "registry.api_prefixes[\(index)]"
+            guard RegistryConfig.isValidPrefix(prefix) else {
+                problems.add(at, "must be /segment or /segment/segment (a–z, 0–9, - and _), without a trailing slash")
+                continue
+            }
+            let first = String(prefix.dropFirst().split(separator: "/")[0])
+            problems.check(!RegistryConfig.reservedPrefixSegments.contains(first), at, "/\(first) is another Tollgate route")
+            problems.check(prefixes.insert(prefix).inserted, at, "listed twice")
+        }
         problems.check((60...3600).contains(registry.authorizationTTLSeconds), "registry.authorization_ttl_seconds", "must be 60–3600")
         problems.check((5...3600).contains(registry.refresh.intervalSeconds), "registry.refresh.interval_seconds", "must be 5–3600")
         problems.check((0...86400).contains(registry.refresh.aheadSeconds), "registry.refresh.ahead_seconds", "must be 0–86400")

@@ -10,6 +10,8 @@ public struct DiscoveryDocument: Decodable, Sendable {
     public let jwksURI: String?
     public let tokenEndpoint: String?
     public let userinfoEndpoint: String?
+    /// RFC 7009 (as RFC 8414 names it).
+    public let revocationEndpoint: String?
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -17,15 +19,16 @@ public struct DiscoveryDocument: Decodable, Sendable {
         case jwksURI = "jwks_uri"
         case tokenEndpoint = "token_endpoint"
         case userinfoEndpoint = "userinfo_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
     }
 }
 
-enum DiscoveryError: Error, CustomStringConvertible {
+public enum DiscoveryError: Error, CustomStringConvertible {
     case fetch(FetchFailure)
     case unreadable
     case issuerMismatch
 
-    var description: String {
+    public var description: String {
         switch self {
         case .fetch(.timeout): "discovery request timed out"
         case .fetch(.status(let code)): "discovery answered HTTP \(code)"
@@ -36,9 +39,9 @@ enum DiscoveryError: Error, CustomStringConvertible {
     }
 }
 
-enum Discovery {
+public enum Discovery {
     /// Fetches `<issuer>/.well-known/openid-configuration`; the document must name the same issuer exactly.
-    static func fetch(issuer: String, client: HTTPClient, timeout: TimeAmount) async -> Result<DiscoveryDocument, DiscoveryError> {
+    public static func fetch(issuer: String, client: HTTPClient, timeout: TimeAmount) async -> Result<DiscoveryDocument, DiscoveryError> {
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         var request = HTTPClientRequest(url: base + "/.well-known/openid-configuration")
         request.headers.add(name: "Accept", value: "application/json")

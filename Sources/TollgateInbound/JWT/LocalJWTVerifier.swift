@@ -31,6 +31,6 @@ private struct StaticJWKS: JWKSSource {
     func download() async -> Result<([VerificationKey], Double), JWKSError> { .success((keys, lifetime)) }
 }
 
-private struct NoJWKSObserver: JWKSObserver {
+struct NoJWKSObserver: JWKSObserver {
     func jwksFetched(issuer: String, result: String, keys: Int, at: Double) {}
 }

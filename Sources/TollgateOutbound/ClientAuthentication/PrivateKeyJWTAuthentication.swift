@@ -27,6 +27,11 @@ struct PrivateKeyJWTAuthentication: TokenRequestAuthentication {
 
     static func load(clientID: String, pemFile: String, keyID: String?) async throws -> PrivateKeyJWTAuthentication {
         guard let pem = try? String(contentsOfFile: pemFile, encoding: .utf8) else { throw LoadError.unreadable(pemFile) }
+        return try await load(clientID: clientID, pem: pem, keyID: keyID, named: pemFile)
+    }
+
+    /// From the PEM itself (a registry connection's sealed key); `named` is what an error calls it.
+    static func load(clientID: String, pem: String, keyID: String?, named: String) async throws -> PrivateKeyJWTAuthentication {
         let keys = JWTKeyCollection()
         let kid = keyID.map { JWKIdentifier(string: $0) }
         if let rsa = try? Insecure.RSA.PrivateKey(pem: pem) {
@@ -37,7 +42,12 @@ struct PrivateKeyJWTAuthentication: TokenRequestAuthentication {
             await keys.add(ecdsa: ec, kid: kid)
             return PrivateKeyJWTAuthentication(clientID: clientID, keys: keys, kid: kid, algorithm: "ES256")
         }
-        throw LoadError.unsupportedKey(pemFile)
+        throw LoadError.unsupportedKey(named)
+    }
+
+    /// Whether `pem` is a private key this method can sign with (RSA, or EC P-256).
+    static func isUsableKey(_ pem: String) -> Bool {
+        (try? Insecure.RSA.PrivateKey(pem: pem)) != nil || (try? ES256PrivateKey(pem: pem)) != nil
     }
 
     func apply(form: inout [(String, String)], headers: inout HTTPHeaders, endpoint: String, now: Double) async throws {

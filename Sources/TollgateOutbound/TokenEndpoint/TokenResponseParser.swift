@@ -69,8 +69,12 @@ package struct TokenResponseParser {
             }
             refreshToken = text
         }
+        // An ID token is a JWS: three base64url segments, bounded; anything else is not one.
+        let idToken = (object["id_token"] as? String).flatMap { text in
+            (1...16384).contains(text.utf8.count) && text.utf8.allSatisfy({ Base64URL.isAlphabet($0) || $0 == UInt8(ascii: ".") }) ? text : nil
+        }
         return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
-                                    refreshToken: refreshToken))
+                                    refreshToken: refreshToken, idToken: idToken))
     }
 
     /// A number of seconds from a JSON number or a numeric string.

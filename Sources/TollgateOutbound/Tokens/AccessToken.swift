@@ -11,14 +11,19 @@ public struct AccessToken: Sendable, Equatable {
     public var scope: String? = nil
     /// A refresh token when the endpoint issued one (RFC 6749 §5.1); a secret like the token.
     public var refreshToken: String? = nil
+    /// The OIDC ID token of a code exchange with `openid` (OIDC Core §3.1.3.3), unverified here:
+    /// whoever asked for it checks it.
+    public var idToken: String? = nil
 
-    public init(value: String, obtainedAt: Double, expiresAt: Double, lifetimeAssumed: Bool, scope: String? = nil, refreshToken: String? = nil) {
+    public init(value: String, obtainedAt: Double, expiresAt: Double, lifetimeAssumed: Bool, scope: String? = nil, refreshToken: String? = nil,
+                idToken: String? = nil) {
         self.value = value
         self.obtainedAt = obtainedAt
         self.expiresAt = expiresAt
         self.lifetimeAssumed = lifetimeAssumed
         self.scope = scope
         self.refreshToken = refreshToken
+        self.idToken = idToken
     }
 
     public var lifetime: Double { expiresAt - obtainedAt }

@@ -10,14 +10,20 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
     public var tokenScope: String?
     /// The PKCE verifier of a pending authorization (sealed in its state row, never a connection's).
     public var codeVerifier: String?
+    /// The OIDC nonce of a pending authorization (with `openid`), which its ID token must carry.
+    public var nonce: String?
+    /// `private_key_jwt`: the PEM key client assertions are signed with.
+    public var privateKey: String?
 
     public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil, tokenScope: String? = nil,
-                codeVerifier: String? = nil) {
+                codeVerifier: String? = nil, nonce: String? = nil, privateKey: String? = nil) {
         self.clientSecret = clientSecret
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.tokenScope = tokenScope
         self.codeVerifier = codeVerifier
+        self.nonce = nonce
+        self.privateKey = privateKey
     }
 
     /// Drops the held access token and its scope (new credentials, an import, a dead grant).
@@ -32,6 +38,8 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
         case refreshToken = "refresh_token"
         case tokenScope = "token_scope"
         case codeVerifier = "code_verifier"
+        case nonce
+        case privateKey = "private_key"
     }
 }
 

@@ -7,8 +7,9 @@ import TollgateKit
 /// the field's name, never echoed.
 struct ConnectionRequestBody {
     static let createFields: Set<String> = ["connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
-                                            "authorization_url", "scopes", "auth_method", "resource", "url", "orthanc_push", "redirect_uri", "issuer",
-                                            "refresh_token"]
+                                            "authorization_url", "scopes", "auth_method", "token_endpoint_auth_method", "resource", "url",
+                                            "orthanc_push", "redirect_uri", "issuer", "refresh_token", "name", "description", "private_key",
+                                            "key_id", "revocation_url"]
     private let fields: [String: String]
     /// `orthanc_push`: absent (nil), removed (`null`: .some(nil)), or set.
     let orthancPush: OrthancPushSettings??
@@ -29,7 +30,10 @@ struct ConnectionRequestBody {
             if value == .null { continue }
             guard let text = value.string else { throw RegistryError(.invalidRequest, "\(key) must be a string") }
             let limit = Self.secretFields.contains(key) ? 8192 : 2048
-            guard text.utf8.count <= limit, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            // A PEM key is lines: line breaks are its only allowed control characters.
+            let allowsLines = key == "private_key"
+            guard text.utf8.count <= limit, text.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && !(0x7F...0x9F).contains($0.value))
+                || (allowsLines && ($0 == "\n" || $0 == "\r")) }) else {
                 throw RegistryError(.invalidRequest, "\(key) must be at most \(limit) bytes without control characters")
             }
             fields[key] = text
@@ -50,6 +54,36 @@ struct ConnectionRequestBody {
     }
 
     subscript(_ key: String) -> String? { fields[key] }
+
+    /// `auth_method`, or RFC 7591's `token_endpoint_auth_method` (the same when both are sent).
+    func authMethod() throws(RegistryError) -> ConnectionSettings.AuthMethod? {
+        let given = [fields["auth_method"], fields["token_endpoint_auth_method"]].compactMap { $0 }
+        guard let value = given.first else { return nil }
+        guard Set(given).count == 1, let method = ConnectionSettings.AuthMethod(rawValue: value) else {
+            throw RegistryError(.invalidRequest, "auth_method must be one of client_secret_basic, client_secret_post, none, private_key_jwt")
+        }
+        return method
+    }
+
+    /// `settings` with what this PUT body changes.
+    func applied(to settings: ConnectionSettings) throws(RegistryError) -> ConnectionSettings {
+        var settings = settings
+        if let value = fields["client_id"] { settings.clientID = value }
+        if let value = fields["token_url"] { settings.tokenURL = value }
+        if let value = fields["authorization_url"] { settings.authorizationURL = value }
+        if let value = fields["scopes"] { settings.scopes = Self.normalizedScopes(value) }
+        if let value = try authMethod() { settings.authMethod = value }
+        if let value = fields["resource"] { settings.resource = value }
+        if let value = fields["url"] { settings.url = value }
+        if let value = fields["redirect_uri"] { settings.redirectURI = value }
+        if let value = fields["issuer"] { settings.issuer = value }
+        if let value = fields["name"] { settings.displayName = value }
+        if let value = fields["description"] { settings.description = value }
+        if let value = fields["key_id"] { settings.keyID = value }
+        if let value = fields["revocation_url"] { settings.revocationURL = value }
+        if let value = orthancPush { settings.orthancPush = value }
+        return settings
+    }
 
     /// `{"name": "…", "extra": {…}}`: the name an identifier, `extra` what Orthanc accepts in a
     /// definition, without the keys Tollgate sets and without passwords (kept in the clear).

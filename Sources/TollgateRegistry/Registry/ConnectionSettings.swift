@@ -16,6 +16,12 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
     public enum AuthMethod: String, Codable, Sendable, CaseIterable {
         case clientSecretBasic = "client_secret_basic"
         case clientSecretPost = "client_secret_post"
+        /// A public client: no secret, PKCE only (authorization_code and refresh_token connections).
+        case none
+        /// A client assertion signed with the connection's sealed `private_key` (RFC 7523).
+        case privateKeyJWT = "private_key_jwt"
+
+        var usesClientSecret: Bool { self == .clientSecretBasic || self == .clientSecretPost }
     }
 
     public var clientID: String
@@ -33,7 +39,13 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
     public var redirectURI: String?
     /// Authorization code only: the IdP's issuer identifier, which a callback's RFC 9207 `iss` must equal.
     public var issuer: String?
-    public var createdBy: String?
+    /// Seed 002's display `name` (defaults to the connection name) and `description`.
+    public var displayName: String?
+    public var description: String?
+    /// `private_key_jwt`: the `kid` the assertion's header names, when the IdP wants one.
+    public var keyID: String?
+    /// RFC 7009 endpoint, when the issuer's discovery document does not name one.
+    public var revocationURL: String?
 
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id"
@@ -46,8 +58,30 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
         case orthancPush = "orthanc_push"
         case redirectURI = "redirect_uri"
         case issuer
-        case createdBy = "created_by"
+        case displayName = "name"
+        case description
+        case keyID = "key_id"
+        case revocationURL = "revocation_url"
     }
+
+    /// Every setting but the descriptive ones: what decides where tokens come from.
+    var tokenSource: ConnectionSettings {
+        var copy = self
+        copy.displayName = nil
+        copy.description = nil
+        return copy
+    }
+
+    /// Whether a change to `before` sends the stored credential or tokens somewhere else: another
+    /// token, authorization or revocation endpoint (an issuer's discovery names one), another
+    /// client or another way of presenting the credential.
+    func sendsCredentialsElsewhere(than before: ConnectionSettings) -> Bool {
+        tokenURL != before.tokenURL || authorizationURL != before.authorizationURL || revocationURL != before.revocationURL
+            || issuer != before.issuer || authMethod != before.authMethod || clientID != before.clientID
+    }
+
+    /// OIDC: the authorization request carries a nonce and the ID token is checked.
+    var requestsOpenID: Bool { scopes.split(separator: " ").contains("openid") }
 
     func encoded() -> Data {
         (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)

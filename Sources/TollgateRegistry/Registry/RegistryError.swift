@@ -8,7 +8,6 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         /// A static `outbound.servers` entry has the name.
         case reserved = "NAME_RESERVED"
         case inUse = "CONNECTION_IN_USE"
-        case preconditionRequired = "PRECONDITION_REQUIRED"
         case generationMismatch = "GENERATION_MISMATCH"
         case unsupportedFlow = "UNSUPPORTED_FLOW"
         case tokenUnavailable = "TOKEN_UNAVAILABLE"
@@ -27,14 +26,30 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         /// A change of where the stored secret would be sent (token_url, authorization_url,
         /// auth_method, client_id) without the secret itself in the same request.
         case secretRequired = "SECRET_REQUIRED"
+        /// The code exchange's ID token failed OIDC Core §3.1.3.7 (signature, iss, aud, exp, nonce):
+        /// its tokens were not kept.
+        case idTokenInvalid = "ID_TOKEN_INVALID"
+
+        /// The connection holds no token it can hand out (seed 002's 503, with its status).
+        public var meansNoUsableToken: Bool { self == .notConnected || self == .reauthorizationRequired || self == .tokenUnavailable }
     }
 
     public let code: Code
     public let message: String
+    /// The connection's status when the refusal is about it having no usable token.
+    public var connectionStatus: ConnectionStatus?
+    public var statusMessage: String?
 
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    func with(status: ConnectionStatus, message: String?) -> RegistryError {
+        var copy = self
+        copy.connectionStatus = status
+        copy.statusMessage = message
+        return copy
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import NIOCore
+import TollgateInbound
 import TollgateKit
 import TollgateOutbound
 
@@ -8,11 +10,14 @@ public struct AuthorizationStart: Sendable {
     public let authorizationURL: String
     public let redirectURI: String
     public let expiresAt: Double
+    /// Also in `authorizationURL`; seed 002's answer names it.
+    public let state: String
 }
 
 /// The authorization-code flow (RFC 6749 §4.1) with PKCE S256 always (RFC 7636), single-use
-/// state stored only as its SHA-256, and RFC 9207's `iss` checked when the IdP sends it; and
-/// refresh tokens obtained elsewhere, imported.
+/// state stored only as its SHA-256, RFC 9207's `iss` checked when the IdP sends it, and with
+/// `openid` a nonce its ID token must carry (OIDC Core §3.1.3.7); and refresh tokens obtained
+/// elsewhere, imported.
 extension RuntimeConnections {
     /// Starts an authorization for the organisation's own connection (never GLOBAL's on its behalf).
     public func authorize(organization: String, name: String) async throws -> AuthorizationStart {
@@ -24,14 +29,18 @@ extension RuntimeConnections {
         guard let endpoint = settings.authorizationURL, let redirectURI = redirectURI(settings, name: name) else {
             throw RegistryError(.invalidRequest, "\(name) needs authorization_url and a redirect URI")
         }
+        guard !settings.requestsOpenID || settings.issuer != nil else {
+            throw RegistryError(.invalidRequest, "\(name) asks for openid without an issuer to check its ID token against: set issuer with PUT")
+        }
         let state = Self.randomToken()
         let verifier = Self.randomToken()
+        let nonce = settings.requestsOpenID ? Self.randomToken() : nil
         let stateHash = Self.stateHash(state)
         let now = clock.now()
         let expiresAt = now + Double(config.authorizationTTLSeconds)
         let pending = PendingAuthorization(
             stateHash: stateHash, connectionID: record.id,
-            sealed: try seal(ConnectionSecrets(codeVerifier: verifier), PendingAuthorization.sealingID(stateHash: stateHash)),
+            sealed: try seal(ConnectionSecrets(codeVerifier: verifier, nonce: nonce), PendingAuthorization.sealingID(stateHash: stateHash)),
             redirectURI: redirectURI, expiresAt: expiresAt, createdAt: now)
         try await stored { try await self.store.insertAuthorization(pending, now: now) }
         if record.status != .completed {
@@ -46,14 +55,16 @@ extension RuntimeConnections {
         if !settings.scopes.isEmpty { query.append(("scope", settings.scopes)) }
         if let resource = settings.resource { query.append(("resource", resource)) }
         query += [("state", state), ("code_challenge", Self.challenge(verifier)), ("code_challenge_method", "S256")]
+        if let nonce { query.append(("nonce", nonce)) }
         let separator = endpoint.contains("?") ? "&" : "?"
         // %20 rather than form encoding's '+' for spaces: every query parser reads it the same.
         let encoded = FormEncoding.encode(query).replacingOccurrences(of: "+", with: "%20")
-        return AuthorizationStart(authorizationURL: endpoint + separator + encoded, redirectURI: redirectURI, expiresAt: expiresAt)
+        return AuthorizationStart(authorizationURL: endpoint + separator + encoded, redirectURI: redirectURI, expiresAt: expiresAt, state: state)
     }
 
-    /// The IdP's redirect back (`GET /oauth/callback/{name}`): the state is consumed first, so a
-    /// replay or a tampered state fails whatever else the request says.
+    /// The IdP's redirect back (`GET` or, with `response_mode=form_post`, `POST
+    /// /oauth/callback/{name}`): the state is consumed first, so a replay or a tampered state fails
+    /// whatever else the request says. The connection is `testing` while the code is exchanged.
     public func callback(name: String, parameters: [String: String]) async throws -> ConnectionView {
         guard let state = parameters["state"], (1...512).contains(state.utf8.count) else {
             throw RegistryError(.invalidState, "state is missing")
@@ -73,41 +84,84 @@ extension RuntimeConnections {
                 throw RegistryError(.issuerMismatch, "the callback's iss does not match (\(expected)); the response is refused (RFC 9207)")
             }
         }
+        let secrets = try open(record)
         if let error = parameters["error"] {
-            let code = PrintableText.clean(error, limit: 64)
-            try await callbackFailed(record, message: "AUTHORIZATION_DENIED: \(code)")
-            throw RegistryError(.authorizationDenied, "the IdP answered the authorization request with \(code)")
+            let said = Self.idpWords(error: error, description: parameters["error_description"], secrets: secrets)
+            try await callbackFailed(record, message: "AUTHORIZATION_DENIED: \(said)")
+            throw RegistryError(.authorizationDenied, "the IdP answered the authorization request with \(said)")
         }
         guard let code = parameters["code"], (1...4096).contains(code.utf8.count), code.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw RegistryError(.invalidRequest, "code is missing or malformed")
         }
-        let verifier: String
+        let sealed: ConnectionSecrets
         do {
-            guard let opened = try keyring.open(pending.sealed, rowID: PendingAuthorization.sealingID(stateHash: pending.stateHash)).codeVerifier else {
-                throw RegistryKeyring.Failure.unreadable
-            }
-            verifier = opened
+            sealed = try keyring.open(pending.sealed, rowID: PendingAuthorization.sealingID(stateHash: pending.stateHash))
+            guard sealed.codeVerifier != nil else { throw RegistryKeyring.Failure.unreadable }
         } catch {
             throw RegistryError(.invalidState, "the state's verifier does not open")
         }
-        let secrets = try open(record)
-        switch await tokenRequest(record, secrets, .authorizationCode(code: code, redirectURI: pending.redirectURI, codeVerifier: verifier)) {
-        case .success(let token):
-            _ = try await keep(token, for: record, using: secrets)
+        let testing = await changed(record) { $0.status = .testing; $0.statusMessage = nil } ?? record
+        let grant = TokenGrant.authorizationCode(code: code, redirectURI: pending.redirectURI, codeVerifier: sealed.codeVerifier ?? "")
+        let token: AccessToken
+        switch await tokenRequest(testing, secrets, grant) {
+        case .success(let answer):
+            token = answer
         case .failure(let error):
             let message = PrintableText.clean(error.description, limit: 256)
-            try await callbackFailed(record, message: "code exchange refused: \(message)")
+            try await callbackFailed(testing, before: record, message: "code exchange refused: \(message)")
             throw error.isRetryable
                 ? RegistryError(.tokenUnavailable, "the token endpoint did not answer the code exchange: \(message)")
                 : RegistryError(.authorizationDenied, "the token endpoint refused the code: \(message)")
         }
+        if let nonce = sealed.nonce {
+            if let refusal = await idTokenRefusal(token, settings: settings, nonce: nonce) {
+                try await callbackFailed(testing, before: record, message: "ID_TOKEN_INVALID: \(refusal)")
+                await revoke(token, settings: settings, secrets: secrets, reason: "its ID token was refused")
+                throw RegistryError(.idTokenInvalid, "the ID token of the code exchange was refused (\(refusal)); nothing was kept")
+            }
+        }
+        _ = try await keep(token, for: testing, using: secrets)
+        if let replaced = secrets.refreshToken, replaced != token.refreshToken {
+            await revoke(refreshToken: replaced, settings: settings, secrets: secrets, reason: "a new authorization replaced it")
+        }
         return try view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
     }
 
-    /// A failed callback fails a connection that was waiting for it; one that is already
-    /// connected keeps working on its refresh token.
-    private func callbackFailed(_ record: ConnectionRecord, message: String) async throws {
-        guard record.status != .completed else { return }
+    /// Why the code exchange's ID token is not acceptable, or nil when it is. The issuer's keys
+    /// come from the `jwks_uri` of the issuer's own discovery document.
+    private func idTokenRefusal(_ token: AccessToken, settings: ConnectionSettings, nonce: String) async -> String? {
+        guard let idToken = token.idToken else { return "the token endpoint returned no id_token" }
+        guard let issuer = settings.issuer else { return "the connection names no issuer" }
+        let timeout = TimeAmount.configured(milliseconds: timeoutMS)
+        let document: DiscoveryDocument
+        switch await Discovery.fetch(issuer: issuer, client: http, timeout: timeout) {
+        case .success(let found): document = found
+        case .failure(let error): return "the issuer's discovery: \(error)"
+        }
+        guard let jwksURI = document.jwksURI else { return "the issuer's discovery names no jwks_uri" }
+        switch await IDTokenCheck.verify(idToken, issuer: issuer, clientID: settings.clientID, nonce: nonce, jwksURI: jwksURI, http: http,
+                                         clock: clock, timeout: timeout) {
+        case .success: return nil
+        case .failure(let refusal): return refusal.description
+        }
+    }
+
+    /// The IdP's `error` and `error_description` as a caller may read them: control characters
+    /// removed, the connection's credentials scrubbed, bounded.
+    static func idpWords(error: String, description: String?, secrets: ConnectionSecrets) -> String {
+        let scrubber = SecretScrubber(secrets: [secrets.clientSecret, secrets.privateKey, secrets.refreshToken, secrets.accessToken].compactMap { $0 })
+        var words = PrintableText.clean(scrubber.scrub(error), limit: 64)
+        if let description, !description.isEmpty { words += ": " + PrintableText.clean(scrubber.scrub(description), limit: 256) }
+        return words
+    }
+
+    /// A failed callback fails a connection that was waiting for it; one that was already
+    /// connected (`before`) keeps working on its refresh token and goes back to completed.
+    private func callbackFailed(_ record: ConnectionRecord, before: ConnectionRecord? = nil, message: String) async throws {
+        if (before ?? record).status == .completed {
+            if record.status != .completed { _ = await changed(record) { $0.status = .completed; $0.statusMessage = message } }
+            return
+        }
         try await markFailed(record, message: message, dropRefreshToken: false)
     }
 
@@ -120,12 +174,8 @@ extension RuntimeConnections {
         guard record.flow != .clientCredentials else {
             throw RegistryError(.unsupportedFlow, "\(name) is a client_credentials connection; it has no refresh token")
         }
-        var secrets = try open(record)
-        secrets.refreshToken = refreshToken
-        secrets.forgetAccessToken()
         let generation = record.generation
-        record.sealed = try seal(secrets, record.id)
-        record.expiresAt = nil
+        record = try replacingTokens(record, refreshToken: refreshToken)
         record.status = .notConnected
         record.statusMessage = nil
         record.updatedAt = clock.now()

@@ -22,7 +22,13 @@ extension RuntimeConnections {
     /// `force` requests a new one regardless (the test route).
     public func credentials(organization: String, name: String, minTTL: Int = RuntimeConnections.defaultMinTTLSeconds,
                             force: Bool = false) async throws -> ConnectionCredentials {
-        try await credentials(for: try await resolve(organization: organization, name: name), minTTL: minTTL, force: force)
+        let record = try await resolve(organization: organization, name: name)
+        do {
+            return try await credentials(for: record, minTTL: minTTL, force: force)
+        } catch let error as RegistryError where error.code.meansNoUsableToken {
+            let now = (try? await store.find(id: record.id)) ?? record
+            throw error.with(status: now.status, message: now.statusMessage)
+        }
     }
 
     private func credentials(for record: ConnectionRecord, minTTL: Int, force: Bool) async throws -> ConnectionCredentials {
@@ -69,7 +75,7 @@ extension RuntimeConnections {
             if let minTTL, let held = try usable(first, minTTL: minTTL) { return .success(held) }
             return .success(try await leased(first) { record in
                 // Another replica may have finished a refresh between the first read and the lease.
-                if record.generation != first.generation, let held = try self.usable(record, minTTL: minTTL ?? 1) { return held }
+                if Self.refreshed(record, since: first), let held = try self.usable(record, minTTL: minTTL ?? 1) { return held }
                 return try await self.request(for: record, retryingLostRace: true)
             })
         } catch let error as RegistryError {
@@ -118,7 +124,7 @@ extension RuntimeConnections {
             guard let reread = try await stored({ try await self.store.find(id: record.id) }) else {
                 throw RegistryError(.notFound, "\(record.name) was deleted")
             }
-            if reread.generation != record.generation, let held = try usable(reread, minTTL: 1) { return held }
+            if Self.refreshed(reread, since: record), let held = try usable(reread, minTTL: 1) { return held }
             guard clock.now() < deadline else {
                 throw RegistryError(.tokenUnavailable, "another replica holds \(record.name)'s refresh and has not finished")
             }
@@ -161,11 +167,11 @@ extension RuntimeConnections {
         do { settings = try ConnectionSettings.decoded(record.settings) } catch {
             return .failure(TokenFetchError(.credentials, detail: "the connection's settings are unreadable"))
         }
-        guard let secret = secrets.clientSecret else { return .failure(TokenFetchError(.credentials, detail: "no client secret")) }
+        guard let authentication = Self.clientAuthentication(settings, secrets) else {
+            return .failure(TokenFetchError(.credentials, detail: "no client credential"))
+        }
         let request = RuntimeTokenRequest(
-            tokenEndpoint: settings.tokenURL,
-            credentials: ClientCredentials(clientID: settings.clientID, secret: Secret(secret),
-                                           method: settings.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic),
+            tokenEndpoint: settings.tokenURL, authentication: authentication,
             grant: grant, scope: settings.scopes.isEmpty ? nil : settings.scopes, resource: settings.resource, timeoutMS: timeoutMS, http: http)
         let clock = self.clock
         let result = await request.fetch(now: { clock.now() })
@@ -173,11 +179,29 @@ extension RuntimeConnections {
         return result
     }
 
+    /// How the connection's client authenticates, with its opened credential; nil when the
+    /// credential its method needs is not held.
+    static func clientAuthentication(_ settings: ConnectionSettings, _ secrets: ConnectionSecrets) -> RuntimeClientAuthentication? {
+        switch settings.authMethod {
+        case .clientSecretBasic, .clientSecretPost:
+            guard let secret = secrets.clientSecret else { return nil }
+            return .secret(ClientCredentials(clientID: settings.clientID, secret: Secret(secret),
+                                             method: settings.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic))
+        case .none:
+            return .publicClient(clientID: settings.clientID)
+        case .privateKeyJWT:
+            guard let key = secrets.privateKey else { return nil }
+            return .privateKeyJWT(clientID: settings.clientID, pem: Secret(key), keyID: settings.keyID)
+        }
+    }
+
     /// Stores `token` on the connection (compare-and-swap), unless the connection's credentials
     /// changed meanwhile: the caller still gets the token, which is valid either way.
     func keep(_ token: AccessToken, for first: ConnectionRecord, using used: ConnectionSecrets) async throws -> ConnectionCredentials {
         var record = first
-        for _ in 0..<3 {
+        // A rotated refresh token that is not stored kills the grant (the old one is spent), so
+        // writes that change only the status (`testing` from many callers) are retried through.
+        for _ in 0..<Self.rewriteAttempts {
             var secrets = try open(record)
             secrets.accessToken = token.value
             secrets.tokenScope = token.scope ?? (try? ConnectionSettings.decoded(record.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes }
@@ -190,8 +214,10 @@ extension RuntimeConnections {
             next.statusMessage = nil
             next.updatedAt = clock.now()
             if try await stored({ try await self.store.update(next, from: record.generation) }) { break }
-            guard let reread = try await stored({ try await self.store.find(id: first.id) }), reread.settings == first.settings,
-                  let now = try? open(reread), now.clientSecret == used.clientSecret, now.refreshToken == used.refreshToken else { break }
+            guard let reread = try await stored({ try await self.store.find(id: first.id) }),
+                  (try? ConnectionSettings.decoded(reread.settings).tokenSource) == (try? ConnectionSettings.decoded(first.settings).tokenSource),
+                  let now = try? open(reread), now.clientSecret == used.clientSecret, now.privateKey == used.privateKey,
+                  now.refreshToken == used.refreshToken else { break }
             record = reread
         }
         return ConnectionCredentials(accessToken: token.value, obtainedAt: token.obtainedAt, expiresAt: token.expiresAt,
@@ -203,7 +229,7 @@ extension RuntimeConnections {
     /// token, or try its newer refresh token once), else the grant is dead.
     private func refreshRefused(_ record: ConnectionRecord, usedToken: String?, retryingLostRace: Bool) async throws -> ConnectionCredentials {
         if let reread = try await stored({ try await self.store.find(id: record.id) }), reread.generation != record.generation {
-            if let held = try usable(reread, minTTL: 1) { return held }
+            if Self.refreshed(reread, since: record), let held = try usable(reread, minTTL: 1) { return held }
             if retryingLostRace, let newer = try open(reread).refreshToken, newer != usedToken {
                 return try await request(for: reread, retryingLostRace: false)
             }
@@ -216,24 +242,48 @@ extension RuntimeConnections {
         throw RegistryError(.reauthorizationRequired, "the IdP refused \(record.name)'s refresh token: authorize again or import a new one")
     }
 
+    /// How often a token write is tried again over writes that changed only the row's status.
+    static let rewriteAttempts = 32
+
+    /// `record` holding `refreshToken` (nil: none) and no access token: what an import or a dead
+    /// grant leaves.
+    func replacingTokens(_ record: ConnectionRecord, refreshToken: String?) throws -> ConnectionRecord {
+        var secrets = try open(record)
+        secrets.refreshToken = refreshToken
+        secrets.forgetAccessToken()
+        var next = record
+        next.sealed = try seal(secrets, record.id)
+        next.expiresAt = nil
+        return next
+    }
+
+    /// Whether `after` holds a token obtained after `before` was read: another process's refresh
+    /// finished. Not the generation, which status writes (`testing`) move too.
+    static func refreshed(_ after: ConnectionRecord, since before: ConnectionRecord) -> Bool {
+        after.lastRefreshAt != before.lastRefreshAt
+    }
+
     /// Marks the connection failed; a dead refresh token is dropped so that callers get
     /// `REAUTHORIZATION_REQUIRED` without another IdP call. `false` when another writer got
-    /// there first: what it wrote is newer than this failure, and stays.
+    /// there first with something newer (a refresh, new credentials), which stays; a status
+    /// write alone (`testing`) does not count, and the failure is written over it.
     @discardableResult
     func markFailed(_ record: ConnectionRecord, message: String, dropRefreshToken: Bool) async throws -> Bool {
-        var next = record
-        if dropRefreshToken {
-            var secrets = try open(record)
-            secrets.refreshToken = nil
-            secrets.forgetAccessToken()
-            next.sealed = try seal(secrets, record.id)
-            next.expiresAt = nil
+        let used = try open(record)
+        var current = record
+        for _ in 0..<Self.rewriteAttempts {
+            var failed = current
+            if dropRefreshToken { failed = try replacingTokens(current, refreshToken: nil) }
+            failed.status = .failed
+            failed.statusMessage = message
+            failed.updatedAt = clock.now()
+            if (try? await store.update(failed, from: current.generation)) == true { return true }
+            guard let reread = try? await store.find(id: record.id), !Self.refreshed(reread, since: record), reread.settings == record.settings,
+                  let now = try? open(reread), now.refreshToken == used.refreshToken, now.clientSecret == used.clientSecret,
+                  now.privateKey == used.privateKey else { return false }
+            current = reread
         }
-        next.status = .failed
-        next.statusMessage = message
-        next.updatedAt = clock.now()
-        let failed = next
-        return (try? await store.update(failed, from: record.generation)) ?? false
+        return false
     }
 
     func usable(_ record: ConnectionRecord, minTTL: Int) throws -> ConnectionCredentials? {

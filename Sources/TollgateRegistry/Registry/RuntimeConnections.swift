@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import Synchronization
 import TollgateConfiguration
 import TollgateKit
@@ -11,6 +12,7 @@ public struct ConnectionView: Sendable {
     public let settings: ConnectionSettings
     public let hasClientSecret: Bool
     public let hasRefreshToken: Bool
+    public let hasPrivateKey: Bool
     /// Authorization code only: where the IdP sends the browser back.
     public let redirectURI: String?
 }
@@ -32,6 +34,7 @@ public final class RuntimeConnections: Sendable {
     let clock: any TollgateClock
     let timeoutMS: Int
     let observer: any RegistryObserver
+    let logger: Logger
     /// This process's name on the leases it takes (refreshes are leased across replicas).
     var leaseOwner: String { registry.processID }
     /// Messages to the other processes sharing the store, signed with this one's name.
@@ -41,7 +44,8 @@ public final class RuntimeConnections: Sendable {
 
     /// `reservedNames`: the static `outbound.servers`, which win over runtime names.
     public init(registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, reservedPushNames: Set<String> = [],
-                http: HTTPClient, clock: any TollgateClock, observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000) {
+                http: HTTPClient, clock: any TollgateClock, observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000,
+                logger: Logger = Logger(label: "tollgate.registry")) {
         self.registry = registry
         self.config = config
         self.reservedNames = reservedNames
@@ -50,6 +54,7 @@ public final class RuntimeConnections: Sendable {
         self.clock = clock
         self.observer = observer
         self.timeoutMS = timeoutMS
+        self.logger = logger
     }
 
     /// The organisation an `X-Organization-Id` names: GLOBAL when absent.
@@ -66,7 +71,8 @@ public final class RuntimeConnections: Sendable {
 
     // MARK: Connections
 
-    public func create(organization: String, body: Data) async throws -> ConnectionView {
+    /// `createdBy`: who asked (seed 002's `created_by`), already cleaned by the caller.
+    public func create(organization: String, body: Data, createdBy: String? = nil) async throws -> ConnectionView {
         let request = try ConnectionRequestBody(body)
         let name = try request.required("connection_name")
         try ConnectionRequestBody.checkName(name)
@@ -76,14 +82,17 @@ public final class RuntimeConnections: Sendable {
         guard let flow = ConnectionFlow(rawValue: try request.required("oauth_flow_type")) else {
             throw RegistryError(.invalidRequest, "oauth_flow_type must be one of client_credentials, refresh_token, authorization_code")
         }
+        let method = try request.authMethod() ?? Self.impliedAuthMethod(request, flow: flow)
         let settings = ConnectionSettings(
             clientID: try request.required("client_id"), tokenURL: try request.required("token_url"),
             authorizationURL: request["authorization_url"], scopes: ConnectionRequestBody.normalizedScopes(request["scopes"]),
-            authMethod: try Self.authMethod(request["auth_method"]) ?? .clientSecretBasic, resource: request["resource"],
-            url: request["url"], orthancPush: request.orthancPush ?? nil, redirectURI: request["redirect_uri"], issuer: request["issuer"])
+            authMethod: method, resource: request["resource"],
+            url: request["url"], orthancPush: request.orthancPush ?? nil, redirectURI: request["redirect_uri"], issuer: request["issuer"],
+            displayName: request["name"], description: request["description"], keyID: request["key_id"], revocationURL: request["revocation_url"])
         try check(settings, flow: flow)
         try await checkPushName(settings, connectionID: nil)
-        var secrets = ConnectionSecrets(clientSecret: try request.required("client_secret"))
+        var secrets = ConnectionSecrets(clientSecret: request["client_secret"], privateKey: request["private_key"])
+        try Self.checkCredentials(secrets, method: method, flow: flow)
         if let refreshToken = request["refresh_token"] {
             guard flow != .clientCredentials else { throw RegistryError(.invalidRequest, "refresh_token is for refresh_token and authorization_code connections") }
             secrets.refreshToken = try Self.checkedRefreshToken(refreshToken)
@@ -91,11 +100,40 @@ public final class RuntimeConnections: Sendable {
         let id = UUID().uuidString.lowercased()
         let now = clock.now()
         let record = ConnectionRecord(id: id, organization: organization, name: name, flow: flow, settings: settings.encoded(),
-                                      status: .notConnected, sealed: try seal(secrets, id), createdAt: now, updatedAt: now)
+                                      status: .notConnected, sealed: try seal(secrets, id), createdAt: now, createdBy: createdBy, updatedAt: now)
         guard try await stored({ try await self.store.insert(record) }) else {
             throw RegistryError(.exists, "\(organization) already has a connection named \(name)")
         }
         return try view(record)
+    }
+
+    /// Seed 002's client sends no auth_method: an authorization-code connection without a secret
+    /// is a public client, a `private_key` means `private_key_jwt`.
+    private static func impliedAuthMethod(_ request: ConnectionRequestBody, flow: ConnectionFlow) -> ConnectionSettings.AuthMethod {
+        if request["private_key"] != nil { return .privateKeyJWT }
+        if request["client_secret"] == nil, flow == .authorizationCode { return .none }
+        return .clientSecretBasic
+    }
+
+    /// The credential each method needs, and no other (a public client holds no secret).
+    static func checkCredentials(_ secrets: ConnectionSecrets, method: ConnectionSettings.AuthMethod, flow: ConnectionFlow) throws {
+        switch method {
+        case .clientSecretBasic, .clientSecretPost:
+            guard let secret = secrets.clientSecret, !secret.isEmpty else { throw RegistryError(.invalidRequest, "client_secret is required") }
+            guard secrets.privateKey == nil else { throw RegistryError(.invalidRequest, "private_key is for auth_method private_key_jwt") }
+        case .none:
+            guard flow != .clientCredentials else {
+                throw RegistryError(.invalidRequest, "auth_method none (a public client) is for authorization_code and refresh_token connections")
+            }
+            guard secrets.clientSecret == nil, secrets.privateKey == nil else {
+                throw RegistryError(.invalidRequest, "a public client (auth_method none) holds no client_secret or private_key")
+            }
+        case .privateKeyJWT:
+            guard let key = secrets.privateKey, RuntimeClientAuthentication.isUsablePrivateKey(key) else {
+                throw RegistryError(.invalidRequest, "private_key must be a PEM RSA or P-256 EC private key")
+            }
+            guard secrets.clientSecret == nil else { throw RegistryError(.invalidRequest, "client_secret is not used with private_key_jwt") }
+        }
     }
 
     /// The organisation's own connection, else GLOBAL's.
@@ -115,65 +153,64 @@ public final class RuntimeConnections: Sendable {
         return url
     }
 
-    /// The organisation's connections and the GLOBAL ones it does not shadow.
-    public func list(organization: String) async throws -> [ConnectionView] {
+    /// The organisation's connections and (`includeGlobal`) the GLOBAL ones it does not shadow.
+    public func list(organization: String, includeGlobal: Bool = true) async throws -> [ConnectionView] {
         let own = try await stored { try await self.store.list(organization: organization) }
         var records = own
-        if organization != Self.globalOrganization {
+        if includeGlobal, organization != Self.globalOrganization {
             let names = Set(own.map(\.name))
             records += try await stored { try await self.store.list(organization: Self.globalOrganization) }.filter { !names.contains($0.name) }
         }
         return try records.sorted { $0.name < $1.name }.map(view)
     }
 
-    /// Changes the organisation's own connection, if it is still at generation `ifMatch` (its ETag).
-    /// New credentials drop the held token.
+    /// Changes the organisation's own connection: compare-and-swap when `ifMatch` (its ETag) is
+    /// sent, last writer wins when not. New credentials drop the held token.
     public func update(organization: String, name: String, ifMatch: String?, body: Data) async throws -> ConnectionView {
-        guard let ifMatch else {
-            throw RegistryError(.preconditionRequired, "send If-Match with the connection's ETag (its generation)")
+        let expected = try ifMatch.map { header in
+            guard let generation = Self.generation(header) else { throw RegistryError(.invalidRequest, "If-Match must be the connection's ETag") }
+            return generation
         }
-        guard let expected = Self.generation(ifMatch) else { throw RegistryError(.invalidRequest, "If-Match must be the connection's ETag") }
         let request = try ConnectionRequestBody(body)
         var record = try await own(organization: organization, name: name)
-        guard record.generation == expected else {
+        if let expected, record.generation != expected {
             throw RegistryError(.generationMismatch, "the connection is at generation \(record.generation), not \(expected)")
         }
+        let read = record.generation
         if let renamed = request["connection_name"], renamed != name { throw RegistryError(.invalidRequest, "connection_name cannot change") }
         if let flow = request["oauth_flow_type"], flow != record.flow.rawValue { throw RegistryError(.invalidRequest, "oauth_flow_type cannot change") }
-        let before = try ConnectionSettings.decoded(record.settings)
-        var settings = before
-        if let value = request["client_id"] { settings.clientID = value }
-        if let value = request["token_url"] { settings.tokenURL = value }
-        if let value = request["authorization_url"] { settings.authorizationURL = value }
-        if let value = request["scopes"] { settings.scopes = ConnectionRequestBody.normalizedScopes(value) }
-        if let value = try Self.authMethod(request["auth_method"]) { settings.authMethod = value }
-        if let value = request["resource"] { settings.resource = value }
-        if let value = request["url"] { settings.url = value }
-        if let value = request["redirect_uri"] { settings.redirectURI = value }
-        if let value = request["issuer"] { settings.issuer = value }
-        if let value = request.orthancPush { settings.orthancPush = value }
-        try check(settings, flow: record.flow)
-        try await checkPushName(settings, connectionID: record.id)
         guard request["refresh_token"] == nil else {
             throw RegistryError(.invalidRequest, "import a refresh token with POST /oauth/connections/{name}/refresh-token")
         }
+        let before = try ConnectionSettings.decoded(record.settings)
+        let settings = try request.applied(to: before)
+        try check(settings, flow: record.flow)
+        try await checkPushName(settings, connectionID: record.id)
         var secrets = try open(record)
-        // The stored secret and refresh token go where these say: a new place needs the secret
-        // again (else any admin caller could send it to a server of theirs), and the tokens the
-        // old place issued are dropped.
-        let destinationChanged = settings.tokenURL != before.tokenURL || settings.authorizationURL != before.authorizationURL
-            || settings.authMethod != before.authMethod || settings.clientID != before.clientID
-        if destinationChanged {
-            guard secrets.clientSecret == nil || request["client_secret"] != nil else {
-                throw RegistryError(.secretRequired, "changing token_url, authorization_url, auth_method or client_id needs client_secret again in the same request")
+        // The stored credential and refresh token go where these say: a new place needs the
+        // credential again (else any admin caller could send it to a server of theirs), and the
+        // tokens the old place issued are dropped.
+        if settings.sendsCredentialsElsewhere(than: before) {
+            switch settings.authMethod {
+            case .clientSecretBasic, .clientSecretPost:
+                guard request["client_secret"] != nil else {
+                    throw RegistryError(.secretRequired, "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs client_secret again in the same request")
+                }
+            case .privateKeyJWT:
+                guard request["private_key"] != nil else {
+                    throw RegistryError(.secretRequired, "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs private_key again in the same request")
+                }
+            case .none:
+                break
             }
             secrets.refreshToken = nil
         }
-        if let secret = request["client_secret"] {
-            guard !secret.isEmpty else { throw RegistryError(.invalidRequest, "client_secret must not be empty") }
-            secrets.clientSecret = secret
-        }
-        if settings != before || request["client_secret"] != nil {
+        if let secret = request["client_secret"] { secrets.clientSecret = secret }
+        if let key = request["private_key"] { secrets.privateKey = key }
+        if !settings.authMethod.usesClientSecret { secrets.clientSecret = request["client_secret"] }
+        if settings.authMethod != .privateKeyJWT { secrets.privateKey = request["private_key"] }
+        try Self.checkCredentials(secrets, method: settings.authMethod, flow: record.flow)
+        if settings.tokenSource != before.tokenSource || request["client_secret"] != nil || request["private_key"] != nil {
             secrets.forgetAccessToken()
             record.expiresAt = nil
             record.status = .notConnected
@@ -183,10 +220,10 @@ public final class RuntimeConnections: Sendable {
         record.sealed = try seal(secrets, record.id)
         record.updatedAt = clock.now()
         let next = record
-        guard try await stored({ try await self.store.update(next, from: expected) }) else {
+        guard try await stored({ try await self.store.update(next, from: read) }) else {
             throw RegistryError(.generationMismatch, "the connection changed meanwhile; read it again")
         }
-        record.generation = expected + 1
+        record.generation = read + 1
         return try view(record)
     }
 
@@ -197,42 +234,14 @@ public final class RuntimeConnections: Sendable {
         guard dependents.isEmpty else {
             throw RegistryError(.inUse, "\(dependents.count) dependent(s) still use \(name): remove them first")
         }
-        _ = try await stored { try await self.store.delete(id: record.id) }
-    }
-
-    // MARK: Dependencies
-
-    /// Registers a dependent on the organisation's own connection (a write: never GLOBAL's on its
-    /// behalf, which would let it undo GLOBAL's `CONNECTION_IN_USE` guard).
-    public func addDependency(organization: String, name: String, body: Data) async throws -> ConnectionDependency {
-        let object = try ConnectionRequestBody.strictObject(body)
-        let unknown = object.members.map(\.name).filter { !["dependent_id", "dependent_name"].contains($0) }.sorted()
-        guard unknown.isEmpty else {
-            throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
+        guard try await stored({ try await self.store.delete(id: record.id) }) else {
+            throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
         }
-        guard let id = object["dependent_id"]?.string, (1...128).contains(id.utf8.count),
-              id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-            throw RegistryError(.invalidRequest, "dependent_id is required: 1–128 visible ASCII characters")
-        }
-        if let given = object["dependent_name"], given != .null, given.string == nil {
-            throw RegistryError(.invalidRequest, "dependent_name must be a string")
-        }
-        let label = object["dependent_name"]?.string ?? id
-        let record = try await own(organization: organization, name: name)
-        let dependency = ConnectionDependency(dependentID: id, dependentName: PrintableText.clean(label, limit: 256), createdAt: clock.now())
-        try await stored { try await self.store.addDependency(connectionID: record.id, dependency) }
-        return try await stored { try await self.store.dependencies(connectionID: record.id) }.first { $0.dependentID == id } ?? dependency
-    }
-
-    public func dependencies(organization: String, name: String) async throws -> [ConnectionDependency] {
-        let record = try await resolve(organization: organization, name: name)
-        return try await stored { try await self.store.dependencies(connectionID: record.id) }
-    }
-
-    public func removeDependency(organization: String, name: String, dependentID: String) async throws {
-        let record = try await own(organization: organization, name: name)
-        guard try await stored({ try await self.store.removeDependency(connectionID: record.id, dependentID: dependentID) }) else {
-            throw RegistryError(.notFound, "no dependent \(PrintableText.clean(dependentID, limit: 128)) on \(name)")
+        // After the delete: a revocation that fails never keeps a connection someone removed.
+        if let secrets = try? open(record), let settings = try? ConnectionSettings.decoded(record.settings) {
+            let liveAccessToken = (record.expiresAt ?? 0) > clock.now() ? secrets.accessToken : nil
+            await revoke(refreshToken: secrets.refreshToken, accessToken: liveAccessToken, settings: settings, secrets: secrets,
+                         reason: "the connection was deleted")
         }
     }
 
@@ -257,15 +266,23 @@ public final class RuntimeConnections: Sendable {
         let secrets = try? open(record)
         let settings = try ConnectionSettings.decoded(record.settings)
         return ConnectionView(record: record, settings: settings, hasClientSecret: secrets?.clientSecret != nil,
-                              hasRefreshToken: secrets?.refreshToken != nil,
+                              hasRefreshToken: secrets?.refreshToken != nil, hasPrivateKey: secrets?.privateKey != nil,
                               redirectURI: record.flow == .authorizationCode ? redirectURI(settings, name: record.name) : nil)
     }
 
     /// The redirect URI an authorization request for this connection names.
+    /// Without its own, `{registry.callback_base_url}{first of registry.api_prefixes}/callback/{name}`.
     func redirectURI(_ settings: ConnectionSettings, name: String) -> String? {
         settings.redirectURI ?? config.callbackBaseURL.map { base in
-            (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/oauth/callback/" + name
+            (base.hasSuffix("/") ? String(base.dropLast()) : base) + (config.apiPrefixes.first ?? "/oauth") + "/callback/" + name
         }
+    }
+
+    /// The refresh token a connection holds, for `registry.expose_refresh_tokens` (seed 002's
+    /// credentials answer); nil otherwise.
+    public func exposedRefreshToken(organization: String, name: String) async throws -> String? {
+        guard config.exposeRefreshTokens else { return nil }
+        return try open(try await resolve(organization: organization, name: name)).refreshToken
     }
 
     func seal(_ secrets: ConnectionSecrets, _ id: String) throws -> SealedSecrets {
@@ -283,14 +300,6 @@ public final class RuntimeConnections: Sendable {
         do { return try await body() } catch { throw RegistryError.of(error, otherwise: "the registry store failed") }
     }
 
-    private static func authMethod(_ value: String?) throws -> ConnectionSettings.AuthMethod? {
-        guard let value else { return nil }
-        guard let method = ConnectionSettings.AuthMethod(rawValue: value) else {
-            throw RegistryError(.invalidRequest, "auth_method must be client_secret_basic or client_secret_post")
-        }
-        return method
-    }
-
     private func check(_ settings: ConnectionSettings, flow: ConnectionFlow) throws {
         guard !settings.clientID.isEmpty, settings.clientID.utf8.count <= 256 else { throw RegistryError(.invalidRequest, "client_id must be 1–256 bytes") }
         try ConnectionRequestBody.checkURL(settings.tokenURL, "token_url")
@@ -298,6 +307,10 @@ public final class RuntimeConnections: Sendable {
         try ConnectionRequestBody.checkURL(settings.url, "url")
         try ConnectionRequestBody.checkURL(settings.redirectURI, "redirect_uri")
         try ConnectionRequestBody.checkURL(settings.issuer, "issuer")
+        try ConnectionRequestBody.checkURL(settings.revocationURL, "revocation_url")
+        if let keyID = settings.keyID, !(1...256).contains(keyID.utf8.count) { throw RegistryError(.invalidRequest, "key_id must be 1–256 bytes") }
+        if let display = settings.displayName, !(1...255).contains(display.count) { throw RegistryError(.invalidRequest, "name must be 1–255 characters") }
+        if let description = settings.description, description.count > 500 { throw RegistryError(.invalidRequest, "description must be at most 500 characters") }
         guard flow == .authorizationCode else {
             guard settings.redirectURI == nil, settings.issuer == nil else {
                 throw RegistryError(.invalidRequest, "redirect_uri and issuer are for authorization_code connections")
@@ -307,6 +320,9 @@ public final class RuntimeConnections: Sendable {
         guard settings.authorizationURL != nil else { throw RegistryError(.invalidRequest, "authorization_url is required for authorization_code") }
         guard settings.redirectURI != nil || config.callbackBaseURL != nil else {
             throw RegistryError(.invalidRequest, "redirect_uri is required unless registry.callback_base_url is configured")
+        }
+        guard !settings.requestsOpenID || settings.issuer != nil else {
+            throw RegistryError(.invalidRequest, "issuer is required when scopes include openid: the ID token is checked against it")
         }
     }
 

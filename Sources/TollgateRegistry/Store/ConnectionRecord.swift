@@ -36,12 +36,16 @@ public struct ConnectionRecord: Sendable, Equatable {
     /// Unix seconds; nil before the first token.
     public var expiresAt: Double?
     public var lastRefreshAt: Double?
+    /// When `/test` last asked for a token (seed 002's `last_test_at`).
+    public var lastTestAt: Double?
     public var createdAt: Double
+    /// Seed 002's `created_by`: the caller's `X-User-Id` (cleaned) or the admin identity.
+    public var createdBy: String?
     public var updatedAt: Double
 
     public init(id: String, organization: String, name: String, flow: ConnectionFlow, settings: Data, status: ConnectionStatus,
                 statusMessage: String? = nil, generation: Int = 1, sealed: SealedSecrets, expiresAt: Double? = nil,
-                lastRefreshAt: Double? = nil, createdAt: Double, updatedAt: Double) {
+                lastRefreshAt: Double? = nil, lastTestAt: Double? = nil, createdAt: Double, createdBy: String? = nil, updatedAt: Double) {
         self.id = id
         self.organization = organization
         self.name = name
@@ -53,7 +57,9 @@ public struct ConnectionRecord: Sendable, Equatable {
         self.sealed = sealed
         self.expiresAt = expiresAt
         self.lastRefreshAt = lastRefreshAt
+        self.lastTestAt = lastTestAt
         self.createdAt = createdAt
+        self.createdBy = createdBy
         self.updatedAt = updatedAt
     }
 }

@@ -69,6 +69,7 @@ public final class PostgresConnectionStore: ConnectionStore {
             """,
         ],
         ["CREATE TABLE shared_documents (key TEXT PRIMARY KEY, value BYTEA NOT NULL, updated_at DOUBLE PRECISION NOT NULL)"],
+        ["ALTER TABLE connections ADD COLUMN last_test_at DOUBLE PRECISION", "ALTER TABLE connections ADD COLUMN created_by TEXT"],
     ]
 
     public func migrate() async throws {
@@ -112,10 +113,10 @@ public final class PostgresConnectionStore: ConnectionStore {
         return String(describing: type(of: error))
     }
 
-    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at"
+    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by"
 
     private typealias Row = (String, String, String, String, ByteBuffer, String, String?, Int64, String, ByteBuffer, ByteBuffer,
-                             Double?, Double?, Double, Double)
+                             Double?, Double?, Double, Double, Double?, String?)
 
     private func records(_ query: PostgresQuery) async throws -> [ConnectionRecord] {
         var out: [ConnectionRecord] = []
@@ -127,7 +128,7 @@ public final class PostgresConnectionStore: ConnectionStore {
                 id: row.0, organization: row.1, name: row.2, flow: flow, settings: Data(row.4.readableBytesView), status: status,
                 statusMessage: row.6, generation: Int(row.7),
                 sealed: SealedSecrets(keyID: row.8, wrappedKey: Data(row.9.readableBytesView), ciphertext: Data(row.10.readableBytesView)),
-                expiresAt: row.11, lastRefreshAt: row.12, createdAt: row.13, updatedAt: row.14))
+                expiresAt: row.11, lastRefreshAt: row.12, lastTestAt: row.15, createdAt: row.13, createdBy: row.16, updatedAt: row.14))
         }
         return out
     }
@@ -141,10 +142,10 @@ public final class PostgresConnectionStore: ConnectionStore {
         let r = record
         return try await returnsRow("""
             INSERT INTO connections (id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key,
-                ciphertext, expires_at, last_refresh_at, created_at, updated_at)
+                ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by)
             VALUES (\(r.id), \(r.organization), \(r.name), \(r.flow.rawValue), \(r.settings), \(r.status.rawValue), \(r.statusMessage),
                 \(Int64(r.generation)), \(r.sealed.keyID), \(r.sealed.wrappedKey), \(r.sealed.ciphertext), \(r.expiresAt),
-                \(r.lastRefreshAt), \(r.createdAt), \(r.updatedAt))
+                \(r.lastRefreshAt), \(r.createdAt), \(r.updatedAt), \(r.lastTestAt), \(r.createdBy))
             ON CONFLICT DO NOTHING RETURNING id
             """)
     }
@@ -182,7 +183,8 @@ public final class PostgresConnectionStore: ConnectionStore {
             UPDATE connections SET flow = \(r.flow.rawValue), settings = \(r.settings), status = \(r.status.rawValue),
                 status_message = \(r.statusMessage), generation = \(Int64(generation + 1)), key_id = \(r.sealed.keyID),
                 wrapped_key = \(r.sealed.wrappedKey), ciphertext = \(r.sealed.ciphertext), expires_at = \(r.expiresAt),
-                last_refresh_at = \(r.lastRefreshAt), created_at = \(r.createdAt), updated_at = \(r.updatedAt)
+                last_refresh_at = \(r.lastRefreshAt), created_at = \(r.createdAt), updated_at = \(r.updatedAt),
+                last_test_at = \(r.lastTestAt), created_by = \(r.createdBy)
             WHERE id = \(r.id) AND generation = \(Int64(generation)) RETURNING id
             """)
     }

@@ -73,6 +73,7 @@ public final class SQLiteConnectionStore: ConnectionStore {
             "ALTER TABLE connections ADD COLUMN lease_until REAL",
         ],
         ["CREATE TABLE shared_documents (key TEXT PRIMARY KEY, value BLOB NOT NULL, updated_at REAL NOT NULL)"],
+        ["ALTER TABLE connections ADD COLUMN last_test_at REAL", "ALTER TABLE connections ADD COLUMN created_by TEXT"],
     ]
 
     public func migrate() async throws {
@@ -93,11 +94,11 @@ public final class SQLiteConnectionStore: ConnectionStore {
         }
     }
 
-    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at"
+    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by"
 
     public func insert(_ record: ConnectionRecord) async throws -> Bool {
         let rows = try await connection.query(
-            "INSERT INTO connections (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO connections (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             Self.binds(record))
         return !rows.isEmpty
     }
@@ -132,7 +133,8 @@ public final class SQLiteConnectionStore: ConnectionStore {
         let binds = Self.stateBinds(record, generation: generation + 1) + [.text(record.id), .integer(SQLiteInt64(generation))]
         let rows = try await connection.query("""
             UPDATE connections SET flow = ?, settings = ?, status = ?, status_message = ?, generation = ?, key_id = ?,
-                wrapped_key = ?, ciphertext = ?, expires_at = ?, last_refresh_at = ?, created_at = ?, updated_at = ?
+                wrapped_key = ?, ciphertext = ?, expires_at = ?, last_refresh_at = ?, created_at = ?, updated_at = ?,
+                last_test_at = ?, created_by = ?
             WHERE id = ? AND generation = ? RETURNING id
             """, binds)
         return !rows.isEmpty
@@ -260,7 +262,8 @@ public final class SQLiteConnectionStore: ConnectionStore {
             record.statusMessage.map { .text($0) } ?? .null, .integer(SQLiteInt64(generation)), .text(record.sealed.keyID),
             .blob(ByteBuffer(bytes: record.sealed.wrappedKey)), .blob(ByteBuffer(bytes: record.sealed.ciphertext)),
             record.expiresAt.map { .float($0) } ?? .null, record.lastRefreshAt.map { .float($0) } ?? .null,
-            .float(record.createdAt), .float(record.updatedAt),
+            .float(record.createdAt), .float(record.updatedAt), record.lastTestAt.map { .float($0) } ?? .null,
+            record.createdBy.map { .text($0) } ?? .null,
         ]
     }
 
@@ -281,12 +284,13 @@ public final class SQLiteConnectionStore: ConnectionStore {
               let generation = row.column("generation")?.integer else {
             throw ConnectionStoreError("registry row has an unknown flow, status or generation")
         }
-        let message = row.column("status_message")
+        let message = row.column("status_message"), creator = row.column("created_by")
         return ConnectionRecord(
             id: try text("id"), organization: try text("organization"), name: try text("name"), flow: flow, settings: try blob("settings"),
             status: status, statusMessage: message?.isNull == false ? message?.string : nil, generation: Int(generation),
             sealed: SealedSecrets(keyID: try text("key_id"), wrappedKey: try blob("wrapped_key"), ciphertext: try blob("ciphertext")),
             expiresAt: optionalDouble("expires_at"), lastRefreshAt: optionalDouble("last_refresh_at"),
-            createdAt: optionalDouble("created_at") ?? 0, updatedAt: optionalDouble("updated_at") ?? 0)
+            lastTestAt: optionalDouble("last_test_at"), createdAt: optionalDouble("created_at") ?? 0,
+            createdBy: creator?.isNull == false ? creator?.string : nil, updatedAt: optionalDouble("updated_at") ?? 0)
     }
 }

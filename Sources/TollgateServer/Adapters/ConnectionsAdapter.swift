@@ -6,74 +6,85 @@ import TollgateKit
 import TollgateOutbound
 import TollgateRegistry
 
-/// Seed 002's connection API (`/oauth/connections`, `/oauth/credentials`), on the admin group.
-/// No answer carries a client secret or refresh token; the credentials endpoint alone returns an
-/// access token, with `Cache-Control: no-store`.
+/// Seed 002's connection API on the admin group, under every `registry.api_prefixes` entry
+/// (`/oauth` and the seed client's `/api/oauth`). No answer carries a client secret or private
+/// key; the credentials endpoint alone returns an access token (and a refresh token only with
+/// `registry.expose_refresh_tokens`), with `Cache-Control: no-store`.
 struct ConnectionsAdapter {
     let connections: RuntimeConnections
     let staticServers: OutboundServers
     let maxBodyBytes: Int
+    let prefixes: [String]
+    let exposeRefreshTokens: Bool
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
-        router.post("/oauth/connections") { request, context in
+        for prefix in prefixes { register(on: router.group(RouterPath(prefix))) }
+    }
+
+    private func register(on router: RouterGroup<TollgateRequestContext>) {
+        router.post("connections") { request, context in
             await answer(request, context, status: .created) { organization in
-                let view = try await connections.create(organization: organization, body: try await body(request))
+                let view = try await connections.create(organization: organization, body: try await body(request),
+                                                        createdBy: Self.creator(request, context))
                 return (Self.render(view), view.record.generation)
             }
         }
-        router.get("/oauth/connections") { request, context in
+        router.get("connections") { request, context in
             await answer(request, context) { organization in
-                let runtime = try await connections.list(organization: organization).map(Self.render)
+                let includeGlobal = try Self.flag(request.uri.queryParameters.get("include_global"), "include_global", default: true)
+                let runtime = try await connections.list(organization: organization, includeGlobal: includeGlobal).map(Self.render)
                 let configured = staticServers.all.map(Self.render)
-                return (JSONText.object([("connections", .raw("[" + (configured + runtime).joined(separator: ",") + "]"))]), nil)
+                let all = configured + runtime
+                return (JSONText.object([("connections", .raw("[" + all.joined(separator: ",") + "]")), ("count", .int(all.count))]), nil)
             }
         }
-        router.get("/oauth/connections/:name") { request, context in
+        router.get("connections/:name") { request, context in
             await answer(request, context) { organization in
                 let view = try await connections.get(organization: organization, name: name(context))
                 return (Self.render(view), view.record.generation)
             }
         }
-        router.put("/oauth/connections/:name") { request, context in
+        router.put("connections/:name") { request, context in
             await answer(request, context) { organization in
                 let view = try await connections.update(organization: organization, name: name(context),
                                                         ifMatch: request.headers[.ifMatch], body: try await body(request))
                 return (Self.render(view), view.record.generation)
             }
         }
-        router.delete("/oauth/connections/:name") { request, context in
+        router.delete("connections/:name") { request, context in
             await answer(request, context, status: .noContent) { organization in
                 try await connections.delete(organization: organization, name: name(context))
                 return ("", nil)
             }
         }
-        router.post("/oauth/connections/:name/test") { request, context in
-            await answer(request, context) { organization in
-                let started = ContinuousClock.now
-                let token = try await connections.credentials(organization: organization, name: name(context), force: true)
+        router.post("connections/:name/test") { request, context in
+            let started = ContinuousClock.now
+            return await answer(request, context) { organization in
+                let result = try await connections.test(organization: organization, name: name(context))
                 let latency = Int((ContinuousClock.now - started).milliseconds)
                 return (JSONText.object([
-                    ("connection_name", .string(name(context))), ("status", .string("success")), ("token_acquired", .bool(true)),
-                    ("expires_in", .int(token.expiresIn)), ("latency_ms", .int(latency)),
+                    ("connection_name", .string(name(context))), ("status", .string("success")), ("test_result", .string("success")),
+                    ("message", .string("a new access token was issued")), ("tested_at", .string(Self.timestamp(result.testedAt))),
+                    ("token_acquired", .bool(true)), ("expires_in", .int(result.credentials.expiresIn)), ("latency_ms", .int(latency)),
                 ]), nil)
             }
         }
-        router.post("/oauth/connections/:name/authorize") { request, context in
+        router.post("connections/:name/authorize") { request, context in
             await answer(request, context) { organization in
                 let start = try await connections.authorize(organization: organization, name: name(context))
                 return (JSONText.object([
-                    ("authorization_url", .string(start.authorizationURL)), ("redirect_uri", .string(start.redirectURI)),
-                    ("expires_at", .string(Self.timestamp(start.expiresAt))),
+                    ("authorization_url", .string(start.authorizationURL)), ("state", .string(start.state)),
+                    ("redirect_uri", .string(start.redirectURI)), ("expires_at", .string(Self.timestamp(start.expiresAt))),
                 ]), nil)
             }
         }
-        router.post("/oauth/connections/:name/refresh-token") { request, context in
+        router.post("connections/:name/refresh-token") { request, context in
             await answer(request, context) { organization in
                 let view = try await connections.importRefreshToken(organization: organization, name: name(context), body: try await body(request))
                 return (Self.render(view), view.record.generation)
             }
         }
-        router.get("/oauth/credentials/:name") { request, context in
+        router.get("credentials/:name") { request, context in
             await answer(request, context) { organization in
                 var minTTL = RuntimeConnections.defaultMinTTLSeconds
                 if let raw = request.uri.queryParameters.get("min_ttl") {
@@ -83,55 +94,116 @@ struct ConnectionsAdapter {
                     minTTL = value
                 }
                 let token = try await connections.credentials(organization: organization, name: name(context), minTTL: minTTL)
-                return (JSONText.object([
-                    ("access_token", .string(token.accessToken)), ("token_type", .string("Bearer")),
-                    ("expires_in", .int(token.expiresIn)), ("expires_at", .string(Self.timestamp(token.expiresAt))),
-                    ("scope", token.scope.map { .string($0) } ?? .null),
-                ]), nil)
+                let refreshToken = exposeRefreshTokens ? try await connections.exposedRefreshToken(organization: organization, name: name(context)) : nil
+                return (Self.render(token, name: name(context), refreshToken: refreshToken), nil)
             }
         }
-        router.post("/oauth/connections/:name/dependencies") { request, context in
+        router.post("connections/:name/dependencies") { request, context in
             await answer(request, context, status: .created) { organization in
                 let dependency = try await connections.addDependency(organization: organization, name: name(context), body: try await body(request))
                 return (Self.render(dependency), nil)
             }
         }
-        router.get("/oauth/connections/:name/dependencies") { request, context in
+        router.get("connections/:name/dependencies") { request, context in
             await answer(request, context) { organization in
                 let listed = try await connections.dependencies(organization: organization, name: name(context)).map(Self.render)
                 return (JSONText.object([("dependencies", .raw("[" + listed.joined(separator: ",") + "]"))]), nil)
             }
         }
-        router.delete("/oauth/connections/:name/dependencies/:dependent") { request, context in
+        router.delete("connections/:name/dependencies/:dependent") { request, context in
             await answer(request, context, status: .noContent) { organization in
                 try await connections.removeDependency(organization: organization, name: name(context),
                                                        dependentID: context.parameters.get("dependent") ?? "")
                 return ("", nil)
             }
         }
-    }
-
-    /// The IdP's redirect back. Not behind `admin.auth_mode`: the browser brings no admin
-    /// credentials, and the single-use state is the protection.
-    func registerCallback(on router: some RouterMethods<TollgateRequestContext>) {
-        router.get("/oauth/callback/:name") { request, context in
-            var parameters: [String: String] = [:]
-            for key in ["state", "code", "iss", "error"] {
-                if let value = request.uri.queryParameters.get(key) { parameters[key] = value }
+        router.post("workflows/:workflow/dependencies") { request, context in
+            await answer(request, context, status: .created) { organization in
+                let registered = try await connections.addWorkflowDependency(organization: organization, workflowID: workflow(context),
+                                                                             body: try await body(request))
+                return (Self.render(registered), nil)
             }
-            do {
-                let view = try await connections.callback(name: name(context), parameters: parameters)
-                return Reply.json(JSONText.object([
-                    ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
-                    ("status", .string(view.record.status.rawValue)),
-                ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
-            } catch {
-                return Self.refusal(RegistryError.of(error), requestID: context.requestID)
+        }
+        router.get("workflows/:workflow/dependencies") { request, context in
+            await answer(request, context) { organization in
+                let names = try await connections.workflowConnections(organization: organization, workflowID: workflow(context))
+                return (JSONText.object([("workflow_id", .string(workflow(context))),
+                                         ("connections", .raw("[" + names.map { JSONText.string($0) }.joined(separator: ",") + "]"))]), nil)
             }
         }
     }
 
+    /// The IdP's redirect back, `GET` or (`response_mode=form_post`) `POST`. Not behind
+    /// `admin.auth_mode`: the browser brings no admin credentials, and the single-use state is the
+    /// protection. A browser gets a short page, an API client JSON.
+    func registerCallback(on router: some RouterMethods<TollgateRequestContext>) {
+        for prefix in prefixes {
+            let group = router.group(RouterPath(prefix))
+            group.get("callback/:name") { request, context in
+                // RFC 6749 Appendix B: the redirect's query is form-encoded ('+' is a space).
+                let pairs = Self.formPairs(request.uri.query ?? "")
+                return await callback(request, context, parameters: pairs.flatMap { pairs in
+                    Self.callbackParameters { key in pairs.filter { $0.0 == key }.map(\.1) }
+                })
+            }
+            group.post("callback/:name") { request, context in
+                guard let buffer = try? await request.collectBody(limit: min(maxBodyBytes, 64 * 1024)),
+                      let text = String(validating: buffer.readableBytesView, as: UTF8.self), let form = FormEncoding.parse(text) else {
+                    return await callback(request, context, parameters: .failure(RegistryError(.invalidRequest,
+                        "the callback's body must be application/x-www-form-urlencoded (response_mode=form_post), each parameter once")))
+                }
+                return await callback(request, context, parameters: Self.callbackParameters { key in form[key].map { [$0] } ?? [] })
+            }
+        }
+    }
+
+    static let callbackKeys = ["state", "code", "iss", "error", "error_description"]
+
+    /// Every `key=value` of a form-encoded query, decoded, repeats kept (so they can be refused).
+    static func formPairs(_ query: String) -> Result<[(String, String)], RegistryError> {
+        var pairs: [(String, String)] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = FormEncoding.decode(String(parts[0])), let value = FormEncoding.decode(parts.count > 1 ? String(parts[1]) : "") else {
+                return .failure(RegistryError(.invalidRequest, "the callback's query is not form-encoded"))
+            }
+            pairs.append((key, value))
+        }
+        return .success(pairs)
+    }
+
+    /// The callback's parameters, each at most once (RFC 6749 §3.1).
+    static func callbackParameters(_ values: (String) -> [String]) -> Result<[String: String], RegistryError> {
+        var parameters: [String: String] = [:]
+        for key in callbackKeys {
+            let given = values(key)
+            guard given.count <= 1 else { return .failure(RegistryError(.invalidRequest, "\(key) is given more than once")) }
+            parameters[key] = given.first
+        }
+        return .success(parameters)
+    }
+
+    private func callback(_ request: Request, _ context: TollgateRequestContext, parameters: Result<[String: String], RegistryError>) async -> Response {
+        let browser = request.headers[.accept]?.contains("text/html") ?? false
+        let connection = PrintableText.clean(name(context), limit: 64)
+        do {
+            let view = try await connections.callback(name: name(context), parameters: try parameters.get())
+            if browser { return CallbackPage.connected(view.record.name) }
+            return Reply.json(JSONText.object([
+                ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
+                ("status", .string(view.record.status.rawValue)),
+            ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
+        } catch {
+            let refusal = RegistryError.of(error)
+            if browser { return CallbackPage.failed(connection, status: Self.status(of: refusal), reason: refusal.message) }
+            var answer = Self.refusal(refusal, requestID: context.requestID)
+            answer.headers[.referrerPolicy] = "no-referrer"
+            return answer
+        }
+    }
+
     private func name(_ context: TollgateRequestContext) -> String { context.parameters.get("name") ?? "" }
+    private func workflow(_ context: TollgateRequestContext) -> String { context.parameters.get("workflow") ?? "" }
 
     private func body(_ request: Request) async throws -> Data {
         do {
@@ -143,13 +215,27 @@ struct ConnectionsAdapter {
         }
     }
 
+    /// Seed 002's `created_by`: the caller's `X-User-Id` (cleaned), else who passed the admin guard.
+    static func creator(_ request: Request, _ context: TollgateRequestContext) -> String {
+        if let user = request.headers[.xUserID].map({ PrintableText.clean($0, limit: 128) }), !user.isEmpty { return user }
+        return context.adminIdentity ?? "unknown"
+    }
+
+    static func flag(_ value: String?, _ name: String, default fallback: Bool) throws -> Bool {
+        switch value?.lowercased() {
+        case nil: fallback
+        case "true", "1": true
+        case "false", "0": false
+        default: throw RegistryError(.invalidRequest, "\(name) must be true or false")
+        }
+    }
+
     /// Runs one operation for the caller's organisation and renders its answer or its refusal.
     /// A generation becomes the `ETag`.
     private func answer(_ request: Request, _ context: TollgateRequestContext, status: HTTPResponse.Status = .ok,
                         _ operation: (String) async throws -> (String, Int?)) async -> Response {
-        let organization: String
         do {
-            organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
+            let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
             let (body, generation) = try await operation(organization)
             var headers: HTTPFields = [.cacheControl: "no-store"]
             if let generation { headers[.eTag] = "\"\(generation)\"" }
@@ -160,64 +246,31 @@ struct ConnectionsAdapter {
         }
     }
 
-
-    static func refusal(_ error: RegistryError, requestID: String) -> Response {
-        let status: HTTPResponse.Status = switch error.code {
-        case .invalidRequest, .unsupportedFlow, .invalidState, .issuerMismatch, .authorizationDenied, .secretRequired: .badRequest
+    static func status(of error: RegistryError) -> HTTPResponse.Status {
+        switch error.code {
+        case .invalidRequest, .unsupportedFlow, .invalidState, .issuerMismatch, .authorizationDenied, .secretRequired, .idTokenInvalid: .badRequest
         case .notFound: .notFound
-        case .exists, .reserved, .inUse, .notConnected, .reauthorizationRequired: .conflict
-        case .preconditionRequired: .preconditionRequired
+        case .exists, .reserved, .inUse: .conflict
         case .generationMismatch: .preconditionFailed
-        case .tokenUnavailable, .storeUnavailable: .serviceUnavailable
+        case .tokenUnavailable, .storeUnavailable, .notConnected, .reauthorizationRequired: .serviceUnavailable
         }
-        let headers: HTTPFields = status == .serviceUnavailable ? [.retryAfter: "5"] : [:]
-        return OutboundErrorReply.response(error.code.rawValue, error.message, status: status, requestID: requestID, headers: headers)
     }
 
-    static func render(_ view: ConnectionView) -> String {
-        let record = view.record, settings = view.settings
-        func optional(_ value: String?) -> JSONText.Value { value.map { .string($0) } ?? .null }
-        return JSONText.object([
-            ("connection_name", .string(record.name)), ("organization", .string(record.organization)),
-            ("oauth_flow_type", .string(record.flow.rawValue)), ("client_id", .string(settings.clientID)),
-            ("token_url", .string(URLRedaction.redacted(settings.tokenURL))),
-            ("authorization_url", optional(settings.authorizationURL.map(URLRedaction.redacted))),
-            ("scopes", .string(settings.scopes)), ("auth_method", .string(settings.authMethod.rawValue)), ("resource", optional(settings.resource)),
-            ("url", optional(settings.url.map(URLRedaction.redacted))),
-            ("orthanc_push", settings.orthancPush.map { push in
-                .raw(JSONText.object([("name", .string(push.name)), ("extra", .raw(JSONValue.object(push.extra).rendered))]))
-            } ?? .null),
-            ("redirect_uri", optional(view.redirectURI)), ("issuer", optional(settings.issuer)),
-            ("has_client_secret", .bool(view.hasClientSecret)), ("has_refresh_token", .bool(view.hasRefreshToken)),
-            ("status", .string(record.status.rawValue)), ("status_message", optional(record.statusMessage)),
-            ("generation", .int(record.generation)), ("expires_at", optional(record.expiresAt.map(timestamp))),
-            ("last_refresh_at", optional(record.lastRefreshAt.map(timestamp))),
-            ("created_at", .string(timestamp(record.createdAt))), ("updated_at", .string(timestamp(record.updatedAt))),
-            ("read_only", .bool(false)),
-        ])
-    }
-
-    /// A configured `outbound.servers` entry: listed, never changed through this API.
-    static func render(_ server: OutboundServer) -> String {
-        let status = server.status
-        return JSONText.object([
-            ("connection_name", .string(server.name)), ("organization", .null), ("oauth_flow_type", .string("client_credentials")),
-            ("url", .string(status.url)), ("token_endpoint_host", .string(status.tokenEndpointHost)),
-            ("status", .string(status.tokenValid ? "completed" : "not_connected")), ("read_only", .bool(true)),
-        ])
-    }
-
-    static func render(_ dependency: ConnectionDependency) -> String {
-        JSONText.object([("dependent_id", .string(dependency.dependentID)), ("dependent_name", .string(dependency.dependentName)),
-                         ("created_at", .string(timestamp(dependency.createdAt)))])
-    }
-
-    static func timestamp(_ seconds: Double) -> String {
-        Date(timeIntervalSince1970: seconds.isFinite ? seconds : 0).formatted(.iso8601)
+    /// The error body; seed 002's `status` and `status_message` when the connection has no usable token.
+    static func refusal(_ error: RegistryError, requestID: String) -> Response {
+        let status = status(of: error)
+        let retries = error.code == .tokenUnavailable || error.code == .storeUnavailable
+        var extra: [(String, JSONText.Value)] = []
+        if let connectionStatus = error.connectionStatus {
+            extra = [("status", .string(connectionStatus.rawValue)), ("status_message", error.statusMessage.map { .string($0) } ?? .null)]
+        }
+        return OutboundErrorReply.response(error.code.rawValue, error.message, status: status, requestID: requestID,
+                                           headers: retries ? [.retryAfter: "5"] : [:], extra: extra)
     }
 }
 
 extension HTTPField.Name {
     static let xOrganizationID = Self("X-Organization-Id")!
+    static let xUserID = Self("X-User-Id")!
     static let referrerPolicy = Self("Referrer-Policy")!
 }

@@ -105,7 +105,8 @@ extension TollgateApp {
         CacheEvictionAdapter(cache: authenticator.cache, replicas: config.registry.store == .postgres ? replicaMessages : nil,
                              maxBodyBytes: config.server.maxBodyBytes).register(on: admin)
         if let connections {
-            let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes)
+            let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes,
+                                             prefixes: config.registry.apiPrefixes, exposeRefreshTokens: config.registry.exposeRefreshTokens)
             adapter.register(on: admin)
             adapter.registerCallback(on: router)
         }

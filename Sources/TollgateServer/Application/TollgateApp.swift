@@ -123,7 +123,7 @@ public final class TollgateApp: Sendable {
             connections = registry.map {
                 RuntimeConnections(registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
                                    reservedPushNames: Set(config.orthanc.dicomwebServers.keys),
-                                   http: idpClients.client(caFile: nil), clock: clock, observer: metrics)
+                                   http: idpClients.client(caFile: nil), clock: clock, observer: metrics, logger: logger)
             }
             let runtimeDefinitions = config.orthanc.dicomwebServers.sorted { $0.key < $1.key }
                 .filter { outbound[$0.value.outboundServer] == nil }.map { (name: $0.key, definition: $0.value) }

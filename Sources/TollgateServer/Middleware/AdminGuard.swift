@@ -29,39 +29,54 @@ struct AdminGuard: RouterMiddleware {
         }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let refusal = await refusal(for: request, context: context) { return refusal }
-        return try await next(request, context)
+    private enum Verdict {
+        /// `identity`: who passed, as `created_by` records it (nil when the group is open).
+        case pass(identity: String?)
+        case refuse(Response)
     }
 
-    /// Nil when the caller may proceed; otherwise the refusal to send.
-    private func refusal(for request: Request, context: Context) async -> Response? {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch await verdict(for: request, context: context) {
+        case .refuse(let refusal):
+            return refusal
+        case .pass(let identity):
+            var context = context
+            context.adminIdentity = identity
+            return try await next(request, context)
+        }
+    }
+
+    private func verdict(for request: Request, context: Context) async -> Verdict {
         switch check {
         case .open:
-            return nil
+            return .pass(identity: nil)
         case .apiKeys(let digests):
             let presented = request.headers[values: .xAPIKey]
-            guard presented.count == 1, SecretDigest.matchesAny(presented[0], digests) else {
-                return OutboundErrorReply.response(
+            // Every key is compared, so the time taken does not say which one matched.
+            let matched = presented.count == 1 ? digests.indices.filter { digests[$0].matches(presented[0]) }.first : nil
+            guard let matched else {
+                return .refuse(OutboundErrorReply.response(
                     "INVALID_API_KEY", presented.isEmpty ? "X-API-Key header is required" : "X-API-Key is not valid",
                     status: .unauthorized, requestID: context.requestID
-                )
+                ))
             }
-            return nil
+            return .pass(identity: "admin.api_keys[\(matched)]")
         case .bearer(let authenticator, let scope):
             let decision = await authenticator.authenticate(request, context: context, requirement: RouteRequirement(scopes: scope.map { [$0] } ?? []))
-            return decision.isAllowed ? nil : BearerChallenge.response(for: decision)
+            guard decision.isAllowed else { return .refuse(BearerChallenge.response(for: decision)) }
+            let claims = decision.principal?.claims
+            return .pass(identity: (claims?.subject ?? claims?.clientID).map { PrintableText.clean($0, limit: 128) })
         case .clientCertificates(let allowed):
             let names = await ClientCertificate.names(on: context.channel)
             guard !names.isEmpty else {
-                return OutboundErrorReply.response("CLIENT_CERTIFICATE_REQUIRED", "a client certificate is required", status: .unauthorized,
-                                                   requestID: context.requestID)
+                return .refuse(OutboundErrorReply.response("CLIENT_CERTIFICATE_REQUIRED", "a client certificate is required", status: .unauthorized,
+                                                           requestID: context.requestID))
             }
-            guard names.contains(where: allowed.contains) else {
-                return OutboundErrorReply.response("CLIENT_CERTIFICATE_NOT_ALLOWED", "this client certificate is not in admin.client_certificates",
-                                                   status: .forbidden, requestID: context.requestID)
+            guard let name = names.first(where: allowed.contains) else {
+                return .refuse(OutboundErrorReply.response("CLIENT_CERTIFICATE_NOT_ALLOWED", "this client certificate is not in admin.client_certificates",
+                                                           status: .forbidden, requestID: context.requestID))
             }
-            return nil
+            return .pass(identity: PrintableText.clean(name, limit: 128))
         }
     }
 }

@@ -14,6 +14,9 @@ public struct TollgateRequestContext: RequestContext {
     public var requestID: String = ""
     /// Set by the observability middleware when the access log is on.
     var accessNote: AccessNote?
+    /// Who passed the admin guard (an API key's place in `admin.api_keys`, a bearer's subject, a
+    /// certificate's name): seed 002's `created_by` when the caller sends no `X-User-Id`.
+    var adminIdentity: String?
     /// The connection, for the peer's address (asked only when a forwarded header needs trusting).
     let channel: any Channel
 

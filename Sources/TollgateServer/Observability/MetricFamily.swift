@@ -29,6 +29,7 @@ struct MetricFamily: Sendable, Hashable {
     static let orthancPushes = Self(name: "tollgate_orthanc_push_total", help: "DICOMweb definition pushes into Orthanc by result.")
     static let registryConnections = Self(name: "tollgate_registry_connections", help: "Runtime connections by the registry key id that seals them (every configured key listed), sampled at scrape.")
     static let registryTokenRequests = Self(name: "tollgate_registry_token_requests_total", help: "Token requests for runtime connections by grant (client_credentials, refresh_token, authorization_code) and result (success, invalid_grant, or the failure kind), whether a caller or the background refresh caused them.")
+    static let registryRevocations = Self(name: "tollgate_registry_revocations_total", help: "RFC 7009 revocations of the tokens a runtime connection gave up (deleted, or replaced by a new authorization) by token_type (refresh_token, access_token) and result (revoked, failed, no_endpoint).")
     static let residentMemory = Self(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")
     static let cpuSeconds = Self(name: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds.")
     static let openFDs = Self(name: "process_open_fds", help: "Open file descriptors.")

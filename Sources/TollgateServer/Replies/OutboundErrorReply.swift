@@ -8,10 +8,12 @@ import TollgateOutbound
 
 /// The JSON error answers of the outbound API and the proxy, with seed-004's codes.
 enum OutboundErrorReply {
-    static func response(_ code: String, _ message: String, status: HTTPResponse.Status, requestID: String, headers: HTTPFields = [:]) -> Response {
+    /// `extra`: members a protocol adds (seed 002's `status` on a 503, say).
+    static func response(_ code: String, _ message: String, status: HTTPResponse.Status, requestID: String, headers: HTTPFields = [:],
+                         extra: [(String, JSONText.Value)] = []) -> Response {
         var headers = headers
         headers[.cacheControl] = "no-store"
-        var members: [(String, JSONText.Value)] = [("error", .string(code)), ("message", .string(message)), ("request_id", .string(requestID))]
+        var members: [(String, JSONText.Value)] = [("error", .string(code)), ("message", .string(message)), ("request_id", .string(requestID))] + extra
         if let traceID = CurrentTrace.id { members.append(("trace_id", .string(traceID))) }
         return Reply.json(JSONText.object(members), status: status, headers: headers)
     }

@@ -1,0 +1,89 @@
+import Foundation
+import TollgateKit
+
+/// Who uses a connection (seed 002's dependency registration), in today's shape
+/// (`/connections/{name}/dependencies` with `dependent_id`) and the seed's
+/// (`/workflows/{workflow_id}/dependencies` with `connection_name`). A registration is a write:
+/// it lands on the organisation's own connection, never GLOBAL's on its behalf, which would let it
+/// undo GLOBAL's `CONNECTION_IN_USE` guard.
+extension RuntimeConnections {
+    /// A workflow's registration as the seed's client reads it back.
+    public struct WorkflowDependency: Sendable {
+        public let workflowID: String
+        public let connectionName: String
+        public let dependency: ConnectionDependency
+    }
+
+    /// `{"dependent_id", "dependent_name"?}` (or the seed's `workflow_id`, `workflow_name`).
+    public func addDependency(organization: String, name: String, body: Data) async throws -> ConnectionDependency {
+        let object = try Self.dependencyBody(body, allowed: ["dependent_id", "dependent_name", "workflow_id", "workflow_name"])
+        let id = try Self.dependentID(try Self.oneOf(object, "dependent_id", "workflow_id"))
+        let label = try Self.oneOf(object, "dependent_name", "workflow_name")
+        return try await register(id, label: label, on: try await own(organization: organization, name: name))
+    }
+
+    /// Seed 002's `POST /workflows/{workflow_id}/dependencies` with `{"connection_name", "workflow_name"?}`.
+    public func addWorkflowDependency(organization: String, workflowID: String, body: Data) async throws -> WorkflowDependency {
+        let id = try Self.dependentID(workflowID)
+        let object = try Self.dependencyBody(body, allowed: ["connection_name", "workflow_name"])
+        guard let name = object["connection_name"]?.string else { throw RegistryError(.invalidRequest, "connection_name is required") }
+        let label = try Self.oneOf(object, "workflow_name")
+        let dependency = try await register(id, label: label, on: try await own(organization: organization, name: name))
+        return WorkflowDependency(workflowID: id, connectionName: name, dependency: dependency)
+    }
+
+    /// The names of the connections the organisation sees (its own and GLOBAL's it does not
+    /// shadow) that list `workflowID` as a dependent.
+    public func workflowConnections(organization: String, workflowID: String) async throws -> [String] {
+        let id = try Self.dependentID(workflowID)
+        var names: [String] = []
+        for view in try await list(organization: organization) {
+            let dependents = try await stored { try await self.store.dependencies(connectionID: view.record.id) }
+            if dependents.contains(where: { $0.dependentID == id }) { names.append(view.record.name) }
+        }
+        return names
+    }
+
+    public func dependencies(organization: String, name: String) async throws -> [ConnectionDependency] {
+        let record = try await resolve(organization: organization, name: name)
+        return try await stored { try await self.store.dependencies(connectionID: record.id) }
+    }
+
+    public func removeDependency(organization: String, name: String, dependentID: String) async throws {
+        let record = try await own(organization: organization, name: name)
+        guard try await stored({ try await self.store.removeDependency(connectionID: record.id, dependentID: dependentID) }) else {
+            throw RegistryError(.notFound, "no dependent \(PrintableText.clean(dependentID, limit: 128)) on \(name)")
+        }
+    }
+
+    private func register(_ id: String, label: String?, on record: ConnectionRecord) async throws -> ConnectionDependency {
+        let dependency = ConnectionDependency(dependentID: id, dependentName: PrintableText.clean(label ?? id, limit: 256), createdAt: clock.now())
+        try await stored { try await self.store.addDependency(connectionID: record.id, dependency) }
+        return try await stored { try await self.store.dependencies(connectionID: record.id) }.first { $0.dependentID == id } ?? dependency
+    }
+
+    private static func dependencyBody(_ body: Data, allowed: Set<String>) throws -> JSONObject {
+        let object = try ConnectionRequestBody.strictObject(body)
+        let unknown = object.members.map(\.name).filter { !allowed.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
+        }
+        return object
+    }
+
+    /// The one string member among `names` (today's name or the seed's), nil when none is sent.
+    private static func oneOf(_ object: JSONObject, _ names: String...) throws -> String? {
+        let present = names.filter { object[$0] != nil && object[$0] != .null }
+        guard present.count <= 1 else { throw RegistryError(.invalidRequest, "send one of \(names.joined(separator: ", "))") }
+        guard let name = present.first else { return nil }
+        guard let value = object[name]?.string else { throw RegistryError(.invalidRequest, "\(name) must be a string") }
+        return value
+    }
+
+    private static func dependentID(_ value: String?) throws -> String {
+        guard let id = value, (1...128).contains(id.utf8.count), id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw RegistryError(.invalidRequest, "dependent_id (workflow_id) is required: 1–128 visible ASCII characters")
+        }
+        return id
+    }
+}

@@ -1,0 +1,51 @@
+import TollgateKit
+
+/// `POST /connections/{name}/test`: a new token now, with seed 002's `testing` status while the
+/// IdP is asked and `last_test_at` kept.
+extension RuntimeConnections {
+    public struct TestResult: Sendable {
+        public let credentials: ConnectionCredentials
+        public let testedAt: Double
+    }
+
+    public func test(organization: String, name: String) async throws -> TestResult {
+        let record = try await resolve(organization: organization, name: name)
+        let testedAt = clock.now()
+        // Concurrent tests share one `testing` write: each is a row write the token's own must win over.
+        let testing = record.status == .testing ? record : await changed(record) { row in
+            row.status = .testing
+            row.lastTestAt = testedAt
+        } ?? record
+        do {
+            return TestResult(credentials: try await renew(testing, minTTL: nil), testedAt: testedAt)
+        } catch {
+            let refusal = RegistryError.of(error, otherwise: "the registry store failed")
+            // The token request marks real failures itself; anything that stopped before it (no
+            // refresh token yet, a lost lease) must not leave the connection `testing`.
+            if let now = try? await store.find(id: record.id), now.status == .testing {
+                _ = await changed(now) { row in
+                    if refusal.code == .notConnected {
+                        row.status = record.status == .testing ? .notConnected : record.status
+                    } else {
+                        row.status = .failed
+                        row.statusMessage = PrintableText.clean(refusal.description, limit: 256)
+                    }
+                }
+            }
+            let now = (try? await store.find(id: record.id)) ?? record
+            throw refusal.with(status: now.status, message: now.statusMessage)
+        }
+    }
+
+    /// Writes one change to the row as it was read (compare-and-swap): the row written, or nil
+    /// when another writer got there first (what it wrote is newer, and stays).
+    func changed(_ record: ConnectionRecord, _ change: (inout ConnectionRecord) -> Void) async -> ConnectionRecord? {
+        var next = record
+        change(&next)
+        next.updatedAt = clock.now()
+        let written = next
+        guard (try? await store.update(written, from: record.generation)) == true else { return nil }
+        next.generation = record.generation + 1
+        return next
+    }
+}
