@@ -254,14 +254,6 @@ func peerServer(_ peer: PeerServer, _ adjust: (inout OutboundServerConfig) -> Vo
 let testAPIKey = "test-admin-api-key-0123456789"
 let apiKeyHeader = [("X-API-Key", testAPIKey)]
 
-/// The resident set size of this test process, in bytes.
-func residentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
-    return kb * 1024
-}
-
 /// The claims of a JWT, unverified (tests read what the dev issuer put in).
 func jwtClaims(_ token: String) -> [String: Any] {
     let parts = token.split(separator: ".")
