@@ -80,7 +80,8 @@ let package = Package(
         ),
         .target(
             name: "TollgateOutbound",
-            dependencies: ["TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, logging, nioCore, nioHTTP1, httpTypes]
+            dependencies: ["TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, logging, nioCore, nioHTTP1, httpTypes,
+                           .product(name: "NIOPosix", package: "swift-nio"), nioSSL]
         ),
         .target(
             name: "TollgateRegistry",
@@ -129,7 +130,8 @@ let package = Package(
         .testTarget(name: "TollgateConfigurationTests", dependencies: ["TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateInboundTests", dependencies: ["TollgateInbound", "TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateRegistryTests", dependencies: ["TollgateRegistry", "TollgateConfiguration", "TollgateKit"]),
-        .testTarget(name: "TollgateOutboundTests", dependencies: ["TollgateOutbound", "TollgateKit", nioHTTP1]),
+        .testTarget(name: "TollgateOutboundTests", dependencies: ["TollgateOutbound", "TollgateKit", nioCore, nioHTTP1,
+                                                                .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
             name: "TollgateServerTests",
             dependencies: [

@@ -107,6 +107,43 @@ struct ProxyTests {
         #expect(peer.upstreamRequests.count == reached + 1, "the probe reached the peer")
     }
 
+    /// A malformed chunked upload, a body cut short and an abandoned upload are the caller's faults:
+    /// they never count against the peer, so the breaker stays closed for everybody else.
+    @Test func callerBodyFaultsNeverOpenTheUpstreamBreaker() async throws {
+        let peer = try await PeerServer.start()
+        defer { Task { await peer.stop() } }
+        let tg = try await Self.start(peer) { config in
+            config.outbound.servers["pacs"]?.upstreamCircuitBreaker.failureThreshold = 2
+            config.outbound.servers["pacs"]?.upstreamCircuitBreaker.failureRatio = 0
+        }
+        defer { Task { await tg.stop() } }
+        let head = "POST /proxy/pacs/upload HTTP/1.1\r\nHost: t\r\nX-API-Key: \(testAPIKey)\r\nContent-Type: application/dicom\r\n"
+        for round in 0..<3 {
+            let malformed = try await RawConnection.open(port: tg.app.config.server.port)
+            try await malformed.send(head + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ-not-a-size\r\n")
+            #expect(await malformed.closedByServer(within: 10), "round \(round): a malformed chunked body ends the connection")
+            #expect(!malformed.received.contains(" 502 "))
+
+            let abandoned = try await RawConnection.open(port: tg.app.config.server.port)
+            try await abandoned.send(head + "Content-Length: 100000\r\n\r\n" + String(repeating: "x", count: 5000))
+            try await waitUntil(seconds: 10) { peer.upstreamRequests.count >= 2 * round + 2 }
+            await abandoned.close()
+        }
+        // Every upload has been answered (or its caller was gone) before the breaker is asked.
+        @Sendable func proxiedPosts() async throws -> [(status: String, count: Double)] {
+            try await tg.get("/metrics").body.split(separator: "\n").compactMap { line in
+                guard line.hasPrefix("tollgate_http_request_duration_seconds_count{"), line.contains("proxy"), line.contains(#"method="POST""#),
+                      let status = line.split(separator: #"status=""#).last?.prefix(3), let count = Double(line.split(separator: " ").last ?? "") else { return nil }
+                return (String(status), count)
+            }
+        }
+        try await waitUntil(seconds: 15) { (try? await proxiedPosts().reduce(0) { $0 + $1.count }) == 6 }
+        #expect(try await proxiedPosts().allSatisfy { !$0.status.hasPrefix("5") }, "no caller fault is answered as the upstream's")
+        let after = try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader)
+        #expect(after.status == 200, "the breaker stayed closed: \(after.body)")
+        #expect(try await tg.metric(#"tollgate_circuit_breaker_state{server="pacs",kind="upstream"}"#) == 0)
+    }
+
     /// A server's own `upstream_timeout_ms` wins over `proxy.upstream_timeout_ms`, and a timeout counts against the peer.
     @Test func aServersOwnUpstreamTimeoutWins() async throws {
         let peer = try await PeerServer.start()

@@ -9,12 +9,15 @@ public struct ProxyConfig: Sendable, Decodable {
     public var upstreamTimeoutMS: Int = 30000
     /// Connections the proxy opens to one outbound server at most; further requests wait for one.
     public var maxUpstreamConnections: Int = 64
+    /// How long a pooled upstream connection may sit unused before it is closed.
+    public var upstreamIdleTimeoutMS: Int = 60000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case forwardRequestHeaders = "forward_request_headers"
         case maxBodyBytes = "max_body_bytes"
         case upstreamTimeoutMS = "upstream_timeout_ms"
         case maxUpstreamConnections = "max_upstream_connections"
+        case upstreamIdleTimeoutMS = "upstream_idle_timeout_ms"
     }
 
     public init() {}
@@ -25,5 +28,6 @@ public struct ProxyConfig: Sendable, Decodable {
         maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
         upstreamTimeoutMS = try c.decode(.upstreamTimeoutMS, default: upstreamTimeoutMS)
         maxUpstreamConnections = try c.decode(.maxUpstreamConnections, default: maxUpstreamConnections)
+        upstreamIdleTimeoutMS = try c.decode(.upstreamIdleTimeoutMS, default: upstreamIdleTimeoutMS)
     }
 }

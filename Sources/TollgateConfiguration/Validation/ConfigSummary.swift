@@ -62,7 +62,7 @@ extension TollgateConfig {
         for (name, push) in orthanc.dicomwebServers.sorted(by: { $0.key < $1.key }) {
             lines.append("orthanc push \(name) ← outbound \(push.outboundServer) into \(orthanc.url.map(URLRedaction.redacted) ?? "?") every \(orthanc.checkIntervalSeconds)s")
         }
-        lines.append("proxy: forward_request_headers [\(proxy.forwardRequestHeaders.joined(separator: ", "))], max_body_bytes \(proxy.maxBodyBytes), upstream_timeout \(proxy.upstreamTimeoutMS) ms, max_upstream_connections \(proxy.maxUpstreamConnections)")
+        lines.append("proxy: forward_request_headers [\(proxy.forwardRequestHeaders.joined(separator: ", "))], max_body_bytes \(proxy.maxBodyBytes), upstream_timeout \(proxy.upstreamTimeoutMS) ms, max_upstream_connections \(proxy.maxUpstreamConnections), upstream_idle_timeout \(proxy.upstreamIdleTimeoutMS) ms")
         if registry.enabled {
             let keys = registry.encryption.keys.isEmpty ? "development key file \(registry.encryption.devKeyFile ?? "?")"
                 : "keys [\(registry.encryption.keys.map(\.id).joined(separator: ", "))] (first seals)"

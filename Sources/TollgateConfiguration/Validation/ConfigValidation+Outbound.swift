@@ -90,6 +90,7 @@ extension TollgateConfig {
         }
         problems.check(proxy.maxBodyBytes >= 0, "proxy.max_body_bytes", "must not be negative (0 = unlimited)")
         problems.check((1...3_600_000).contains(proxy.upstreamTimeoutMS), "proxy.upstream_timeout_ms", "must be between 1 and 3600000")
+        problems.check((1...3_600_000).contains(proxy.upstreamIdleTimeoutMS), "proxy.upstream_idle_timeout_ms", "must be between 1 and 3600000")
         problems.check((1...10_000).contains(proxy.maxUpstreamConnections), "proxy.max_upstream_connections", "must be between 1 and 10000")
         return problems.errors
     }

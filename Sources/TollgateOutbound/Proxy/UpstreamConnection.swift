@@ -1,11 +1,6 @@
 import NIOCore
 import NIOHTTP1
-
-/// Why an exchange on an upstream connection ended without an answer.
-enum UpstreamConnectionError: Error {
-    case readTimeout
-    case closed
-}
+import NIOSSL
 
 /// A pooled connection: the channel, and the handler driving exchanges on it.
 struct UpstreamConnection: Sendable {
@@ -13,10 +8,11 @@ struct UpstreamConnection: Sendable {
     let handler: UpstreamConnectionHandler
 }
 
-/// One keep-alive HTTP/1.1 connection to an upstream, driven on its event loop. It carries one
-/// exchange at a time: the response head arrives through a promise, the body through a
-/// back-pressured sequence; when both the request and the response are complete and the peer
-/// keeps the connection, `onReusable` hands it back to its pool.
+/// One keep-alive HTTP/1.1 connection to an upstream, driven on its event loop through
+/// `UpstreamExchangeState`. It carries one exchange at a time: the answer's head arrives through a
+/// promise, its body through a back-pressured sequence; when both the request and the answer are
+/// complete and the peer keeps the connection, `onReusable` hands it back to its pool, where it
+/// closes after `idleTimeout` unused.
 final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable {
     // Touched only on the channel's event loop.
     typealias InboundIn = HTTPClientResponsePart
@@ -24,126 +20,116 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable
     typealias OutboundOut = HTTPClientRequestPart
     typealias BodySource = NIOThrowingAsyncSequenceProducer<ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDelegate>.Source
 
-    struct Answer {
+    struct Received {
         let head: HTTPResponseHead
         let body: UpstreamResponseBody
-    }
-
-    private let readTimeout: TimeAmount
-    private let onReusable: @Sendable (UpstreamConnectionHandler, any Channel) -> Void
-    private var context: ChannelHandlerContext?
-    private var pendingHead: EventLoopPromise<Answer>?
-    private var body: BodySource?
-    /// The answer's head and first bytes while they may still turn out to be the whole answer.
-    private var collected: (head: HTTPResponseHead, chunks: [ByteBuffer])?
-    private var requestDone = false
-    private var responseDone = false
-    private var keepAlive = true
-    private var timeout: Scheduled<Void>?
-    private var lastRead = NIODeadline.now()
-    /// Counts exchanges, so that a finished body's late callbacks never touch the next one.
-    private var generation = 0
-
-    init(readTimeout: TimeAmount, onReusable: @escaping @Sendable (UpstreamConnectionHandler, any Channel) -> Void) {
-        self.readTimeout = readTimeout
-        self.onReusable = onReusable
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-
-    /// Starts an exchange: the answer's head (and body) arrive through the returned future.
-    func begin(on eventLoop: any EventLoop) -> EventLoopFuture<Answer> {
-        eventLoop.assertInEventLoop()
-        let promise = eventLoop.makePromise(of: Answer.self)
-        guard let context, context.channel.isActive, pendingHead == nil, body == nil, collected == nil else {
-            promise.fail(UpstreamConnectionError.closed)
-            return promise.futureResult
-        }
-        pendingHead = promise
-        generation &+= 1
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-        requestDone = false
-        responseDone = false
-        lastRead = .now()
-        arm(context)
-        return promise.futureResult
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            requestDone = true
-            context.write(data, promise: promise)
-            reuseIfDone(context)
-            return
-        }
-        context.write(data, promise: promise)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastRead = .now()
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            guard pendingHead != nil, collected == nil else { return context.close(promise: nil) }
-            keepAlive = head.isKeepAlive
-            collected = (head, [])
-        case .body(let buffer):
-            if var gathered = collected {
-                collected = nil
-                gathered.chunks.append(buffer)
-                if gathered.chunks.reduce(0, { $0 + $1.readableBytes }) > Self.wholeAnswerLimit {
-                    startStreaming(context, head: gathered.head, chunks: gathered.chunks)
-                } else {
-                    collected = gathered
-                }
-            } else if body?.yield(buffer) == .stopProducing {
-                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-            }
-        case .end:
-            responseDone = true
-            timeout?.cancel()
-            timeout = nil
-            if let gathered = collected, let promise = pendingHead {
-                collected = nil
-                pendingHead = nil
-                promise.succeed(Answer(head: gathered.head, body: .whole(gathered.chunks)))
-            }
-            body?.finish()
-            body = nil
-            reuseIfDone(context)
-        }
-    }
-
-    /// What one read brought is all there is for now: the answer streams from here on.
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if let gathered = collected {
-            collected = nil
-            startStreaming(context, head: gathered.head, chunks: gathered.chunks)
-        }
-        context.fireChannelReadComplete()
     }
 
     /// Answers up to this size that arrive in one read are handed over whole, without a stream.
     static let wholeAnswerLimit = 64 * 1024
 
-    private func startStreaming(_ context: ChannelHandlerContext, head: HTTPResponseHead, chunks: [ByteBuffer]) {
-        guard let promise = pendingHead else { return }
-        pendingHead = nil
-        let sequence = NIOThrowingAsyncSequenceProducer.makeSequence(
-            elementType: ByteBuffer.self, failureType: (any Error).self,
-            backPressureStrategy: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: 2, highWatermark: 8),
-            finishOnDeinit: false,
-            delegate: BodyDelegate(handler: self, eventLoop: context.eventLoop, generation: generation)
-        )
-        body = sequence.source
-        if sequence.source.yield(contentsOf: chunks) == .stopProducing {
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+    private let readTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let onReusable: @Sendable (UpstreamConnectionHandler, any Channel) -> Void
+    private(set) var state = UpstreamExchangeState.idle
+    private var context: ChannelHandlerContext?
+    private var timer: Scheduled<Void>?
+    /// On the event loop's clock (virtual in tests).
+    private var lastRead = NIODeadline.uptimeNanoseconds(0)
+    /// Counts exchanges, so that a finished body's late callbacks never touch the next one.
+    private var generation = 0
+
+    init(readTimeout: TimeAmount, idleTimeout: TimeAmount, onReusable: @escaping @Sendable (UpstreamConnectionHandler, any Channel) -> Void) {
+        self.readTimeout = readTimeout
+        self.idleTimeout = idleTimeout
+        self.onReusable = onReusable
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armIdle(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if case .idle = state { armIdle(context) }
+        context.fireChannelActive()
+    }
+
+    /// Starts an exchange: the answer's head (and body) arrive through the returned future.
+    func begin(on eventLoop: any EventLoop) -> EventLoopFuture<Received> {
+        eventLoop.assertInEventLoop()
+        let promise = eventLoop.makePromise(of: Received.self)
+        guard let context, context.channel.isActive, case .idle = state else {
+            promise.fail(UpstreamConnectionError.closed)
+            return promise.futureResult
         }
-        promise.succeed(Answer(head: head, body: .stream(sequence.sequence)))
+        state = .exchanging(.init(answer: .awaitingHead(promise)))
+        generation &+= 1
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        lastRead = eventLoop.now
+        armRead(context)
+        return promise.futureResult
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        context.write(data, promise: promise)
+        guard case .exchanging(var exchange) = state else { return }
+        exchange.requestSent = true
+        state = .exchanging(exchange)
+        finishIfDone(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = context.eventLoop.now
+        guard case .exchanging(var exchange) = state else {
+            // Bytes nobody asked for (on an idle connection, or after a failure): the peer and this side disagree.
+            return failAndClose(context, UpstreamConnectionError.malformedAnswer)
+        }
+        switch (exchange.answer, unwrapInboundIn(data)) {
+        case (.awaitingHead(let promise), .head(let head)):
+            exchange.keepAlive = head.isKeepAlive
+            exchange.answer = .collecting(promise, head, [])
+            state = .exchanging(exchange)
+        case (.collecting(let promise, let head, var chunks), .body(let buffer)):
+            chunks.append(buffer)
+            exchange.answer = .collecting(promise, head, chunks)
+            state = .exchanging(exchange)
+            if chunks.reduce(0, { $0 + $1.readableBytes }) > Self.wholeAnswerLimit { startStreaming(context) }
+        case (.streaming(let source), .body(let buffer)):
+            if source.yield(buffer) == .stopProducing {
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            }
+        case (.collecting(let promise, let head, let chunks), .end):
+            exchange.answer = .complete
+            state = .exchanging(exchange)
+            promise.succeed(Received(head: head, body: .whole(chunks)))
+            answerComplete(context)
+        case (.streaming(let source), .end):
+            exchange.answer = .complete
+            state = .exchanging(exchange)
+            source.finish()
+            answerComplete(context)
+        default:
+            // A second head, a body before any head, anything after the end.
+            failAndClose(context, UpstreamConnectionError.malformedAnswer)
+        }
+    }
+
+    /// What one read brought is all there is for now: the answer streams from here on.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .exchanging(let exchange) = state, case .collecting = exchange.answer { startStreaming(context) }
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(error)
-        context.close(promise: nil)
+        let reason: UpstreamConnectionError = switch error {
+        case is HTTPParserError: .malformedAnswer
+        // The TLS handshake (or a certificate check) refused: no usable connection was ever had.
+        case is NIOSSLError, is BoringSSLError: .connect
+        default: .closed
+        }
+        failAndClose(context, reason)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -151,32 +137,78 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable
         context.fireChannelInactive()
     }
 
-    private func fail(_ error: any Error) {
-        timeout?.cancel()
-        timeout = nil
-        pendingHead?.fail(error)
-        pendingHead = nil
-        collected = nil
-        body?.finish(error)
-        body = nil
-        responseDone = false
+    private func startStreaming(_ context: ChannelHandlerContext) {
+        guard case .exchanging(var exchange) = state, case .collecting(let promise, let head, let chunks) = exchange.answer else { return }
+        let sequence = NIOThrowingAsyncSequenceProducer.makeSequence(
+            elementType: ByteBuffer.self, failureType: (any Error).self,
+            backPressureStrategy: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: 2, highWatermark: 8),
+            finishOnDeinit: false,
+            delegate: BodyDelegate(handler: self, eventLoop: context.eventLoop, generation: generation)
+        )
+        exchange.answer = .streaming(sequence.source)
+        state = .exchanging(exchange)
+        if sequence.source.yield(contentsOf: chunks) == .stopProducing {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
+        promise.succeed(Received(head: head, body: .stream(sequence.sequence)))
     }
 
-    private func reuseIfDone(_ context: ChannelHandlerContext) {
-        guard requestDone, responseDone else { return }
-        requestDone = false
-        responseDone = false
-        if keepAlive && context.channel.isActive { onReusable(self, context.channel) } else { context.close(promise: nil) }
+    private func answerComplete(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        finishIfDone(context)
+    }
+
+    /// Both directions complete: the connection goes back to its pool, or closes when the peer said so.
+    private func finishIfDone(_ context: ChannelHandlerContext) {
+        guard case .exchanging(let exchange) = state, exchange.requestSent, case .complete = exchange.answer else { return }
+        guard exchange.keepAlive, context.channel.isActive else {
+            state = .closed
+            return context.close(promise: nil)
+        }
+        state = .idle
+        armIdle(context)
+        onReusable(self, context.channel)
+    }
+
+    /// Whatever is waiting on the exchange learns of `error`; the connection is never used again.
+    private func fail(_ error: any Error) {
+        timer?.cancel()
+        timer = nil
+        let previous = state
+        state = .closed
+        guard case .exchanging(let exchange) = previous else { return }
+        switch exchange.answer {
+        case .awaitingHead(let promise), .collecting(let promise, _, _): promise.fail(error)
+        case .streaming(let source): source.finish(error)
+        case .complete: break
+        }
+    }
+
+    private func failAndClose(_ context: ChannelHandlerContext, _ error: any Error) {
+        fail(error)
+        context.close(promise: nil)
     }
 
     /// One timer per exchange: when it fires after a recent read it waits out the rest of the window.
-    private func arm(_ context: ChannelHandlerContext) {
-        timeout?.cancel()
-        let deadline = lastRead + readTimeout
-        timeout = context.eventLoop.scheduleTask(deadline: deadline) { [self] in
-            guard pendingHead != nil || body != nil else { return }
-            if NIODeadline.now() < lastRead + readTimeout { return arm(context) }
-            fail(UpstreamConnectionError.readTimeout)
+    private func armRead(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = context.eventLoop.scheduleTask(deadline: lastRead + readTimeout) { [self] in
+            guard case .exchanging(let exchange) = state else { return }
+            if case .complete = exchange.answer { return }
+            if context.eventLoop.now < lastRead + readTimeout { return armRead(context) }
+            failAndClose(context, UpstreamConnectionError.readTimeout)
+        }
+    }
+
+    /// An unused pooled connection closes after `idleTimeout` (the peer's own keep-alive timer may be shorter;
+    /// a reused connection it closed is retried once by the proxy).
+    private func armIdle(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        let idleGeneration = generation
+        timer = context.eventLoop.scheduleTask(in: idleTimeout) { [self] in
+            guard case .idle = state, generation == idleGeneration else { return }
+            state = .closed
             context.close(promise: nil)
         }
     }
@@ -188,8 +220,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable
 
     /// The consumer stopped before the end: the rest of the answer is unwanted, so is the connection.
     fileprivate func consumerGone(generation: Int) {
-        guard generation == self.generation, body != nil else { return }
-        body = nil
+        guard generation == self.generation, case .exchanging(let exchange) = state, case .streaming = exchange.answer else { return }
+        state = .closed
+        timer?.cancel()
+        timer = nil
         context?.close(promise: nil)
     }
 
@@ -205,59 +239,5 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable
         func didTerminate() {
             eventLoop.execute { handler.consumerGone(generation: generation) }
         }
-    }
-}
-
-/// An upstream answer's body: a small answer that arrived whole, or bytes as the upstream sends
-/// them, with back-pressure.
-public struct UpstreamResponseBody: AsyncSequence, Sendable {
-    public typealias Element = ByteBuffer
-    typealias Stream = NIOThrowingAsyncSequenceProducer<ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, UpstreamConnectionHandler.BodyDelegate>
-
-    enum Source: Sendable {
-        case whole([ByteBuffer])
-        case stream(Stream)
-    }
-
-    let source: Source
-
-    static func whole(_ chunks: [ByteBuffer]) -> Self { Self(source: .whole(chunks)) }
-    static func stream(_ stream: Stream) -> Self { Self(source: .stream(stream)) }
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        var chunks: IndexingIterator<[ByteBuffer]>?
-        var inner: Stream.AsyncIterator?
-
-        public mutating func next() async throws -> ByteBuffer? {
-            if chunks != nil { return chunks?.next() }
-            return try await inner?.next()
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator {
-        switch source {
-        case .whole(let chunks): AsyncIterator(chunks: chunks.makeIterator(), inner: nil)
-        case .stream(let stream): AsyncIterator(chunks: nil, inner: stream.makeAsyncIterator())
-        }
-    }
-
-    /// The whole answer in one buffer, when it arrived whole.
-    public var wholeBuffer: ByteBuffer? {
-        guard case .whole(let chunks) = source else { return nil }
-        guard chunks.count != 1 else { return chunks[0] }
-        var joined = ByteBuffer()
-        for var chunk in chunks { joined.writeBuffer(&chunk) }
-        return joined
-    }
-
-    /// Reads and drops the rest (a 401 answer before a retry), up to `limit` bytes.
-    func drain(limit: Int) async {
-        var read = 0
-        do {
-            for try await chunk in self {
-                read += chunk.readableBytes
-                if read > limit { return }
-            }
-        } catch {}
     }
 }

@@ -5,13 +5,16 @@ import NIOSSL
 import Synchronization
 
 /// Keep-alive connections to one upstream, owned by the proxy: a request takes the most recently
-/// used idle connection or opens one, and the connection comes back when both the request and the answer are complete. Built once per outbound server.
+/// used idle connection or opens one, and the connection comes back when both the request and the
+/// answer are complete. An idle connection closes after `idleTimeout`; a request waiting at the cap
+/// leaves the queue when its task is cancelled. Built once per outbound server, or per runtime URL.
 public final class UpstreamConnectionPool: Sendable {
     let endpoint: UpstreamEndpoint
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
     private let connectTimeout: TimeAmount
     private let readTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
     private let maxConnections: Int
     private let state = Mutex(State())
     private let all = Mutex<[ObjectIdentifier: any Channel]>([:])
@@ -21,24 +24,32 @@ public final class UpstreamConnectionPool: Sendable {
         /// Connections counted against the cap: connecting, busy or idle, until they close.
         var open = 0
         /// Requests waiting for a connection: handed one that comes back, or nil when a slot frees.
-        var waiters: [CheckedContinuation<UpstreamConnection?, Never>] = []
+        var waiters: [(id: Int, continuation: CheckedContinuation<UpstreamConnection?, any Error>)] = []
+        var lastWaiterID = 0
     }
 
     init(endpoint: UpstreamEndpoint, group: any EventLoopGroup, tls: NIOSSLContext?, connectTimeout: TimeAmount, readTimeout: TimeAmount,
-         maxConnections: Int) {
+         idleTimeout: TimeAmount, maxConnections: Int) {
         self.endpoint = endpoint
         self.group = group
         self.tls = tls
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
     }
 
     private enum Next {
         case use(UpstreamConnection)
         case connect
-        case wait
+        case wait(id: Int)
     }
+
+    /// Requests waiting for a connection now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// No connection open and nobody waiting: the pool may be dropped.
+    var isUnused: Bool { state.withLock { $0.open == 0 && $0.waiters.isEmpty } }
 
     /// A connection for one exchange, and whether it was reused (a reused one may have been closed
     /// by the peer in the meantime, which only shows when it is used). At the cap, waits for one.
@@ -48,7 +59,10 @@ public final class UpstreamConnectionPool: Sendable {
                 while let connection = state.idle.popLast() {
                     if connection.channel.isActive { return .use(connection) }
                 }
-                guard state.open < maxConnections else { return .wait }
+                guard state.open < maxConnections else {
+                    state.lastWaiterID += 1
+                    return .wait(id: state.lastWaiterID)
+                }
                 state.open += 1
                 return .connect
             }
@@ -60,34 +74,54 @@ public final class UpstreamConnectionPool: Sendable {
                     return (try await connect(), false)
                 } catch {
                     released()
-                    throw error
+                    throw error is CancellationError ? error : UpstreamConnectionError.connect
                 }
-            case .wait:
-                let handed = await withCheckedContinuation { continuation in
-                    let waiting = state.withLock { state in
-                        // A slot may have freed between the two locks: then do not wait at all.
-                        guard state.open >= maxConnections, state.idle.isEmpty else { return false }
-                        state.waiters.append(continuation)
-                        return true
-                    }
-                    if !waiting { continuation.resume(returning: nil) }
-                }
-                if let handed { return (handed, true) }
+            case .wait(let id):
+                if let handed = try await wait(id: id) { return (handed, true) }
             }
         }
     }
 
+    /// Waits at the cap for a connection coming back (or nil: a slot freed, try again). A cancelled
+    /// task leaves the queue at once with `CancellationError`.
+    private func wait(id: Int) async throws -> UpstreamConnection? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                enum Outcome { case queued, retry, cancelled }
+                let outcome = state.withLock { state -> Outcome in
+                    // Checked under the lock, so that a cancellation either sees this waiter queued or is seen here.
+                    if Task.isCancelled { return .cancelled }
+                    // A slot may have freed between the two locks: then do not wait at all.
+                    guard state.open >= maxConnections, state.idle.isEmpty else { return .retry }
+                    state.waiters.append((id, continuation))
+                    return .queued
+                }
+                switch outcome {
+                case .queued: break
+                case .retry: continuation.resume(returning: nil)
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
     /// A connection closed (or never opened): its slot goes to the first waiter, if any.
-    private func released() {
-        let waiter = state.withLock { state -> CheckedContinuation<UpstreamConnection?, Never>? in
+    private func released(_ closed: ObjectIdentifier? = nil) {
+        let waiter = state.withLock { state -> CheckedContinuation<UpstreamConnection?, any Error>? in
             state.open -= 1
-            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+            if let closed { state.idle.removeAll { ObjectIdentifier($0.channel) == closed } }
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst().continuation
         }
         waiter?.resume(returning: nil)
     }
 
     private func connect() async throws -> UpstreamConnection {
-        let handler = UpstreamConnectionHandler(readTimeout: readTimeout) { [weak self] handler, channel in
+        let handler = UpstreamConnectionHandler(readTimeout: readTimeout, idleTimeout: idleTimeout) { [weak self] handler, channel in
             self?.giveBack(UpstreamConnection(channel: channel, handler: handler))
         }
         let tls = self.tls
@@ -109,15 +143,15 @@ public final class UpstreamConnectionPool: Sendable {
         all.withLock { $0[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in
             self?.all.withLock { _ = $0.removeValue(forKey: id) }
-            self?.released()
+            self?.released(id)
         }
         return UpstreamConnection(channel: channel, handler: handler)
     }
 
     /// A finished exchange's connection: to the first waiter, else back to the idle stack.
     private func giveBack(_ connection: UpstreamConnection) {
-        let waiter = state.withLock { state -> CheckedContinuation<UpstreamConnection?, Never>? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+        let waiter = state.withLock { state -> CheckedContinuation<UpstreamConnection?, any Error>? in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
             state.idle.append(connection)
             return nil
         }

@@ -16,6 +16,8 @@ public enum ProxyFailure: Error, Equatable {
     case badPath
     case tooLarge
     case token(TokenFetchError)
+    /// The caller's body failed, was cut short or was abandoned: the caller's fault, not the upstream's.
+    case callerBody
     case connectionFailed
     case timeout
     case upstreamError
@@ -29,6 +31,7 @@ public enum ProxyFailure: Error, Equatable {
         case .badPath: "bad_path"
         case .tooLarge: "too_large"
         case .token: "token"
+        case .callerBody: "caller_body"
         case .connectionFailed: "connection_failed"
         case .timeout: "timeout"
         case .upstreamError: "upstream_error"
@@ -133,9 +136,9 @@ public final class UpstreamProxy: Sendable {
             do {
                 response = try await exchange(pool, head: head, body: body)
             } catch {
-                // A caller that hung up says nothing about the peer.
-                if error is CancellationError { server.breaker?.recordNeutral() } else { server.breaker?.recordFailure() }
                 let failure = Self.classify(error)
+                // A caller that hung up or sent a broken body says nothing about the peer.
+                if failure == .callerBody { server.breaker?.recordNeutral() } else { server.breaker?.recordFailure() }
                 span.end(failure: failure.label)
                 return .failure(failure)
             }
@@ -171,39 +174,31 @@ public final class UpstreamProxy: Sendable {
                 if body == nil { channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil) } else { channel.flush() }
                 return answer
             }
-            if let body { Self.upload(body, on: channel) }
+            let upload = body.map { UploadOutcome.start($0, on: channel) }
             do {
                 let received = try await answer.get()
                 return UpstreamResponse(status: received.head.status, headers: received.head.headers, body: received.body)
             } catch UpstreamConnectionError.closed where reused && body == nil && attempt == 1 {
                 continue
-            }
-        }
-    }
-
-    /// Streams the caller's body while the answer is awaited (a peer may answer early); a failure
-    /// closes the connection, which fails the exchange.
-    private static func upload<Body>(_ body: UpstreamBody<Body>, on channel: any Channel) {
-        let stream = body.stream
-        Task {
-            do {
-                for try await chunk in stream {
-                    try await channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(chunk))).get()
-                }
-                try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
             } catch {
-                try? await channel.close()
+                // The upload closes the connection when the caller's body fails, which fails the answer too.
+                if upload?.callerFailed == true { throw UpstreamConnectionError.callerBody }
+                throw error
             }
         }
     }
 
     private static func classify(_ error: any Error) -> ProxyFailure {
         switch error {
-        case UpstreamConnectionError.readTimeout: return .timeout
-        case UpstreamConnectionError.closed: return .upstreamError
-        case is NIOConnectionError, ChannelError.connectTimeout: return .connectionFailed
-        case let error as IOError where [ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode): return .connectionFailed
-        default: return String(describing: error).lowercased().contains("connect") ? .connectionFailed : .upstreamError
+        case is CancellationError: .callerBody
+        case let error as UpstreamConnectionError:
+            switch error {
+            case .readTimeout: .timeout
+            case .closed, .malformedAnswer: .upstreamError
+            case .connect: .connectionFailed
+            case .callerBody: .callerBody
+            }
+        default: .upstreamError
         }
     }
 }

@@ -126,6 +126,8 @@ struct ProxyAdapter {
             return OutboundErrorReply.response("PAYLOAD_TOO_LARGE", "request body exceeds proxy.max_body_bytes", status: .contentTooLarge, requestID: requestID)
         case .token(let error):
             return OutboundErrorReply.tokenUnavailable(error, server: server, requestID: requestID)
+        case .callerBody:
+            return OutboundErrorReply.response("INVALID_BODY", "the request body could not be read to its end", status: .badRequest, requestID: requestID)
         case .connectionFailed:
             return OutboundErrorReply.response("CONNECTION_FAILED", "cannot connect to the upstream of \(server)", status: .badGateway, requestID: requestID)
         case .timeout:

@@ -75,7 +75,8 @@ public final class TollgateApp: Sendable {
         let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
             .union(outboundCAFiles))
         let upstreamPools = try UpstreamPools(caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS),
-                                              maxConnections: config.proxy.maxUpstreamConnections)
+                                              maxConnections: config.proxy.maxUpstreamConnections,
+                                              idleTimeout: .configured(milliseconds: config.proxy.upstreamIdleTimeoutMS))
         self.idpClients = idpClients
         self.upstreamPools = upstreamPools
         // A key file or a rule can still fail below; the clients made above must not outlive the failure.
