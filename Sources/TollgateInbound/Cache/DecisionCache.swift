@@ -42,7 +42,6 @@ public final class DecisionCache: Sendable {
     private struct ShardState {
         var entries: [TokenKey: Entry] = [:]
         var order: Deque<(TokenKey, UInt32)> = []
-        var inflight: [TokenKey: Task<TokenStatus, Never>] = [:]
         /// When a key was evicted on purpose: a check that started before then must not cache
         /// its (possibly pre-revocation) answer. Kept for `maxTTL`.
         var evictedAt: [TokenKey: Double] = [:]
@@ -52,6 +51,8 @@ public final class DecisionCache: Sendable {
 
     private final class Shard: Sendable {
         let state = Mutex(ShardState())
+        /// Checks under way, by token.
+        let checks = SingleFlight<TokenKey, TokenStatus>()
     }
 
     private let shards: [Shard]
@@ -71,11 +72,7 @@ public final class DecisionCache: Sendable {
 
     /// The cached status, or nil on a miss. Counts the hit; a miss is counted by `load`.
     public func lookup(_ key: TokenKey) -> TokenStatus? {
-        let now = clock.now()
-        let found = shard(for: key).state.withLock { state -> TokenStatus? in
-            guard let entry = state.entries[key], entry.expiresAt > now else { return nil }
-            return entry.status
-        }
+        let found = cached(key, in: shard(for: key), now: clock.now())
         if let found {
             if case .active = found { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
         }
@@ -96,30 +93,24 @@ public final class DecisionCache: Sendable {
     /// Returns the cached status or runs `loader` — at most once at a time per key, however many
     /// callers miss together — and stores its answer for as long as the rules allow.
     public func load(_ key: TokenKey, loader: @escaping @Sendable () async -> TokenStatus) async -> TokenStatus {
+        if let status = lookup(key) { return status }
         let shard = shard(for: key)
         let now = clock.now()
-        enum Step { case cached(TokenStatus), wait(Task<TokenStatus, Never>), started(Task<TokenStatus, Never>) }
-        let step = shard.state.withLock { state -> Step in
-            if let entry = state.entries[key], entry.expiresAt > now { return .cached(entry.status) }
-            if let running = state.inflight[key] { return .wait(running) }
-            let task = Task { [self] in
-                let status = await loader()
-                self.store(status, for: key, in: shard, checkedSince: now)
-                return status
-            }
-            state.inflight[key] = task
-            return .started(task)
-        }
-        switch step {
-        case .cached(let status):
-            if case .active = status { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
+        let (status, joined) = await shard.checks.run(key) { [self] in
+            // A check that ended between the look above and this run has stored its answer.
+            if let status = cached(key, in: shard, now: clock.now()) { return status }
+            let status = await loader()
+            store(status, for: key, in: shard, checkedSince: now)
             return status
-        case .wait(let task):
-            observer.cacheCoalesced()
-            return await task.value
-        case .started(let task):
-            observer.cacheMiss()
-            return await task.value
+        }
+        if joined { observer.cacheCoalesced() } else { observer.cacheMiss() }
+        return status
+    }
+
+    private func cached(_ key: TokenKey, in shard: Shard, now: Double) -> TokenStatus? {
+        shard.state.withLock { state in
+            guard let entry = state.entries[key], entry.expiresAt > now else { return nil }
+            return entry.status
         }
     }
 
@@ -129,11 +120,13 @@ public final class DecisionCache: Sendable {
     @discardableResult
     public func remove(_ key: TokenKey) -> Bool {
         let now = clock.now()
-        return shard(for: key).state.withLock { state in
+        let shard = shard(for: key)
+        let removed = shard.state.withLock { state in
             state.evictedAt[key] = now
-            state.inflight[key] = nil
             return state.entries.removeValue(forKey: key) != nil
         }
+        shard.checks.forget(key)
+        return removed
     }
 
     /// Drops every entry (the admin API's flush).
@@ -164,7 +157,6 @@ public final class DecisionCache: Sendable {
         let expiresAt = expiry(of: status, now: now)
         let evicted = shard.state.withLock { state -> Int in
             if let evicted = state.evictedAt[key], evicted >= checkedSince { return 0 }
-            state.inflight[key] = nil
             guard let expiresAt else { return 0 }
             var evicted = 0
             if state.entries[key] == nil && state.entries.count >= capacityPerShard {

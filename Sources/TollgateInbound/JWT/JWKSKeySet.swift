@@ -22,7 +22,6 @@ public final class JWKSKeySet: Sendable {
         var freshUntil: Double = 0
         var usableUntil: Double = 0
         var lastUnknownKidFetch: Double = -.infinity
-        var inflight: Task<FetchResult, Never>?
         var problem: String = "keys not loaded yet"
     }
 
@@ -32,6 +31,8 @@ public final class JWKSKeySet: Sendable {
     private let clock: any TollgateClock
     private let observer: any JWKSObserver
     private let state = Mutex(State())
+    /// The one download under way (a key set has a single key: itself).
+    private let downloads = SingleFlight<Int, FetchResult>()
 
     init(issuerName: String, source: any JWKSSource, settings: JWKSConfig, clock: any TollgateClock, observer: any JWKSObserver) {
         self.issuerName = issuerName
@@ -62,29 +63,21 @@ public final class JWKSKeySet: Sendable {
     /// Fetches now, joining a fetch already under way.
     @discardableResult
     public func refresh() async -> FetchResult {
-        let task = state.withLock { state -> Task<FetchResult, Never> in
-            if let running = state.inflight { return running }
-            let task = Task { await self.fetch() }
-            state.inflight = task
-            return task
-        }
-        return await task.value
+        await downloads.run(0) { await self.fetch() }.value
     }
 
     /// Refetch for a `kid` the keys do not have: at most once per interval, shared by all askers.
     /// Returns true when a fetch happened (or was joined), so the caller should look again.
     func refetchForUnknownKid() async -> Bool {
+        if await downloads.joinRunning(0) != nil { return true }
         let now = clock.now()
-        let task = state.withLock { state -> Task<FetchResult, Never>? in
-            if let running = state.inflight { return running }
-            guard now - state.lastUnknownKidFetch >= Double(settings.unknownKidRefetchIntervalSeconds) else { return nil }
+        let due = state.withLock { state in
+            guard now - state.lastUnknownKidFetch >= Double(settings.unknownKidRefetchIntervalSeconds) else { return false }
             state.lastUnknownKidFetch = now
-            let task = Task { await self.fetch() }
-            state.inflight = task
-            return task
+            return true
         }
-        guard let task else { return false }
-        _ = await task.value
+        guard due else { return false }
+        _ = await downloads.run(0) { await self.fetch() }
         return true
     }
 
@@ -92,7 +85,6 @@ public final class JWKSKeySet: Sendable {
         let result = await source.download()
         let now = clock.now()
         state.withLock { state in
-            state.inflight = nil
             switch result {
             case .success((let keys, let lifetime)):
                 state.keys = keys

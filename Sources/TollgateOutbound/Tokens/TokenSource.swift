@@ -24,6 +24,8 @@ public final class TokenSource: Sendable {
     private let observer: any TokenSourceObserver
     private let logger: Logger
     private let state = Mutex(State())
+    /// The one acquisition under way (a source has a single token: key 0).
+    private let acquisitions = SingleFlight<Int, Result<AccessToken, TokenFetchError>>()
 
     /// A token a 401 condemned is dropped at most this often, so an upstream that rejects every
     /// token cannot turn each request into a token fetch.
@@ -31,7 +33,6 @@ public final class TokenSource: Sendable {
 
     private struct State {
         var token: AccessToken?
-        var flight: Task<Result<AccessToken, TokenFetchError>, Never>?
         var lastSuccessAt: Double?
         var lastError: TokenFetchError?
         var nextRefreshAt = 0.0
@@ -119,18 +120,12 @@ public final class TokenSource: Sendable {
     }
 
     func cancelInFlight() {
-        state.withLock { $0.flight }?.cancel()
+        acquisitions.cancel(0)
     }
 
     private func acquire() async -> Result<AccessToken, TokenFetchError> {
-        let flight = state.withLock { state in
-            if let flight = state.flight { return flight }
-            // Unstructured on purpose: one caller giving up must not cancel what others wait for.
-            let flight = Task { await self.fetchWithRetries() }
-            state.flight = flight
-            return flight
-        }
-        return await flight.value
+        // One caller giving up never cancels what the others wait for.
+        await acquisitions.run(0) { await self.fetchWithRetries() }.value
     }
 
     private func fetchWithRetries() async -> Result<AccessToken, TokenFetchError> {
@@ -166,7 +161,6 @@ public final class TokenSource: Sendable {
     private func finish(_ result: Result<AccessToken, TokenFetchError>) -> Result<AccessToken, TokenFetchError> {
         let now = clock.now()
         let (stillValid, failures) = state.withLock { state -> (Bool, Int) in
-            state.flight = nil
             switch result {
             case .success(let token):
                 state.token = token

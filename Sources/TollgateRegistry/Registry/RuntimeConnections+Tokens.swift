@@ -56,15 +56,7 @@ extension RuntimeConnections {
     /// Joins the connection's running token request, or starts one. `minTTL` nil: a new token
     /// whatever is held; otherwise a token stored meanwhile with that long to live is served.
     func renew(_ record: ConnectionRecord, minTTL: Int?) async throws -> ConnectionCredentials {
-        let flight = flights.withLock { flights in
-            if let running = flights[record.id] { return running }
-            let task = Task { await self.obtain(id: record.id, fallback: record, minTTL: minTTL) }
-            flights[record.id] = task
-            return task
-        }
-        let result = await flight.value
-        flights.withLock { if $0[record.id] == flight { $0[record.id] = nil } }
-        return try result.get()
+        try await flights.run(record.id) { await self.obtain(id: record.id, fallback: record, minTTL: minTTL) }.value.get()
     }
 
     private func obtain(id: String, fallback: ConnectionRecord, minTTL: Int?) async -> Result<ConnectionCredentials, RegistryError> {

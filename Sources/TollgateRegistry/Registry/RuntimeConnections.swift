@@ -40,7 +40,7 @@ public final class RuntimeConnections: Sendable {
     /// Messages to the other processes sharing the store, signed with this one's name.
     public var replicaMessages: ReplicaMessages { ReplicaMessages(registry: registry) }
     /// One token request per connection id at a time, whoever asks (callers, the refresher).
-    let flights = Mutex<[String: Task<Result<ConnectionCredentials, RegistryError>, Never>]>([:])
+    let flights = SingleFlight<String, Result<ConnectionCredentials, RegistryError>>()
 
     /// `reservedNames`: the static `outbound.servers`, which win over runtime names.
     public init(registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, reservedPushNames: Set<String> = [],
