@@ -1,5 +1,5 @@
 /// Renders small JSON documents by hand for hot paths where Foundation's encoder would dominate
-/// the cost of a cached answer. Only writes; parsing always goes through `JSONDecoder`.
+/// the cost of a cached answer. Only writes; untrusted input is read by `StrictJSON`.
 public enum JSONText {
     public enum Value: Sendable {
         case string(String)

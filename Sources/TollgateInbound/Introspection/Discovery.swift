@@ -51,7 +51,7 @@ public enum Discovery {
         case .success(let fetched):
             let (status, body) = (fetched.status, fetched.body)
             guard status == 200 else { return .failure(.fetch(.status(status))) }
-            guard let document = try? JSONDecoder().decode(DiscoveryDocument.self, from: Data(body.readableBytesView)) else {
+            guard let document = try? StrictJSON.decode(DiscoveryDocument.self, from: body.readableBytesView) else {
                 return .failure(.unreadable)
             }
             guard document.issuer == issuer else { return .failure(.issuerMismatch) }

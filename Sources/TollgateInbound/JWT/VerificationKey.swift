@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import TollgateKit
 import TollgateConfiguration
 
 /// One public key from a JWKS bound to exactly one algorithm, so that Tollgate — never the
@@ -28,7 +29,9 @@ package struct VerificationKey: Sendable {
     /// The usable keys of a JWKS document, or nil when the document itself is unreadable.
     /// Keys of other types (`oct`), for encryption, or whose algorithm is not allowed are skipped.
     package static func parse(jwks data: Data, allowed: [JWSAlgorithmName]) async -> [VerificationKey]? {
-        guard let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        // Strict first: a key set with a repeated member (two `n`s, two `keys`) is refused as a whole.
+        guard (try? StrictJSON.parse(data)) != nil,
+              let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let entries = document["keys"] as? [[String: Any]] else { return nil }
         var keys: [VerificationKey] = []
         for (index, var entry) in entries.enumerated() {

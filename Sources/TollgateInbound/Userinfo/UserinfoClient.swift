@@ -55,7 +55,7 @@ struct UserinfoClient: Sendable {
         case .failure: return .failure(.unreachable)
         case .success(let response):
             guard response.status == 200 else { return .failure(.status(response.status)) }
-            guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(response.body.readableBytesView)),
+            guard let object = try? StrictJSON.object(response.body.readableBytesView),
                   let sub = Self.text(object["sub"]), !sub.isEmpty else { return .failure(.unreadable) }
             if let subject, subject != sub { return .failure(.subjectMismatch) }
             var kept = ["sub": sub]
@@ -67,12 +67,12 @@ struct UserinfoClient: Sendable {
     }
 
     /// Strings, numbers and booleans as text without control characters; anything else is dropped.
-    static func text(_ value: JSONValue?) -> String? {
+    static func text(_ value: JSONNode?) -> String? {
         let raw: String
         switch value {
         case .string(let string): raw = string
-        case .int(let number): raw = String(number)
-        case .double(let number) where number.isFinite: raw = String(number)
+        case .number(let number) where number.isFinite:
+            raw = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
         case .bool(let flag): raw = flag ? "true" : "false"
         default: return nil
         }

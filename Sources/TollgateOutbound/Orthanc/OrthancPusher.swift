@@ -197,11 +197,11 @@ public final class OrthancPusher: Sendable {
         var request = HTTPClientRequest(url: base + serversPath + "?expand")
         request.headers = await headers(contentType: false)
         guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout, call: "orthanc_read"), response.status == 200,
-              let all = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] else { return nil }
-        guard let definition = all[target.name] as? [String: Any] else { return false }
+              let all = try? StrictJSON.object(response.body.readableBytesView) else { return nil }
+        guard let definition = all[target.name]?.object else { return false }
         let marker = definition[Self.markerProperty]
-        let expiry = (marker as? String).flatMap(Double.init) ?? (marker as? NSNumber)?.doubleValue
-        guard let expiry, expiry.isFinite, (definition["Url"] as? String) == target.url else { return false }
+        let expiry = marker?.string.flatMap(Double.init) ?? marker?.number
+        guard let expiry, expiry.isFinite, definition["Url"]?.string == target.url else { return false }
         return expiry - now > checkInterval + 5
     }
 

@@ -56,9 +56,9 @@ public struct RuntimeTokenRevocation: Sendable {
             return .revoked
         case .success(let response):
             let scrubber = authentication.scrubber(also: [token])
-            let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any]
+            let object = try? StrictJSON.object(response.body.readableBytesView)
             var text = "HTTP \(response.status)"
-            if let code = object?["error"] as? String { text += " " + PrintableText.clean(scrubber.scrub(code), limit: 64) }
+            if let code = object?["error"]?.string { text += " " + PrintableText.clean(scrubber.scrub(code), limit: 64) }
             return .refused(text)
         }
     }

@@ -34,16 +34,17 @@ package struct TokenResponseParser {
 
     private func parseSuccess(_ body: ByteBuffer, now: Double) -> Result<AccessToken, TokenFetchError> {
         guard body.readableBytes > 0 else { return .failure(.init(.unparseable, status: 200, detail: "empty body")) }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
-            return .failure(.init(.unparseable, status: 200, detail: "body is not a JSON object"))
+        // Strict: a duplicated member (two access_tokens, two expires_in) is refused, never resolved.
+        guard let object = try? StrictJSON.object(body.readableBytesView) else {
+            return .failure(.init(.unparseable, status: 200, detail: "body is not a JSON object (or repeats a member)"))
         }
-        guard let token = object["access_token"] as? String, !token.isEmpty else {
+        guard let token = object["access_token"]?.string, !token.isEmpty else {
             return .failure(.init(.unparseable, status: 200, detail: "no access_token in the answer"))
         }
         guard token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             return .failure(.init(.unparseable, status: 200, detail: "access_token has characters a header cannot carry"))
         }
-        if let type = object["token_type"] as? String, type.lowercased() != "bearer" {
+        if let type = object["token_type"]?.string, type.lowercased() != "bearer" {
             return .failure(.init(.clientError, status: 200, detail: "token_type \(PrintableText.clean(type, limit: 32)) is not Bearer"))
         }
         let lifetime: Double
@@ -55,22 +56,22 @@ package struct TokenResponseParser {
             // 0 or negative: some IdPs send 0 for "does not expire"; treat as unknown.
             lifetime = Double(defaultExpiresIn)
             assumed = true
-        case .none where object["expires_in"] == nil || object["expires_in"] is NSNull:
+        case .none where object["expires_in"] == nil || object["expires_in"] == .null:
             lifetime = Double(defaultExpiresIn)
             assumed = true
         case .none:
             return .failure(.init(.unparseable, status: 200, detail: "expires_in is not a number"))
         }
-        let scope = (object["scope"] as? String).flatMap { $0.utf8.count <= 2048 && $0.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? $0 : nil }
+        let scope = object["scope"]?.string.flatMap { $0.utf8.count <= 2048 && $0.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) ? $0 : nil }
         var refreshToken: String?
-        if let refresh = object["refresh_token"], !(refresh is NSNull) {
-            guard let text = refresh as? String, (1...8192).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        if let refresh = object["refresh_token"], refresh != .null {
+            guard let text = refresh.string, (1...8192).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 return .failure(.init(.unparseable, status: 200, detail: "refresh_token is not a printable string of at most 8 KB"))
             }
             refreshToken = text
         }
         // An ID token is a JWS: three base64url segments, bounded; anything else is not one.
-        let idToken = (object["id_token"] as? String).flatMap { text in
+        let idToken = object["id_token"]?.string.flatMap { text in
             (1...16384).contains(text.utf8.count) && text.utf8.allSatisfy({ Base64URL.isAlphabet($0) || $0 == UInt8(ascii: ".") }) ? text : nil
         }
         return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
@@ -78,33 +79,33 @@ package struct TokenResponseParser {
     }
 
     /// A number of seconds from a JSON number or a numeric string.
-    static func seconds(_ value: Any?) -> Double? {
+    static func seconds(_ value: JSONNode?) -> Double? {
         switch value {
-        case let number as NSNumber:
-            return number.doubleValue.isFinite ? number.doubleValue : nil
-        case let text as String:
+        case .number(let number)?:
+            return number.isFinite ? number : nil
+        case .string(let text)?:
             return Double(text.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
         default:
             return nil
         }
     }
 
-    private func errorObject(_ body: ByteBuffer) -> [String: Any]? {
+    private func errorObject(_ body: ByteBuffer) -> JSONObject? {
         guard body.readableBytes > 0 else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        return try? StrictJSON.object(body.readableBytesView)
     }
 
     /// The RFC 6749 §5.2 `error`, kept only when it has error-code syntax (1*NQSCHAR, here at
     /// most 64 characters) and nothing in it looks like a credential.
     private func errorCode(_ body: ByteBuffer) -> String? {
-        guard let code = errorObject(body)?["error"] as? String, (1...64).contains(code.unicodeScalars.count),
+        guard let code = errorObject(body)?["error"]?.string, (1...64).contains(code.unicodeScalars.count),
               code.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }),
               scrubber.scrub(code) == code else { return nil }
         return code
     }
 
     private func errorDetail(_ body: ByteBuffer) -> String? {
-        guard let text = errorObject(body)?["error_description"] as? String else { return nil }
+        guard let text = errorObject(body)?["error_description"]?.string else { return nil }
         return PrintableText.clean(scrubber.scrub(text), limit: 200)
     }
 }

@@ -185,7 +185,7 @@ enum OrthancBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, context: TollgateRequestContext) async -> Result<T, Refusal> {
         do {
             let buffer = try await request.collectBody(limit: limit)
-            return .success(try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)))
+            return .success(try StrictJSON.decode(T.self, from: buffer.readableBytesView))
         } catch BodyError.tooLarge {
             return .failure(Refusal(response: OrthancReplies.error("request body too large", status: .contentTooLarge, requestID: context.requestID)))
         } catch let error as ConfigError {
