@@ -56,6 +56,32 @@ struct RouterTests {
         }
     }
 
+    /// RFC 9110: a served path asked with another method is 405 with `Allow`, HEAD follows GET, and an
+    /// unknown path stays 404.
+    @Test func otherMethodsOnAServedPathAre405WithAllow() async throws {
+        try await Self.withRouter { client in
+            for (uri, method, allow) in [("/health", HTTPRequest.Method.put, "GET, HEAD"), ("/plugin/authenticate", .get, "POST"),
+                                         ("/tokens/validate", .get, "POST"),
+                                         ("/metrics", .post, "GET, HEAD")] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                }
+            }
+            try await client.execute(uri: "/health", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/no/such/path", method: .patch) { response in
+                #expect(response.status == .notFound)
+            }
+            // Every method the proxy forwards stays the proxy's (here: the admin guard's 401).
+            try await client.execute(uri: "/proxy/peer/studies", method: .patch) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
     @Test func adminGroupRefusesEveryRouteWithoutTheKey() async throws {
         try await Self.withRouter { client in
             for (uri, method) in [("/token/peer", HTTPRequest.Method.get), ("/token", .get), ("/token/clear", .post),

@@ -88,7 +88,8 @@ extension TollgateApp {
 
     /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.
     public func buildRouter() -> Router<TollgateRequestContext> {
-        let router = Router(context: TollgateRequestContext.self)
+        // HEAD is answered wherever GET is (RFC 9110 §9.3.2), without the body.
+        let router = Router(context: TollgateRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
                                                        tracing: RequestTracing(tracer: tracing?.tracer)))
         ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry,
@@ -115,6 +116,7 @@ extension TollgateApp {
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }
+        MethodNotAllowedRoutes.register(on: router)
         return router
     }
 }
