@@ -32,7 +32,7 @@ struct OpenAPITests {
             config.registry.store = .memory
             config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))]
         }, logger: LogCapture().logger())
-        let routes = app.buildRouter().routes
+        let routes = app.servedRoutes().routes
         await app.shutdownClients()
         #expect(routes.count > 40)
         var documented = 0

@@ -86,8 +86,15 @@ extension TollgateApp {
         }
     }
 
-    /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.
+    /// Every route, and a 405 with `Allow` for every other method on a path it serves.
     public func buildRouter() -> Router<TollgateRequestContext> {
+        let router = servedRoutes()
+        MethodNotAllowedRoutes.register(on: router)
+        return router
+    }
+
+    /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.
+    func servedRoutes() -> Router<TollgateRequestContext> {
         // HEAD is answered wherever GET is (RFC 9110 §9.3.2), without the body.
         let router = Router(context: TollgateRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
@@ -116,7 +123,6 @@ extension TollgateApp {
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }
-        MethodNotAllowedRoutes.register(on: router)
         return router
     }
 }
