@@ -146,7 +146,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--only", choices=["proxy", "rules"], help="run one of the two tables")
-    parser.add_argument("--baseline", help="another tollgate binary: its /auth with the same 20 rules is a row of the rules table")
+    parser.add_argument("--baseline", help="another tollgate binary: its /auth with the same 20 rules and its /proxy are rows of both tables")
     args = parser.parse_args()
     procs = Processes(args.work)
     try:
@@ -165,6 +165,11 @@ def main():
             ("nginx straight", "nginx_straight", "/dicom-web/"), ("nginx + Tollgate token injection", "nginx_inject", "/dicom-web/"),
             ("Tollgate /proxy", "tg", "/proxy/bench/")]}
         headers = {"nginx straight": [], "nginx + Tollgate token injection": [], "Tollgate /proxy": [key]}
+        servers = {"Tollgate /proxy": "tg"}
+        if args.baseline:
+            urls["Tollgate /proxy, baseline build"] = "http://127.0.0.1:%d/proxy/bench/" % PORT["tg_base"]
+            headers["Tollgate /proxy, baseline build"] = [key]
+            servers["Tollgate /proxy, baseline build"] = "tg_base"
         ok = wait_until(lambda: all(request("GET", urls[n] + "studies", headers=dict(h.split(": ", 1) for h in headers[n]))[0] == 200
                                     for n in urls), 30)
         if not ok:
@@ -184,6 +189,7 @@ def main():
         auth_headers = lambda port_name: ["Authorization: Bearer " + token[port_name], "X-Original-Method: GET",  # noqa: E731
                                           "X-Original-URI: /dicom-web/studies/1.2.3/series?limit=10"]
         small = {name: [] for name in urls}
+        small_cpu = {name: [] for name in servers}
         large = {name: [] for name in urls}
         rules = {name: [] for name in auth}
         rules_cpu = {name: [] for name in auth}
@@ -196,8 +202,13 @@ def main():
         if args.only == "proxy":
             auth = {}
         for round_number in range(1, args.rounds + 1):
-            for name in urls:
-                small[name].append(wrk(urls[name] + "studies", args.seconds, headers[name]))
+            for name in (list(urls) if round_number % 2 else list(reversed(list(urls)))):
+                if name in servers:
+                    rate, cpu = wrk_cpu(urls[name] + "studies", args.seconds, headers[name], procs.running[servers[name]].pid)
+                    small[name].append(rate)
+                    small_cpu[name].append(cpu)
+                else:
+                    small[name].append(wrk(urls[name] + "studies", args.seconds, headers[name]))
                 large[name].append(download(urls[name] + "large.bin", headers[name]))
                 print("round %d %-34s %8.0f req/s  %.2f GB/s" % (round_number, name, small[name][-1], large[name][-1]), flush=True)
             # ABBA order: drift within a round (frequency, the previous scenario's sockets) cancels out.
@@ -214,6 +225,13 @@ def main():
             for name in urls:
                 lines.append("| %s | %s | %.2f× | %s |" % (name, spread(small[name], "%.0f"), statistics.median(small[name]) / base,
                                                            spread(large[name], "%.2f")))
+            for name in servers:
+                lines.append("\n%s: server CPU %s µs per request." % (name, spread(small_cpu[name], "%.1f")))
+            if args.baseline:
+                this, base_build = "Tollgate /proxy", "Tollgate /proxy, baseline build"
+                lines += ["", "/proxy, this build against the baseline: %.3f× req/s, %.3f× server CPU per request." % (
+                    statistics.median(small[this]) / statistics.median(small[base_build]),
+                    statistics.median(small_cpu[this]) / statistics.median(small_cpu[base_build]))]
         if auth:
             none = statistics.median(rules["/auth, no rules"])
             none_cpu = statistics.median(rules_cpu["/auth, no rules"])

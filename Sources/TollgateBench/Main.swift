@@ -18,6 +18,8 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let result = try await VerificationBenchmark.run(seconds: seconds, tasks: tasks)
-        print("RS256 uncached verifications: \(result.verifications) in \(String(format: "%.2f", result.seconds)) s = \(Int(result.perSecond))/s with \(tasks) task(s)")
+        print(
+            "RS256 uncached verifications: \(result.verifications) in \(String(format: "%.2f", result.seconds)) s = \(Int(result.perSecond))/s with \(tasks) task(s)"
+        )
     }
 }

@@ -48,7 +48,9 @@ struct ConnectionsClient {
 
     /// `name` for a path: connection names are identifiers, anything else is refused here.
     static func pathSegment(_ name: String) throws -> String {
-        guard !name.isEmpty, name.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
+        guard !name.isEmpty,
+            name.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else {
             throw Failure(description: "a connection name is 1–64 of A–Z, a–z, 0–9, - and _")
         }
         return name

@@ -110,10 +110,13 @@ struct ConnectionsCommand: AsyncParsableCommand {
                 ("authorization_url", authorizationURL), ("scopes", scopes), ("auth_method", authMethod), ("issuer", issuer), ("url", apiURL),
                 ("redirect_uri", redirectURI), ("revocation_url", revocationURL), ("description", description), ("key_id", keyID),
                 ("client_secret", try clientSecretFile.map(Target.read) ?? ProcessInfo.processInfo.environment["TOLLGATE_CLIENT_SECRET"]),
-                ("private_key", try privateKeyFile.map { path in
-                    guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
-                    return pem
-                }),
+                (
+                    "private_key",
+                    try privateKeyFile.map { path in
+                        guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+                        return pem
+                    }
+                ),
             ]
             for (key, value) in optional { if let value { body[key] = value } }
             try await target.run { client in

@@ -31,10 +31,16 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Listen on this port instead of server.port.")
     var port: Int?
 
-    @Option(name: .customLong("orthanc-config"), help: "Also read outbound servers from an Orthanc JSON configuration's DicomWebOAuth.Servers block (seed-000 plugin migration).")
+    @Option(
+        name: .customLong("orthanc-config"),
+        help: "Also read outbound servers from an Orthanc JSON configuration's DicomWebOAuth.Servers block (seed-000 plugin migration).")
     var orthancConfig: String?
 
-    @Flag(name: .customLong("mockforge-plugin-env"), help: "Take the one inbound issuer from seed 003's MockForge plugin variables (AUTH_SERVER_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, HOST, PORT); they replace inbound.issuers, turn the dev issuer off, and --host/--port still win.")
+    @Flag(
+        name: .customLong("mockforge-plugin-env"),
+        help:
+            "Take the one inbound issuer from seed 003's MockForge plugin variables (AUTH_SERVER_URL, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, HOST, PORT); they replace inbound.issuers, turn the dev issuer off, and --host/--port still win."
+    )
     var mockforgePluginEnv = false
 
     var path: String { config ?? ProcessInfo.processInfo.environment["TOLLGATE_CONFIG"] ?? "config.yaml" }
@@ -107,8 +113,9 @@ struct Healthcheck: AsyncParsableCommand {
 }
 
 struct RegistryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "registry", abstract: "The runtime connection registry.",
-                                                     subcommands: [Rewrap.self])
+    static let configuration = CommandConfiguration(
+        commandName: "registry", abstract: "The runtime connection registry.",
+        subcommands: [Rewrap.self])
 
     struct Rewrap: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -131,7 +138,9 @@ struct RegistryCommand: AsyncParsableCommand {
             do {
                 let (moved, current) = try await registry.rewrap()
                 let counts = try await registry.rowsPerKey().sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-                print("rewrapped \(moved) connection(s) to key \(registry.keyring.currentKeyID); \(current) already used it. Connections per key: \(counts.joined(separator: ", "))")
+                print(
+                    "rewrapped \(moved) connection(s) to key \(registry.keyring.currentKeyID); \(current) already used it. Connections per key: \(counts.joined(separator: ", "))"
+                )
                 await registry.close()
             } catch {
                 await registry.close()

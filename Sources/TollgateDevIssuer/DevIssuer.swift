@@ -6,10 +6,10 @@ import TollgateKit
 
 /// Tollgate's embedded OAuth2 authorization server for development and tests: client
 /// credentials, JWKS, RFC 7662 introspection and RFC 7009 revocation. Not for production.
-public final class DevIssuer: Sendable {
-    public let issuerURL: String
-    public let audience: String
-    public let tokenTTL: Int
+package final class DevIssuer: Sendable {
+    package let issuerURL: String
+    package let audience: String
+    package let tokenTTL: Int
     private let keys: JWTKeyCollection
     private let keyring: Mutex<Keyring>
     private let clients: [String: (DevClientConfig, SecretDigest)]
@@ -18,7 +18,7 @@ public final class DevIssuer: Sendable {
     private let counters = Mutex<[DevIssuerEndpoint: Int]>([:])
     private let serving = Atomic<Bool>(false)
 
-    public init(config: DevIssuerConfig, issuerURL: String, clock: any TollgateClock) async throws {
+    package init(config: DevIssuerConfig, issuerURL: String, clock: any TollgateClock) async throws {
         self.issuerURL = issuerURL
         self.audience = config.audience
         self.tokenTTL = config.tokenTTLSeconds
@@ -38,9 +38,9 @@ public final class DevIssuer: Sendable {
     }
 
     /// The `kid` new tokens are signed with.
-    public var activeKid: String { keyring.withLock { $0.activeKid } }
+    package var activeKid: String { keyring.withLock { $0.activeKid } }
 
-    public var jwksJSON: String { keyring.withLock { "{\"keys\":[" + $0.published.joined(separator: ",") + "]}" } }
+    package var jwksJSON: String { keyring.withLock { "{\"keys\":[" + $0.published.joined(separator: ",") + "]}" } }
 
     /// Key rotation: a new RS256 key is published and signs every token from now on; the old
     /// key stays published so tokens it signed still verify.
@@ -60,36 +60,36 @@ public final class DevIssuer: Sendable {
 
     // MARK: Serving state and counters
 
-    public var isServing: Bool { serving.load(ordering: .relaxed) }
-    public func markServing() { serving.store(true, ordering: .relaxed) }
+    package var isServing: Bool { serving.load(ordering: .relaxed) }
+    package func markServing() { serving.store(true, ordering: .relaxed) }
 
     /// How many requests an endpoint has answered (tests count introspection calls with this).
     func requestCount(_ endpoint: DevIssuerEndpoint) -> Int { counters.withLock { $0[endpoint, default: 0] } }
-    public func count(_ endpoint: DevIssuerEndpoint) { counters.withLock { $0[endpoint, default: 0] += 1 } }
+    package func count(_ endpoint: DevIssuerEndpoint) { counters.withLock { $0[endpoint, default: 0] += 1 } }
 
     // MARK: Clients
 
     /// The client whose id and secret match, compared in constant time.
-    public func authenticate(clientID: String, secret: String) -> DevClientConfig? {
+    package func authenticate(clientID: String, secret: String) -> DevClientConfig? {
         guard let (client, digest) = clients[clientID] else { return nil }
         return digest.matches(secret) ? client : nil
     }
 
     // MARK: Tokens
 
-    public struct IssuedToken: Sendable {
-        public let accessToken: String
-        public let expiresIn: Int
-        public let scope: String
+    package struct IssuedToken: Sendable {
+        package let accessToken: String
+        package let expiresIn: Int
+        package let scope: String
     }
 
-    public enum TokenError: Error, Equatable {
+    package enum TokenError: Error, Equatable {
         case invalidScope
         case invalidTarget
     }
 
     /// Mints an RS256 `at+jwt` for a client; requested scopes must be a subset of the client's.
-    public func issue(to client: DevClientConfig, scope requested: String?, resource: String?) async throws -> IssuedToken {
+    package func issue(to client: DevClientConfig, scope requested: String?, resource: String?) async throws -> IssuedToken {
         let granted: [String]
         if let requested, !requested.isEmpty {
             let asked = requested.split(separator: " ").map(String.init)
@@ -111,7 +111,7 @@ public final class DevIssuer: Sendable {
     }
 
     /// The RFC 7662 answer for a token, as a JSON object.
-    public func introspect(_ token: String) async -> String {
+    package func introspect(_ token: String) async -> String {
         guard let claims = await activeClaims(of: token) else { return "{\"active\":false}" }
         return JSONText.object([
             ("active", .bool(true)), ("iss", .string(claims.iss)), ("sub", .string(claims.sub)),
@@ -124,7 +124,7 @@ public final class DevIssuer: Sendable {
     /// The OIDC userinfo answer (OIDC Core §5.3.2) for a token this issuer minted, nil when it is not
     /// active. Dev clients are machines: the "user" is the client, with a name and an address that
     /// cannot exist (`.invalid`, RFC 2606).
-    public func userinfo(_ token: String) async -> String? {
+    package func userinfo(_ token: String) async -> String? {
         guard let claims = await activeClaims(of: token) else { return nil }
         return JSONText.object([
             ("sub", .string(claims.sub)), ("name", .string("Dev client " + claims.client_id)),
@@ -134,7 +134,7 @@ public final class DevIssuer: Sendable {
     }
 
     /// RFC 7009: a token this issuer minted stops being active. Unknown tokens are ignored.
-    public func revoke(_ token: String) async {
+    package func revoke(_ token: String) async {
         guard let claims = await activeClaims(of: token) else { return }
         let now = Int(clock.now())
         revoked.withLock { list in
@@ -152,6 +152,6 @@ public final class DevIssuer: Sendable {
     }
 }
 
-public enum DevIssuerEndpoint: String, Sendable, CaseIterable {
+package enum DevIssuerEndpoint: String, Sendable, CaseIterable {
     case discovery, token, jwks, introspect, revoke, userinfo
 }

@@ -9,7 +9,7 @@ import TollgateOutbound
 /// The parsers that read what the network and the config file send, each as a libFuzzer target:
 /// any input must give an answer or an error, never a trap, a hang or unbounded memory.
 /// `scripts/fuzz.sh` runs them under `-sanitize=fuzzer`; a test replays the seed corpus.
-public enum FuzzTarget: String, CaseIterable, Sendable {
+package enum FuzzTarget: String, CaseIterable, Sendable {
     case bearer
     case jwsPeek = "jws-peek"
     case introspection
@@ -19,7 +19,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case orthanc
     case forwardFacts = "forward-facts"
 
-    public func run(_ data: [UInt8]) {
+    package func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
         switch self {
         case .bearer:
@@ -34,8 +34,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = Principal(claims: answer.claims).claimsJSON.count
             }
         case .tokenEndpoint:
-            let parser = TokenResponseParser(defaultExpiresIn: 3600, scrubber: SecretScrubber(
-                secrets: ["fuzz-secret"], basicPairs: [("fuzz-client", "fuzz-secret")]))
+            let parser = TokenResponseParser(
+                defaultExpiresIn: 3600,
+                scrubber: SecretScrubber(
+                    secrets: ["fuzz-secret"], basicPairs: [("fuzz-client", "fuzz-secret")]))
             let status = UInt(data.first ?? 0) + 100
             let now = Double(data.count)
             if case .success(let token) = parser.parse(status: status, body: ByteBuffer(bytes: data.dropFirst()), retryAfter: nil, now: now) {
@@ -53,8 +55,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             // A canonical path is a fixed point with no separator left for a backend to find.
             if case .success(let path) = RequestPath.canonical(Substring(text)) {
                 precondition(try! RequestPath.canonical(Substring(path)).get() == path, "canonical form is not a fixed point")
-                precondition(!path.contains("\\") && !path.contains(";") && !path.contains("%2F") && !path.contains("%5C") && !path.contains("//")
-                             && !path.split(separator: "/").contains(".."), "canonical form keeps a separator")
+                precondition(
+                    !path.contains("\\") && !path.contains(";") && !path.contains("%2F") && !path.contains("%5C") && !path.contains("//")
+                        && !path.split(separator: "/").contains(".."), "canonical form keeps a separator")
             }
             _ = try? AuthURLConstraints(query: Substring(text))
             _ = RequestFacts.bareHost(Substring(text))

@@ -1,3 +1,3 @@
 /// The one source of the version: `tollgate version`, `/health` and the status API print it, and
 /// scripts/validate-deploy.sh checks that every image tag in k8s/ and docker/ names it.
-public enum TollgateVersion { public static let string = "0.6.0" }
+package enum TollgateVersion { package static let string = "0.6.0" }

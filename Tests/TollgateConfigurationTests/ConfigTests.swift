@@ -54,7 +54,9 @@ struct ConfigTests {
             config.server.host = host
             #expect(config.validationErrors().isEmpty, "\(host)")
         }
-        let allowed = try ConfigLoader.parse(yaml: "server: {host: 0.0.0.0}\ndev_issuer: {enabled: true, allow_non_loopback: true, clients: [{client_id: a, client_secret: b}]}", environment: [:])
+        let allowed = try ConfigLoader.parse(
+            yaml: "server: {host: 0.0.0.0}\ndev_issuer: {enabled: true, allow_non_loopback: true, clients: [{client_id: a, client_secret: b}]}",
+            environment: [:])
         #expect(allowed.validationErrors().isEmpty)
         #expect(allowed.redactedSummary.contains("allow_non_loopback"))
     }
@@ -70,9 +72,12 @@ struct ConfigTests {
     /// The image's default config has no dev issuer and names what it needs.
     @Test func imageConfigHasNoDevIssuerAndNeedsItsVariables() throws {
         let path = Self.repoRoot.appendingPathComponent("docker/config.image.yaml").path
-        let config = try ConfigLoader.load(path: path, environment: [
-            "TOLLGATE_ISSUER": "https://idp.example/realms/x", "TOLLGATE_INTROSPECTION_CLIENT_ID": "tg", "TOLLGATE_INTROSPECTION_CLIENT_SECRET": "s",
-        ]).validated()
+        let config = try ConfigLoader.load(
+            path: path,
+            environment: [
+                "TOLLGATE_ISSUER": "https://idp.example/realms/x", "TOLLGATE_INTROSPECTION_CLIENT_ID": "tg", "TOLLGATE_INTROSPECTION_CLIENT_SECRET": "s",
+            ]
+        ).validated()
         #expect(!config.devIssuer.enabled)
         #expect(config.server.host == "0.0.0.0")
         #expect(throws: ConfigErrors.self) { try ConfigLoader.load(path: path, environment: [:]) }
@@ -80,11 +85,11 @@ struct ConfigTests {
 
     @Test func environmentSubstitutionWithDefaults() throws {
         let yaml = """
-        server:
-          host: ${HOST:-127.0.0.2}
-          port: ${PORT}
-        dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: "${SECRET}"}]}
-        """
+            server:
+              host: ${HOST:-127.0.0.2}
+              port: ${PORT}
+            dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: "${SECRET}"}]}
+            """
         let config = try ConfigLoader.parse(yaml: yaml, environment: ["PORT": "9000", "SECRET": "s3"])
         #expect(config.server.host == "127.0.0.2")
         #expect(config.server.port == 9000)
@@ -113,12 +118,12 @@ struct ConfigTests {
 
     @Test func impossibleValuesAreNamed() {
         let yaml = """
-        server: {port: 0, idle_timeout_seconds: 0, max_connections: 0}
-        inbound:
-          cache: {max_ttl_seconds: -1, negative_ttl_seconds: -5}
-          issuers:
-            - {name: x, issuer: 'https://idp.example', introspection: {client_id: a, client_secret: b, timeout_ms: 0}}
-        """
+            server: {port: 0, idle_timeout_seconds: 0, max_connections: 0}
+            inbound:
+              cache: {max_ttl_seconds: -1, negative_ttl_seconds: -5}
+              issuers:
+                - {name: x, issuer: 'https://idp.example', introspection: {client_id: a, client_secret: b, timeout_ms: 0}}
+            """
         let found = problems(yaml)
         #expect(found.contains("server.port: must be between 1 and 65535"))
         #expect(found.contains("server.idle_timeout_seconds: must be between 1 and 3600"))
@@ -144,11 +149,11 @@ struct ConfigTests {
 
     @Test func severalIssuersNeedAnOpaqueDefault() {
         let yaml = """
-        inbound:
-          issuers:
-            - {name: a, issuer: 'https://a', introspection: {client_id: a, client_secret: b}}
-            - {name: a, issuer: 'https://b', introspection: {client_id: a, client_secret: b}}
-        """
+            inbound:
+              issuers:
+                - {name: a, issuer: 'https://a', introspection: {client_id: a, client_secret: b}}
+                - {name: a, issuer: 'https://b', introspection: {client_id: a, client_secret: b}}
+            """
         let found = problems(yaml)
         #expect(found.contains("inbound.issuers[1].name: duplicate issuer name"))
         #expect(found.contains { $0.contains("default_for_opaque") })
@@ -164,20 +169,22 @@ struct ConfigTests {
     /// The docs promise every problem at once; decoding stopped at the first (five → one).
     @Test func everyDecodeProblemAndMissingVariableIsReportedAtOnce() {
         let yaml = """
-        server: {port: eighty, hots: x}
-        log: {format: xml}
-        inbound:
-          cache: {max_entries: 10, ttl: 5}
-          issuers:
-            - {name: a, issuer: "${IDP_URL}", introspection: {client_id: a, client_secret: "${IDP_SECRET}"}}
-        admin: {api_keys: {first: x}}
-        proxy: {max_body_bytes: [1]}
-        """
+            server: {port: eighty, hots: x}
+            log: {format: xml}
+            inbound:
+              cache: {max_entries: 10, ttl: 5}
+              issuers:
+                - {name: a, issuer: "${IDP_URL}", introspection: {client_id: a, client_secret: "${IDP_SECRET}"}}
+            admin: {api_keys: {first: x}}
+            proxy: {max_body_bytes: [1]}
+            """
         let found = problems(yaml)
-        for expected in ["server.port: expected an integer", "server.hots: unknown key", "log.format: must be one of json | text",
-                         "inbound.cache.ttl: unknown key", "admin.api_keys: expected a list", "proxy.max_body_bytes: expected a single value",
-                         "inbound.issuers[0].issuer: environment variable IDP_URL is not set",
-                         "inbound.issuers[0].introspection.client_secret: environment variable IDP_SECRET is not set"] {
+        for expected in [
+            "server.port: expected an integer", "server.hots: unknown key", "log.format: must be one of json | text",
+            "inbound.cache.ttl: unknown key", "admin.api_keys: expected a list", "proxy.max_body_bytes: expected a single value",
+            "inbound.issuers[0].issuer: environment variable IDP_URL is not set",
+            "inbound.issuers[0].introspection.client_secret: environment variable IDP_SECRET is not set",
+        ] {
             #expect(found.contains { $0.hasPrefix(expected) }, "missing \(expected) in \(found)")
         }
         #expect(found.count == 8, "\(found)")
@@ -194,9 +201,9 @@ struct ConfigTests {
 
     @Test func secretsNeverAppearInErrorsOrSummary() throws {
         let yaml = """
-        server: {port: 70000}
-        inbound: {issuers: [{name: x, issuer: 'not a url', introspection: {client_id: a, client_secret: hunter2-secret, timeout_ms: 'x'}}]}
-        """
+            server: {port: 70000}
+            inbound: {issuers: [{name: x, issuer: 'not a url', introspection: {client_id: a, client_secret: hunter2-secret, timeout_ms: 'x'}}]}
+            """
         #expect(!problems(yaml).joined().contains("hunter2-secret"))
         let good = try ConfigLoader.parse(yaml: "dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: hunter2-secret}]}").validated()
         #expect(!good.redactedSummary.contains("hunter2-secret"))
@@ -207,11 +214,11 @@ struct ConfigTests {
     /// Audit defect 6: `check-config` printed `https://user:pass@…` and `?client_secret=…` as given.
     @Test func credentialsInsideURLsAreRedactedInTheSummary() throws {
         let yaml = """
-        outbound:
-          servers:
-            peer: {url: "https://u:url-pass-123@pacs.example/dicom-web", token_endpoint: "https://idp.example/token?client_secret=qs-secret-123&sig=sig-value-123", client_id: c, client_secret: s}
-        admin: {auth_mode: none}
-        """
+            outbound:
+              servers:
+                peer: {url: "https://u:url-pass-123@pacs.example/dicom-web", token_endpoint: "https://idp.example/token?client_secret=qs-secret-123&sig=sig-value-123", client_id: c, client_secret: s}
+            admin: {auth_mode: none}
+            """
         let summary = try ConfigLoader.parse(yaml: yaml, environment: [:]).validated().redactedSummary
         for secret in ["url-pass-123", "sig-value-123", "qs-secret-123"] { #expect(!summary.contains(secret), "\(secret)") }
         #expect(summary.contains("pacs.example/dicom-web"))

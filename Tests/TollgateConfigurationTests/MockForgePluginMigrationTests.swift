@@ -5,13 +5,14 @@ import TollgateKit
 @Suite("seed 003 migration: the MockForge plugin's environment")
 struct MockForgePluginMigrationTests {
     func migrated(_ environment: [String: String]) throws -> TollgateConfig {
-        var config = try ConfigLoader.parse(yaml: """
-            server: {host: 127.0.0.1, port: 8080}
-            inbound:
-              issuers:
-                - {name: dev, embedded: true, introspection: {client_id: a, client_secret: b}}
-            dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
-            """, environment: [:])
+        var config = try ConfigLoader.parse(
+            yaml: """
+                server: {host: 127.0.0.1, port: 8080}
+                inbound:
+                  issuers:
+                    - {name: dev, embedded: true, introspection: {client_id: a, client_secret: b}}
+                dev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}
+                """, environment: [:])
         try MockForgePluginMigration.apply(environment: environment, to: &config)
         return try config.validated()
     }
@@ -28,8 +29,10 @@ struct MockForgePluginMigrationTests {
     }
 
     @Test func theFiveVariablesBecomeOneIntrospectionIssuer() throws {
-        let config = try migrated(["AUTH_SERVER_URL": "https://auth.example.com/", "OAUTH_CLIENT_ID": "mf", "OAUTH_CLIENT_SECRET": "s3cret",
-                                   "HOST": "0.0.0.0", "PORT": "9090"])
+        let config = try migrated([
+            "AUTH_SERVER_URL": "https://auth.example.com/", "OAUTH_CLIENT_ID": "mf", "OAUTH_CLIENT_SECRET": "s3cret",
+            "HOST": "0.0.0.0", "PORT": "9090",
+        ])
         #expect(config.inbound.issuers.count == 1)
         let issuer = try #require(config.inbound.issuers.first)
         #expect(issuer.name == "mockforge-plugin")
@@ -66,36 +69,37 @@ struct MockForgePluginMigrationTests {
 
     @Test func aFallbackEndpointNeedsDiscoveryAndNoEndpoint() {
         let yaml = """
-        inbound:
-          issuers:
-            - name: a
-              issuer: https://a/
-              discovery: false
-              introspection: {endpoint: https://a/i, fallback_endpoint: https://a/oauth/introspect, client_id: c, client_secret: s}
-        dev_issuer: {enabled: false}
-        """
+            inbound:
+              issuers:
+                - name: a
+                  issuer: https://a/
+                  discovery: false
+                  introspection: {endpoint: https://a/i, fallback_endpoint: https://a/oauth/introspect, client_id: c, client_secret: s}
+            dev_issuer: {enabled: false}
+            """
         #expect(problems(yaml) == ["inbound.issuers[0].introspection.fallback_endpoint: only used with discovery on and no endpoint (endpoint always wins)"])
     }
 
     @Test func userinfoSettingsAreChecked() {
         let yaml = """
-        inbound:
-          issuers:
-            - name: a
-              issuer: https://a/
-              discovery: false
-              introspection: {endpoint: https://a/i, client_id: c, client_secret: s}
-              userinfo: {enabled: true, timeout_ms: 0, claims: [email, scope, "two words"], on_error: explode}
-        dev_issuer: {enabled: false}
-        """
+            inbound:
+              issuers:
+                - name: a
+                  issuer: https://a/
+                  discovery: false
+                  introspection: {endpoint: https://a/i, client_id: c, client_secret: s}
+                  userinfo: {enabled: true, timeout_ms: 0, claims: [email, scope, "two words"], on_error: explode}
+            dev_issuer: {enabled: false}
+            """
         let found = problems(yaml)
         #expect(found.count == 1 && found[0].hasPrefix("inbound.issuers[0].userinfo.on_error"), "\(found)")
         let fixed = problems(yaml.replacingOccurrences(of: ", on_error: explode", with: ""))
-        #expect(fixed == [
-            "inbound.issuers[0].userinfo.endpoint: required when discovery is false",
-            "inbound.issuers[0].userinfo.timeout_ms: must be between 1 and 60000",
-            "inbound.issuers[0].userinfo.claims[1]: scope always comes from the token, never from userinfo",
-            "inbound.issuers[0].userinfo.claims[2]: must be a claim name",
-        ], "\(fixed)")
+        #expect(
+            fixed == [
+                "inbound.issuers[0].userinfo.endpoint: required when discovery is false",
+                "inbound.issuers[0].userinfo.timeout_ms: must be between 1 and 60000",
+                "inbound.issuers[0].userinfo.claims[1]: scope always comes from the token, never from userinfo",
+                "inbound.issuers[0].userinfo.claims[2]: must be a claim name",
+            ], "\(fixed)")
     }
 }

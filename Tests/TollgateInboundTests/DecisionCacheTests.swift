@@ -30,7 +30,11 @@ struct DecisionCacheTests {
 
         // A check that began before the eviction answers its caller, but its answer is not kept.
         let (gate, open) = AsyncStream.makeStream(of: Void.self)
-        let running = Task { await cache.load(key) { for await _ in gate {}; return Self.active(exp: 5000) } }
+        let running = Task {
+            await cache.load(key) {
+                for await _ in gate {}; return Self.active(exp: 5000)
+            }
+        }
         try? await Task.sleep(for: .milliseconds(50))
         clock.advance(by: 1)
         cache.remove(key)
@@ -75,7 +79,7 @@ struct DecisionCacheTests {
             #expect(cache.lookup(key) != nil)  // hits at 1010...1050 do not extend life
         }
         clock.advance(by: 10)
-        #expect(cache.lookup(key) == nil)      // gone at exp (1060), well before max_ttl
+        #expect(cache.lookup(key) == nil)  // gone at exp (1060), well before max_ttl
     }
 
     @Test func missingExpCapsAtMaxTTLAndRefusalsAtNegativeTTL() async {
@@ -132,7 +136,6 @@ final class ManagedCount: Sendable {
     func add(_ n: Int) { count.withLock { $0 += n } }
     var value: Int { count.withLock { $0 } }
 }
-
 
 @Suite("decision cache sizing")
 struct DecisionCacheSizingTests {

@@ -90,11 +90,12 @@ struct InboundBuildingBlockTests {
     }
 
     @Test func accessRulesMatchMethodPathAndHostFirstWins() throws {
-        let rules = AccessRules(rules: [
-            try AccessRule(name: "a", methods: ["get"], path: "^/x/", host: "*.example.org", access: .anonymous),
-            try AccessRule(name: "b", methods: [], path: "^/x/[0-9]+$", host: nil, access: .token(.none)),
-            try AccessRule(name: "c", methods: [], path: "studies", host: nil, access: .token(.none)),
-        ], denyUnmatched: true)
+        let rules = AccessRules(
+            rules: [
+                try AccessRule(name: "a", methods: ["get"], path: "^/x/", host: "*.example.org", access: .anonymous),
+                try AccessRule(name: "b", methods: [], path: "^/x/[0-9]+$", host: nil, access: .token(.none)),
+                try AccessRule(name: "c", methods: [], path: "studies", host: nil, access: .token(.none)),
+            ], denyUnmatched: true)
         func name(_ method: String?, _ path: String, _ host: String? = nil) throws -> String {
             switch rules.verdict(for: try RequestFacts(method: method, uri: Substring(path), host: host.map { $0[...] })) {
             case .anonymous(let rule): rule.name
@@ -119,7 +120,8 @@ struct InboundBuildingBlockTests {
     }
 
     @Test func authURLConstraintsParseStrictly() throws {
-        let parsed = try AuthURLConstraints(query: "allowed_groups=a,b&allowed_groups=c&scope=x+y,z&allowed_emails=ana%40h.example&allowed_email_domains=*.h.example")
+        let parsed = try AuthURLConstraints(
+            query: "allowed_groups=a,b&allowed_groups=c&scope=x+y,z&allowed_emails=ana%40h.example&allowed_email_domains=*.h.example")
         #expect(parsed.groups == ["a", "b", "c"])
         #expect(parsed.scopes == ["x", "y", "z"])
         #expect(parsed.emails == ["ana@h.example"])

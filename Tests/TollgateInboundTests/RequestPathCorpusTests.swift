@@ -22,8 +22,10 @@ struct RequestPathCorpusTests {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.hasPrefix("#") && !line.isEmpty {
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard columns.count == 3 else { throw CorpusError.badLine(index + 1) }
-            entries.append(Entry(line: index + 1, raw: try unescape(columns[0], line: index + 1),
-                                 expected: columns[1] == "REFUSE" ? nil : String(columns[1]), note: String(columns[2])))
+            entries.append(
+                Entry(
+                    line: index + 1, raw: try unescape(columns[0], line: index + 1),
+                    expected: columns[1] == "REFUSE" ? nil : String(columns[1]), note: String(columns[2])))
         }
         return entries
     }
@@ -38,7 +40,8 @@ struct RequestPathCorpusTests {
             guard byte == UInt8(ascii: "\\") else { out.append(byte); continue }
             if bytes.first == UInt8(ascii: "\\") { bytes.removeFirst(); out.append(byte); continue }
             guard bytes.popFirst() == UInt8(ascii: "x"), bytes.count >= 2,
-                  let value = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) else { throw CorpusError.badLine(line) }
+                let value = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)
+            else { throw CorpusError.badLine(line) }
             bytes.removeFirst(2)
             out.append(value)
         }
@@ -69,7 +72,8 @@ struct RequestPathCorpusTests {
         var iterator = Array(path.utf8).makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-               let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
             } else {
                 bytes.append(byte == UInt8(ascii: "\\") ? UInt8(ascii: "/") : byte)
@@ -82,8 +86,10 @@ struct RequestPathCorpusTests {
     /// accepted is a fixed point that a decoding backend splits into the same segments, none of
     /// them a dot segment.
     @Test func noAcceptedPathHidesASeparatorFromADecodingBackend() throws {
-        let pieces = ["/", "/", ".", "..", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C", "\\", ";", "%3B", "%25", "%252F", "%32", "%46", "%",
-                      "2F", "a", "public", "admin", "%61", "?", "#", "%00", "%C0", "%AF", "%C3%A9", "é", "~", "%7E", "//", "%20", "+", "%2"]
+        let pieces = [
+            "/", "/", ".", "..", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C", "\\", ";", "%3B", "%25", "%252F", "%32", "%46", "%",
+            "2F", "a", "public", "admin", "%61", "?", "#", "%00", "%C0", "%AF", "%C3%A9", "é", "~", "%7E", "//", "%20", "+", "%2",
+        ]
         var state: UInt64 = 0x2545F4914F6CDD1D
         var accepted = 0
         for _ in 0..<50_000 {

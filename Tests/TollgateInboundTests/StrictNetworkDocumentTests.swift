@@ -6,7 +6,8 @@ import TollgateKit
 /// Documents an issuer serves are read strictly: a repeated member refuses the document.
 @Suite("issuer documents read strictly")
 struct StrictNetworkDocumentTests {
-    static let jwk = #"{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#
+    static let jwk =
+        #"{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#
 
     @Test func aKeySetWithARepeatedMemberIsRefusedWhole() async {
         let good = Data(#"{"keys":[\#(Self.jwk)]}"#.utf8)

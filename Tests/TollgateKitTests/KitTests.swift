@@ -26,8 +26,10 @@ struct KitTests {
 
     /// The plain-ASCII fast path and the escaping path agree with a JSON parser on every kind of character.
     @Test func jsonStringsRoundTripThroughAParser() throws {
-        let samples = ["plain-id_123", "", "tab\there", "quote\"back\\slash", "\u{7F}del", "é ü 日本", "🦄 emoji",
-                       "line\u{2028}sep\u{2029}", "\u{00}\u{1F}", "\u{E2}"]
+        let samples = [
+            "plain-id_123", "", "tab\there", "quote\"back\\slash", "\u{7F}del", "é ü 日本", "🦄 emoji",
+            "line\u{2028}sep\u{2029}", "\u{00}\u{1F}", "\u{E2}",
+        ]
         for sample in samples {
             let literal = JSONText.string(sample)
             let decoded = try JSONSerialization.jsonObject(with: Data(("[" + literal + "]").utf8)) as? [String]
@@ -108,7 +110,8 @@ struct HTTPDateBackoffDigestTests {
 @Suite("URL redaction")
 struct URLRedactionTests {
     @Test func passwordsAndSecretQueryValuesAreReplaced() {
-        let shown = URLRedaction.redacted("https://svc:hunter2-secret@idp.example/realms/x/token?client_secret=s3cr3t-v4lue&api_key=k3y-v4lue&tenant=t1&x-api-key=abc123xyz")
+        let shown = URLRedaction.redacted(
+            "https://svc:hunter2-secret@idp.example/realms/x/token?client_secret=s3cr3t-v4lue&api_key=k3y-v4lue&tenant=t1&x-api-key=abc123xyz")
         #expect(!shown.contains("hunter2-secret"))
         #expect(!shown.contains("s3cr3t-v4lue"))
         #expect(!shown.contains("k3y-v4lue"))

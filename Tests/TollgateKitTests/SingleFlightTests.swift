@@ -21,7 +21,9 @@ struct SingleFlightTests {
         }
 
         func release() {
-            for continuation in waiting.withLock({ list in defer { list.removeAll() }; return list }) { continuation.resume() }
+            for continuation in waiting.withLock({ list in
+                defer { list.removeAll() }; return list
+            }) { continuation.resume() }
         }
     }
 
@@ -53,7 +55,11 @@ struct SingleFlightTests {
     @Test func aCancelledWaiterDoesNotCancelTheWork() async {
         let flights = SingleFlight<Int, Bool>()
         let gate = Gate()
-        let impatient = Task { await flights.run(0) { await gate.work(0); return !Task.isCancelled }.value }
+        let impatient = Task {
+            await flights.run(0) {
+                await gate.work(0); return !Task.isCancelled
+            }.value
+        }
         await gate.waitForStarts(1)
         impatient.cancel()
         let patient = Task { await flights.run(0) { false } }

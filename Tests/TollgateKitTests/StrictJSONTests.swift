@@ -9,7 +9,8 @@ struct StrictJSONTests {
     func parse(_ text: String) throws(StrictJSON.Failure) -> JSONNode { try StrictJSON.parse(Array(text.utf8)) }
 
     @Test func readsEveryKindOfValue() throws {
-        let node = try parse(#" {"s":"a\"b\\c\/d\b\f\n\r\t","u":"\u00e9\ud83d\ude00","n":[0,-1,2.5,1e3,-0.5E-2,123456789012345678],"t":true,"f":false,"z":null,"o":{"k":[]}} "#)
+        let node = try parse(
+            #" {"s":"a\"b\\c\/d\b\f\n\r\t","u":"\u00e9\ud83d\ude00","n":[0,-1,2.5,1e3,-0.5E-2,123456789012345678],"t":true,"f":false,"z":null,"o":{"k":[]}} "#)
         let object = try #require(node.object)
         #expect(object["s"]?.string == "a\"b\\c/d\u{8}\u{c}\n\r\t")
         #expect(object["u"]?.string == "é😀")
@@ -21,9 +22,11 @@ struct StrictJSONTests {
     }
 
     @Test func refusesWhatRFC8259Refuses() {
-        let bad = ["", " ", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "{'a':1}", "[01]", "[1.]", "[.5]", "[-]", "[+1]", "[1e]",
-                   "[1e+]", "[0x10]", "[NaN]", "[Infinity]", "tru", "nul", "[true false]", "{\"a\" 1}", "\"\\x\"", "\"\\u12\"",
-                   "\"\\u12G4\"", "\"a\nb\"", "\"a\u{0}b\"", "{} {}", "[1]x", "\"unterminated", "\"\\", "{\"a\":}"]
+        let bad = [
+            "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "{'a':1}", "[01]", "[1.]", "[.5]", "[-]", "[+1]", "[1e]",
+            "[1e+]", "[0x10]", "[NaN]", "[Infinity]", "tru", "nul", "[true false]", "{\"a\" 1}", "\"\\x\"", "\"\\u12\"",
+            "\"\\u12G4\"", "\"a\nb\"", "\"a\u{0}b\"", "{} {}", "[1]x", "\"unterminated", "\"\\", "{\"a\":}",
+        ]
         for text in bad {
             #expect(throws: StrictJSON.Failure.self, "\(text.debugDescription)") { try parse(text) }
         }
@@ -62,8 +65,11 @@ struct StrictJSONTests {
             switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
             case 0: return Int.random(in: -1_000_000_000_000...1_000_000_000_000, using: &generator)
             case 1: return Double.random(in: -1e6...1e6, using: &generator)
-            case 2: return String((0..<Int.random(in: 0..<12, using: &generator)).map { _ in
-                "aé\"\\/\n\t\u{1}😀 z".randomElement(using: &generator)! })
+            case 2:
+                return String(
+                    (0..<Int.random(in: 0..<12, using: &generator)).map { _ in
+                        "aé\"\\/\n\t\u{1}😀 z".randomElement(using: &generator)!
+                    })
             case 3: return Bool.random(using: &generator)
             case 4: return (0..<Int.random(in: 0..<5, using: &generator)).map { _ in value(depth + 1) }
             default: return Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0..<5, using: &generator)).map { ("k\($0)é", value(depth + 1)) })

@@ -13,10 +13,12 @@ struct TraceContextTests {
         #expect(good?.traceID == trace)
         #expect(good?.traceparent == "00-\(trace)-\(span)-01")
         #expect(good?.tracestate == "a=1")
-        for bad in [nil, "", "00-\(trace)-\(span)", "01-\(trace)-\(span)-01", "ff-\(trace)-\(span)-01",
-                    "00-\(String(repeating: "0", count: 32))-\(span)-01", "00-\(trace)-0000000000000000-01",
-                    "00-\(trace)-\(span)-zz", "00_\(trace)-\(span)-01", "00-\(trace)-\(span)-01-extra",
-                    "00-\(String(trace.dropLast()))g-\(span)-01"] {
+        for bad in [
+            nil, "", "00-\(trace)-\(span)", "01-\(trace)-\(span)-01", "ff-\(trace)-\(span)-01",
+            "00-\(String(repeating: "0", count: 32))-\(span)-01", "00-\(trace)-0000000000000000-01",
+            "00-\(trace)-\(span)-zz", "00_\(trace)-\(span)-01", "00-\(trace)-\(span)-01-extra",
+            "00-\(String(trace.dropLast()))g-\(span)-01",
+        ] {
             #expect(CallerTraceContext(traceparent: bad, tracestate: nil) == nil, "\(bad ?? "nil")")
         }
     }

@@ -6,8 +6,9 @@ import TollgateKit
 struct CircuitBreakerTests {
     @Test func aFailureRatioOpensOnlyOnceEnoughCallsWereSeen() {
         let clock = ManualClock()
-        let breaker = CircuitBreaker(failureThreshold: 100, openSeconds: 10,
-                                     ratio: .init(ratio: 0.5, windowSeconds: 10, minRequests: 10), clock: clock)
+        let breaker = CircuitBreaker(
+            failureThreshold: 100, openSeconds: 10,
+            ratio: .init(ratio: 0.5, windowSeconds: 10, minRequests: 10), clock: clock)
         // Alternating outcomes never make 100 in a row, and 4 failures in 8 calls is under min_requests.
         for _ in 0..<4 { breaker.recordSuccess(); breaker.recordFailure() }
         #expect(breaker.state == .closed)
@@ -25,8 +26,9 @@ struct CircuitBreakerTests {
 
     @Test func outcomesOlderThanTheWindowDoNotCount() {
         let clock = ManualClock()
-        let breaker = CircuitBreaker(failureThreshold: 100, openSeconds: 10,
-                                     ratio: .init(ratio: 0.5, windowSeconds: 5, minRequests: 4), clock: clock)
+        let breaker = CircuitBreaker(
+            failureThreshold: 100, openSeconds: 10,
+            ratio: .init(ratio: 0.5, windowSeconds: 5, minRequests: 4), clock: clock)
         for _ in 0..<3 { breaker.recordFailure() }
         clock.advance(by: 6)
         for _ in 0..<3 { breaker.recordSuccess() }

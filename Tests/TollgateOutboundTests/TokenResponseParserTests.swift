@@ -23,8 +23,10 @@ struct TokenResponseParserTests {
 
     /// Which of two access tokens (or lifetimes) is meant cannot be known: the answer is refused.
     @Test func aRepeatedMemberIsRefusedNotResolved() {
-        for body in [#"{"access_token":"a","access_token":"b"}"#, #"{"access_token":"a","expires_in":60,"expires_in":99999}"#,
-                     #"{"access_token":"a","refresh_token":"r","refresh_token":"s"}"#] {
+        for body in [
+            #"{"access_token":"a","access_token":"b"}"#, #"{"access_token":"a","expires_in":60,"expires_in":99999}"#,
+            #"{"access_token":"a","refresh_token":"r","refresh_token":"s"}"#,
+        ] {
             guard case .failure(let error) = parse(body) else { Issue.record("accepted: \(body)"); continue }
             #expect(error.kind == .unparseable)
         }

@@ -18,9 +18,10 @@ struct ConnectionRegistryTests {
 
     static func insert(_ registry: ConnectionRegistry, _ name: String) async throws {
         let id = UUID().uuidString
-        let record = ConnectionRecord(id: id, organization: "GLOBAL", name: name, flow: .clientCredentials, settings: Data("{}".utf8),
-                                      status: .notConnected, sealed: try registry.keyring.seal(.init(clientSecret: "secret-\(name)"), rowID: id),
-                                      createdAt: 0, updatedAt: 0)
+        let record = ConnectionRecord(
+            id: id, organization: "GLOBAL", name: name, flow: .clientCredentials, settings: Data("{}".utf8),
+            status: .notConnected, sealed: try registry.keyring.seal(.init(clientSecret: "secret-\(name)"), rowID: id),
+            createdAt: 0, updatedAt: 0)
         #expect(try await registry.store.insert(record))
     }
 
@@ -50,7 +51,8 @@ struct ConnectionRegistryTests {
 
         // A key that still seals rows cannot be dropped: the start stops and says which.
         let freshDirectory = scratchDirectory()
-        let sealedByOld = try await ConnectionRegistry.open(config: Self.config(directory: freshDirectory, keys: [("2026-01", old)]), logger: Logger(label: "t"))
+        let sealedByOld = try await ConnectionRegistry.open(
+            config: Self.config(directory: freshDirectory, keys: [("2026-01", old)]), logger: Logger(label: "t"))
         try await Self.insert(sealedByOld, "x")
         await sealedByOld.close()
         do {
@@ -81,19 +83,22 @@ struct ConnectionRegistryTests {
 
     @Test func badRegistryKeysAreNamed() throws {
         let yaml = """
-        registry:
-          enabled: true
-          sqlite: {path: ""}
-          encryption:
-            keys:
-              - {id: k1, key: "c2hvcnQ="}
-              - {id: k1, key: "\(RegistryKeyring.generateKeyMaterial())"}
-              - {id: "", key: "not base64"}
-            dev_key_file: /tmp/x
-        """
+            registry:
+              enabled: true
+              sqlite: {path: ""}
+              encryption:
+                keys:
+                  - {id: k1, key: "c2hvcnQ="}
+                  - {id: k1, key: "\(RegistryKeyring.generateKeyMaterial())"}
+                  - {id: "", key: "not base64"}
+                dev_key_file: /tmp/x
+            """
         let paths = Set(try ConfigLoader.parse(yaml: yaml).validationErrors().map(\.path))
-        #expect(paths.isSuperset(of: ["registry.sqlite.path", "registry.encryption.keys[0].key", "registry.encryption.keys[1].id",
-                                      "registry.encryption.keys[2].id", "registry.encryption.keys[2].key", "registry.encryption.dev_key_file"]))
+        #expect(
+            paths.isSuperset(of: [
+                "registry.sqlite.path", "registry.encryption.keys[0].key", "registry.encryption.keys[1].id",
+                "registry.encryption.keys[2].id", "registry.encryption.keys[2].key", "registry.encryption.dev_key_file",
+            ]))
         let keyless = try ConfigLoader.parse(yaml: "registry: {enabled: true}").validationErrors().map(\.path).filter { $0.hasPrefix("registry") }
         #expect(keyless == ["registry.encryption.keys"])
         #expect(throws: (any Error).self) { try ConfigLoader.parse(yaml: "registry: {store: postgresql}") }
@@ -102,10 +107,10 @@ struct ConnectionRegistryTests {
 
     @Test func badAPIPrefixesAreNamedEachOnce() throws {
         let yaml = """
-        registry:
-          api_prefixes: ["/oauth", "oauth", "/api/oauth/", "/token", "/oauth", "/a//b", "/Caps"]
-          expose_refresh_tokens: true
-        """
+            registry:
+              api_prefixes: ["/oauth", "oauth", "/api/oauth/", "/token", "/oauth", "/a//b", "/Caps"]
+              expose_refresh_tokens: true
+            """
         let config = try ConfigLoader.parse(yaml: yaml)
         #expect(config.registry.exposeRefreshTokens)
         let paths = config.validationErrors().map(\.path).filter { $0.hasPrefix("registry.api_prefixes") }

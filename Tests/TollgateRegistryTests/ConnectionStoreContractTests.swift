@@ -32,11 +32,14 @@ struct ConnectionStoreContractTests {
 
     static let keyring = try! RegistryKeyring(keys: [("k1", RegistryKeyring.generateKeyMaterial())])
 
-    static func record(_ name: String, organization: String = "GLOBAL", secrets: ConnectionSecrets = .init(clientSecret: "s3cr3t-client")) throws -> ConnectionRecord {
+    static func record(
+        _ name: String, organization: String = "GLOBAL", secrets: ConnectionSecrets = .init(clientSecret: "s3cr3t-client")
+    ) throws -> ConnectionRecord {
         let id = UUID().uuidString
-        return ConnectionRecord(id: id, organization: organization, name: name, flow: .clientCredentials,
-                                settings: Data(#"{"client_id":"svc","token_url":"https://idp/token"}"#.utf8), status: .notConnected,
-                                sealed: try keyring.seal(secrets, rowID: id), createdAt: 1_000, updatedAt: 1_000)
+        return ConnectionRecord(
+            id: id, organization: organization, name: name, flow: .clientCredentials,
+            settings: Data(#"{"client_id":"svc","token_url":"https://idp/token"}"#.utf8), status: .notConnected,
+            sealed: try keyring.seal(secrets, rowID: id), createdAt: 1_000, updatedAt: 1_000)
     }
 
     @Test(arguments: Kind.available)
@@ -116,7 +119,11 @@ struct ConnectionStoreContractTests {
         try await store.addDependency(connectionID: record.id, .init(dependentID: "wf-2", dependentName: "Viewer", createdAt: 30))
         try await store.addDependency(connectionID: "no-such-connection", .init(dependentID: "wf-3", dependentName: "x", createdAt: 40))
         let listed = try await store.dependencies(connectionID: record.id)
-        #expect(listed == [.init(dependentID: "wf-1", dependentName: "Nightly export v2", createdAt: 10), .init(dependentID: "wf-2", dependentName: "Viewer", createdAt: 30)])
+        #expect(
+            listed == [
+                .init(dependentID: "wf-1", dependentName: "Nightly export v2", createdAt: 10),
+                .init(dependentID: "wf-2", dependentName: "Viewer", createdAt: 30),
+            ])
         #expect(try await store.dependencies(connectionID: "no-such-connection").isEmpty)
         #expect(try await store.removeDependency(connectionID: record.id, dependentID: "wf-2"))
         #expect(try await !store.removeDependency(connectionID: record.id, dependentID: "wf-2"))
@@ -133,9 +140,10 @@ struct ConnectionStoreContractTests {
         #expect(try await store.find(id: record.id) == record)
         #expect(try await store.find(id: "nope") == nil)
         func pending(_ hash: String, expiresAt: Double) throws -> PendingAuthorization {
-            PendingAuthorization(stateHash: hash, connectionID: record.id,
-                                 sealed: try Self.keyring.seal(ConnectionSecrets(codeVerifier: "verifier-" + hash), rowID: "state/" + hash),
-                                 redirectURI: "https://tollgate.example/oauth/callback/vna", expiresAt: expiresAt, createdAt: 1_000)
+            PendingAuthorization(
+                stateHash: hash, connectionID: record.id,
+                sealed: try Self.keyring.seal(ConnectionSecrets(codeVerifier: "verifier-" + hash), rowID: "state/" + hash),
+                redirectURI: "https://tollgate.example/oauth/callback/vna", expiresAt: expiresAt, createdAt: 1_000)
         }
         let first = try pending("aa", expiresAt: 1_600)
         try await store.insertAuthorization(first, now: 1_000)
@@ -216,8 +224,9 @@ struct ConnectionStoreContractTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         defer { Task { for store in stores { await store.close() } } }
-        let secrets = ConnectionSecrets(clientSecret: "client-secret-PGLEAK-1", accessToken: "access-token-PGLEAK-2",
-                                        refreshToken: "refresh-token-PGLEAK-3")
+        let secrets = ConnectionSecrets(
+            clientSecret: "client-secret-PGLEAK-1", accessToken: "access-token-PGLEAK-2",
+            refreshToken: "refresh-token-PGLEAK-3")
         let record = try Self.record("pacs", secrets: secrets)
         #expect(try await stores[0].insert(record))
         #expect(try await stores[2].find(organization: "GLOBAL", name: "pacs") == record, "one database, every replica")
@@ -229,15 +238,17 @@ struct ConnectionStoreContractTests {
     }
 
     @Test func postgresIsRequiredWhenCIAsksForIt() {
-        #expect(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REQUIRE_POSTGRES"] == nil || testPostgresURL != nil,
-                "TOLLGATE_TEST_REQUIRE_POSTGRES is set but TOLLGATE_TEST_POSTGRES_URL is not: the PostgreSQL store would go untested")
+        #expect(
+            ProcessInfo.processInfo.environment["TOLLGATE_TEST_REQUIRE_POSTGRES"] == nil || testPostgresURL != nil,
+            "TOLLGATE_TEST_REQUIRE_POSTGRES is set but TOLLGATE_TEST_POSTGRES_URL is not: the PostgreSQL store would go untested")
     }
 
     /// The at-rest promise: no secret or token byte in the database files.
     @Test func noSecretReachesTheSQLiteFiles() async throws {
         let (store, directory) = try await Self.open(.sqlite)
-        let secrets = ConnectionSecrets(clientSecret: "client-secret-LEAKCHECK-1", accessToken: "access-token-LEAKCHECK-2",
-                                        refreshToken: "refresh-token-LEAKCHECK-3")
+        let secrets = ConnectionSecrets(
+            clientSecret: "client-secret-LEAKCHECK-1", accessToken: "access-token-LEAKCHECK-2",
+            refreshToken: "refresh-token-LEAKCHECK-3")
         var record = try Self.record("pacs", secrets: secrets)
         #expect(try await store.insert(record))
         record.sealed = try Self.keyring.seal(secrets, rowID: record.id)

@@ -62,7 +62,8 @@ struct BadInputTests {
         #expect(answer.status == 413)
         #expect(answer.json["success"] as? Bool == false)
         #expect(!answer.body.contains("AAAA"))
-        let justOver = try await tg.post("/plugin/authenticate", json: #"{"credentials":{"type":"bearer","token":""# + String(repeating: "b", count: 65536) + #""}}"#)
+        let justOver = try await tg.post(
+            "/plugin/authenticate", json: #"{"credentials":{"type":"bearer","token":""# + String(repeating: "b", count: 65536) + #""}}"#)
         #expect(justOver.status == 413)
         try await expectStillServing(tg)
     }
@@ -83,7 +84,8 @@ struct BadInputTests {
             #expect(answer.json["success"] as? Bool == false)
             #expect(answer.json["error"] as? String == "authorization server unavailable")
             #expect(try await tg.get("/ready").status == 503)
-            #expect(try await tg.metric(#"tollgate_decisions_total{result="indeterminate",reason="\#(reason.rawValue)",issuer="broken-\#(mode.rawValue)"}"#) == 1)
+            #expect(
+                try await tg.metric(#"tollgate_decisions_total{result="indeterminate",reason="\#(reason.rawValue)",issuer="broken-\#(mode.rawValue)"}"#) == 1)
             try await expectStillServing(tg)
             await tg.stop()
         }
@@ -107,8 +109,10 @@ struct BadInputTests {
     @Test func idpDownIsIndeterminateAndNotReady() async throws {
         let closedPort = try await freePort()
         let tg = try await RunningTollgate.start(waitReady: false) {
-            var issuer = IssuerConfig(name: "down", issuer: "http://127.0.0.1:\(closedPort)/realm", discovery: false, introspection: IntrospectionConfig(
-                endpoint: "http://127.0.0.1:\(closedPort)/realm/introspect", clientID: "a", clientSecret: "b"))
+            var issuer = IssuerConfig(
+                name: "down", issuer: "http://127.0.0.1:\(closedPort)/realm", discovery: false,
+                introspection: IntrospectionConfig(
+                    endpoint: "http://127.0.0.1:\(closedPort)/realm/introspect", clientID: "a", clientSecret: "b"))
             issuer.leewaySeconds = 0
             $0.inbound.issuers = [issuer]
         }
@@ -178,7 +182,9 @@ struct DevIssuerTests {
         #expect(badScope.json["error"] as? String == "invalid_scope")
         let badGrant = try await form(tg, "/dev-issuer/token", "grant_type=password", basic: "tollgate-dev:tollgate-dev-secret")
         #expect(badGrant.json["error"] as? String == "unsupported_grant_type")
-        let both = try await form(tg, "/dev-issuer/token", "grant_type=client_credentials&client_id=tollgate-dev&client_secret=tollgate-dev-secret", basic: "tollgate-dev:tollgate-dev-secret")
+        let both = try await form(
+            tg, "/dev-issuer/token", "grant_type=client_credentials&client_id=tollgate-dev&client_secret=tollgate-dev-secret",
+            basic: "tollgate-dev:tollgate-dev-secret")
         #expect(both.json["error"] as? String == "invalid_request")
         let posted = try await form(tg, "/dev-issuer/token", "grant_type=client_credentials&client_id=reader&client_secret=reader+secret%26%3D%2B")
         #expect(posted.status == 200)

@@ -36,7 +36,8 @@ struct CacheEvictionTests {
         #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + other)]).status == 200)
         let byDigest = try await tg.post("/admin/cache/evict", json: #"{"sha256":"\#(Self.sha256Hex(other).uppercased())"}"#, headers: apiKeyHeader)
         #expect(byDigest.json["evicted"] as? Bool == true)
-        #expect(try await tg.post("/admin/cache/evict", json: #"{"sha256":"\#(Self.sha256Hex(other))"}"#, headers: apiKeyHeader).json["evicted"] as? Bool == false)
+        #expect(
+            try await tg.post("/admin/cache/evict", json: #"{"sha256":"\#(Self.sha256Hex(other))"}"#, headers: apiKeyHeader).json["evicted"] as? Bool == false)
         for bad in [#"{}"#, #"{"sha256":"abc"}"#, #"{"token":""}"#, #"{"token":"a","sha256":"b"}"#, "[1]", "not json", #"{"token":42}"#] {
             let answer = try await tg.post("/admin/cache/evict", json: bad, headers: apiKeyHeader)
             #expect(answer.status == 400 && answer.json["error"] as? String == "INVALID_REQUEST", "\(bad)")

@@ -11,13 +11,13 @@ import TollgateKit
 @Suite("runtime connections: authorization code and refresh tokens")
 struct ConnectionFlowsTests {
     static func codeBody(_ idp: CodeFlowIdP, name: String = "vna", issuer: Bool = true) -> String {
-        #"{"connection_name":"\#(name)","oauth_flow_type":"authorization_code","client_id":"\#(CodeFlowIdP.clientID)","client_secret":"\#(CodeFlowIdP.clientSecret)","token_url":"\#(idp.tokenURL)","authorization_url":"\#(idp.authorizationURL)","scopes":"dicom.read,offline_access""# +
-            (issuer ? #","issuer":"\#(idp.issuer)"}"# : "}")
+        #"{"connection_name":"\#(name)","oauth_flow_type":"authorization_code","client_id":"\#(CodeFlowIdP.clientID)","client_secret":"\#(CodeFlowIdP.clientSecret)","token_url":"\#(idp.tokenURL)","authorization_url":"\#(idp.authorizationURL)","scopes":"dicom.read,offline_access""#
+            + (issuer ? #","issuer":"\#(idp.issuer)"}"# : "}")
     }
 
     static func refreshBody(_ idp: CodeFlowIdP, name: String = "archive", refreshToken: String? = nil) -> String {
-        #"{"connection_name":"\#(name)","oauth_flow_type":"refresh_token","client_id":"\#(CodeFlowIdP.clientID)","client_secret":"\#(CodeFlowIdP.clientSecret)","token_url":"\#(idp.tokenURL)""# +
-            (refreshToken.map { #","refresh_token":"\#($0)"}"# } ?? "}")
+        #"{"connection_name":"\#(name)","oauth_flow_type":"refresh_token","client_id":"\#(CodeFlowIdP.clientID)","client_secret":"\#(CodeFlowIdP.clientSecret)","token_url":"\#(idp.tokenURL)""#
+            + (refreshToken.map { #","refresh_token":"\#($0)"}"# } ?? "}")
     }
 
     static func start(_ directory: String, _ key: String = RegistryKeyring.generateKeyMaterial()) async throws -> RunningTollgate {
@@ -75,15 +75,18 @@ struct ConnectionFlowsTests {
 
         // A state issued for one connection does not complete another.
         _ = try await tg.post("/oauth/connections", json: Self.codeBody(idp, name: "other"), headers: apiKeyHeader)
-        let forOther = try idp.approve(try #require(try await tg.post("/oauth/connections/other/authorize", json: "", headers: apiKeyHeader).json["authorization_url"] as? String))
+        let forOther = try idp.approve(
+            try #require(try await tg.post("/oauth/connections/other/authorize", json: "", headers: apiKeyHeader).json["authorization_url"] as? String))
         #expect(try await tg.get("/oauth/callback/vna" + Self.query(forOther)).json["error"] as? String == "INVALID_STATE")
 
         // A response naming another issuer is refused (a mix-up attack), and the IdP's own errors are reported cleanly.
-        var mixedUp = try idp.approve(try #require(try await tg.post("/oauth/connections/vna/authorize", json: "", headers: apiKeyHeader).json["authorization_url"] as? String))
+        var mixedUp = try idp.approve(
+            try #require(try await tg.post("/oauth/connections/vna/authorize", json: "", headers: apiKeyHeader).json["authorization_url"] as? String))
         mixedUp["iss"] = "https://attacker.example/realm"
         let refused = try await tg.get("/oauth/callback/vna" + Self.query(mixedUp))
         #expect(refused.status == 400 && refused.json["error"] as? String == "ISSUER_MISMATCH")
-        let denied = try idp.approve(try #require(try await tg.post("/oauth/connections/vna/authorize", json: "", headers: apiKeyHeader).json["authorization_url"] as? String))
+        let denied = try idp.approve(
+            try #require(try await tg.post("/oauth/connections/vna/authorize", json: "", headers: apiKeyHeader).json["authorization_url"] as? String))
         let deniedAnswer = try await tg.get("/oauth/callback/vna" + Self.query(["state": denied["state"]!, "error": "access_denied\u{1B}[31m"]))
         #expect(deniedAnswer.status == 400 && deniedAnswer.json["error"] as? String == "AUTHORIZATION_DENIED" && !deniedAnswer.body.contains("\u{1B}"))
         #expect(idp.grants("authorization_code") == 1)
@@ -116,7 +119,8 @@ struct ConnectionFlowsTests {
         #expect(try await tg.post("/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"x","scope":"y"}"#, headers: apiKeyHeader).status == 400)
 
         // A refresh token obtained elsewhere is imported and exchanged at once.
-        let imported = try await tg.post("/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"\#(idp.mintRefreshToken())"}"#, headers: apiKeyHeader)
+        let imported = try await tg.post(
+            "/oauth/connections/archive/refresh-token", json: #"{"refresh_token":"\#(idp.mintRefreshToken())"}"#, headers: apiKeyHeader)
         #expect(imported.status == 200 && imported.json["status"] as? String == "completed" && imported.json["has_refresh_token"] as? Bool == true)
         #expect(idp.grants("refresh_token") == 2 && idp.liveRefreshTokens.count == 1)
 
@@ -243,8 +247,9 @@ struct ConnectionFlowsTests {
         #expect(try await tg.get("/token/nope", headers: apiKeyHeader).json["error"] as? String == "ENDPOINT_NOT_FOUND")
         _ = try await tg.post("/oauth/connections", json: ConnectionsAPITests.createBody(tg, name: "nourl"), headers: apiKeyHeader)
         #expect(try await tg.get("/proxy/nourl/x", headers: apiKeyHeader).json["error"] as? String == "INVALID_REQUEST")
-        _ = try await tg.post("/oauth/connections", json: Self.codeBody(idp).replacingOccurrences(of: "}", with: #","url":"\#(peer.upstreamURL)"}"#),
-                              headers: apiKeyHeader)
+        _ = try await tg.post(
+            "/oauth/connections", json: Self.codeBody(idp).replacingOccurrences(of: "}", with: #","url":"\#(peer.upstreamURL)"}"#),
+            headers: apiKeyHeader)
         let waiting = try await tg.get("/proxy/vna/studies", headers: apiKeyHeader)
         #expect(waiting.status == 503 && waiting.json["error"] as? String == "NOT_CONNECTED")
         #expect(try await tg.get("/token/vna", headers: apiKeyHeader).json["error"] as? String == "NOT_CONNECTED")
@@ -261,8 +266,9 @@ struct ConnectionFlowsTests {
         }
         defer { Task { await tg.stop() } }
         let push = #","url":"\#(peer.upstreamURL)dicom-web","orthanc_push":{"name":"runtime-b","extra":{"Timeout":30,"Site":"east"}}}"#
-        let created = try await tg.post("/oauth/connections", json: ConnectionsAPITests.createBody(tg).replacingOccurrences(of: "}", with: push),
-                                        headers: apiKeyHeader)
+        let created = try await tg.post(
+            "/oauth/connections", json: ConnectionsAPITests.createBody(tg).replacingOccurrences(of: "}", with: push),
+            headers: apiKeyHeader)
         #expect(created.status == 201, "\(created.body)")
         #expect((created.json["orthanc_push"] as? [String: Any])?["name"] as? String == "runtime-b")
 

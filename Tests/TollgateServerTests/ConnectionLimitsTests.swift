@@ -41,8 +41,12 @@ struct ConnectionLimitsTests {
             $0.server.idleTimeoutSeconds = 60
             // Nothing of Tollgate's own may take a slot: the embedded issuer's bring-up would
             // fetch discovery and keys from this same server and keep that connection pooled.
-            $0.inbound.issuers = [IssuerConfig(name: "elsewhere", issuer: "http://127.0.0.1:9", introspection: IntrospectionConfig(
-                clientID: "tollgate", clientSecret: "unused-secret"))]
+            $0.inbound.issuers = [
+                IssuerConfig(
+                    name: "elsewhere", issuer: "http://127.0.0.1:9",
+                    introspection: IntrospectionConfig(
+                        clientID: "tollgate", clientSecret: "unused-secret"))
+            ]
         }
         defer { Task { await tg.stop() } }
         let port = tg.app.config.server.port
@@ -74,9 +78,11 @@ struct ConnectionLimitsTests {
         let tg = try await RunningTollgate.start { config in
             config.server.idleTimeoutSeconds = 1
             config.admin = AdminConfig(authMode: .none)
-            config.outbound.servers = ["peer": OutboundServerConfig(
-                url: "http://127.0.0.1:\(upstreamPort)/", tokenEndpoint: "http://127.0.0.1:\(config.server.port)/dev-issuer/token",
-                clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret")]
+            config.outbound.servers = [
+                "peer": OutboundServerConfig(
+                    url: "http://127.0.0.1:\(upstreamPort)/", tokenEndpoint: "http://127.0.0.1:\(config.server.port)/dev-issuer/token",
+                    clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret")
+            ]
         }
         defer { Task { await tg.stop() } }
         let caller = try await RawConnection.open(port: tg.app.config.server.port)

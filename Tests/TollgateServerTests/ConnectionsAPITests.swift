@@ -58,8 +58,11 @@ struct ConnectionsAPITests {
         #expect(try await tg.get("/oauth/credentials/pacs", headers: apiKeyHeader + [("X-Organization-Id", "ORG-7")]).json["access_token"] as? String == token)
         let listed = try await tg.get("/oauth/connections", headers: apiKeyHeader + [("X-Organization-Id", "ORG-7")])
         #expect((listed.json["connections"] as? [[String: Any]])?.compactMap { $0["connection_name"] as? String } == ["pacs"])
-        #expect(try await tg.put("/oauth/connections/pacs", json: #"{"scopes":"read write"}"#, headers: apiKeyHeader + [("X-Organization-Id", "ORG-7"), ("If-Match", "\"2\"")]).status == 404,
-                "writes never fall back to GLOBAL")
+        #expect(
+            try await tg.put(
+                "/oauth/connections/pacs", json: #"{"scopes":"read write"}"#, headers: apiKeyHeader + [("X-Organization-Id", "ORG-7"), ("If-Match", "\"2\"")]
+            ).status == 404,
+            "writes never fall back to GLOBAL")
 
         // Restart: the connection and its token are still there, and no new token is fetched.
         await tg.stop()
@@ -96,7 +99,8 @@ struct ConnectionsAPITests {
         let second = try await tg.get("/oauth/credentials/pacs", headers: apiKeyHeader)
         #expect(second.json["access_token"] as? String != first && second.json["scope"] as? String == "read write")
 
-        let dependency = try await tg.post("/oauth/connections/pacs/dependencies", json: #"{"dependent_id":"wf-1","dependent_name":"Nightly export"}"#, headers: apiKeyHeader)
+        let dependency = try await tg.post(
+            "/oauth/connections/pacs/dependencies", json: #"{"dependent_id":"wf-1","dependent_name":"Nightly export"}"#, headers: apiKeyHeader)
         #expect(dependency.status == 201 && dependency.json["dependent_name"] as? String == "Nightly export")
         let listed = try await tg.get("/oauth/connections/pacs/dependencies", headers: apiKeyHeader)
         #expect((listed.json["dependencies"] as? [[String: Any]])?.first?["dependent_id"] as? String == "wf-1")
@@ -143,7 +147,9 @@ struct ConnectionsAPITests {
         // The static server is listed read-only; an IdP that refuses leaves the connection failed.
         let listed = try await tg.get("/oauth/connections", headers: apiKeyHeader).json["connections"] as? [[String: Any]]
         #expect(listed?.first?["connection_name"] as? String == "static-pacs" && listed?.first?["read_only"] as? Bool == true)
-        #expect(try await tg.post("/oauth/connections", json: Self.createBody(tg, name: "wrong", secret: "not-the-secret-XYZ"), headers: apiKeyHeader).status == 201)
+        #expect(
+            try await tg.post("/oauth/connections", json: Self.createBody(tg, name: "wrong", secret: "not-the-secret-XYZ"), headers: apiKeyHeader).status == 201
+        )
         let refused = try await tg.get("/oauth/credentials/wrong", headers: apiKeyHeader)
         #expect(refused.status == 503 && refused.json["error"] as? String == "TOKEN_UNAVAILABLE")
         let state = try await tg.get("/oauth/connections/wrong", headers: apiKeyHeader)

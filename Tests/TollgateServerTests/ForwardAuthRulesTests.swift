@@ -11,7 +11,9 @@ import TollgateKit
 /// forwarded headers, first match wins, and rules checked on cached decisions.
 @Suite("forward-auth rules")
 struct ForwardAuthRulesTests {
-    static func rule(_ path: String, methods: [String] = [], scopes: [String] = [], _ adjust: (inout ForwardAuthRuleConfig) -> Void = { _ in }) -> ForwardAuthRuleConfig {
+    static func rule(
+        _ path: String, methods: [String] = [], scopes: [String] = [], _ adjust: (inout ForwardAuthRuleConfig) -> Void = { _ in }
+    ) -> ForwardAuthRuleConfig {
         var rule = ForwardAuthRuleConfig(methods: methods, path: path, scopes: scopes)
         adjust(&rule)
         return rule
@@ -20,7 +22,9 @@ struct ForwardAuthRulesTests {
     /// DICOMweb reads need `read`, everything else under it `write`; `/public/` is open; nothing else passes.
     static func dicomRules(_ config: inout TollgateConfig) {
         config.forwardAuth.rules = [
-            rule("^/public/") { $0.allowAnonymous = true; $0.name = "public" },
+            rule("^/public/") {
+                $0.allowAnonymous = true; $0.name = "public"
+            },
             rule("^/dicom-web/", methods: ["GET", "HEAD"], scopes: ["read"]) { $0.name = "dicom-read" },
             rule("^/dicom-web/", scopes: ["write"]) { $0.name = "dicom-write" },
             rule("^/admin(/|$)", scopes: ["admin"]) { $0.name = "admin" },
@@ -35,7 +39,10 @@ struct ForwardAuthRulesTests {
         defer { Task { await tg.stop() } }
         let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
         let sources: [(String, String, [(String, String)])] = [
-            ("Traefik", "/auth", [("X-Forwarded-Method", "POST"), ("X-Forwarded-Uri", "/dicom-web/studies?limit=1"), ("X-Forwarded-Host", "pacs.example.org")]),
+            (
+                "Traefik", "/auth",
+                [("X-Forwarded-Method", "POST"), ("X-Forwarded-Uri", "/dicom-web/studies?limit=1"), ("X-Forwarded-Host", "pacs.example.org")]
+            ),
             ("nginx", "/auth", [("X-Original-Method", "POST"), ("X-Original-URI", "/dicom-web/studies")]),
         ]
         for (proxy, path, headers) in sources {
@@ -76,10 +83,12 @@ struct ForwardAuthRulesTests {
         let tg = try await RunningTollgate.start(Self.dicomRules)
         defer { Task { await tg.stop() } }
         let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        let anonymous: [(String, String)] = [("POST", "/public/..%2Ftools%2Fcreate-dicom"), ("DELETE", "/public/..%2Fpatients%2F0946fcb6"),
-                                             ("GET", "/public/..%5Cadmin"), ("GET", "/public/..\\admin"), ("GET", "/public/..;/admin"),
-                                             ("GET", "/public/%2e%2e/admin"), ("GET", "/public/..%252Fadmin"), ("GET", "/public/%00/../admin"),
-                                             ("GET", "/public/%C0%AE%C0%AE/admin"), ("GET", "/admin//../public/x"), ("GET", "/public/x#/../../admin")]
+        let anonymous: [(String, String)] = [
+            ("POST", "/public/..%2Ftools%2Fcreate-dicom"), ("DELETE", "/public/..%2Fpatients%2F0946fcb6"),
+            ("GET", "/public/..%5Cadmin"), ("GET", "/public/..\\admin"), ("GET", "/public/..;/admin"),
+            ("GET", "/public/%2e%2e/admin"), ("GET", "/public/..%252Fadmin"), ("GET", "/public/%00/../admin"),
+            ("GET", "/public/%C0%AE%C0%AE/admin"), ("GET", "/admin//../public/x"), ("GET", "/public/x#/../../admin"),
+        ]
         for (method, raw) in anonymous {
             let answer = try await tg.get("/auth", headers: [("X-Original-Method", method), ("X-Original-URI", raw)])
             #expect(answer.status == 400, "\(method) \(raw)")
@@ -123,7 +132,8 @@ struct ForwardAuthRulesTests {
         #expect(undescribed.status == 403)
         #expect(undescribed.header("X-Tollgate-Error") == "unknown_request")
         // GET matches dicom-read first; DELETE falls through to dicom-write.
-        #expect(try await tg.get("/auth", headers: [("X-Original-Method", "DELETE"), ("X-Original-URI", "/dicom-web/studies/1"), bearer(writer)]).status == 200)
+        #expect(
+            try await tg.get("/auth", headers: [("X-Original-Method", "DELETE"), ("X-Original-URI", "/dicom-web/studies/1"), bearer(writer)]).status == 200)
         #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/studies/1")]).status == 401)
     }
 
@@ -135,8 +145,10 @@ struct ForwardAuthRulesTests {
         defer { Task { await tg.stop() } }
         let writer = try await tg.token(scope: "read write")
         // From loopback, now untrusted: refused, never read as "no rule" (which let any token through).
-        for headers in [[("X-Forwarded-Uri", "/admin")], [("X-Original-URI", "/public/x")], [("X-Forwarded-Method", "POST")],
-                        [("X-Original-URL", "https://pacs.example.org/admin")]] {
+        for headers in [
+            [("X-Forwarded-Uri", "/admin")], [("X-Original-URI", "/public/x")], [("X-Forwarded-Method", "POST")],
+            [("X-Original-URL", "https://pacs.example.org/admin")],
+        ] {
             let answer = try await tg.get("/auth", headers: headers + [bearer(writer)])
             #expect(answer.status == 403, "\(headers)")
             #expect(answer.header("X-Tollgate-Error") == "untrusted_proxy")
@@ -162,7 +174,9 @@ struct ForwardAuthRulesTests {
         let mixed = try await trusted.get("/auth", headers: [("X-Forwarded-Uri", "/public/x"), ("X-Original-URI", "/admin")])
         #expect(mixed.status == 400)
         #expect(mixed.header("X-Tollgate-Error") == "conflicting_facts")
-        #expect(try await trusted.get("/auth", headers: [("X-Forwarded-Method", "GET"), ("X-Original-Method", "DELETE"), ("X-Original-URI", "/public/x")]).status == 400)
+        #expect(
+            try await trusted.get("/auth", headers: [("X-Forwarded-Method", "GET"), ("X-Original-Method", "DELETE"), ("X-Original-URI", "/public/x")]).status
+                == 400)
         #expect(try await trusted.get("/auth", headers: [("X-Forwarded-Method", "G E T"), ("X-Forwarded-Uri", "/public/x")]).status == 400)
         #expect(try await trusted.get("/auth", headers: [("X-Original-URL", "https://h/public/x"), ("X-Original-URI", "/admin")]).status == 400)
         #expect(try await trusted.get("/auth", headers: [("X-Original-URI", "/public/x"), ("X-Original-URI", "/admin")]).status == 400)
@@ -185,10 +199,15 @@ struct ForwardAuthRulesTests {
         #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/studies"), bearer(writer)]).status == 200)
         // The host a rule names, not sent: refused; the Host of the auth request itself is not the guarded one.
         #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), bearer(writer)]).header("X-Tollgate-Error") == "unknown_request")
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "PACS.example.org:443"), bearer(writer)]).status == 200)
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "evil.example, pacs.example.org"), bearer(writer)]).status == 400)
+        #expect(
+            try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "PACS.example.org:443"), bearer(writer)]).status == 200)
+        #expect(
+            try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "evil.example, pacs.example.org"), bearer(writer)])
+                .status == 400)
 
-        let open = try await RunningTollgate.start { $0.forwardAuth.rules = rules; $0.forwardAuth.default = .authenticated }
+        let open = try await RunningTollgate.start {
+            $0.forwardAuth.rules = rules; $0.forwardAuth.default = .authenticated
+        }
         defer { Task { await open.stop() } }
         let openWriter = try await open.token(scope: "read write")
         #expect(try await open.get("/auth", headers: [bearer(openWriter)]).status == 200, "default: authenticated written out")
@@ -210,8 +229,13 @@ struct ForwardAuthRulesTests {
         let stow = [("X-Original-URL", "https://pacs.example.org/dicom-web/studies?x=1"), ("X-Original-Method", "POST")]
         #expect(try await ingress.get("/auth", headers: stow + [("X-Original-URI", "/public/x"), bearer(reader)]).status == 403)
         #expect(try await ingress.get("/auth", headers: [("X-Original-URL", "http://pacs.example.org/public/x"), ("X-Original-Method", "POST")]).status == 200)
-        #expect(try await ingress.get("/auth", headers: [("X-Original-URL", "https://PACS.example.org:443/reports/1"), ("X-Original-Method", "GET"), bearer(reader)]).status == 200)
-        #expect(try await ingress.get("/auth", headers: [("X-Original-URL", "https://other.example/reports/1"), ("X-Original-Method", "GET"), bearer(reader)]).status == 403)
+        #expect(
+            try await ingress.get(
+                "/auth", headers: [("X-Original-URL", "https://PACS.example.org:443/reports/1"), ("X-Original-Method", "GET"), bearer(reader)]
+            ).status == 200)
+        #expect(
+            try await ingress.get("/auth", headers: [("X-Original-URL", "https://other.example/reports/1"), ("X-Original-Method", "GET"), bearer(reader)])
+                .status == 403)
         #expect(try await ingress.get("/auth", headers: [("X-Original-URL", "/public/x")]).status == 400, "not an absolute URL")
         #expect(try await ingress.get("/auth", headers: [("X-Original-URL", "https://u@pacs.example.org/public/x")]).status == 400)
         #expect(try await ingress.get("/auth", headers: [("X-Original-URI", "/public/x")]).header("X-Tollgate-Error") == "unknown_request")
@@ -220,8 +244,13 @@ struct ForwardAuthRulesTests {
         for proxy in [ForwardAuthProxy.traefik, .caddy] {
             let tg = try await start(proxy)
             let token = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-            #expect(try await tg.get("/auth", headers: [("X-Forwarded-Method", "POST"), ("X-Forwarded-Uri", "/dicom-web/studies"), ("X-Original-URI", "/public/x"), bearer(token)]).status == 403)
-            #expect(try await tg.get("/auth", headers: [("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", "/dicom-web/studies"), bearer(token)]).status == 200)
+            #expect(
+                try await tg.get(
+                    "/auth",
+                    headers: [("X-Forwarded-Method", "POST"), ("X-Forwarded-Uri", "/dicom-web/studies"), ("X-Original-URI", "/public/x"), bearer(token)]
+                ).status == 403)
+            #expect(
+                try await tg.get("/auth", headers: [("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", "/dicom-web/studies"), bearer(token)]).status == 200)
             #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/x")]).header("X-Tollgate-Error") == "unknown_request", "\(proxy)")
             #expect(try await tg.get("/auth/public/x").header("X-Tollgate-Error") == "unknown_request", "no path prefix for \(proxy)")
             await tg.stop()
@@ -229,21 +258,31 @@ struct ForwardAuthRulesTests {
         // nginx: X-Original-*; a client's X-Forwarded-Uri passes through auth_request and is never read.
         let nginx = try await start(.nginx)
         let nginxReader = try await nginx.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        #expect(try await nginx.get("/auth", headers: [("X-Original-Method", "POST"), ("X-Original-URI", "/dicom-web/studies"), ("X-Forwarded-Uri", "/public/x"), bearer(nginxReader)]).status == 403)
+        #expect(
+            try await nginx.get(
+                "/auth",
+                headers: [("X-Original-Method", "POST"), ("X-Original-URI", "/dicom-web/studies"), ("X-Forwarded-Uri", "/public/x"), bearer(nginxReader)]
+            ).status == 403)
         #expect(try await nginx.get("/auth", headers: [("X-Forwarded-Uri", "/public/x")]).header("X-Tollgate-Error") == "unknown_request")
         await nginx.stop()
         // Envoy: the path under /auth/ and the request's own method; no header is read, and the query is the client's.
         let envoy = try await start(.envoy)
         let envoyReader = try await envoy.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        #expect(try await envoy.send("/auth/dicom-web/studies", method: .POST, headers: [("X-Original-URI", "/public/x"), bearer(envoyReader)], body: nil).status == 403)
+        #expect(
+            try await envoy.send("/auth/dicom-web/studies", method: .POST, headers: [("X-Original-URI", "/public/x"), bearer(envoyReader)], body: nil).status
+                == 403)
         #expect(try await envoy.get("/auth/dicom-web/studies?scope=admin&limit=1", headers: [bearer(envoyReader)]).status == 200)
         #expect(try await envoy.get("/auth/reports/1", headers: [("Host", "pacs.example.org"), bearer(envoyReader)]).status == 200)
         await envoy.stop()
         // oauth2-proxy's nginx example: X-Forwarded-Uri and Host, and no method unless X-Forwarded-Method is sent.
         let oauth2 = try await start(.oauth2Proxy)
         let oauth2Reader = try await oauth2.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        #expect(try await oauth2.get("/auth", headers: [("X-Forwarded-Uri", "/dicom-web/studies"), bearer(oauth2Reader)]).header("X-Tollgate-Error") == "unknown_request")
-        #expect(try await oauth2.get("/auth", headers: [("X-Forwarded-Uri", "/dicom-web/studies"), ("X-Forwarded-Method", "GET"), bearer(oauth2Reader)]).status == 200)
+        #expect(
+            try await oauth2.get("/auth", headers: [("X-Forwarded-Uri", "/dicom-web/studies"), bearer(oauth2Reader)]).header("X-Tollgate-Error")
+                == "unknown_request")
+        #expect(
+            try await oauth2.get("/auth", headers: [("X-Forwarded-Uri", "/dicom-web/studies"), ("X-Forwarded-Method", "GET"), bearer(oauth2Reader)]).status
+                == 200)
         #expect(try await oauth2.get("/auth", headers: [("X-Forwarded-Uri", "/reports/1"), ("Host", "pacs.example.org"), bearer(oauth2Reader)]).status == 200)
         await oauth2.stop()
     }
@@ -337,7 +376,8 @@ struct ForwardAuthRulesTests {
         defer { Task { await tg.stop() } }
         let iss = tg.app.devIssuer!.issuerURL
         let now = tg.clock.now()
-        let admin = forge.valid(issuer: iss, now: now, claims: ["realm_access": ["groups": ["admins", "staff"]], "email": "ana@hospital.example", "email_verified": true])
+        let admin = forge.valid(
+            issuer: iss, now: now, claims: ["realm_access": ["groups": ["admins", "staff"]], "email": "ana@hospital.example", "email_verified": true])
         let clerk = forge.valid(issuer: iss, now: now, claims: ["realm_access": ["groups": ["staff"]], "email": "bo@lab.hospital.example"])
         let unverified = forge.valid(issuer: iss, now: now, claims: ["email": "ana@hospital.example", "email_verified": false])
         func ask(_ query: String, _ token: String) async throws -> RunningTollgate.Answer {
@@ -358,7 +398,9 @@ struct ForwardAuthRulesTests {
         #expect(try await ask("allowed_groups=admins&allowed_email_domains=lab.hospital.example", admin).status == 403, "every constraint applies")
         #expect(try await ask("scope=dicom.delete", admin).status == 403, "scope stays Tollgate's")
         // A constraint the operator wrote and Tollgate would drop is refused, naming it.
-        for (query, named) in [("allowed_group=admins", "allowed_group"), ("allowed_groups=", "allowed_groups"), ("rd=%2Fhome", "rd"), ("allowed_groups=,", "allowed_groups")] {
+        for (query, named) in [
+            ("allowed_group=admins", "allowed_group"), ("allowed_groups=", "allowed_groups"), ("rd=%2Fhome", "rd"), ("allowed_groups=,", "allowed_groups"),
+        ] {
             let answer = try await ask(query, admin)
             #expect(answer.status == 400, "\(query)")
             #expect(answer.header("X-Tollgate-Error") == "unknown_constraint")

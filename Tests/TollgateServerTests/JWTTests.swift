@@ -22,7 +22,9 @@ struct JWTTests {
 
     /// Starts Tollgate in JWT mode with the forge's keys published in the dev issuer's JWKS.
     static func start(_ forge: TokenForge, _ adjust: @escaping (inout TollgateConfig) -> Void = { _ in }) async throws -> RunningTollgate {
-        let tg = try await RunningTollgate.start { jwtIssuer(&$0); adjust(&$0) }
+        let tg = try await RunningTollgate.start {
+            jwtIssuer(&$0); adjust(&$0)
+        }
         tg.app.devIssuer!.publish(jwkJSON: forge.rsaJWK)
         tg.app.devIssuer!.publish(jwkJSON: forge.ecJWK)
         _ = await tg.app.authenticator.issuers[0].jwks!.refresh()
@@ -63,58 +65,131 @@ struct JWTTests {
         func b64(_ data: Data) -> String { TokenForge.b64(data) }
         let cases: [Hostile] = [
             .init(name: "control: valid RS256 at+jwt", authorization: bearer(good), status: 200, error: nil),
-            .init(name: "control: valid ES256", authorization: bearer(forge.valid(issuer: iss, now: now, header: ["alg": "ES256", "kid": forge.ecKid], signer: .ec)), status: 200, error: nil),
+            .init(
+                name: "control: valid ES256",
+                authorization: bearer(forge.valid(issuer: iss, now: now, header: ["alg": "ES256", "kid": forge.ecKid], signer: .ec)), status: 200, error: nil),
             .init(name: "control: dev issuer's own token", authorization: bearer(try await tg.token()), status: 200, error: nil),
             .init(name: "no Authorization header", authorization: nil, status: 401, error: nil),
             .init(name: "Basic scheme", authorization: "Basic dXNlcjpwYXNz", status: 401, error: nil),
             .init(name: "Bearer without token", authorization: "Bearer ", status: 400, error: "invalid_request"),
             .init(name: "token with spaces", authorization: "Bearer abc def", status: 400, error: "invalid_request"),
-            .init(name: "alg none lowercase, empty signature", authorization: forged(["alg": "none", "typ": "at+jwt"], .none), status: 401, error: "invalid_token"),
-            .init(name: "alg none with a signature", authorization: forged(["alg": "none", "typ": "at+jwt"], .raw("c2ln")), status: 401, error: "invalid_token"),
+            .init(
+                name: "alg none lowercase, empty signature", authorization: forged(["alg": "none", "typ": "at+jwt"], .none), status: 401, error: "invalid_token"
+            ),
+            .init(
+                name: "alg none with a signature", authorization: forged(["alg": "none", "typ": "at+jwt"], .raw("c2ln")), status: 401, error: "invalid_token"),
             .init(name: "alg None", authorization: forged(["alg": "None", "typ": "at+jwt"], .raw("c2ln")), status: 401, error: "invalid_token"),
             .init(name: "alg NONE", authorization: forged(["alg": "NONE", "typ": "at+jwt"], .raw("c2ln")), status: 401, error: "invalid_token"),
             .init(name: "alg nOnE", authorization: forged(["alg": "nOnE", "typ": "at+jwt"], .raw("c2ln")), status: 401, error: "invalid_token"),
-            .init(name: "HS256 keyed with the RSA public key PEM", authorization: forged(["alg": "HS256", "typ": "at+jwt", "kid": forge.rsaKid], .hmac(Data(forge.rsaPublicPEM.utf8))), status: 401, error: "invalid_token"),
-            .init(name: "HS256 without kid", authorization: forged(["alg": "HS256", "typ": "at+jwt"], .hmac(Data(forge.rsaPublicPEM.utf8))), status: 401, error: "invalid_token"),
-            .init(name: "RS256 header naming the EC key", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": forge.ecKid]), status: 401, error: "invalid_token"),
-            .init(name: "ES256 header naming the RSA key", authorization: forged(["alg": "ES256", "typ": "at+jwt", "kid": forge.rsaKid], .ec), status: 401, error: "invalid_token"),
-            .init(name: "kid not in the JWKS", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "ghost"], .otherRSA(attacker)), status: 401, error: "invalid_token"),
-            .init(name: "kid with path characters", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "../../../etc/passwd"]), status: 401, error: "invalid_token"),
-            .init(name: "kid with SQL", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "' OR '1'='1' --"]), status: 401, error: "invalid_token"),
-            .init(name: "jku pointing elsewhere", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "evil", "jku": "http://127.0.0.1:9/jwks"], .otherRSA(attacker)), status: 401, error: "invalid_token"),
-            .init(name: "x5u pointing elsewhere", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "evil", "x5u": "http://127.0.0.1:9/cert.pem"], .otherRSA(attacker)), status: 401, error: "invalid_token"),
-            .init(name: "embedded jwk of the attacker", authorization: forged(["alg": "RS256", "typ": "at+jwt", "jwk": ["kty": "RSA", "n": "AQAB", "e": "AQAB"]], .otherRSA(attacker)), status: 401, error: "invalid_token"),
-            .init(name: "unknown crit", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": forge.rsaKid, "crit": ["urn:example:x"], "urn:example:x": 1]), status: 401, error: "invalid_token"),
-            .init(name: "crit b64 false", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": forge.rsaKid, "crit": ["b64"], "b64": false]), status: 401, error: "invalid_token"),
+            .init(
+                name: "HS256 keyed with the RSA public key PEM",
+                authorization: forged(["alg": "HS256", "typ": "at+jwt", "kid": forge.rsaKid], .hmac(Data(forge.rsaPublicPEM.utf8))), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "HS256 without kid", authorization: forged(["alg": "HS256", "typ": "at+jwt"], .hmac(Data(forge.rsaPublicPEM.utf8))), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "RS256 header naming the EC key", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": forge.ecKid]), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "ES256 header naming the RSA key", authorization: forged(["alg": "ES256", "typ": "at+jwt", "kid": forge.rsaKid], .ec), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "kid not in the JWKS", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "ghost"], .otherRSA(attacker)), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "kid with path characters", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "../../../etc/passwd"]), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "kid with SQL", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "' OR '1'='1' --"]), status: 401, error: "invalid_token"),
+            .init(
+                name: "jku pointing elsewhere",
+                authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "evil", "jku": "http://127.0.0.1:9/jwks"], .otherRSA(attacker)), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "x5u pointing elsewhere",
+                authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": "evil", "x5u": "http://127.0.0.1:9/cert.pem"], .otherRSA(attacker)), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "embedded jwk of the attacker",
+                authorization: forged(["alg": "RS256", "typ": "at+jwt", "jwk": ["kty": "RSA", "n": "AQAB", "e": "AQAB"]], .otherRSA(attacker)), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "unknown crit",
+                authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": forge.rsaKid, "crit": ["urn:example:x"], "urn:example:x": 1]), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "crit b64 false", authorization: forged(["alg": "RS256", "typ": "at+jwt", "kid": forge.rsaKid, "crit": ["b64"], "b64": false]),
+                status: 401, error: "invalid_token"),
             .init(name: "missing exp", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": nil])), status: 401, error: "invalid_token"),
-            .init(name: "expired an hour ago", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) - 3600])), status: 401, error: "invalid_token"),
-            .init(name: "expired just past leeway", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) - 31])), status: 401, error: "invalid_token"),
-            .init(name: "control: expired within leeway", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) - 10])), status: 200, error: nil),
-            .init(name: "exp as a string", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": "never"])), status: 401, error: "invalid_token"),
-            .init(name: "control: far-future exp (cache life still capped)", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) + 10 * 365 * 86400])), status: 200, error: nil),
-            .init(name: "nbf in the future", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["nbf": Int(now) + 3600])), status: 401, error: "invalid_token"),
-            .init(name: "iat in the future", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["iat": Int(now) + 3600])), status: 401, error: "invalid_token"),
+            .init(
+                name: "expired an hour ago", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) - 3600])), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "expired just past leeway", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) - 31])), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "control: expired within leeway", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) - 10])), status: 200,
+                error: nil),
+            .init(
+                name: "exp as a string", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": "never"])), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "control: far-future exp (cache life still capped)",
+                authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["exp": Int(now) + 10 * 365 * 86400])), status: 200, error: nil),
+            .init(
+                name: "nbf in the future", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["nbf": Int(now) + 3600])), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "iat in the future", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["iat": Int(now) + 3600])), status: 401,
+                error: "invalid_token"),
             .init(name: "wrong iss", authorization: bearer(forge.valid(issuer: "https://evil.example", now: now)), status: 401, error: "invalid_token"),
             .init(name: "iss with trailing slash", authorization: bearer(forge.valid(issuer: iss + "/", now: now)), status: 401, error: "invalid_token"),
             .init(name: "aud missing", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["aud": nil])), status: 401, error: "invalid_token"),
-            .init(name: "aud wrong", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["aud": "someone-else"])), status: 401, error: "invalid_token"),
-            .init(name: "control: aud array with a match", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["aud": ["x", "tollgate"]])), status: 200, error: nil),
-            .init(name: "typ JWT when at+jwt is required", authorization: bearer(forge.valid(issuer: iss, now: now, header: ["typ": "JWT"])), status: 401, error: "invalid_token"),
+            .init(
+                name: "aud wrong", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["aud": "someone-else"])), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "control: aud array with a match", authorization: bearer(forge.valid(issuer: iss, now: now, claims: ["aud": ["x", "tollgate"]])),
+                status: 200, error: nil),
+            .init(
+                name: "typ JWT when at+jwt is required", authorization: bearer(forge.valid(issuer: iss, now: now, header: ["typ": "JWT"])), status: 401,
+                error: "invalid_token"),
             .init(name: "typ missing", authorization: bearer(forge.valid(issuer: iss, now: now, header: ["typ": nil])), status: 401, error: "invalid_token"),
-            .init(name: "control: typ application/at+jwt", authorization: bearer(forge.valid(issuer: iss, now: now, header: ["typ": "application/at+jwt"])), status: 200, error: nil),
+            .init(
+                name: "control: typ application/at+jwt", authorization: bearer(forge.valid(issuer: iss, now: now, header: ["typ": "application/at+jwt"])),
+                status: 200, error: nil),
             .init(name: "two segments", authorization: bearer(String(goodParts[0] + "." + goodParts[1])), status: 401, error: "invalid_token"),
             .init(name: "four segments", authorization: bearer(good + ".c2ln"), status: 401, error: "invalid_token"),
-            .init(name: "base64 (not base64url) characters", authorization: bearer("eyJ+bGci/iJ." + goodParts[1] + "." + goodParts[2]), status: 401, error: "invalid_token"),
-            .init(name: "segment with base64 padding", authorization: bearer(String(goodParts[0]) + "==." + goodParts[1] + "." + goodParts[2]), status: 400, error: "invalid_request"),
-            .init(name: "header not JSON", authorization: bearer(forge.segments(header: b64(Data("not json".utf8)), payload: String(goodParts[1]), signer: .rsa)), status: 401, error: "invalid_token"),
-            .init(name: "header a JSON array", authorization: bearer(forge.segments(header: b64(Data("[1]".utf8)), payload: String(goodParts[1]), signer: .rsa)), status: 401, error: "invalid_token"),
-            .init(name: "payload not JSON", authorization: bearer(forge.segments(header: String(goodParts[0]), payload: b64(Data("{{".utf8)), signer: .rsa)), status: 401, error: "invalid_token"),
-            .init(name: "signature of another valid token spliced on", authorization: bearer(goodParts[0] + "." + goodParts[1] + "." + otherParts[2]), status: 401, error: "invalid_token"),
+            .init(
+                name: "base64 (not base64url) characters", authorization: bearer("eyJ+bGci/iJ." + goodParts[1] + "." + goodParts[2]), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "segment with base64 padding", authorization: bearer(String(goodParts[0]) + "==." + goodParts[1] + "." + goodParts[2]), status: 400,
+                error: "invalid_request"),
+            .init(
+                name: "header not JSON", authorization: bearer(forge.segments(header: b64(Data("not json".utf8)), payload: String(goodParts[1]), signer: .rsa)),
+                status: 401, error: "invalid_token"),
+            .init(
+                name: "header a JSON array", authorization: bearer(forge.segments(header: b64(Data("[1]".utf8)), payload: String(goodParts[1]), signer: .rsa)),
+                status: 401, error: "invalid_token"),
+            .init(
+                name: "payload not JSON", authorization: bearer(forge.segments(header: String(goodParts[0]), payload: b64(Data("{{".utf8)), signer: .rsa)),
+                status: 401, error: "invalid_token"),
+            .init(
+                name: "signature of another valid token spliced on", authorization: bearer(goodParts[0] + "." + goodParts[1] + "." + otherParts[2]),
+                status: 401, error: "invalid_token"),
             .init(name: "signature truncated", authorization: bearer(String(good.dropLast(10))), status: 401, error: "invalid_token"),
-            .init(name: "unsupported algorithm RS1", authorization: forged(["alg": "RS1", "typ": "at+jwt", "kid": forge.rsaKid]), status: 401, error: "invalid_token"),
-            .init(name: "PS256 not in the allowlist", authorization: forged(["alg": "PS256", "typ": "at+jwt", "kid": forge.rsaKid]), status: 401, error: "invalid_token"),
+            .init(
+                name: "unsupported algorithm RS1", authorization: forged(["alg": "RS1", "typ": "at+jwt", "kid": forge.rsaKid]), status: 401,
+                error: "invalid_token"),
+            .init(
+                name: "PS256 not in the allowlist", authorization: forged(["alg": "PS256", "typ": "at+jwt", "kid": forge.rsaKid]), status: 401,
+                error: "invalid_token"),
             .init(name: "token of a second real issuer not configured", authorization: bearer(foreignToken), status: 401, error: "invalid_token"),
-            .init(name: "our iss signed by a foreign key without kid", authorization: forged(["alg": "RS256", "typ": "at+jwt"], .otherRSA(attacker)), status: 401, error: "invalid_token"),
+            .init(
+                name: "our iss signed by a foreign key without kid", authorization: forged(["alg": "RS256", "typ": "at+jwt"], .otherRSA(attacker)), status: 401,
+                error: "invalid_token"),
             .init(name: "garbage with dots", authorization: bearer("abc.def.ghi"), status: 401, error: "invalid_token"),
             .init(name: "opaque token in JWT-only mode", authorization: bearer("2YotnFZFEjr1zCsicMWpAA"), status: 401, error: "invalid_token"),
             .init(name: "script injection characters", authorization: "Bearer <script>alert(1)</script>", status: 400, error: "invalid_request"),

@@ -16,9 +16,10 @@ struct LoggingTests {
     @Test func jsonLinesCarryOneRequestIDAndNumbersAsNumbers() throws {
         var handler = TollgateLogHandler(label: "tollgate", level: .info, format: .json)
         handler[metadataKey: "hb.request.id"] = .string("req-1")
-        let line = handler.line(for: Self.event([
-            "status": .stringConvertible(200), "duration_ms": .stringConvertible(0.25), "cached": .stringConvertible(true), "route": .string("/auth"),
-        ]))
+        let line = handler.line(
+            for: Self.event([
+                "status": .stringConvertible(200), "duration_ms": .stringConvertible(0.25), "cached": .stringConvertible(true), "route": .string("/auth"),
+            ]))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["request_id"] as? String == "req-1")
         #expect(object["hb.request.id"] == nil)
@@ -32,8 +33,11 @@ struct LoggingTests {
     /// The access line's own fast path renders the same fields as the generic one.
     @Test func accessLinesAreJSONWithTheDocumentedFields() throws {
         let handler = TollgateLogHandler(label: "tollgate", level: .info, format: .json)
-        let line = try #require(handler.accessText(.init(method: "GET", route: "/auth/**", status: 401, durationMS: 0.25,
-                                                         requestID: #"id-with-"quote"#, issuer: "dev", reason: "expired")))
+        let line = try #require(
+            handler.accessText(
+                .init(
+                    method: "GET", route: "/auth/**", status: 401, durationMS: 0.25,
+                    requestID: #"id-with-"quote"#, issuer: "dev", reason: "expired")))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["msg"] as? String == "request")
         #expect(object["level"] as? String == "info")
@@ -42,10 +46,14 @@ struct LoggingTests {
         #expect(object["duration_ms"] as? Double == 0.25)
         #expect(object["request_id"] as? String == #"id-with-"quote"#)
         #expect(object["issuer"] as? String == "dev" && object["reason"] as? String == "expired")
-        #expect(TollgateLogHandler(label: "t", level: .warning, format: .json).accessText(.init(
-            method: "GET", route: "/health", status: 200, durationMS: 1.0, requestID: "r", issuer: nil, reason: nil)) == nil)
-        let text = try #require(TollgateLogHandler(label: "t", level: .info, format: .text).accessText(.init(
-            method: "GET", route: "/health", status: 200, durationMS: 1.0, requestID: "r", issuer: nil, reason: nil)))
+        #expect(
+            TollgateLogHandler(label: "t", level: .warning, format: .json).accessText(
+                .init(
+                    method: "GET", route: "/health", status: 200, durationMS: 1.0, requestID: "r", issuer: nil, reason: nil)) == nil)
+        let text = try #require(
+            TollgateLogHandler(label: "t", level: .info, format: .text).accessText(
+                .init(
+                    method: "GET", route: "/health", status: 200, durationMS: 1.0, requestID: "r", issuer: nil, reason: nil)))
         #expect(text.contains(" INFO [t] request duration_ms=1.0 method=GET request_id=r route=/health status=200"))
     }
 
@@ -70,9 +78,11 @@ struct LoggingTests {
         _ = try await tg.get("/auth", headers: [("X-Request-Id", "access-none")])
         // A token in the auth URL's query (RFC 6750 §2.3) is not a constraint Tollgate knows: refused, never logged.
         _ = try await tg.get("/auth?access_token=" + token, headers: [("X-Request-Id", "access-query")])
-        _ = try await tg.post("/plugin/authenticate", json: #"{"credentials":{"type":"bearer","token":"not-a-real-token"}}"#, headers: [("X-Request-Id", "access-mf")])
-        _ = try await tg.post("/user/get-profile", json: #"{"token-key":"Authorization","token-value":"Bearer garbage","server-id":null}"#,
-                              headers: [("X-Request-Id", "access-orthanc"), ("Authorization", BasicAuthorization.value(user: "orthanc", password: "ws-secret"))])
+        _ = try await tg.post(
+            "/plugin/authenticate", json: #"{"credentials":{"type":"bearer","token":"not-a-real-token"}}"#, headers: [("X-Request-Id", "access-mf")])
+        _ = try await tg.post(
+            "/user/get-profile", json: #"{"token-key":"Authorization","token-value":"Bearer garbage","server-id":null}"#,
+            headers: [("X-Request-Id", "access-orthanc"), ("Authorization", BasicAuthorization.value(user: "orthanc", password: "ws-secret"))])
         let lines = tg.logs.text.split(separator: "\n")
         func access(_ id: String) -> String? { lines.first { $0.contains("info request ") && $0.contains(id) }.map(String.init) }
         let ok = try #require(access("access-ok"))
@@ -107,7 +117,10 @@ struct LoggingTests {
             try await second.run(signals: [])
             Issue.record("a second server on a busy port ran")
         } catch let error as ListenError {
-            #expect(error.description == "cannot listen on 127.0.0.1:\(tg.app.config.server.port): the address is already in use (another Tollgate, or another service, listens there); choose another with --host/--port or server.host/server.port")
+            #expect(
+                error.description
+                    == "cannot listen on 127.0.0.1:\(tg.app.config.server.port): the address is already in use (another Tollgate, or another service, listens there); choose another with --host/--port or server.host/server.port"
+            )
         }
     }
 }

@@ -29,7 +29,9 @@ struct MetricsTests {
                 for family in typed {
                     #expect(family.hasPrefix("tollgate_") || family.hasPrefix("process_"), "\(family) breaks the naming convention")
                 }
-                for family in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "process_start_time_seconds"] {
+                for family in [
+                    "process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_max_fds", "process_start_time_seconds",
+                ] {
                     let line = text.split(separator: "\n").first { $0.hasPrefix(family + " ") }
                     #expect(line != nil, "\(family) missing")
                     #expect((line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0) > 0, "\(family) is zero")

@@ -29,7 +29,8 @@ struct MockForgePluginMigrationServerTests {
                 guard request.headers[.authorization] == expected else { return Response(status: .unauthorized) }
                 let form = FormEncoding.parse(String(buffer: try await request.body.collect(upTo: 4096))) ?? [:]
                 let active = form["token"] == "opaque-good-token"
-                let body = active
+                let body =
+                    active
                     ? #"{"active":true,"sub":"alice","client_id":"mockforge-client","scope":"read","exp":\#(Int(Date().timeIntervalSince1970) + 300)}"#
                     : #"{"active":false}"#
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -44,9 +45,10 @@ struct MockForgePluginMigrationServerTests {
         let idp = try await PlainIntrospector.start()
         defer { Task { await idp.server.stop() } }
         let tg = try await RunningTollgate.start { config in
-            try! MockForgePluginMigration.apply(environment: [
-                "AUTH_SERVER_URL": "http://127.0.0.1:\(idp.port)", "OAUTH_CLIENT_SECRET": "plugin-secret",
-            ], to: &config)
+            try! MockForgePluginMigration.apply(
+                environment: [
+                    "AUTH_SERVER_URL": "http://127.0.0.1:\(idp.port)", "OAUTH_CLIENT_SECRET": "plugin-secret",
+                ], to: &config)
         }
         defer { Task { await tg.stop() } }
         let good = try await tg.authenticate("opaque-good-token")
@@ -65,9 +67,10 @@ struct MockForgePluginMigrationServerTests {
         defer { Task { await idp.stop() } }
         let token = try await idp.token(scope: "read")
         let tg = try await RunningTollgate.start { config in
-            try! MockForgePluginMigration.apply(environment: [
-                "AUTH_SERVER_URL": idp.base + "/dev-issuer", "OAUTH_CLIENT_ID": "tollgate-dev", "OAUTH_CLIENT_SECRET": "tollgate-dev-secret",
-            ], to: &config)
+            try! MockForgePluginMigration.apply(
+                environment: [
+                    "AUTH_SERVER_URL": idp.base + "/dev-issuer", "OAUTH_CLIENT_ID": "tollgate-dev", "OAUTH_CLIENT_SECRET": "tollgate-dev-secret",
+                ], to: &config)
         }
         defer { Task { await tg.stop() } }
         let answer = try await tg.authenticate(token)

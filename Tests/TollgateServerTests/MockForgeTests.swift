@@ -79,8 +79,9 @@ struct MockForgeTests {
         #expect(try await tg.authenticate(token).authenticated == true)
         #expect(tg.introspections == before + 1)
 
-        let revoke = try await tg.post("/dev-issuer/revoke", body: Array("token=\(token)&client_id=tollgate-dev&client_secret=tollgate-dev-secret".utf8),
-                                       headers: [("Content-Type", "application/x-www-form-urlencoded")])
+        let revoke = try await tg.post(
+            "/dev-issuer/revoke", body: Array("token=\(token)&client_id=tollgate-dev&client_secret=tollgate-dev-secret".utf8),
+            headers: [("Content-Type", "application/x-www-form-urlencoded")])
         #expect(revoke.status == 200)
 
         tg.clock.advance(by: 59)
@@ -161,7 +162,11 @@ struct MockForgeTests {
     @Test func shapeBIsAnsweredInItsOwnFormat() async throws {
         let tg = try await RunningTollgate.start()
         defer { Task { await tg.stop() } }
-        let answer = try await tg.post("/plugin/authenticate", json: #"{"context":{"plugin_id":"auth","version":{"major":1,"minor":0,"patch":0},"timeout_ms":5000,"request_id":"r1"},"method":"GET","uri":"/api","query_params":{},"client_ip":"127.0.0.1","user_agent":"x"}"#)
+        let answer = try await tg.post(
+            "/plugin/authenticate",
+            json:
+                #"{"context":{"plugin_id":"auth","version":{"major":1,"minor":0,"patch":0},"timeout_ms":5000,"request_id":"r1"},"method":"GET","uri":"/api","query_params":{},"client_ip":"127.0.0.1","user_agent":"x"}"#
+        )
         #expect(answer.status == 200)
         #expect(answer.json["authenticated"] as? Bool == false)
         #expect(answer.json["error_message"] as? String == "no credentials")

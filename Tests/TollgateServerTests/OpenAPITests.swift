@@ -24,14 +24,17 @@ struct OpenAPITests {
         let document = try #require(try Yams.load(yaml: text) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
         #expect((document["info"] as? [String: Any])?["version"] as? String == TollgateVersion.string)
-        let app = try await TollgateApp(config: devConfig(port: 8080) { config in
-            config.outbound.servers = ["peer": OutboundServerConfig(
-                url: "http://127.0.0.1:9/", tokenEndpoint: "http://127.0.0.1:9/token", clientID: "c", clientSecret: "s")]
-            config.admin = AdminConfig(authMode: .apiKey, apiKeys: ["openapi-test-key-0123456789"])
-            config.registry.enabled = true
-            config.registry.store = .memory
-            config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))]
-        }, logger: LogCapture().logger())
+        let app = try await TollgateApp(
+            config: devConfig(port: 8080) { config in
+                config.outbound.servers = [
+                    "peer": OutboundServerConfig(
+                        url: "http://127.0.0.1:9/", tokenEndpoint: "http://127.0.0.1:9/token", clientID: "c", clientSecret: "s")
+                ]
+                config.admin = AdminConfig(authMode: .apiKey, apiKeys: ["openapi-test-key-0123456789"])
+                config.registry.enabled = true
+                config.registry.store = .memory
+                config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))]
+            }, logger: LogCapture().logger())
         let routes = app.servedRoutes().routes
         await app.shutdownClients()
         #expect(routes.count > 40)

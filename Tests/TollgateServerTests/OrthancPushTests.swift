@@ -14,13 +14,16 @@ struct OrthancPushTests {
         try await RunningTollgate.start(waitReady: false, clock: ManualClock(running: true)) { config in
             let base = "http://127.0.0.1:\(config.server.port)"
             config.admin = AdminConfig(apiKeys: [testAPIKey])
-            var server = OutboundServerConfig(url: "http://peer-b:8042/dicom-web/", tokenEndpoint: base + "/dev-issuer/token",
-                                              clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret")
+            var server = OutboundServerConfig(
+                url: "http://peer-b:8042/dicom-web/", tokenEndpoint: base + "/dev-issuer/token",
+                clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret")
             server.retry.baseDelayMS = 20
             config.outbound.servers = ["orthanc-b": server]
             config.orthanc.url = peer.base
             config.orthanc.checkIntervalSeconds = 1
-            config.orthanc.dicomwebServers = ["b": OrthancDicomWebServerConfig(outboundServer: "orthanc-b", extra: ["HasDelete": .bool(true), "Timeout": .int(30)])]
+            config.orthanc.dicomwebServers = [
+                "b": OrthancDicomWebServerConfig(outboundServer: "orthanc-b", extra: ["HasDelete": .bool(true), "Timeout": .int(30)])
+            ]
             adjust(&config)
         }
     }

@@ -12,8 +12,10 @@ import TollgateKit
 /// A token endpoint that misbehaves in every way seen in the field, written in the test.
 @Suite("outbound token endpoint faults")
 struct OutboundFaultTests {
-    static func start(_ peer: PeerServer, clock: ManualClock = ManualClock(running: true),
-                      _ adjust: @escaping (inout OutboundServerConfig) -> Void = { _ in }) async throws -> RunningTollgate {
+    static func start(
+        _ peer: PeerServer, clock: ManualClock = ManualClock(running: true),
+        _ adjust: @escaping (inout OutboundServerConfig) -> Void = { _ in }
+    ) async throws -> RunningTollgate {
         try await RunningTollgate.start(waitReady: false, clock: clock) { config in
             config.admin = AdminConfig(apiKeys: [testAPIKey])
             config.outbound.servers = ["peer": peerServer(peer, adjust)]
@@ -108,11 +110,14 @@ struct OutboundFaultTests {
         let secret = "s3cr3t+/=&weird-value"
         let formEncoded = FormEncoding.encode(secret)
         let basic = Data(("orthanc-out:" + formEncoded).utf8).base64EncodedString()
-        let echo = #"{"error":"\#(secret)","error_description":"got secret \#(secret), form \#(formEncoded), header Basic \#(basic) and x9aB3kLmN0pQrStUvWxYz12345678"}"#
+        let echo =
+            #"{"error":"\#(secret)","error_description":"got secret \#(secret), form \#(formEncoded), header Basic \#(basic) and x9aB3kLmN0pQrStUvWxYz12345678"}"#
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }
         peer.script(.status(401, echo), .status(401, echo), .status(401, echo), .status(401, echo))
-        let tg = try await Self.start(peer) { $0.clientSecret = Secret(secret); $0.retry.maxDelayMS = 60_000 }
+        let tg = try await Self.start(peer) {
+            $0.clientSecret = Secret(secret); $0.retry.maxDelayMS = 60_000
+        }
         defer { Task { await tg.stop() } }
         try await waitUntil { try await Self.serverStatus(tg)["last_error"] is String }
         let answers = [
@@ -247,13 +252,13 @@ struct OutboundFaultTests {
         try await waitUntil { tg.app.outbound["peer"]!.status.tokenValid }
         let first = try await tg.get("/token/peer", headers: apiKeyHeader).json["access_token"] as? String
         for _ in 0..<50 { peer.script(.status(500)) }
-        clock.advance(by: 3330) // past the refresh point, before expiry
+        clock.advance(by: 3330)  // past the refresh point, before expiry
         try await waitUntil { (try await Self.serverStatus(tg)["last_error"] as? String)?.contains("server_error") == true }
         let during = try await tg.get("/token/peer", headers: apiKeyHeader)
         #expect(during.status == 200)
         #expect(during.json["access_token"] as? String == first)
         #expect(try await tg.get("/ready").status == 200)
-        clock.advance(by: 270) // now past expiry
+        clock.advance(by: 270)  // now past expiry
         let after = try await tg.get("/token/peer", headers: apiKeyHeader)
         #expect(after.status == 503)
         #expect(after.json["error"] as? String == "TOKEN_UNAVAILABLE")

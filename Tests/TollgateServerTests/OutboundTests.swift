@@ -18,13 +18,15 @@ struct OutboundTests {
         try await RunningTollgate.start(clock: clock) { config in
             let base = "http://127.0.0.1:\(config.server.port)"
             config.admin = AdminConfig(apiKeys: ["an-older-key-still-valid-0001", testAPIKey])
-            var basic = OutboundServerConfig(url: base + "/auth/", tokenEndpoint: base + "/dev-issuer/token", clientID: "reader",
-                                             clientSecret: "reader secret&=+", scope: "read")
+            var basic = OutboundServerConfig(
+                url: base + "/auth/", tokenEndpoint: base + "/dev-issuer/token", clientID: "reader",
+                clientSecret: "reader secret&=+", scope: "read")
             basic.retry.baseDelayMS = 20
             // These tests count token requests: on a loaded machine a slow answer must not become a retry.
             basic.timeoutMS = 60_000
-            var post = OutboundServerConfig(url: base + "/auth", tokenEndpoint: base + "/dev-issuer/token", clientID: "tollgate-dev",
-                                            clientSecret: "tollgate-dev-secret", scope: "write", authMethod: .clientSecretPost)
+            var post = OutboundServerConfig(
+                url: base + "/auth", tokenEndpoint: base + "/dev-issuer/token", clientID: "tollgate-dev",
+                clientSecret: "tollgate-dev-secret", scope: "write", authMethod: .clientSecretPost)
             post.resource = "https://pacs.example.org/dicom-web"
             post.retry.baseDelayMS = 20
             post.timeoutMS = 60_000
@@ -178,8 +180,9 @@ struct OutboundTests {
             config.log.level = .info
             config.devIssuer.tokenTTLSeconds = 2
             config.admin = AdminConfig(authMode: .none)
-            var server = OutboundServerConfig(url: peer.upstreamURL, tokenEndpoint: base + "/dev-issuer/token", clientID: "tollgate-dev",
-                                              clientSecret: "tollgate-dev-secret")
+            var server = OutboundServerConfig(
+                url: peer.upstreamURL, tokenEndpoint: base + "/dev-issuer/token", clientID: "tollgate-dev",
+                clientSecret: "tollgate-dev-secret")
             server.refreshBufferSeconds = 1
             config.outbound.servers = ["short": server]
         }
@@ -202,7 +205,9 @@ struct OutboundTests {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let fetches = tg.app.devIssuer!.requestCount(.token) - fetchesBefore
-        print("outbound fetch-count test: \(statuses.count) proxied requests over \(String(format: "%.1f", seconds)) s with 2 s tokens → \(fetches) token fetches")
+        print(
+            "outbound fetch-count test: \(statuses.count) proxied requests over \(String(format: "%.1f", seconds)) s with 2 s tokens → \(fetches) token fetches"
+        )
         #expect(statuses.count == 10_000)
         #expect(statuses.allSatisfy { $0 == 200 })
         // Refresh is due 1.0-1.2 s before expiry of a 2 s token: one fetch every 0.8-1.0 s. A loaded

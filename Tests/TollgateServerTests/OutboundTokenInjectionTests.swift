@@ -64,8 +64,9 @@ struct OutboundTokenInjectionTests {
         #expect(lacking.status == 403)
         #expect(lacking.header("X-Peer-Token") == nil)
         #expect(try await tg.get("/auth/outbound/dev-basic").status == 401)
-        #expect(try await tg.get("/auth/outbound/dev-post", headers: [("Authorization", "Bearer " + writer)]).status == 403,
-                "a server without configured scopes is never handed out")
+        #expect(
+            try await tg.get("/auth/outbound/dev-post", headers: [("Authorization", "Bearer " + writer)]).status == 403,
+            "a server without configured scopes is never handed out")
 
         let open = try await OutboundTests.start { $0.admin = AdminConfig(authMode: .none) }
         defer { Task { await open.stop() } }

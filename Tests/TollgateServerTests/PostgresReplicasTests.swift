@@ -27,10 +27,13 @@ struct PostgresReplicasTests {
             replicas.append(RuntimeConnections(registry: registry, config: config, reservedNames: [], http: http, clock: SystemClock()))
         }
         let opened = replicas
-        return (opened, {
-            for replica in opened { await replica.registry.close() }
-            try? await http.shutdown()
-        })
+        return (
+            opened,
+            {
+                for replica in opened { await replica.registry.close() }
+                try? await http.shutdown()
+            }
+        )
     }
 
     @Test func oneRefreshPerGenerationAcrossReplicasAndALapsedLeaseIsTakenOver() async throws {
@@ -67,8 +70,10 @@ struct PostgresReplicasTests {
 
         // Consent withdrawn at the IdP: one replica learns it, every replica answers without asking again.
         idp.revokeConsent()
-        await #expect(throws: RegistryError(.reauthorizationRequired, "the IdP refused archive's refresh token: authorize again or import a new one")
-            .with(status: .failed, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)")) {
+        await #expect(
+            throws: RegistryError(.reauthorizationRequired, "the IdP refused archive's refresh token: authorize again or import a new one")
+                .with(status: .failed, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)")
+        ) {
             _ = try await replicas[2].credentials(organization: "GLOBAL", name: "archive", force: true)
         }
         let refusedAt = idp.grants("refresh_token")
@@ -96,8 +101,12 @@ struct PostgresReplicasTests {
         defer { Task { await first.stop() } }
         let second = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
             shared(&config)
-            config.inbound.issuers = [IssuerConfig(name: "dev", issuer: first.base + "/dev-issuer", introspection: IntrospectionConfig(
-                clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))]
+            config.inbound.issuers = [
+                IssuerConfig(
+                    name: "dev", issuer: first.base + "/dev-issuer",
+                    introspection: IntrospectionConfig(
+                        clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))
+            ]
         }
         defer { Task { await second.stop() } }
         let token = try await first.token()

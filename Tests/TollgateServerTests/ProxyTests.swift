@@ -30,11 +30,13 @@ struct ProxyTests {
         let tg = try await Self.start(peer)
         defer { Task { await tg.stop() } }
         let query = "PatientName=DOE%5EJOHN*&StudyDate=20240101-&includefield=0020000D&x=a+b&&empty="
-        let answer = try await tg.get("/proxy/pacs/studies/1.2.840.10008?" + query, headers: apiKeyHeader + [
-            ("Accept", "application/dicom+json"), ("Authorization", "Bearer caller-token"), ("Cookie", "session=caller"),
-            ("X-Site-Id", "RPVNA-1"), ("X-Not-Allowed", "1"), ("Connection", "X-Hop"), ("X-Hop", "dropped"),
-            ("X-Request-Id", "trace-42"),
-        ])
+        let answer = try await tg.get(
+            "/proxy/pacs/studies/1.2.840.10008?" + query,
+            headers: apiKeyHeader + [
+                ("Accept", "application/dicom+json"), ("Authorization", "Bearer caller-token"), ("Cookie", "session=caller"),
+                ("X-Site-Id", "RPVNA-1"), ("X-Not-Allowed", "1"), ("Connection", "X-Hop"), ("X-Hop", "dropped"),
+                ("X-Request-Id", "trace-42"),
+            ])
         #expect(answer.status == 200)
         let upstream = try #require(peer.upstreamRequests.last)
         #expect(upstream.path == "/upstream/dicom-web/studies/1.2.840.10008")
@@ -82,12 +84,14 @@ struct ProxyTests {
         let clock = ManualClock(running: true)
         let tg = try await RunningTollgate.start(clock: clock) { config in
             config.admin = AdminConfig(apiKeys: [testAPIKey])
-            config.outbound.servers = ["pacs": peerServer(peer) { server in
-                server.url = peer.base + "/upstream/dicom-web"
-                server.upstreamCircuitBreaker.failureThreshold = 3
-                server.upstreamCircuitBreaker.failureRatio = 0
-                server.upstreamCircuitBreaker.openSeconds = 30
-            }]
+            config.outbound.servers = [
+                "pacs": peerServer(peer) { server in
+                    server.url = peer.base + "/upstream/dicom-web"
+                    server.upstreamCircuitBreaker.failureThreshold = 3
+                    server.upstreamCircuitBreaker.failureRatio = 0
+                    server.upstreamCircuitBreaker.openSeconds = 30
+                }
+            ]
         }
         defer { Task { await tg.stop() } }
         for _ in 0..<5 { #expect(try await tg.get("/proxy/pacs/status/500", headers: apiKeyHeader).status == 500) }
@@ -133,7 +137,8 @@ struct ProxyTests {
         @Sendable func proxiedPosts() async throws -> [(status: String, count: Double)] {
             try await tg.get("/metrics").body.split(separator: "\n").compactMap { line in
                 guard line.hasPrefix("tollgate_http_request_duration_seconds_count{"), line.contains("proxy"), line.contains(#"method="POST""#),
-                      let status = line.split(separator: #"status=""#).last?.prefix(3), let count = Double(line.split(separator: " ").last ?? "") else { return nil }
+                    let status = line.split(separator: #"status=""#).last?.prefix(3), let count = Double(line.split(separator: " ").last ?? "")
+                else { return nil }
                 return (String(status), count)
             }
         }
@@ -167,7 +172,9 @@ struct ProxyTests {
         let inFlight = Mutex((now: 0, most: 0, total: 0))
         let router = Router()
         router.get("/slow/**") { _, _ -> String in
-            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.total += 1 }
+            inFlight.withLock {
+                $0.now += 1; $0.most = max($0.most, $0.now); $0.total += 1
+            }
             try await Task.sleep(for: .milliseconds(150))
             inFlight.withLock { $0.now -= 1 }
             return "ok"
@@ -223,9 +230,11 @@ struct ProxyTests {
         let tg = try await Self.start(peer)
         defer { Task { await tg.stop() } }
         let port = tg.app.config.server.port
-        for path in ["/proxy/pacs/../secret", "/proxy/pacs/studies/../../secret", "/proxy/pacs/%2e%2e/secret", "/proxy/pacs/.%2E/secret",
-                     "/proxy/pacs/a%2Fb", "/proxy/pacs/a%2f..%2fsecret", "/proxy/pacs/a%5C..", "/proxy/pacs/a\\..\\b", "/proxy/pacs/./x",
-                     "/proxy/pacs/%zz"] {
+        for path in [
+            "/proxy/pacs/../secret", "/proxy/pacs/studies/../../secret", "/proxy/pacs/%2e%2e/secret", "/proxy/pacs/.%2E/secret",
+            "/proxy/pacs/a%2Fb", "/proxy/pacs/a%2f..%2fsecret", "/proxy/pacs/a%5C..", "/proxy/pacs/a\\..\\b", "/proxy/pacs/./x",
+            "/proxy/pacs/%zz",
+        ] {
             let status = try await rawHTTPStatus(port: port, target: path, headers: ["X-API-Key: \(testAPIKey)"])
             #expect(status == 400 || status == 404, "\(path) → \(status)")
         }
@@ -268,13 +277,14 @@ struct ProxyTests {
     @Test func hugeBodiesStreamBothWaysWithFlatMemory() async throws {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }
-        let tollgate = try await TollgateProcess.start(config: """
-        log: {level: warning, format: text}
-        outbound:
-          servers:
-            pacs: {url: "\(peer.base)/upstream/dicom-web", token_endpoint: "\(peer.tokenURL)", client_id: c, client_secret: s}
-        admin: {auth_mode: api_key, api_keys: ["\(testAPIKey)"]}
-        """)
+        let tollgate = try await TollgateProcess.start(
+            config: """
+                log: {level: warning, format: text}
+                outbound:
+                  servers:
+                    pacs: {url: "\(peer.base)/upstream/dicom-web", token_endpoint: "\(peer.tokenURL)", client_id: c, client_secret: s}
+                admin: {auth_mode: api_key, api_keys: ["\(testAPIKey)"]}
+                """)
         defer { Task { await tollgate.stop() } }
         #expect(try await tollgate.status("/proxy/pacs/studies", headers: apiKeyHeader) == 200)
         let settled = try tollgate.memory("VmRSS")
@@ -291,7 +301,8 @@ struct ProxyTests {
         let body = String(buffer: try await uploaded.body.collect(upTo: 1 << 16))
         #expect(body == #"{"bytes":\#(size)}"#)
 
-        let download = try await tollgate.client.execute(HTTPClientRequest(url: tollgate.base + "/proxy/pacs/download/\(size)").with(header: "X-API-Key", testAPIKey), timeout: .seconds(120))
+        let download = try await tollgate.client.execute(
+            HTTPClientRequest(url: tollgate.base + "/proxy/pacs/download/\(size)").with(header: "X-API-Key", testAPIKey), timeout: .seconds(120))
         #expect(download.headers.first(name: "Content-Length") == String(size))
         var received = 0
         for try await part in download.body { received += part.readableBytes }
@@ -306,7 +317,8 @@ struct ProxyTests {
         defer { Task { await peer.stop() } }
         let tg = try await Self.start(peer)
         defer { Task { await tg.stop() } }
-        let response = try await tg.client.execute(HTTPClientRequest(url: tg.base + "/proxy/pacs/close-mid").with(header: "X-API-Key", testAPIKey), timeout: .seconds(10))
+        let response = try await tg.client.execute(
+            HTTPClientRequest(url: tg.base + "/proxy/pacs/close-mid").with(header: "X-API-Key", testAPIKey), timeout: .seconds(10))
         #expect(response.status == .ok)
         await #expect(throws: (any Error).self) { _ = try await response.body.collect(upTo: 8 << 20) }
         #expect(try await tg.get("/health").status == 200)

@@ -16,12 +16,16 @@ struct RegistryOIDCTests {
 
     static func openIDBody(_ idp: CodeFlowIdP, name: String = "vna", client: String = CodeFlowIdP.clientID, extra: String = "") -> String {
         let secret = client == CodeFlowIdP.clientID ? #","client_secret":"\#(CodeFlowIdP.clientSecret)""# : ""
-        return #"{"connection_name":"\#(name)","oauth_flow_type":"authorization_code","client_id":"\#(client)"\#(secret),"token_url":"\#(idp.tokenURL)","authorization_url":"\#(idp.authorizationURL)","issuer":"\#(idp.issuer)","scopes":"openid dicom.read"\#(extra)}"#
+        return
+            #"{"connection_name":"\#(name)","oauth_flow_type":"authorization_code","client_id":"\#(client)"\#(secret),"token_url":"\#(idp.tokenURL)","authorization_url":"\#(idp.authorizationURL)","issuer":"\#(idp.issuer)","scopes":"openid dicom.read"\#(extra)}"#
     }
 
     /// Authorize, let the IdP approve, and bring the redirect back; the callback's answer.
-    static func connect(_ tg: RunningTollgate, _ idp: CodeFlowIdP, name: String = "vna", headers: [(String, String)] = [])
-        async throws -> (answer: RunningTollgate.Answer, query: [String: String]) {
+    static func connect(
+        _ tg: RunningTollgate, _ idp: CodeFlowIdP, name: String = "vna", headers: [(String, String)] = []
+    )
+        async throws -> (answer: RunningTollgate.Answer, query: [String: String])
+    {
         let started = try await tg.post("/oauth/connections/\(name)/authorize", json: "", headers: apiKeyHeader)
         let url = try #require(started.json["authorization_url"] as? String, "\(started.body)")
         let query = (URLComponents(string: url)?.queryItems ?? []).reduce(into: [String: String]()) { $0[$1.name] = $1.value }
@@ -63,7 +67,8 @@ struct RegistryOIDCTests {
         defer { Task { await tg.stop() } }
 
         // Public: no client_secret, so auth_method none; PKCE binds the code.
-        let created = try await tg.post("/oauth/connections", json: Self.openIDBody(idp, name: "viewer", client: CodeFlowIdP.publicClientID), headers: apiKeyHeader)
+        let created = try await tg.post(
+            "/oauth/connections", json: Self.openIDBody(idp, name: "viewer", client: CodeFlowIdP.publicClientID), headers: apiKeyHeader)
         #expect(created.status == 201 && created.json["auth_method"] as? String == "none" && created.json["has_client_secret"] as? Bool == false)
         #expect(try await Self.connect(tg, idp, name: "viewer").answer.json["status"] as? String == "completed")
         #expect(try await tg.post("/oauth/connections/viewer/test", json: "", headers: apiKeyHeader).status == 200, "a public client refreshes too")
@@ -76,8 +81,9 @@ struct RegistryOIDCTests {
         let pem = idp.clientKey.pemRepresentation
         let keyBody = Self.openIDBody(idp, name: "signed", client: CodeFlowIdP.keyClientID, extra: #","private_key":\#(JSONText.string(pem))"#)
         let signed = try await tg.post("/oauth/connections", json: keyBody, headers: apiKeyHeader)
-        #expect(signed.status == 201 && signed.json["auth_method"] as? String == "private_key_jwt" && signed.json["has_private_key"] as? Bool == true,
-                "\(signed.body)")
+        #expect(
+            signed.status == 201 && signed.json["auth_method"] as? String == "private_key_jwt" && signed.json["has_private_key"] as? Bool == true,
+            "\(signed.body)")
         #expect(!signed.body.contains("PRIVATE KEY"))
         #expect(try await Self.connect(tg, idp, name: "signed").answer.json["status"] as? String == "completed")
         let wrongKey = JSONText.string(P256.Signing.PrivateKey().pemRepresentation)
@@ -103,10 +109,12 @@ struct RegistryOIDCTests {
         // error + error_description: passed on without control characters or the client's secret.
         let started = try await tg.post("/oauth/connections/vna/authorize", json: "", headers: apiKeyHeader)
         let state = try #require(started.json["state"] as? String)
-        let denied = try await tg.get("/oauth/callback/vna" + F.query([
-            "state": state, "error": "access_denied",
-            "error_description": "The user said no\n\u{1B}[31m (client \(CodeFlowIdP.clientSecret))",
-        ]))
+        let denied = try await tg.get(
+            "/oauth/callback/vna"
+                + F.query([
+                    "state": state, "error": "access_denied",
+                    "error_description": "The user said no\n\u{1B}[31m (client \(CodeFlowIdP.clientSecret))",
+                ]))
         let message = denied.json["message"] as? String ?? ""
         #expect(denied.status == 400 && denied.json["error"] as? String == "AUTHORIZATION_DENIED")
         #expect(message.contains("access_denied: The user said no") && !message.contains("\u{1B}") && !message.contains(CodeFlowIdP.clientSecret), "\(message)")

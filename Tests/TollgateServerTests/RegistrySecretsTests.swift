@@ -32,8 +32,9 @@ struct RegistrySecretsTests {
 
         // With the secret in the same request the change is the caller's own: the old token is dropped.
         let current = try #require(try await tg.get("/oauth/connections/cc1", headers: apiKeyHeader).header("ETag"))
-        let moved = try await tg.put("/oauth/connections/cc1", json: #"{"token_url":"\#(evil)","client_secret":"a-new-secret"}"#,
-                                     headers: apiKeyHeader + [("If-Match", current)])
+        let moved = try await tg.put(
+            "/oauth/connections/cc1", json: #"{"token_url":"\#(evil)","client_secret":"a-new-secret"}"#,
+            headers: apiKeyHeader + [("If-Match", current)])
         #expect(moved.status == 200 && moved.json["status"] as? String == "not_connected", "\(moved.body)")
         _ = try await tg.post("/oauth/connections/cc1/test", json: "{}", headers: apiKeyHeader)
         let asked: [PeerServer.TokenRequest] = attacker.tokenRequests
@@ -65,20 +66,27 @@ struct RegistrySecretsTests {
         defer { Task { await tg.stop() } }
         let valid = C.createBody(tg)
         let hostPort = tg.base.dropFirst("http://".count)
-        for url in ["http://user:hunter2hunter2@\(hostPort)/dev-issuer/token", "\(tg.base)/dev-issuer/token?client_secret=hunter2hunter2",
-                    "\(tg.base)/dev-issuer/token?api_key=hunter2hunter2", "\(tg.base)/dev-issuer/token?X_Refresh_Token=hunter2hunter2"] {
-            let answer = try await tg.post("/oauth/connections", json: valid.replacingOccurrences(of: "\(tg.base)/dev-issuer/token", with: url), headers: apiKeyHeader)
+        for url in [
+            "http://user:hunter2hunter2@\(hostPort)/dev-issuer/token", "\(tg.base)/dev-issuer/token?client_secret=hunter2hunter2",
+            "\(tg.base)/dev-issuer/token?api_key=hunter2hunter2", "\(tg.base)/dev-issuer/token?X_Refresh_Token=hunter2hunter2",
+        ] {
+            let answer = try await tg.post(
+                "/oauth/connections", json: valid.replacingOccurrences(of: "\(tg.base)/dev-issuer/token", with: url), headers: apiKeyHeader)
             #expect(answer.status == 400 && answer.json["error"] as? String == "INVALID_REQUEST", "\(url)")
             #expect(!answer.body.contains("hunter2hunter2"))
         }
         _ = try await tg.post("/oauth/connections", json: valid, headers: apiKeyHeader)
         let etag = try #require(try await tg.get("/oauth/connections/pacs", headers: apiKeyHeader).header("ETag"))
-        let put = try await tg.put("/oauth/connections/pacs", json: #"{"url":"https://pacs.example.org/dicom-web/?token=hunter2hunter2"}"#,
-                                   headers: apiKeyHeader + [("If-Match", etag)])
+        let put = try await tg.put(
+            "/oauth/connections/pacs", json: #"{"url":"https://pacs.example.org/dicom-web/?token=hunter2hunter2"}"#,
+            headers: apiKeyHeader + [("If-Match", etag)])
         #expect(put.status == 400)
         // Ordinary query parameters stay allowed.
-        #expect(try await tg.put("/oauth/connections/pacs", json: #"{"url":"https://pacs.example.org/dicom-web/?tenant=north"}"#,
-                                 headers: apiKeyHeader + [("If-Match", etag)]).status == 200)
+        #expect(
+            try await tg.put(
+                "/oauth/connections/pacs", json: #"{"url":"https://pacs.example.org/dicom-web/?tenant=north"}"#,
+                headers: apiKeyHeader + [("If-Match", etag)]
+            ).status == 200)
         for file in try FileManager.default.subpathsOfDirectory(atPath: directory) {
             let bytes = try #require(FileManager.default.contents(atPath: directory + "/" + file))
             #expect(bytes.range(of: Data("hunter2hunter2".utf8)) == nil, "\(file)")

@@ -19,9 +19,11 @@ struct RegistryServerTests {
         let registry = try #require(tg.app.registry)
         #expect(try await tg.metric(#"tollgate_registry_connections{key_id="k1"}"#) == 0)
         let id = UUID().uuidString
-        #expect(try await registry.store.insert(ConnectionRecord(
-            id: id, organization: "GLOBAL", name: "pacs", flow: .clientCredentials, settings: Data("{}".utf8), status: .notConnected,
-            sealed: try registry.keyring.seal(.init(clientSecret: "registry-secret-XYZ"), rowID: id), createdAt: 0, updatedAt: 0)))
+        #expect(
+            try await registry.store.insert(
+                ConnectionRecord(
+                    id: id, organization: "GLOBAL", name: "pacs", flow: .clientCredentials, settings: Data("{}".utf8), status: .notConnected,
+                    sealed: try registry.keyring.seal(.init(clientSecret: "registry-secret-XYZ"), rowID: id), createdAt: 0, updatedAt: 0)))
         #expect(try await tg.metric(#"tollgate_registry_connections{key_id="k1"}"#) == 1)
         await tg.stop()
         #expect(!tg.logs.text.contains("registry-secret-XYZ"))

@@ -16,14 +16,19 @@ struct RouterTests {
     static let apiKey = "router-test-api-key-0123456789"
 
     /// Runs `test` against the router of a Tollgate built from the dev config (plus one outbound server).
-    static func withRouter(_ adjust: (inout TollgateConfig) -> Void = { _ in },
-                           _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = try await TollgateApp(config: devConfig(port: 8080) { config in
-            config.outbound.servers = ["peer": OutboundServerConfig(
-                url: "http://127.0.0.1:9/dicom-web", tokenEndpoint: "http://127.0.0.1:9/token", clientID: "c", clientSecret: "s")]
-            config.admin = AdminConfig(authMode: .apiKey, apiKeys: [apiKey])
-            adjust(&config)
-        }, clock: ManualClock(), logger: LogCapture().logger())
+    static func withRouter(
+        _ adjust: (inout TollgateConfig) -> Void = { _ in },
+        _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let app = try await TollgateApp(
+            config: devConfig(port: 8080) { config in
+                config.outbound.servers = [
+                    "peer": OutboundServerConfig(
+                        url: "http://127.0.0.1:9/dicom-web", tokenEndpoint: "http://127.0.0.1:9/token", clientID: "c", clientSecret: "s")
+                ]
+                config.admin = AdminConfig(authMode: .apiKey, apiKeys: [apiKey])
+                adjust(&config)
+            }, clock: ManualClock(), logger: LogCapture().logger())
         do {
             try await app.buildApplication().test(.router, test)
         } catch {
@@ -60,9 +65,11 @@ struct RouterTests {
     /// unknown path stays 404.
     @Test func otherMethodsOnAServedPathAre405WithAllow() async throws {
         try await Self.withRouter { client in
-            for (uri, method, allow) in [("/health", HTTPRequest.Method.put, "GET, HEAD"), ("/plugin/authenticate", .get, "POST"),
-                                         ("/tokens/validate", .get, "POST"),
-                                         ("/metrics", .post, "GET, HEAD")] {
+            for (uri, method, allow) in [
+                ("/health", HTTPRequest.Method.put, "GET, HEAD"), ("/plugin/authenticate", .get, "POST"),
+                ("/tokens/validate", .get, "POST"),
+                ("/metrics", .post, "GET, HEAD"),
+            ] {
                 try await client.execute(uri: uri, method: method) { response in
                     #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
                     #expect(response.headers[.allow] == allow, "\(method) \(uri)")
@@ -84,9 +91,11 @@ struct RouterTests {
 
     @Test func adminGroupRefusesEveryRouteWithoutTheKey() async throws {
         try await Self.withRouter { client in
-            for (uri, method) in [("/token/peer", HTTPRequest.Method.get), ("/token", .get), ("/token/clear", .post),
-                                  ("/dicomweb-oauth/servers", .get), ("/dicomweb-oauth/status", .get),
-                                  ("/dicomweb-oauth/servers/peer/test", .post), ("/proxy/peer/studies", .get), ("/proxy/peer", .delete)] {
+            for (uri, method) in [
+                ("/token/peer", HTTPRequest.Method.get), ("/token", .get), ("/token/clear", .post),
+                ("/dicomweb-oauth/servers", .get), ("/dicomweb-oauth/status", .get),
+                ("/dicomweb-oauth/servers/peer/test", .post), ("/proxy/peer/studies", .get), ("/proxy/peer", .delete),
+            ] {
                 try await client.execute(uri: uri, method: method) { response in
                     #expect(response.status == .unauthorized, "\(method) \(uri)")
                     #expect(Self.json(response.body)["error"] as? String == "INVALID_API_KEY", "\(method) \(uri)")
@@ -120,7 +129,8 @@ struct RouterTests {
                 #expect(response.status == .badRequest)
                 #expect(Self.json(response.body)["success"] as? Bool == false)
             }
-            try await client.execute(uri: "/plugin/authenticate", method: .post, body: ByteBuffer(string: #"{"credentials":{"type":"basic","token":"x"}}"#)) { response in
+            try await client.execute(uri: "/plugin/authenticate", method: .post, body: ByteBuffer(string: #"{"credentials":{"type":"basic","token":"x"}}"#)) {
+                response in
                 #expect(response.status == .ok)
                 #expect((Self.json(response.body)["result"] as? [String: Any])?["authenticated"] as? Bool == false)
             }
@@ -140,13 +150,17 @@ struct RouterTests {
                 #expect(response.headers[.wwwAuthenticate] == #"Basic realm="tollgate-orthanc""#)
             }
             let basic = BasicAuthorization.value(user: "orthanc", password: "web service password")
-            try await client.execute(uri: "/tokens/validate", method: .post, headers: [.authorization: basic],
-                                     body: ByteBuffer(string: #"{"method":"get","level":"system","uri":"/"}"#)) { response in
+            try await client.execute(
+                uri: "/tokens/validate", method: .post, headers: [.authorization: basic],
+                body: ByteBuffer(string: #"{"method":"get","level":"system","uri":"/"}"#)
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(Self.json(response.body)["granted"] as? Bool == false)
             }
-            try await client.execute(uri: "/tokens/validate", method: .post, headers: [.authorization: basic],
-                                     body: ByteBuffer(string: #"{"level":"study"}"#)) { response in
+            try await client.execute(
+                uri: "/tokens/validate", method: .post, headers: [.authorization: basic],
+                body: ByteBuffer(string: #"{"level":"study"}"#)
+            ) { response in
                 #expect(response.status == .badRequest)
             }
         }

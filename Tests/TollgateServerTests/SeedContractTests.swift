@@ -13,7 +13,8 @@ struct SeedContractTests {
     typealias C = ConnectionsAPITests
 
     /// `tests/contract/test_oauth_api.py`: `json.dumps({...})` of the seed's dict.
-    static let contractTestBody = #"{"connection_name": "test_api", "oauth_flow_type": "client_credentials", "client_id": "test", "client_secret": "secret123", "authorization_url": "https://test.com/auth", "token_url": "https://test.com/token", "scopes": "read,write"}"#
+    static let contractTestBody =
+        #"{"connection_name": "test_api", "oauth_flow_type": "client_credentials", "client_id": "test", "client_secret": "secret123", "authorization_url": "https://test.com/auth", "token_url": "https://test.com/token", "scopes": "read,write"}"#
 
     /// "Manual Testing with Postman", Create connection.
     static let postmanBody = """
@@ -33,8 +34,9 @@ struct SeedContractTests {
         defer { Task { await tg.stop() } }
 
         // The quickstart's contract test: 201, the name back, status not_connected; created_by from X-User-Id.
-        let created = try await tg.post("/api/oauth/connections", json: Self.contractTestBody,
-                                        headers: apiKeyHeader + [("X-Organization-Id", "ORG123"), ("X-User-Id", "jack\t@example.org")])
+        let created = try await tg.post(
+            "/api/oauth/connections", json: Self.contractTestBody,
+            headers: apiKeyHeader + [("X-Organization-Id", "ORG123"), ("X-User-Id", "jack\t@example.org")])
         #expect(created.status == 201, "\(created.body)")
         #expect(created.json["connection_name"] as? String == "test_api" && created.json["status"] as? String == "not_connected")
         #expect(created.json["created_by"] as? String == "jack@example.org", "sanitised: the control character is gone")
@@ -58,9 +60,10 @@ struct SeedContractTests {
         let devToken = "\(tg.base)/dev-issuer/token"
         let moved = try await tg.put("/api/oauth/connections/azure_csp_oauth", json: #"{"token_url": "\#(devToken)"}"#, headers: global)
         #expect(moved.status == 400 && moved.json["error"] as? String == "SECRET_REQUIRED")
-        let updated = try await tg.put("/api/oauth/connections/azure_csp_oauth",
-                                       json: #"{"client_id": "tollgate-dev", "client_secret": "tollgate-dev-secret", "token_url": "\#(devToken)", "scopes": "read"}"#,
-                                       headers: global)
+        let updated = try await tg.put(
+            "/api/oauth/connections/azure_csp_oauth",
+            json: #"{"client_id": "tollgate-dev", "client_secret": "tollgate-dev-secret", "token_url": "\#(devToken)", "scopes": "read"}"#,
+            headers: global)
         #expect(updated.status == 200 && updated.header("ETag") == "\"2\"", "\(updated.body)")
 
         // Get credentials: the seed's shape (credentials object and status) beside today's flat members.
@@ -82,8 +85,9 @@ struct SeedContractTests {
 
         // Register Dependency: register_oauth_dependency(workflow_id="my_workflow", connection_name="azure_csp_oauth",
         // workflow_name="My Workflow"), on the seed contract's /workflows route.
-        let registered = try await tg.post("/api/oauth/workflows/my_workflow/dependencies",
-                                           json: #"{"connection_name": "azure_csp_oauth", "workflow_name": "My Workflow"}"#, headers: global)
+        let registered = try await tg.post(
+            "/api/oauth/workflows/my_workflow/dependencies",
+            json: #"{"connection_name": "azure_csp_oauth", "workflow_name": "My Workflow"}"#, headers: global)
         #expect(registered.status == 201 && registered.json["workflow_name"] as? String == "My Workflow", "\(registered.body)")
         let uses = try await tg.get("/api/oauth/workflows/my_workflow/dependencies", headers: global)
         #expect(uses.json["workflow_id"] as? String == "my_workflow" && uses.json["connections"] as? [String] == ["azure_csp_oauth"])
@@ -102,7 +106,8 @@ struct SeedContractTests {
     @Test func noUsableTokenIs503WithTheStatus() async throws {
         let tg = try await C.start(directory: scratchDirectory(), key: RegistryKeyring.generateKeyMaterial())
         defer { Task { await tg.stop() } }
-        let body = #"{"connection_name": "archive", "oauth_flow_type": "refresh_token", "client_id": "tollgate-dev", "client_secret": "tollgate-dev-secret", "authorization_url": "https://test.com/auth", "token_url": "\#(tg.base)/dev-issuer/token", "scopes": "read"}"#
+        let body =
+            #"{"connection_name": "archive", "oauth_flow_type": "refresh_token", "client_id": "tollgate-dev", "client_secret": "tollgate-dev-secret", "authorization_url": "https://test.com/auth", "token_url": "\#(tg.base)/dev-issuer/token", "scopes": "read"}"#
         #expect(try await tg.post("/api/oauth/connections", json: body, headers: apiKeyHeader).status == 201)
         let answer = try await tg.get("/api/oauth/credentials/archive", headers: apiKeyHeader)
         #expect(answer.status == 503 && answer.json["error"] as? String == "NOT_CONNECTED" && answer.json["status"] as? String == "not_connected")
@@ -119,8 +124,11 @@ struct SeedContractTests {
             let tg = try await C.start(directory: scratchDirectory(), key: RegistryKeyring.generateKeyMaterial()) { $0.registry.exposeRefreshTokens = expose }
             defer { Task { await tg.stop() } }
             let refreshToken = idp.mintRefreshToken()
-            #expect(try await tg.post("/api/oauth/connections", json: ConnectionFlowsTests.refreshBody(idp, refreshToken: refreshToken),
-                                      headers: apiKeyHeader).status == 201)
+            #expect(
+                try await tg.post(
+                    "/api/oauth/connections", json: ConnectionFlowsTests.refreshBody(idp, refreshToken: refreshToken),
+                    headers: apiKeyHeader
+                ).status == 201)
             idp.setRefreshDelay(milliseconds: 1500)
             async let test = tg.post("/api/oauth/connections/archive/test", json: "", headers: apiKeyHeader)
             try await waitUntil { (try? await tg.get("/api/oauth/connections/archive", headers: apiKeyHeader).json["status"] as? String) == "testing" }

@@ -53,9 +53,10 @@ struct ServerTLSTests {
                 extensions: try Certificate.Extensions {
                     Critical(BasicConstraints.notCertificateAuthority)
                     try ExtendedKeyUsage([server ? .serverAuth : .clientAuth])
-                    SubjectAlternativeNames(server
-                        ? [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
-                        : [.uniformResourceIdentifier("spiffe://hospital/ns/pacs/sa/" + commonName)])
+                    SubjectAlternativeNames(
+                        server
+                            ? [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
+                            : [.uniformResourceIdentifier("spiffe://hospital/ns/pacs/sa/" + commonName)])
                 },
                 issuerPrivateKey: .init(key))
             return Issued(certificatePEM: try leaf.serializeAsPEM().pemString, keyPEM: leafKey.pemRepresentation)
@@ -76,8 +77,9 @@ struct ServerTLSTests {
         /// A server certificate from `ca`, with `ca` also as the CA of client certificates.
         func serverTLS(from ca: Authority, clientAuth: ServerTLSConfig.ClientAuth) throws -> ServerTLSConfig {
             let server = try ca.issue(commonName: "tollgate", server: true)
-            return ServerTLSConfig(certFile: try write("tls.crt", server.certificatePEM), keyFile: try write("tls.key", server.keyPEM),
-                                   clientCAFile: try write("ca.crt", ca.pem), clientAuth: clientAuth)
+            return ServerTLSConfig(
+                certFile: try write("tls.crt", server.certificatePEM), keyFile: try write("tls.key", server.keyPEM),
+                clientCAFile: try write("ca.crt", ca.pem), clientAuth: clientAuth)
         }
 
         deinit { try? FileManager.default.removeItem(at: directory) }

@@ -14,13 +14,14 @@ struct ShutdownTests {
     @Test func sigtermFinishesInFlightRequestsThenExitsZero() async throws {
         let peer = try await PeerServer.start()
         defer { Task { await peer.stop() } }
-        let tollgate = try await TollgateProcess.start(config: """
-        log: {level: info, format: text}
-        outbound:
-          servers:
-            slow: {url: "\(peer.upstreamURL)", token_endpoint: "\(peer.tokenURL)", client_id: c, client_secret: s}
-        admin: {auth_mode: none}
-        """, server: "shutdown_grace_seconds: 10")
+        let tollgate = try await TollgateProcess.start(
+            config: """
+                log: {level: info, format: text}
+                outbound:
+                  servers:
+                    slow: {url: "\(peer.upstreamURL)", token_endpoint: "\(peer.tokenURL)", client_id: c, client_secret: s}
+                admin: {auth_mode: none}
+                """, server: "shutdown_grace_seconds: 10")
         defer { Task { await tollgate.stop() } }
         let process = tollgate.process
 

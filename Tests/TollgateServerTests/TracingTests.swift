@@ -38,17 +38,23 @@ struct TracingTests {
         #expect(try await tg.get("/health").status == 200)
         #expect(try await tg.get("/ready", headers: [("traceparent", "00-\(String(repeating: "1", count: 32))-\(Self.callerSpan)-01")]).status == 200)
 
-        let first = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token), ("traceparent", Self.traceparent),
-                                                        ("tracestate", "vendor=opaque")])
+        let first = try await tg.get(
+            "/auth",
+            headers: [
+                ("Authorization", "Bearer " + token), ("traceparent", Self.traceparent),
+                ("tracestate", "vendor=opaque"),
+            ])
         #expect(first.status == 200)
         #expect(first.header("X-Trace-Id") == Self.callerTrace)
         let second = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token), ("traceparent", Self.traceparent)])
         #expect(second.status == 200)
 
         let proxyTrace = "0af7651916cd43dd8448eb211c80319c"
-        let proxied = try await tg.get("/proxy/pacs/studies?PatientID=SECRET-PATIENT", headers: apiKeyHeader + [
-            ("traceparent", "00-\(proxyTrace)-b7ad6b7169203331-01"),
-        ])
+        let proxied = try await tg.get(
+            "/proxy/pacs/studies?PatientID=SECRET-PATIENT",
+            headers: apiKeyHeader + [
+                ("traceparent", "00-\(proxyTrace)-b7ad6b7169203331-01")
+            ])
         #expect(proxied.status == 200)
 
         try await waitUntil(seconds: 20) {
@@ -80,8 +86,9 @@ struct TracingTests {
         #expect(introspection.name == "POST introspection")
         #expect(introspection.attributes["http.response.status_code"] == "200")
         #expect(introspection.attributes["url.full"]?.hasSuffix("/dev-issuer/introspect") == true)
-        #expect(inCallerTrace.contains { $0.kind == 2 && $0.parentSpanID == introspection.spanID },
-                "the peer's side of the call continues the trace")
+        #expect(
+            inCallerTrace.contains { $0.kind == 2 && $0.parentSpanID == introspection.spanID },
+            "the peer's side of the call continues the trace")
 
         // The proxy: a client span in the caller's trace, and the peer got its traceparent.
         let proxySpan = try #require(spans.first { $0.attributes["tollgate.call"] == "proxy" })
@@ -141,9 +148,11 @@ struct TracingTests {
         let tg = try await Self.start(peer, receiver: nil)
         defer { Task { await tg.stop() } }
 
-        let answer = try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader + [
-            ("traceparent", Self.traceparent), ("tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"),
-        ])
+        let answer = try await tg.get(
+            "/proxy/pacs/studies",
+            headers: apiKeyHeader + [
+                ("traceparent", Self.traceparent), ("tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"),
+            ])
         #expect(answer.status == 200)
         #expect(answer.header("X-Trace-Id") == Self.callerTrace)
         let upstream = try #require(peer.upstreamRequests.last)
@@ -157,8 +166,10 @@ struct TracingTests {
         #expect(missing.json["request_id"] as? String == missing.header("X-Request-Id"))
 
         // A traceparent that is not W3C's is ignored: nothing passed on, no trace id made up.
-        for bad in ["00-\(String(repeating: "0", count: 32))-\(Self.callerSpan)-01", "ff-\(Self.callerTrace)-\(Self.callerSpan)-01",
-                    "00-\(Self.callerTrace.uppercased())-\(Self.callerSpan)-01", "garbage", String(repeating: "a", count: 4000)] {
+        for bad in [
+            "00-\(String(repeating: "0", count: 32))-\(Self.callerSpan)-01", "ff-\(Self.callerTrace)-\(Self.callerSpan)-01",
+            "00-\(Self.callerTrace.uppercased())-\(Self.callerSpan)-01", "garbage", String(repeating: "a", count: 4000),
+        ] {
             let before = peer.upstreamRequests.count
             let ignored = try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader + [("traceparent", bad)])
             #expect(ignored.status == 200)
@@ -186,12 +197,12 @@ struct TracingTests {
 
     @Test func badTracingKeysAreNamed() throws {
         let yaml = """
-        tracing:
-          endpoint: "ftp://collector"
-          service_name: ""
-          sample_ratio: 1.5
-          batch_delay_ms: 0
-        """
+            tracing:
+              endpoint: "ftp://collector"
+              service_name: ""
+              sample_ratio: 1.5
+              batch_delay_ms: 0
+            """
         let errors = try ConfigLoader.parse(yaml: yaml).validationErrors().map(\.path)
         #expect(Set(errors).isSuperset(of: ["tracing.endpoint", "tracing.service_name", "tracing.sample_ratio", "tracing.batch_delay_ms"]))
         #expect(throws: (any Error).self) { try ConfigLoader.parse(yaml: "tracing:\n  protocol: grpc\n") }

@@ -82,7 +82,10 @@ struct UserinfoTests {
         #expect(lenient.logs.text.contains("userinfo failed"))
         #expect(!lenient.logs.text.contains(token))
 
-        let strict = try await RunningTollgate.start(Self.withUserinfo { $0.endpoint = endpointCopy; $0.onError = .indeterminate })
+        let strict = try await RunningTollgate.start(
+            Self.withUserinfo {
+                $0.endpoint = endpointCopy; $0.onError = .indeterminate
+            })
         defer { Task { await strict.stop() } }
         let refused = try await strict.get("/auth", headers: [("Authorization", "Bearer " + (try await strict.token()))])
         #expect(refused.status == 503)
@@ -100,11 +103,13 @@ struct UserinfoTests {
         }
         defer { Task { await tg.stop() } }
         let unnamed = OrthancPluginHarness.user(forge, tg, roles: ["doctor"])
-        let profile = try await OrthancPluginHarness.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + unnamed, "server-id": nil])
+        let profile = try await OrthancPluginHarness.call(
+            tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + unnamed, "server-id": nil])
         #expect(profile.status == 200)
         #expect(profile.json["name"] as? String == "Dr Grace Hopper")
         let named = OrthancPluginHarness.user(forge, tg, roles: ["doctor"], claims: ["name": "Ada (from the token)"])
-        let own = try await OrthancPluginHarness.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + named, "server-id": nil])
+        let own = try await OrthancPluginHarness.call(
+            tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + named, "server-id": nil])
         #expect(own.json["name"] as? String == "Ada (from the token)", "the token's own name wins")
     }
 }

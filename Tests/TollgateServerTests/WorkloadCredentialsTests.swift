@@ -87,14 +87,18 @@ struct WorkloadCredentialsTests {
         }
         let tg = try await RunningTollgate.start(waitReady: false) { config in
             config.admin = AdminConfig(apiKeys: [testAPIKey])
-            config.outbound.servers = ["google": try! ConfigLoader.parse(yaml: """
-                outbound:
-                  servers:
-                    google:
-                      url: \(peer.upstreamURL)
-                      auth_method: google_service_account
-                      service_account_file: \(keyFile)
-                """, environment: [:]).outbound.servers["google"]!]
+            config.outbound.servers = [
+                "google": try! ConfigLoader.parse(
+                    yaml: """
+                        outbound:
+                          servers:
+                            google:
+                              url: \(peer.upstreamURL)
+                              auth_method: google_service_account
+                              service_account_file: \(keyFile)
+                        """, environment: [:]
+                ).outbound.servers["google"]!
+            ]
         }
         defer { Task { await tg.stop() } }
         try await waitUntil { tg.app.outbound["google"]!.status.tokenValid }
@@ -116,8 +120,9 @@ struct WorkloadCredentialsTests {
         var form: [(String, String)] = [("grant_type", "client_credentials")]
         var headers = HTTPHeaders()
         try await grant.apply(form: &form, headers: &headers, endpoint: grant.tokenURI, now: Date().timeIntervalSince1970)
-        let request = PeerServer.TokenRequest(form: Dictionary(uniqueKeysWithValues: form), authorization: nil, at: .now,
-                                              contentType: "application/x-www-form-urlencoded")
+        let request = PeerServer.TokenRequest(
+            form: Dictionary(uniqueKeysWithValues: form), authorization: nil, at: .now,
+            contentType: "application/x-www-form-urlencoded")
         let refusal = await Self.googleRefusal(request, publicKey: key.publicKey, tokenURI: grant.tokenURI, scope: "s")
         #expect(refusal?.hasPrefix("signature") == true)
         #expect(await Self.googleRefusal(request, publicKey: other.publicKey, tokenURI: grant.tokenURI, scope: "s") == nil)
@@ -125,7 +130,8 @@ struct WorkloadCredentialsTests {
 
     @Test func aBrokenKeyFileStopsStartUpNamingItsKey() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-sa-\(UUID().uuidString).json").path
-        try #"{"type":"service_account","client_email":"a@b","private_key":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n","private_key_id":"k","token_uri":"https://oauth2.googleapis.com/token"}"#
+        try
+            #"{"type":"service_account","client_email":"a@b","private_key":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n","private_key_id":"k","token_uri":"https://oauth2.googleapis.com/token"}"#
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         var server = OutboundServerConfig(url: "https://pacs/", tokenEndpoint: "", clientID: "", clientSecret: nil, authMethod: .googleServiceAccount)
@@ -148,7 +154,8 @@ struct WorkloadCredentialsTests {
             Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
         }
-        return part(#"{"alg":"RS256","kid":"aks"}"#) + "." + part(#"{"iss":"https://oidc.aks","sub":"system:serviceaccount:pacs:tollgate","m":"\#(marker)"}"#) + ".c2ln"
+        return part(#"{"alg":"RS256","kid":"aks"}"#) + "." + part(#"{"iss":"https://oidc.aks","sub":"system:serviceaccount:pacs:tollgate","m":"\#(marker)"}"#)
+            + ".c2ln"
     }
 
     @Test func clientAssertionFileIsReadForEveryTokenRequestAndNeverLogged() async throws {
@@ -191,4 +198,3 @@ struct WorkloadCredentialsTests {
         for secret in [first, second, "not-a-jwt"] { #expect(!tg.logs.text.contains(secret)) }
     }
 }
-

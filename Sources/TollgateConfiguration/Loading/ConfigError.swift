@@ -1,22 +1,22 @@
 import TollgateKit
 /// A configuration problem, always tied to the key path it concerns. Messages never carry
 /// configured values, so a secret cannot leak through an error.
-public struct ConfigError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let message: String
+package struct ConfigError: Error, CustomStringConvertible, Sendable {
+    package let path: String
+    package let message: String
 
-    public init(path: [any CodingKey], message: String) {
+    package init(path: [any CodingKey], message: String) {
         self.init(path: ConfigError.render(path), message: message)
     }
 
-    public init(path: String, message: String) {
+    package init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+    package var description: String { path.isEmpty ? message : "\(path): \(message)" }
 
-    public static func render(_ path: [any CodingKey]) -> String {
+    package static func render(_ path: [any CodingKey]) -> String {
         var out = ""
         for key in path {
             if let index = key.intValue {
@@ -60,8 +60,8 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Several configuration problems reported together.
-public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
-    public let errors: [ConfigError]
-    public init(errors: [ConfigError]) { self.errors = errors }
-    public var description: String { errors.map { "  - \($0)" }.joined(separator: "\n") }
+package struct ConfigErrors: Error, CustomStringConvertible, Sendable {
+    package let errors: [ConfigError]
+    package init(errors: [ConfigError]) { self.errors = errors }
+    package var description: String { errors.map { "  - \($0)" }.joined(separator: "\n") }
 }

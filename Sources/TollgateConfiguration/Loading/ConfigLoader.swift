@@ -1,10 +1,9 @@
-import TollgateKit
 import Foundation
 import Yams
 
 /// Reads, substitutes, decodes and validates `config.yaml`.
-public enum ConfigLoader {
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TollgateConfig {
+package enum ConfigLoader {
+    package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TollgateConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "cannot read config file \(path)")])
         }
@@ -15,14 +14,15 @@ public enum ConfigLoader {
     }
 
     /// Decodes YAML text into a config; validation is a separate step so CLI overrides can apply first.
-    public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TollgateConfig {
+    package static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TollgateConfig {
         do {
             let root: Node
             do {
                 root = try Yams.compose(yaml: yaml) ?? Node.mapping(.init([]))
             } catch let error as YamlError {
                 // `[${VAR}]` reads as a mapping inside a list: the most common way to trip on YAML here.
-                let hint = yaml.contains("[${") || yaml.contains("{${") || yaml.contains(", ${")
+                let hint =
+                    yaml.contains("[${") || yaml.contains("{${") || yaml.contains(", ${")
                     ? " (inside [ ] or { }, quote substitutions: [\"${VAR}\"])" : ""
                 throw ConfigError(path: "", message: "invalid YAML: \(Self.describe(error))\(hint)")
             }

@@ -1,4 +1,3 @@
-import TollgateKit
 import Foundation
 import Yams
 

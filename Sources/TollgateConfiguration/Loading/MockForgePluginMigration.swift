@@ -1,5 +1,4 @@
 import Foundation
-import TollgateKit
 
 /// The migration path from seed 003's Python MockForge plugin, which is configured only by its
 /// environment. `tollgate serve --mockforge-plugin-env` turns exactly those variables into one
@@ -12,11 +11,11 @@ import TollgateKit
 ///
 /// The issuer replaces `inbound.issuers` and the embedded dev issuer is switched off: the plugin
 /// trusted one authorization server and nothing else.
-public enum MockForgePluginMigration {
-    public static let issuerName = "mockforge-plugin"
-    public static let variables = ["AUTH_SERVER_URL", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "HOST", "PORT"]
+package enum MockForgePluginMigration {
+    package static let issuerName = "mockforge-plugin"
+    package static let variables = ["AUTH_SERVER_URL", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "HOST", "PORT"]
 
-    public static func apply(environment: [String: String], to config: inout TollgateConfig) throws {
+    package static func apply(environment: [String: String], to config: inout TollgateConfig) throws {
         var errors: [ConfigError] = []
         func value(_ name: String) -> String? {
             environment[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -32,8 +31,11 @@ public enum MockForgePluginMigration {
         }
         let secret = value("OAUTH_CLIENT_SECRET")
         if secret == nil {
-            errors.append(ConfigError(path: "OAUTH_CLIENT_SECRET", message:
-                "not set: Tollgate authenticates to the introspection endpoint (RFC 7662 §2.1) and needs the client's secret"))
+            errors.append(
+                ConfigError(
+                    path: "OAUTH_CLIENT_SECRET",
+                    message:
+                        "not set: Tollgate authenticates to the introspection endpoint (RFC 7662 §2.1) and needs the client's secret"))
         }
         var port: Int?
         if let text = value("PORT") {

@@ -4,17 +4,19 @@ import Foundation
 /// The migration path from the seed-000 Orthanc plugin: its `DicomWebOAuth.Servers` block, read
 /// from an Orthanc JSON configuration (comments allowed, as Orthanc allows them), becomes
 /// `outbound.servers`. Strings get the same `${VAR}` rule as config.yaml.
-public enum OrthancMigration {
+package enum OrthancMigration {
     static let keys: Set<String> = ["Url", "TokenEndpoint", "ClientId", "ClientSecret", "Scope", "TokenRefreshBufferSeconds"]
 
-    public static func servers(fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: OutboundServerConfig] {
+    package static func servers(
+        fromFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> [String: OutboundServerConfig] {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "cannot read Orthanc configuration \(path)")])
         }
         return try servers(json: text, environment: environment)
     }
 
-    public static func servers(json text: String, environment: [String: String]) throws -> [String: OutboundServerConfig] {
+    package static func servers(json text: String, environment: [String: String]) throws -> [String: OutboundServerConfig] {
         guard let root = (try? JSONSerialization.jsonObject(with: Data(stripComments(text).utf8))) as? [String: Any] else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "Orthanc configuration is not a JSON object")])
         }
@@ -56,10 +58,13 @@ public enum OrthancMigration {
             let scope = string("Scope", required: false)
             guard let url, let endpoint, let clientID, let secret else { continue }
             // The plugin posted its credentials in the form body.
-            var server = OutboundServerConfig(url: url, tokenEndpoint: endpoint, clientID: clientID, clientSecret: secret,
-                                              scope: scope, authMethod: .clientSecretPost)
+            var server = OutboundServerConfig(
+                url: url, tokenEndpoint: endpoint, clientID: clientID, clientSecret: secret,
+                scope: scope, authMethod: .clientSecretPost)
             if let buffer = entry["TokenRefreshBufferSeconds"] {
-                if let seconds = buffer as? Int { server.refreshBufferSeconds = seconds } else {
+                if let seconds = buffer as? Int {
+                    server.refreshBufferSeconds = seconds
+                } else {
                     errors.append(ConfigError(path: "\(at).TokenRefreshBufferSeconds", message: "must be an integer"))
                 }
             }
@@ -102,7 +107,7 @@ public enum OrthancMigration {
     }
 
     /// Adds the migrated servers to a config; a name defined in both is an error.
-    public static func merge(_ servers: [String: OutboundServerConfig], into config: inout TollgateConfig) throws {
+    package static func merge(_ servers: [String: OutboundServerConfig], into config: inout TollgateConfig) throws {
         let clashes = servers.keys.filter { config.outbound.servers[$0] != nil }.sorted()
         if !clashes.isEmpty {
             throw ConfigErrors(errors: clashes.map { ConfigError(path: "outbound.servers.\($0)", message: "also defined in the Orthanc configuration") })

@@ -1,5 +1,4 @@
 import Synchronization
-import TollgateKit
 /// Helpers that make `Decodable` config types strict: unknown keys are errors, and missing
 /// optional keys fall back to documented defaults.
 struct AnyCodingKey: CodingKey {
@@ -77,10 +76,10 @@ extension KeyedDecodingContainer {
 }
 
 /// Decodes a closed set of string values and names the allowed ones on error.
-public protocol ConfigEnum: RawRepresentable<String>, CaseIterable, Decodable, Sendable {}
+package protocol ConfigEnum: RawRepresentable<String>, CaseIterable, Decodable, Sendable {}
 
 extension ConfigEnum {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self(rawValue: raw) else {
             let allowed = Self.allCases.map(\.rawValue).joined(separator: " | ")

@@ -1,6 +1,6 @@
 import TollgateKit
 
-public enum AdminAuthMode: String, ConfigEnum {
+package enum AdminAuthMode: String, ConfigEnum {
     case none
     case apiKey = "api_key"
     case bearer
@@ -9,15 +9,15 @@ public enum AdminAuthMode: String, ConfigEnum {
 }
 
 /// `admin:` — who may use `/dicomweb-oauth/*`, `/token*` and `/proxy/*`.
-public struct AdminConfig: Sendable, Decodable {
-    public var authMode: AdminAuthMode = .apiKey
+package struct AdminConfig: Sendable, Decodable {
+    package var authMode: AdminAuthMode = .apiKey
     /// Several keys may be valid at once, for rotation. Sent as `X-API-Key`.
-    public var apiKeys: [Secret] = []
+    package var apiKeys: [Secret] = []
     /// bearer mode: scope the caller's token must carry (none: any valid token).
-    public var requiredScope: String?
+    package var requiredScope: String?
     /// mtls mode: accepted certificates, by the subject's common name (`CN=…`) or a subject
     /// alternative name (`DNS:…`, `URI:…`, `email:…`, `IP:…`).
-    public var clientCertificates: [String] = []
+    package var clientCertificates: [String] = []
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case authMode = "auth_mode"
@@ -26,12 +26,12 @@ public struct AdminConfig: Sendable, Decodable {
         case clientCertificates = "client_certificates"
     }
 
-    public init(authMode: AdminAuthMode = .apiKey, apiKeys: [String] = []) {
+    package init(authMode: AdminAuthMode = .apiKey, apiKeys: [String] = []) {
         self.authMode = authMode
         self.apiKeys = apiKeys.map(Secret.init)
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         authMode = try c.decode(.authMode, default: authMode)
         apiKeys = try c.decode(.apiKeys, default: apiKeys)

@@ -1,11 +1,11 @@
 import TollgateKit
 
 /// `auth_method` of an introspection client: how Tollgate presents its secret.
-public enum ClientAuthMethod: String, ConfigEnum {
+package enum ClientAuthMethod: String, ConfigEnum {
     case clientSecretBasic = "client_secret_basic"
     case clientSecretPost = "client_secret_post"
 
-    public var credentialsMethod: ClientCredentials.Method {
+    package var credentialsMethod: ClientCredentials.Method {
         switch self {
         case .clientSecretBasic: .clientSecretBasic
         case .clientSecretPost: .clientSecretPost

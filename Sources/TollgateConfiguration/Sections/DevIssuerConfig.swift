@@ -1,17 +1,17 @@
 import TollgateKit
 
-public struct DevIssuerConfig: Sendable, Decodable {
-    public var enabled: Bool = false
+package struct DevIssuerConfig: Sendable, Decodable {
+    package var enabled: Bool = false
     /// Overrides the derived `http://{server.host}:{server.port}/dev-issuer` (e.g. behind a container name).
-    public var issuer: String?
-    public var tokenTTLSeconds: Int = 3600
-    public var signingKeyFile: String?
+    package var issuer: String?
+    package var tokenTTLSeconds: Int = 3600
+    package var signingKeyFile: String?
     /// `aud` of issued tokens when the token request names no `resource`.
-    public var audience: String = "tollgate"
-    public var clients: [DevClientConfig] = []
+    package var audience: String = "tollgate"
+    package var clients: [DevClientConfig] = []
     /// The dev issuer mints tokens for whoever reaches it, so it is refused on a non-loopback
     /// listen address unless this says, explicitly, that such exposure is intended.
-    public var allowNonLoopback: Bool = false
+    package var allowNonLoopback: Bool = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, issuer, audience, clients
@@ -20,12 +20,12 @@ public struct DevIssuerConfig: Sendable, Decodable {
         case signingKeyFile = "signing_key_file"
     }
 
-    public init(enabled: Bool = false, clients: [DevClientConfig] = []) {
+    package init(enabled: Bool = false, clients: [DevClientConfig] = []) {
         self.enabled = enabled
         self.clients = clients
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         enabled = try c.decode(.enabled, default: enabled)
         issuer = try c.decodeOptional(.issuer)
@@ -37,10 +37,10 @@ public struct DevIssuerConfig: Sendable, Decodable {
     }
 }
 
-public struct DevClientConfig: Sendable, Decodable {
-    public var clientID: String
-    public var clientSecret: Secret
-    public var scopes: [String] = []
+package struct DevClientConfig: Sendable, Decodable {
+    package var clientID: String
+    package var clientSecret: Secret
+    package var scopes: [String] = []
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case clientID = "client_id"
@@ -48,13 +48,13 @@ public struct DevClientConfig: Sendable, Decodable {
         case scopes
     }
 
-    public init(clientID: String, clientSecret: String, scopes: [String]) {
+    package init(clientID: String, clientSecret: String, scopes: [String]) {
         self.clientID = clientID
         self.clientSecret = Secret(clientSecret)
         self.scopes = scopes
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         clientID = try c.decode(.clientID)
         clientSecret = try c.decode(.clientSecret)

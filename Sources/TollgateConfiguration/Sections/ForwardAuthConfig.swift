@@ -1,29 +1,28 @@
-import TollgateKit
 /// `GET /auth`: per-route rules and the proxies trusted to describe the route, which claims become identity headers, the header that may add required scopes,
 /// the statuses a proxy sees when Tollgate cannot decide or the credential is malformed, and
 /// `/auth/outbound/{server}` (an outbound token handed to the caller's own proxy).
-public struct ForwardAuthConfig: Sendable, Decodable {
-    public var claimsToHeaders: [String: String] = [
+package struct ForwardAuthConfig: Sendable, Decodable {
+    package var claimsToHeaders: [String: String] = [
         "sub": "X-Auth-Subject", "client_id": "X-Auth-Client-Id", "scope": "X-Auth-Scopes", "issuer": "X-Auth-Issuer",
     ]
-    public var requiredScopesHeader: String = "X-Required-Scopes"
+    package var requiredScopesHeader: String = "X-Required-Scopes"
     /// When the IdP cannot be asked. nginx passes only 2xx/401/403 (anything else becomes 500):
     /// 401 keeps a refusal visible there, marked `X-Tollgate-Error: unavailable`.
-    public var statusOnUnavailable = 503
+    package var statusOnUnavailable = 503
     /// When the `Authorization` header is not a well-formed Bearer credential.
-    public var statusOnMalformed = 400
-    public var outboundTokens = OutboundTokenInjectionConfig()
+    package var statusOnMalformed = 400
+    package var outboundTokens = OutboundTokenInjectionConfig()
     /// Per-route requirements, first match wins, checked on cached decisions too.
-    public var rules: [ForwardAuthRuleConfig] = []
+    package var rules: [ForwardAuthRuleConfig] = []
     /// Nil when not written: `deny` once rules exist, else `authenticated`. Only a written
     /// `authenticated` lets a request nothing describes pass as "any accepted token".
-    public var `default`: ForwardAuthDefault?
+    package var `default`: ForwardAuthDefault?
     /// Peers whose `X-Forwarded-*` / `X-Original-*` headers describe the guarded request (CIDRs).
-    public var trustedProxies = ["127.0.0.0/8", "::1/128"]
+    package var trustedProxies = ["127.0.0.0/8", "::1/128"]
     /// Which proxy asks, so that only the headers that proxy sets are read.
-    public var proxy: ForwardAuthProxy = .auto
+    package var proxy: ForwardAuthProxy = .auto
     /// Where `?allowed_groups=` looks for the token's groups (a dotted claim path).
-    public var groupsClaim = "groups"
+    package var groupsClaim = "groups"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case claimsToHeaders = "claims_to_headers"
@@ -38,12 +37,12 @@ public struct ForwardAuthConfig: Sendable, Decodable {
         case groupsClaim = "groups_claim"
     }
 
-    public init() {}
+    package init() {}
 
     /// What a request no rule matches gets: as written, else `deny` once rules exist.
-    public var effectiveDefault: ForwardAuthDefault { `default` ?? (rules.isEmpty ? .authenticated : .deny) }
+    package var effectiveDefault: ForwardAuthDefault { `default` ?? (rules.isEmpty ? .authenticated : .deny) }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         claimsToHeaders = try c.decode(.claimsToHeaders, default: claimsToHeaders)
         requiredScopesHeader = try c.decode(.requiredScopesHeader, default: requiredScopesHeader)
@@ -59,7 +58,7 @@ public struct ForwardAuthConfig: Sendable, Decodable {
 }
 
 /// `forward_auth.proxy`: the proxy that asks, and so the only headers that describe its request.
-public enum ForwardAuthProxy: String, ConfigEnum {
+package enum ForwardAuthProxy: String, ConfigEnum {
     /// Every known header; any two that disagree are refused; else the path under `/auth/`.
     case auto
     /// `X-Original-Method`, `X-Original-URI`, `X-Forwarded-Host` (docs/nginx-auth-request.conf).
@@ -81,21 +80,21 @@ public enum ForwardAuthProxy: String, ConfigEnum {
 /// `/auth/outbound/{server}`: callers that pass the admin API's check (`admin`), or callers whose
 /// own inbound token holds the scopes listed for that server (`bearer`; a server not listed is
 /// refused).
-public struct OutboundTokenInjectionConfig: Sendable, Decodable {
-    public var auth: OutboundTokenInjectionAuth = .admin
-    public var requiredScopes: [String: [String]] = [:]
+package struct OutboundTokenInjectionConfig: Sendable, Decodable {
+    package var auth: OutboundTokenInjectionAuth = .admin
+    package var requiredScopes: [String: [String]] = [:]
     /// The answer header carrying `Bearer <token>`, for `auth_request_set`, Traefik's
     /// `authResponseHeaders` or Envoy's `allowed_upstream_headers`.
-    public var header = "X-Upstream-Authorization"
+    package var header = "X-Upstream-Authorization"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case auth, header
         case requiredScopes = "required_scopes"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         auth = try c.decode(.auth, default: auth)
         requiredScopes = try c.decode(.requiredScopes, default: requiredScopes)
@@ -103,4 +102,4 @@ public struct OutboundTokenInjectionConfig: Sendable, Decodable {
     }
 }
 
-public enum OutboundTokenInjectionAuth: String, ConfigEnum { case admin, bearer }
+package enum OutboundTokenInjectionAuth: String, ConfigEnum { case admin, bearer }

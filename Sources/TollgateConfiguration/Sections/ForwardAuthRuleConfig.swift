@@ -1,31 +1,30 @@
-import TollgateKit
 /// One entry of `forward_auth.rules`: which forwarded requests it matches (methods, a path regex,
 /// optionally a host) and what a token needs to pass there. First match wins.
-public struct ForwardAuthRuleConfig: Sendable, Decodable {
+package struct ForwardAuthRuleConfig: Sendable, Decodable {
     /// For logs and the access log; defaults to `rules[N]`.
-    public var name: String?
+    package var name: String?
     /// Upper-case methods; empty matches every method.
-    public var methods: [String] = []
+    package var methods: [String] = []
     /// A regular expression searched in the normalised request path (anchor it with `^`).
-    public var path: String = ""
+    package var path: String = ""
     /// An exact host or `*.suffix`, compared without port and case.
-    public var host: String?
+    package var host: String?
     /// Every one of these scopes.
-    public var scopes: [String] = []
+    package var scopes: [String] = []
     /// At least one of these scopes.
-    public var anyScopes: [String] = []
+    package var anyScopes: [String] = []
     /// At least one of these audiences.
-    public var audiences: [String] = []
+    package var audiences: [String] = []
     /// Issuer aliases or identifiers the token must come from.
-    public var issuers: [String] = []
+    package var issuers: [String] = []
     /// At least one of these roles, read at `roles_claim`.
-    public var roles: [String] = []
+    package var roles: [String] = []
     /// A dotted claim path: `roles`, `groups`, `realm_access.roles`, `resource_access.<client>.roles`, …
-    public var rolesClaim = "roles"
+    package var rolesClaim = "roles"
     /// Pass without a token (no identity headers are sent).
-    public var allowAnonymous = false
+    package var allowAnonymous = false
     /// Replaces `forward_auth.claims_to_headers` for this rule.
-    public var claimsToHeaders: [String: String]?
+    package var claimsToHeaders: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, methods, path, host, scopes, audiences, issuers, roles
@@ -35,13 +34,13 @@ public struct ForwardAuthRuleConfig: Sendable, Decodable {
         case claimsToHeaders = "claims_to_headers"
     }
 
-    public init(methods: [String] = [], path: String, scopes: [String] = []) {
+    package init(methods: [String] = [], path: String, scopes: [String] = []) {
         self.methods = methods
         self.path = path
         self.scopes = scopes
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try c.decodeOptional(.name)
         methods = try c.decode(.methods, default: methods)
@@ -58,14 +57,14 @@ public struct ForwardAuthRuleConfig: Sendable, Decodable {
     }
 
     /// Whether the rule asks anything of a token beyond the issuer's own policy.
-    public var hasRequirements: Bool {
+    package var hasRequirements: Bool {
         !scopes.isEmpty || !anyScopes.isEmpty || !audiences.isEmpty || !issuers.isEmpty || !roles.isEmpty
     }
 }
 
 /// `forward_auth.default`: what happens to a request no rule matches (and, written out as
 /// `authenticated`, to a request nothing describes).
-public enum ForwardAuthDefault: String, ConfigEnum {
+package enum ForwardAuthDefault: String, ConfigEnum {
     /// Any token the issuers accept passes (Tollgate's behaviour without rules).
     case authenticated
     /// 403, without looking at the token.

@@ -1,27 +1,25 @@
-import TollgateKit
-
-public struct InboundConfig: Sendable, Decodable {
-    public var cache = CacheConfig()
-    public var issuers: [IssuerConfig] = []
+package struct InboundConfig: Sendable, Decodable {
+    package var cache = CacheConfig()
+    package var issuers: [IssuerConfig] = []
 
     enum CodingKeys: String, CodingKey, CaseIterable { case cache, issuers }
 
-    public init(cache: CacheConfig = .init(), issuers: [IssuerConfig] = []) {
+    package init(cache: CacheConfig = .init(), issuers: [IssuerConfig] = []) {
         self.cache = cache
         self.issuers = issuers
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         cache = try c.decode(.cache, default: cache)
         issuers = try c.decode(.issuers, default: issuers)
     }
 }
 
-public struct CacheConfig: Sendable, Decodable {
-    public var maxEntries: Int = 100_000
-    public var maxTTLSeconds: Int = 300
-    public var negativeTTLSeconds: Int = 10
+package struct CacheConfig: Sendable, Decodable {
+    package var maxEntries: Int = 100_000
+    package var maxTTLSeconds: Int = 300
+    package var negativeTTLSeconds: Int = 10
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case maxEntries = "max_entries"
@@ -29,9 +27,9 @@ public struct CacheConfig: Sendable, Decodable {
         case negativeTTLSeconds = "negative_ttl_seconds"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         maxEntries = try c.decode(.maxEntries, default: maxEntries)
         maxTTLSeconds = try c.decode(.maxTTLSeconds, default: maxTTLSeconds)
@@ -39,10 +37,10 @@ public struct CacheConfig: Sendable, Decodable {
     }
 }
 
-public enum IssuerMode: String, ConfigEnum { case introspection, jwt, auto }
+package enum IssuerMode: String, ConfigEnum { case introspection, jwt, auto }
 
 /// JWS algorithms an issuer may use (RFC 7518 / RFC 8037). `none` and HMAC are deliberately absent.
-public enum JWSAlgorithmName: String, ConfigEnum {
+package enum JWSAlgorithmName: String, ConfigEnum {
     case rs256 = "RS256", rs384 = "RS384", rs512 = "RS512"
     case ps256 = "PS256", ps384 = "PS384", ps512 = "PS512"
     case es256 = "ES256", es384 = "ES384", es512 = "ES512"

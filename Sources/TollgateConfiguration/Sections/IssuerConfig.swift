@@ -1,26 +1,26 @@
 import TollgateKit
 
-public struct IssuerConfig: Sendable, Decodable {
-    public var name: String
+package struct IssuerConfig: Sendable, Decodable {
+    package var name: String
     /// The issuer identifier. Absent when `embedded` is true: then it is the embedded dev issuer's URL.
-    public var issuer: String?
-    public var embedded: Bool = false
-    public var discovery: Bool = true
-    public var mode: IssuerMode = .introspection
-    public var defaultForOpaque: Bool = false
-    public var introspection: IntrospectionConfig?
-    public var audiences: [String] = []
-    public var requiredScopes: [String] = []
-    public var leewaySeconds: Int = 30
-    public var maxTokenBytes: Int = 8192
-    public var tls = TLSConfig()
+    package var issuer: String?
+    package var embedded: Bool = false
+    package var discovery: Bool = true
+    package var mode: IssuerMode = .introspection
+    package var defaultForOpaque: Bool = false
+    package var introspection: IntrospectionConfig?
+    package var audiences: [String] = []
+    package var requiredScopes: [String] = []
+    package var leewaySeconds: Int = 30
+    package var maxTokenBytes: Int = 8192
+    package var tls = TLSConfig()
     /// Optional when discovery gives it.
-    public var jwksURI: String?
-    public var algorithms: [JWSAlgorithmName] = [.rs256, .es256]
+    package var jwksURI: String?
+    package var algorithms: [JWSAlgorithmName] = [.rs256, .es256]
     /// `at+jwt` accepts `at+jwt` and `application/at+jwt` (RFC 9068); nil checks nothing.
-    public var requireTyp: String?
-    public var jwks = JWKSConfig()
-    public var userinfo = UserinfoConfig()
+    package var requireTyp: String?
+    package var jwks = JWKSConfig()
+    package var userinfo = UserinfoConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, issuer, embedded, discovery, mode, introspection, audiences, tls, algorithms, jwks, userinfo
@@ -32,7 +32,9 @@ public struct IssuerConfig: Sendable, Decodable {
         case maxTokenBytes = "max_token_bytes"
     }
 
-    public init(name: String, issuer: String?, embedded: Bool = false, discovery: Bool = true, mode: IssuerMode = .introspection, introspection: IntrospectionConfig?) {
+    package init(
+        name: String, issuer: String?, embedded: Bool = false, discovery: Bool = true, mode: IssuerMode = .introspection, introspection: IntrospectionConfig?
+    ) {
         self.name = name
         self.mode = mode
         self.issuer = issuer
@@ -41,7 +43,7 @@ public struct IssuerConfig: Sendable, Decodable {
         self.introspection = introspection
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try c.decode(.name)
         issuer = try c.decodeOptional(.issuer)
@@ -63,11 +65,11 @@ public struct IssuerConfig: Sendable, Decodable {
     }
 }
 
-public struct JWKSConfig: Sendable, Decodable {
-    public var minRefreshSeconds: Int = 60
-    public var maxCacheSeconds: Int = 86400
-    public var maxStaleSeconds: Int = 3600
-    public var unknownKidRefetchIntervalSeconds: Int = 30
+package struct JWKSConfig: Sendable, Decodable {
+    package var minRefreshSeconds: Int = 60
+    package var maxCacheSeconds: Int = 86400
+    package var maxStaleSeconds: Int = 3600
+    package var unknownKidRefetchIntervalSeconds: Int = 30
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case minRefreshSeconds = "min_refresh_seconds"
@@ -76,9 +78,9 @@ public struct JWKSConfig: Sendable, Decodable {
         case unknownKidRefetchIntervalSeconds = "unknown_kid_refetch_interval_seconds"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         minRefreshSeconds = try c.decode(.minRefreshSeconds, default: minRefreshSeconds)
         maxCacheSeconds = try c.decode(.maxCacheSeconds, default: maxCacheSeconds)
@@ -87,15 +89,15 @@ public struct JWKSConfig: Sendable, Decodable {
     }
 }
 
-public struct IntrospectionConfig: Sendable, Decodable {
+package struct IntrospectionConfig: Sendable, Decodable {
     /// Optional when discovery is on: the discovery document's `introspection_endpoint` is used.
-    public var endpoint: String?
+    package var endpoint: String?
     /// With discovery on and no `endpoint`: used when discovery fails or names no introspection endpoint.
-    public var fallbackEndpoint: String?
-    public var clientID: String
-    public var clientSecret: Secret
-    public var authMethod: ClientAuthMethod = .clientSecretBasic
-    public var timeoutMS: Int = 2000
+    package var fallbackEndpoint: String?
+    package var clientID: String
+    package var clientSecret: Secret
+    package var authMethod: ClientAuthMethod = .clientSecretBasic
+    package var timeoutMS: Int = 2000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case endpoint
@@ -106,7 +108,7 @@ public struct IntrospectionConfig: Sendable, Decodable {
         case timeoutMS = "timeout_ms"
     }
 
-    public init(endpoint: String? = nil, clientID: String, clientSecret: String, authMethod: ClientAuthMethod = .clientSecretBasic, timeoutMS: Int = 2000) {
+    package init(endpoint: String? = nil, clientID: String, clientSecret: String, authMethod: ClientAuthMethod = .clientSecretBasic, timeoutMS: Int = 2000) {
         self.endpoint = endpoint
         self.clientID = clientID
         self.clientSecret = Secret(clientSecret)
@@ -114,7 +116,7 @@ public struct IntrospectionConfig: Sendable, Decodable {
         self.timeoutMS = timeoutMS
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         endpoint = try c.decodeOptional(.endpoint)
         fallbackEndpoint = try c.decodeOptional(.fallbackEndpoint)

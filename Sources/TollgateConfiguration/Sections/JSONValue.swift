@@ -1,22 +1,30 @@
 import TollgateKit
 
 /// A JSON value given in YAML, passed through to Orthanc as is.
-public enum JSONValue: Sendable, Codable, Equatable {
+package enum JSONValue: Sendable, Codable, Equatable {
     case bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue]), null
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let value = try? c.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? c.decode(Int.self) { self = .int(value) }
-        else if let value = try? c.decode(Double.self) { self = .double(value) }
-        else if let value = try? c.decode(String.self) { self = .string(value) }
-        else if let value = try? c.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let value = try? c.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? c.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? c.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? c.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? c.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     /// A value the strict parser read (numbers that are whole and fit an `Int` stay integers).
-    public init(_ node: JSONNode) {
+    package init(_ node: JSONNode) {
         switch node {
         case .null: self = .null
         case .bool(let value): self = .bool(value)
@@ -28,7 +36,7 @@ public enum JSONValue: Sendable, Codable, Equatable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .bool(let value): try c.encode(value)
@@ -41,7 +49,7 @@ public enum JSONValue: Sendable, Codable, Equatable {
         }
     }
 
-    public var rendered: String {
+    package var rendered: String {
         switch self {
         case .bool(let b): b ? "true" : "false"
         case .int(let i): String(i)

@@ -2,32 +2,32 @@ import TollgateKit
 
 /// `orthanc:` — the Orthanc-facing pieces: the orthanc-authorization web-service protocol
 /// (inbound) and pushing outbound tokens into Orthanc's DICOMweb server definitions.
-public struct OrthancConfig: Sendable, Decodable {
+package struct OrthancConfig: Sendable, Decodable {
     /// `basic`: the web-service routes (`/tokens/*`, `/user/get-profile`, `/settings/roles`,
     /// `/orthanc/authorize`) need `webservice_username`/`webservice_password`; `none` opens them.
-    public var auth: OrthancWebServiceAuth = .basic
-    public var webserviceUsername: String?
-    public var webservicePassword: Secret?
+    package var auth: OrthancWebServiceAuth = .basic
+    package var webserviceUsername: String?
+    package var webservicePassword: Secret?
     /// User profiles: roles → plugin permissions and labels. Absent: valid tokens hold no
     /// permission (only the anonymous profile and resource tokens grant anything).
-    public var permissions: OrthancPermissionsConfig?
-    public var shareTokens = ShareTokensConfig()
+    package var permissions: OrthancPermissionsConfig?
+    package var shareTokens = ShareTokensConfig()
     /// Orthanc's DICOMweb root (`DicomWeb.Root`), for pushes and the permission table.
-    public var dicomWebRoot = "/dicom-web/"
+    package var dicomWebRoot = "/dicom-web/"
     /// Orthanc's REST API, for pushing DICOMweb server definitions.
-    public var url: String?
-    public var username: String?
-    public var password: Secret?
+    package var url: String?
+    package var username: String?
+    package var password: Secret?
     /// For an Orthanc guarded by Tollgate's own filter: authenticate pushes with a bearer token
     /// from this outbound server (whose client may `put`) instead of Basic credentials.
-    public var bearerFrom: String?
-    public var dicomwebServers: [String: OrthancDicomWebServerConfig] = [:]
+    package var bearerFrom: String?
+    package var dicomwebServers: [String: OrthancDicomWebServerConfig] = [:]
     /// How often Orthanc is checked for lost or stale definitions (it persists none across restarts).
-    public var checkIntervalSeconds: Int = 10
-    public var timeoutMS: Int = 5000
+    package var checkIntervalSeconds: Int = 10
+    package var timeoutMS: Int = 5000
     /// `/ready` also waits for every definition to be pushed.
-    public var readyRequiresPush: Bool = false
-    public var tls = TLSConfig()
+    package var readyRequiresPush: Bool = false
+    package var tls = TLSConfig()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case auth, permissions, url, username, password, tls
@@ -42,9 +42,9 @@ public struct OrthancConfig: Sendable, Decodable {
         case readyRequiresPush = "ready_requires_push"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         auth = try c.decode(.auth, default: auth)
         shareTokens = try c.decode(.shareTokens, default: shareTokens)
@@ -65,27 +65,27 @@ public struct OrthancConfig: Sendable, Decodable {
 }
 
 /// One DICOMweb peer definition Tollgate keeps in Orthanc with a fresh bearer token.
-public struct OrthancDicomWebServerConfig: Sendable, Decodable {
+package struct OrthancDicomWebServerConfig: Sendable, Decodable {
     /// The `outbound.servers` entry whose token is pushed.
-    public var outboundServer: String
+    package var outboundServer: String
     /// The peer URL Orthanc calls (default: that outbound server's `url`).
-    public var url: String?
+    package var url: String?
     /// Further fields of the definition (`HasDelete`, `ChunkedTransfers`, `Timeout`, …), pushed as given:
     /// strings, booleans or integers, as Orthanc accepts them.
-    public var extra: [String: JSONValue] = [:]
+    package var extra: [String: JSONValue] = [:]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, extra
         case outboundServer = "outbound_server"
     }
 
-    public init(outboundServer: String, url: String? = nil, extra: [String: JSONValue] = [:]) {
+    package init(outboundServer: String, url: String? = nil, extra: [String: JSONValue] = [:]) {
         self.outboundServer = outboundServer
         self.url = url
         self.extra = extra
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         outboundServer = try c.decode(.outboundServer)
         url = try c.decodeOptional(.url)
@@ -93,4 +93,4 @@ public struct OrthancDicomWebServerConfig: Sendable, Decodable {
     }
 }
 
-public enum OrthancWebServiceAuth: String, ConfigEnum { case basic, none }
+package enum OrthancWebServiceAuth: String, ConfigEnum { case basic, none }

@@ -2,24 +2,24 @@ import TollgateKit
 
 /// `orthanc.permissions` — user profiles in the orthanc-authorization plugin's vocabulary: roles
 /// (read from configurable claim paths) grant upstream permission names and authorized labels.
-public struct OrthancPermissionsConfig: Sendable, Decodable {
+package struct OrthancPermissionsConfig: Sendable, Decodable {
     /// Claim paths whose string values are role names; dots descend into objects
     /// (`realm_access.roles`, `resource_access.<client>.roles`), `scope` reads the token's scopes.
-    public var roleClaims: [String] = ["roles", "realm_access.roles"]
+    package var roleClaims: [String] = ["roles", "realm_access.roles"]
     /// Claim path of the profile's `groups`.
-    public var groupsClaim: String = "groups"
+    package var groupsClaim: String = "groups"
     /// Role name → its permissions and authorized labels, in the roles JSON shape of orthanc-auth-service.
-    public var roles: [String: OrthancRole]?
+    package var roles: [String: OrthancRole]?
     /// A roles JSON file (`{roles, available-labels}`); `PUT /settings/roles` rewrites it atomically.
-    public var rolesFile: String?
-    public var availableLabels: [String] = []
+    package var rolesFile: String?
+    package var availableLabels: [String] = []
     /// The profile of a request without a token.
-    public var anonymous = OrthancAnonymousProfile()
+    package var anonymous = OrthancAnonymousProfile()
     /// Upper bound of the validity a profile answer carries.
-    public var validitySeconds: Int = 60
+    package var validitySeconds: Int = 60
     /// Method + URI regex → permissions, in the plugin's `Permissions` format; default: Tollgate's
     /// table written from the plugin's defaults. Used by the Orthanc 1.10 filter route.
-    public var table: [[String]]?
+    package var table: [[String]]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case roles, anonymous, table
@@ -30,12 +30,12 @@ public struct OrthancPermissionsConfig: Sendable, Decodable {
         case validitySeconds = "validity_seconds"
     }
 
-    public init(roleClaims: [String] = ["roles", "realm_access.roles"], roles: [String: OrthancRole]? = nil) {
+    package init(roleClaims: [String] = ["roles", "realm_access.roles"], roles: [String: OrthancRole]? = nil) {
         self.roleClaims = roleClaims
         self.roles = roles
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         roleClaims = try c.decode(.roleClaims, default: roleClaims)
         groupsClaim = try c.decode(.groupsClaim, default: groupsClaim)
@@ -49,9 +49,9 @@ public struct OrthancPermissionsConfig: Sendable, Decodable {
 }
 
 /// One role: what it may do and which labels it may see (`*`: all).
-public struct OrthancRole: Sendable, Codable, Equatable {
-    public var permissions: [String]
-    public var authorizedLabels: [String]
+package struct OrthancRole: Sendable, Codable, Equatable {
+    package var permissions: [String]
+    package var authorizedLabels: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case permissions
@@ -59,18 +59,18 @@ public struct OrthancRole: Sendable, Codable, Equatable {
         case authorizedLabelsUnderscore = "authorized_labels"
     }
 
-    public init(permissions: [String], authorizedLabels: [String] = ["*"]) {
+    package init(permissions: [String], authorizedLabels: [String] = ["*"]) {
         self.permissions = permissions
         self.authorizedLabels = authorizedLabels
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         permissions = try c.decode(.permissions, default: [])
         authorizedLabels = try c.decodeOptional(.authorizedLabels) ?? c.decode(.authorizedLabelsUnderscore, default: [])
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(permissions, forKey: .permissions)
         try c.encode(authorizedLabels, forKey: .authorizedLabels)
@@ -78,11 +78,11 @@ public struct OrthancRole: Sendable, Codable, Equatable {
 }
 
 /// `orthanc.permissions.anonymous` — what a request without any token may do.
-public struct OrthancAnonymousProfile: Sendable, Decodable {
-    public var name = "Anonymous"
-    public var permissions: [String] = []
-    public var authorizedLabels: [String] = []
-    public var validitySeconds = 60
+package struct OrthancAnonymousProfile: Sendable, Decodable {
+    package var name = "Anonymous"
+    package var permissions: [String] = []
+    package var authorizedLabels: [String] = []
+    package var validitySeconds = 60
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, permissions
@@ -90,9 +90,9 @@ public struct OrthancAnonymousProfile: Sendable, Decodable {
         case validitySeconds = "validity_seconds"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         name = try c.decode(.name, default: name)
         permissions = try c.decode(.permissions, default: permissions)
@@ -105,12 +105,12 @@ public struct OrthancAnonymousProfile: Sendable, Decodable {
 /// orthanc-auth-service's `UserPermissions`) are `known`; a deployment may add others through the
 /// plugin's `ExtraPermissions` (OE2's roles page offers them), so any well-formed name is accepted
 /// and only an unknown one in `config.yaml` is warned about (a typo grants nothing).
-public enum OrthancPermission {
-    public static let all: [String] = [
+package enum OrthancPermission {
+    package static let all: [String] = [
         "all", "view", "download", "share", "upload", "send", "modify", "anonymize", "q-r-remote-modalities",
         "edit-labels", "delete", "settings", "worklists", "api-view", "admin-permissions", "audit-logs",
     ]
-    public static let known = Set(all)
+    package static let known = Set(all)
 
     /// One message per name that is not a usable permission name: 1-64 printable ASCII characters,
     /// no space, `|` or `"` (the plugin's table joins names with `|`).

@@ -3,9 +3,9 @@ import TollgateKit
 
 /// The roles JSON of orthanc-auth-service (`permissions.json`) and of `GET`/`PUT /settings/roles`:
 /// `{"roles": {NAME: {"permissions": [...], "authorized-labels": [...]}}, "available-labels": [...]}`.
-public struct OrthancRolesDocument: Sendable, Codable, Equatable {
-    public var roles: [String: OrthancRole]
-    public var availableLabels: [String]
+package struct OrthancRolesDocument: Sendable, Codable, Equatable {
+    package var roles: [String: OrthancRole]
+    package var availableLabels: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case roles
@@ -16,18 +16,18 @@ public struct OrthancRolesDocument: Sendable, Codable, Equatable {
         case serverID = "server-id"
     }
 
-    public init(roles: [String: OrthancRole], availableLabels: [String] = []) {
+    package init(roles: [String: OrthancRole], availableLabels: [String] = []) {
         self.roles = roles
         self.availableLabels = availableLabels
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         roles = try c.decode(.roles)
         availableLabels = try c.decodeOptional(.availableLabels) ?? c.decode(.allowedLabels, default: [])
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(roles, forKey: .roles)
         try c.encode(availableLabels, forKey: .availableLabels)
@@ -36,7 +36,7 @@ public struct OrthancRolesDocument: Sendable, Codable, Equatable {
 
     /// Parses (`//` and `/* */` comments allowed, as in orthanc-auth-service's `permissions.json`)
     /// and validates; every problem is named by its path under `at`.
-    public static func parse(_ data: Data, at: String) -> Result<OrthancRolesDocument, ConfigErrors> {
+    package static func parse(_ data: Data, at: String) -> Result<OrthancRolesDocument, ConfigErrors> {
         let document: OrthancRolesDocument
         do {
             document = try JSONDecoder().decode(OrthancRolesDocument.self, from: Data(JSONComments.strip(Array(data))))
@@ -47,7 +47,7 @@ public struct OrthancRolesDocument: Sendable, Codable, Equatable {
         return problems.isEmpty ? .success(document) : .failure(ConfigErrors(errors: problems))
     }
 
-    public func problems(at: String) -> [ConfigError] {
+    package func problems(at: String) -> [ConfigError] {
         Self.problems(roles: roles, availableLabels: availableLabels, at: at)
     }
 

@@ -1,31 +1,31 @@
 import TollgateKit
 
 /// `outbound:` — OAuth2 client-credentials tokens Tollgate acquires for DICOMweb peers.
-public struct OutboundConfig: Sendable, Decodable {
-    public var servers: [String: OutboundServerConfig] = [:]
+package struct OutboundConfig: Sendable, Decodable {
+    package var servers: [String: OutboundServerConfig] = [:]
     /// `/ready` is 503 until every server holds a valid token.
-    public var readyRequiresTokens: Bool = true
+    package var readyRequiresTokens: Bool = true
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case servers
         case readyRequiresTokens = "ready_requires_tokens"
     }
 
-    public init(servers: [String: OutboundServerConfig] = [:]) { self.servers = servers }
+    package init(servers: [String: OutboundServerConfig] = [:]) { self.servers = servers }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         servers = try c.decode(.servers, default: servers)
         readyRequiresTokens = try c.decode(.readyRequiresTokens, default: readyRequiresTokens)
     }
 
     /// Servers in a stable order (YAML mappings have none that survives decoding).
-    public var sortedServers: [(name: String, config: OutboundServerConfig)] {
+    package var sortedServers: [(name: String, config: OutboundServerConfig)] {
         servers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 
-public enum OutboundAuthMethod: String, ConfigEnum {
+package enum OutboundAuthMethod: String, ConfigEnum {
     case clientSecretBasic = "client_secret_basic"
     case clientSecretPost = "client_secret_post"
     case privateKeyJWT = "private_key_jwt"
@@ -35,39 +35,39 @@ public enum OutboundAuthMethod: String, ConfigEnum {
     case clientAssertionFile = "client_assertion_file"
 }
 
-public struct OutboundServerConfig: Sendable, Decodable {
+package struct OutboundServerConfig: Sendable, Decodable {
     /// Base URL of the DICOMweb peer; `/proxy/{name}/…` is appended below it.
-    public var url: String
+    package var url: String
     /// Empty for `google_service_account`: the key file's `token_uri` is used.
-    public var tokenEndpoint: String
+    package var tokenEndpoint: String
     /// Empty for `google_service_account`: the key file's `client_email` is used.
-    public var clientID: String
-    public var clientSecret: Secret?
-    public var scope: String?
+    package var clientID: String
+    package var clientSecret: Secret?
+    package var scope: String?
     /// RFC 8707 resource indicator.
-    public var resource: String?
-    public var authMethod: OutboundAuthMethod = .clientSecretBasic
+    package var resource: String?
+    package var authMethod: OutboundAuthMethod = .clientSecretBasic
     /// PEM private key (RSA → RS256, P-256 → ES256) for private_key_jwt.
-    public var privateKeyFile: String?
+    package var privateKeyFile: String?
     /// `kid` header of the client assertion (what the IdP registered the key under).
-    public var keyID: String?
+    package var keyID: String?
     /// Google service-account JSON key (`client_email`, `private_key`, `private_key_id`, `token_uri`).
-    public var serviceAccountFile: String?
+    package var serviceAccountFile: String?
     /// A file holding a signed client assertion, reread for every token request (e.g. `AZURE_FEDERATED_TOKEN_FILE`).
-    public var clientAssertionFile: String?
+    package var clientAssertionFile: String?
     /// Set on every proxied request (replacing the caller's) and pushed into Orthanc's `HttpHeaders`,
     /// e.g. a site id or a forced `Accept`.
-    public var headers: [String: String] = [:]
-    public var refreshBufferSeconds: Int = 300
-    public var defaultExpiresIn: Int = 3600
-    public var timeoutMS: Int = 5000
-    public var tls = TLSConfig()
-    public var retry = RetryConfig()
-    public var circuitBreaker = CircuitBreakerConfig()
+    package var headers: [String: String] = [:]
+    package var refreshBufferSeconds: Int = 300
+    package var defaultExpiresIn: Int = 3600
+    package var timeoutMS: Int = 5000
+    package var tls = TLSConfig()
+    package var retry = RetryConfig()
+    package var circuitBreaker = CircuitBreakerConfig()
     /// Proxied requests to this peer (the token endpoint has `circuit_breaker`).
-    public var upstreamCircuitBreaker = UpstreamCircuitBreakerConfig()
+    package var upstreamCircuitBreaker = UpstreamCircuitBreakerConfig()
     /// Idle read timeout for this peer's answers; nil: `proxy.upstream_timeout_ms`.
-    public var upstreamTimeoutMS: Int?
+    package var upstreamTimeoutMS: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, scope, resource, tls, retry, headers
@@ -87,7 +87,9 @@ public struct OutboundServerConfig: Sendable, Decodable {
         case upstreamTimeoutMS = "upstream_timeout_ms"
     }
 
-    public init(url: String, tokenEndpoint: String, clientID: String, clientSecret: String?, scope: String? = nil, authMethod: OutboundAuthMethod = .clientSecretBasic) {
+    package init(
+        url: String, tokenEndpoint: String, clientID: String, clientSecret: String?, scope: String? = nil, authMethod: OutboundAuthMethod = .clientSecretBasic
+    ) {
         self.url = url
         self.tokenEndpoint = tokenEndpoint
         self.clientID = clientID
@@ -97,14 +99,14 @@ public struct OutboundServerConfig: Sendable, Decodable {
     }
 
     /// Static headers in a stable order, as they are sent.
-    public var sortedHeaders: [(name: String, value: String)] {
+    package var sortedHeaders: [(name: String, value: String)] {
         headers.sorted { $0.key.lowercased() < $1.key.lowercased() }.map { ($0.key, $0.value) }
     }
 
     /// What `google_service_account` asks for when `scope` is not set.
-    public static let googleHealthcareScope = "https://www.googleapis.com/auth/cloud-healthcare"
+    package static let googleHealthcareScope = "https://www.googleapis.com/auth/cloud-healthcare"
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         url = try c.decode(.url)
         authMethod = try c.decode(.authMethod, default: authMethod)
@@ -132,10 +134,10 @@ public struct OutboundServerConfig: Sendable, Decodable {
 }
 
 /// Retries of one token acquisition (network errors, timeouts, 5xx, 429, unusable 200 bodies).
-public struct RetryConfig: Sendable, Decodable {
-    public var maxAttempts: Int = 3
-    public var baseDelayMS: Int = 500
-    public var maxDelayMS: Int = 30000
+package struct RetryConfig: Sendable, Decodable {
+    package var maxAttempts: Int = 3
+    package var baseDelayMS: Int = 500
+    package var maxDelayMS: Int = 30000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case maxAttempts = "max_attempts"
@@ -143,9 +145,9 @@ public struct RetryConfig: Sendable, Decodable {
         case maxDelayMS = "max_delay_ms"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         maxAttempts = try c.decode(.maxAttempts, default: maxAttempts)
         baseDelayMS = try c.decode(.baseDelayMS, default: baseDelayMS)
@@ -155,18 +157,18 @@ public struct RetryConfig: Sendable, Decodable {
 
 /// One breaker per token endpoint: opens after `failure_threshold` consecutive failed attempts,
 /// lets one probe through after `open_seconds`.
-public struct CircuitBreakerConfig: Sendable, Decodable {
-    public var failureThreshold: Int = 5
-    public var openSeconds: Int = 30
+package struct CircuitBreakerConfig: Sendable, Decodable {
+    package var failureThreshold: Int = 5
+    package var openSeconds: Int = 30
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case failureThreshold = "failure_threshold"
         case openSeconds = "open_seconds"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         failureThreshold = try c.decode(.failureThreshold, default: failureThreshold)
         openSeconds = try c.decode(.openSeconds, default: openSeconds)
@@ -176,17 +178,17 @@ public struct CircuitBreakerConfig: Sendable, Decodable {
 /// The breaker in front of one peer's proxied requests. Connect errors, timeouts, broken answers
 /// and the listed statuses are failures; it opens on `failure_threshold` consecutive failures, or
 /// on `failure_ratio` of at least `min_requests` calls in the last `window_seconds`.
-public struct UpstreamCircuitBreakerConfig: Sendable, Decodable {
-    public var enabled = true
-    public var failureThreshold = 5
+package struct UpstreamCircuitBreakerConfig: Sendable, Decodable {
+    package var enabled = true
+    package var failureThreshold = 5
     /// 0 turns the ratio rule off.
-    public var failureRatio = 0.5
-    public var windowSeconds = 30
-    public var minRequests = 20
-    public var openSeconds = 30
+    package var failureRatio = 0.5
+    package var windowSeconds = 30
+    package var minRequests = 20
+    package var openSeconds = 30
     /// Answers that count as failures. 500 is left out by default: a PACS answers 500 to one bad
     /// query, and one caller's bad queries must not cut everyone off.
-    public var failureStatuses: [Int] = [502, 503, 504]
+    package var failureStatuses: [Int] = [502, 503, 504]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled
@@ -198,9 +200,9 @@ public struct UpstreamCircuitBreakerConfig: Sendable, Decodable {
         case failureStatuses = "failure_statuses"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         enabled = try c.decode(.enabled, default: enabled)
         failureThreshold = try c.decode(.failureThreshold, default: failureThreshold)

@@ -1,16 +1,15 @@
-import TollgateKit
 /// `proxy:` — the token-injecting reverse proxy under `/proxy/{server}/`.
-public struct ProxyConfig: Sendable, Decodable {
+package struct ProxyConfig: Sendable, Decodable {
     /// Caller headers passed upstream (case-insensitive); everything else is dropped.
-    public var forwardRequestHeaders: [String] = ["accept", "content-type", "accept-encoding", "content-length", "if-none-match"]
+    package var forwardRequestHeaders: [String] = ["accept", "content-type", "accept-encoding", "content-length", "if-none-match"]
     /// 0 = unlimited (bodies are streamed either way).
-    public var maxBodyBytes: Int = 0
+    package var maxBodyBytes: Int = 0
     /// Longest wait for upstream bytes once the request is sent (idle read timeout).
-    public var upstreamTimeoutMS: Int = 30000
+    package var upstreamTimeoutMS: Int = 30000
     /// Connections the proxy opens to one outbound server at most; further requests wait for one.
-    public var maxUpstreamConnections: Int = 64
+    package var maxUpstreamConnections: Int = 64
     /// How long a pooled upstream connection may sit unused before it is closed.
-    public var upstreamIdleTimeoutMS: Int = 60000
+    package var upstreamIdleTimeoutMS: Int = 60000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case forwardRequestHeaders = "forward_request_headers"
@@ -20,9 +19,9 @@ public struct ProxyConfig: Sendable, Decodable {
         case upstreamIdleTimeoutMS = "upstream_idle_timeout_ms"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         forwardRequestHeaders = try c.decode(.forwardRequestHeaders, default: forwardRequestHeaders)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)

@@ -3,8 +3,8 @@ import TollgateKit
 
 /// `registry:` — OAuth connections created at run time (seed 002), kept in a store and sealed
 /// at rest under `encryption.keys`.
-public struct RegistryConfig: Sendable, Decodable {
-    public enum Store: String, ConfigEnum {
+package struct RegistryConfig: Sendable, Decodable {
+    package enum Store: String, ConfigEnum {
         /// One file, one Tollgate process; the library is built in.
         case sqlite
         /// This process only, gone on restart: for tests and trials.
@@ -13,30 +13,32 @@ public struct RegistryConfig: Sendable, Decodable {
         case postgres
     }
 
-    public var enabled = false
-    public var store: Store = .sqlite
-    public var sqlite = SQLiteStoreConfig()
-    public var postgres = PostgresStoreConfig()
+    package var enabled = false
+    package var store: Store = .sqlite
+    package var sqlite = SQLiteStoreConfig()
+    package var postgres = PostgresStoreConfig()
     /// How long a replica's claim on a connection's refresh lasts without renewal (renewed while
     /// the IdP call runs; a replica that dies loses it after this long).
-    public var leaseSeconds = 30
-    public var encryption = RegistryEncryptionConfig()
+    package var leaseSeconds = 30
+    package var encryption = RegistryEncryptionConfig()
     /// Where the IdP sends the browser back: `{callback_base_url}/oauth/callback/{name}` is the
     /// redirect URI of authorization-code connections that do not name their own.
-    public var callbackBaseURL: String?
+    package var callbackBaseURL: String?
     /// How long an authorization request's state (and its PKCE verifier) may wait for the callback.
-    public var authorizationTTLSeconds = 600
-    public var refresh = RegistryRefreshConfig()
+    package var authorizationTTLSeconds = 600
+    package var refresh = RegistryRefreshConfig()
     /// Where the connection API is served: today's `/oauth` and seed 002's `/api/oauth` (its
     /// client's paths), each with every route. The first is the default callback's.
-    public var apiPrefixes = ["/oauth", "/api/oauth"]
+    package var apiPrefixes = ["/oauth", "/api/oauth"]
     /// Seed 002 hands refresh tokens out with the credentials; off, because whoever can read the
     /// credentials endpoint would then hold a long-lived grant instead of a token that expires.
-    public var exposeRefreshTokens = false
+    package var exposeRefreshTokens = false
 
     /// First path segments Tollgate's other routes use: a prefix there would shadow them.
-    public static let reservedPrefixSegments: Set<String> = ["admin", "auth", "dicomweb-oauth", "health", "metrics", "orthanc", "plugin",
-                                                             "proxy", "ready", "settings", "token", "tokens", "user", "dev-issuer"]
+    package static let reservedPrefixSegments: Set<String> = [
+        "admin", "auth", "dicomweb-oauth", "health", "metrics", "orthanc", "plugin",
+        "proxy", "ready", "settings", "token", "tokens", "user", "dev-issuer",
+    ]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, store, sqlite, postgres, encryption, refresh
@@ -47,9 +49,9 @@ public struct RegistryConfig: Sendable, Decodable {
         case authorizationTTLSeconds = "authorization_ttl_seconds"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         enabled = try c.decode(.enabled, default: enabled)
         store = try c.decode(.store, default: store)
@@ -65,7 +67,7 @@ public struct RegistryConfig: Sendable, Decodable {
     }
 
     /// `/x` or `/x/y`: lowercase segments of a–z, 0–9, `-`, `_`, no trailing slash.
-    public static func isValidPrefix(_ prefix: String) -> Bool {
+    package static func isValidPrefix(_ prefix: String) -> Bool {
         guard prefix.hasPrefix("/"), (2...64).contains(prefix.utf8.count) else { return false }
         let segments = prefix.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         return segments.allSatisfy { segment in
@@ -76,13 +78,13 @@ public struct RegistryConfig: Sendable, Decodable {
 
 /// `registry.refresh`: the background refresh, which keeps held tokens fresh whatever the
 /// request rate, and refresh tokens alive.
-public struct RegistryRefreshConfig: Sendable, Decodable {
+package struct RegistryRefreshConfig: Sendable, Decodable {
     /// How often connections are scanned.
-    public var intervalSeconds = 60
+    package var intervalSeconds = 60
     /// A held access token this close to expiry is replaced.
-    public var aheadSeconds = 300
+    package var aheadSeconds = 300
     /// A refresh token unused this long is exercised, so an IdP's idle timeout never lapses it.
-    public var keepaliveHours = 24
+    package var keepaliveHours = 24
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case intervalSeconds = "interval_seconds"
@@ -90,9 +92,9 @@ public struct RegistryRefreshConfig: Sendable, Decodable {
         case keepaliveHours = "keepalive_hours"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         intervalSeconds = try c.decode(.intervalSeconds, default: intervalSeconds)
         aheadSeconds = try c.decode(.aheadSeconds, default: aheadSeconds)
@@ -101,22 +103,22 @@ public struct RegistryRefreshConfig: Sendable, Decodable {
 }
 
 /// `registry.postgres`.
-public struct PostgresStoreConfig: Sendable, Decodable {
+package struct PostgresStoreConfig: Sendable, Decodable {
     /// `postgres://user:password@host:5432/database?sslmode=require` (`${file:…}` reads it from a
     /// Secret). `sslmode`: disable, prefer (the default) or require (verified against the system roots).
-    public var url: Secret?
+    package var url: Secret?
     /// The schema the tables live in (created when missing).
-    public var schema = "public"
-    public var maxConnections = 10
+    package var schema = "public"
+    package var maxConnections = 10
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, schema
         case maxConnections = "max_connections"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         url = try c.decodeOptional(.url)
         schema = try c.decode(.schema, default: schema)
@@ -124,42 +126,42 @@ public struct PostgresStoreConfig: Sendable, Decodable {
     }
 
     /// A lowercase SQL identifier: letters, digits and `_`, not starting with a digit, at most 63.
-    public static func isValidSchema(_ name: String) -> Bool {
+    package static func isValidSchema(_ name: String) -> Bool {
         guard let first = name.utf8.first, (1...63).contains(name.utf8.count), !(0x30...0x39).contains(first) else { return false }
         return name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 }
 
 /// `registry.sqlite`.
-public struct SQLiteStoreConfig: Sendable, Decodable {
+package struct SQLiteStoreConfig: Sendable, Decodable {
     /// Created (directory 0700, file 0600) when missing.
-    public var path = "./tollgate-data/registry.sqlite"
+    package var path = "./tollgate-data/registry.sqlite"
 
     enum CodingKeys: String, CodingKey, CaseIterable { case path }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         path = try c.decode(.path, default: path)
     }
 }
 
 /// `registry.encryption`: the key-encryption keys. The first seals; all open.
-public struct RegistryEncryptionConfig: Sendable, Decodable {
-    public var keys: [RegistryKeyConfig] = []
+package struct RegistryEncryptionConfig: Sendable, Decodable {
+    package var keys: [RegistryKeyConfig] = []
     /// Development only: with no `keys`, a key is read from this file, or generated into it (0600)
     /// with a loud warning on first start.
-    public var devKeyFile: String?
+    package var devKeyFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case keys
         case devKeyFile = "dev_key_file"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         keys = try c.decode(.keys, default: keys)
         devKeyFile = try c.decodeOptional(.devKeyFile)
@@ -167,30 +169,30 @@ public struct RegistryEncryptionConfig: Sendable, Decodable {
 }
 
 /// `registry.encryption.keys[]`.
-public struct RegistryKeyConfig: Sendable, Decodable {
-    public var id: String
+package struct RegistryKeyConfig: Sendable, Decodable {
+    package var id: String
     /// Base64 of 32 random bytes (`openssl rand -base64 32`); `${file:…}` reads it from a secret.
-    public var key: Secret
+    package var key: Secret
 
     enum CodingKeys: String, CodingKey, CaseIterable { case id, key }
 
-    public init(id: String, key: Secret) {
+    package init(id: String, key: Secret) {
         self.id = id
         self.key = key
     }
 
     /// 1–64 visible ASCII characters.
-    public static func isValidID(_ id: String) -> Bool {
+    package static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
     /// The 32 key bytes `material` encodes in base64 (surrounding whitespace ignored), or nil.
-    public static func keyBytes(_ material: String) -> Data? {
+    package static func keyBytes(_ material: String) -> Data? {
         guard let bytes = Data(base64Encoded: material.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else { return nil }
         return bytes
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         id = try c.decode(.id)
         key = try c.decode(.key)

@@ -1,20 +1,19 @@
-import TollgateKit
 import Logging
 
-public struct ServerConfig: Sendable, Decodable {
-    public var host: String = "127.0.0.1"
-    public var port: Int = 8080
-    public var maxBodyBytes: Int = 65536
+package struct ServerConfig: Sendable, Decodable {
+    package var host: String = "127.0.0.1"
+    package var port: Int = 8080
+    package var maxBodyBytes: Int = 65536
     /// On SIGTERM: stop accepting, let in-flight requests finish for up to this long, exit 0.
-    public var shutdownGraceSeconds: Int = 25
+    package var shutdownGraceSeconds: Int = 25
     /// A connection with no request in progress — silent, or stuck in an unfinished request head —
     /// is closed after this long; it also bounds how long a stalled proxy upload may hold a task.
-    public var idleTimeoutSeconds: Int = 60
+    package var idleTimeoutSeconds: Int = 60
     /// Beyond this many open connections no more are accepted until one closes (the kernel's
     /// listen backlog holds the rest), so idle clients cannot exhaust file descriptors.
-    public var maxConnections: Int = 4096
+    package var maxConnections: Int = 4096
     /// HTTPS (and mTLS) when set; plain HTTP otherwise.
-    public var tls: ServerTLSConfig?
+    package var tls: ServerTLSConfig?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, tls
@@ -24,9 +23,9 @@ public struct ServerConfig: Sendable, Decodable {
         case maxConnections = "max_connections"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         host = try c.decode(.host, default: host)
         port = try c.decode(.port, default: port)
@@ -38,20 +37,20 @@ public struct ServerConfig: Sendable, Decodable {
     }
 }
 
-public enum LogFormat: String, ConfigEnum { case json, text }
+package enum LogFormat: String, ConfigEnum { case json, text }
 
-public struct LogConfig: Sendable, Decodable {
-    public var level: Logger.Level = .info
-    public var format: LogFormat = .json
+package struct LogConfig: Sendable, Decodable {
+    package var level: Logger.Level = .info
+    package var format: LogFormat = .json
     /// One line per request at info: method, route template, status, duration, request id, and
     /// for authentication routes the issuer alias and the decision reason (never the token).
-    public var access: Bool = true
+    package var access: Bool = true
 
     enum CodingKeys: String, CodingKey, CaseIterable { case level, format, access }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         if let raw: String = try c.decodeOptional(.level) {
             guard let parsed = Logger.Level(rawValue: raw) else {

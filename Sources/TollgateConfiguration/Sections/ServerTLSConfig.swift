@@ -1,9 +1,7 @@
-import TollgateKit
-
 /// `server.tls`: HTTPS for every caller, optionally with client certificates (mTLS). The files are
 /// watched and reloaded when they change (cert-manager rotates them in place), without a restart.
-public struct ServerTLSConfig: Sendable, Decodable {
-    public enum ClientAuth: String, ConfigEnum {
+package struct ServerTLSConfig: Sendable, Decodable {
+    package enum ClientAuth: String, ConfigEnum {
         case none
         /// A presented certificate must chain to `client_ca_file`; none is fine too.
         case optional
@@ -11,12 +9,12 @@ public struct ServerTLSConfig: Sendable, Decodable {
         case required
     }
 
-    public var certFile: String
-    public var keyFile: String
-    public var clientCAFile: String?
-    public var clientAuth: ClientAuth = .none
+    package var certFile: String
+    package var keyFile: String
+    package var clientCAFile: String?
+    package var clientAuth: ClientAuth = .none
     /// How often the files are checked for changes.
-    public var reloadCheckSeconds = 10
+    package var reloadCheckSeconds = 10
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case certFile = "cert_file"
@@ -26,14 +24,14 @@ public struct ServerTLSConfig: Sendable, Decodable {
         case reloadCheckSeconds = "reload_check_seconds"
     }
 
-    public init(certFile: String, keyFile: String, clientCAFile: String? = nil, clientAuth: ClientAuth = .none) {
+    package init(certFile: String, keyFile: String, clientCAFile: String? = nil, clientAuth: ClientAuth = .none) {
         self.certFile = certFile
         self.keyFile = keyFile
         self.clientCAFile = clientCAFile
         self.clientAuth = clientAuth
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         certFile = try c.decode(.certFile)
         keyFile = try c.decode(.keyFile)

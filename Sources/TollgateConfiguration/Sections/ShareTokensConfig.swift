@@ -2,23 +2,23 @@ import TollgateKit
 
 /// `orthanc.share_tokens` — resource tokens Tollgate signs for `PUT /tokens/{type}` (viewer and
 /// download links, publications) and grants in `/tokens/validate`.
-public struct ShareTokensConfig: Sendable, Decodable {
+package struct ShareTokensConfig: Sendable, Decodable {
     /// At least 32 bytes of secret key material (HS256). Unset: a random key per process, so
     /// links die with the process and replicas do not honour each other's links.
-    public var keyFile: String?
+    package var keyFile: String?
     /// The same key given inline (at least 32 bytes), usually `${TOLLGATE_SHARE_KEY}` from a Secret,
     /// so that every replica of a Deployment signs and checks links with one key.
-    public var key: Secret?
+    package var key: Secret?
     /// Validity of a token asked for without `expiration-date` or `validity-duration`; nil: it
     /// never expires (orthanc-auth-service's meaning, OE2's `ShareDuration: 0`), unless capped below.
-    public var defaultValiditySeconds: Int?
+    package var defaultValiditySeconds: Int?
     /// Longer requests, and ones that never expire, are shortened to this; nil: no cap.
-    public var maxValiditySeconds: Int?
+    package var maxValiditySeconds: Int?
     /// Roots for the links `PUT /tokens/{type}` answers (orthanc-auth-service's `PUBLIC_*_ROOT`).
-    public var publicOrthancRoot: String?
-    public var publicOHIFRoot: String?
-    public var publicLandingRoot: String?
-    public var ohifDataSource: OHIFDataSource = .dicomWeb
+    package var publicOrthancRoot: String?
+    package var publicOHIFRoot: String?
+    package var publicLandingRoot: String?
+    package var ohifDataSource: OHIFDataSource = .dicomWeb
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case keyFile = "key_file"
@@ -31,12 +31,12 @@ public struct ShareTokensConfig: Sendable, Decodable {
         case ohifDataSource = "ohif_data_source"
     }
 
-    public init() {}
+    package init() {}
 
     /// Whether links survive a restart and hold on every replica: a key that is not per process.
-    public var hasSharedKey: Bool { keyFile != nil || key != nil }
+    package var hasSharedKey: Bool { keyFile != nil || key != nil }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         keyFile = try c.decodeOptional(.keyFile)
         key = try c.decodeOptional(.key)
@@ -49,7 +49,7 @@ public struct ShareTokensConfig: Sendable, Decodable {
     }
 }
 
-public enum OHIFDataSource: String, ConfigEnum {
+package enum OHIFDataSource: String, ConfigEnum {
     case dicomWeb = "dicom-web"
     case dicomJSON = "dicom-json"
 }

@@ -1,13 +1,12 @@
-import TollgateKit
-public struct TLSConfig: Sendable, Decodable {
+package struct TLSConfig: Sendable, Decodable {
     /// Extra PEM CA bundle trusted in addition to the system roots (hospital-internal CAs).
-    public var caFile: String?
+    package var caFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable { case caFile = "ca_file" }
 
-    public init(caFile: String? = nil) { self.caFile = caFile }
+    package init(caFile: String? = nil) { self.caFile = caFile }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         caFile = try c.decodeOptional(.caFile)
     }

@@ -1,19 +1,18 @@
-import TollgateKit
 import Logging
 
 /// The whole of `config.yaml`. Each nested type mirrors one YAML mapping, key for key.
-public struct TollgateConfig: Sendable, Decodable {
-    public var server: ServerConfig
-    public var log: LogConfig
-    public var inbound: InboundConfig
-    public var devIssuer: DevIssuerConfig
-    public var forwardAuth: ForwardAuthConfig
-    public var outbound: OutboundConfig
-    public var admin: AdminConfig
-    public var proxy: ProxyConfig
-    public var orthanc: OrthancConfig
-    public var tracing: TracingConfig
-    public var registry: RegistryConfig
+package struct TollgateConfig: Sendable, Decodable {
+    package var server: ServerConfig
+    package var log: LogConfig
+    package var inbound: InboundConfig
+    package var devIssuer: DevIssuerConfig
+    package var forwardAuth: ForwardAuthConfig
+    package var outbound: OutboundConfig
+    package var admin: AdminConfig
+    package var proxy: ProxyConfig
+    package var orthanc: OrthancConfig
+    package var tracing: TracingConfig
+    package var registry: RegistryConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case server, log, inbound, outbound, admin, proxy, orthanc, tracing, registry
@@ -21,7 +20,7 @@ public struct TollgateConfig: Sendable, Decodable {
         case forwardAuth = "forward_auth"
     }
 
-    public init(server: ServerConfig = .init(), log: LogConfig = .init(), inbound: InboundConfig = .init(), devIssuer: DevIssuerConfig = .init()) {
+    package init(server: ServerConfig = .init(), log: LogConfig = .init(), inbound: InboundConfig = .init(), devIssuer: DevIssuerConfig = .init()) {
         self.server = server
         self.log = log
         self.inbound = inbound
@@ -35,7 +34,7 @@ public struct TollgateConfig: Sendable, Decodable {
         self.registry = RegistryConfig()
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         server = try c.decode(.server, default: ServerConfig())
         log = try c.decode(.log, default: LogConfig())

@@ -1,26 +1,24 @@
-import TollgateKit
-
 /// `tracing:` — OpenTelemetry span export over OTLP/HTTP. The standard `OTEL_*` variables
 /// (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `…_PROTOCOL`, `…_HEADERS`,
 /// `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER[_ARG]`, `OTEL_BSP_*`, `OTEL_SDK_DISABLED`) win over
 /// these keys. A caller's `traceparent` is carried to outbound calls whether or not this is on.
-public struct TracingConfig: Sendable, Decodable {
-    public enum ExportProtocol: String, ConfigEnum {
+package struct TracingConfig: Sendable, Decodable {
+    package enum ExportProtocol: String, ConfigEnum {
         case httpProtobuf = "http/protobuf"
         case httpJSON = "http/json"
     }
 
     /// Absent: on exactly when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
     /// is set (the seed's "requires OTEL_EXPORTER_OTLP_ENDPOINT"). `false` keeps it off regardless.
-    public var enabled: Bool?
+    package var enabled: Bool?
     /// The collector's OTLP/HTTP base URL; `/v1/traces` is appended.
-    public var endpoint: String = "http://localhost:4318"
-    public var `protocol`: ExportProtocol = .httpProtobuf
-    public var serviceName: String = "tollgate"
+    package var endpoint: String = "http://localhost:4318"
+    package var `protocol`: ExportProtocol = .httpProtobuf
+    package var serviceName: String = "tollgate"
     /// Share of new traces recorded (parent-based: a caller's sampled flag is followed).
-    public var sampleRatio: Double = 1.0
+    package var sampleRatio: Double = 1.0
     /// How long finished spans wait to be sent in a batch.
-    public var batchDelayMS: Int = 5000
+    package var batchDelayMS: Int = 5000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, endpoint, `protocol`
@@ -29,9 +27,9 @@ public struct TracingConfig: Sendable, Decodable {
         case batchDelayMS = "batch_delay_ms"
     }
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         enabled = try c.decodeOptional(.enabled)
         endpoint = try c.decode(.endpoint, default: endpoint)
@@ -42,7 +40,7 @@ public struct TracingConfig: Sendable, Decodable {
     }
 
     /// Whether spans are exported, given the process environment (`OTEL_*` variables).
-    public func isEnabled(environment: [String: String]) -> Bool {
+    package func isEnabled(environment: [String: String]) -> Bool {
         let endpointSet = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].contains { !(environment[$0] ?? "").isEmpty }
         guard enabled ?? endpointSet else { return false }
         if environment["OTEL_SDK_DISABLED"]?.lowercased() == "true" { return false }

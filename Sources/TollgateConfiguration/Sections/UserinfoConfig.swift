@@ -1,22 +1,20 @@
-import TollgateKit
-
 /// `inbound.issuers[].userinfo`: enrich an active token with the OIDC userinfo answer (OIDC Core
 /// §5.3), once per decision-cache miss, cached with the decision.
-public struct UserinfoConfig: Sendable, Decodable {
-    public enum OnError: String, ConfigEnum {
+package struct UserinfoConfig: Sendable, Decodable {
+    package enum OnError: String, ConfigEnum {
         /// Serve the token's own claims, and log.
         case ignore
         /// No decision: 503, like an unreachable IdP.
         case indeterminate
     }
 
-    public var enabled = false
+    package var enabled = false
     /// Default: the discovery document's `userinfo_endpoint`.
-    public var endpoint: String?
-    public var timeoutMS = 2000
+    package var endpoint: String?
+    package var timeoutMS = 2000
     /// The userinfo claims kept (string, number or boolean values); `sub` is always read, to check it.
-    public var claims: [String] = ["email", "name", "preferred_username", "given_name", "family_name"]
-    public var onError: OnError = .ignore
+    package var claims: [String] = ["email", "name", "preferred_username", "given_name", "family_name"]
+    package var onError: OnError = .ignore
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, endpoint, claims
@@ -25,12 +23,14 @@ public struct UserinfoConfig: Sendable, Decodable {
     }
 
     /// What decides access: these never come from userinfo.
-    public static let reserved: Set<String> = ["sub", "iss", "aud", "exp", "iat", "nbf", "scope", "scp", "client_id", "active",
-                                               "token_type", "jti", "cnf", "roles", "groups", "azp"]
+    package static let reserved: Set<String> = [
+        "sub", "iss", "aud", "exp", "iat", "nbf", "scope", "scp", "client_id", "active",
+        "token_type", "jti", "cnf", "roles", "groups", "azp",
+    ]
 
-    public init() {}
+    package init() {}
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         enabled = try c.decode(.enabled, default: enabled)
         endpoint = try c.decodeOptional(.endpoint)

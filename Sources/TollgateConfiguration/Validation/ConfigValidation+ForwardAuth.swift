@@ -13,7 +13,8 @@ extension TollgateConfig {
         for (index, rule) in forwardAuth.rules.enumerated() {
             let at = "forward_auth.rules[\(index)]"
             if let name = rule.name {
-                problems.check(!name.isEmpty && name.count <= 64 && PrintableText.clean(name, limit: 64) == name, "\(at).name", "1-64 printable ASCII characters")
+                problems.check(
+                    !name.isEmpty && name.count <= 64 && PrintableText.clean(name, limit: 64) == name, "\(at).name", "1-64 printable ASCII characters")
                 problems.check(names.insert(name).inserted, "\(at).name", "duplicate rule name")
             }
             problems.check(!rule.path.isEmpty, "\(at).path", "required: a regular expression for the request path, e.g. ^/dicom-web/")
@@ -23,8 +24,9 @@ extension TollgateConfig {
             }
             if let host = rule.host {
                 let bare = host.hasPrefix("*.") ? String(host.dropFirst(2)) : host
-                problems.check(!bare.isEmpty && bare.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-.[]:".contains($0)) }, "\(at).host",
-                               "an exact host name or *.suffix, without port")
+                problems.check(
+                    !bare.isEmpty && bare.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-.[]:".contains($0)) }, "\(at).host",
+                    "an exact host name or *.suffix, without port")
             }
             if rule.allowAnonymous {
                 problems.check(!rule.hasRequirements, "\(at).allow_anonymous", "an anonymous rule cannot also require scopes, audiences, issuers or roles")
@@ -48,16 +50,22 @@ extension TollgateConfig {
         var warnings: [ConfigError] = []
         let loopbackOnly = forwardAuth.trustedProxies.allSatisfy { IPNetwork($0)?.isLoopbackOnly ?? true }
         if !forwardAuth.rules.isEmpty && !Self.isLoopback(server.host) && loopbackOnly && forwardAuth.proxy != .envoy {
-            warnings.append(ConfigError(path: "forward_auth.trusted_proxies",
-                message: "only loopback is trusted, but server.host \(server.host) is reachable from elsewhere: a proxy on another address (a Kubernetes ingress, Traefik) is refused with 403 untrusted_proxy until its address or network is listed here"))
+            warnings.append(
+                ConfigError(
+                    path: "forward_auth.trusted_proxies",
+                    message:
+                        "only loopback is trusted, but server.host \(server.host) is reachable from elsewhere: a proxy on another address (a Kubernetes ingress, Traefik) is refused with 403 untrusted_proxy until its address or network is listed here"
+                ))
         }
         return warnings
     }
 
     func headerClaimErrors(claim: String, header: String, at path: String) -> [ConfigError] {
         var problems = ConfigProblems()
-        problems.check(Self.isForwardableClaim(claim) || userinfoClaims.contains(claim), path,
-                       "unknown claim (use one of \(Self.forwardableClaims.sorted().joined(separator: ", ")), a claim an issuer's userinfo.claims lists, or a dotted claim path such as realm_access.roles)")
+        problems.check(
+            Self.isForwardableClaim(claim) || userinfoClaims.contains(claim), path,
+            "unknown claim (use one of \(Self.forwardableClaims.sorted().joined(separator: ", ")), a claim an issuer's userinfo.claims lists, or a dotted claim path such as realm_access.roles)"
+        )
         problems.check(HeaderRules.isValidName(header), path, "not a valid header name")
         return problems.errors
     }
@@ -68,7 +76,7 @@ extension TollgateConfig {
     }
 
     /// Claim paths the forward-auth identity headers read beyond the named claims.
-    public var forwardAuthHeaderClaimPaths: [String] {
+    package var forwardAuthHeaderClaimPaths: [String] {
         let maps = [forwardAuth.claimsToHeaders] + forwardAuth.rules.compactMap(\.claimsToHeaders)
         return maps.flatMap(\.keys).filter { !Self.forwardableClaims.contains($0) && !userinfoClaims.contains($0) }
     }

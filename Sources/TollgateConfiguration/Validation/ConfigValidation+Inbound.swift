@@ -50,9 +50,11 @@ extension TollgateConfig {
                 }
                 problems.check((1...60000).contains(userinfo.timeoutMS), "\(at).userinfo.timeout_ms", "must be between 1 and 60000")
                 for (index, claim) in userinfo.claims.enumerated() {
-                    problems.check(!claim.isEmpty && HeaderRules.isSafeValue(claim) && !claim.contains(" "), "\(at).userinfo.claims[\(index)]", "must be a claim name")
-                    problems.check(!UserinfoConfig.reserved.contains(claim), "\(at).userinfo.claims[\(index)]",
-                                   "\(claim) always comes from the token, never from userinfo")
+                    problems.check(
+                        !claim.isEmpty && HeaderRules.isSafeValue(claim) && !claim.contains(" "), "\(at).userinfo.claims[\(index)]", "must be a claim name")
+                    problems.check(
+                        !UserinfoConfig.reserved.contains(claim), "\(at).userinfo.claims[\(index)]",
+                        "\(claim) always comes from the token, never from userinfo")
                 }
             }
             if issuer.mode == .jwt {
@@ -72,8 +74,9 @@ extension TollgateConfig {
                 }
                 if let fallback = introspection.fallbackEndpoint {
                     problems.check(Self.isHTTPURL(fallback), "\(at).introspection.fallback_endpoint", "must be an absolute http(s) URL")
-                    problems.check(issuer.discovery && introspection.endpoint == nil, "\(at).introspection.fallback_endpoint",
-                                   "only used with discovery on and no endpoint (endpoint always wins)")
+                    problems.check(
+                        issuer.discovery && introspection.endpoint == nil, "\(at).introspection.fallback_endpoint",
+                        "only used with discovery on and no endpoint (endpoint always wins)")
                 }
                 problems.check(!introspection.clientID.isEmpty, "\(at).introspection.client_id", "must not be empty")
                 problems.check(!introspection.clientSecret.value.isEmpty, "\(at).introspection.client_secret", "must not be empty")

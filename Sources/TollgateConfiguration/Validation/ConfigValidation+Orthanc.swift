@@ -2,29 +2,33 @@ import Foundation
 import TollgateKit
 extension TollgateConfig {
     /// The methods and levels the orthanc-authorization protocol speaks of.
-    public static let orthancMethods: Set<String> = ["get", "post", "put", "delete"]
-    public static let orthancLevels: Set<String> = ["system", "patient", "study", "series", "instance"]
+    package static let orthancMethods: Set<String> = ["get", "post", "put", "delete"]
+    package static let orthancLevels: Set<String> = ["system", "patient", "study", "series", "instance"]
 
     /// Problems in `orthanc`, each naming its key path.
     func orthancValidationErrors(fileExists: (String) -> Bool, readFile: (String) -> Data?) -> [ConfigError] {
         var problems = ConfigProblems()
-        problems.check((orthanc.webserviceUsername == nil) == (orthanc.webservicePassword == nil), "orthanc.webservice_username",
-              "set webservice_username and webservice_password together")
+        problems.check(
+            (orthanc.webserviceUsername == nil) == (orthanc.webservicePassword == nil), "orthanc.webservice_username",
+            "set webservice_username and webservice_password together")
         problems.check((orthanc.username == nil) == (orthanc.password == nil), "orthanc.username", "set username and password together")
         if let source = orthanc.bearerFrom {
             problems.check(outbound.servers[source] != nil, "orthanc.bearer_from", "no outbound server named \(source)")
             problems.check(orthanc.username == nil, "orthanc.bearer_from", "use either bearer_from or username/password")
         }
         if orthanc.auth == .basic {
-            problems.check(orthanc.webserviceUsername == nil || !(orthanc.webserviceUsername ?? "").contains(":"), "orthanc.webservice_username", "must not contain ':'")
+            problems.check(
+                orthanc.webserviceUsername == nil || !(orthanc.webserviceUsername ?? "").contains(":"), "orthanc.webservice_username", "must not contain ':'")
         }
         if let permissions = orthanc.permissions {
             problems.errors += orthancPermissionsErrors(permissions, readFile: readFile)
         }
         problems.errors += shareTokenErrors(orthanc.shareTokens, readFile: readFile)
-        problems.check(orthanc.dicomWebRoot.hasPrefix("/") && orthanc.dicomWebRoot.hasSuffix("/") && orthanc.dicomWebRoot.count >= 2
-                       && !orthanc.dicomWebRoot.contains("//") && orthanc.dicomWebRoot.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && !"?#%".unicodeScalars.contains($0) },
-                       "orthanc.dicom_web_root", "must be a path like /dicom-web/ (leading and trailing '/')")
+        problems.check(
+            orthanc.dicomWebRoot.hasPrefix("/") && orthanc.dicomWebRoot.hasSuffix("/") && orthanc.dicomWebRoot.count >= 2
+                && !orthanc.dicomWebRoot.contains("//")
+                && orthanc.dicomWebRoot.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && !"?#%".unicodeScalars.contains($0) },
+            "orthanc.dicom_web_root", "must be a path like /dicom-web/ (leading and trailing '/')")
         if let url = orthanc.url {
             problems.check(Self.isHTTPURL(url), "orthanc.url", "must be an absolute http(s) URL")
         }
@@ -33,8 +37,9 @@ extension TollgateConfig {
             let at = "orthanc.dicomweb_servers.\(name)"
             problems.check(Self.isValidServerName(name), at, "names must be 1-64 characters of A-Z, a-z, 0-9, '.', '-' or '_'")
             // With the registry on, a name that is not configured may be a GLOBAL runtime connection's.
-            problems.check(outbound.servers[server.outboundServer] != nil || registry.enabled, "\(at).outbound_server",
-                           "no outbound server named \(server.outboundServer)")
+            problems.check(
+                outbound.servers[server.outboundServer] != nil || registry.enabled, "\(at).outbound_server",
+                "no outbound server named \(server.outboundServer)")
             if let url = server.url { problems.check(Self.isHTTPURL(url), "\(at).url", "must be an absolute http(s) URL") }
             for key in Self.tollgateDefinitionKeys where server.extra[key] != nil {
                 problems.add("\(at).extra.\(key)", "set by Tollgate; remove it")
@@ -52,24 +57,25 @@ extension TollgateConfig {
 
 extension TollgateConfig {
     /// The keys of a DICOMweb definition Tollgate sets itself.
-    public static let tollgateDefinitionKeys = ["Url", "HttpHeaders", "TollgateTokenExpires"]
+    package static let tollgateDefinitionKeys = ["Url", "HttpHeaders", "TollgateTokenExpires"]
 
     /// Orthanc's `WebServiceParameters`: `Timeout` is an unsigned integer, `Pkcs11` a boolean, the
     /// certificate keys strings; every other key is a user property: string, boolean or integer.
-    public static func isOrthancDefinitionValue(key: String, _ value: JSONValue) -> Bool {
+    package static func isOrthancDefinitionValue(key: String, _ value: JSONValue) -> Bool {
         switch (key, value) {
         case ("Timeout", .int(let seconds)): seconds >= 0
         case ("Timeout", _): false
         case ("Pkcs11", .bool): true
         case ("Pkcs11", _): false
-        case ("Username", .string), ("Password", .string), ("CertificateFile", .string), ("CertificateKeyFile", .string), ("CertificateKeyPassword", .string): true
+        case ("Username", .string), ("Password", .string), ("CertificateFile", .string), ("CertificateKeyFile", .string), ("CertificateKeyPassword", .string):
+            true
         case ("Username", _), ("Password", _), ("CertificateFile", _), ("CertificateKeyFile", _), ("CertificateKeyPassword", _): false
         case (_, .string), (_, .bool), (_, .int): true
         default: false
         }
     }
 
-    public static func orthancDefinitionRule(_ key: String) -> String {
+    package static func orthancDefinitionRule(_ key: String) -> String {
         switch key {
         case "Timeout": "must be a non-negative integer (seconds)"
         case "Pkcs11": "must be a boolean"
@@ -139,10 +145,13 @@ extension TollgateConfig {
             problems.check((60...3_162_240_000).contains(max), "\(at).max_validity_seconds", "must be between 60 and 3162240000 (100 years)")
         }
         if let lifetime = share.defaultValiditySeconds {
-            problems.check((1...(share.maxValiditySeconds ?? 3_162_240_000)).contains(lifetime), "\(at).default_validity_seconds",
-                           "must be between 1 and max_validity_seconds (or 3162240000)")
+            problems.check(
+                (1...(share.maxValiditySeconds ?? 3_162_240_000)).contains(lifetime), "\(at).default_validity_seconds",
+                "must be between 1 and max_validity_seconds (or 3162240000)")
         }
-        for (key, root) in [("public_orthanc_root", share.publicOrthancRoot), ("public_ohif_root", share.publicOHIFRoot), ("public_landing_root", share.publicLandingRoot)] {
+        for (key, root) in [
+            ("public_orthanc_root", share.publicOrthancRoot), ("public_ohif_root", share.publicOHIFRoot), ("public_landing_root", share.publicLandingRoot),
+        ] {
             if let root { problems.check(Self.isHTTPURL(root), "\(at).\(key)", "must be an absolute http(s) URL") }
         }
         return problems.errors
@@ -157,18 +166,32 @@ extension TollgateConfig {
         var warnings: [ConfigError] = []
         let routesOn = orthanc.auth == .none || orthanc.webserviceUsername != nil
         if routesOn && !orthanc.shareTokens.hasSharedKey {
-            warnings.append(ConfigError(path: "orthanc.share_tokens.key_file",
-                message: "not set: share links are signed with a random key per process, so they stop working at every restart and a replica refuses the links another one made. Give every replica the same key: key_file, or key from a Secret (openssl rand -base64 48)"))
+            warnings.append(
+                ConfigError(
+                    path: "orthanc.share_tokens.key_file",
+                    message:
+                        "not set: share links are signed with a random key per process, so they stop working at every restart and a replica refuses the links another one made. Give every replica the same key: key_file, or key from a Secret (openssl rand -base64 48)"
+                ))
         }
         if let permissions = orthanc.permissions {
             let at = "orthanc.permissions"
             for (name, role) in (permissions.roles ?? [:]).sorted(by: { $0.key < $1.key }) {
                 for unused in OrthancPermission.unused(role.permissions, table: permissions.table) {
-                    warnings.append(ConfigError(path: "\(at).roles.\(name).permissions", message: "\"\(unused)\" is not a permission of the plugin's default table or orthanc.permissions.table: it grants nothing unless the plugin's ExtraPermissions name it"))
+                    warnings.append(
+                        ConfigError(
+                            path: "\(at).roles.\(name).permissions",
+                            message:
+                                "\"\(unused)\" is not a permission of the plugin's default table or orthanc.permissions.table: it grants nothing unless the plugin's ExtraPermissions name it"
+                        ))
                 }
             }
             for unused in OrthancPermission.unused(permissions.anonymous.permissions, table: permissions.table) {
-                warnings.append(ConfigError(path: "\(at).anonymous.permissions", message: "\"\(unused)\" is not a permission of the plugin's default table or orthanc.permissions.table: it grants nothing unless the plugin's ExtraPermissions name it"))
+                warnings.append(
+                    ConfigError(
+                        path: "\(at).anonymous.permissions",
+                        message:
+                            "\"\(unused)\" is not a permission of the plugin's default table or orthanc.permissions.table: it grants nothing unless the plugin's ExtraPermissions name it"
+                    ))
             }
         }
         return warnings

@@ -20,18 +20,21 @@ extension TollgateConfig {
                 problems.check(Self.isHTTPURL(resource) && !resource.contains("#"), "\(at).resource", "must be an absolute URI without fragment (RFC 8707)")
             }
             if let scope = server.scope {
-                problems.check(!scope.isEmpty && scope.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" },
-                      "\(at).scope", "must be space-separated scope tokens")
+                problems.check(
+                    !scope.isEmpty && scope.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" },
+                    "\(at).scope", "must be space-separated scope tokens")
             }
             var seen: Set<String> = []
             for (name, value) in server.sortedHeaders {
                 let key = "\(at).headers.\(name)"
                 problems.check(HeaderRules.isValidName(name), key, "not a valid header name")
-                problems.check(!HeaderRules.notStatic.contains(name.lowercased()), key,
-                               "\(name) cannot be set here (hop-by-hop, the injected token, or set by the proxy)")
+                problems.check(
+                    !HeaderRules.notStatic.contains(name.lowercased()), key,
+                    "\(name) cannot be set here (hop-by-hop, the injected token, or set by the proxy)")
                 problems.check(seen.insert(name.lowercased()).inserted, key, "named twice (header names are case-insensitive)")
-                problems.check(!value.isEmpty && HeaderRules.isSafeValue(value) && value.trimmingCharacters(in: .whitespaces) == value, key,
-                               "must be a non-empty value without control characters or surrounding spaces")
+                problems.check(
+                    !value.isEmpty && HeaderRules.isSafeValue(value) && value.trimmingCharacters(in: .whitespaces) == value, key,
+                    "must be a non-empty value without control characters or surrounding spaces")
             }
             problems.check(server.refreshBufferSeconds >= 0, "\(at).refresh_buffer_seconds", "must not be negative")
             problems.check((1...86400 * 30).contains(server.defaultExpiresIn), "\(at).default_expires_in", "must be between 1 and 2592000")
@@ -58,15 +61,17 @@ extension TollgateConfig {
 
         switch admin.authMode {
         case .apiKey:
-            problems.check(!admin.apiKeys.isEmpty || outbound.servers.isEmpty, "admin.api_keys", "list at least one key for auth_mode api_key (or choose bearer / none)")
+            problems.check(
+                !admin.apiKeys.isEmpty || outbound.servers.isEmpty, "admin.api_keys", "list at least one key for auth_mode api_key (or choose bearer / none)")
             for (index, key) in admin.apiKeys.enumerated() {
                 problems.check(key.value.utf8.count >= 16, "admin.api_keys[\(index)]", "must be at least 16 characters")
             }
         case .bearer:
             problems.check(!inbound.issuers.isEmpty, "admin.auth_mode", "bearer needs at least one inbound issuer to validate callers")
         case .mtls:
-            problems.check(server.tls.map { $0.clientAuth != .none } ?? false, "admin.auth_mode",
-                           "mtls needs server.tls with client_auth optional or required")
+            problems.check(
+                server.tls.map { $0.clientAuth != .none } ?? false, "admin.auth_mode",
+                "mtls needs server.tls with client_auth optional or required")
             problems.check(!admin.clientCertificates.isEmpty, "admin.client_certificates", "list the certificates mtls accepts")
         case .none:
             break
@@ -75,8 +80,9 @@ extension TollgateConfig {
             let at = "admin.client_certificates[\(index)]"
             problems.check(admin.authMode == .mtls, at, "only used with auth_mode mtls")
             let kinds = ["CN=", "DNS:", "URI:", "email:", "IP:"]
-            problems.check(kinds.contains { entry.hasPrefix($0) && entry.count > $0.count }, at,
-                           "must be CN=name, DNS:name, URI:uri, email:address or IP:address")
+            problems.check(
+                kinds.contains { entry.hasPrefix($0) && entry.count > $0.count }, at,
+                "must be CN=name, DNS:name, URI:uri, email:address or IP:address")
         }
         if let scope = admin.requiredScope {
             problems.check(admin.authMode == .bearer, "admin.required_scope", "only used with auth_mode bearer")
@@ -85,8 +91,9 @@ extension TollgateConfig {
 
         for (index, header) in proxy.forwardRequestHeaders.enumerated() {
             problems.check(HeaderRules.isValidName(header), "proxy.forward_request_headers[\(index)]", "not a valid header name")
-            problems.check(!HeaderRules.neverForwarded.contains(header.lowercased()), "proxy.forward_request_headers[\(index)]",
-                  "\(header) is never forwarded (hop-by-hop or caller credentials)")
+            problems.check(
+                !HeaderRules.neverForwarded.contains(header.lowercased()), "proxy.forward_request_headers[\(index)]",
+                "\(header) is never forwarded (hop-by-hop or caller credentials)")
         }
         problems.check(proxy.maxBodyBytes >= 0, "proxy.max_body_bytes", "must not be negative (0 = unlimited)")
         problems.check((1...3_600_000).contains(proxy.upstreamTimeoutMS), "proxy.upstream_timeout_ms", "must be between 1 and 3600000")
@@ -128,8 +135,10 @@ extension TollgateConfig {
             }
         }
         if server.keyID != nil, method != .privateKeyJWT {
-            problems.add("\(at).key_id", method == .googleServiceAccount
-                ? "taken from the service account file's private_key_id (remove it)" : "only used with auth_method private_key_jwt")
+            problems.add(
+                "\(at).key_id",
+                method == .googleServiceAccount
+                    ? "taken from the service account file's private_key_id (remove it)" : "only used with auth_method private_key_jwt")
         }
         return problems.errors
     }

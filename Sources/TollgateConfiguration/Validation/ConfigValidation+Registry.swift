@@ -1,5 +1,4 @@
 import Foundation
-import TollgateKit
 
 extension TollgateConfig {
     /// Problems in `registry`, each naming its key path. Checked even when it is disabled, so a
@@ -12,23 +11,27 @@ extension TollgateConfig {
         if registry.store == .postgres {
             if let url = registry.postgres.url?.value {
                 let parsed = URLComponents(string: url)
-                problems.check(["postgres", "postgresql"].contains(parsed?.scheme?.lowercased() ?? "") && !(parsed?.host ?? "").isEmpty,
-                               "registry.postgres.url", "must be postgres://user:password@host:port/database (write ${file:/run/secrets/registry-db-url})")
+                problems.check(
+                    ["postgres", "postgresql"].contains(parsed?.scheme?.lowercased() ?? "") && !(parsed?.host ?? "").isEmpty,
+                    "registry.postgres.url", "must be postgres://user:password@host:port/database (write ${file:/run/secrets/registry-db-url})")
                 let mode = parsed?.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-                problems.check(["disable", "prefer", "require", "verify-full"].contains(mode), "registry.postgres.url",
-                               "sslmode must be disable, prefer, require or verify-full")
+                problems.check(
+                    ["disable", "prefer", "require", "verify-full"].contains(mode), "registry.postgres.url",
+                    "sslmode must be disable, prefer, require or verify-full")
             } else {
                 problems.add("registry.postgres.url", "is required with store postgres")
             }
-            problems.check(PostgresStoreConfig.isValidSchema(registry.postgres.schema), "registry.postgres.schema",
-                           "must be a lowercase identifier (a–z, 0–9, _; at most 63)")
+            problems.check(
+                PostgresStoreConfig.isValidSchema(registry.postgres.schema), "registry.postgres.schema",
+                "must be a lowercase identifier (a–z, 0–9, _; at most 63)")
             problems.check((1...200).contains(registry.postgres.maxConnections), "registry.postgres.max_connections", "must be 1–200")
         }
         problems.check((5...300).contains(registry.leaseSeconds), "registry.lease_seconds", "must be 5–300")
         let encryption = registry.encryption
         if registry.enabled {
-            problems.check(!encryption.keys.isEmpty || encryption.devKeyFile != nil, "registry.encryption.keys",
-                           "name at least one key ({id, key: base64 of 32 random bytes, e.g. ${file:/run/secrets/registry-key}}); dev_key_file is for development only")
+            problems.check(
+                !encryption.keys.isEmpty || encryption.devKeyFile != nil, "registry.encryption.keys",
+                "name at least one key ({id, key: base64 of 32 random bytes, e.g. ${file:/run/secrets/registry-key}}); dev_key_file is for development only")
         }
         if let devKeyFile = encryption.devKeyFile {
             problems.check(!devKeyFile.isEmpty, "registry.encryption.dev_key_file", "must not be empty")
@@ -39,12 +42,14 @@ extension TollgateConfig {
             let at = "registry.encryption.keys[\(index)]"
             problems.check(RegistryKeyConfig.isValidID(key.id), "\(at).id", "must be 1–64 visible ASCII characters")
             problems.check(ids.insert(key.id).inserted, "\(at).id", "duplicate key id")
-            problems.check(RegistryKeyConfig.keyBytes(key.key.value) != nil, "\(at).key",
-                           "must be base64 of exactly 32 random bytes (openssl rand -base64 32)")
+            problems.check(
+                RegistryKeyConfig.keyBytes(key.key.value) != nil, "\(at).key",
+                "must be base64 of exactly 32 random bytes (openssl rand -base64 32)")
         }
         if let base = registry.callbackBaseURL {
-            problems.check(TollgateConfig.isHTTPURL(base) && !base.contains("?") && !base.contains("#"), "registry.callback_base_url",
-                           "must be an absolute http(s) URL without query or fragment (e.g. https://tollgate.example.org)")
+            problems.check(
+                TollgateConfig.isHTTPURL(base) && !base.contains("?") && !base.contains("#"), "registry.callback_base_url",
+                "must be an absolute http(s) URL without query or fragment (e.g. https://tollgate.example.org)")
         }
         problems.check(!registry.apiPrefixes.isEmpty, "registry.api_prefixes", "name at least one prefix (e.g. [/oauth, /api/oauth])")
         var prefixes = Set<String>()

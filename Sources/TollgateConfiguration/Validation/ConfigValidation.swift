@@ -3,8 +3,10 @@ import Foundation
 
 extension TollgateConfig {
     /// Every semantic problem at once, each naming its key path. Empty when the config is usable.
-    public func validationErrors(fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) },
-                                 readFile: (String) -> Data? = { FileManager.default.contents(atPath: $0) }) -> [ConfigError] {
+    package func validationErrors(
+        fileExists: (String) -> Bool = { FileManager.default.isReadableFile(atPath: $0) },
+        readFile: (String) -> Data? = { FileManager.default.contents(atPath: $0) }
+    ) -> [ConfigError] {
         var problems = ConfigProblems()
 
         problems.check(!server.host.isEmpty, "server.host", "must not be empty")
@@ -41,13 +43,17 @@ extension TollgateConfig {
         }
         problems.errors += forwardAuthRuleErrors()
         problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
-        problems.check([401, 403, 500, 502, 503, 504].contains(forwardAuth.statusOnUnavailable), "forward_auth.status_on_unavailable",
-                       "use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504")
+        problems.check(
+            [401, 403, 500, 502, 503, 504].contains(forwardAuth.statusOnUnavailable), "forward_auth.status_on_unavailable",
+            "use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504")
         problems.check([400, 401, 403].contains(forwardAuth.statusOnMalformed), "forward_auth.status_on_malformed", "use 400, 401 or 403")
         let injection = forwardAuth.outboundTokens
         // Authorization is allowed: Traefik's authResponseHeaders and Envoy's allowed_upstream_headers copy names as they are.
-        problems.check(HeaderRules.isValidName(injection.header) && !Self.answerFramingHeaders.contains(injection.header.lowercased()),
-                       "forward_auth.outbound_tokens.header", "must be a valid header name that does not frame or describe the answer (not Content-Length, Content-Type, Connection, Transfer-Encoding, Cache-Control, Set-Cookie, WWW-Authenticate)")
+        problems.check(
+            HeaderRules.isValidName(injection.header) && !Self.answerFramingHeaders.contains(injection.header.lowercased()),
+            "forward_auth.outbound_tokens.header",
+            "must be a valid header name that does not frame or describe the answer (not Content-Length, Content-Type, Connection, Transfer-Encoding, Cache-Control, Set-Cookie, WWW-Authenticate)"
+        )
         for (server, scopes) in injection.requiredScopes.sorted(by: { $0.key < $1.key }) {
             let at = "forward_auth.outbound_tokens.required_scopes.\(server)"
             problems.check(outbound.servers[server] != nil, at, "no outbound server named \(server)")
@@ -58,12 +64,15 @@ extension TollgateConfig {
         }
 
         if devIssuer.enabled {
-            problems.check(devIssuer.allowNonLoopback || Self.isLoopback(server.host), "dev_issuer.enabled",
-                           "the embedded dev issuer mints tokens for anyone who reaches it, and server.host \(server.host) is not a loopback address: listen on 127.0.0.1 or ::1, disable the dev issuer, or set dev_issuer.allow_non_loopback: true")
+            problems.check(
+                devIssuer.allowNonLoopback || Self.isLoopback(server.host), "dev_issuer.enabled",
+                "the embedded dev issuer mints tokens for anyone who reaches it, and server.host \(server.host) is not a loopback address: listen on 127.0.0.1 or ::1, disable the dev issuer, or set dev_issuer.allow_non_loopback: true"
+            )
             problems.check((1...86400).contains(devIssuer.tokenTTLSeconds), "dev_issuer.token_ttl_seconds", "must be between 1 and 86400")
             problems.check(!devIssuer.clients.isEmpty, "dev_issuer.clients", "must list at least one client when the dev issuer is enabled")
             if let issuer = devIssuer.issuer {
-                problems.check(Self.isHTTPURL(issuer) && issuer.hasSuffix("/dev-issuer"), "dev_issuer.issuer", "must be an absolute http(s) URL ending in /dev-issuer")
+                problems.check(
+                    Self.isHTTPURL(issuer) && issuer.hasSuffix("/dev-issuer"), "dev_issuer.issuer", "must be an absolute http(s) URL ending in /dev-issuer")
             }
             if let keyFile = devIssuer.signingKeyFile {
                 problems.check(fileExists(keyFile), "dev_issuer.signing_key_file", "file is not readable")
@@ -86,14 +95,14 @@ extension TollgateConfig {
     }
 
     /// Throws every validation problem together.
-    public func validated() throws -> TollgateConfig {
+    package func validated() throws -> TollgateConfig {
         let errors = validationErrors()
         if !errors.isEmpty { throw ConfigErrors(errors: errors) }
         return self
     }
 
     /// The embedded dev issuer's identifier: explicit, or derived from where the server listens.
-    public var devIssuerURL: String {
+    package var devIssuerURL: String {
         if let explicit = devIssuer.issuer { return explicit }
         let host: String
         switch server.host {
@@ -106,13 +115,13 @@ extension TollgateConfig {
     }
 
     /// The issuer identifier an entry stands for, resolving `embedded: true`.
-    public func issuerURL(of issuer: IssuerConfig) -> String {
+    package func issuerURL(of issuer: IssuerConfig) -> String {
         issuer.embedded ? devIssuerURL : (issuer.issuer ?? "")
     }
 
     /// Settings that load but are probably not what the operator meant, each naming its key path.
     /// `check-config` prints them and `serve` logs them at warning.
-    public var warnings: [ConfigError] { forwardAuthWarnings + orthancWarnings }
+    package var warnings: [ConfigError] { forwardAuthWarnings + orthancWarnings }
 
     /// 127.0.0.0/8, ::1 and localhost; `0.0.0.0`, `::` and every other address are reachable from outside.
     static func isLoopback(_ host: String) -> Bool {
@@ -126,13 +135,16 @@ extension TollgateConfig {
         (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
-    static let answerFramingHeaders: Set<String> = ["content-length", "content-type", "connection", "transfer-encoding", "cache-control", "set-cookie", "www-authenticate", "host", "keep-alive", "upgrade", "trailer"]
+    static let answerFramingHeaders: Set<String> = [
+        "content-length", "content-type", "connection", "transfer-encoding", "cache-control", "set-cookie", "www-authenticate", "host", "keep-alive", "upgrade",
+        "trailer",
+    ]
 
     /// Claims `GET /auth` can copy into identity headers (`issuer` is the issuer's alias).
     static let forwardableClaims: Set<String> = ["sub", "client_id", "scope", "issuer", "iss", "aud", "username", "user_id", "exp"]
 
     /// An absolute http(s) URL with a host: what every configured or key-file endpoint must be.
-    public static func isHTTPURL(_ text: String) -> Bool {
+    package static func isHTTPURL(_ text: String) -> Bool {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else { return false }
         return scheme == "http" || scheme == "https"
     }

@@ -1,10 +1,10 @@
 import TollgateKit
 
 /// Bearer credential syntax (RFC 6750 §2.1): the one extractor every front-end uses.
-public enum BearerToken {
+package enum BearerToken {
     /// The token from a request's `Authorization` values: exactly one header, the Bearer scheme,
     /// a non-empty token. Otherwise why not, as the denial to record.
-    public static func extract(fromAuthorization values: [String]) -> Result<String, DenialReason> {
+    package static func extract(fromAuthorization values: [String]) -> Result<String, DenialReason> {
         guard let value = values.first else { return .failure(.missingToken) }
         guard values.count == 1 else { return .failure(.malformed) }
         guard let token = fromAuthorization(value) else { return .failure(.unsupportedCredential) }
@@ -14,7 +14,7 @@ public enum BearerToken {
 
     /// The token from an `Authorization` value; nil when the scheme is not Bearer.
     /// An empty string means "Bearer" with nothing after it.
-    public static func fromAuthorization(_ value: some StringProtocol) -> String? {
+    package static func fromAuthorization(_ value: some StringProtocol) -> String? {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard let scheme = parts.first, ASCIIText.equalsIgnoringCase(scheme, lowercase: "bearer") else { return nil }
         guard parts.count == 2 else { return "" }
@@ -23,7 +23,7 @@ public enum BearerToken {
 
     /// A token as a caller hands it over in a body (Orthanc's `token-value`, the filter's
     /// `tokens`): with or without its `Bearer ` scheme; nil when empty.
-    public static func fromPresented(_ value: some StringProtocol) -> String? {
+    package static func fromPresented(_ value: some StringProtocol) -> String? {
         let trimmed = ASCIIText.trimmingOWS(value)
         guard !trimmed.isEmpty else { return nil }
         let token = fromAuthorization(trimmed) ?? String(trimmed)
@@ -31,7 +31,7 @@ public enum BearerToken {
     }
 
     /// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-    public static func isWellFormed(_ token: String) -> Bool {
+    package static func isWellFormed(_ token: String) -> Bool {
         var token = token
         return token.withUTF8 { bytes in
             var index = 0

@@ -1,5 +1,5 @@
 /// Why a token was refused. The raw value is a bounded metric label.
-public enum DenialReason: String, Sendable, CaseIterable, Error {
+package enum DenialReason: String, Sendable, CaseIterable, Error {
     case missingToken = "missing_token"
     case malformed
     case tooLarge = "too_large"
@@ -38,7 +38,7 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
     case labels
 
     /// A human sentence for error descriptions; never contains the token.
-    public var message: String {
+    package var message: String {
         switch self {
         case .missingToken: "Missing token"
         case .malformed: "Malformed token"
@@ -76,7 +76,7 @@ public enum DenialReason: String, Sendable, CaseIterable, Error {
 }
 
 /// Why no decision could be made. Fail closed, but never report it as a bad token.
-public enum IndeterminateReason: String, Sendable, CaseIterable {
+package enum IndeterminateReason: String, Sendable, CaseIterable {
     case idpUnavailable = "idp_unavailable"
     case idpTimeout = "idp_timeout"
     case idpBadResponse = "idp_bad_response"
@@ -85,7 +85,7 @@ public enum IndeterminateReason: String, Sendable, CaseIterable {
     case keysUnavailable = "keys_unavailable"
     case userinfoUnavailable = "userinfo_unavailable"
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .idpUnavailable: "authorization server unavailable"
         case .idpTimeout: "authorization server timed out"
@@ -99,35 +99,36 @@ public enum IndeterminateReason: String, Sendable, CaseIterable {
 }
 
 /// The outcome of authenticating one bearer token.
-public struct Decision: Sendable {
-    public enum Verdict: Sendable, Equatable {
+package struct Decision: Sendable {
+    package enum Verdict: Sendable, Equatable {
         case allowed
         case denied(DenialReason)
         case indeterminate(IndeterminateReason)
     }
 
-    public let verdict: Verdict
+    package let verdict: Verdict
     /// Claims of an active token, also present when policy refused it.
-    public let principal: Principal?
+    package let principal: Principal?
     /// For `.denied(.scope)`: the required scopes the token lacks.
-    public let missingScopes: [String]
+    package let missingScopes: [String]
     /// Alias of the issuer that decided, when one did.
-    public let issuer: String?
+    package let issuer: String?
 
-    public init(verdict: Verdict, principal: Principal? = nil, missingScopes: [String] = [], issuer: String? = nil) {
+    package init(verdict: Verdict, principal: Principal? = nil, missingScopes: [String] = [], issuer: String? = nil) {
         self.verdict = verdict
         self.principal = principal
         self.missingScopes = missingScopes
         self.issuer = issuer
     }
 
-    public var isAllowed: Bool { verdict == .allowed }
+    package var isAllowed: Bool { verdict == .allowed }
 
     /// Refused because the token, though valid, may not do this here (RFC 6750 `insufficient_scope`, 403).
-    public var isForbidden: Bool {
+    package var isForbidden: Bool {
         switch verdict {
         case .denied(.scope), .denied(.noRule), .denied(.role), .denied(.routeAudience), .denied(.routeIssuer), .denied(.group), .denied(.email),
-             .denied(.untrustedProxy), .denied(.unknownRequest), .denied(.permission), .denied(.labels): true
+            .denied(.untrustedProxy), .denied(.unknownRequest), .denied(.permission), .denied(.labels):
+            true
         default: false
         }
     }
@@ -135,7 +136,7 @@ public struct Decision: Sendable {
 
 extension Decision.Verdict {
     /// allowed, denied or indeterminate.
-    public var label: String {
+    package var label: String {
         switch self {
         case .allowed: "allowed"
         case .denied: "denied"
@@ -146,7 +147,7 @@ extension Decision.Verdict {
 
 extension Decision {
     /// A bounded label for logs and metrics: "ok", or the denial or indeterminate reason.
-    public var reasonLabel: String {
+    package var reasonLabel: String {
         switch verdict {
         case .allowed: "ok"
         case .denied(let reason): reason.rawValue

@@ -3,9 +3,9 @@ import Tracing
 
 /// Decides whether a bearer token may pass: routing to an issuer, the decision cache with
 /// single-flight, and per-request policy. Knows nothing of HTTP routes or wire formats.
-public final class InboundAuthenticator: Sendable {
-    public let issuers: [IssuerRuntime]
-    public let cache: DecisionCache
+package final class InboundAuthenticator: Sendable {
+    package let issuers: [IssuerRuntime]
+    package let cache: DecisionCache
     private let opaqueIssuer: IssuerRuntime?
     private let jwtIssuers: [String: IssuerRuntime]
     /// The largest token any issuer accepts; an issuer with a smaller limit checks its own once routed.
@@ -14,8 +14,10 @@ public final class InboundAuthenticator: Sendable {
     private let recorder: any DecisionRecorder
     private let claimPaths: ClaimPaths
 
-    public init(issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder,
-                claimPaths: ClaimPaths = .none) {
+    package init(
+        issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder,
+        claimPaths: ClaimPaths = .none
+    ) {
         self.claimPaths = claimPaths
         self.issuers = issuers
         self.cache = cache
@@ -28,13 +30,13 @@ public final class InboundAuthenticator: Sendable {
 
     /// Decides and records. `extraScopes` are required on top of the issuer's own (forward-auth's
     /// per-route header); they are checked like any policy, on cached entries too.
-    public func authenticate(token: String, extraScopes: [String] = []) async -> Decision {
+    package func authenticate(token: String, extraScopes: [String] = []) async -> Decision {
         await authenticate(token: token, requirement: RouteRequirement(scopes: extraScopes))
     }
 
     /// Decides against the issuer's policy and a route's requirement, and records, unless the
     /// caller records a decision of its own for the request (`recording: false`).
-    public func authenticate(token: String, requirement: RouteRequirement, recording: Bool = true) async -> Decision {
+    package func authenticate(token: String, requirement: RouteRequirement, recording: Bool = true) async -> Decision {
         var lookup = CacheLookup.skipped
         guard let span = InternalSpan.start("tollgate.decision") else {
             let decision = await decide(token: token, requirement: requirement, lookup: &lookup)
@@ -69,7 +71,7 @@ public final class InboundAuthenticator: Sendable {
     /// refused by policy alone may sit in the cache as an active entry), and nothing undecided.
     /// `refusedByCaller`: the caller refuses an allowed token itself (a missing permission), which
     /// is a refusal like any other.
-    public func validitySeconds(of decision: Decision, token: String, refusedByCaller: Bool = false) -> Int {
+    package func validitySeconds(of decision: Decision, token: String, refusedByCaller: Bool = false) -> Int {
         let cached = cache.secondsLeft(TokenKey(token: token))
         switch decision.verdict {
         case .allowed where !refusedByCaller: return Int(cached.rounded(.down))
@@ -80,14 +82,14 @@ public final class InboundAuthenticator: Sendable {
     }
 
     /// Records a refusal decided before any token was at hand (no token, wrong scheme).
-    public func refuse(_ reason: DenialReason) -> Decision {
+    package func refuse(_ reason: DenialReason) -> Decision {
         let decision = Decision(verdict: .denied(reason))
         recorder.record(decision)
         return decision
     }
 
     /// Records a decision a caller made about a whole request (an Orthanc route's outcome).
-    public func record(_ decision: Decision) {
+    package func record(_ decision: Decision) {
         recorder.record(decision)
     }
 
@@ -134,7 +136,8 @@ public final class InboundAuthenticator: Sendable {
         case .active(let principal, let index):
             let issuer = issuers[index]
             if let (reason, missing) = issuer.policy.violation(of: principal.claims, now: clock.now(), extraScopes: requirement.scopes)
-                ?? requirement.violation(of: principal.claims, issuer: issuer.name) {
+                ?? requirement.violation(of: principal.claims, issuer: issuer.name)
+            {
                 return Decision(verdict: .denied(reason), principal: principal, missingScopes: missing, issuer: issuer.name)
             }
             return Decision(verdict: .allowed, principal: principal, issuer: issuer.name)

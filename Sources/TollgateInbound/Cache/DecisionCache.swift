@@ -4,14 +4,14 @@ import TollgateKit
 
 /// What an issuer answered for a token, before per-request policy. This is what gets cached:
 /// policy (audiences, scopes, time) is re-applied on every hit, never baked into the entry.
-public enum TokenStatus: Sendable {
+package enum TokenStatus: Sendable {
     case active(Principal, issuer: Int)
     case rejected(DenialReason, issuer: Int?)
     case indeterminate(IndeterminateReason, issuer: Int?)
 }
 
 /// Observes cache events so metrics stay outside the cache itself.
-public protocol DecisionCacheObserver: Sendable {
+package protocol DecisionCacheObserver: Sendable {
     func cacheHit(negative: Bool)
     func cacheMiss()
     func cacheCoalesced()
@@ -22,11 +22,11 @@ public protocol DecisionCacheObserver: Sendable {
 ///
 /// Lookups take one uncontended lock on one of several shards; there is no actor hop and no
 /// allocation on a hit. An entry's life is fixed when it is stored and never extended by hits.
-public final class DecisionCache: Sendable {
-    public struct Lifetimes: Sendable {
-        public var maxTTL: Double
-        public var negativeTTL: Double
-        public init(maxTTL: Double, negativeTTL: Double) {
+package final class DecisionCache: Sendable {
+    package struct Lifetimes: Sendable {
+        package var maxTTL: Double
+        package var negativeTTL: Double
+        package init(maxTTL: Double, negativeTTL: Double) {
             self.maxTTL = maxTTL
             self.negativeTTL = negativeTTL
         }
@@ -61,7 +61,7 @@ public final class DecisionCache: Sendable {
     private let clock: any TollgateClock
     private let observer: any DecisionCacheObserver
 
-    public init(maxEntries: Int, lifetimes: Lifetimes, clock: any TollgateClock, observer: any DecisionCacheObserver) {
+    package init(maxEntries: Int, lifetimes: Lifetimes, clock: any TollgateClock, observer: any DecisionCacheObserver) {
         let count = Self.shardCount(maxEntries: maxEntries)
         shards = (0..<count).map { _ in Shard() }
         capacityPerShard = max(1, maxEntries / count)
@@ -71,7 +71,7 @@ public final class DecisionCache: Sendable {
     }
 
     /// The cached status, or nil on a miss. Counts the hit; a miss is counted by `load`.
-    public func lookup(_ key: TokenKey) -> TokenStatus? {
+    package func lookup(_ key: TokenKey) -> TokenStatus? {
         let found = cached(key, in: shard(for: key), now: clock.now())
         if let found {
             if case .active = found { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
@@ -80,10 +80,10 @@ public final class DecisionCache: Sendable {
     }
 
     /// How long a refusal is cached.
-    public var negativeTTL: Double { lifetimes.negativeTTL }
+    package var negativeTTL: Double { lifetimes.negativeTTL }
 
     /// How much longer the entry for `key` will be served from the cache (0 when none is).
-    public func secondsLeft(_ key: TokenKey) -> Double {
+    package func secondsLeft(_ key: TokenKey) -> Double {
         let now = clock.now()
         return shard(for: key).state.withLock { state in
             state.entries[key].map { max(0, $0.expiresAt - now) } ?? 0
@@ -92,7 +92,7 @@ public final class DecisionCache: Sendable {
 
     /// Returns the cached status or runs `loader` — at most once at a time per key, however many
     /// callers miss together — and stores its answer for as long as the rules allow.
-    public func load(_ key: TokenKey, loader: @escaping @Sendable () async -> TokenStatus) async -> TokenStatus {
+    package func load(_ key: TokenKey, loader: @escaping @Sendable () async -> TokenStatus) async -> TokenStatus {
         if let status = lookup(key) { return status }
         let shard = shard(for: key)
         let now = clock.now()
@@ -118,7 +118,7 @@ public final class DecisionCache: Sendable {
     /// replica); a check already running for it will not cache its answer. `false` when nothing
     /// was cached.
     @discardableResult
-    public func remove(_ key: TokenKey) -> Bool {
+    package func remove(_ key: TokenKey) -> Bool {
         let now = clock.now()
         let shard = shard(for: key)
         let removed = shard.state.withLock { state in
@@ -130,11 +130,15 @@ public final class DecisionCache: Sendable {
     }
 
     /// Drops every entry (the admin API's flush).
-    public func removeAll() {
-        for shard in shards { shard.state.withLock { $0.entries.removeAll(); $0.order.removeAll() } }
+    package func removeAll() {
+        for shard in shards {
+            shard.state.withLock {
+                $0.entries.removeAll(); $0.order.removeAll()
+            }
+        }
     }
 
-    public var count: Int {
+    package var count: Int {
         shards.reduce(0) { total, shard in total + shard.state.withLock { $0.entries.count } }
     }
 

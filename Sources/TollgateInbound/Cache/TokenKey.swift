@@ -2,10 +2,10 @@ import Crypto
 import TollgateKit
 
 /// The only form in which a token is ever kept: its SHA-256 digest.
-public struct TokenKey: Hashable, Sendable {
+package struct TokenKey: Hashable, Sendable {
     let a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
-    public init(token: some StringProtocol) {
+    package init(token: some StringProtocol) {
         var token = String(token)
         let digest = token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -15,7 +15,7 @@ public struct TokenKey: Hashable, Sendable {
 
     /// The key of a token known only by its SHA-256 (64 hex digits), as an operator or another
     /// replica names it without the token itself; nil for anything else.
-    public init?(sha256Hex hex: some StringProtocol) {
+    package init?(sha256Hex hex: some StringProtocol) {
         let bytes = Array(hex.utf8)
         guard bytes.count == 64 else { return nil }
         var digest = [UInt8](repeating: 0, count: 32)
@@ -29,12 +29,12 @@ public struct TokenKey: Hashable, Sendable {
     }
 
     /// The full digest as 64 lowercase hex digits (what replicas pass each other).
-    public var sha256Hex: String {
+    package var sha256Hex: String {
         withUnsafeBytes(of: (a, b, c, d)) { raw in raw.map { String(format: "%02x", $0) }.joined() }
     }
 
     /// A short, non-reversible fingerprint for logs (first 12 hex digits of the digest).
-    public var fingerprint: String {
+    package var fingerprint: String {
         let hex = String(a.bigEndian, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex.prefix(12)
     }

@@ -3,20 +3,20 @@ import TollgateKit
 /// An active token's claims. A class, so that a decision-cache entry holds one pointer: cached
 /// decisions are the bulk of Tollgate's memory (100,000 of them cost +116 MB as a struct with
 /// pre-rendered JSON, about half that now). The MockForge JSON is rendered per answer instead.
-public final class Principal: Sendable {
-    public let claims: TokenClaims
+package final class Principal: Sendable {
+    package let claims: TokenClaims
 
-    public init(claims: TokenClaims) {
+    package init(claims: TokenClaims) {
         self.claims = claims
     }
 
-    public var claimsJSON: String {
+    package var claimsJSON: String {
         var out = TextBuffer()
         claims.appendJSON(to: &out)
         return String(decoding: out.bytes, as: UTF8.self)
     }
 
-    public var userIDJSON: String { JSONText.string(claims.userID) }
+    package var userIDJSON: String { JSONText.string(claims.userID) }
 }
 
 extension TokenClaims {

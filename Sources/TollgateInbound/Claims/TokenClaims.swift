@@ -1,62 +1,62 @@
 /// What an issuer said about an active token: the RFC 7662 members (and RFC 9068 claims) Tollgate reads.
 /// Claims most tokens lack live in one shared box, so that a cached decision without them is
 /// half the size (cached decisions are the bulk of Tollgate's memory).
-public struct TokenClaims: Sendable, Equatable {
-    public var issuer: String?
-    public var subject: String?
-    public var clientID: String?
-    public var audiences: [String] = []
-    public var scopes: [String] = []
+package struct TokenClaims: Sendable, Equatable {
+    package var issuer: String?
+    package var subject: String?
+    package var clientID: String?
+    package var audiences: [String] = []
+    package var scopes: [String] = []
     private var rare: RareClaimsBox?
     // NumericDates without an Optional's padding: Int.min is "absent" (claims are range-checked far inside it).
     private var exp = Int.min, iat = Int.min, nbf = Int.min
 
-    public var expiresAt: Int? {
+    package var expiresAt: Int? {
         get { exp == .min ? nil : exp }
         set { exp = newValue ?? .min }
     }
-    public var issuedAt: Int? {
+    package var issuedAt: Int? {
         get { iat == .min ? nil : iat }
         set { iat = newValue ?? .min }
     }
-    public var notBefore: Int? {
+    package var notBefore: Int? {
         get { nbf == .min ? nil : nbf }
         set { nbf = newValue ?? .min }
     }
 
-    public var username: String? {
+    package var username: String? {
         get { rare?.claims.username }
         set { setRare(\.username, newValue) }
     }
-    public var tokenType: String? {
+    package var tokenType: String? {
         get { rare?.claims.tokenType }
         set { setRare(\.tokenType, newValue) }
     }
     /// `roles` and `groups` claims (Entra, Okta and others), for permission mapping.
-    public var roles: [String] {
+    package var roles: [String] {
         get { rare?.claims.roles ?? [] }
         set { setRare(\.roles, newValue) }
     }
-    public var groups: [String] {
+    package var groups: [String] {
         get { rare?.claims.groups ?? [] }
         set { setRare(\.groups, newValue) }
     }
     /// `name` and `preferred_username` (OIDC), for display names.
-    public var name: String? {
+    package var name: String? {
         get { rare?.claims.name }
         set { setRare(\.name, newValue) }
     }
-    public var preferredUsername: String? {
+    package var preferredUsername: String? {
         get { rare?.claims.preferredUsername }
         set { setRare(\.preferredUsername, newValue) }
     }
     /// String lists read from the configured claim paths (`realm_access.roles`, …), keyed by path.
-    public var pathClaims: [String: [String]] {
+    package var pathClaims: [String: [String]] {
         get { rare?.claims.pathClaims ?? [:] }
         set { setRare(\.pathClaims, newValue) }
     }
     /// The kept claims of the issuer's userinfo answer (never `sub`, `scope`, `aud` or other claims that decide access).
-    public var userinfo: [String: String] {
+    package var userinfo: [String: String] {
         get { rare?.claims.userinfo ?? [:] }
         set { setRare(\.userinfo, newValue) }
     }
@@ -71,13 +71,13 @@ public struct TokenClaims: Sendable, Equatable {
         rare = RareClaimsBox(claims)
     }
 
-    public static func == (lhs: TokenClaims, rhs: TokenClaims) -> Bool {
+    package static func == (lhs: TokenClaims, rhs: TokenClaims) -> Bool {
         lhs.issuer == rhs.issuer && lhs.subject == rhs.subject && lhs.clientID == rhs.clientID && lhs.audiences == rhs.audiences
             && lhs.scopes == rhs.scopes && lhs.exp == rhs.exp && lhs.iat == rhs.iat && lhs.nbf == rhs.nbf
             && (lhs.rare?.claims ?? RareClaims()) == (rhs.rare?.claims ?? RareClaims())
     }
 
-    public init() {}
+    package init() {}
 
     /// Takes a userinfo answer whose `sub` was checked against this token: the subject (for a
     /// client-credentials token that had none), display names when the token has none, and the rest as `userinfo`.
@@ -90,7 +90,7 @@ public struct TokenClaims: Sendable, Equatable {
 
     /// The values at a claim path: `scope` (or `scp`) is the token's scopes, `roles` and `groups`
     /// their claims, anything else a configured path.
-    public func values(at path: String) -> [String] {
+    package func values(at path: String) -> [String] {
         switch path {
         case "scope", "scp": scopes
         case "roles": roles
@@ -100,10 +100,10 @@ public struct TokenClaims: Sendable, Equatable {
     }
 
     /// What a person is called: `name`, else `preferred_username`, else `username`, else the subject.
-    public var displayName: String { name ?? preferredUsername ?? username ?? subject ?? clientID ?? "" }
+    package var displayName: String { name ?? preferredUsername ?? username ?? subject ?? clientID ?? "" }
 
     /// The identity a caller sees: subject, else username, else client id.
-    public var userID: String { subject ?? username ?? clientID ?? "" }
+    package var userID: String { subject ?? username ?? clientID ?? "" }
 }
 
 struct RareClaims: Equatable {

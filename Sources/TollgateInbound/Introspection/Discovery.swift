@@ -4,14 +4,14 @@ import NIOCore
 import TollgateKit
 
 /// The members of an OpenID/RFC 8414 metadata document Tollgate uses.
-public struct DiscoveryDocument: Decodable, Sendable {
-    public let issuer: String
-    public let introspectionEndpoint: String?
-    public let jwksURI: String?
-    public let tokenEndpoint: String?
-    public let userinfoEndpoint: String?
+package struct DiscoveryDocument: Decodable, Sendable {
+    package let issuer: String
+    package let introspectionEndpoint: String?
+    package let jwksURI: String?
+    package let tokenEndpoint: String?
+    package let userinfoEndpoint: String?
     /// RFC 7009 (as RFC 8414 names it).
-    public let revocationEndpoint: String?
+    package let revocationEndpoint: String?
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -23,12 +23,12 @@ public struct DiscoveryDocument: Decodable, Sendable {
     }
 }
 
-public enum DiscoveryError: Error, CustomStringConvertible {
+package enum DiscoveryError: Error, CustomStringConvertible {
     case fetch(FetchFailure)
     case unreadable
     case issuerMismatch
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .fetch(.timeout): "discovery request timed out"
         case .fetch(.status(let code)): "discovery answered HTTP \(code)"
@@ -39,9 +39,9 @@ public enum DiscoveryError: Error, CustomStringConvertible {
     }
 }
 
-public enum Discovery {
+package enum Discovery {
     /// Fetches `<issuer>/.well-known/openid-configuration`; the document must name the same issuer exactly.
-    public static func fetch(issuer: String, client: HTTPClient, timeout: TimeAmount) async -> Result<DiscoveryDocument, DiscoveryError> {
+    package static func fetch(issuer: String, client: HTTPClient, timeout: TimeAmount) async -> Result<DiscoveryDocument, DiscoveryError> {
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         var request = HTTPClientRequest(url: base + "/.well-known/openid-configuration")
         request.headers.add(name: "Accept", value: "application/json")

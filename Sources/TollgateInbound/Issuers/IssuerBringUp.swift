@@ -4,16 +4,16 @@ import TollgateKit
 /// Brings every issuer to "reached" (discovery, then an introspection probe, then its keys),
 /// retrying with capped exponential backoff, then keeps each JWKS fresh; `/ready` reflects its
 /// progress. Runs until cancelled.
-public struct IssuerBringUp: Sendable {
+package struct IssuerBringUp: Sendable {
     let issuers: [IssuerRuntime]
     let logger: Logger
 
-    public init(issuers: [IssuerRuntime], logger: Logger) {
+    package init(issuers: [IssuerRuntime], logger: Logger) {
         self.issuers = issuers
         self.logger = logger
     }
 
-    public func run() async {
+    package func run() async {
         await withTaskGroup(of: Void.self) { group in
             for issuer in issuers {
                 group.addTask { await bringUp(issuer) }
@@ -30,7 +30,8 @@ public struct IssuerBringUp: Sendable {
             let wait = keys.secondsUntilRefresh
             if wait <= 0 || !wait.isFinite {
                 if case .failed(let problem) = await keys.refresh() {
-                    logger.warning("JWKS refresh failed; serving the last good keys", metadata: ["issuer": .string(keys.issuerName), "problem": .string(problem)])
+                    logger.warning(
+                        "JWKS refresh failed; serving the last good keys", metadata: ["issuer": .string(keys.issuerName), "problem": .string(problem)])
                 }
                 try? await Task.sleep(for: Self.minimumRefreshSpacing)
                 continue
@@ -49,9 +50,11 @@ public struct IssuerBringUp: Sendable {
                 return
             }
             // The first attempts can race the listener or a slow IdP start; only persistent trouble is worth a warning.
-            logger.log(level: attempt >= 3 ? .warning : .debug, "issuer not reachable yet", metadata: [
-                "issuer": .string(issuer.name), "problem": .string(problem), "attempt": .stringConvertible(attempt),
-            ])
+            logger.log(
+                level: attempt >= 3 ? .warning : .debug, "issuer not reachable yet",
+                metadata: [
+                    "issuer": .string(issuer.name), "problem": .string(problem), "attempt": .stringConvertible(attempt),
+                ])
             try? await Task.sleep(for: .milliseconds(Int64(Backoff.cappedMilliseconds(attempt: attempt, baseMS: 100, maxMS: 10_000))))
         }
     }

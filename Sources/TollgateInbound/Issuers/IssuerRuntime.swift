@@ -7,19 +7,19 @@ import TollgateKit
 
 /// One configured issuer at run time: its endpoints (configured or discovered), how it validates
 /// tokens (introspection, local JWT, or both), whether it has been reached, and its policy.
-public final class IssuerRuntime: Sendable {
-    public let index: Int
-    public let name: String
-    public let issuerURL: String
-    public let mode: IssuerMode
-    public let policy: Policy
-    public let maxTokenBytes: Int
+package final class IssuerRuntime: Sendable {
+    package let index: Int
+    package let name: String
+    package let issuerURL: String
+    package let mode: IssuerMode
+    package let policy: Policy
+    package let maxTokenBytes: Int
     private let discoveryEnabled: Bool
     private let http: HTTPClient
     private let introspection: IntrospectionPart?
-    public let jwks: JWKSKeySet?
+    package let jwks: JWKSKeySet?
     /// The JWKS downloader behind `jwks`, which discovery tells where the keys are.
-    public let jwksFetcher: JWKSFetcher?
+    package let jwksFetcher: JWKSFetcher?
     private let jwt: JWTValidator?
     private let clock: any TollgateClock
     private let recorder: any DecisionRecorder
@@ -49,8 +49,10 @@ public final class IssuerRuntime: Sendable {
 
     static let discoveryTimeout: TimeAmount = .seconds(5)
 
-    public init(index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock,
-                recorder: any DecisionRecorder & JWKSObserver, claimPaths: ClaimPaths = .none, logger: Logger = Logger(label: "tollgate")) {
+    package init(
+        index: Int, config: IssuerConfig, issuerURL: String, http: HTTPClient, clock: any TollgateClock,
+        recorder: any DecisionRecorder & JWKSObserver, claimPaths: ClaimPaths = .none, logger: Logger = Logger(label: "tollgate")
+    ) {
         self.index = index
         self.name = config.name
         self.issuerURL = issuerURL
@@ -62,9 +64,11 @@ public final class IssuerRuntime: Sendable {
         self.clock = clock
         self.recorder = recorder
         self.logger = logger
-        userinfo = config.userinfo.enabled
-            ? UserinfoPart(client: UserinfoClient(http: http, timeout: .configured(milliseconds: config.userinfo.timeoutMS), claims: config.userinfo.claims),
-                           configuredEndpoint: config.userinfo.endpoint, failClosed: config.userinfo.onError == .indeterminate)
+        userinfo =
+            config.userinfo.enabled
+            ? UserinfoPart(
+                client: UserinfoClient(http: http, timeout: .configured(milliseconds: config.userinfo.timeoutMS), claims: config.userinfo.claims),
+                configuredEndpoint: config.userinfo.endpoint, failClosed: config.userinfo.onError == .indeterminate)
             : nil
         if let settings = config.introspection, config.mode != .jwt {
             introspection = IntrospectionPart(
@@ -81,27 +85,31 @@ public final class IssuerRuntime: Sendable {
             introspection = nil
         }
         if config.mode != .introspection {
-            let fetcher = JWKSFetcher(uri: config.jwksURI, settings: config.jwks, allowed: config.algorithms,
-                                      http: http, timeout: Self.discoveryTimeout, clock: clock)
+            let fetcher = JWKSFetcher(
+                uri: config.jwksURI, settings: config.jwks, allowed: config.algorithms,
+                http: http, timeout: Self.discoveryTimeout, clock: clock)
             let keySet = JWKSKeySet(issuerName: config.name, source: fetcher, settings: config.jwks, clock: clock, observer: recorder)
             jwksFetcher = fetcher
             jwks = keySet
-            jwt = JWTValidator(issuerURL: issuerURL, allowed: Set(config.algorithms), requireTyp: config.requireTyp,
-                               keys: keySet, leeway: Double(config.leewaySeconds), clock: clock)
+            jwt = JWTValidator(
+                issuerURL: issuerURL, allowed: Set(config.algorithms), requireTyp: config.requireTyp,
+                keys: keySet, leeway: Double(config.leewaySeconds), clock: clock)
         } else {
             jwksFetcher = nil
             jwks = nil
             jwt = nil
         }
-        state = Mutex(State(userinfoEndpoint: config.userinfo.endpoint,
-                            introspectionEndpoint: config.discovery ? nil : config.introspection?.endpoint))
+        state = Mutex(
+            State(
+                userinfoEndpoint: config.userinfo.endpoint,
+                introspectionEndpoint: config.discovery ? nil : config.introspection?.endpoint))
     }
 
-    public var introspects: Bool { introspection != nil }
-    public var verifiesJWTs: Bool { jwt != nil }
+    package var introspects: Bool { introspection != nil }
+    package var verifiesJWTs: Bool { jwt != nil }
 
     /// Nil once every part this issuer needs has answered; otherwise what is still missing.
-    public var notReadyReason: String? {
+    package var notReadyReason: String? {
         if let problem = state.withLock({ $0.introspectionReached || introspection == nil ? nil : ($0.problem ?? "not reached") }) {
             return "issuer \(name): \(problem)"
         }
@@ -111,7 +119,7 @@ public final class IssuerRuntime: Sendable {
 
     /// Discovers endpoints (when asked to), proves the introspection endpoint answers and accepts
     /// Tollgate's credentials, and loads the JWKS. Returns nil on success, else the problem.
-    public func prepare() async -> String? {
+    package func prepare() async -> String? {
         if discoveryEnabled, needsDiscovery {
             switch await Discovery.fetch(issuer: issuerURL, client: http, timeout: Self.discoveryTimeout) {
             case .failure(let error):
@@ -136,7 +144,9 @@ public final class IssuerRuntime: Sendable {
             }
             switch await introspection.client.introspect("tollgate-readiness-probe", endpoint: endpoint) {
             case .active, .inactive:
-                state.withLock { $0.introspectionReached = true; $0.problem = nil }
+                state.withLock {
+                    $0.introspectionReached = true; $0.problem = nil
+                }
             case .indeterminate(let reason):
                 return setProblem("introspection endpoint: \(reason.message)")
             }
@@ -215,9 +225,11 @@ public final class IssuerRuntime: Sendable {
     }
 
     private func userinfoFailed(_ problem: String, label: String, status: TokenStatus, part: UserinfoPart) -> TokenStatus {
-        logger.warning("userinfo failed", metadata: [
-            "issuer": .string(name), "problem": .string(problem), "on_error": .string(part.failClosed ? "indeterminate" : "ignore"),
-        ])
+        logger.warning(
+            "userinfo failed",
+            metadata: [
+                "issuer": .string(name), "problem": .string(problem), "on_error": .string(part.failClosed ? "indeterminate" : "ignore"),
+            ])
         return part.failClosed ? .indeterminate(.userinfoUnavailable, issuer: index) : status
     }
 

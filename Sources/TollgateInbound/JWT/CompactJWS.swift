@@ -28,11 +28,13 @@ package struct CompactJWS: Sendable {
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, claimPaths: ClaimPaths) -> Result<Parts, Failure> {
         let dot = UInt8(ascii: ".")
         guard let first = bytes.firstIndex(of: dot), let second = bytes[(first + 1)...].firstIndex(of: dot),
-              !bytes[(second + 1)...].contains(dot) else { return .failure(.notJWS) }
+            !bytes[(second + 1)...].contains(dot)
+        else { return .failure(.notJWS) }
         let segments = [0..<first, first + 1..<second, second + 1..<bytes.count].map { UnsafeBufferPointer(rebasing: bytes[$0]) }
         guard segments.allSatisfy({ !$0.isEmpty }) else { return .failure(.malformed("not base64url")) }
         guard let headerJSON = Base64URL.decode(segments[0]), let payloadJSON = Base64URL.decode(segments[1]),
-              let signature = Base64URL.decode(segments[2]) else { return .failure(.malformed("not base64url")) }
+            let signature = Base64URL.decode(segments[2])
+        else { return .failure(.malformed("not base64url")) }
         guard let header = try? StrictJSON.object(headerJSON), let payload = try? StrictJSON.object(payloadJSON) else {
             return .failure(.malformed("header or payload is not a JSON object"))
         }

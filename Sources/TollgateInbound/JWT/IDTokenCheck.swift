@@ -9,17 +9,19 @@ import TollgateKit
 /// algorithm bound to key type, `crit` refused), `iss` the issuer, `aud` naming the client (`azp`
 /// the client when there are several), `exp` and `iat` present, and the `nonce` the authorization
 /// request sent.
-public enum IDTokenCheck {
-    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
-        public let description: String
+package enum IDTokenCheck {
+    package struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        package let description: String
         init(_ description: String) { self.description = description }
     }
 
     /// Clock skew allowed on `exp` and `iat`, seconds.
     static let leewaySeconds = 60.0
 
-    public static func verify(_ idToken: String, issuer: String, clientID: String, nonce: String, jwksURI: String, http: HTTPClient,
-                              clock: any TollgateClock, timeout: TimeAmount) async -> Result<Void, Refusal> {
+    package static func verify(
+        _ idToken: String, issuer: String, clientID: String, nonce: String, jwksURI: String, http: HTTPClient,
+        clock: any TollgateClock, timeout: TimeAmount
+    ) async -> Result<Void, Refusal> {
         guard let jws = try? CompactJWS(idToken) else { return .failure(Refusal("the ID token is not a JWS")) }
         let algorithms = JWSAlgorithmName.allCases
         let fetcher = JWKSFetcher(uri: jwksURI, settings: JWKSConfig(), allowed: algorithms, http: http, timeout: timeout, clock: clock)

@@ -13,7 +13,7 @@ protocol JWKSSource: Sendable {
 /// Downloads an issuer's JWKS from its `jwks_uri` (configured, or learnt by discovery) — never from
 /// a URL a token names. The cache lifetime is Cache-Control max-age (or Expires) clamped to
 /// [min_refresh, max_cache].
-public final class JWKSFetcher: JWKSSource {
+package final class JWKSFetcher: JWKSSource {
     private let uri: Mutex<String?>
     private let settings: JWKSConfig
     private let allowed: [JWSAlgorithmName]
@@ -54,7 +54,7 @@ public final class JWKSFetcher: JWKSSource {
     /// Cache-Control max-age (or Expires) clamped to [min_refresh, max_cache]; min_refresh when absent.
     /// Only RFC 9111 delta-seconds count: `max-age=NaN`, `inf` or `-5` are no value (they once made
     /// the refresher fetch in a loop).
-    public func lifetime(cacheControl: String?, expires: String?) -> Double {
+    package func lifetime(cacheControl: String?, expires: String?) -> Double {
         var seconds: Double?
         if let cacheControl {
             for directive in cacheControl.lowercased().split(separator: ",") {

@@ -3,15 +3,15 @@ import TollgateConfiguration
 import TollgateKit
 
 /// Observes JWKS fetches so metrics stay outside the core.
-public protocol JWKSObserver: Sendable {
+package protocol JWKSObserver: Sendable {
     func jwksFetched(issuer: String, result: String, keys: Int, at: Double)
 }
 
 /// An issuer's signing keys: fetched from its JWKS (by a `JWKSSource`), cached for the document's Cache-Control/Expires
 /// clamped to [min_refresh, max_cache], kept past a failed refresh for up to max_stale, and refetched
 /// on an unknown `kid` at most once per interval — one fetch however many requests ask at once.
-public final class JWKSKeySet: Sendable {
-    public enum FetchResult: Sendable, Equatable {
+package final class JWKSKeySet: Sendable {
+    package enum FetchResult: Sendable, Equatable {
         case loaded(Int)
         case failed(String)
     }
@@ -25,7 +25,7 @@ public final class JWKSKeySet: Sendable {
         var problem: String = "keys not loaded yet"
     }
 
-    public let issuerName: String
+    package let issuerName: String
     private let source: any JWKSSource
     private let settings: JWKSConfig
     private let clock: any TollgateClock
@@ -49,7 +49,7 @@ public final class JWKSKeySet: Sendable {
     }
 
     /// Seconds until the keys should be refreshed (0 when due now).
-    public var secondsUntilRefresh: Double {
+    package var secondsUntilRefresh: Double {
         let now = clock.now()
         return state.withLock { max(0, $0.freshUntil - now) }
     }
@@ -62,7 +62,7 @@ public final class JWKSKeySet: Sendable {
 
     /// Fetches now, joining a fetch already under way.
     @discardableResult
-    public func refresh() async -> FetchResult {
+    package func refresh() async -> FetchResult {
         await downloads.run(0) { await self.fetch() }.value
     }
 

@@ -31,8 +31,9 @@ package struct VerificationKey: Sendable {
     package static func parse(jwks data: Data, allowed: [JWSAlgorithmName]) async -> [VerificationKey]? {
         // Strict first: a key set with a repeated member (two `n`s, two `keys`) is refused as a whole.
         guard (try? StrictJSON.parse(data)) != nil,
-              let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let entries = document["keys"] as? [[String: Any]] else { return nil }
+            let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let entries = document["keys"] as? [[String: Any]]
+        else { return nil }
         var keys: [VerificationKey] = []
         for (index, var entry) in entries.enumerated() {
             guard let kty = entry["kty"] as? String, (entry["use"] as? String ?? "sig") == "sig" else { continue }
@@ -48,10 +49,12 @@ package struct VerificationKey: Sendable {
                 entry["alg"] = algorithm.rawValue
                 entry["kid"] = name
                 guard let json = try? JSONSerialization.data(withJSONObject: entry),
-                      let jwk = try? JSONDecoder().decode(JWK.self, from: json) else { continue }
+                    let jwk = try? JSONDecoder().decode(JWK.self, from: json)
+                else { continue }
                 let collection = JWTKeyCollection()
                 guard (try? await collection.add(jwk: jwk, isDefault: true)) != nil,
-                      let verifier = try? await collection.getKey(for: JWKIdentifier(string: name), alg: algorithm.rawValue) else { continue }
+                    let verifier = try? await collection.getKey(for: JWKIdentifier(string: name), alg: algorithm.rawValue)
+                else { continue }
                 keys.append(VerificationKey(kid: kid, algorithm: algorithm, verifier: verifier))
             }
         }

@@ -2,21 +2,23 @@
 /// through the shipped Python filter): the permission table names what the route needs, a
 /// profile holding one passes (labels permitting); otherwise a share token must cover the
 /// resource; anything else is denied.
-public struct OrthancAccessDecision: Sendable {
-    public struct Request: Sendable {
-        public var method: String
-        public var uri: String
-        public var getArguments: [String: String]
+package struct OrthancAccessDecision: Sendable {
+    package struct Request: Sendable {
+        package var method: String
+        package var uri: String
+        package var getArguments: [String: String]
         /// Token values, `Bearer ` removed; empty: anonymous.
-        public var tokens: [String]
+        package var tokens: [String]
         /// Resources the caller resolved (a series' parent study), deepest first.
-        public var resources: [OrthancResource]
+        package var resources: [OrthancResource]
         /// The resource's labels, when the caller knows them (Orthanc ≥ 1.12).
-        public var labels: [String]?
-        public var serverID: String?
+        package var labels: [String]?
+        package var serverID: String?
 
-        public init(method: String, uri: String, getArguments: [String: String] = [:], tokens: [String], resources: [OrthancResource] = [],
-                    labels: [String]? = nil, serverID: String? = nil) {
+        package init(
+            method: String, uri: String, getArguments: [String: String] = [:], tokens: [String], resources: [OrthancResource] = [],
+            labels: [String]? = nil, serverID: String? = nil
+        ) {
             self.method = method
             self.uri = uri
             self.getArguments = getArguments
@@ -27,20 +29,20 @@ public struct OrthancAccessDecision: Sendable {
         }
     }
 
-    public struct Outcome: Sendable {
-        public var granted: Bool
+    package struct Outcome: Sendable {
+        package var granted: Bool
         /// Seconds the caller may cache this answer (0: not at all).
-        public var validity: Int
+        package var validity: Int
         /// Why, in words safe to log: no token or claim appears here.
-        public var reason: String
+        package var reason: String
         /// The same as a decision, for metrics and the access log: allowed, or why not.
-        public var decision: Decision
+        package var decision: Decision
         /// The permission that granted the route (one of those it needs), when a profile did.
-        public var permission: String?
+        package var permission: String?
         /// Whose profile decided: the token's subject, else its display name; nil for no token or a share token.
-        public var user: String?
+        package var user: String?
         /// The resource the URI names, deepest first (what a share token had to cover).
-        public var resource: OrthancResource?
+        package var resource: OrthancResource?
     }
 
     private let authenticator: InboundAuthenticator
@@ -48,9 +50,9 @@ public struct OrthancAccessDecision: Sendable {
     private let shareTokens: ShareTokens
     private let table: PermissionTable
     private let dicomWebRoot: String
-    static let shareValidityCap = 60
+    static var shareValidityCap: Int { OrthancWebServiceDecision.validityCapSeconds }
 
-    public init(authenticator: InboundAuthenticator, profiles: OrthancProfiles, shareTokens: ShareTokens, table: PermissionTable, dicomWebRoot: String) {
+    package init(authenticator: InboundAuthenticator, profiles: OrthancProfiles, shareTokens: ShareTokens, table: PermissionTable, dicomWebRoot: String) {
         self.authenticator = authenticator
         self.profiles = profiles
         self.shareTokens = shareTokens
@@ -58,7 +60,7 @@ public struct OrthancAccessDecision: Sendable {
         self.dicomWebRoot = dicomWebRoot
     }
 
-    public func decide(_ request: Request) async -> Outcome {
+    package func decide(_ request: Request) async -> Outcome {
         let method = request.method.lowercased()
         let chain = request.resources + OrthancResourceAccess.chain(uri: request.uri, getArguments: request.getArguments, dicomWebRoot: dicomWebRoot)
         var outcome = Outcome(granted: false, validity: 0, reason: "", decision: Decision(verdict: .denied(.permission)), resource: chain.first)

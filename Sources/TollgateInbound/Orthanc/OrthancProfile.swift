@@ -1,12 +1,12 @@
 /// A user profile as the orthanc-authorization plugin reads it from `/user/get-profile`.
-public struct OrthancProfile: Sendable, Equatable, Codable {
-    public var name: String
-    public var userID: String?
-    public var permissions: [String]
-    public var authorizedLabels: [String]
-    public var groups: [String]
+package struct OrthancProfile: Sendable, Equatable, Codable {
+    package var name: String
+    package var userID: String?
+    package var permissions: [String]
+    package var authorizedLabels: [String]
+    package var groups: [String]
     /// Seconds the plugin may cache it.
-    public var validity: Int
+    package var validity: Int
 
     enum CodingKeys: String, CodingKey {
         case name, permissions, groups, validity
@@ -14,7 +14,7 @@ public struct OrthancProfile: Sendable, Equatable, Codable {
         case authorizedLabels = "authorized-labels"
     }
 
-    public init(name: String, userID: String? = nil, permissions: [String], authorizedLabels: [String], groups: [String] = [], validity: Int) {
+    package init(name: String, userID: String? = nil, permissions: [String], authorizedLabels: [String], groups: [String] = [], validity: Int) {
         self.name = name
         self.userID = userID
         self.permissions = permissions
@@ -24,12 +24,12 @@ public struct OrthancProfile: Sendable, Equatable, Codable {
     }
 
     /// Holds at least one of `required` (a rule's `a|b|c`).
-    public func holdsAny(of required: [String]) -> Bool {
+    package func holdsAny(of required: [String]) -> Bool {
         required.contains(where: permissions.contains)
     }
 
     /// The plugin's label rule: `*` sees everything; otherwise the resource needs one authorized label.
-    public func maySee(labels: [String]) -> Bool {
+    package func maySee(labels: [String]) -> Bool {
         authorizedLabels.contains("*") || labels.contains(where: authorizedLabels.contains)
     }
 }

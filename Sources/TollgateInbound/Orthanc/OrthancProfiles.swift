@@ -11,8 +11,8 @@ import TollgateKit
 /// Where the roles come from: `config.yaml` (read-only), or `roles_file`, reread when it changes on
 /// disk; with a shared store (`OrthancSharedState`, replicas on PostgreSQL) the store's copy wins,
 /// a write goes to the store and the file, and the other replicas reread it when told.
-public final class OrthancProfiles: Sendable {
-    public enum UpdateError: Error, Sendable {
+package final class OrthancProfiles: Sendable {
+    package enum UpdateError: Error, Sendable {
         case readOnly
         case invalid([ConfigError])
         case unwritable(String)
@@ -25,12 +25,12 @@ public final class OrthancProfiles: Sendable {
     /// The roles file's modification time and size when last read, to notice an edit on disk.
     private let fileStamp: Mutex<FileStamp?>
     private let validityCap: Int
-    public let anonymous: OrthancProfile
+    package let anonymous: OrthancProfile
     private let knownUsers = Mutex(RecentUsers(capacity: 10_000))
     private let shared: (any OrthancSharedState)?
     private let logger: Logger
 
-    public init(config: OrthancPermissionsConfig?, shared: (any OrthancSharedState)? = nil, logger: Logger = Logger(label: "tollgate")) throws {
+    package init(config: OrthancPermissionsConfig?, shared: (any OrthancSharedState)? = nil, logger: Logger = Logger(label: "tollgate")) throws {
         let config = config ?? OrthancPermissionsConfig(roleClaims: [], roles: [:])
         roleClaims = config.roleClaims
         groupsClaim = config.groupsClaim
@@ -38,8 +38,9 @@ public final class OrthancProfiles: Sendable {
         validityCap = config.validitySeconds
         self.shared = shared
         self.logger = logger
-        anonymous = OrthancProfile(name: config.anonymous.name, permissions: config.anonymous.permissions,
-                                   authorizedLabels: config.anonymous.authorizedLabels, validity: config.anonymous.validitySeconds)
+        anonymous = OrthancProfile(
+            name: config.anonymous.name, permissions: config.anonymous.permissions,
+            authorizedLabels: config.anonymous.authorizedLabels, validity: config.anonymous.validitySeconds)
         if let file = config.rolesFile {
             let stamp = FileStamp(path: file)
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -53,13 +54,13 @@ public final class OrthancProfiles: Sendable {
         }
     }
 
-    public var isWritable: Bool { rolesFile != nil }
+    package var isWritable: Bool { rolesFile != nil }
 
-    public var roles: OrthancRolesDocument { document.withLock { $0 } }
+    package var roles: OrthancRolesDocument { document.withLock { $0 } }
 
     /// Validates, writes the roles file atomically (a crash leaves the old or the new file, never
     /// half of one) and the shared store, then serves the new roles.
-    public func replaceRoles(_ new: OrthancRolesDocument) async throws(UpdateError) {
+    package func replaceRoles(_ new: OrthancRolesDocument) async throws(UpdateError) {
         guard let rolesFile else { throw .readOnly }
         let problems = new.problems(at: "roles")
         guard problems.isEmpty else { throw .invalid(problems) }
@@ -82,7 +83,7 @@ public final class OrthancProfiles: Sendable {
     }
 
     /// At start, with a shared store: the store's roles win; a store without any is seeded with ours.
-    public func loadShared() async {
+    package func loadShared() async {
         guard let shared, isWritable else { return }
         do {
             if let json = try await shared.loadRoles() {
@@ -91,23 +92,27 @@ public final class OrthancProfiles: Sendable {
                 try await shared.saveRoles(Self.render(roles))
             }
         } catch {
-            logger.warning("the shared store's roles could not be read; serving the roles file's", metadata: ["error": .string(PrintableText.clean("\(error)", limit: 200))])
+            logger.warning(
+                "the shared store's roles could not be read; serving the roles file's",
+                metadata: ["error": .string(PrintableText.clean("\(error)", limit: 200))])
         }
     }
 
     /// Another replica wrote the roles: reread them from the store.
-    public func reloadShared() async {
+    package func reloadShared() async {
         guard let shared else { return }
         do {
             if let json = try await shared.loadRoles() { adopt(json, from: "the shared store") }
         } catch {
-            logger.warning("the shared store's roles could not be read; keeping the current ones", metadata: ["error": .string(PrintableText.clean("\(error)", limit: 200))])
+            logger.warning(
+                "the shared store's roles could not be read; keeping the current ones",
+                metadata: ["error": .string(PrintableText.clean("\(error)", limit: 200))])
         }
     }
 
     /// The roles file changed on disk (an operator's edit): serve it, and share it. A file that
     /// does not parse is refused with a warning and the current roles stay.
-    public func reloadFileIfChanged() async {
+    package func reloadFileIfChanged() async {
         guard let rolesFile else { return }
         let stamp = FileStamp(path: rolesFile)
         guard stamp != fileStamp.withLock({ $0 }) else { return }
@@ -118,7 +123,8 @@ public final class OrthancProfiles: Sendable {
         }
         switch OrthancRolesDocument.parse(data, at: "orthanc.permissions.roles_file") {
         case .failure(let errors):
-            logger.warning("orthanc.permissions.roles_file changed but is not valid; keeping the current roles", metadata: ["problems": .string(errors.description)])
+            logger.warning(
+                "orthanc.permissions.roles_file changed but is not valid; keeping the current roles", metadata: ["problems": .string(errors.description)])
         case .success(let new):
             guard new != roles else { return }
             document.withLock { $0 = new }
@@ -142,7 +148,7 @@ public final class OrthancProfiles: Sendable {
     }
 
     /// The profile of a token whose claims passed; remembered for `user-id` lookups (and shared).
-    public func profile(of claims: TokenClaims, validity: Int) -> OrthancProfile {
+    package func profile(of claims: TokenClaims, validity: Int) -> OrthancProfile {
         let names = roleClaims.flatMap { claims.values(at: $0) }
         let (permissions, labels) = document.withLock { document in
             var permissions: [String] = []
@@ -154,8 +160,9 @@ public final class OrthancProfiles: Sendable {
             }
             return (permissions, labels)
         }
-        let profile = OrthancProfile(name: claims.displayName, userID: claims.subject, permissions: permissions, authorizedLabels: labels,
-                                     groups: claims.values(at: groupsClaim), validity: max(0, min(validity, validityCap)))
+        let profile = OrthancProfile(
+            name: claims.displayName, userID: claims.subject, permissions: permissions, authorizedLabels: labels,
+            groups: claims.values(at: groupsClaim), validity: max(0, min(validity, validityCap)))
         if let subject = claims.subject {
             let changed = knownUsers.withLock { $0.remember(subject, profile) }
             // Only a change travels to the store: a user asked about every minute writes once.
@@ -167,7 +174,7 @@ public final class OrthancProfiles: Sendable {
     }
 
     /// A user seen recently, by subject, here or (with a shared store) on another replica; nil when unknown.
-    public func knownUser(_ userID: String) async -> OrthancProfile? {
+    package func knownUser(_ userID: String) async -> OrthancProfile? {
         if let local = knownUsers.withLock({ $0.profiles[userID] }) { return local }
         guard let shared, let json = try? await shared.user(userID) else { return nil }
         return try? JSONDecoder().decode(OrthancProfile.self, from: json)

@@ -1,10 +1,10 @@
 /// A resource a share token covers, or a request touches: orthanc-auth-service's `OrthancResource`.
-public struct OrthancResource: Sendable, Codable, Equatable {
-    public var level: String
-    public var dicomUID: String?
-    public var orthancID: String?
+package struct OrthancResource: Sendable, Codable, Equatable {
+    package var level: String
+    package var dicomUID: String?
+    package var orthancID: String?
     /// For downloads: the link the token was made for (`/studies/…/archive`).
-    public var url: String?
+    package var url: String?
 
     enum CodingKeys: String, CodingKey {
         case level, url
@@ -12,9 +12,9 @@ public struct OrthancResource: Sendable, Codable, Equatable {
         case orthancID = "orthanc-id"
     }
 
-    public static let levels: Set<String> = ["patient", "study", "series", "instance"]
+    package static let levels: Set<String> = ["patient", "study", "series", "instance"]
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // Orthanc's own API writes levels capitalised (`Study`); orthanc-auth-service's are lower case.
         level = try c.decode(String.self, forKey: .level).lowercased()
@@ -23,7 +23,7 @@ public struct OrthancResource: Sendable, Codable, Equatable {
         url = try c.decodeIfPresent(String.self, forKey: .url)
     }
 
-    public init(level: String, dicomUID: String? = nil, orthancID: String? = nil, url: String? = nil) {
+    package init(level: String, dicomUID: String? = nil, orthancID: String? = nil, url: String? = nil) {
         self.level = level
         self.dicomUID = dicomUID
         self.orthancID = orthancID
@@ -32,7 +32,7 @@ public struct OrthancResource: Sendable, Codable, Equatable {
 
     /// Same level, and every id both sides carry is equal (at least one is compared): a request
     /// naming study S by both ids is covered only by a token naming S, never by a mix.
-    public func covers(_ access: OrthancResource) -> Bool {
+    package func covers(_ access: OrthancResource) -> Bool {
         guard level == access.level else { return false }
         var compared = 0
         if let mine = dicomUID, let theirs = access.dicomUID {

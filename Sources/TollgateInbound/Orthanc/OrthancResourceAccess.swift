@@ -2,11 +2,11 @@
 /// paths by Orthanc id, DICOMweb paths (and a QIDO's `StudyInstanceUID`) by DICOM UID. Each
 /// access is a chain, deepest first, of the levels known; a share token covering any of them
 /// covers the access.
-public enum OrthancResourceAccess {
+package enum OrthancResourceAccess {
     static let restLevels: [String: String] = ["patients": "patient", "studies": "study", "series": "series", "instances": "instance"]
     static let webLevels: [String] = ["studies", "series", "instances"]
 
-    public static func chain(uri: String, getArguments: [String: String], dicomWebRoot: String) -> [OrthancResource] {
+    package static func chain(uri: String, getArguments: [String: String], dicomWebRoot: String) -> [OrthancResource] {
         let segments = uri.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         if segments.count >= 2, let level = restLevels[segments[0]], isOrthancID(segments[1]) {
             return [OrthancResource(level: level, orthancID: segments[1])]

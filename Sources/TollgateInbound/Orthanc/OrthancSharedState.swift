@@ -4,7 +4,7 @@ import Foundation
 /// the roles document `PUT /settings/roles` writes, and the profiles of users seen, which the
 /// plugin's `user-id` lookups (audit logs) ask for on whichever replica they reach. The
 /// composition root builds it over the store; nil: this process alone.
-public protocol OrthancSharedState: Sendable {
+package protocol OrthancSharedState: Sendable {
     /// The shared roles document (its JSON), nil when none was ever written.
     func loadRoles() async throws -> Data?
     /// Stores the roles document and tells the other replicas to reread it.

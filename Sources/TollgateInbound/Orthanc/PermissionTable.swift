@@ -3,7 +3,7 @@ import TollgateConfiguration
 /// Method + URI → the permissions a request needs (any one of them), in the authorization
 /// plugin's `Permissions` format: `[method, regex, "a|b"]`, first match wins, `DICOM_WEB_ROOT`
 /// stands for the DICOMweb root. An empty permission list means anyone may pass.
-public struct PermissionTable: Sendable {
+package struct PermissionTable: Sendable {
     struct Rule: Sendable {
         let method: String
         let pattern: PathPattern
@@ -12,7 +12,7 @@ public struct PermissionTable: Sendable {
 
     private let rules: [Rule]
 
-    public init(rules table: [[String]], dicomWebRoot: String) throws {
+    package init(rules table: [[String]], dicomWebRoot: String) throws {
         let root = dicomWebRoot.trimmingCharacters(in: ["/"])
         rules = try table.flatMap { rule in
             let permissions = rule[2].split(separator: "|").map(String.init)
@@ -38,12 +38,12 @@ public struct PermissionTable: Sendable {
         "^/DICOM_WEB_ROOT/studies/([.0-9]+)/series/([.0-9]+)/instances/([.0-9]+)(|/|/frames/.*|/rendered|/thumbnail|/metadata|/bulk/.*)(|/)$",
     ]
 
-    public struct Match: Sendable, Equatable {
-        public let pattern: String
-        public let permissions: [String]
+    package struct Match: Sendable, Equatable {
+        package let pattern: String
+        package let permissions: [String]
     }
 
-    public func required(method: String, uri: String) -> Match? {
+    package func required(method: String, uri: String) -> Match? {
         for rule in rules where rule.method == method && rule.pattern.wholeMatches(uri) {
             return Match(pattern: rule.pattern.source, permissions: rule.permissions)
         }
@@ -54,7 +54,7 @@ public struct PermissionTable: Sendable {
     /// row for row: on 1.10 the filter decides as the plugin would on 1.12.
     /// `Tests/fixtures/orthanc-authorization/default-permissions-0.11.4.json` holds the same rows
     /// and a test keeps the two equal.
-    public static let pluginDefaultRules: [[String]] = [
+    package static let pluginDefaultRules: [[String]] = [
         ["post", "^/auth/tokens/decode$", ""],
         ["post", "^/tools/lookup$", ""],
         ["get", "^/tools/generate-uid(.*)$", ""],
@@ -72,7 +72,11 @@ public struct PermissionTable: Sendable {
         ["get", "SINGLE_RESOURCE_PATTERNS", "all|view"],
         ["put", "^/auth/tokens/(viewer-instant-link|meddream-instant-link)$", "all|view"],
         ["put", "^/auth/tokens/(download-instant-link)$", "all|download"],
-        ["put", "^/auth/tokens/(stone-viewer-publication|meddream-viewer-publication|osimis-viewer-publication|ohif-viewer-publication|volview-viewer-publication)$", "all|share"],
+        [
+            "put",
+            "^/auth/tokens/(stone-viewer-publication|meddream-viewer-publication|osimis-viewer-publication|ohif-viewer-publication|volview-viewer-publication)$",
+            "all|share",
+        ],
         ["get", "^/ui/api/emails/templates/(.*)$", "all|share"],
         ["post", "^/ui/api/emails/send$", "all|share"],
         ["post", "^/instances$", "all|upload"],
@@ -124,15 +128,15 @@ public struct PermissionTable: Sendable {
     /// What Tollgate adds after the plugin's rows (first match wins, so none of these changes a
     /// route the plugin's table names): routes a 1.10 Orthanc serves that the plugin leaves to
     /// resource tokens. Each is listed in docs/orthanc.md.
-    public static let tollgateAdditions: [[String]] = [
-        ["get", "^/wado$", "all|view"],                                                  // WADO-URI
+    package static let tollgateAdditions: [[String]] = [
+        ["get", "^/wado$", "all|view"],  // WADO-URI
         ["get", "^/tools/(now|now-local)$", "all|view"],
-        ["put", "^/DICOM_WEB_ROOT/servers/([^/]+)$", "admin-permissions"],               // Tollgate's push, with orthanc.bearer_from
+        ["put", "^/DICOM_WEB_ROOT/servers/([^/]+)$", "admin-permissions"],  // Tollgate's push, with orthanc.bearer_from
         ["delete", "^/DICOM_WEB_ROOT/servers/([^/]+)$", "admin-permissions"],
         ["post", "^/DICOM_WEB_ROOT/servers/([^/]+)/get$", "all|q-r-remote-modalities"],
         ["post", "^/queries/([a-f0-9-]+)/retrieve$", "all|q-r-remote-modalities"],
     ]
 
     /// The 1.10 filter's table unless `orthanc.permissions.table` replaces it.
-    public static let defaultRules = pluginDefaultRules + tollgateAdditions
+    package static let defaultRules = pluginDefaultRules + tollgateAdditions
 }

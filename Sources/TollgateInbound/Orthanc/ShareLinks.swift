@@ -16,14 +16,17 @@ struct ShareLinks {
         let orthancIDs = resources.compactMap(\.orthancID).map(FormEncoding.encode).joined(separator: ",")
         switch type {
         case "osimis-viewer-publication":
-            return config.publicOrthancRoot.map { Self.join($0, "osimis-viewer/app/index.html?pickableStudyIds=\(orthancIDs)&selectedStudyIds=\(orthancIDs)&token=\(token)") }
+            return config.publicOrthancRoot.map {
+                Self.join($0, "osimis-viewer/app/index.html?pickableStudyIds=\(orthancIDs)&selectedStudyIds=\(orthancIDs)&token=\(token)")
+            }
         case "stone-viewer-publication":
             return config.publicOrthancRoot.map { Self.join($0, "stone-webviewer/index.html?study=\(dicomUIDs)&selectedStudies=\(dicomUIDs)&token=\(token)") }
         case "volview-viewer-publication":
             let urls = resources.compactMap(\.orthancID).map { "../studies/\(FormEncoding.encode($0))/archive" }.joined(separator: ",")
             return config.publicOrthancRoot.map { Self.join($0, "volview/index.html?names=[archive.zip]&urls=\(urls)&token=\(token)") }
         case "ohif-viewer-publication":
-            let path = config.ohifDataSource == .dicomJSON
+            let path =
+                config.ohifDataSource == .dicomJSON
                 ? "viewer?url=../studies/\(orthancIDs)/ohif-dicom-json&token=\(token)"
                 : "viewer?StudyInstanceUIDs=\(dicomUIDs)&token=\(token)"
             return config.publicOHIFRoot.map { Self.join($0, path) }

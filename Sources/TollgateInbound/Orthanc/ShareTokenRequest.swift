@@ -1,13 +1,13 @@
 import Foundation
 
 /// The body of `PUT /tokens/{type}`, as the authorization plugin sends it.
-public struct CreationRequest: Sendable, Codable {
-    public var id: String?
-    public var serverID: String?
-    public var resources: [OrthancResource]
-    public var type: String?
-    public var expirationDate: String?
-    public var validityDuration: Int?
+package struct CreationRequest: Sendable, Codable {
+    package var id: String?
+    package var serverID: String?
+    package var resources: [OrthancResource]
+    package var type: String?
+    package var expirationDate: String?
+    package var validityDuration: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, resources, type
@@ -16,8 +16,10 @@ public struct CreationRequest: Sendable, Codable {
         case validityDuration = "validity-duration"
     }
 
-    public init(id: String? = nil, serverID: String? = nil, resources: [OrthancResource], type: String? = nil,
-                expirationDate: String? = nil, validityDuration: Int? = nil) {
+    package init(
+        id: String? = nil, serverID: String? = nil, resources: [OrthancResource], type: String? = nil,
+        expirationDate: String? = nil, validityDuration: Int? = nil
+    ) {
         self.id = id
         self.serverID = serverID
         self.resources = resources

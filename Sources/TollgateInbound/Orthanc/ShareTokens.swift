@@ -7,9 +7,9 @@ import TollgateKit
 /// Resource ("share") tokens: what `PUT /tokens/{type}` signs and `/tokens/validate` grants. They
 /// are Tollgate's own HS256 JWTs, verified by jwt-kit against Tollgate's key only, so a user's
 /// OAuth token, a token with another algorithm or `alg: none` never passes as one.
-public final class ShareTokens: Sendable {
+package final class ShareTokens: Sendable {
     /// orthanc-auth-service's token types.
-    public static let types: Set<String> = [
+    package static let types: Set<String> = [
         "osimis-viewer-publication", "stone-viewer-publication", "ohif-viewer-publication", "volview-viewer-publication",
         "meddream-viewer-publication", "meddream-instant-link", "viewer-instant-link", "download-instant-link",
     ]
@@ -17,21 +17,21 @@ public final class ShareTokens: Sendable {
     static let maxIDLength = 256
     static let kid = JWKIdentifier(string: "tollgate-share")
 
-    public enum Inspection: Sendable, Equatable {
+    package enum Inspection: Sendable, Equatable {
         /// `expiresAt` nil: the token never expires.
         case valid(type: String, resources: [OrthancResource], serverID: String?, expiresAt: Int?)
         case expired(type: String)
         case invalid
     }
 
-    public struct Created: Sendable {
-        public let token: String
-        public let url: String?
-        public let request: CreationRequest
-        public let expiresAt: Int?
+    package struct Created: Sendable {
+        package let token: String
+        package let url: String?
+        package let request: CreationRequest
+        package let expiresAt: Int?
     }
 
-    public enum CreationError: Error, Sendable, Equatable {
+    package enum CreationError: Error, Sendable, Equatable {
         case badRequest(String)
     }
 
@@ -40,7 +40,7 @@ public final class ShareTokens: Sendable {
     private let links: ShareLinks
     private let clock: any TollgateClock
 
-    public init(config: ShareTokensConfig, clock: any TollgateClock) async throws {
+    package init(config: ShareTokensConfig, clock: any TollgateClock) async throws {
         let key: SymmetricKey
         if let inline = config.key {
             key = SymmetricKey(data: Data(inline.value.utf8))
@@ -61,25 +61,25 @@ public final class ShareTokens: Sendable {
     /// Does the token grant `method` on the resource `accessChain` names, at any of the levels
     /// given (the resource and its parents: a study's token opens its series)? Bound to the
     /// `server-id` it was made for. Only `get`: a link opens or downloads, never changes or deletes.
-    public func grants(_ inspection: Inspection, method: String, accessChain: [OrthancResource], serverID: String?) -> Bool {
+    package func grants(_ inspection: Inspection, method: String, accessChain: [OrthancResource], serverID: String?) -> Bool {
         guard case .valid(_, let resources, let boundServer, _) = inspection, method == "get", !accessChain.isEmpty else { return false }
         if let boundServer, boundServer != serverID { return false }
         return accessChain.contains { access in resources.contains { $0.covers(access) } }
     }
 
-    public func inspect(_ token: String) async -> Inspection {
+    package func inspect(_ token: String) async -> Inspection {
         guard token.utf8.count <= 16384, let payload = try? await keys.verify(token, as: ShareTokenPayload.self) else { return .invalid }
         if let exp = payload.exp, Double(exp) <= clock.now() { return .expired(type: payload.type) }
         return .valid(type: payload.type, resources: payload.resources, serverID: payload.serverID, expiresAt: payload.exp)
     }
 
     /// Seconds a grant may be cached: what is left of the token, at most `cap`.
-    public func secondsLeft(_ inspection: Inspection, cap: Int) -> Int {
+    package func secondsLeft(_ inspection: Inspection, cap: Int) -> Int {
         guard case .valid(_, _, _, let expiresAt?) = inspection else { return cap }
         return max(0, min(cap, expiresAt - Int(clock.now().rounded(.down))))
     }
 
-    public func create(type: String, request: CreationRequest) async throws(CreationError) -> Created {
+    package func create(type: String, request: CreationRequest) async throws(CreationError) -> Created {
         guard Self.types.contains(type) else {
             throw .badRequest("unknown token type (use one of \(Self.types.sorted().joined(separator: ", ")))")
         }
@@ -88,8 +88,9 @@ public final class ShareTokens: Sendable {
         try checkEnabled(type, request.resources)
         let now = Int(clock.now().rounded(.down))
         let expiresAt = try request.expiry(now: now, defaultSeconds: config.defaultValiditySeconds, maxSeconds: config.maxValiditySeconds)
-        let payload = ShareTokenPayload(iss: ShareTokenPayload.issuer, type: type, resources: request.resources, serverID: request.serverID,
-                                        id: request.id, iat: now, exp: expiresAt)
+        let payload = ShareTokenPayload(
+            iss: ShareTokenPayload.issuer, type: type, resources: request.resources, serverID: request.serverID,
+            id: request.id, iat: now, exp: expiresAt)
         let token: String
         do {
             token = try await keys.sign(payload, kid: Self.kid)
@@ -100,15 +101,15 @@ public final class ShareTokens: Sendable {
         echoed.type = type
         echoed.expirationDate = expiresAt.map(ShareTokenDates.render)
         echoed.validityDuration = nil
-        return Created(token: token, url: links.url(type: type, resources: request.resources, token: token, direct: false),
-                       request: echoed, expiresAt: expiresAt)
+        return Created(
+            token: token, url: links.url(type: type, resources: request.resources, token: token, direct: false),
+            request: echoed, expiresAt: expiresAt)
     }
 
     /// Where `/tokens/decode` sends a publication's visitor: straight to the viewer.
-    public func redirectURL(type: String, resources: [OrthancResource], token: String) -> String? {
+    package func redirectURL(type: String, resources: [OrthancResource], token: String) -> String? {
         links.url(type: type, resources: resources, token: token, direct: true)
     }
-
 
     /// orthanc-auth-service refuses a type whose viewer it cannot link to; so does Tollgate.
     private func checkEnabled(_ type: String, _ resources: [OrthancResource]) throws(CreationError) {

@@ -1,11 +1,11 @@
 /// Per-issuer rules checked on every decision, cached or not: time window, audience, scopes.
 /// (Checking them only when caching is how Oathkeeper's CVE-2021-32701 happened.)
-public struct Policy: Sendable {
-    public let audiences: Set<String>
-    public let requiredScopes: [String]
-    public let leeway: Double
+package struct Policy: Sendable {
+    package let audiences: Set<String>
+    package let requiredScopes: [String]
+    package let leeway: Double
 
-    public init(audiences: [String], requiredScopes: [String], leewaySeconds: Int) {
+    package init(audiences: [String], requiredScopes: [String], leewaySeconds: Int) {
         self.audiences = Set(audiences)
         self.requiredScopes = requiredScopes
         self.leeway = Double(leewaySeconds)
@@ -13,7 +13,7 @@ public struct Policy: Sendable {
 
     /// Nil when the claims pass; otherwise the reason, with the missing scopes for `.scope`.
     /// `extraScopes` are a caller's per-request requirement, checked the same way.
-    public func violation(of claims: TokenClaims, now: Double, extraScopes: [String] = []) -> (DenialReason, missing: [String])? {
+    package func violation(of claims: TokenClaims, now: Double, extraScopes: [String] = []) -> (DenialReason, missing: [String])? {
         if let exp = claims.expiresAt, Double(exp) + leeway <= now { return (.expired, []) }
         if let nbf = claims.notBefore, Double(nbf) - leeway > now { return (.notYetValid, []) }
         if let iat = claims.issuedAt, Double(iat) - leeway > now { return (.notYetValid, []) }
@@ -23,7 +23,7 @@ public struct Policy: Sendable {
     }
 
     /// The required scopes not held, in the order required (all-of semantics).
-    public static func missingScopes(_ required: [String], held: [String]) -> [String] {
+    package static func missingScopes(_ required: [String], held: [String]) -> [String] {
         guard !required.isEmpty else { return [] }
         // A handful of scopes each side: a linear scan beats building a Set per request.
         guard required.count * held.count > 64 else { return required.filter { !held.contains($0) } }

@@ -1,27 +1,29 @@
 /// One forward-auth rule: which requests it matches and what it lets through. A class: the
 /// rules are scanned per request, and a reference is cheaper to hand around than a copy.
-public final class AccessRule: Sendable {
-    public enum Access: Sendable {
+package final class AccessRule: Sendable {
+    package enum Access: Sendable {
         /// A token the issuers accept that also meets the requirement.
         case token(RouteRequirement)
         /// Anyone, without looking at a token.
         case anonymous
     }
 
-    public let name: String
+    package let name: String
     /// Position in `forward_auth.rules`, for per-rule tables kept by the caller.
-    public let index: Int
+    package let index: Int
     /// Upper case; empty matches every method. A handful at most: a scan, no hashing.
     let methods: [String]
     let path: PathPattern
     /// An exact host, or a suffix starting with `.` for `*.example.org`.
     let host: String?
-    public let access: Access
+    package let access: Access
     /// Claim → header for this rule, replacing the global map when set.
-    public let claimsToHeaders: [(claim: String, header: String)]?
+    package let claimsToHeaders: [(claim: String, header: String)]?
 
-    public init(name: String, index: Int = 0, methods: [String], path: String, host: String?, access: Access,
-                claimsToHeaders: [(claim: String, header: String)]? = nil) throws {
+    package init(
+        name: String, index: Int = 0, methods: [String], path: String, host: String?, access: Access,
+        claimsToHeaders: [(claim: String, header: String)]? = nil
+    ) throws {
         self.name = name
         self.index = index
         self.methods = methods.map { $0.uppercased() }
@@ -47,19 +49,19 @@ public final class AccessRule: Sendable {
 
 /// The configured rules in order, and what happens when none matches or nothing says which
 /// request this is.
-public struct AccessRules: Sendable {
-    public let rules: [AccessRule]
+package struct AccessRules: Sendable {
+    package let rules: [AccessRule]
     /// A request no rule matches is refused (`default: deny`, the default once rules exist).
-    public let denyUnmatched: Bool
+    package let denyUnmatched: Bool
     /// A request nothing describes may pass as "any accepted token": only when `default:
     /// authenticated` is written out.
-    public let allowsUndescribed: Bool
+    package let allowsUndescribed: Bool
     /// Whether any rule looks at the host (otherwise the host is not worked out per request).
-    public let readsHost: Bool
+    package let readsHost: Bool
 
-    public static let none = AccessRules(rules: [], denyUnmatched: false, allowsUndescribed: true)
+    package static let none = AccessRules(rules: [], denyUnmatched: false, allowsUndescribed: true)
 
-    public init(rules: [AccessRule], denyUnmatched: Bool, allowsUndescribed: Bool = false) {
+    package init(rules: [AccessRule], denyUnmatched: Bool, allowsUndescribed: Bool = false) {
         self.rules = rules
         self.denyUnmatched = denyUnmatched
         self.allowsUndescribed = allowsUndescribed
@@ -67,10 +69,10 @@ public struct AccessRules: Sendable {
     }
 
     /// No rules and nothing denied: `/auth` passes any accepted token without reading the request.
-    public var isEmpty: Bool { rules.isEmpty && !denyUnmatched }
+    package var isEmpty: Bool { rules.isEmpty && !denyUnmatched }
 
     /// Names every role claim path the rules read, so the decoder picks them up in its one pass.
-    public var claimPaths: [String] {
+    package var claimPaths: [String] {
         rules.compactMap { rule in
             guard case .token(let requirement) = rule.access, !requirement.roles.isEmpty else { return nil }
             return requirement.rolesClaim
@@ -78,7 +80,7 @@ public struct AccessRules: Sendable {
     }
 
     /// What the rules make of a request.
-    public enum Verdict: Sendable {
+    package enum Verdict: Sendable {
         /// Anyone, without looking at a token.
         case anonymous(AccessRule)
         /// A token that meets the requirement; the rule that set it, if one did.
@@ -89,9 +91,10 @@ public struct AccessRules: Sendable {
 
     /// The first matching rule decides; nil facts (nothing says which request this is) and a
     /// rule that needs a fact the proxy did not give are refused, never guessed.
-    public func verdict(for facts: RequestFacts?) -> Verdict {
+    package func verdict(for facts: RequestFacts?) -> Verdict {
         guard let facts else {
-            return allowsUndescribed ? .token(.none, nil)
+            return allowsUndescribed
+                ? .token(.none, nil)
                 : .refused(.unknownRequest, "nothing says which request this is (no forwarded method and URI, and no path under /auth/)")
         }
         for rule in rules {

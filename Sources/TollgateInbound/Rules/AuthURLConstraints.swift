@@ -5,21 +5,21 @@ import TollgateKit
 /// apply), and Tollgate's `scope` / `allowed_scopes` (every one needed, comma- or space-separated).
 /// A parameter Tollgate does not understand, or one left empty, is refused: a constraint the
 /// operator wrote and Tollgate dropped would be an open door.
-public struct AuthURLConstraints: Sendable, Equatable {
-    public var scopes: [String] = []
-    public var groups: Set<String> = []
-    public var emails: Set<String> = []
-    public var emailDomains: [String] = []
+package struct AuthURLConstraints: Sendable, Equatable {
+    package var scopes: [String] = []
+    package var groups: Set<String> = []
+    package var emails: Set<String> = []
+    package var emailDomains: [String] = []
 
-    public struct Refusal: Error, Equatable, Sendable {
-        public let reason: String
+    package struct Refusal: Error, Equatable, Sendable {
+        package let reason: String
     }
 
-    public static let none = AuthURLConstraints()
+    package static let none = AuthURLConstraints()
 
-    public init() {}
+    package init() {}
 
-    public init(query: Substring) throws(Refusal) {
+    package init(query: Substring) throws(Refusal) {
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let rawName = String(parts[0])
@@ -33,16 +33,20 @@ public struct AuthURLConstraints: Sendable, Equatable {
             case "allowed_groups": groups.formUnion(entries)
             case "allowed_emails": emails.formUnion(entries)
             case "allowed_email_domains": emailDomains += entries
-            default: throw Refusal(reason: "the auth URL's query parameter \(Self.shown(name)) is not one Tollgate understands (scope, allowed_scopes, allowed_groups, allowed_emails, allowed_email_domains)")
+            default:
+                throw Refusal(
+                    reason:
+                        "the auth URL's query parameter \(Self.shown(name)) is not one Tollgate understands (scope, allowed_scopes, allowed_groups, allowed_emails, allowed_email_domains)"
+                )
             }
             guard !entries.isEmpty else { throw Refusal(reason: "the auth URL's query parameter \(name) is empty") }
         }
     }
 
-    public var isEmpty: Bool { scopes.isEmpty && groups.isEmpty && emails.isEmpty && emailDomains.isEmpty }
+    package var isEmpty: Bool { scopes.isEmpty && groups.isEmpty && emails.isEmpty && emailDomains.isEmpty }
 
     /// `requirement` with these constraints on top; they only ever add.
-    public func applied(to requirement: RouteRequirement, groupsClaim: String) -> RouteRequirement {
+    package func applied(to requirement: RouteRequirement, groupsClaim: String) -> RouteRequirement {
         guard !isEmpty else { return requirement }
         var combined = requirement.adding(scopes: scopes)
         if !groups.isEmpty {
@@ -57,8 +61,13 @@ public struct AuthURLConstraints: Sendable, Equatable {
     /// A parameter name as an answer or a log may show it: a short identifier, else nothing of it
     /// (a long or odd name could be a token someone put there).
     private static func shown(_ text: String) -> String {
-        let isName = (1...40).contains(text.utf8.count)
-            && text.utf8.allSatisfy { $0 < 0x80 && (Character(Unicode.Scalar($0)).isLetter || Character(Unicode.Scalar($0)).isNumber || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")) }
+        let isName =
+            (1...40).contains(text.utf8.count)
+            && text.utf8.allSatisfy {
+                $0 < 0x80
+                    && (Character(Unicode.Scalar($0)).isLetter || Character(Unicode.Scalar($0)).isNumber || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+                        || $0 == UInt8(ascii: "."))
+            }
         return isName ? "\"" + text + "\"" : "(a name of \(text.utf8.count) bytes, not shown)"
     }
 }

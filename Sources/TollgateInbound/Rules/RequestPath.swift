@@ -4,10 +4,10 @@ import TollgateKit
 /// differently from the rules. nginx's `$request_uri` and `X-Forwarded-Uri` are raw, and Orthanc
 /// (CivetWeb and its own URI parser), like most backends, decodes `%2F`, `%5C` and `\` before it
 /// resolves `..`: a path whose meaning depends on who decodes it is refused, never guessed.
-public enum RequestPath {
+package enum RequestPath {
     /// Why a path has no single reading.
-    public struct Ambiguous: Error, Equatable, Sendable {
-        public let reason: String
+    package struct Ambiguous: Error, Equatable, Sendable {
+        package let reason: String
     }
 
     /// The path without query: unreserved characters percent-decoded once (RFC 3986 §6.2.2.2),
@@ -16,7 +16,7 @@ public enum RequestPath {
     /// a fragment, control characters and NUL (raw or encoded), dot segments made of encoded
     /// dots, double encoding (`%25` and two hex digits), bad escapes, invalid or overlong UTF-8,
     /// `..` above the root, and anything that is not an origin-form path.
-    public static func canonical(_ uri: Substring) -> Result<String, Ambiguous> {
+    package static func canonical(_ uri: Substring) -> Result<String, Ambiguous> {
         let raw = uri.utf8.prefix { $0 != UInt8(ascii: "?") }
         guard raw.first == UInt8(ascii: "/") else { return .failure(Ambiguous(reason: "not an origin-form path")) }
         if isAlreadyCanonical(raw) { return .success(String(Substring(raw))) }
@@ -62,12 +62,14 @@ public enum RequestPath {
                 }
                 if byte == UInt8(ascii: "%") {
                     guard index + 2 < bytes.count, let high = FormEncoding.hexValue(bytes[index + 1]),
-                          let low = FormEncoding.hexValue(bytes[index + 2]) else {
+                        let low = FormEncoding.hexValue(bytes[index + 2])
+                    else {
                         return .failure(Ambiguous(reason: "a malformed percent escape"))
                     }
                     let value = high << 4 | low
                     if value == UInt8(ascii: "%"), index + 4 < bytes.count,
-                       FormEncoding.hexValue(bytes[index + 3]) != nil, FormEncoding.hexValue(bytes[index + 4]) != nil {
+                        FormEncoding.hexValue(bytes[index + 3]) != nil, FormEncoding.hexValue(bytes[index + 4]) != nil
+                    {
                         return .failure(Ambiguous(reason: "double percent-encoding (%25 and two hex digits)"))
                     }
                     if let refusal = take(encoded: value) { return .failure(refusal) }
@@ -166,8 +168,10 @@ public enum RequestPath {
     /// `%25` followed by two hex digits.
     fileprivate static func hasEscapedPercentEscape(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 5 else { return false }
-        for index in 0...(bytes.count - 5) where bytes[index] == UInt8(ascii: "%") && bytes[index + 1] == UInt8(ascii: "2")
-            && bytes[index + 2] == UInt8(ascii: "5") && FormEncoding.hexValue(bytes[index + 3]) != nil && FormEncoding.hexValue(bytes[index + 4]) != nil {
+        for index in 0...(bytes.count - 5)
+        where bytes[index] == UInt8(ascii: "%") && bytes[index + 1] == UInt8(ascii: "2")
+            && bytes[index + 2] == UInt8(ascii: "5") && FormEncoding.hexValue(bytes[index + 3]) != nil && FormEncoding.hexValue(bytes[index + 4]) != nil
+        {
             return true
         }
         return false

@@ -1,28 +1,30 @@
 /// What a route asks of a token on top of its issuer's policy. Checked on every decision,
 /// cached or not: a cached token never skips a rule.
-public struct RouteRequirement: Sendable {
+package struct RouteRequirement: Sendable {
     /// Every one of these (a rule's `scopes`, `X-Required-Scopes`, `?scope=`).
-    public var scopes: [String] = []
+    package var scopes: [String] = []
     /// At least one of these.
-    public var anyScopes: [String] = []
+    package var anyScopes: [String] = []
     /// At least one of these audiences.
-    public var audiences: Set<String> = []
+    package var audiences: Set<String> = []
     /// Issuer aliases the token must come from.
-    public var issuers: Set<String> = []
+    package var issuers: Set<String> = []
     /// At least one of these at `rolesClaim`.
-    public var roles: Set<String> = []
-    public var rolesClaim = "roles"
+    package var roles: Set<String> = []
+    package var rolesClaim = "roles"
     /// oauth2-proxy's auth-URL constraints: at least one of these groups at `groupsClaim`, an
     /// `email` among `emails`, an `email` whose domain `emailDomains` allows. All that are set apply.
-    public var groups: Set<String> = []
-    public var groupsClaim = "groups"
-    public var emails: Set<String> = []
-    public var emailDomains: [String] = []
+    package var groups: Set<String> = []
+    package var groupsClaim = "groups"
+    package var emails: Set<String> = []
+    package var emailDomains: [String] = []
 
-    public static let none = RouteRequirement()
+    package static let none = RouteRequirement()
 
-    public init(scopes: [String] = [], anyScopes: [String] = [], audiences: Set<String> = [], issuers: Set<String> = [],
-                roles: Set<String> = [], rolesClaim: String = "roles") {
+    package init(
+        scopes: [String] = [], anyScopes: [String] = [], audiences: Set<String> = [], issuers: Set<String> = [],
+        roles: Set<String> = [], rolesClaim: String = "roles"
+    ) {
         self.scopes = scopes
         self.anyScopes = anyScopes
         self.audiences = audiences
@@ -32,7 +34,7 @@ public struct RouteRequirement: Sendable {
     }
 
     /// This requirement with more all-of scopes (a proxy's per-request ones).
-    public func adding(scopes extra: [String]) -> RouteRequirement {
+    package func adding(scopes extra: [String]) -> RouteRequirement {
         guard !extra.isEmpty else { return self }
         var copy = self
         copy.scopes += extra

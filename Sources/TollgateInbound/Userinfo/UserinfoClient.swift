@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import TollgateConfiguration
 import TollgateKit
 
 /// One OIDC userinfo request (OIDC Core §5.3) with the caller's own token. The answer is
@@ -56,7 +55,8 @@ struct UserinfoClient: Sendable {
         case .success(let response):
             guard response.status == 200 else { return .failure(.status(response.status)) }
             guard let object = try? StrictJSON.object(response.body.readableBytesView),
-                  let sub = Self.text(object["sub"]), !sub.isEmpty else { return .failure(.unreadable) }
+                let sub = Self.text(object["sub"]), !sub.isEmpty
+            else { return .failure(.unreadable) }
             if let subject, subject != sub { return .failure(.subjectMismatch) }
             var kept = ["sub": sub]
             for claim in claims {

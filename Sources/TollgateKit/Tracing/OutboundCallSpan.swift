@@ -5,11 +5,11 @@ import Tracing
 /// `traceparent`/`tracestate` headers it sends (its own span as parent, or the caller's context
 /// passed through unchanged). Attributes follow OpenTelemetry's HTTP client conventions; the URL
 /// loses its query and userinfo, so no token, secret or search term reaches a span.
-public struct OutboundCallSpan: Sendable {
+package struct OutboundCallSpan: Sendable {
     private let span: (any Span)?
 
     /// `call` names the purpose: introspection, jwks, userinfo, discovery, token, orthanc_push, proxy.
-    public static func start(_ call: String, method: String, url: String, headers: inout HTTPHeaders) -> OutboundCallSpan {
+    package static func start(_ call: String, method: String, url: String, headers: inout HTTPHeaders) -> OutboundCallSpan {
         guard let context = InstrumentationContext.current else { return OutboundCallSpan(span: nil) }
         guard let tracer = context[TollgateTracerKey.self] else {
             if let caller = context[CallerTraceContextKey.self] {
@@ -34,7 +34,7 @@ public struct OutboundCallSpan: Sendable {
     }
 
     /// The peer answered (any status); 5xx marks the span as an error, as the conventions say.
-    public func end(status: Int) {
+    package func end(status: Int) {
         guard let span else { return }
         span.attributes["http.response.status_code"] = status
         if status >= 500 {
@@ -45,7 +45,7 @@ public struct OutboundCallSpan: Sendable {
     }
 
     /// No answer: `kind` is a bounded label (timeout, unreachable, unreadable, circuit_open, …).
-    public func end(failure kind: String) {
+    package func end(failure kind: String) {
         guard let span else { return }
         span.attributes["error.type"] = kind
         span.setStatus(SpanStatus(code: .error))
@@ -54,9 +54,9 @@ public struct OutboundCallSpan: Sendable {
 }
 
 /// Spans Tollgate makes around its own work (the decision), in the current trace.
-public enum InternalSpan {
+package enum InternalSpan {
     /// nil when tracing is off: callers skip all attribute work then.
-    public static func start(_ name: String) -> (any Span)? {
+    package static func start(_ name: String) -> (any Span)? {
         guard let context = InstrumentationContext.current, let tracer = context[TollgateTracerKey.self] else { return nil }
         return tracer.tracer.startSpan(name, context: context, ofKind: .internal)
     }

@@ -5,10 +5,10 @@ import Tracing
 /// `InstrumentationContext` (set per request by the server, and around background work), so every
 /// outbound call finds it without being handed it; with tracing off nothing is set and every
 /// tracing call is one task-local read.
-public struct TollgateTracer: Sendable {
+package struct TollgateTracer: Sendable {
     let tracer: any Tracer
 
-    public init(_ tracer: any Tracer) {
+    package init(_ tracer: any Tracer) {
         self.tracer = tracer
     }
 
@@ -16,14 +16,14 @@ public struct TollgateTracer: Sendable {
     static var current: TollgateTracer? { InstrumentationContext.current?[TollgateTracerKey.self] }
 
     /// A context that carries this tracer, below `parent`.
-    public func context(below parent: InstrumentationContext = .topLevel) -> InstrumentationContext {
+    package func context(below parent: InstrumentationContext = .topLevel) -> InstrumentationContext {
         var context = parent
         context[TollgateTracerKey.self] = self
         return context
     }
 
     /// The caller's trace context, read from request headers, as the parent of Tollgate's spans.
-    public func extract(traceparent: String?, tracestate: String?) -> InstrumentationContext {
+    package func extract(traceparent: String?, tracestate: String?) -> InstrumentationContext {
         var context = self.context()
         guard let caller = CallerTraceContext(traceparent: traceparent, tracestate: tracestate) else { return context }
         var carrier = ["traceparent": caller.traceparent]
@@ -32,14 +32,14 @@ public struct TollgateTracer: Sendable {
         return context
     }
 
-    public func startSpan(_ name: String, context: InstrumentationContext, kind: SpanKind) -> any Span {
+    package func startSpan(_ name: String, context: InstrumentationContext, kind: SpanKind) -> any Span {
         tracer.startSpan(name, context: context, ofKind: kind)
     }
 }
 
 /// Pass-through of a caller's trace context when Tollgate itself does not trace.
-public enum CallerTrace {
-    public static func context(_ caller: CallerTraceContext) -> InstrumentationContext {
+package enum CallerTrace {
+    package static func context(_ caller: CallerTraceContext) -> InstrumentationContext {
         var context = InstrumentationContext.topLevel
         context[CallerTraceContextKey.self] = caller
         return context

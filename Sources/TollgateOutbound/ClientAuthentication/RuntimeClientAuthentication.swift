@@ -2,7 +2,7 @@ import TollgateKit
 
 /// How a registry connection's client authenticates at its IdP, with the credential it holds at
 /// run time (opened from the registry's seal for one request, never kept).
-public enum RuntimeClientAuthentication: Sendable {
+package enum RuntimeClientAuthentication: Sendable {
     /// `client_secret_basic` or `client_secret_post`.
     case secret(ClientCredentials)
     /// `none`: a public client (PKCE only).
@@ -10,7 +10,7 @@ public enum RuntimeClientAuthentication: Sendable {
     /// `private_key_jwt` with a PEM RSA or P-256 key.
     case privateKeyJWT(clientID: String, pem: Secret, keyID: String?)
 
-    public var clientID: String {
+    package var clientID: String {
         switch self {
         case .secret(let credentials): credentials.clientID
         case .publicClient(let clientID), .privateKeyJWT(let clientID, _, _): clientID
@@ -18,7 +18,7 @@ public enum RuntimeClientAuthentication: Sendable {
     }
 
     /// Whether a PEM is a key `private_key_jwt` can sign with.
-    public static func isUsablePrivateKey(_ pem: String) -> Bool { PrivateKeyJWTAuthentication.isUsableKey(pem) }
+    package static func isUsablePrivateKey(_ pem: String) -> Bool { PrivateKeyJWTAuthentication.isUsableKey(pem) }
 
     func authentication() async throws -> any TokenRequestAuthentication {
         switch self {

@@ -7,7 +7,7 @@ import Synchronization
 import TollgateConfiguration
 import TollgateKit
 
-public protocol OrthancPushObserver: Sendable {
+package protocol OrthancPushObserver: Sendable {
     func orthancPushed(orthancServer: String, result: String)
 }
 
@@ -19,7 +19,7 @@ public protocol OrthancPushObserver: Sendable {
 /// (`TollgateTokenExpires`) carrying the pushed token's expiry: any Tollgate replica can tell
 /// whether the definition in Orthanc is still good, and replicas sharing one Orthanc do not undo
 /// each other's pushes. A user property stays in Orthanc; it is never sent to the peer.
-public final class OrthancPusher: Sendable {
+package final class OrthancPusher: Sendable {
     struct Target: Sendable {
         let name: String
         /// The outbound server or runtime connection the token comes from.
@@ -57,13 +57,16 @@ public final class OrthancPusher: Sendable {
     private let observer: any OrthancPushObserver
     private let logger: Logger
 
-    public init(config: OrthancConfig, servers: OutboundServers, http: HTTPClient, clock: any TollgateClock,
-                observer: any OrthancPushObserver, logger: Logger, runtime: (any RuntimePushSource)? = nil) {
+    package init(
+        config: OrthancConfig, servers: OutboundServers, http: HTTPClient, clock: any TollgateClock,
+        observer: any OrthancPushObserver, logger: Logger, runtime: (any RuntimePushSource)? = nil
+    ) {
         targets = config.dicomwebServers.sorted { $0.key < $1.key }.compactMap { name, definition in
             servers[definition.outboundServer].map { server in
                 let tokens = server.tokens
-                return Target(name: name, source: server.name, url: Self.orthancStoredURL(definition.url ?? server.url), extra: definition.extra,
-                              staticHeaders: server.staticHeaders, token: { tokens.usableToken })
+                return Target(
+                    name: name, source: server.name, url: Self.orthancStoredURL(definition.url ?? server.url), extra: definition.extra,
+                    staticHeaders: server.staticHeaders, token: { tokens.usableToken })
             }
         }
         self.runtime = runtime
@@ -86,7 +89,7 @@ public final class OrthancPusher: Sendable {
     }
 
     /// Runs until cancelled, looking at every target once a second.
-    public func run() async {
+    package func run() async {
         while !Task.isCancelled {
             for target in targets { await tend(target) }
             for target in await currentRuntimeTargets() { await tend(target) }
@@ -105,8 +108,9 @@ public final class OrthancPusher: Sendable {
         var seen = Set<String>()
         let fresh = await runtime.pushTargets().compactMap { target -> Target? in
             guard !configured.contains(target.name), seen.insert(target.name).inserted else { return nil }
-            return Target(name: target.name, source: target.source, url: Self.orthancStoredURL(target.url), extra: target.extra,
-                          staticHeaders: [], token: target.token)
+            return Target(
+                name: target.name, source: target.source, url: Self.orthancStoredURL(target.url), extra: target.extra,
+                staticHeaders: [], token: target.token)
         }
         runtimeTargets.withLock { $0 = (fresh, now) }
         for gone in held where !seen.contains(gone.name) { await remove(gone) }
@@ -126,9 +130,11 @@ public final class OrthancPusher: Sendable {
         default: result = "error"
         }
         observer.orthancPushed(orthancServer: target.name, result: result)
-        logger.info("removed a runtime connection's DICOMweb definition from Orthanc", metadata: [
-            "orthanc_server": .string(target.name), "connection": .string(target.source), "result": .string(result),
-        ])
+        logger.info(
+            "removed a runtime connection's DICOMweb definition from Orthanc",
+            metadata: [
+                "orthanc_server": .string(target.name), "connection": .string(target.source), "result": .string(result),
+            ])
     }
 
     private func tend(_ target: Target) async {
@@ -153,8 +159,13 @@ public final class OrthancPusher: Sendable {
     private func push(_ target: Target, token: AccessToken, reason: String) async {
         var members: [(String, JSONText.Value)] = [
             ("Url", .string(target.url)),
-            ("HttpHeaders", .raw(JSONText.object(target.staticHeaders.map { ($0.name, .string($0.value)) }
-                + [("Authorization", .string("Bearer " + token.value))]))),
+            (
+                "HttpHeaders",
+                .raw(
+                    JSONText.object(
+                        target.staticHeaders.map { ($0.name, .string($0.value)) }
+                            + [("Authorization", .string("Bearer " + token.value))]))
+            ),
             (Self.markerProperty, .string(String(Int(saturating: token.expiresAt)))),
         ]
         for (key, value) in target.extra.sorted(by: { $0.key < $1.key }) { members.append((key, .raw(value.rendered))) }
@@ -169,9 +180,11 @@ public final class OrthancPusher: Sendable {
                 s = PushState(pushedToken: token, lastPush: now, lastError: nil, failures: 0, nextAttemptAt: 0, lastCheckAt: now)
             }
             observer.orthancPushed(orthancServer: target.name, result: "success")
-            logger.info("pushed DICOMweb server definition to Orthanc", metadata: [
-                "orthanc_server": .string(target.name), "server": .string(target.source), "reason": .string(reason),
-            ])
+            logger.info(
+                "pushed DICOMweb server definition to Orthanc",
+                metadata: [
+                    "orthanc_server": .string(target.name), "server": .string(target.source), "reason": .string(reason),
+                ])
         case .success(let response):
             recordFailure(target, "Orthanc answered HTTP \(response.status)")
         case .failure(.timeout):
@@ -182,7 +195,7 @@ public final class OrthancPusher: Sendable {
     }
 
     /// The user property carrying the pushed token's expiry (Unix seconds).
-    public static let markerProperty = "TollgateTokenExpires"
+    package static let markerProperty = "TollgateTokenExpires"
 
     /// Orthanc stores `Url` with a trailing '/': compare (and push) it that way, or a definition
     /// would look foreign on every check and be re-pushed forever.
@@ -197,7 +210,8 @@ public final class OrthancPusher: Sendable {
         var request = HTTPClientRequest(url: base + serversPath + "?expand")
         request.headers = await headers(contentType: false)
         guard case .success(let response) = await HTTPFetch.send(request, client: http, timeout: timeout, call: "orthanc_read"), response.status == 200,
-              let all = try? StrictJSON.object(response.body.readableBytesView) else { return nil }
+            let all = try? StrictJSON.object(response.body.readableBytesView)
+        else { return nil }
         guard let definition = all[target.name]?.object else { return false }
         let marker = definition[Self.markerProperty]
         let expiry = marker?.string.flatMap(Double.init) ?? marker?.number
@@ -214,9 +228,11 @@ public final class OrthancPusher: Sendable {
             return s.failures
         }
         observer.orthancPushed(orthancServer: target.name, result: "error")
-        logger.log(level: failures >= 3 ? .warning : .info, "cannot keep the DICOMweb definition current in Orthanc; retrying", metadata: [
-            "orthanc_server": .string(target.name), "problem": .string(problem), "failures_in_a_row": .stringConvertible(failures),
-        ])
+        logger.log(
+            level: failures >= 3 ? .warning : .info, "cannot keep the DICOMweb definition current in Orthanc; retrying",
+            metadata: [
+                "orthanc_server": .string(target.name), "problem": .string(problem), "failures_in_a_row": .stringConvertible(failures),
+            ])
     }
 
     private func withState<T>(_ name: String, _ body: (inout PushState) -> T) -> T {
@@ -234,7 +250,7 @@ public final class OrthancPusher: Sendable {
         return headers
     }
 
-    public func status(forOutboundServer name: String) -> [OrthancPushStatus] {
+    package func status(forOutboundServer name: String) -> [OrthancPushStatus] {
         let now = clock.now()
         return targets.filter { $0.source == name }.map { target in
             let held = servers[target.source]?.tokens.usableToken
@@ -245,7 +261,7 @@ public final class OrthancPusher: Sendable {
         }
     }
 
-    public func notReadyReasons() -> [String] {
+    package func notReadyReasons() -> [String] {
         guard readyRequiresPush else { return [] }
         return targets.flatMap { status(forOutboundServer: $0.source) }.filter { !$0.current }.map {
             "orthanc \($0.orthancServer): definition not pushed" + ($0.lastError.map { " (\($0))" } ?? "")
@@ -253,9 +269,9 @@ public final class OrthancPusher: Sendable {
     }
 }
 
-public struct OrthancPushStatus: Sendable {
-    public let orthancServer: String
-    public let current: Bool
-    public let lastPush: Double?
-    public let lastError: String?
+package struct OrthancPushStatus: Sendable {
+    package let orthancServer: String
+    package let current: Bool
+    package let lastPush: Double?
+    package let lastError: String?
 }

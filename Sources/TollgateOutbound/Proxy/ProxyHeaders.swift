@@ -3,7 +3,7 @@ import NIOHTTP1
 import TollgateKit
 
 /// Which headers cross the proxy, in each direction (RFC 9110 §7.6.1).
-public enum ProxyHeaders {
+package enum ProxyHeaders {
     /// The caller headers that go upstream: allowlisted, not hop-by-hop, not named by Connection.
     /// Content-Length is not copied: the body's declared length travels with the body itself.
     static func upstreamRequestHeaders(from incoming: HTTPFields, allowlist: Set<String>) -> HTTPHeaders {
@@ -18,14 +18,17 @@ public enum ProxyHeaders {
     }
 
     /// Upstream answer headers for the caller: hop-by-hop and cookies stay behind.
-    public static func callerResponseHeaders(from upstream: HTTPHeaders) -> HTTPFields {
+    package static func callerResponseHeaders(from upstream: HTTPHeaders) -> HTTPFields {
         var named: Set<String> = []
-        for value in upstream[canonicalForm: "connection"] { for token in value.split(separator: ",") { named.insert(ASCIIText.trimmingOWS(token).lowercased()) } }
+        for value in upstream[canonicalForm: "connection"] {
+            for token in value.split(separator: ",") { named.insert(ASCIIText.trimmingOWS(token).lowercased()) }
+        }
         var fields = HTTPFields()
         for (name, value) in upstream {
             let lower = name.lowercased()
             guard !HeaderRules.hopByHop.contains(lower), !named.contains(lower), lower != "set-cookie",
-                  let fieldName = HTTPField.Name(name) else { continue }
+                let fieldName = HTTPField.Name(name)
+            else { continue }
             fields.append(HTTPField(name: fieldName, value: value))
         }
         return fields

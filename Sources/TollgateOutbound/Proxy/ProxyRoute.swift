@@ -1,7 +1,7 @@
 /// Where one proxied request goes and how it gets its token: a configured server's pool and
 /// token source, or a runtime connection's (resolved by the caller, which owns the registry).
-public struct ProxyRoute: Sendable {
-    public let name: String
+package struct ProxyRoute: Sendable {
+    package let name: String
     let pool: UpstreamConnectionPool
     let staticHeaders: [(name: String, value: String)]
     let breaker: CircuitBreaker?

@@ -18,7 +18,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
-    typealias BodySource = NIOThrowingAsyncSequenceProducer<ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDelegate>.Source
+    typealias BodySource = NIOThrowingAsyncSequenceProducer<
+        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDelegate
+    >.Source
 
     struct Received {
         let head: HTTPResponseHead
@@ -123,12 +125,13 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, @unchecked Sendable
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let reason: UpstreamConnectionError = switch error {
-        case is HTTPParserError: .malformedAnswer
-        // The TLS handshake (or a certificate check) refused: no usable connection was ever had.
-        case is NIOSSLError, is BoringSSLError: .connect
-        default: .closed
-        }
+        let reason: UpstreamConnectionError =
+            switch error {
+            case is HTTPParserError: .malformedAnswer
+            // The TLS handshake (or a certificate check) refused: no usable connection was ever had.
+            case is NIOSSLError, is BoringSSLError: .connect
+            default: .closed
+            }
         failAndClose(context, reason)
     }
 

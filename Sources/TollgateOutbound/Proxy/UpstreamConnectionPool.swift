@@ -8,7 +8,7 @@ import Synchronization
 /// used idle connection or opens one, and the connection comes back when both the request and the
 /// answer are complete. An idle connection closes after `idleTimeout`; a request waiting at the cap
 /// leaves the queue when its task is cancelled. Built once per outbound server, or per runtime URL.
-public final class UpstreamConnectionPool: Sendable {
+package final class UpstreamConnectionPool: Sendable {
     let endpoint: UpstreamEndpoint
     private let group: any EventLoopGroup
     private let tls: NIOSSLContext?
@@ -28,8 +28,10 @@ public final class UpstreamConnectionPool: Sendable {
         var lastWaiterID = 0
     }
 
-    init(endpoint: UpstreamEndpoint, group: any EventLoopGroup, tls: NIOSSLContext?, connectTimeout: TimeAmount, readTimeout: TimeAmount,
-         idleTimeout: TimeAmount, maxConnections: Int) {
+    init(
+        endpoint: UpstreamEndpoint, group: any EventLoopGroup, tls: NIOSSLContext?, connectTimeout: TimeAmount, readTimeout: TimeAmount,
+        idleTimeout: TimeAmount, maxConnections: Int
+    ) {
         self.endpoint = endpoint
         self.group = group
         self.tls = tls
@@ -159,7 +161,7 @@ public final class UpstreamConnectionPool: Sendable {
     }
 
     /// Closes every connection, idle or busy.
-    public func shutdown() async {
+    package func shutdown() async {
         state.withLock { $0.idle.removeAll() }
         for channel in all.withLock({ Array($0.values) }) { try? await channel.close() }
     }

@@ -12,7 +12,8 @@ struct UpstreamEndpoint: Sendable, Hashable {
 
     init?(url: String) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty else { return nil }
+            let host = components.host, !host.isEmpty
+        else { return nil }
         usesTLS = scheme == "https"
         let defaultPort = usesTLS ? 443 : 80
         port = components.port ?? defaultPort

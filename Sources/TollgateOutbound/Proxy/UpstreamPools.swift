@@ -5,7 +5,7 @@ import Synchronization
 
 /// Builds the proxy's connection pools: one per outbound server, sharing a TLS context per CA
 /// bundle (the system roots when none is named).
-public final class UpstreamPools: Sendable {
+package final class UpstreamPools: Sendable {
     private let group: any EventLoopGroup
     private let system: NIOSSLContext
     private let extra: [String: NIOSSLContext]
@@ -22,8 +22,10 @@ public final class UpstreamPools: Sendable {
         var lastSweep = NIODeadline.now()
     }
 
-    public init(caFiles: Set<String>, readTimeout: TimeAmount, maxConnections: Int, idleTimeout: TimeAmount = .seconds(60),
-                connectTimeout: TimeAmount = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    package init(
+        caFiles: Set<String>, readTimeout: TimeAmount, maxConnections: Int, idleTimeout: TimeAmount = .seconds(60),
+        connectTimeout: TimeAmount = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
         self.group = group
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
@@ -45,8 +47,9 @@ public final class UpstreamPools: Sendable {
     func pool(url: String, caFile: String?, readTimeout: TimeAmount? = nil) throws -> UpstreamConnectionPool {
         guard let endpoint = UpstreamEndpoint(url: url) else { throw InvalidURL() }
         let tls = endpoint.usesTLS ? caFile.flatMap { extra[$0] } ?? system : nil
-        let pool = UpstreamConnectionPool(endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout,
-                                          readTimeout: readTimeout ?? self.readTimeout, idleTimeout: idleTimeout, maxConnections: maxConnections)
+        let pool = UpstreamConnectionPool(
+            endpoint: endpoint, group: group, tls: tls, connectTimeout: connectTimeout,
+            readTimeout: readTimeout ?? self.readTimeout, idleTimeout: idleTimeout, maxConnections: maxConnections)
         built.withLock { $0[ObjectIdentifier(pool)] = pool }
         return pool
     }
@@ -91,7 +94,7 @@ public final class UpstreamPools: Sendable {
         built.withLock { built in for pool in pools { built.removeValue(forKey: ObjectIdentifier(pool)) } }
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         for pool in built.withLock({ Array($0.values) }) { await pool.shutdown() }
     }
 }

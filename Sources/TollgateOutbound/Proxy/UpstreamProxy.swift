@@ -6,12 +6,12 @@ import TollgateConfiguration
 import TollgateKit
 
 /// What the proxy reports for metrics.
-public protocol UpstreamObserver: Sendable {
+package protocol UpstreamObserver: Sendable {
     func upstreamAnswered(server: String, status: Int, seconds: Double)
 }
 
 /// Why a proxied request got no upstream answer. The server maps these onto seed-004 codes.
-public enum ProxyFailure: Error, Equatable {
+package enum ProxyFailure: Error, Equatable {
     case unknownServer
     case badPath
     case tooLarge
@@ -41,11 +41,11 @@ public enum ProxyFailure: Error, Equatable {
 }
 
 /// A caller's request body as it crosses into the proxy: any stream of bytes, and its declared length.
-public struct UpstreamBody<Stream: AsyncSequence & Sendable>: Sendable where Stream.Element == ByteBuffer {
-    public let stream: Stream
-    public let length: Int?
+package struct UpstreamBody<Stream: AsyncSequence & Sendable>: Sendable where Stream.Element == ByteBuffer {
+    package let stream: Stream
+    package let length: Int?
 
-    public init(stream: Stream, length: Int?) {
+    package init(stream: Stream, length: Int?) {
         self.stream = stream
         self.length = length
     }
@@ -54,16 +54,16 @@ public struct UpstreamBody<Stream: AsyncSequence & Sendable>: Sendable where Str
 /// The token-injecting reverse proxy: the caller's request goes to the server's `url` plus the
 /// caller's path, with only allowlisted headers and a fresh `Authorization: Bearer`; bodies are
 /// streamed both ways, never buffered.
-public final class UpstreamProxy: Sendable {
+package final class UpstreamProxy: Sendable {
     private let servers: OutboundServers
     /// Pools for runtime connections' URLs (one per URL, system trust roots).
     private let pools: UpstreamPools?
     private let allowlist: Set<String>
     /// `proxy.max_body_bytes` (0: unlimited); streamed bodies are held to it by the caller's side.
-    public let maxBodyBytes: Int
+    package let maxBodyBytes: Int
     private let observer: any UpstreamObserver
 
-    public init(servers: OutboundServers, config: ProxyConfig, observer: any UpstreamObserver, pools: UpstreamPools? = nil) {
+    package init(servers: OutboundServers, config: ProxyConfig, observer: any UpstreamObserver, pools: UpstreamPools? = nil) {
         self.servers = servers
         self.pools = pools
         self.allowlist = Set(config.forwardRequestHeaders.map { $0.lowercased() })
@@ -72,24 +72,26 @@ public final class UpstreamProxy: Sendable {
     }
 
     /// Whether a request carries a body, by its headers (RFC 9112 §6.3), and its declared length.
-    public static func declaredBody(_ headers: HTTPFields) -> (present: Bool, length: Int?) {
+    package static func declaredBody(_ headers: HTTPFields) -> (present: Bool, length: Int?) {
         let length = headers[.contentLength].flatMap(Int.init)
         return (length.map { $0 > 0 } ?? (headers[.transferEncoding] != nil), length)
     }
 
     /// A configured server's route, if `name` is one.
-    public func route(server name: String) -> ProxyRoute? {
+    package func route(server name: String) -> ProxyRoute? {
         servers[name].map(ProxyRoute.init(server:))
     }
 
     /// A route to `url` for a runtime connection; nil when the URL is unusable or no pools were given.
-    public func route(runtime name: String, url: String,
-                      token: @escaping @Sendable (AccessToken?) async -> Result<AccessToken, TokenFetchError>) -> ProxyRoute? {
+    package func route(
+        runtime name: String, url: String,
+        token: @escaping @Sendable (AccessToken?) async -> Result<AccessToken, TokenFetchError>
+    ) -> ProxyRoute? {
         guard let pool = try? pools?.sharedPool(url: url) else { return nil }
         return ProxyRoute(name: name, pool: pool, token: token)
     }
 
-    public func forward<Body>(
+    package func forward<Body>(
         server name: String, method: HTTPRequest.Method, path: Substring, query: String?,
         headers incoming: HTTPFields, body openBody: (@Sendable () -> UpstreamBody<Body>)?, requestID: String
     ) async -> Result<UpstreamResponse, ProxyFailure> {
@@ -97,7 +99,7 @@ public final class UpstreamProxy: Sendable {
         return await forward(route: route, method: method, path: path, query: query, headers: incoming, body: openBody, requestID: requestID)
     }
 
-    public func forward<Body>(
+    package func forward<Body>(
         route server: ProxyRoute, method: HTTPRequest.Method, path: Substring, query: String?,
         headers incoming: HTTPFields, body openBody: (@Sendable () -> UpstreamBody<Body>)?, requestID: String
     ) async -> Result<UpstreamResponse, ProxyFailure> {
@@ -120,7 +122,9 @@ public final class UpstreamProxy: Sendable {
         // The caller's body is opened only now, when it is certain to be sent.
         let body = openBody?()
         if let body {
-            if let length = body.length { headers.replaceOrAdd(name: "Content-Length", value: String(length)) } else {
+            if let length = body.length {
+                headers.replaceOrAdd(name: "Content-Length", value: String(length))
+            } else {
                 headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
             }
         }
@@ -204,8 +208,8 @@ public final class UpstreamProxy: Sendable {
 }
 
 /// An upstream's answer: status, headers and a streamed body.
-public struct UpstreamResponse: Sendable {
-    public let status: HTTPResponseStatus
-    public let headers: HTTPHeaders
-    public let body: UpstreamResponseBody
+package struct UpstreamResponse: Sendable {
+    package let status: HTTPResponseStatus
+    package let headers: HTTPHeaders
+    package let body: UpstreamResponseBody
 }

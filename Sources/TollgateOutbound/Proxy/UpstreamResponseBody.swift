@@ -2,9 +2,11 @@ import NIOCore
 
 /// An upstream answer's body: a small answer that arrived whole, or bytes as the upstream sends
 /// them, with back-pressure.
-public struct UpstreamResponseBody: AsyncSequence, Sendable {
-    public typealias Element = ByteBuffer
-    typealias Stream = NIOThrowingAsyncSequenceProducer<ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, UpstreamConnectionHandler.BodyDelegate>
+package struct UpstreamResponseBody: AsyncSequence, Sendable {
+    package typealias Element = ByteBuffer
+    typealias Stream = NIOThrowingAsyncSequenceProducer<
+        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, UpstreamConnectionHandler.BodyDelegate
+    >
 
     enum Source: Sendable {
         case whole([ByteBuffer])
@@ -16,17 +18,17 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
     static func whole(_ chunks: [ByteBuffer]) -> Self { Self(source: .whole(chunks)) }
     static func stream(_ stream: Stream) -> Self { Self(source: .stream(stream)) }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var chunks: IndexingIterator<[ByteBuffer]>?
         var inner: Stream.AsyncIterator?
 
-        public mutating func next() async throws -> ByteBuffer? {
+        package mutating func next() async throws -> ByteBuffer? {
             if chunks != nil { return chunks?.next() }
             return try await inner?.next()
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         switch source {
         case .whole(let chunks): AsyncIterator(chunks: chunks.makeIterator(), inner: nil)
         case .stream(let stream): AsyncIterator(chunks: nil, inner: stream.makeAsyncIterator())
@@ -34,7 +36,7 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
     }
 
     /// The whole answer in one buffer, when it arrived whole.
-    public var wholeBuffer: ByteBuffer? {
+    package var wholeBuffer: ByteBuffer? {
         guard case .whole(let chunks) = source else { return nil }
         guard chunks.count != 1 else { return chunks[0] }
         var joined = ByteBuffer()

@@ -3,22 +3,24 @@ import TollgateKit
 
 /// One configured outbound server, built once at start: its name, the peer's base URL, the source
 /// of its tokens, and the connection pool the proxy reaches the peer with.
-public final class OutboundServer: Sendable {
-    public let name: String
+package final class OutboundServer: Sendable {
+    package let name: String
     /// Base URL of the DICOMweb peer; proxied paths are appended below it.
-    public let url: String
-    public let tokens: TokenSource
+    package let url: String
+    package let tokens: TokenSource
     let upstream: UpstreamConnectionPool
     /// `headers`: set on every proxied request and pushed to Orthanc with the token.
-    public let staticHeaders: [(name: String, value: String)]
+    package let staticHeaders: [(name: String, value: String)]
     /// Guards proxied requests to the peer; nil when `upstream_circuit_breaker.enabled` is false.
-    public let upstreamBreaker: CircuitBreaker?
+    package let upstreamBreaker: CircuitBreaker?
     /// Answers the breaker counts as failures.
     let upstreamFailureStatuses: Set<Int>
     private let tokenEndpointHost: String
 
-    init(name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool,
-         staticHeaders: [(name: String, value: String)] = [], upstreamBreaker: CircuitBreaker? = nil, upstreamFailureStatuses: Set<Int> = []) {
+    init(
+        name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool,
+        staticHeaders: [(name: String, value: String)] = [], upstreamBreaker: CircuitBreaker? = nil, upstreamFailureStatuses: Set<Int> = []
+    ) {
         self.name = name
         self.url = url
         self.upstreamBreaker = upstreamBreaker
@@ -30,19 +32,20 @@ public final class OutboundServer: Sendable {
     }
 
     /// What `/dicomweb-oauth/servers` shows: no token characters and no credential in the URL, ever.
-    public var status: OutboundServerStatus {
-        OutboundServerStatus(name: name, url: URLRedaction.redacted(url), tokenEndpointHost: tokenEndpointHost, token: tokens.status,
-                             upstreamCircuit: upstreamBreaker?.state)
+    package var status: OutboundServerStatus {
+        OutboundServerStatus(
+            name: name, url: URLRedaction.redacted(url), tokenEndpointHost: tokenEndpointHost, token: tokens.status,
+            upstreamCircuit: upstreamBreaker?.state)
     }
 }
 
-public struct OutboundServerStatus: Sendable {
-    public let name: String
-    public let url: String
-    public let tokenEndpointHost: String
-    public let token: TokenSourceStatus
+package struct OutboundServerStatus: Sendable {
+    package let name: String
+    package let url: String
+    package let tokenEndpointHost: String
+    package let token: TokenSourceStatus
     /// The proxy's breaker for this peer; nil when it is turned off.
-    public let upstreamCircuit: CircuitBreaker.State?
+    package let upstreamCircuit: CircuitBreaker.State?
 
-    public var tokenValid: Bool { token.tokenValid }
+    package var tokenValid: Bool { token.tokenValid }
 }

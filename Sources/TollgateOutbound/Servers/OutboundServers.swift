@@ -5,14 +5,16 @@ import TollgateKit
 
 /// Every configured outbound server, by name. Servers that share a token endpoint share its
 /// circuit breaker: an outage of that IdP is one outage, not several.
-public final class OutboundServers: Sendable {
-    public let all: [OutboundServer]
+package final class OutboundServers: Sendable {
+    package let all: [OutboundServer]
     private let byName: [String: OutboundServer]
     private let readyRequiresTokens: Bool
 
     /// `idpClients` reach token endpoints, `upstreamPools` the peers themselves (both by CA file).
-    public init(config: OutboundConfig, idpClients: HTTPClients, upstreamPools: UpstreamPools, clock: any TollgateClock,
-                observer: any TokenSourceObserver, logger: Logger) async throws {
+    package init(
+        config: OutboundConfig, idpClients: HTTPClients, upstreamPools: UpstreamPools, clock: any TollgateClock,
+        observer: any TokenSourceObserver, logger: Logger
+    ) async throws {
         var breakers: [String: CircuitBreaker] = [:]
         var servers: [OutboundServer] = []
         for (name, server) in config.sortedServers {
@@ -22,30 +24,36 @@ public final class OutboundServers: Sendable {
             let endpoint = TokenEndpointClient(
                 endpoint: client.tokenEndpoint, authentication: client.authentication,
                 scope: server.scope, resource: server.resource, timeout: .configured(milliseconds: server.timeoutMS),
-                parser: TokenResponseParser(defaultExpiresIn: server.defaultExpiresIn, scrubber: SecretScrubber(
-                    secrets: [server.clientSecret?.value ?? ""], basicPairs: [(server.clientID, server.clientSecret?.value ?? "")])),
+                parser: TokenResponseParser(
+                    defaultExpiresIn: server.defaultExpiresIn,
+                    scrubber: SecretScrubber(
+                        secrets: [server.clientSecret?.value ?? ""], basicPairs: [(server.clientID, server.clientSecret?.value ?? "")])),
                 http: idpClients.client(caFile: server.tls.caFile)
             )
-            let tokens = TokenSource(name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
-                                     breaker: breaker, clock: clock, observer: observer, logger: logger)
-            servers.append(OutboundServer(name: name, url: server.url, tokenEndpoint: client.tokenEndpoint, tokens: tokens,
-                                          upstream: try upstreamPools.pool(url: server.url, caFile: server.tls.caFile,
-                                                                           readTimeout: server.upstreamTimeoutMS.map { .configured(milliseconds: $0) }),
-                                          staticHeaders: server.sortedHeaders,
-                                          upstreamBreaker: server.upstreamCircuitBreaker.enabled
-                                              ? CircuitBreaker(config: server.upstreamCircuitBreaker, clock: clock) : nil,
-                                          upstreamFailureStatuses: Set(server.upstreamCircuitBreaker.failureStatuses)))
+            let tokens = TokenSource(
+                name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
+                breaker: breaker, clock: clock, observer: observer, logger: logger)
+            servers.append(
+                OutboundServer(
+                    name: name, url: server.url, tokenEndpoint: client.tokenEndpoint, tokens: tokens,
+                    upstream: try upstreamPools.pool(
+                        url: server.url, caFile: server.tls.caFile,
+                        readTimeout: server.upstreamTimeoutMS.map { .configured(milliseconds: $0) }),
+                    staticHeaders: server.sortedHeaders,
+                    upstreamBreaker: server.upstreamCircuitBreaker.enabled
+                        ? CircuitBreaker(config: server.upstreamCircuitBreaker, clock: clock) : nil,
+                    upstreamFailureStatuses: Set(server.upstreamCircuitBreaker.failureStatuses)))
         }
         all = servers
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })
         readyRequiresTokens = config.readyRequiresTokens
     }
 
-    public subscript(name: String) -> OutboundServer? { byName[name] }
+    package subscript(name: String) -> OutboundServer? { byName[name] }
 
     /// Readiness: every server holds a usable token (when configured to require it). `/ready` is
     /// unauthenticated, so a reason names the server and the class of failure, never IdP text.
-    public func notReadyReasons() -> [String] {
+    package func notReadyReasons() -> [String] {
         guard readyRequiresTokens else { return [] }
         return all.compactMap { server in
             let status = server.tokens.status
@@ -55,20 +63,29 @@ public final class OutboundServers: Sendable {
 
     /// Where a server's tokens come from and how its requests are authenticated, as `auth_method`
     /// says (validation has checked the inputs; a Google key file names its own token endpoint).
-    private static func client(name: String, _ server: OutboundServerConfig) async throws
-        -> (tokenEndpoint: String, authentication: any TokenRequestAuthentication) {
+    private static func client(
+        name: String, _ server: OutboundServerConfig
+    ) async throws
+        -> (tokenEndpoint: String, authentication: any TokenRequestAuthentication)
+    {
         func fileError(_ key: String, _ error: any Error) -> ConfigErrors {
             ConfigErrors(errors: [ConfigError(path: "outbound.servers.\(name).\(key)", message: "\(error)")])
         }
         switch server.authMethod {
         case .clientSecretBasic, .clientSecretPost:
             let method: ClientCredentials.Method = server.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic
-            return (server.tokenEndpoint, ClientSecretAuthentication(
-                credentials: ClientCredentials(clientID: server.clientID, secret: server.clientSecret ?? Secret(""), method: method)))
+            return (
+                server.tokenEndpoint,
+                ClientSecretAuthentication(
+                    credentials: ClientCredentials(clientID: server.clientID, secret: server.clientSecret ?? Secret(""), method: method))
+            )
         case .privateKeyJWT:
             do {
-                return (server.tokenEndpoint, try await PrivateKeyJWTAuthentication.load(
-                    clientID: server.clientID, pemFile: server.privateKeyFile ?? "", keyID: server.keyID))
+                return (
+                    server.tokenEndpoint,
+                    try await PrivateKeyJWTAuthentication.load(
+                        clientID: server.clientID, pemFile: server.privateKeyFile ?? "", keyID: server.keyID)
+                )
             } catch {
                 throw fileError("private_key_file", error)
             }

@@ -4,7 +4,7 @@ import TollgateKit
 /// One token request with credentials held at run time (a registry connection) rather than in
 /// `config.yaml`: the same client, parser and secret scrubbing as a configured server, without
 /// its retry, cache or breaker.
-public struct RuntimeTokenRequest: Sendable {
+package struct RuntimeTokenRequest: Sendable {
     private let tokenEndpoint: String
     private let authentication: RuntimeClientAuthentication
     private let grant: TokenGrant
@@ -14,8 +14,10 @@ public struct RuntimeTokenRequest: Sendable {
     private let defaultExpiresIn: Int
     private let http: HTTPClient
 
-    public init(tokenEndpoint: String, authentication: RuntimeClientAuthentication, grant: TokenGrant, scope: String?, resource: String?,
-                timeoutMS: Int, defaultExpiresIn: Int = 3600, http: HTTPClient) {
+    package init(
+        tokenEndpoint: String, authentication: RuntimeClientAuthentication, grant: TokenGrant, scope: String?, resource: String?,
+        timeoutMS: Int, defaultExpiresIn: Int = 3600, http: HTTPClient
+    ) {
         self.tokenEndpoint = tokenEndpoint
         self.authentication = authentication
         self.grant = grant
@@ -26,7 +28,7 @@ public struct RuntimeTokenRequest: Sendable {
         self.http = http
     }
 
-    public func fetch(now: @escaping @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
+    package func fetch(now: @escaping @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
         let method: any TokenRequestAuthentication
         do {
             method = try await authentication.authentication()

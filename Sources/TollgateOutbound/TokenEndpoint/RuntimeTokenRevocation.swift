@@ -6,20 +6,20 @@ import TollgateKit
 
 /// RFC 7009 token revocation for a registry connection: the token and its type hint, with the
 /// client's own authentication. The IdP answers 200 whether or not it knew the token (§2.2).
-public struct RuntimeTokenRevocation: Sendable {
-    public enum Hint: String, Sendable {
+package struct RuntimeTokenRevocation: Sendable {
+    package enum Hint: String, Sendable {
         case refreshToken = "refresh_token"
         case accessToken = "access_token"
     }
 
     /// What came of one revocation request; a refusal's text is safe to log (no token, no secret,
     /// IdP words cleaned).
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case revoked
         case refused(String)
 
         /// A metric label.
-        public var label: String {
+        package var label: String {
             switch self {
             case .revoked: "revoked"
             case .refused: "failed"
@@ -32,14 +32,14 @@ public struct RuntimeTokenRevocation: Sendable {
     private let timeoutMS: Int
     private let http: HTTPClient
 
-    public init(endpoint: String, authentication: RuntimeClientAuthentication, timeoutMS: Int, http: HTTPClient) {
+    package init(endpoint: String, authentication: RuntimeClientAuthentication, timeoutMS: Int, http: HTTPClient) {
         self.endpoint = endpoint
         self.authentication = authentication
         self.timeoutMS = timeoutMS
         self.http = http
     }
 
-    public func revoke(_ token: String, hint: Hint, now: Double) async -> Outcome {
+    package func revoke(_ token: String, hint: Hint, now: Double) async -> Outcome {
         var form: [(String, String)] = [("token", token), ("token_type_hint", hint.rawValue)]
         var headers = HTTPHeaders()
         do {

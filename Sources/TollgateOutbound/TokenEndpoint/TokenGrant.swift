@@ -1,6 +1,6 @@
 /// What a token request asks for (RFC 6749 §4.1.3, §4.4, §6). The code, verifier and refresh
 /// token are credentials: they travel only in the form body and are scrubbed from any answer.
-public enum TokenGrant: Sendable {
+package enum TokenGrant: Sendable {
     case clientCredentials
     /// §6; RFC 6749 lets the scope be omitted, which keeps the originally granted one.
     case refreshToken(String)

@@ -23,9 +23,11 @@ package struct TokenResponseParser {
         case 200:
             return parseSuccess(body, now: now)
         case 429:
-            return .failure(.init(.rateLimited, status: status, oauthError: errorCode(body), detail: "rate limited by the token endpoint", retryAfter: retryAfter))
+            return .failure(
+                .init(.rateLimited, status: status, oauthError: errorCode(body), detail: "rate limited by the token endpoint", retryAfter: retryAfter))
         case 408, 500...599:
-            return .failure(.init(.serverError, status: status, oauthError: errorCode(body), detail: errorDetail(body) ?? "token endpoint failed", retryAfter: retryAfter))
+            return .failure(
+                .init(.serverError, status: status, oauthError: errorCode(body), detail: errorDetail(body) ?? "token endpoint failed", retryAfter: retryAfter))
         default:
             let detail = errorDetail(body) ?? (body.readableBytes == 0 ? "rejected with an empty body (bad client credentials?)" : "rejected")
             return .failure(.init(.clientError, status: status, oauthError: errorCode(body), detail: detail))
@@ -74,8 +76,10 @@ package struct TokenResponseParser {
         let idToken = object["id_token"]?.string.flatMap { text in
             (1...16384).contains(text.utf8.count) && text.utf8.allSatisfy({ Base64URL.isAlphabet($0) || $0 == UInt8(ascii: ".") }) ? text : nil
         }
-        return .success(AccessToken(value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
-                                    refreshToken: refreshToken, idToken: idToken))
+        return .success(
+            AccessToken(
+                value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
+                refreshToken: refreshToken, idToken: idToken))
     }
 
     /// A number of seconds from a JSON number or a numeric string.
@@ -99,8 +103,9 @@ package struct TokenResponseParser {
     /// most 64 characters) and nothing in it looks like a credential.
     private func errorCode(_ body: ByteBuffer) -> String? {
         guard let code = errorObject(body)?["error"]?.string, (1...64).contains(code.unicodeScalars.count),
-              code.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }),
-              scrubber.scrub(code) == code else { return nil }
+            code.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }),
+            scrubber.scrub(code) == code
+        else { return nil }
         return code
     }
 

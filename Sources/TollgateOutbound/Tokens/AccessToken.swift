@@ -1,22 +1,22 @@
-import TollgateKit
-
 /// An access token from a token endpoint. Held in memory only; its text never reaches a log.
-public struct AccessToken: Sendable, Equatable {
-    public let value: String
-    public let obtainedAt: Double
-    public let expiresAt: Double
+package struct AccessToken: Sendable, Equatable {
+    package let value: String
+    package let obtainedAt: Double
+    package let expiresAt: Double
     /// True when the endpoint gave no usable `expires_in` and `default_expires_in` was assumed.
-    public let lifetimeAssumed: Bool
+    package let lifetimeAssumed: Bool
     /// The granted scope when the endpoint said (RFC 6749 §5.1), printable ASCII only.
-    public var scope: String? = nil
+    package var scope: String? = nil
     /// A refresh token when the endpoint issued one (RFC 6749 §5.1); a secret like the token.
-    public var refreshToken: String? = nil
+    package var refreshToken: String? = nil
     /// The OIDC ID token of a code exchange with `openid` (OIDC Core §3.1.3.3), unverified here:
     /// whoever asked for it checks it.
-    public var idToken: String? = nil
+    package var idToken: String? = nil
 
-    public init(value: String, obtainedAt: Double, expiresAt: Double, lifetimeAssumed: Bool, scope: String? = nil, refreshToken: String? = nil,
-                idToken: String? = nil) {
+    package init(
+        value: String, obtainedAt: Double, expiresAt: Double, lifetimeAssumed: Bool, scope: String? = nil, refreshToken: String? = nil,
+        idToken: String? = nil
+    ) {
         self.value = value
         self.obtainedAt = obtainedAt
         self.expiresAt = expiresAt
@@ -26,13 +26,13 @@ public struct AccessToken: Sendable, Equatable {
         self.idToken = idToken
     }
 
-    public var lifetime: Double { expiresAt - obtainedAt }
+    package var lifetime: Double { expiresAt - obtainedAt }
 
     /// Usable until shortly before its real expiry (a tenth of its life, at most 5 s), so a token
     /// is never injected when it would expire in flight.
-    public func isUsable(at now: Double) -> Bool {
+    package func isUsable(at now: Double) -> Bool {
         now < expiresAt - min(5, lifetime / 10)
     }
 
-    public func secondsLeft(at now: Double) -> Int { max(0, Int(saturating: expiresAt - now)) }
+    package func secondsLeft(at now: Double) -> Int { max(0, Int(saturating: expiresAt - now)) }
 }

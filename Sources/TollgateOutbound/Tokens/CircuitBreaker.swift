@@ -7,11 +7,11 @@ import TollgateKit
 /// `minRequests` calls in the last `windowSeconds` failed in the given proportion. Open, it refuses
 /// calls for `openSeconds`, then lets exactly one probe through (half-open): a success closes it,
 /// a failure opens it again.
-public final class CircuitBreaker: Sendable {
-    public enum State: Int, Sendable {
+package final class CircuitBreaker: Sendable {
+    package enum State: Int, Sendable {
         case closed = 0, open = 1, halfOpen = 2
 
-        public var name: String {
+        package var name: String {
             switch self {
             case .closed: "closed"
             case .open: "open"
@@ -60,12 +60,13 @@ public final class CircuitBreaker: Sendable {
     }
 
     convenience init(config: UpstreamCircuitBreakerConfig, clock: any TollgateClock) {
-        let ratio = config.failureRatio > 0
+        let ratio =
+            config.failureRatio > 0
             ? RatioRule(ratio: config.failureRatio, windowSeconds: config.windowSeconds, minRequests: config.minRequests) : nil
         self.init(failureThreshold: config.failureThreshold, openSeconds: config.openSeconds, ratio: ratio, clock: clock)
     }
 
-    public var state: State { status.withLock { $0.state } }
+    package var state: State { status.withLock { $0.state } }
 
     /// Nil when a call may go out now; otherwise the seconds until a probe will be allowed.
     func permit() -> Double? {

@@ -1,7 +1,7 @@
 /// Why a token could not be had. Descriptions carry status codes and the IdP's error code,
 /// never a token or a secret.
-public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, CaseIterable {
+package struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Kind: String, Sendable, CaseIterable {
         case timeout
         case unreachable
         case serverError = "server_error"
@@ -14,15 +14,15 @@ public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertib
         case credentials
     }
 
-    public let kind: Kind
-    public let status: UInt?
+    package let kind: Kind
+    package let status: UInt?
     /// The RFC 6749 §5.2 `error` code, when the endpoint gave one.
-    public let oauthError: String?
-    public let detail: String
+    package let oauthError: String?
+    package let detail: String
     /// Seconds the endpoint asked us to wait (Retry-After), or until the breaker lets a probe through.
-    public let retryAfter: Double?
+    package let retryAfter: Double?
 
-    public init(_ kind: Kind, status: UInt? = nil, oauthError: String? = nil, detail: String, retryAfter: Double? = nil) {
+    package init(_ kind: Kind, status: UInt? = nil, oauthError: String? = nil, detail: String, retryAfter: Double? = nil) {
         self.kind = kind
         self.status = status
         self.oauthError = oauthError
@@ -32,7 +32,7 @@ public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertib
 
     /// Transient failures are retried; a 4xx answer means our request or credentials are wrong,
     /// and repeating it only burns the IdP's rate limit.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch kind {
         case .timeout, .unreachable, .serverError, .rateLimited, .unparseable: true
         case .clientError, .circuitOpen, .signing, .credentials: false
@@ -43,11 +43,11 @@ public struct TokenFetchError: Error, Sendable, Equatable, CustomStringConvertib
     var countsAgainstEndpoint: Bool { isRetryable }
 
     /// The failure's kind and HTTP status only: safe where an IdP's own words are not.
-    public var failureClass: String {
+    package var failureClass: String {
         kind.rawValue + (status.map { " (HTTP \($0))" } ?? "")
     }
 
-    public var description: String {
+    package var description: String {
         var text = kind.rawValue
         if let status { text += " (HTTP \(status))" }
         if let oauthError { text += " \(oauthError)" }

@@ -1,14 +1,14 @@
 /// Acquires every server's first token, then refreshes each ahead of expiry, independently of
 /// traffic. Runs until cancelled; the server starts it once it listens (a token endpoint may be
 /// Tollgate's own dev issuer).
-public struct TokenRefresher: Sendable {
+package struct TokenRefresher: Sendable {
     let sources: [TokenSource]
 
-    public init(servers: OutboundServers) {
+    package init(servers: OutboundServers) {
         sources = servers.all.map(\.tokens)
     }
 
-    public func run() async {
+    package func run() async {
         await withTaskGroup(of: Void.self) { group in
             for source in sources {
                 group.addTask { await keepFresh(source) }

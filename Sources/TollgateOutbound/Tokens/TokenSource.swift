@@ -5,7 +5,7 @@ import TollgateConfiguration
 import TollgateKit
 
 /// What the token sources report for metrics.
-public protocol TokenSourceObserver: Sendable {
+package protocol TokenSourceObserver: Sendable {
     func tokenFetched(server: String, result: String, seconds: Double)
     func tokenServed(server: String, fromCache: Bool)
 }
@@ -14,8 +14,8 @@ public protocol TokenSourceObserver: Sendable {
 /// at a time however many callers ask (single-flight), refreshed in the background well before
 /// expiry so that callers never wait while a valid token exists, and served until its real
 /// expiry when refreshing fails.
-public final class TokenSource: Sendable {
-    public let name: String
+package final class TokenSource: Sendable {
+    package let name: String
     let breaker: CircuitBreaker
     private let endpoint: TokenEndpointClient
     private let retry: RetryConfig
@@ -40,8 +40,10 @@ public final class TokenSource: Sendable {
         var lastInvalidationAt = -Double.infinity
     }
 
-    init(name: String, endpoint: TokenEndpointClient, retry: RetryConfig, refreshBufferSeconds: Int, breaker: CircuitBreaker,
-         clock: any TollgateClock, observer: any TokenSourceObserver, logger: Logger) {
+    init(
+        name: String, endpoint: TokenEndpointClient, retry: RetryConfig, refreshBufferSeconds: Int, breaker: CircuitBreaker,
+        clock: any TollgateClock, observer: any TokenSourceObserver, logger: Logger
+    ) {
         self.name = name
         self.endpoint = endpoint
         self.retry = retry
@@ -55,7 +57,7 @@ public final class TokenSource: Sendable {
     }
 
     /// A valid token now if one is held; otherwise the outcome of the (shared) acquisition.
-    public func token() async -> Result<AccessToken, TokenFetchError> {
+    package func token() async -> Result<AccessToken, TokenFetchError> {
         let now = clock.now()
         if let held = state.withLock({ $0.token }), held.isUsable(at: now) {
             observer.tokenServed(server: name, fromCache: true)
@@ -66,20 +68,20 @@ public final class TokenSource: Sendable {
     }
 
     /// The held token if it is usable now, without fetching one.
-    public var usableToken: AccessToken? {
+    package var usableToken: AccessToken? {
         let now = clock.now()
         return state.withLock { $0.token }.flatMap { $0.isUsable(at: now) ? $0 : nil }
     }
 
     /// A new token from the endpoint (joining an acquisition already under way).
-    public func refresh() async -> Result<AccessToken, TokenFetchError> {
+    package func refresh() async -> Result<AccessToken, TokenFetchError> {
         await acquire()
     }
 
     /// Drops `rejected` if it is still the held token: an upstream refused it before its expiry
     /// (revoked, or the IdP's keys rotated). Returns whether it was dropped.
     @discardableResult
-    public func invalidate(_ rejected: AccessToken) -> Bool {
+    package func invalidate(_ rejected: AccessToken) -> Bool {
         let now = clock.now()
         return state.withLock { state in
             guard state.token == rejected, now - state.lastInvalidationAt >= Self.invalidationIntervalSeconds else { return false }
@@ -91,7 +93,7 @@ public final class TokenSource: Sendable {
     }
 
     /// Forgets the held token; the background refresher fetches a new one right away.
-    public func clear() {
+    package func clear() {
         let now = clock.now()
         state.withLock { state in
             state.token = nil
@@ -99,7 +101,7 @@ public final class TokenSource: Sendable {
         }
     }
 
-    public func secondsLeft(of token: AccessToken) -> Int { token.secondsLeft(at: clock.now()) }
+    package func secondsLeft(of token: AccessToken) -> Int { token.secondsLeft(at: clock.now()) }
 
     /// Seconds until the background refresher should act (≤ 0: now).
     var secondsUntilRefresh: Double {
@@ -108,7 +110,7 @@ public final class TokenSource: Sendable {
     }
 
     /// The token's state now: no token characters, ever.
-    public var status: TokenSourceStatus {
+    package var status: TokenSourceStatus {
         let now = clock.now()
         return state.withLock { state in
             TokenSourceStatus(
@@ -150,9 +152,12 @@ public final class TokenSource: Sendable {
                 let wait = max(Backoff.delay(attempt: attempt, baseMS: retry.baseDelayMS, maxMS: retry.maxDelayMS), error.retryAfter ?? 0)
                 // A Retry-After longer than we would hold a caller is left to the background refresher.
                 guard wait <= Double(retry.maxDelayMS) / 1000 else { return finish(result) }
-                logger.debug("token fetch failed; retrying", metadata: [
-                    "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(Int(saturating: wait * 1000)), "problem": .string(error.description),
-                ])
+                logger.debug(
+                    "token fetch failed; retrying",
+                    metadata: [
+                        "attempt": .stringConvertible(attempt), "retry_in_ms": .stringConvertible(Int(saturating: wait * 1000)),
+                        "problem": .string(error.description),
+                    ])
                 try? await Task.sleep(for: .seconds(wait))
             }
         }
@@ -172,7 +177,8 @@ public final class TokenSource: Sendable {
                 state.lastError = error
                 state.failuresInARow += 1
                 // Refused credentials will not mend in milliseconds: those wait the longest delay.
-                let backoff = error.isRetryable
+                let backoff =
+                    error.isRetryable
                     ? Backoff.delay(attempt: state.failuresInARow, baseMS: retry.baseDelayMS, maxMS: retry.maxDelayMS)
                     : Double(retry.maxDelayMS) / 1000
                 state.nextRefreshAt = now + max(backoff, error.retryAfter ?? 0, 0.1)
@@ -181,9 +187,11 @@ public final class TokenSource: Sendable {
         }
         switch result {
         case .success(let token):
-            logger.info("token acquired", metadata: [
-                "expires_in": .stringConvertible(Int(saturating: token.lifetime)), "expires_in_assumed": .stringConvertible(token.lifetimeAssumed),
-            ])
+            logger.info(
+                "token acquired",
+                metadata: [
+                    "expires_in": .stringConvertible(Int(saturating: token.lifetime)), "expires_in_assumed": .stringConvertible(token.lifetimeAssumed),
+                ])
         case .failure(let error):
             let metadata: Logger.Metadata = ["problem": .string(error.description), "failures_in_a_row": .stringConvertible(failures)]
             if stillValid {
@@ -206,13 +214,13 @@ public final class TokenSource: Sendable {
 }
 
 /// One token's state as the status API shows it: no token characters, ever.
-public struct TokenSourceStatus: Sendable {
-    public let hasToken: Bool
-    public let tokenValid: Bool
-    public let expiresInSeconds: Int?
-    public let lastRefresh: Double?
-    public let lastError: String?
+package struct TokenSourceStatus: Sendable {
+    package let hasToken: Bool
+    package let tokenValid: Bool
+    package let expiresInSeconds: Int?
+    package let lastRefresh: Double?
+    package let lastError: String?
     /// The kind of the last failure and its HTTP status, nothing the endpoint wrote.
-    public let lastFailure: String?
-    public let circuit: CircuitBreaker.State
+    package let lastFailure: String?
+    package let circuit: CircuitBreaker.State
 }

@@ -4,20 +4,20 @@ import TollgateConfiguration
 
 /// The registry's key-encryption keys (`registry.encryption.keys`): the first seals, every one
 /// opens, so keys rotate by putting a new one first and running `tollgate registry rewrap`.
-public struct RegistryKeyring: Sendable {
-    public struct Key: Sendable {
-        public let id: String
+package struct RegistryKeyring: Sendable {
+    package struct Key: Sendable {
+        package let id: String
         let key: SymmetricKey
     }
 
-    public enum Failure: Error, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Equatable, CustomStringConvertible {
         /// A row sealed under a key the configuration no longer names.
         case unknownKey(String)
         /// Authentication failed: the row was altered, moved to another id, or the key is wrong.
         case unreadable
         case badKey(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unknownKey(let id): "sealed under key \(id), which registry.encryption.keys does not name"
             case .unreadable: "sealed data does not authenticate"
@@ -26,11 +26,11 @@ public struct RegistryKeyring: Sendable {
         }
     }
 
-    public let keys: [Key]
-    public var currentKeyID: String { keys[0].id }
+    package let keys: [Key]
+    package var currentKeyID: String { keys[0].id }
 
     /// `material` is the key as configured: base64 of exactly 32 bytes.
-    public init(keys: [(id: String, material: String)]) throws {
+    package init(keys: [(id: String, material: String)]) throws {
         guard !keys.isEmpty else { throw Failure.badKey("at least one key is needed") }
         var seen = Set<String>()
         self.keys = try keys.map { id, material in
@@ -44,12 +44,12 @@ public struct RegistryKeyring: Sendable {
     }
 
     /// 32 random bytes, base64: a new key for `registry.encryption.keys`.
-    public static func generateKeyMaterial() -> String {
+    package static func generateKeyMaterial() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
     }
 
     /// Seals under a fresh data key, wrapped by the current key.
-    public func seal(_ secrets: ConnectionSecrets, rowID: String) throws -> SealedSecrets {
+    package func seal(_ secrets: ConnectionSecrets, rowID: String) throws -> SealedSecrets {
         let dataKey = SymmetricKey(size: .bits256)
         let plaintext = try JSONEncoder().encode(secrets)
         guard let ciphertext = try AES.GCM.seal(plaintext, using: dataKey, authenticating: Data(rowID.utf8)).combined else {
@@ -58,7 +58,7 @@ public struct RegistryKeyring: Sendable {
         return SealedSecrets(keyID: currentKeyID, wrappedKey: try wrap(dataKey, rowID: rowID, with: keys[0]), ciphertext: ciphertext)
     }
 
-    public func open(_ sealed: SealedSecrets, rowID: String) throws -> ConnectionSecrets {
+    package func open(_ sealed: SealedSecrets, rowID: String) throws -> ConnectionSecrets {
         let dataKey = try unwrap(sealed, rowID: rowID)
         do {
             let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed.ciphertext), using: dataKey, authenticating: Data(rowID.utf8))
@@ -69,7 +69,7 @@ public struct RegistryKeyring: Sendable {
     }
 
     /// The same data key wrapped by the current key; nil when it already is.
-    public func rewrapped(_ sealed: SealedSecrets, rowID: String) throws -> SealedSecrets? {
+    package func rewrapped(_ sealed: SealedSecrets, rowID: String) throws -> SealedSecrets? {
         guard sealed.keyID != currentKeyID else { return nil }
         let dataKey = try unwrap(sealed, rowID: rowID)
         return SealedSecrets(keyID: currentKeyID, wrappedKey: try wrap(dataKey, rowID: rowID, with: keys[0]), ciphertext: sealed.ciphertext)
@@ -86,8 +86,9 @@ public struct RegistryKeyring: Sendable {
     private func unwrap(_ sealed: SealedSecrets, rowID: String) throws -> SymmetricKey {
         guard let key = keys.first(where: { $0.id == sealed.keyID }) else { throw Failure.unknownKey(sealed.keyID) }
         do {
-            let bytes = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed.wrappedKey), using: key.key,
-                                         authenticating: Self.wrapContext(rowID: rowID, keyID: key.id))
+            let bytes = try AES.GCM.open(
+                AES.GCM.SealedBox(combined: sealed.wrappedKey), using: key.key,
+                authenticating: Self.wrapContext(rowID: rowID, keyID: key.id))
             guard bytes.count == 32 else { throw Failure.unreadable }
             return SymmetricKey(data: bytes)
         } catch {

@@ -11,8 +11,9 @@ enum RegistryKeys {
         }
         guard let path = config.devKeyFile else { throw RegistryKeyring.Failure.badKey("no registry.encryption.keys") }
         if let existing = FileManager.default.contents(atPath: path) {
-            logger.warning("REGISTRY SEALED WITH A DEVELOPMENT KEY from registry.encryption.dev_key_file; production configs name their keys in registry.encryption.keys",
-                           metadata: ["file": .string(path)])
+            logger.warning(
+                "REGISTRY SEALED WITH A DEVELOPMENT KEY from registry.encryption.dev_key_file; production configs name their keys in registry.encryption.keys",
+                metadata: ["file": .string(path)])
             return try RegistryKeyring(keys: [("dev", String(decoding: existing, as: UTF8.self))])
         }
         let material = RegistryKeyring.generateKeyMaterial()
@@ -23,8 +24,9 @@ enum RegistryKeys {
         guard FileManager.default.createFile(atPath: path, contents: Data((material + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw RegistryKeyring.Failure.badKey("cannot write registry.encryption.dev_key_file \(path)")
         }
-        logger.warning("GENERATED A DEVELOPMENT REGISTRY KEY in registry.encryption.dev_key_file: anyone who reads this file can read every stored secret. For development only; production configs name their keys in registry.encryption.keys",
-                       metadata: ["file": .string(path)])
+        logger.warning(
+            "GENERATED A DEVELOPMENT REGISTRY KEY in registry.encryption.dev_key_file: anyone who reads this file can read every stored secret. For development only; production configs name their keys in registry.encryption.keys",
+            metadata: ["file": .string(path)])
         return try RegistryKeyring(keys: [("dev", material)])
     }
 }

@@ -2,21 +2,23 @@ import Foundation
 
 /// What a connection keeps secret: never in an API answer (the credentials endpoint alone returns
 /// an access token), never in a log, and at rest only sealed.
-public struct ConnectionSecrets: Sendable, Codable, Equatable {
-    public var clientSecret: String?
-    public var accessToken: String?
-    public var refreshToken: String?
+package struct ConnectionSecrets: Sendable, Codable, Equatable {
+    package var clientSecret: String?
+    package var accessToken: String?
+    package var refreshToken: String?
     /// The scope granted with `accessToken` (not secret; kept with the token it describes).
-    public var tokenScope: String?
+    package var tokenScope: String?
     /// The PKCE verifier of a pending authorization (sealed in its state row, never a connection's).
-    public var codeVerifier: String?
+    package var codeVerifier: String?
     /// The OIDC nonce of a pending authorization (with `openid`), which its ID token must carry.
-    public var nonce: String?
+    package var nonce: String?
     /// `private_key_jwt`: the PEM key client assertions are signed with.
-    public var privateKey: String?
+    package var privateKey: String?
 
-    public init(clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil, tokenScope: String? = nil,
-                codeVerifier: String? = nil, nonce: String? = nil, privateKey: String? = nil) {
+    package init(
+        clientSecret: String? = nil, accessToken: String? = nil, refreshToken: String? = nil, tokenScope: String? = nil,
+        codeVerifier: String? = nil, nonce: String? = nil, privateKey: String? = nil
+    ) {
         self.clientSecret = clientSecret
         self.accessToken = accessToken
         self.refreshToken = refreshToken
@@ -27,7 +29,7 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
     }
 
     /// Drops the held access token and its scope (new credentials, an import, a dead grant).
-    public mutating func forgetAccessToken() {
+    package mutating func forgetAccessToken() {
         accessToken = nil
         tokenScope = nil
     }
@@ -46,14 +48,14 @@ public struct ConnectionSecrets: Sendable, Codable, Equatable {
 /// A row's secrets under envelope encryption: `ciphertext` is AES-256-GCM under a data key of
 /// its own, and `wrappedKey` is that data key under the registry key `keyID`. Both bind the row
 /// id as associated data.
-public struct SealedSecrets: Sendable, Equatable {
-    public var keyID: String
+package struct SealedSecrets: Sendable, Equatable {
+    package var keyID: String
     /// Nonce, ciphertext and tag of the 32-byte data key.
-    public var wrappedKey: Data
+    package var wrappedKey: Data
     /// Nonce, ciphertext and tag of the secrets' JSON.
-    public var ciphertext: Data
+    package var ciphertext: Data
 
-    public init(keyID: String, wrappedKey: Data, ciphertext: Data) {
+    package init(keyID: String, wrappedKey: Data, ciphertext: Data) {
         self.keyID = keyID
         self.wrappedKey = wrappedKey
         self.ciphertext = ciphertext

@@ -5,16 +5,16 @@ import TollgateKit
 /// refresh tokens are exercised at least every `keepalive_hours`, whatever the request rate.
 /// It goes through the same single flight as callers, so a sweep and a caller never both ask.
 /// Failed connections are left to callers: no retry storm against an IdP that said no.
-public struct ConnectionRefresher: Sendable {
+package struct ConnectionRefresher: Sendable {
     let connections: RuntimeConnections
     let config: RegistryRefreshConfig
 
-    public init(connections: RuntimeConnections, config: RegistryRefreshConfig) {
+    package init(connections: RuntimeConnections, config: RegistryRefreshConfig) {
         self.connections = connections
         self.config = config
     }
 
-    public func run() async {
+    package func run() async {
         while !Task.isCancelled {
             _ = await sweep()
             try? await Task.sleep(for: .seconds(config.intervalSeconds))
@@ -23,7 +23,7 @@ public struct ConnectionRefresher: Sendable {
 
     /// Refreshes every due connection; returns how many it asked for.
     @discardableResult
-    public func sweep() async -> Int {
+    package func sweep() async -> Int {
         guard let records = try? await connections.store.all() else { return 0 }
         let now = connections.clock.now()
         var asked = 0

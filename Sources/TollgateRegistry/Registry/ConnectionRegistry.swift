@@ -4,13 +4,13 @@ import TollgateConfiguration
 
 /// The runtime connection registry: its store, opened and migrated, and its keyring, checked
 /// against every stored row before anything is served.
-public final class ConnectionRegistry: Sendable {
-    public let store: any ConnectionStore
-    public let keyring: RegistryKeyring
+package final class ConnectionRegistry: Sendable {
+    package let store: any ConnectionStore
+    package let keyring: RegistryKeyring
     /// This process among those sharing the store: lease owner and sender of replica messages.
-    public let processID = "tollgate-" + UUID().uuidString.lowercased()
+    package let processID = "tollgate-" + UUID().uuidString.lowercased()
     /// Whether other processes share the store (PostgreSQL), so that what replicas remember is shared.
-    public var isShared: Bool { store is PostgresConnectionStore }
+    package var isShared: Bool { store is PostgresConnectionStore }
 
     init(store: any ConnectionStore, keyring: RegistryKeyring) {
         self.store = store
@@ -20,7 +20,7 @@ public final class ConnectionRegistry: Sendable {
     /// Fails, naming the config key, on an unusable key, an unreadable store or a row sealed
     /// under a key the configuration no longer lists.
     /// `exclusive`: false for maintenance beside a running server (see `SQLiteConnectionStore.open`).
-    public static func open(config: RegistryConfig, exclusive: Bool = true, logger: Logger) async throws -> ConnectionRegistry {
+    package static func open(config: RegistryConfig, exclusive: Bool = true, logger: Logger) async throws -> ConnectionRegistry {
         let keyring: RegistryKeyring
         do {
             keyring = try RegistryKeys.keyring(config.encryption, logger: logger)
@@ -33,8 +33,9 @@ public final class ConnectionRegistry: Sendable {
             case .memory: store = MemoryConnectionStore()
             case .sqlite: store = try await SQLiteConnectionStore.open(path: config.sqlite.path, exclusive: exclusive, logger: logger)
             case .postgres:
-                store = try PostgresConnectionStore.open(url: config.postgres.url?.value ?? "", schema: config.postgres.schema,
-                                                         maxConnections: config.postgres.maxConnections, logger: logger)
+                store = try PostgresConnectionStore.open(
+                    url: config.postgres.url?.value ?? "", schema: config.postgres.schema,
+                    maxConnections: config.postgres.maxConnections, logger: logger)
             }
         } catch {
             throw ConfigErrors(errors: [ConfigError(path: "registry.\(config.store.rawValue)", message: "cannot open the store: \(error)")])
@@ -44,8 +45,13 @@ public final class ConnectionRegistry: Sendable {
             try await store.migrate()
             let unknown = try await store.countByKeyID().keys.filter { id in !keyring.keys.contains { $0.id == id } }.sorted()
             guard unknown.isEmpty else {
-                throw ConfigErrors(errors: [ConfigError(path: "registry.encryption.keys", message:
-                    "connections are sealed under key id(s) \(unknown.joined(separator: ", ")), which are not listed: list them after the current key (then run `tollgate registry rewrap`)")])
+                throw ConfigErrors(errors: [
+                    ConfigError(
+                        path: "registry.encryption.keys",
+                        message:
+                            "connections are sealed under key id(s) \(unknown.joined(separator: ", ")), which are not listed: list them after the current key (then run `tollgate registry rewrap`)"
+                    )
+                ])
             }
         } catch {
             await store.close()
@@ -57,7 +63,7 @@ public final class ConnectionRegistry: Sendable {
 
     /// How many connections each key id seals, every configured key included (for
     /// `tollgate_registry_connections{key_id}`).
-    public func rowsPerKey() async throws -> [String: Int] {
+    package func rowsPerKey() async throws -> [String: Int] {
         var counts = try await store.countByKeyID()
         for key in keyring.keys where counts[key.id] == nil { counts[key.id] = 0 }
         return counts
@@ -65,7 +71,7 @@ public final class ConnectionRegistry: Sendable {
 
     /// Moves every row to the current key (the data keys are re-wrapped, the secrets untouched).
     /// A row another writer changed meanwhile is read again.
-    public func rewrap() async throws -> (moved: Int, alreadyCurrent: Int) {
+    package func rewrap() async throws -> (moved: Int, alreadyCurrent: Int) {
         var moved = 0, current = 0
         for var record in try await store.all() {
             while true {
@@ -86,7 +92,7 @@ public final class ConnectionRegistry: Sendable {
         return (moved, current)
     }
 
-    public func close() async {
+    package func close() async {
         await store.close()
     }
 }

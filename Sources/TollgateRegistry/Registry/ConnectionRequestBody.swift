@@ -6,10 +6,12 @@ import TollgateKit
 /// field: unknown fields, wrong types, control characters and oversized values are refused with
 /// the field's name, never echoed.
 struct ConnectionRequestBody {
-    static let createFields: Set<String> = ["connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
-                                            "authorization_url", "scopes", "auth_method", "token_endpoint_auth_method", "resource", "url",
-                                            "orthanc_push", "redirect_uri", "issuer", "refresh_token", "name", "description", "private_key",
-                                            "key_id", "revocation_url"]
+    static let createFields: Set<String> = [
+        "connection_name", "oauth_flow_type", "client_id", "client_secret", "token_url",
+        "authorization_url", "scopes", "auth_method", "token_endpoint_auth_method", "resource", "url",
+        "orthanc_push", "redirect_uri", "issuer", "refresh_token", "name", "description", "private_key",
+        "key_id", "revocation_url",
+    ]
     private let fields: [String: String]
     /// `orthanc_push`: absent (nil), removed (`null`: .some(nil)), or set.
     let orthancPush: OrthancPushSettings??
@@ -32,8 +34,12 @@ struct ConnectionRequestBody {
             let limit = Self.secretFields.contains(key) ? 8192 : 2048
             // A PEM key is lines: line breaks are its only allowed control characters.
             let allowsLines = key == "private_key"
-            guard text.utf8.count <= limit, text.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && !(0x7F...0x9F).contains($0.value))
-                || (allowsLines && ($0 == "\n" || $0 == "\r")) }) else {
+            guard text.utf8.count <= limit,
+                text.unicodeScalars.allSatisfy({
+                    ($0.value >= 0x20 && !(0x7F...0x9F).contains($0.value))
+                        || (allowsLines && ($0 == "\n" || $0 == "\r"))
+                })
+            else {
                 throw RegistryError(.invalidRequest, "\(key) must be at most \(limit) bytes without control characters")
             }
             fields[key] = text
@@ -89,7 +95,8 @@ struct ConnectionRequestBody {
     /// definition, without the keys Tollgate sets and without passwords (kept in the clear).
     static func orthancPush(_ value: JSONNode) throws(RegistryError) -> OrthancPushSettings {
         guard let object = value.object, let name = object["name"]?.string, isIdentifier(name, allowingDots: true),
-              Set(object.members.map(\.name)).isSubset(of: ["name", "extra"]) else {
+            Set(object.members.map(\.name)).isSubset(of: ["name", "extra"])
+        else {
             throw RegistryError(.invalidRequest, "orthanc_push must be {\"name\": 1–64 of A–Z a–z 0–9 . - _, \"extra\": {…}}")
         }
         var extra: [String: JSONValue] = [:]
@@ -103,7 +110,8 @@ struct ConnectionRequestBody {
                     throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)) is set by Tollgate or is a password")
                 }
                 guard TollgateConfig.isOrthancDefinitionValue(key: key, member) else {
-                    throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)): \(TollgateConfig.orthancDefinitionRule(key))")
+                    throw RegistryError(
+                        .invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)): \(TollgateConfig.orthancDefinitionRule(key))")
                 }
                 extra[key] = member
             }
@@ -124,10 +132,11 @@ struct ConnectionRequestBody {
 
     /// 1–64 of A–Z, a–z, 0–9, `-`, `_` (and `.` when allowed): names that travel in paths and headers.
     static func isIdentifier(_ text: String, allowingDots: Bool) -> Bool {
-        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x2D || byte == 0x5F || (allowingDots && byte == 0x2E)
-        }
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2D || byte == 0x5F || (allowingDots && byte == 0x2E)
+            }
     }
 
     static func checkURL(_ value: String?, _ key: String) throws(RegistryError) {
@@ -140,15 +149,18 @@ struct ConnectionRequestBody {
                 throw RegistryError(.invalidRequest, "\(key) must not carry user:password@: send the secret in client_secret")
             }
             if let name = components.queryItems?.map({ $0.name.lowercased() }).first(where: Self.isCredentialParameter) {
-                throw RegistryError(.invalidRequest, "\(key) must not carry a \(PrintableText.clean(name, limit: 40)) parameter: credentials belong in the sealed fields")
+                throw RegistryError(
+                    .invalidRequest, "\(key) must not carry a \(PrintableText.clean(name, limit: 40)) parameter: credentials belong in the sealed fields")
             }
         }
     }
 
     /// Query parameters that carry a credential (RFC 6749 and common API-key conventions).
     static func isCredentialParameter(_ name: String) -> Bool {
-        let exact: Set<String> = ["client_secret", "secret", "password", "passwd", "pwd", "token", "access_token", "refresh_token", "id_token",
-                                  "api_key", "apikey", "api-key", "key", "code", "assertion", "client_assertion", "sig", "signature"]
+        let exact: Set<String> = [
+            "client_secret", "secret", "password", "passwd", "pwd", "token", "access_token", "refresh_token", "id_token",
+            "api_key", "apikey", "api-key", "key", "code", "assertion", "client_assertion", "sig", "signature",
+        ]
         return exact.contains(name) || name.hasSuffix("_secret") || name.hasSuffix("_token") || name.hasSuffix("password")
     }
 

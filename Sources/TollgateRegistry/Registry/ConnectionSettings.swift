@@ -3,17 +3,17 @@ import TollgateConfiguration
 
 /// `orthanc_push` of a runtime connection: Tollgate keeps a DICOMweb definition by this name in
 /// Orthanc, carrying the connection's token, and removes it when the connection goes.
-public struct OrthancPushSettings: Codable, Sendable, Equatable {
+package struct OrthancPushSettings: Codable, Sendable, Equatable {
     /// The definition's name in Orthanc (`/dicom-web/servers/{name}`).
-    public var name: String
+    package var name: String
     /// More of the definition (Orthanc's `WebServiceParameters`: `Timeout`, `HasDelete`, user
     /// properties); never `Url`, `HttpHeaders` or a password.
-    public var extra: [String: JSONValue]
+    package var extra: [String: JSONValue]
 }
 
 /// A connection's settings that are not secret, stored in the clear beside the sealed secrets.
-public struct ConnectionSettings: Codable, Sendable, Equatable {
-    public enum AuthMethod: String, Codable, Sendable, CaseIterable {
+package struct ConnectionSettings: Codable, Sendable, Equatable {
+    package enum AuthMethod: String, Codable, Sendable, CaseIterable {
         case clientSecretBasic = "client_secret_basic"
         case clientSecretPost = "client_secret_post"
         /// A public client: no secret, PKCE only (authorization_code and refresh_token connections).
@@ -24,28 +24,28 @@ public struct ConnectionSettings: Codable, Sendable, Equatable {
         var usesClientSecret: Bool { self == .clientSecretBasic || self == .clientSecretPost }
     }
 
-    public var clientID: String
-    public var tokenURL: String
-    public var authorizationURL: String?
+    package var clientID: String
+    package var tokenURL: String
+    package var authorizationURL: String?
     /// Space-separated, as the token request sends them.
-    public var scopes: String
-    public var authMethod: AuthMethod
-    public var resource: String?
+    package var scopes: String
+    package var authMethod: AuthMethod
+    package var resource: String?
     /// The API's base URL, for `/proxy/{name}` and `orthanc_push` (optional otherwise).
-    public var url: String?
-    public var orthancPush: OrthancPushSettings?
+    package var url: String?
+    package var orthancPush: OrthancPushSettings?
     /// Authorization code only: the redirect URI registered at the IdP, when not
     /// `{registry.callback_base_url}/oauth/callback/{name}`.
-    public var redirectURI: String?
+    package var redirectURI: String?
     /// Authorization code only: the IdP's issuer identifier, which a callback's RFC 9207 `iss` must equal.
-    public var issuer: String?
+    package var issuer: String?
     /// Seed 002's display `name` (defaults to the connection name) and `description`.
-    public var displayName: String?
-    public var description: String?
+    package var displayName: String?
+    package var description: String?
     /// `private_key_jwt`: the `kid` the assertion's header names, when the IdP wants one.
-    public var keyID: String?
+    package var keyID: String?
     /// RFC 7009 endpoint, when the issuer's discovery document does not name one.
-    public var revocationURL: String?
+    package var revocationURL: String?
 
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id"

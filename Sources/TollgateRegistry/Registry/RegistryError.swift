@@ -1,7 +1,7 @@
 /// Why a registry operation was refused, with the outbound error body's codes. `message` is safe
 /// to return: it never holds a secret, a token or IdP text that was not cleaned.
-public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+package struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Code: String, Sendable {
         case invalidRequest = "INVALID_REQUEST"
         case notFound = "CONNECTION_NOT_FOUND"
         case exists = "CONNECTION_EXISTS"
@@ -31,16 +31,16 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case idTokenInvalid = "ID_TOKEN_INVALID"
 
         /// The connection holds no token it can hand out (seed 002's 503, with its status).
-        public var meansNoUsableToken: Bool { self == .notConnected || self == .reauthorizationRequired || self == .tokenUnavailable }
+        package var meansNoUsableToken: Bool { self == .notConnected || self == .reauthorizationRequired || self == .tokenUnavailable }
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
     /// The connection's status when the refusal is about it having no usable token.
-    public var connectionStatus: ConnectionStatus?
-    public var statusMessage: String?
+    package var connectionStatus: ConnectionStatus?
+    package var statusMessage: String?
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
@@ -52,11 +52,11 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         return copy
     }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code.rawValue): \(message)" }
 
     /// Any failure as a registry answer: a `RegistryError` as it is, anything else (a store or
     /// driver error, whose text is not safe to return) as `REGISTRY_UNAVAILABLE` with `otherwise`.
-    public static func of(_ error: any Error, otherwise: String = "the registry failed") -> RegistryError {
+    package static func of(_ error: any Error, otherwise: String = "the registry failed") -> RegistryError {
         error as? RegistryError ?? RegistryError(.storeUnavailable, otherwise)
     }
 }

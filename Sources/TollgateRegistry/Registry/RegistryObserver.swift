@@ -1,5 +1,5 @@
 /// What the registry tells metrics: every token request it makes, whoever caused it.
-public protocol RegistryObserver: Sendable {
+package protocol RegistryObserver: Sendable {
     /// `grant`: client_credentials, refresh_token or authorization_code; `result`: success,
     /// invalid_grant or a `TokenFetchError.Kind`.
     func tokenRequested(grant: String, result: String)
@@ -7,8 +7,8 @@ public protocol RegistryObserver: Sendable {
     func tokenRevoked(tokenType: String, result: String)
 }
 
-public struct NoRegistryObserver: RegistryObserver {
-    public init() {}
-    public func tokenRequested(grant: String, result: String) {}
-    public func tokenRevoked(tokenType: String, result: String) {}
+package struct NoRegistryObserver: RegistryObserver {
+    package init() {}
+    package func tokenRequested(grant: String, result: String) {}
+    package func tokenRevoked(tokenType: String, result: String) {}
 }

@@ -6,12 +6,12 @@ import TollgateKit
 import TollgateOutbound
 
 /// An authorization request ready for the user's browser.
-public struct AuthorizationStart: Sendable {
-    public let authorizationURL: String
-    public let redirectURI: String
-    public let expiresAt: Double
+package struct AuthorizationStart: Sendable {
+    package let authorizationURL: String
+    package let redirectURI: String
+    package let expiresAt: Double
     /// Also in `authorizationURL`; seed 002's answer names it.
-    public let state: String
+    package let state: String
 }
 
 /// The authorization-code flow (RFC 6749 §4.1) with PKCE S256 always (RFC 7636), single-use
@@ -20,7 +20,7 @@ public struct AuthorizationStart: Sendable {
 /// elsewhere, imported.
 extension RuntimeConnections {
     /// Starts an authorization for the organisation's own connection (never GLOBAL's on its behalf).
-    public func authorize(organization: String, name: String) async throws -> AuthorizationStart {
+    package func authorize(organization: String, name: String) async throws -> AuthorizationStart {
         var record = try await own(organization: organization, name: name)
         guard record.flow == .authorizationCode else {
             throw RegistryError(.unsupportedFlow, "\(name) is a \(record.flow.rawValue) connection; only authorization_code connections authorize")
@@ -65,12 +65,13 @@ extension RuntimeConnections {
     /// The IdP's redirect back (`GET` or, with `response_mode=form_post`, `POST
     /// /oauth/callback/{name}`): the state is consumed first, so a replay or a tampered state fails
     /// whatever else the request says. The connection is `testing` while the code is exchanged.
-    public func callback(name: String, parameters: [String: String]) async throws -> ConnectionView {
+    package func callback(name: String, parameters: [String: String]) async throws -> ConnectionView {
         guard let state = parameters["state"], (1...512).contains(state.utf8.count) else {
             throw RegistryError(.invalidState, "state is missing")
         }
         guard let pending = try await stored({ try await self.store.takeAuthorization(stateHash: Self.stateHash(state)) }),
-              pending.expiresAt > clock.now() else {
+            pending.expiresAt > clock.now()
+        else {
             throw RegistryError(.invalidState, "the state is unknown, already used or expired: start again with /authorize")
         }
         guard let record = try await stored({ try await self.store.find(id: pending.connectionID) }), record.name == name else {
@@ -100,7 +101,10 @@ extension RuntimeConnections {
         } catch {
             throw RegistryError(.invalidState, "the state's verifier does not open")
         }
-        let testing = await changed(record) { $0.status = .testing; $0.statusMessage = nil } ?? record
+        let testing =
+            await changed(record) {
+                $0.status = .testing; $0.statusMessage = nil
+            } ?? record
         let grant = TokenGrant.authorizationCode(code: code, redirectURI: pending.redirectURI, codeVerifier: sealed.codeVerifier ?? "")
         let token: AccessToken
         switch await tokenRequest(testing, secrets, grant) {
@@ -139,8 +143,10 @@ extension RuntimeConnections {
         case .failure(let error): return "the issuer's discovery: \(error)"
         }
         guard let jwksURI = document.jwksURI else { return "the issuer's discovery names no jwks_uri" }
-        switch await IDTokenCheck.verify(idToken, issuer: issuer, clientID: settings.clientID, nonce: nonce, jwksURI: jwksURI, http: http,
-                                         clock: clock, timeout: timeout) {
+        switch await IDTokenCheck.verify(
+            idToken, issuer: issuer, clientID: settings.clientID, nonce: nonce, jwksURI: jwksURI, http: http,
+            clock: clock, timeout: timeout)
+        {
         case .success: return nil
         case .failure(let refusal): return refusal.description
         }
@@ -159,7 +165,11 @@ extension RuntimeConnections {
     /// connected (`before`) keeps working on its refresh token and goes back to completed.
     private func callbackFailed(_ record: ConnectionRecord, before: ConnectionRecord? = nil, message: String) async throws {
         if (before ?? record).status == .completed {
-            if record.status != .completed { _ = await changed(record) { $0.status = .completed; $0.statusMessage = message } }
+            if record.status != .completed {
+                _ = await changed(record) {
+                    $0.status = .completed; $0.statusMessage = message
+                }
+            }
             return
         }
         try await markFailed(record, message: message, dropRefreshToken: false)
@@ -167,7 +177,7 @@ extension RuntimeConnections {
 
     /// Imports a refresh token obtained elsewhere into the organisation's own connection and
     /// exchanges it at once, so a bad one is refused now rather than at first use.
-    public func importRefreshToken(organization: String, name: String, body: Data) async throws -> ConnectionView {
+    package func importRefreshToken(organization: String, name: String, body: Data) async throws -> ConnectionView {
         let request = try ConnectionRequestBody(body, allowed: ["refresh_token"])
         let refreshToken = try Self.checkedRefreshToken(try request.required("refresh_token"))
         var record = try await own(organization: organization, name: name)

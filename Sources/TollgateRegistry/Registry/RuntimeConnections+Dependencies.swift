@@ -8,14 +8,14 @@ import TollgateKit
 /// undo GLOBAL's `CONNECTION_IN_USE` guard.
 extension RuntimeConnections {
     /// A workflow's registration as the seed's client reads it back.
-    public struct WorkflowDependency: Sendable {
-        public let workflowID: String
-        public let connectionName: String
-        public let dependency: ConnectionDependency
+    package struct WorkflowDependency: Sendable {
+        package let workflowID: String
+        package let connectionName: String
+        package let dependency: ConnectionDependency
     }
 
     /// `{"dependent_id", "dependent_name"?}` (or the seed's `workflow_id`, `workflow_name`).
-    public func addDependency(organization: String, name: String, body: Data) async throws -> ConnectionDependency {
+    package func addDependency(organization: String, name: String, body: Data) async throws -> ConnectionDependency {
         let object = try Self.dependencyBody(body, allowed: ["dependent_id", "dependent_name", "workflow_id", "workflow_name"])
         let id = try Self.dependentID(try Self.oneOf(object, "dependent_id", "workflow_id"))
         let label = try Self.oneOf(object, "dependent_name", "workflow_name")
@@ -23,7 +23,7 @@ extension RuntimeConnections {
     }
 
     /// Seed 002's `POST /workflows/{workflow_id}/dependencies` with `{"connection_name", "workflow_name"?}`.
-    public func addWorkflowDependency(organization: String, workflowID: String, body: Data) async throws -> WorkflowDependency {
+    package func addWorkflowDependency(organization: String, workflowID: String, body: Data) async throws -> WorkflowDependency {
         let id = try Self.dependentID(workflowID)
         let object = try Self.dependencyBody(body, allowed: ["connection_name", "workflow_name"])
         guard let name = object["connection_name"]?.string else { throw RegistryError(.invalidRequest, "connection_name is required") }
@@ -34,7 +34,7 @@ extension RuntimeConnections {
 
     /// The names of the connections the organisation sees (its own and GLOBAL's it does not
     /// shadow) that list `workflowID` as a dependent.
-    public func workflowConnections(organization: String, workflowID: String) async throws -> [String] {
+    package func workflowConnections(organization: String, workflowID: String) async throws -> [String] {
         let id = try Self.dependentID(workflowID)
         var names: [String] = []
         for view in try await list(organization: organization) {
@@ -44,12 +44,12 @@ extension RuntimeConnections {
         return names
     }
 
-    public func dependencies(organization: String, name: String) async throws -> [ConnectionDependency] {
+    package func dependencies(organization: String, name: String) async throws -> [ConnectionDependency] {
         let record = try await resolve(organization: organization, name: name)
         return try await stored { try await self.store.dependencies(connectionID: record.id) }
     }
 
-    public func removeDependency(organization: String, name: String, dependentID: String) async throws {
+    package func removeDependency(organization: String, name: String, dependentID: String) async throws {
         let record = try await own(organization: organization, name: name)
         guard try await stored({ try await self.store.removeDependency(connectionID: record.id, dependentID: dependentID) }) else {
             throw RegistryError(.notFound, "no dependent \(PrintableText.clean(dependentID, limit: 128)) on \(name)")

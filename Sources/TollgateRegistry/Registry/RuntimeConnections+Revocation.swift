@@ -12,15 +12,18 @@ extension RuntimeConnections {
         await revoke(refreshToken: token.refreshToken, accessToken: token.value, settings: settings, secrets: secrets, reason: reason)
     }
 
-    func revoke(refreshToken: String? = nil, accessToken: String? = nil, settings: ConnectionSettings, secrets: ConnectionSecrets,
-                reason: String) async {
+    func revoke(
+        refreshToken: String? = nil, accessToken: String? = nil, settings: ConnectionSettings, secrets: ConnectionSecrets,
+        reason: String
+    ) async {
         let tokens: [(String, RuntimeTokenRevocation.Hint)] = [(refreshToken, .refreshToken), (accessToken, .accessToken)]
             .compactMap { token, hint in token.map { ($0, hint) } }
         guard !tokens.isEmpty else { return }
         guard let endpoint = await revocationEndpoint(settings), let authentication = Self.clientAuthentication(settings, secrets) else {
             for (_, hint) in tokens { observer.tokenRevoked(tokenType: hint.rawValue, result: "no_endpoint") }
-            logger.info("no revocation endpoint known: tokens left to expire at the IdP",
-                        metadata: ["client_id": .string(settings.clientID), "reason": .string(reason)])
+            logger.info(
+                "no revocation endpoint known: tokens left to expire at the IdP",
+                metadata: ["client_id": .string(settings.clientID), "reason": .string(reason)])
             return
         }
         let revocation = RuntimeTokenRevocation(endpoint: endpoint, authentication: authentication, timeoutMS: timeoutMS, http: http)
@@ -29,10 +32,12 @@ extension RuntimeConnections {
             let outcome = await revocation.revoke(token, hint: hint, now: clock.now())
             observer.tokenRevoked(tokenType: hint.rawValue, result: outcome.label)
             if case .refused(let why) = outcome {
-                logger.warning("token revocation failed", metadata: [
-                    "client_id": .string(settings.clientID), "token_type": .string(hint.rawValue), "reason": .string(reason),
-                    "endpoint": .string(URLRedaction.redacted(endpoint)), "error": .string(why),
-                ])
+                logger.warning(
+                    "token revocation failed",
+                    metadata: [
+                        "client_id": .string(settings.clientID), "token_type": .string(hint.rawValue), "reason": .string(reason),
+                        "endpoint": .string(URLRedaction.redacted(endpoint)), "error": .string(why),
+                    ])
             }
         }
     }
@@ -42,7 +47,8 @@ extension RuntimeConnections {
         if let configured = settings.revocationURL { return configured }
         guard let issuer = settings.issuer else { return nil }
         guard case .success(let document) = await Discovery.fetch(issuer: issuer, client: http, timeout: .configured(milliseconds: timeoutMS)),
-              let endpoint = document.revocationEndpoint, TollgateConfig.isHTTPURL(endpoint) else { return nil }
+            let endpoint = document.revocationEndpoint, TollgateConfig.isHTTPURL(endpoint)
+        else { return nil }
         return endpoint
     }
 }

@@ -3,19 +3,22 @@ import TollgateKit
 /// `POST /connections/{name}/test`: a new token now, with seed 002's `testing` status while the
 /// IdP is asked and `last_test_at` kept.
 extension RuntimeConnections {
-    public struct TestResult: Sendable {
-        public let credentials: ConnectionCredentials
-        public let testedAt: Double
+    package struct TestResult: Sendable {
+        package let credentials: ConnectionCredentials
+        package let testedAt: Double
     }
 
-    public func test(organization: String, name: String) async throws -> TestResult {
+    package func test(organization: String, name: String) async throws -> TestResult {
         let record = try await resolve(organization: organization, name: name)
         let testedAt = clock.now()
         // Concurrent tests share one `testing` write: each is a row write the token's own must win over.
-        let testing = record.status == .testing ? record : await changed(record) { row in
-            row.status = .testing
-            row.lastTestAt = testedAt
-        } ?? record
+        let testing =
+            record.status == .testing
+            ? record
+            : await changed(record) { row in
+                row.status = .testing
+                row.lastTestAt = testedAt
+            } ?? record
         do {
             return TestResult(credentials: try await renew(testing, minTTL: nil), testedAt: testedAt)
         } catch {

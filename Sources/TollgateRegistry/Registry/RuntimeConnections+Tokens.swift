@@ -3,14 +3,14 @@ import TollgateKit
 import TollgateOutbound
 
 /// A live access token for a caller (the credentials endpoint).
-public struct ConnectionCredentials: Sendable {
-    public let accessToken: String
+package struct ConnectionCredentials: Sendable {
+    package let accessToken: String
     /// When the token was issued (as far as Tollgate knows).
-    public let obtainedAt: Double
-    public let expiresAt: Double
+    package let obtainedAt: Double
+    package let expiresAt: Double
     /// Whole seconds left when it was handed out.
-    public let expiresIn: Int
-    public let scope: String?
+    package let expiresIn: Int
+    package let scope: String?
 }
 
 /// Token requests: one per connection however many callers ask, each result sealed into the
@@ -20,8 +20,10 @@ public struct ConnectionCredentials: Sendable {
 extension RuntimeConnections {
     /// A token with at least `minTTL` seconds to live: the held one, else one requested now.
     /// `force` requests a new one regardless (the test route).
-    public func credentials(organization: String, name: String, minTTL: Int = RuntimeConnections.defaultMinTTLSeconds,
-                            force: Bool = false) async throws -> ConnectionCredentials {
+    package func credentials(
+        organization: String, name: String, minTTL: Int = RuntimeConnections.defaultMinTTLSeconds,
+        force: Bool = false
+    ) async throws -> ConnectionCredentials {
         let record = try await resolve(organization: organization, name: name)
         do {
             return try await credentials(for: record, minTTL: minTTL, force: force)
@@ -37,15 +39,17 @@ extension RuntimeConnections {
     }
 
     /// What `/proxy/{name}` needs first, from one read of the row: the connection's `url` and its token.
-    public func proxyTarget(organization: String, name: String) async throws -> (url: String, token: AccessToken) {
+    package func proxyTarget(organization: String, name: String) async throws -> (url: String, token: AccessToken) {
         let record = try await resolve(organization: organization, name: name)
         let url = try Self.url(of: record)
         return (url, Self.accessToken(try await credentials(for: record, minTTL: Self.defaultMinTTLSeconds, force: false)))
     }
 
     /// The token `/proxy/{name}` sends: the held one, or after a peer refused `refused` (401), a new one.
-    public func accessToken(organization: String, name: String, refused: AccessToken?,
-                            minTTL: Int = RuntimeConnections.defaultMinTTLSeconds) async throws -> AccessToken {
+    package func accessToken(
+        organization: String, name: String, refused: AccessToken?,
+        minTTL: Int = RuntimeConnections.defaultMinTTLSeconds
+    ) async throws -> AccessToken {
         Self.accessToken(try await credentials(organization: organization, name: name, minTTL: minTTL, force: refused != nil))
     }
 
@@ -65,11 +69,12 @@ extension RuntimeConnections {
                 return .failure(RegistryError(.notFound, "\(fallback.name) was deleted"))
             }
             if let minTTL, let held = try usable(first, minTTL: minTTL) { return .success(held) }
-            return .success(try await leased(first) { record in
-                // Another replica may have finished a refresh between the first read and the lease.
-                if Self.refreshed(record, since: first), let held = try self.usable(record, minTTL: minTTL ?? 1) { return held }
-                return try await self.request(for: record, retryingLostRace: true)
-            })
+            return .success(
+                try await leased(first) { record in
+                    // Another replica may have finished a refresh between the first read and the lease.
+                    if Self.refreshed(record, since: first), let held = try self.usable(record, minTTL: minTTL ?? 1) { return held }
+                    return try await self.request(for: record, retryingLostRace: true)
+                })
         } catch let error as RegistryError {
             return .failure(error)
         } catch {
@@ -80,14 +85,20 @@ extension RuntimeConnections {
     /// Runs `body` on the freshly read row while holding the connection's lease, renewed every
     /// third of its life while the IdP call runs. When another process holds it, waits for that
     /// one's result (the row's generation moves) or for its lease to lapse.
-    private func leased(_ record: ConnectionRecord, _ body: @escaping @Sendable (ConnectionRecord) async throws -> ConnectionCredentials)
-        async throws -> ConnectionCredentials {
+    private func leased(
+        _ record: ConnectionRecord, _ body: @escaping @Sendable (ConnectionRecord) async throws -> ConnectionCredentials
+    )
+        async throws -> ConnectionCredentials
+    {
         let seconds = Double(config.leaseSeconds)
         let deadline = clock.now() + seconds + Double(timeoutMS) / 1000 + 5
         // Taking the lease and renewing it are the same claim.
         let claim: @Sendable () async throws -> Bool = {
-            try await self.stored { try await self.store.acquireLease(id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
-                                                                      now: self.clock.now()) }
+            try await self.stored {
+                try await self.store.acquireLease(
+                    id: record.id, owner: self.leaseOwner, until: self.clock.now() + seconds,
+                    now: self.clock.now())
+            }
         }
         while true {
             if try await claim() {
@@ -135,9 +146,11 @@ extension RuntimeConnections {
                 if record.status == .failed {
                     throw RegistryError(.reauthorizationRequired, "\(record.name) needs a new authorization or refresh token")
                 }
-                throw RegistryError(.notConnected, record.flow == .authorizationCode
-                    ? "\(record.name) is not authorized yet: POST /oauth/connections/\(record.name)/authorize"
-                    : "\(record.name) has no refresh token yet: POST /oauth/connections/\(record.name)/refresh-token")
+                throw RegistryError(
+                    .notConnected,
+                    record.flow == .authorizationCode
+                        ? "\(record.name) is not authorized yet: POST /oauth/connections/\(record.name)/authorize"
+                        : "\(record.name) has no refresh token yet: POST /oauth/connections/\(record.name)/refresh-token")
             }
             grant = .refreshToken(refreshToken)
         }
@@ -177,8 +190,10 @@ extension RuntimeConnections {
         switch settings.authMethod {
         case .clientSecretBasic, .clientSecretPost:
             guard let secret = secrets.clientSecret else { return nil }
-            return .secret(ClientCredentials(clientID: settings.clientID, secret: Secret(secret),
-                                             method: settings.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic))
+            return .secret(
+                ClientCredentials(
+                    clientID: settings.clientID, secret: Secret(secret),
+                    method: settings.authMethod == .clientSecretPost ? .clientSecretPost : .clientSecretBasic))
         case .none:
             return .publicClient(clientID: settings.clientID)
         case .privateKeyJWT:
@@ -207,14 +222,16 @@ extension RuntimeConnections {
             next.updatedAt = clock.now()
             if try await stored({ try await self.store.update(next, from: record.generation) }) { break }
             guard let reread = try await stored({ try await self.store.find(id: first.id) }),
-                  (try? ConnectionSettings.decoded(reread.settings).tokenSource) == (try? ConnectionSettings.decoded(first.settings).tokenSource),
-                  let now = try? open(reread), now.clientSecret == used.clientSecret, now.privateKey == used.privateKey,
-                  now.refreshToken == used.refreshToken else { break }
+                (try? ConnectionSettings.decoded(reread.settings).tokenSource) == (try? ConnectionSettings.decoded(first.settings).tokenSource),
+                let now = try? open(reread), now.clientSecret == used.clientSecret, now.privateKey == used.privateKey,
+                now.refreshToken == used.refreshToken
+            else { break }
             record = reread
         }
-        return ConnectionCredentials(accessToken: token.value, obtainedAt: token.obtainedAt, expiresAt: token.expiresAt,
-                                     expiresIn: token.secondsLeft(at: clock.now()),
-                                     scope: token.scope ?? (try? ConnectionSettings.decoded(first.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes })
+        return ConnectionCredentials(
+            accessToken: token.value, obtainedAt: token.obtainedAt, expiresAt: token.expiresAt,
+            expiresIn: token.secondsLeft(at: clock.now()),
+            scope: token.scope ?? (try? ConnectionSettings.decoded(first.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes })
     }
 
     /// `invalid_grant` for a refresh: a lost race if another writer moved the row on (serve its
@@ -226,8 +243,9 @@ extension RuntimeConnections {
                 return try await request(for: reread, retryingLostRace: false)
             }
         }
-        let marked = try await markFailed(record, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)",
-                                          dropRefreshToken: true)
+        let marked = try await markFailed(
+            record, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)",
+            dropRefreshToken: true)
         if !marked, let reread = try await stored({ try await self.store.find(id: record.id) }), let held = try usable(reread, minTTL: 1) {
             return held
         }
@@ -271,8 +289,9 @@ extension RuntimeConnections {
             failed.updatedAt = clock.now()
             if (try? await store.update(failed, from: current.generation)) == true { return true }
             guard let reread = try? await store.find(id: record.id), !Self.refreshed(reread, since: record), reread.settings == record.settings,
-                  let now = try? open(reread), now.refreshToken == used.refreshToken, now.clientSecret == used.clientSecret,
-                  now.privateKey == used.privateKey else { return false }
+                let now = try? open(reread), now.refreshToken == used.refreshToken, now.clientSecret == used.clientSecret,
+                now.privateKey == used.privateKey
+            else { return false }
             current = reread
         }
         return false
@@ -282,9 +301,10 @@ extension RuntimeConnections {
         guard let expiresAt = record.expiresAt, expiresAt - clock.now() >= Double(max(minTTL, 1)) else { return nil }
         let secrets = try open(record)
         guard let token = secrets.accessToken else { return nil }
-        return ConnectionCredentials(accessToken: token, obtainedAt: record.lastRefreshAt ?? record.updatedAt, expiresAt: expiresAt,
-                                     expiresIn: max(0, Int(saturating: expiresAt - clock.now())),
-                                     scope: secrets.tokenScope)
+        return ConnectionCredentials(
+            accessToken: token, obtainedAt: record.lastRefreshAt ?? record.updatedAt, expiresAt: expiresAt,
+            expiresIn: max(0, Int(saturating: expiresAt - clock.now())),
+            scope: secrets.tokenScope)
     }
 }
 

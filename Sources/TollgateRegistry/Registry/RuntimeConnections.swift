@@ -7,25 +7,25 @@ import TollgateKit
 import TollgateOutbound
 
 /// A connection as the API shows it: settings and state, never a secret.
-public struct ConnectionView: Sendable {
-    public let record: ConnectionRecord
-    public let settings: ConnectionSettings
-    public let hasClientSecret: Bool
-    public let hasRefreshToken: Bool
-    public let hasPrivateKey: Bool
+package struct ConnectionView: Sendable {
+    package let record: ConnectionRecord
+    package let settings: ConnectionSettings
+    package let hasClientSecret: Bool
+    package let hasRefreshToken: Bool
+    package let hasPrivateKey: Bool
     /// Authorization code only: where the IdP sends the browser back.
-    public let redirectURI: String?
+    package let redirectURI: String?
 }
 
 /// Seed 002's operations on runtime connections: per organisation with a GLOBAL fallback on
 /// reads, and compare-and-swap writes. Tokens are in `+Tokens`, the authorization-code flow in
 /// `+Authorization`.
-public final class RuntimeConnections: Sendable {
-    public static let globalOrganization = "GLOBAL"
+package final class RuntimeConnections: Sendable {
+    package static let globalOrganization = "GLOBAL"
     /// Without `min_ttl`, a token is handed out only with at least this long to live.
-    public static let defaultMinTTLSeconds = 30
+    package static let defaultMinTTLSeconds = 30
 
-    public let registry: ConnectionRegistry
+    package let registry: ConnectionRegistry
     let config: RegistryConfig
     private let reservedNames: Set<String>
     /// `orthanc.dicomweb_servers` names: a runtime `orthanc_push` cannot take them.
@@ -38,14 +38,16 @@ public final class RuntimeConnections: Sendable {
     /// This process's name on the leases it takes (refreshes are leased across replicas).
     var leaseOwner: String { registry.processID }
     /// Messages to the other processes sharing the store, signed with this one's name.
-    public var replicaMessages: ReplicaMessages { ReplicaMessages(registry: registry) }
+    package var replicaMessages: ReplicaMessages { ReplicaMessages(registry: registry) }
     /// One token request per connection id at a time, whoever asks (callers, the refresher).
     let flights = SingleFlight<String, Result<ConnectionCredentials, RegistryError>>()
 
     /// `reservedNames`: the static `outbound.servers`, which win over runtime names.
-    public init(registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, reservedPushNames: Set<String> = [],
-                http: HTTPClient, clock: any TollgateClock, observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000,
-                logger: Logger = Logger(label: "tollgate.registry")) {
+    package init(
+        registry: ConnectionRegistry, config: RegistryConfig, reservedNames: Set<String>, reservedPushNames: Set<String> = [],
+        http: HTTPClient, clock: any TollgateClock, observer: any RegistryObserver = NoRegistryObserver(), timeoutMS: Int = 10_000,
+        logger: Logger = Logger(label: "tollgate.registry")
+    ) {
         self.registry = registry
         self.config = config
         self.reservedNames = reservedNames
@@ -58,7 +60,7 @@ public final class RuntimeConnections: Sendable {
     }
 
     /// The organisation an `X-Organization-Id` names: GLOBAL when absent.
-    public static func organization(header: String?) throws -> String {
+    package static func organization(header: String?) throws -> String {
         guard let header else { return globalOrganization }
         guard ConnectionRequestBody.isIdentifier(header, allowingDots: true) else {
             throw RegistryError(.invalidRequest, "X-Organization-Id must be 1–64 of A–Z, a–z, 0–9, '.', '-' and '_'")
@@ -72,7 +74,7 @@ public final class RuntimeConnections: Sendable {
     // MARK: Connections
 
     /// `createdBy`: who asked (seed 002's `created_by`), already cleaned by the caller.
-    public func create(organization: String, body: Data, createdBy: String? = nil) async throws -> ConnectionView {
+    package func create(organization: String, body: Data, createdBy: String? = nil) async throws -> ConnectionView {
         let request = try ConnectionRequestBody(body)
         let name = try request.required("connection_name")
         try ConnectionRequestBody.checkName(name)
@@ -94,13 +96,16 @@ public final class RuntimeConnections: Sendable {
         var secrets = ConnectionSecrets(clientSecret: request["client_secret"], privateKey: request["private_key"])
         try Self.checkCredentials(secrets, method: method, flow: flow)
         if let refreshToken = request["refresh_token"] {
-            guard flow != .clientCredentials else { throw RegistryError(.invalidRequest, "refresh_token is for refresh_token and authorization_code connections") }
+            guard flow != .clientCredentials else {
+                throw RegistryError(.invalidRequest, "refresh_token is for refresh_token and authorization_code connections")
+            }
             secrets.refreshToken = try Self.checkedRefreshToken(refreshToken)
         }
         let id = UUID().uuidString.lowercased()
         let now = clock.now()
-        let record = ConnectionRecord(id: id, organization: organization, name: name, flow: flow, settings: settings.encoded(),
-                                      status: .notConnected, sealed: try seal(secrets, id), createdAt: now, createdBy: createdBy, updatedAt: now)
+        let record = ConnectionRecord(
+            id: id, organization: organization, name: name, flow: flow, settings: settings.encoded(),
+            status: .notConnected, sealed: try seal(secrets, id), createdAt: now, createdBy: createdBy, updatedAt: now)
         guard try await stored({ try await self.store.insert(record) }) else {
             throw RegistryError(.exists, "\(organization) already has a connection named \(name)")
         }
@@ -137,12 +142,12 @@ public final class RuntimeConnections: Sendable {
     }
 
     /// The organisation's own connection, else GLOBAL's.
-    public func get(organization: String, name: String) async throws -> ConnectionView {
+    package func get(organization: String, name: String) async throws -> ConnectionView {
         try view(try await resolve(organization: organization, name: name))
     }
 
     /// The base URL `/proxy/{name}` forwards to (the organisation's connection, else GLOBAL's).
-    public func upstreamURL(organization: String, name: String) async throws -> String {
+    package func upstreamURL(organization: String, name: String) async throws -> String {
         try Self.url(of: try await resolve(organization: organization, name: name))
     }
 
@@ -154,7 +159,7 @@ public final class RuntimeConnections: Sendable {
     }
 
     /// The organisation's connections and (`includeGlobal`) the GLOBAL ones it does not shadow.
-    public func list(organization: String, includeGlobal: Bool = true) async throws -> [ConnectionView] {
+    package func list(organization: String, includeGlobal: Bool = true) async throws -> [ConnectionView] {
         let own = try await stored { try await self.store.list(organization: organization) }
         var records = own
         if includeGlobal, organization != Self.globalOrganization {
@@ -166,7 +171,7 @@ public final class RuntimeConnections: Sendable {
 
     /// Changes the organisation's own connection: compare-and-swap when `ifMatch` (its ETag) is
     /// sent, last writer wins when not. New credentials drop the held token.
-    public func update(organization: String, name: String, ifMatch: String?, body: Data) async throws -> ConnectionView {
+    package func update(organization: String, name: String, ifMatch: String?, body: Data) async throws -> ConnectionView {
         let expected = try ifMatch.map { header in
             guard let generation = Self.generation(header) else { throw RegistryError(.invalidRequest, "If-Match must be the connection's ETag") }
             return generation
@@ -194,11 +199,15 @@ public final class RuntimeConnections: Sendable {
             switch settings.authMethod {
             case .clientSecretBasic, .clientSecretPost:
                 guard request["client_secret"] != nil else {
-                    throw RegistryError(.secretRequired, "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs client_secret again in the same request")
+                    throw RegistryError(
+                        .secretRequired,
+                        "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs client_secret again in the same request")
                 }
             case .privateKeyJWT:
                 guard request["private_key"] != nil else {
-                    throw RegistryError(.secretRequired, "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs private_key again in the same request")
+                    throw RegistryError(
+                        .secretRequired,
+                        "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs private_key again in the same request")
                 }
             case .none:
                 break
@@ -228,7 +237,7 @@ public final class RuntimeConnections: Sendable {
     }
 
     /// Removes the organisation's own connection, unless something still depends on it.
-    public func delete(organization: String, name: String) async throws {
+    package func delete(organization: String, name: String) async throws {
         let record = try await own(organization: organization, name: name)
         let dependents = try await stored { try await self.store.dependencies(connectionID: record.id) }
         guard dependents.isEmpty else {
@@ -240,8 +249,9 @@ public final class RuntimeConnections: Sendable {
         // After the delete: a revocation that fails never keeps a connection someone removed.
         if let secrets = try? open(record), let settings = try? ConnectionSettings.decoded(record.settings) {
             let liveAccessToken = (record.expiresAt ?? 0) > clock.now() ? secrets.accessToken : nil
-            await revoke(refreshToken: secrets.refreshToken, accessToken: liveAccessToken, settings: settings, secrets: secrets,
-                         reason: "the connection was deleted")
+            await revoke(
+                refreshToken: secrets.refreshToken, accessToken: liveAccessToken, settings: settings, secrets: secrets,
+                reason: "the connection was deleted")
         }
     }
 
@@ -258,29 +268,34 @@ public final class RuntimeConnections: Sendable {
     func resolve(organization: String, name: String) async throws -> ConnectionRecord {
         if let own = try await stored({ try await self.store.find(organization: organization, name: name) }) { return own }
         if organization != Self.globalOrganization,
-           let global = try await stored({ try await self.store.find(organization: Self.globalOrganization, name: name) }) { return global }
+            let global = try await stored({ try await self.store.find(organization: Self.globalOrganization, name: name) })
+        {
+            return global
+        }
         throw RegistryError(.notFound, "no connection named \(PrintableText.clean(name, limit: 64))")
     }
 
     func view(_ record: ConnectionRecord) throws -> ConnectionView {
         let secrets = try? open(record)
         let settings = try ConnectionSettings.decoded(record.settings)
-        return ConnectionView(record: record, settings: settings, hasClientSecret: secrets?.clientSecret != nil,
-                              hasRefreshToken: secrets?.refreshToken != nil, hasPrivateKey: secrets?.privateKey != nil,
-                              redirectURI: record.flow == .authorizationCode ? redirectURI(settings, name: record.name) : nil)
+        return ConnectionView(
+            record: record, settings: settings, hasClientSecret: secrets?.clientSecret != nil,
+            hasRefreshToken: secrets?.refreshToken != nil, hasPrivateKey: secrets?.privateKey != nil,
+            redirectURI: record.flow == .authorizationCode ? redirectURI(settings, name: record.name) : nil)
     }
 
     /// The redirect URI an authorization request for this connection names.
     /// Without its own, `{registry.callback_base_url}{first of registry.api_prefixes}/callback/{name}`.
     func redirectURI(_ settings: ConnectionSettings, name: String) -> String? {
-        settings.redirectURI ?? config.callbackBaseURL.map { base in
-            (base.hasSuffix("/") ? String(base.dropLast()) : base) + (config.apiPrefixes.first ?? "/oauth") + "/callback/" + name
-        }
+        settings.redirectURI
+            ?? config.callbackBaseURL.map { base in
+                (base.hasSuffix("/") ? String(base.dropLast()) : base) + (config.apiPrefixes.first ?? "/oauth") + "/callback/" + name
+            }
     }
 
     /// The refresh token a connection holds, for `registry.expose_refresh_tokens` (seed 002's
     /// credentials answer); nil otherwise.
-    public func exposedRefreshToken(organization: String, name: String) async throws -> String? {
+    package func exposedRefreshToken(organization: String, name: String) async throws -> String? {
         guard config.exposeRefreshTokens else { return nil }
         return try open(try await resolve(organization: organization, name: name)).refreshToken
     }
@@ -310,7 +325,9 @@ public final class RuntimeConnections: Sendable {
         try ConnectionRequestBody.checkURL(settings.revocationURL, "revocation_url")
         if let keyID = settings.keyID, !(1...256).contains(keyID.utf8.count) { throw RegistryError(.invalidRequest, "key_id must be 1–256 bytes") }
         if let display = settings.displayName, !(1...255).contains(display.count) { throw RegistryError(.invalidRequest, "name must be 1–255 characters") }
-        if let description = settings.description, description.count > 500 { throw RegistryError(.invalidRequest, "description must be at most 500 characters") }
+        if let description = settings.description, description.count > 500 {
+            throw RegistryError(.invalidRequest, "description must be at most 500 characters")
+        }
         guard flow == .authorizationCode else {
             guard settings.redirectURI == nil, settings.issuer == nil else {
                 throw RegistryError(.invalidRequest, "redirect_uri and issuer are for authorization_code connections")
@@ -340,7 +357,7 @@ public final class RuntimeConnections: Sendable {
     }
 
     /// Every connection with an `orthanc_push` and a `url`: what the Orthanc pusher keeps current.
-    public func pushDefinitions() async throws -> [(record: ConnectionRecord, push: OrthancPushSettings, url: String)] {
+    package func pushDefinitions() async throws -> [(record: ConnectionRecord, push: OrthancPushSettings, url: String)] {
         try await stored { try await self.store.all() }.compactMap { record in
             guard let settings = try? ConnectionSettings.decoded(record.settings), let push = settings.orthancPush, let url = settings.url else { return nil }
             return (record, push, url)

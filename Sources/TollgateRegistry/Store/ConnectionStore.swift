@@ -3,7 +3,7 @@ import Foundation
 /// Where runtime connections live. SQLite (embedded, one process), PostgreSQL (shared by replicas)
 /// and memory (tests) implement it, and one contract suite runs against all of them. A store only
 /// ever holds sealed secrets; sealing is `RegistryKeyring`'s, above every store.
-public protocol ConnectionStore: Sendable {
+package protocol ConnectionStore: Sendable {
     /// Brings the schema to the current version (versioned migrations, run at start).
     func migrate() async throws
 
@@ -58,7 +58,7 @@ public protocol ConnectionStore: Sendable {
 }
 
 /// A store that could not do what it was asked (the database is unreadable, a migration failed).
-public struct ConnectionStoreError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ConnectionStoreError: Error, CustomStringConvertible, Sendable {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

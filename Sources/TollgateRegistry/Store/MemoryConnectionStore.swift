@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Connections in this process only: for tests, and for trying the API without a data directory.
-public final class MemoryConnectionStore: ConnectionStore {
+package final class MemoryConnectionStore: ConnectionStore {
     private struct State {
         var records: [String: ConnectionRecord] = [:]
         var dependencies: [String: [String: ConnectionDependency]] = [:]
@@ -13,40 +13,41 @@ public final class MemoryConnectionStore: ConnectionStore {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func migrate() async throws {}
+    package func migrate() async throws {}
 
-    public func insert(_ record: ConnectionRecord) async throws -> Bool {
+    package func insert(_ record: ConnectionRecord) async throws -> Bool {
         state.withLock { state in
             guard !state.records.values.contains(where: { $0.organization == record.organization && $0.name == record.name }),
-                  state.records[record.id] == nil else { return false }
+                state.records[record.id] == nil
+            else { return false }
             state.records[record.id] = record
             return true
         }
     }
 
-    public func find(organization: String, name: String) async throws -> ConnectionRecord? {
+    package func find(organization: String, name: String) async throws -> ConnectionRecord? {
         state.withLock { $0.records.values.first { $0.organization == organization && $0.name == name } }
     }
 
-    public func find(id: String) async throws -> ConnectionRecord? {
+    package func find(id: String) async throws -> ConnectionRecord? {
         state.withLock { $0.records[id] }
     }
 
-    public func list(organization: String) async throws -> [ConnectionRecord] {
+    package func list(organization: String) async throws -> [ConnectionRecord] {
         state.withLock { $0.records.values.filter { $0.organization == organization }.sorted { $0.name < $1.name } }
     }
 
-    public func all() async throws -> [ConnectionRecord] {
+    package func all() async throws -> [ConnectionRecord] {
         state.withLock { Array($0.records.values).sorted { ($0.organization, $0.name) < ($1.organization, $1.name) } }
     }
 
-    public func countByKeyID() async throws -> [String: Int] {
+    package func countByKeyID() async throws -> [String: Int] {
         state.withLock { state in state.records.values.reduce(into: [:]) { $0[$1.sealed.keyID, default: 0] += 1 } }
     }
 
-    public func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
+    package func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
         state.withLock { state in
             guard let current = state.records[record.id], current.generation == generation else { return false }
             var next = record
@@ -56,7 +57,7 @@ public final class MemoryConnectionStore: ConnectionStore {
         }
     }
 
-    public func delete(id: String) async throws -> Bool {
+    package func delete(id: String) async throws -> Bool {
         state.withLock { state in
             state.dependencies[id] = nil
             state.authorizations = state.authorizations.filter { $0.value.connectionID != id }
@@ -64,7 +65,7 @@ public final class MemoryConnectionStore: ConnectionStore {
         }
     }
 
-    public func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
+    package func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
         state.withLock { state in
             guard state.records[connectionID] != nil else { return }
             let existing = state.dependencies[connectionID]?[dependency.dependentID]
@@ -74,26 +75,26 @@ public final class MemoryConnectionStore: ConnectionStore {
         }
     }
 
-    public func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
+    package func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
         state.withLock { ($0.dependencies[connectionID] ?? [:]).values.sorted { $0.dependentID < $1.dependentID } }
     }
 
-    public func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
+    package func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
         state.withLock { $0.dependencies[connectionID]?.removeValue(forKey: dependentID) != nil }
     }
 
-    public func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
+    package func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
         state.withLock { state in
             state.authorizations = state.authorizations.filter { $0.value.expiresAt > now }
             state.authorizations[pending.stateHash] = pending
         }
     }
 
-    public func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
+    package func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
         state.withLock { $0.authorizations.removeValue(forKey: stateHash) }
     }
 
-    public func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
+    package func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
         state.withLock { state in
             guard state.records[id] != nil else { return false }
             if let held = state.leases[id], held.owner != owner, held.until >= now { return false }
@@ -102,27 +103,27 @@ public final class MemoryConnectionStore: ConnectionStore {
         }
     }
 
-    public func releaseLease(id: String, owner: String) async throws {
+    package func releaseLease(id: String, owner: String) async throws {
         state.withLock { state in
             if state.leases[id]?.owner == owner { state.leases[id] = nil }
         }
     }
 
     /// One process: nobody else to tell.
-    public func putDocument(key: String, value: Data, now: Double) async throws {
+    package func putDocument(key: String, value: Data, now: Double) async throws {
         state.withLock { $0.documents[key] = (value, now) }
     }
 
-    public func document(key: String) async throws -> Data? {
+    package func document(key: String) async throws -> Data? {
         state.withLock { $0.documents[key]?.value }
     }
 
-    public func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
+    package func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
         state.withLock { $0.documents = $0.documents.filter { !$0.key.hasPrefix(prefix) || $0.value.updatedAt >= before } }
     }
 
-    public func broadcast(_ message: String) async throws {}
-    public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
+    package func broadcast(_ message: String) async throws {}
+    package func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
 
-    public func close() async {}
+    package func close() async {}
 }

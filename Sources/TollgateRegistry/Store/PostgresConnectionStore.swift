@@ -7,7 +7,7 @@ import PostgresNIO
 /// an advisory lock, so replicas starting together migrate once. A refresh is claimed with a
 /// lease taken through `FOR UPDATE SKIP LOCKED`, and every write is compare-and-swap on the
 /// generation, so two replicas never both spend a one-time refresh token.
-public final class PostgresConnectionStore: ConnectionStore {
+package final class PostgresConnectionStore: ConnectionStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let schema: String
@@ -21,7 +21,7 @@ public final class PostgresConnectionStore: ConnectionStore {
     }
 
     /// `url`: `postgres://user:password@host:port/database?sslmode=…`.
-    public static func open(url: String, schema: String, maxConnections: Int, logger: Logger) throws -> PostgresConnectionStore {
+    package static func open(url: String, schema: String, maxConnections: Int, logger: Logger) throws -> PostgresConnectionStore {
         var configuration = try configuration(url: url)
         configuration.options.maximumConnections = maxConnections
         configuration.options.additionalStartupParameters = [("search_path", schema), ("application_name", "tollgate")]
@@ -30,7 +30,8 @@ public final class PostgresConnectionStore: ConnectionStore {
 
     static func configuration(url: String) throws -> PostgresClient.Configuration {
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme?.lowercased() ?? ""),
-              let host = parts.host, !host.isEmpty else {
+            let host = parts.host, !host.isEmpty
+        else {
             throw ConnectionStoreError("registry.postgres.url is not a postgres:// URL")
         }
         let tls: PostgresClient.Configuration.TLS
@@ -40,8 +41,9 @@ public final class PostgresConnectionStore: ConnectionStore {
         default: tls = .prefer(.makeClientConfiguration())
         }
         let database = String(parts.path.drop { $0 == "/" })
-        return PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres",
-                                            password: parts.password, database: database.isEmpty ? nil : database, tls: tls)
+        return PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: parts.user ?? "postgres",
+            password: parts.password, database: database.isEmpty ? nil : database, tls: tls)
     }
 
     /// Each entry brings the schema from its index to the next version.
@@ -72,21 +74,24 @@ public final class PostgresConnectionStore: ConnectionStore {
         ["ALTER TABLE connections ADD COLUMN last_test_at DOUBLE PRECISION", "ALTER TABLE connections ADD COLUMN created_by TEXT"],
     ]
 
-    public func migrate() async throws {
+    package func migrate() async throws {
         do {
             try await client.withTransaction(logger: logger) { connection in
                 // One migrating replica at a time; the others wait here, then find nothing to do.
                 try await connection.query("SELECT pg_advisory_xact_lock(7306911230419)", logger: logger)
                 try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
-                try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(schema).tollgate_registry_schema (version INT NOT NULL)"),
-                                           logger: logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(schema).tollgate_registry_schema (version INT NOT NULL)"),
+                    logger: logger)
                 var version = 0
                 for try await value in try await connection.query(
-                    PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).tollgate_registry_schema"), logger: logger).decode(Int.self) {
+                    PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).tollgate_registry_schema"), logger: logger
+                ).decode(Int.self) {
                     version = value
                 }
                 guard version <= Self.migrations.count else {
-                    throw ConnectionStoreError("the registry database is at schema version \(version), newer than this Tollgate knows (\(Self.migrations.count))")
+                    throw ConnectionStoreError(
+                        "the registry database is at schema version \(version), newer than this Tollgate knows (\(Self.migrations.count))")
                 }
                 for next in version..<Self.migrations.count {
                     for statement in Self.migrations[next] { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
@@ -113,10 +118,13 @@ public final class PostgresConnectionStore: ConnectionStore {
         return String(describing: type(of: error))
     }
 
-    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by"
+    private static let columns =
+        "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by"
 
-    private typealias Row = (String, String, String, String, ByteBuffer, String, String?, Int64, String, ByteBuffer, ByteBuffer,
-                             Double?, Double?, Double, Double, Double?, String?)
+    private typealias Row = (
+        String, String, String, String, ByteBuffer, String, String?, Int64, String, ByteBuffer, ByteBuffer,
+        Double?, Double?, Double, Double, Double?, String?
+    )
 
     private func records(_ query: PostgresQuery) async throws -> [ConnectionRecord] {
         var out: [ConnectionRecord] = []
@@ -124,11 +132,12 @@ public final class PostgresConnectionStore: ConnectionStore {
             guard let flow = ConnectionFlow(rawValue: row.3), let status = ConnectionStatus(rawValue: row.5) else {
                 throw ConnectionStoreError("registry row has an unknown flow or status")
             }
-            out.append(ConnectionRecord(
-                id: row.0, organization: row.1, name: row.2, flow: flow, settings: Data(row.4.readableBytesView), status: status,
-                statusMessage: row.6, generation: Int(row.7),
-                sealed: SealedSecrets(keyID: row.8, wrappedKey: Data(row.9.readableBytesView), ciphertext: Data(row.10.readableBytesView)),
-                expiresAt: row.11, lastRefreshAt: row.12, lastTestAt: row.15, createdAt: row.13, createdBy: row.16, updatedAt: row.14))
+            out.append(
+                ConnectionRecord(
+                    id: row.0, organization: row.1, name: row.2, flow: flow, settings: Data(row.4.readableBytesView), status: status,
+                    statusMessage: row.6, generation: Int(row.7),
+                    sealed: SealedSecrets(keyID: row.8, wrappedKey: Data(row.9.readableBytesView), ciphertext: Data(row.10.readableBytesView)),
+                    expiresAt: row.11, lastRefreshAt: row.12, lastTestAt: row.15, createdAt: row.13, createdBy: row.16, updatedAt: row.14))
         }
         return out
     }
@@ -138,9 +147,10 @@ public final class PostgresConnectionStore: ConnectionStore {
         return false
     }
 
-    public func insert(_ record: ConnectionRecord) async throws -> Bool {
+    package func insert(_ record: ConnectionRecord) async throws -> Bool {
         let r = record
-        return try await returnsRow("""
+        return try await returnsRow(
+            """
             INSERT INTO connections (id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key,
                 ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by)
             VALUES (\(r.id), \(r.organization), \(r.name), \(r.flow.rawValue), \(r.settings), \(r.status.rawValue), \(r.statusMessage),
@@ -150,36 +160,43 @@ public final class PostgresConnectionStore: ConnectionStore {
             """)
     }
 
-    public func find(organization: String, name: String) async throws -> ConnectionRecord? {
-        try await records(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM connections WHERE organization = $1 AND name = $2",
-                                        binds: Self.binds(organization, name))).first
+    package func find(organization: String, name: String) async throws -> ConnectionRecord? {
+        try await records(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM connections WHERE organization = $1 AND name = $2",
+                binds: Self.binds(organization, name))
+        ).first
     }
 
-    public func find(id: String) async throws -> ConnectionRecord? {
+    package func find(id: String) async throws -> ConnectionRecord? {
         try await records(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM connections WHERE id = $1", binds: Self.binds(id))).first
     }
 
-    public func list(organization: String) async throws -> [ConnectionRecord] {
-        try await records(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM connections WHERE organization = $1 ORDER BY name",
-                                        binds: Self.binds(organization)))
+    package func list(organization: String) async throws -> [ConnectionRecord] {
+        try await records(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM connections WHERE organization = $1 ORDER BY name",
+                binds: Self.binds(organization)))
     }
 
-    public func all() async throws -> [ConnectionRecord] {
+    package func all() async throws -> [ConnectionRecord] {
         try await records(PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM connections ORDER BY organization, name"))
     }
 
-    public func countByKeyID() async throws -> [String: Int] {
+    package func countByKeyID() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for try await (id, count) in try await client.query("SELECT key_id, count(*) FROM connections GROUP BY key_id", logger: logger)
-            .decode((String, Int64).self) {
+            .decode((String, Int64).self)
+        {
             counts[id] = Int(count)
         }
         return counts
     }
 
-    public func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
+    package func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
         let r = record
-        return try await returnsRow("""
+        return try await returnsRow(
+            """
             UPDATE connections SET flow = \(r.flow.rawValue), settings = \(r.settings), status = \(r.status.rawValue),
                 status_message = \(r.statusMessage), generation = \(Int64(generation + 1)), key_id = \(r.sealed.keyID),
                 wrapped_key = \(r.sealed.wrappedKey), ciphertext = \(r.sealed.ciphertext), expires_at = \(r.expiresAt),
@@ -189,13 +206,14 @@ public final class PostgresConnectionStore: ConnectionStore {
             """)
     }
 
-    public func delete(id: String) async throws -> Bool {
+    package func delete(id: String) async throws -> Bool {
         // Dependencies and pending authorizations go with it (ON DELETE CASCADE).
         try await returnsRow("DELETE FROM connections WHERE id = \(id) RETURNING id")
     }
 
-    public func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
-        try await client.query("""
+    package func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
+        try await client.query(
+            """
             INSERT INTO connection_dependencies (connection_id, dependent_id, dependent_name, created_at)
             SELECT \(connectionID), \(dependency.dependentID), \(dependency.dependentName), \(dependency.createdAt)
             WHERE EXISTS (SELECT 1 FROM connections WHERE id = \(connectionID))
@@ -203,37 +221,43 @@ public final class PostgresConnectionStore: ConnectionStore {
             """, logger: logger)
     }
 
-    public func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
+    package func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
         var out: [ConnectionDependency] = []
-        for try await (id, name, created) in try await client.query("""
+        for try await (id, name, created) in try await client.query(
+            """
             SELECT dependent_id, dependent_name, created_at FROM connection_dependencies WHERE connection_id = \(connectionID) ORDER BY dependent_id
-            """, logger: logger).decode((String, String, Double).self) {
+            """, logger: logger
+        ).decode((String, String, Double).self) {
             out.append(ConnectionDependency(dependentID: id, dependentName: name, createdAt: created))
         }
         return out
     }
 
-    public func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
-        try await returnsRow("""
+    package func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
+        try await returnsRow(
+            """
             DELETE FROM connection_dependencies WHERE connection_id = \(connectionID) AND dependent_id = \(dependentID) RETURNING dependent_id
             """)
     }
 
-    public func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
+    package func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
         let p = pending
         try await client.query("DELETE FROM authorization_states WHERE expires_at <= \(now)", logger: logger)
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO authorization_states (state_hash, connection_id, key_id, wrapped_key, ciphertext, redirect_uri, expires_at, created_at)
             VALUES (\(p.stateHash), \(p.connectionID), \(p.sealed.keyID), \(p.sealed.wrappedKey), \(p.sealed.ciphertext), \(p.redirectURI),
                 \(p.expiresAt), \(p.createdAt))
             """, logger: logger)
     }
 
-    public func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
-        let rows = try await client.query("""
+    package func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
+        let rows = try await client.query(
+            """
             DELETE FROM authorization_states WHERE state_hash = \(stateHash)
             RETURNING state_hash, connection_id, key_id, wrapped_key, ciphertext, redirect_uri, expires_at, created_at
-            """, logger: logger).decode((String, String, String, ByteBuffer, ByteBuffer, String, Double, Double).self)
+            """, logger: logger
+        ).decode((String, String, String, ByteBuffer, ByteBuffer, String, Double, Double).self)
         for try await row in rows {
             return PendingAuthorization(
                 stateHash: row.0, connectionID: row.1,
@@ -243,9 +267,10 @@ public final class PostgresConnectionStore: ConnectionStore {
         return nil
     }
 
-    public func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
+    package func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
         // SKIP LOCKED: a replica that finds the row locked by another's claim moves on at once.
-        try await returnsRow("""
+        try await returnsRow(
+            """
             UPDATE connections SET lease_owner = \(owner), lease_until = \(until)
             WHERE id = (SELECT id FROM connections WHERE id = \(id)
                         AND (lease_owner IS NULL OR lease_owner = \(owner) OR lease_until < \(now)) FOR UPDATE SKIP LOCKED)
@@ -253,37 +278,39 @@ public final class PostgresConnectionStore: ConnectionStore {
             """)
     }
 
-    public func releaseLease(id: String, owner: String) async throws {
-        try await client.query("UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE id = \(id) AND lease_owner = \(owner)",
-                               logger: logger)
+    package func releaseLease(id: String, owner: String) async throws {
+        try await client.query(
+            "UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE id = \(id) AND lease_owner = \(owner)",
+            logger: logger)
     }
 
-    public func putDocument(key: String, value: Data, now: Double) async throws {
-        try await client.query("""
+    package func putDocument(key: String, value: Data, now: Double) async throws {
+        try await client.query(
+            """
             INSERT INTO shared_documents (key, value, updated_at) VALUES (\(key), \(ByteBuffer(bytes: value)), \(now))
             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
             """, logger: logger)
     }
 
-    public func document(key: String) async throws -> Data? {
+    package func document(key: String) async throws -> Data? {
         for try await value in try await client.query("SELECT value FROM shared_documents WHERE key = \(key)", logger: logger).decode(ByteBuffer.self) {
             return Data(value.readableBytesView)
         }
         return nil
     }
 
-    public func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
+    package func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
         try await client.query("DELETE FROM shared_documents WHERE starts_with(key, \(prefix)) AND updated_at < \(before)", logger: logger)
     }
 
     /// The NOTIFY channel, per schema, so registries sharing a server but not a schema stay apart.
     private var channel: String { "tollgate_registry_" + schema }
 
-    public func broadcast(_ message: String) async throws {
+    package func broadcast(_ message: String) async throws {
         try await client.query("SELECT pg_notify(\(channel), \(message))", logger: logger)
     }
 
-    public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {
+    package func listen(_ receive: @escaping @Sendable (String) async -> Void) async {
         let channel = self.channel
         while !Task.isCancelled {
             do {
@@ -305,7 +332,7 @@ public final class PostgresConnectionStore: ConnectionStore {
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE"), logger: logger)
     }
 
-    public func close() async {
+    package func close() async {
         runner.cancel()
         _ = await runner.value
     }

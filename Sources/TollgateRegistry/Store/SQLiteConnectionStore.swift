@@ -10,7 +10,7 @@ import SQLiteNIO
 /// Tollgate process. The file and its directory are made private to the user (0600 / 0700).
 /// A serving process holds an exclusive lock beside the file: refresh tokens are serialised by
 /// in-process single flight, which a second server on the same file would defeat.
-public final class SQLiteConnectionStore: ConnectionStore {
+package final class SQLiteConnectionStore: ConnectionStore {
     private let connection: SQLiteConnection
     /// The `.lock` file's descriptor while the exclusive lock is held, else -1.
     private let lockDescriptor: Int32
@@ -22,7 +22,7 @@ public final class SQLiteConnectionStore: ConnectionStore {
 
     /// `exclusive`: take the one-server lock (a server); maintenance commands that only make
     /// compare-and-swap writes (`tollgate registry rewrap`) run beside a server without it.
-    public static func open(path: String, exclusive: Bool = true, logger: Logger) async throws -> SQLiteConnectionStore {
+    package static func open(path: String, exclusive: Bool = true, logger: Logger) async throws -> SQLiteConnectionStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -76,7 +76,7 @@ public final class SQLiteConnectionStore: ConnectionStore {
         ["ALTER TABLE connections ADD COLUMN last_test_at REAL", "ALTER TABLE connections ADD COLUMN created_by TEXT"],
     ]
 
-    public func migrate() async throws {
+    package func migrate() async throws {
         let version = try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0
         guard version <= Self.migrations.count else {
             throw ConnectionStoreError("the registry database is at schema version \(version), newer than this Tollgate knows (\(Self.migrations.count))")
@@ -94,34 +94,39 @@ public final class SQLiteConnectionStore: ConnectionStore {
         }
     }
 
-    private static let columns = "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by"
+    private static let columns =
+        "id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key, ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by"
 
-    public func insert(_ record: ConnectionRecord) async throws -> Bool {
+    package func insert(_ record: ConnectionRecord) async throws -> Bool {
         let rows = try await connection.query(
             "INSERT INTO connections (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             Self.binds(record))
         return !rows.isEmpty
     }
 
-    public func find(organization: String, name: String) async throws -> ConnectionRecord? {
-        try await connection.query("SELECT \(Self.columns) FROM connections WHERE organization = ? AND name = ?",
-                                   [.text(organization), .text(name)]).first.map { try Self.record($0) }
+    package func find(organization: String, name: String) async throws -> ConnectionRecord? {
+        try await connection.query(
+            "SELECT \(Self.columns) FROM connections WHERE organization = ? AND name = ?",
+            [.text(organization), .text(name)]
+        ).first.map { try Self.record($0) }
     }
 
-    public func find(id: String) async throws -> ConnectionRecord? {
+    package func find(id: String) async throws -> ConnectionRecord? {
         try await connection.query("SELECT \(Self.columns) FROM connections WHERE id = ?", [.text(id)]).first.map { try Self.record($0) }
     }
 
-    public func list(organization: String) async throws -> [ConnectionRecord] {
-        try await connection.query("SELECT \(Self.columns) FROM connections WHERE organization = ? ORDER BY name",
-                                   [.text(organization)]).map { try Self.record($0) }
+    package func list(organization: String) async throws -> [ConnectionRecord] {
+        try await connection.query(
+            "SELECT \(Self.columns) FROM connections WHERE organization = ? ORDER BY name",
+            [.text(organization)]
+        ).map { try Self.record($0) }
     }
 
-    public func all() async throws -> [ConnectionRecord] {
+    package func all() async throws -> [ConnectionRecord] {
         try await connection.query("SELECT \(Self.columns) FROM connections ORDER BY organization, name").map { try Self.record($0) }
     }
 
-    public func countByKeyID() async throws -> [String: Int] {
+    package func countByKeyID() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for row in try await connection.query("SELECT key_id, count(*) AS n FROM connections GROUP BY key_id") {
             if let id = row.column("key_id")?.string, let count = row.column("n")?.integer { counts[id] = Int(count) }
@@ -129,9 +134,10 @@ public final class SQLiteConnectionStore: ConnectionStore {
         return counts
     }
 
-    public func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
+    package func update(_ record: ConnectionRecord, from generation: Int) async throws -> Bool {
         let binds = Self.stateBinds(record, generation: generation + 1) + [.text(record.id), .integer(SQLiteInt64(generation))]
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             UPDATE connections SET flow = ?, settings = ?, status = ?, status_message = ?, generation = ?, key_id = ?,
                 wrapped_key = ?, ciphertext = ?, expires_at = ?, last_refresh_at = ?, created_at = ?, updated_at = ?,
                 last_test_at = ?, created_by = ?
@@ -140,56 +146,68 @@ public final class SQLiteConnectionStore: ConnectionStore {
         return !rows.isEmpty
     }
 
-    public func delete(id: String) async throws -> Bool {
+    package func delete(id: String) async throws -> Bool {
         _ = try await connection.query("DELETE FROM connection_dependencies WHERE connection_id = ?", [.text(id)])
         _ = try await connection.query("DELETE FROM authorization_states WHERE connection_id = ?", [.text(id)])
         return !(try await connection.query("DELETE FROM connections WHERE id = ? RETURNING id", [.text(id)])).isEmpty
     }
 
-    public func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
-        _ = try await connection.query("""
+    package func addDependency(connectionID: String, _ dependency: ConnectionDependency) async throws {
+        _ = try await connection.query(
+            """
             INSERT INTO connection_dependencies (connection_id, dependent_id, dependent_name, created_at)
             SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?)
             ON CONFLICT (connection_id, dependent_id) DO UPDATE SET dependent_name = excluded.dependent_name
-            """, [.text(connectionID), .text(dependency.dependentID), .text(dependency.dependentName), .float(dependency.createdAt),
-                  .text(connectionID)])
+            """,
+            [
+                .text(connectionID), .text(dependency.dependentID), .text(dependency.dependentName), .float(dependency.createdAt),
+                .text(connectionID),
+            ])
     }
 
-    public func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
+    package func dependencies(connectionID: String) async throws -> [ConnectionDependency] {
         try await connection.query(
             "SELECT dependent_id, dependent_name, created_at FROM connection_dependencies WHERE connection_id = ? ORDER BY dependent_id",
             [.text(connectionID)]
         ).map { row in
-            ConnectionDependency(dependentID: row.column("dependent_id")?.string ?? "", dependentName: row.column("dependent_name")?.string ?? "",
-                                 createdAt: row.column("created_at")?.double ?? 0)
+            ConnectionDependency(
+                dependentID: row.column("dependent_id")?.string ?? "", dependentName: row.column("dependent_name")?.string ?? "",
+                createdAt: row.column("created_at")?.double ?? 0)
         }
     }
 
-    public func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
-        !(try await connection.query("DELETE FROM connection_dependencies WHERE connection_id = ? AND dependent_id = ? RETURNING dependent_id",
-                                     [.text(connectionID), .text(dependentID)])).isEmpty
+    package func removeDependency(connectionID: String, dependentID: String) async throws -> Bool {
+        !(try await connection.query(
+            "DELETE FROM connection_dependencies WHERE connection_id = ? AND dependent_id = ? RETURNING dependent_id",
+            [.text(connectionID), .text(dependentID)])).isEmpty
     }
 
-    public func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
+    package func insertAuthorization(_ pending: PendingAuthorization, now: Double) async throws {
         _ = try await connection.query("DELETE FROM authorization_states WHERE expires_at <= ?", [.float(now)])
-        _ = try await connection.query("""
+        _ = try await connection.query(
+            """
             INSERT INTO authorization_states (state_hash, connection_id, key_id, wrapped_key, ciphertext, redirect_uri, expires_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(pending.stateHash), .text(pending.connectionID), .text(pending.sealed.keyID),
-                  .blob(ByteBuffer(bytes: pending.sealed.wrappedKey)), .blob(ByteBuffer(bytes: pending.sealed.ciphertext)),
-                  .text(pending.redirectURI), .float(pending.expiresAt), .float(pending.createdAt)])
+            """,
+            [
+                .text(pending.stateHash), .text(pending.connectionID), .text(pending.sealed.keyID),
+                .blob(ByteBuffer(bytes: pending.sealed.wrappedKey)), .blob(ByteBuffer(bytes: pending.sealed.ciphertext)),
+                .text(pending.redirectURI), .float(pending.expiresAt), .float(pending.createdAt),
+            ])
     }
 
-    public func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
-        let rows = try await connection.query("""
+    package func takeAuthorization(stateHash: String) async throws -> PendingAuthorization? {
+        let rows = try await connection.query(
+            """
             DELETE FROM authorization_states WHERE state_hash = ?
             RETURNING state_hash, connection_id, key_id, wrapped_key, ciphertext, redirect_uri, expires_at, created_at
             """, [.text(stateHash)])
         guard let row = rows.first else { return nil }
         guard let hash = row.column("state_hash")?.string, let id = row.column("connection_id")?.string,
-              let keyID = row.column("key_id")?.string, let wrapped = row.column("wrapped_key")?.blob,
-              let ciphertext = row.column("ciphertext")?.blob, let redirect = row.column("redirect_uri")?.string,
-              let expires = row.column("expires_at")?.double, let created = row.column("created_at")?.double else {
+            let keyID = row.column("key_id")?.string, let wrapped = row.column("wrapped_key")?.blob,
+            let ciphertext = row.column("ciphertext")?.blob, let redirect = row.column("redirect_uri")?.string,
+            let expires = row.column("expires_at")?.double, let created = row.column("created_at")?.double
+        else {
             throw ConnectionStoreError("an authorization state row is incomplete")
         }
         return PendingAuthorization(
@@ -198,16 +216,18 @@ public final class SQLiteConnectionStore: ConnectionStore {
             redirectURI: redirect, expiresAt: expires, createdAt: created)
     }
 
-    public func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
-        !(try await connection.query("""
+    package func acquireLease(id: String, owner: String, until: Double, now: Double) async throws -> Bool {
+        !(try await connection.query(
+            """
             UPDATE connections SET lease_owner = ?, lease_until = ?
             WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?) RETURNING id
             """, [.text(owner), .float(until), .text(id), .text(owner), .float(now)])).isEmpty
     }
 
-    public func releaseLease(id: String, owner: String) async throws {
-        _ = try await connection.query("UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                                       [.text(id), .text(owner)])
+    package func releaseLease(id: String, owner: String) async throws {
+        _ = try await connection.query(
+            "UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            [.text(id), .text(owner)])
     }
 
     /// For tests of the version check.
@@ -220,32 +240,36 @@ public final class SQLiteConnectionStore: ConnectionStore {
         guard descriptor >= 0 else { throw ConnectionStoreError("cannot create \(path)") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             _ = Glibc.close(descriptor)
-            throw ConnectionStoreError("another Tollgate is serving this SQLite registry (\(path) is locked): SQLite is for one process; give replicas PostgreSQL")
+            throw ConnectionStoreError(
+                "another Tollgate is serving this SQLite registry (\(path) is locked): SQLite is for one process; give replicas PostgreSQL")
         }
         return descriptor
     }
 
-    public func putDocument(key: String, value: Data, now: Double) async throws {
-        _ = try await connection.query("INSERT OR REPLACE INTO shared_documents (key, value, updated_at) VALUES (?, ?, ?)",
-                                       [.text(key), .blob(ByteBuffer(bytes: value)), .float(now)])
+    package func putDocument(key: String, value: Data, now: Double) async throws {
+        _ = try await connection.query(
+            "INSERT OR REPLACE INTO shared_documents (key, value, updated_at) VALUES (?, ?, ?)",
+            [.text(key), .blob(ByteBuffer(bytes: value)), .float(now)])
     }
 
-    public func document(key: String) async throws -> Data? {
+    package func document(key: String) async throws -> Data? {
         guard let row = try await connection.query("SELECT value FROM shared_documents WHERE key = ?", [.text(key)]).first,
-              case .blob(let buffer)? = row.column("value") else { return nil }
+            case .blob(let buffer)? = row.column("value")
+        else { return nil }
         return Data(buffer.readableBytesView)
     }
 
-    public func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
-        _ = try await connection.query("DELETE FROM shared_documents WHERE substr(key, 1, ?) = ? AND updated_at < ?",
-                                       [.integer(prefix.utf8.count), .text(prefix), .float(before)])
+    package func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
+        _ = try await connection.query(
+            "DELETE FROM shared_documents WHERE substr(key, 1, ?) = ? AND updated_at < ?",
+            [.integer(prefix.utf8.count), .text(prefix), .float(before)])
     }
 
     /// One process: nobody else to tell.
-    public func broadcast(_ message: String) async throws {}
-    public func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
+    package func broadcast(_ message: String) async throws {}
+    package func listen(_ receive: @escaping @Sendable (String) async -> Void) async {}
 
-    public func close() async {
+    package func close() async {
         try? await connection.close()
         if lockDescriptor >= 0 { _ = Glibc.close(lockDescriptor) }
     }
@@ -281,7 +305,8 @@ public final class SQLiteConnectionStore: ConnectionStore {
             return value.double
         }
         guard let flow = ConnectionFlow(rawValue: try text("flow")), let status = ConnectionStatus(rawValue: try text("status")),
-              let generation = row.column("generation")?.integer else {
+            let generation = row.column("generation")?.integer
+        else {
             throw ConnectionStoreError("registry row has an unknown flow, status or generation")
         }
         let message = row.column("status_message"), creator = row.column("created_by")

@@ -21,8 +21,9 @@ struct CacheEvictionAdapter {
             } catch let refusal as Refusal {
                 return OutboundErrorReply.response("INVALID_REQUEST", refusal.message, status: .badRequest, requestID: context.requestID)
             } catch {
-                return OutboundErrorReply.response("INVALID_REQUEST", "request body exceeds \(maxBodyBytes) bytes or is unreadable",
-                                                   status: .badRequest, requestID: context.requestID)
+                return OutboundErrorReply.response(
+                    "INVALID_REQUEST", "request body exceeds \(maxBodyBytes) bytes or is unreadable",
+                    status: .badRequest, requestID: context.requestID)
             }
             let evicted = cache.remove(key)
             var told = false
@@ -31,13 +32,15 @@ struct CacheEvictionAdapter {
                     try await replicas.evictDecision(sha256Hex: key.sha256Hex)
                     told = true
                 } catch {
-                    return OutboundErrorReply.response("REGISTRY_UNAVAILABLE", "evicted here, but the other replicas could not be told",
-                                                       status: .serviceUnavailable, requestID: context.requestID, headers: [.retryAfter: "5"])
+                    return OutboundErrorReply.response(
+                        "REGISTRY_UNAVAILABLE", "evicted here, but the other replicas could not be told",
+                        status: .serviceUnavailable, requestID: context.requestID, headers: [.retryAfter: "5"])
                 }
             }
-            return Reply.json(JSONText.object([
-                ("evicted", .bool(evicted)), ("replicas_notified", .bool(told)), ("fingerprint", .string(key.fingerprint)),
-            ]), headers: [.cacheControl: "no-store"])
+            return Reply.json(
+                JSONText.object([
+                    ("evicted", .bool(evicted)), ("replicas_notified", .bool(told)), ("fingerprint", .string(key.fingerprint)),
+                ]), headers: [.cacheControl: "no-store"])
         }
     }
 

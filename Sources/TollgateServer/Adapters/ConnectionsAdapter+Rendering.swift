@@ -20,9 +20,12 @@ extension ConnectionsAdapter {
             ("scopes", .string(settings.scopes)), ("auth_method", .string(settings.authMethod.rawValue)), ("resource", optional(settings.resource)),
             ("key_id", optional(settings.keyID)), ("revocation_url", optional(settings.revocationURL.map(URLRedaction.redacted))),
             ("url", optional(settings.url.map(URLRedaction.redacted))),
-            ("orthanc_push", settings.orthancPush.map { push in
-                .raw(JSONText.object([("name", .string(push.name)), ("extra", .raw(JSONValue.object(push.extra).rendered))]))
-            } ?? .null),
+            (
+                "orthanc_push",
+                settings.orthancPush.map { push in
+                    .raw(JSONText.object([("name", .string(push.name)), ("extra", .raw(JSONValue.object(push.extra).rendered))]))
+                } ?? .null
+            ),
             ("redirect_uri", optional(view.redirectURI)), ("issuer", optional(settings.issuer)),
             ("has_client_secret", .bool(view.hasClientSecret)), ("has_private_key", .bool(view.hasPrivateKey)),
             ("has_refresh_token", .bool(view.hasRefreshToken)),
@@ -61,14 +64,18 @@ extension ConnectionsAdapter {
     }
 
     static func render(_ dependency: ConnectionDependency) -> String {
-        JSONText.object([("dependent_id", .string(dependency.dependentID)), ("dependent_name", .string(dependency.dependentName)),
-                         ("created_at", .string(timestamp(dependency.createdAt)))])
+        JSONText.object([
+            ("dependent_id", .string(dependency.dependentID)), ("dependent_name", .string(dependency.dependentName)),
+            ("created_at", .string(timestamp(dependency.createdAt))),
+        ])
     }
 
     static func render(_ registered: RuntimeConnections.WorkflowDependency) -> String {
-        JSONText.object([("workflow_id", .string(registered.workflowID)), ("connection_name", .string(registered.connectionName)),
-                         ("workflow_name", .string(registered.dependency.dependentName)),
-                         ("registered_at", .string(timestamp(registered.dependency.createdAt)))])
+        JSONText.object([
+            ("workflow_id", .string(registered.workflowID)), ("connection_name", .string(registered.connectionName)),
+            ("workflow_name", .string(registered.dependency.dependentName)),
+            ("registered_at", .string(timestamp(registered.dependency.createdAt))),
+        ])
     }
 
     static func timestamp(_ seconds: Double) -> String {

@@ -24,8 +24,9 @@ struct ConnectionsAdapter {
     private func register(on router: RouterGroup<TollgateRequestContext>) {
         router.post("connections") { request, context in
             await answer(request, context, status: .created) { organization in
-                let view = try await connections.create(organization: organization, body: try await body(request),
-                                                        createdBy: Self.creator(request, context))
+                let view = try await connections.create(
+                    organization: organization, body: try await body(request),
+                    createdBy: Self.creator(request, context))
                 return (Self.render(view), view.record.generation)
             }
         }
@@ -46,8 +47,9 @@ struct ConnectionsAdapter {
         }
         router.put("connections/:name") { request, context in
             await answer(request, context) { organization in
-                let view = try await connections.update(organization: organization, name: name(context),
-                                                        ifMatch: request.headers[.ifMatch], body: try await body(request))
+                let view = try await connections.update(
+                    organization: organization, name: name(context),
+                    ifMatch: request.headers[.ifMatch], body: try await body(request))
                 return (Self.render(view), view.record.generation)
             }
         }
@@ -62,20 +64,24 @@ struct ConnectionsAdapter {
             return await answer(request, context) { organization in
                 let result = try await connections.test(organization: organization, name: name(context))
                 let latency = Int((ContinuousClock.now - started).milliseconds)
-                return (JSONText.object([
-                    ("connection_name", .string(name(context))), ("status", .string("success")), ("test_result", .string("success")),
-                    ("message", .string("a new access token was issued")), ("tested_at", .string(Self.timestamp(result.testedAt))),
-                    ("token_acquired", .bool(true)), ("expires_in", .int(result.credentials.expiresIn)), ("latency_ms", .int(latency)),
-                ]), nil)
+                return (
+                    JSONText.object([
+                        ("connection_name", .string(name(context))), ("status", .string("success")), ("test_result", .string("success")),
+                        ("message", .string("a new access token was issued")), ("tested_at", .string(Self.timestamp(result.testedAt))),
+                        ("token_acquired", .bool(true)), ("expires_in", .int(result.credentials.expiresIn)), ("latency_ms", .int(latency)),
+                    ]), nil
+                )
             }
         }
         router.post("connections/:name/authorize") { request, context in
             await answer(request, context) { organization in
                 let start = try await connections.authorize(organization: organization, name: name(context))
-                return (JSONText.object([
-                    ("authorization_url", .string(start.authorizationURL)), ("state", .string(start.state)),
-                    ("redirect_uri", .string(start.redirectURI)), ("expires_at", .string(Self.timestamp(start.expiresAt))),
-                ]), nil)
+                return (
+                    JSONText.object([
+                        ("authorization_url", .string(start.authorizationURL)), ("state", .string(start.state)),
+                        ("redirect_uri", .string(start.redirectURI)), ("expires_at", .string(Self.timestamp(start.expiresAt))),
+                    ]), nil
+                )
             }
         }
         router.post("connections/:name/refresh-token") { request, context in
@@ -112,23 +118,29 @@ struct ConnectionsAdapter {
         }
         router.delete("connections/:name/dependencies/:dependent") { request, context in
             await answer(request, context, status: .noContent) { organization in
-                try await connections.removeDependency(organization: organization, name: name(context),
-                                                       dependentID: context.parameters.get("dependent") ?? "")
+                try await connections.removeDependency(
+                    organization: organization, name: name(context),
+                    dependentID: context.parameters.get("dependent") ?? "")
                 return ("", nil)
             }
         }
         router.post("workflows/:workflow/dependencies") { request, context in
             await answer(request, context, status: .created) { organization in
-                let registered = try await connections.addWorkflowDependency(organization: organization, workflowID: workflow(context),
-                                                                             body: try await body(request))
+                let registered = try await connections.addWorkflowDependency(
+                    organization: organization, workflowID: workflow(context),
+                    body: try await body(request))
                 return (Self.render(registered), nil)
             }
         }
         router.get("workflows/:workflow/dependencies") { request, context in
             await answer(request, context) { organization in
                 let names = try await connections.workflowConnections(organization: organization, workflowID: workflow(context))
-                return (JSONText.object([("workflow_id", .string(workflow(context))),
-                                         ("connections", .raw("[" + names.map { JSONText.string($0) }.joined(separator: ",") + "]"))]), nil)
+                return (
+                    JSONText.object([
+                        ("workflow_id", .string(workflow(context))),
+                        ("connections", .raw("[" + names.map { JSONText.string($0) }.joined(separator: ",") + "]")),
+                    ]), nil
+                )
             }
         }
     }
@@ -142,15 +154,22 @@ struct ConnectionsAdapter {
             group.get("callback/:name") { request, context in
                 // RFC 6749 Appendix B: the redirect's query is form-encoded ('+' is a space).
                 let pairs = Self.formPairs(request.uri.query ?? "")
-                return await callback(request, context, parameters: pairs.flatMap { pairs in
-                    Self.callbackParameters { key in pairs.filter { $0.0 == key }.map(\.1) }
-                })
+                return await callback(
+                    request, context,
+                    parameters: pairs.flatMap { pairs in
+                        Self.callbackParameters { key in pairs.filter { $0.0 == key }.map(\.1) }
+                    })
             }
             group.post("callback/:name") { request, context in
                 guard let buffer = try? await request.collectBody(limit: min(maxBodyBytes, 64 * 1024)),
-                      let text = String(validating: buffer.readableBytesView, as: UTF8.self), let form = FormEncoding.parse(text) else {
-                    return await callback(request, context, parameters: .failure(RegistryError(.invalidRequest,
-                        "the callback's body must be application/x-www-form-urlencoded (response_mode=form_post), each parameter once")))
+                    let text = String(validating: buffer.readableBytesView, as: UTF8.self), let form = FormEncoding.parse(text)
+                else {
+                    return await callback(
+                        request, context,
+                        parameters: .failure(
+                            RegistryError(
+                                .invalidRequest,
+                                "the callback's body must be application/x-www-form-urlencoded (response_mode=form_post), each parameter once")))
                 }
                 return await callback(request, context, parameters: Self.callbackParameters { key in form[key].map { [$0] } ?? [] })
             }
@@ -189,10 +208,11 @@ struct ConnectionsAdapter {
         do {
             let view = try await connections.callback(name: name(context), parameters: try parameters.get())
             if browser { return CallbackPage.connected(view.record.name) }
-            return Reply.json(JSONText.object([
-                ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
-                ("status", .string(view.record.status.rawValue)),
-            ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
+            return Reply.json(
+                JSONText.object([
+                    ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
+                    ("status", .string(view.record.status.rawValue)),
+                ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
         } catch {
             let refusal = RegistryError.of(error)
             if browser { return CallbackPage.failed(connection, status: Self.status(of: refusal), reason: refusal.message) }
@@ -232,8 +252,10 @@ struct ConnectionsAdapter {
 
     /// Runs one operation for the caller's organisation and renders its answer or its refusal.
     /// A generation becomes the `ETag`.
-    private func answer(_ request: Request, _ context: TollgateRequestContext, status: HTTPResponse.Status = .ok,
-                        _ operation: (String) async throws -> (String, Int?)) async -> Response {
+    private func answer(
+        _ request: Request, _ context: TollgateRequestContext, status: HTTPResponse.Status = .ok,
+        _ operation: (String) async throws -> (String, Int?)
+    ) async -> Response {
         do {
             let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
             let (body, generation) = try await operation(organization)
@@ -264,8 +286,9 @@ struct ConnectionsAdapter {
         if let connectionStatus = error.connectionStatus {
             extra = [("status", .string(connectionStatus.rawValue)), ("status_message", error.statusMessage.map { .string($0) } ?? .null)]
         }
-        return OutboundErrorReply.response(error.code.rawValue, error.message, status: status, requestID: requestID,
-                                           headers: retries ? [.retryAfter: "5"] : [:], extra: extra)
+        return OutboundErrorReply.response(
+            error.code.rawValue, error.message, status: status, requestID: requestID,
+            headers: retries ? [.retryAfter: "5"] : [:], extra: extra)
     }
 }
 

@@ -44,8 +44,12 @@ struct DevIssuerRoutes {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="dev-issuer""#, .cacheControl: "no-store"])
             }
             guard let answer = await issuer.userinfo(token) else {
-                return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="dev-issuer", error="invalid_token""#,
-                                                                 .cacheControl: "no-store"])
+                return Response(
+                    status: .unauthorized,
+                    headers: [
+                        .wwwAuthenticate: #"Bearer realm="dev-issuer", error="invalid_token""#,
+                        .cacheControl: "no-store",
+                    ])
             }
             return Reply.json(answer, headers: [.cacheControl: "no-store"])
         }
@@ -115,8 +119,9 @@ struct DevIssuerRoutes {
         _ request: Request, _ body: (DevClientConfig, [String: String]) async -> Response
     ) async -> Response {
         guard let buffer = try? await request.collectBody(limit: maxBodyBytes),
-              let text = String(validating: buffer.readableBytesView, as: UTF8.self),
-              var form = FormEncoding.parse(text) else {
+            let text = String(validating: buffer.readableBytesView, as: UTF8.self),
+            var form = FormEncoding.parse(text)
+        else {
             return Self.oauthError("invalid_request", "body must be application/x-www-form-urlencoded", .badRequest)
         }
         let basic = request.headers[.authorization].flatMap(Self.basicCredentials)
@@ -137,15 +142,17 @@ struct DevIssuerRoutes {
     static func basicCredentials(_ header: String) -> (String, String)? {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-              let decoded = String(data: data, encoding: .utf8),
-              let colon = decoded.firstIndex(of: ":"),
-              let id = FormEncoding.decode(String(decoded[..<colon])),
-              let secret = FormEncoding.decode(String(decoded[decoded.index(after: colon)...])) else { return nil }
+            let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+            let decoded = String(data: data, encoding: .utf8),
+            let colon = decoded.firstIndex(of: ":"),
+            let id = FormEncoding.decode(String(decoded[..<colon])),
+            let secret = FormEncoding.decode(String(decoded[decoded.index(after: colon)...]))
+        else { return nil }
         return (id, secret)
     }
 
-    static func oauthError(_ code: String, _ description: String, _ status: HTTPResponse.Status, headers: HTTPFields = [.cacheControl: "no-store"]) -> Response {
+    static func oauthError(_ code: String, _ description: String, _ status: HTTPResponse.Status, headers: HTTPFields = [.cacheControl: "no-store"]) -> Response
+    {
         Reply.json(JSONText.object([("error", .string(code)), ("error_description", .string(description))]), status: status, headers: headers)
     }
 }

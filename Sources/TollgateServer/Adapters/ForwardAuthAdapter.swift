@@ -26,8 +26,9 @@ struct ForwardAuthAdapter {
     let warnings: WarningThrottle
 
     init(authenticator: InboundAuthenticator, rules: AccessRules, config: ForwardAuthConfig, clock: any TollgateClock) {
-        statuses = BearerChallenge.Statuses(unavailable: HTTPResponse.Status(code: config.statusOnUnavailable),
-                                            malformed: HTTPResponse.Status(code: config.statusOnMalformed))
+        statuses = BearerChallenge.Statuses(
+            unavailable: HTTPResponse.Status(code: config.statusOnUnavailable),
+            malformed: HTTPResponse.Status(code: config.statusOnMalformed))
         self.authenticator = authenticator
         self.rules = rules
         reader = ForwardedRequestReader(proxy: config.proxy, trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), readsHost: rules.readsHost)
@@ -63,7 +64,11 @@ struct ForwardAuthAdapter {
             case .undescribed:
                 break
             case .untrusted:
-                return refuse(.untrustedProxy, context, warning: "it sent forwarded request headers and is not in forward_auth.trusted_proxies. Add the proxy's address or network to forward_auth.trusted_proxies")
+                return refuse(
+                    .untrustedProxy, context,
+                    warning:
+                        "it sent forwarded request headers and is not in forward_auth.trusted_proxies. Add the proxy's address or network to forward_auth.trusted_proxies"
+                )
             case .conflicting(let problem):
                 return refuse(.conflictingFacts, context, warning: "the forwarded request headers are inconsistent (\(problem))", description: problem)
             case .ambiguous(let problem):
@@ -79,7 +84,11 @@ struct ForwardAuthAdapter {
         guard !rules.isEmpty else { return await answer(request, context, requirement: .none, constraints: constraints, headers: identityHeaders) }
         switch rules.verdict(for: facts) {
         case .refused(.unknownRequest, let why):
-            return refuse(.unknownRequest, context, warning: "the rules cannot be applied: \(why). Configure the proxy to send the guarded request's method, URI and host (forward_auth.proxy says which headers are read)")
+            return refuse(
+                .unknownRequest, context,
+                warning:
+                    "the rules cannot be applied: \(why). Configure the proxy to send the guarded request's method, URI and host (forward_auth.proxy says which headers are read)"
+            )
         case .refused(let reason, _):
             return refuse(reason, context)
         case .anonymous(let rule):
@@ -105,7 +114,8 @@ struct ForwardAuthAdapter {
         if let warning {
             let peer = context.peerAddress?.ipAddress ?? "unknown"
             if warnings.allows("\(reason.rawValue) \(peer)") {
-                context.logger.warning("forward auth refused a request from \(peer): \(warning)", metadata: ["peer": .string(peer), "reason": .string(reason.rawValue)])
+                context.logger.warning(
+                    "forward auth refused a request from \(peer): \(warning)", metadata: ["peer": .string(peer), "reason": .string(reason.rawValue)])
             }
         }
         return BearerChallenge.response(for: authenticator.refuse(reason, context: context), statuses: statuses, description: description)
@@ -113,8 +123,10 @@ struct ForwardAuthAdapter {
 
     /// The token against the requirement, plus what the proxy adds per route: `X-Required-Scopes`
     /// and the auth URL's constraints.
-    private func answer(_ request: Request, _ context: TollgateRequestContext, requirement: RouteRequirement, constraints: AuthURLConstraints,
-                        headers: HeaderMap) async -> Response {
+    private func answer(
+        _ request: Request, _ context: TollgateRequestContext, requirement: RouteRequirement, constraints: AuthURLConstraints,
+        headers: HeaderMap
+    ) async -> Response {
         var requirement = constraints.applied(to: requirement, groupsClaim: groupsClaim)
         if let name = requiredScopesHeader, let value = request.headers[name] {
             requirement = requirement.adding(scopes: Self.split(value[...]))
@@ -124,7 +136,7 @@ struct ForwardAuthAdapter {
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"
         for (claim, name) in headers {
-            guard let value = claimValue(claim, principal: principal, issuer: decision.issuer), HeaderRules.isSafeValue(value) else { continue }
+            guard let value = principal.headerValue(ofClaim: claim, issuer: decision.issuer), HeaderRules.isSafeValue(value) else { continue }
             response.headers[name] = value
         }
         return response
@@ -132,23 +144,5 @@ struct ForwardAuthAdapter {
 
     private static func split(_ value: Substring) -> [String] {
         value.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
-    }
-
-    private func claimValue(_ claim: String, principal: Principal, issuer: String?) -> String? {
-        let claims = principal.claims
-        switch claim {
-        case "sub": return claims.subject
-        case "client_id": return claims.clientID
-        case "scope": return claims.scopes.isEmpty ? nil : claims.scopes.joined(separator: " ")
-        case "issuer": return issuer
-        case "iss": return claims.issuer
-        case "aud": return claims.audiences.isEmpty ? nil : claims.audiences.joined(separator: " ")
-        case "username": return claims.username
-        case "user_id": return claims.userID
-        case "exp": return claims.expiresAt.map(String.init)
-        default:
-            let values = claims.values(at: claim)
-            return values.isEmpty ? claims.userinfo[claim] : values.joined(separator: " ")
-        }
     }
 }

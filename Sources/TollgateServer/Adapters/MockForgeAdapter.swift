@@ -1,6 +1,5 @@
 import Hummingbird
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
@@ -69,12 +68,13 @@ struct MockForgeAdapter {
     /// Shape B's reply, without the SDK envelope. Undecided is a non-2xx, which the host treats as
     /// a failed call (it never authenticates on one).
     static func hostAdapterAnswer(_ decision: Decision, noCredentials: Bool) -> Response {
-        let errorMessage: String? = switch decision.verdict {
-        case .allowed: nil
-        case .denied where noCredentials: "no credentials"
-        case .denied(let reason): reason.message
-        case .indeterminate: "authorization server unavailable"
-        }
+        let errorMessage: String? =
+            switch decision.verdict {
+            case .allowed: nil
+            case .denied where noCredentials: "no credentials"
+            case .denied(let reason): reason.message
+            case .indeterminate: "authorization server unavailable"
+            }
         let principal = decision.isAllowed ? decision.principal : nil
         let body = JSONText.object([
             ("authenticated", .bool(principal != nil)),

@@ -45,8 +45,10 @@ struct MockForgeRequest {
     }
 
     /// A member that is absent or `null` is nil; one of another type than `kind` is an error naming it.
-    private static func member<Value>(_ object: JSONObject, _ name: String, path: String,
-                                      as kind: KeyPath<JSONNode, Value?>) throws(Invalid) -> Value? {
+    private static func member<Value>(
+        _ object: JSONObject, _ name: String, path: String,
+        as kind: KeyPath<JSONNode, Value?>
+    ) throws(Invalid) -> Value? {
         guard let node = object[name], node != .null else { return nil }
         guard let value = node[keyPath: kind] else { throw Invalid(message: "field \(path) has the wrong type") }
         return value

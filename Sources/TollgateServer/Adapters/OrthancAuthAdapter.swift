@@ -10,11 +10,10 @@ import TollgateKit
 /// token's roles, resource (share) tokens created, validated and decoded, and the roles settings.
 /// A user's OAuth token is judged by its profile only: `/tokens/validate` grants share tokens.
 struct OrthancAuthAdapter {
-    let authenticator: InboundAuthenticator
+    let decisions: OrthancWebServiceDecision
     let profiles: OrthancProfiles
     let shareTokens: ShareTokens
     let maxBodyBytes: Int
-    static let validateValidity = 60
 
     /// The members of the plugin's validate, get-profile and decode bodies Tollgate reads; others are ignored.
     struct WebServiceRequest: Decodable {
@@ -48,8 +47,10 @@ struct OrthancAuthAdapter {
         router.put("/settings/roles") { request, context in await replaceRoles(request, context) }
     }
 
-    private func withBody(_ request: Request, _ context: TollgateRequestContext,
-                          _ handler: (WebServiceRequest, TollgateRequestContext) async -> Response) async -> Response {
+    private func withBody(
+        _ request: Request, _ context: TollgateRequestContext,
+        _ handler: (WebServiceRequest, TollgateRequestContext) async -> Response
+    ) async -> Response {
         switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes, context: context) {
         case .success(let body): return await handler(body, context)
         case .failure(let refusal): return refusal.response
@@ -64,43 +65,36 @@ struct OrthancAuthAdapter {
 
     private func validate(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
         guard let method = body.method?.lowercased(), TollgateConfig.orthancMethods.contains(method),
-              let level = body.level?.lowercased(), TollgateConfig.orthancLevels.contains(level) else {
-            return OrthancReplies.error("method (get, post, put, delete) and level (system, patient, study, series, instance) are required",
-                                        status: .badRequest, requestID: context.requestID)
+            let level = body.level?.lowercased(), TollgateConfig.orthancLevels.contains(level)
+        else {
+            return OrthancReplies.error(
+                "method (get, post, put, delete) and level (system, patient, study, series, instance) are required",
+                status: .badRequest, requestID: context.requestID)
         }
-        guard let token = Self.token(body) else { return OrthancReplies.granted(false, validity: Self.validateValidity) }
-        let access = OrthancResource(level: level, dicomUID: body.dicomUID.flatMap { $0.isEmpty ? nil : $0 },
-                                     orthancID: body.orthancID.flatMap { $0.isEmpty ? nil : $0 })
-        guard level != "system", access.dicomUID != nil || access.orthancID != nil else {
-            return OrthancReplies.granted(false, validity: Self.validateValidity)
+        let answer = await decisions.validate(
+            token: Self.token(body), method: method, level: level, dicomUID: body.dicomUID, orthancID: body.orthancID, serverID: body.serverID)
+        if let decision = answer.decision {
+            context.noteDecision(decision)
+            let resource = answer.resource.flatMap { $0.orthancID ?? $0.dicomUID }
+            context.noteOrthanc(OrthancAccess(method: method, level: level, resource: resource, user: nil))
         }
-        let inspection = await shareTokens.inspect(token)
-        let granted = shareTokens.grants(inspection, method: method, accessChain: [access], serverID: body.serverID)
-        context.noteDecision(Decision(verdict: granted ? .allowed : .denied(.permission)))
-        context.noteOrthanc(OrthancAccess(method: method, level: level, resource: access.orthancID ?? access.dicomUID, user: nil))
-        return OrthancReplies.granted(granted, validity: granted ? shareTokens.secondsLeft(inspection, cap: Self.validateValidity) : Self.validateValidity)
+        return OrthancReplies.granted(answer.granted, validity: answer.validity)
     }
 
     private func profile(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
         if body.tokenKey == nil, body.tokenValue == nil, let userID = body.userID {
-            guard let known = await profiles.knownUser(userID) else { return OrthancReplies.json("null") }
+            guard let known = await decisions.knownUser(userID) else { return OrthancReplies.json("null") }
             return OrthancReplies.profile(known)
         }
-        guard let token = Self.token(body) else { return OrthancReplies.profile(profiles.anonymous) }
-        let decision = await authenticator.authenticate(token: token, context: context)
-        switch decision.verdict {
-        case .indeterminate(let reason):
-            return OrthancReplies.error("cannot decide: \(reason.message)", status: .serviceUnavailable, requestID: context.requestID)
-        case .denied:
-            // A share token, or a token the IdP does not vouch for: no more than anonymous. The
-            // plugin then falls back to /tokens/validate for the resource.
-            var anonymous = profiles.anonymous
-            anonymous.validity = min(anonymous.validity, authenticator.validitySeconds(of: decision, token: token))
-            return OrthancReplies.profile(anonymous)
-        case .allowed:
-            let validity = authenticator.validitySeconds(of: decision, token: token)
-            let profile = profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity)
-            context.noteOrthanc(OrthancAccess(method: nil, level: nil, resource: nil, user: profile.userID ?? profile.name))
+        switch await decisions.profile(token: Self.token(body)) {
+        case .indeterminate(let decision, let reason):
+            context.noteDecision(decision)
+            return OrthancReplies.error("cannot decide: \(reason)", status: .serviceUnavailable, requestID: context.requestID)
+        case .profile(let profile, let decision):
+            if let decision {
+                context.noteDecision(decision)
+                if decision.isAllowed { context.noteOrthanc(OrthancAccess(method: nil, level: nil, resource: nil, user: profile.userID ?? profile.name)) }
+            }
             return OrthancReplies.profile(profile)
         }
     }
@@ -138,9 +132,10 @@ struct OrthancAuthAdapter {
                 ("expiration-date", echoed.expirationDate.map { .string($0) } ?? .null),
                 ("validity-duration", .null),
             ])
-            return OrthancReplies.json(JSONText.object([
-                ("request", .raw(requestJSON)), ("token", .string(created.token)), ("url", created.url.map { .string($0) } ?? .null),
-            ]))
+            return OrthancReplies.json(
+                JSONText.object([
+                    ("request", .raw(requestJSON)), ("token", .string(created.token)), ("url", created.url.map { .string($0) } ?? .null),
+                ]))
         } catch {
             guard case .badRequest(let message) = error else { return OrthancReplies.error("cannot create the token", status: .internalServerError) }
             return OrthancReplies.error(message, status: .badRequest, requestID: context.requestID)
@@ -166,7 +161,8 @@ struct OrthancAuthAdapter {
         } catch {
             switch error {
             case .readOnly:
-                return OrthancReplies.error("roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID)
+                return OrthancReplies.error(
+                    "roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID)
             case .invalid(let problems):
                 return OrthancReplies.error(problems.map(\.description).joined(separator: "; "), status: .badRequest, requestID: context.requestID)
             case .unwritable(let message):
@@ -191,7 +187,8 @@ enum OrthancBody {
         } catch let error as ConfigError {
             return .failure(Refusal(response: OrthancReplies.error("invalid body: \(error.description)", status: .badRequest, requestID: context.requestID)))
         } catch {
-            return .failure(Refusal(response: OrthancReplies.error("body must be a JSON object of the expected shape", status: .badRequest, requestID: context.requestID)))
+            return .failure(
+                Refusal(response: OrthancReplies.error("body must be a JSON object of the expected shape", status: .badRequest, requestID: context.requestID)))
         }
     }
 }

@@ -40,14 +40,18 @@ struct OrthancFilterAdapter {
         }
         let tokens = (body.tokens ?? []).compactMap(BearerToken.fromPresented)
         let outcome = await decision.decide(
-            OrthancAccessDecision.Request(method: body.method, uri: body.uri, getArguments: body.get ?? [:], tokens: tokens,
-                                          resources: body.resources ?? [], labels: body.labels, serverID: body.serverID))
+            OrthancAccessDecision.Request(
+                method: body.method, uri: body.uri, getArguments: body.get ?? [:], tokens: tokens,
+                resources: body.resources ?? [], labels: body.labels, serverID: body.serverID))
         context.noteDecision(outcome.decision)
-        context.noteOrthanc(OrthancAccess(method: body.method, level: outcome.resource?.level,
-                                          resource: outcome.resource.flatMap { $0.orthancID ?? $0.dicomUID }, user: outcome.user,
-                                          permission: outcome.permission))
-        return OrthancReplies.json(JSONText.object([
-            ("granted", .bool(outcome.granted)), ("validity", .int(outcome.validity)), ("reason", .string(outcome.reason)),
-        ]))
+        context.noteOrthanc(
+            OrthancAccess(
+                method: body.method, level: outcome.resource?.level,
+                resource: outcome.resource.flatMap { $0.orthancID ?? $0.dicomUID }, user: outcome.user,
+                permission: outcome.permission))
+        return OrthancReplies.json(
+            JSONText.object([
+                ("granted", .bool(outcome.granted)), ("validity", .int(outcome.validity)), ("reason", .string(outcome.reason)),
+            ]))
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
@@ -21,16 +20,18 @@ struct OutboundAPIAdapter {
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         router.get("/dicomweb-oauth/status") { _, _ in
-            Reply.json(JSONText.object([
-                ("plugin", .string("tollgate")), ("version", .string(version)), ("status", .string("active")),
-                ("configured_servers", .int(servers.all.count)), ("servers", .strings(servers.all.map(\.name))),
-                ("ready", .bool(readiness.notReadyReasons().isEmpty)),
-            ]), headers: [.cacheControl: "no-store"])
+            Reply.json(
+                JSONText.object([
+                    ("plugin", .string("tollgate")), ("version", .string(version)), ("status", .string("active")),
+                    ("configured_servers", .int(servers.all.count)), ("servers", .strings(servers.all.map(\.name))),
+                    ("ready", .bool(readiness.notReadyReasons().isEmpty)),
+                ]), headers: [.cacheControl: "no-store"])
         }
         router.get("/dicomweb-oauth/servers") { _, _ in
             let rendered = servers.all.map { Self.render($0.status, pushes: pusher.status(forOutboundServer: $0.name)) }
-            return Reply.json(JSONText.object([("servers", .raw("[" + rendered.joined(separator: ",") + "]"))]),
-                              headers: [.cacheControl: "no-store"])
+            return Reply.json(
+                JSONText.object([("servers", .raw("[" + rendered.joined(separator: ",") + "]"))]),
+                headers: [.cacheControl: "no-store"])
         }
         router.post("/dicomweb-oauth/servers/:name/test") { _, context in
             await test(context.parameters.get("name") ?? "", requestID: context.requestID)
@@ -58,10 +59,11 @@ struct OutboundAPIAdapter {
         guard let source = servers[name]?.tokens else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
         switch await source.token() {
         case .success(let token):
-            return Reply.json(JSONText.object([
-                ("access_token", .string(token.value)), ("token_type", .string("Bearer")),
-                ("expires_in", .int(source.secondsLeft(of: token))),
-            ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
+            return Reply.json(
+                JSONText.object([
+                    ("access_token", .string(token.value)), ("token_type", .string("Bearer")),
+                    ("expires_in", .int(source.secondsLeft(of: token))),
+                ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
         case .failure(let error):
             return OutboundErrorReply.tokenUnavailable(error, server: name, requestID: requestID)
         }
@@ -72,9 +74,10 @@ struct OutboundAPIAdapter {
         do {
             let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
             let token = try await connections.credentials(organization: organization, name: name)
-            return Reply.json(JSONText.object([
-                ("access_token", .string(token.accessToken)), ("token_type", .string("Bearer")), ("expires_in", .int(token.expiresIn)),
-            ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
+            return Reply.json(
+                JSONText.object([
+                    ("access_token", .string(token.accessToken)), ("token_type", .string("Bearer")), ("expires_in", .int(token.expiresIn)),
+                ]), headers: [.cacheControl: "no-store", .pragma: "no-cache"])
         } catch {
             let refusal = RegistryError.of(error)
             if refusal.code == .notFound { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
@@ -89,10 +92,11 @@ struct OutboundAPIAdapter {
         let latency = Int((ContinuousClock.now - started).milliseconds)
         switch result {
         case .success(let token):
-            return Reply.json(JSONText.object([
-                ("server", .string(name)), ("status", .string("success")), ("token_acquired", .bool(true)),
-                ("expires_in", .int(Int(saturating: token.lifetime))), ("latency_ms", .int(latency)),
-            ]), headers: [.cacheControl: "no-store"])
+            return Reply.json(
+                JSONText.object([
+                    ("server", .string(name)), ("status", .string("success")), ("token_acquired", .bool(true)),
+                    ("expires_in", .int(Int(saturating: token.lifetime))), ("latency_ms", .int(latency)),
+                ]), headers: [.cacheControl: "no-store"])
         case .failure(let error):
             var members: [(String, JSONText.Value)] = [
                 ("server", .string(name)), ("status", .string("error")), ("token_acquired", .bool(false)),

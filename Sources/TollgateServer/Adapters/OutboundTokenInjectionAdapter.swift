@@ -44,14 +44,16 @@ struct OutboundTokenInjectionAdapter {
         guard let server = servers[name] else { return OutboundErrorReply.unknownServer(name, requestID: context.requestID) }
         switch config.auth {
         case .admin where adminIsOpen:
-            return OutboundErrorReply.response("FORBIDDEN", "admin.auth_mode is none: outbound tokens are not handed out without a caller check",
-                                               status: .forbidden, requestID: context.requestID)
+            return OutboundErrorReply.response(
+                "FORBIDDEN", "admin.auth_mode is none: outbound tokens are not handed out without a caller check",
+                status: .forbidden, requestID: context.requestID)
         case .admin:
             break
         case .bearer:
             guard let scopes = config.requiredScopes[server.name] else {
-                return OutboundErrorReply.response("FORBIDDEN", "no scope is configured for \(server.name) in forward_auth.outbound_tokens.required_scopes",
-                                                   status: .forbidden, requestID: context.requestID)
+                return OutboundErrorReply.response(
+                    "FORBIDDEN", "no scope is configured for \(server.name) in forward_auth.outbound_tokens.required_scopes",
+                    status: .forbidden, requestID: context.requestID)
             }
             let decision = await authenticator.authenticate(request, context: context, requirement: RouteRequirement(scopes: scopes))
             guard decision.isAllowed else { return BearerChallenge.response(for: decision) }

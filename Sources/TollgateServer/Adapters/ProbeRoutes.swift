@@ -1,6 +1,4 @@
 import Hummingbird
-import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound

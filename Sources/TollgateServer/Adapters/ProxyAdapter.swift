@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
@@ -121,7 +120,8 @@ struct ProxyAdapter {
         case .unknownServer:
             return OutboundErrorReply.unknownServer(server, requestID: requestID)
         case .badPath:
-            return OutboundErrorReply.response("INVALID_PATH", "the path may not contain dot segments or encoded slashes", status: .badRequest, requestID: requestID)
+            return OutboundErrorReply.response(
+                "INVALID_PATH", "the path may not contain dot segments or encoded slashes", status: .badRequest, requestID: requestID)
         case .tooLarge:
             return OutboundErrorReply.response("PAYLOAD_TOO_LARGE", "request body exceeds proxy.max_body_bytes", status: .contentTooLarge, requestID: requestID)
         case .token(let error):
@@ -131,12 +131,14 @@ struct ProxyAdapter {
         case .connectionFailed:
             return OutboundErrorReply.response("CONNECTION_FAILED", "cannot connect to the upstream of \(server)", status: .badGateway, requestID: requestID)
         case .timeout:
-            return OutboundErrorReply.response("UPSTREAM_ERROR", "the upstream of \(server) did not answer in time", status: .gatewayTimeout, requestID: requestID)
+            return OutboundErrorReply.response(
+                "UPSTREAM_ERROR", "the upstream of \(server) did not answer in time", status: .gatewayTimeout, requestID: requestID)
         case .upstreamError:
             return OutboundErrorReply.response("UPSTREAM_ERROR", "the upstream of \(server) failed to answer", status: .badGateway, requestID: requestID)
         case .circuitOpen(let wait):
-            return OutboundErrorReply.response("CIRCUIT_OPEN", "the upstream of \(server) is failing; requests are paused", status: .serviceUnavailable,
-                                               requestID: requestID, headers: [.retryAfter: String(Int(max(1, wait.rounded(.up))))])
+            return OutboundErrorReply.response(
+                "CIRCUIT_OPEN", "the upstream of \(server) is failing; requests are paused", status: .serviceUnavailable,
+                requestID: requestID, headers: [.retryAfter: String(Int(max(1, wait.rounded(.up))))])
         }
     }
 }

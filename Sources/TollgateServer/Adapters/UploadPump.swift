@@ -2,10 +2,6 @@ import Hummingbird
 import NIOCore
 import Synchronization
 import TollgateConfiguration
-import TollgateDevIssuer
-import TollgateInbound
-import TollgateKit
-import TollgateOutbound
 
 /// Feeds the caller's body to the upstream client from a task Tollgate owns. Hummingbird reads
 /// the next request from the same connection once the response is written, so nothing may
@@ -56,8 +52,12 @@ final class UploadPump: Sendable {
     func finish(within limit: Duration) async -> Bool {
         guard let pump = task.withLock({ $0 }) else { return true }
         let drained = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await pump.value; return true }
-            group.addTask { try? await Task.sleep(for: limit); return false }
+            group.addTask {
+                _ = await pump.value; return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit); return false
+            }
             let first = await group.next() ?? false
             group.cancelAll()
             return first

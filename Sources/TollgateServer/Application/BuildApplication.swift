@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
@@ -14,23 +13,24 @@ import TollgateRegistry
 /// The HTTP server over a built `TollgateApp`, with the background work that waits for it to
 /// listen. Router tests use it without a socket (HummingbirdTesting's `.router` mode), where the
 /// background work never starts because no server ever listens.
-public struct TollgateApplication: ApplicationProtocol {
-    public typealias Context = TollgateRequestContext
+package struct TollgateApplication: ApplicationProtocol {
+    package typealias Context = TollgateRequestContext
     let app: TollgateApp
     let routes: RouterResponder<TollgateRequestContext>
     let started: ServerStartSignal
 
-    public var responder: RouterResponder<TollgateRequestContext> {
+    package var responder: RouterResponder<TollgateRequestContext> {
         get async throws { routes }
     }
-    public var configuration: ApplicationConfiguration {
+    package var configuration: ApplicationConfiguration {
         let server = app.config.server
-        return .init(address: .hostname(server.host, port: server.port), serverName: "tollgate",
-                     availableConnectionsDelegate: .maximum(server.maxConnections, logger: app.logger))
+        return .init(
+            address: .hostname(server.host, port: server.port), serverName: "tollgate",
+            availableConnectionsDelegate: .maximum(server.maxConnections, logger: app.logger))
     }
     /// HTTP/1.1 with an idle timeout that also covers unfinished request heads; behind TLS when
     /// `server.tls` is set.
-    public var server: HTTPServerBuilder {
+    package var server: HTTPServerBuilder {
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(app.config.server.idleTimeoutSeconds))))
         guard let tls = app.serverTLS else { return http1 }
         do {
@@ -40,12 +40,12 @@ public struct TollgateApplication: ApplicationProtocol {
             fatalError("server.tls cannot be used: \(error)")
         }
     }
-    public var logger: Logger { app.logger }
-    public var services: [any Service] { started.services + (app.serverTLS.map { [$0] } ?? []) }
+    package var logger: Logger { app.logger }
+    package var services: [any Service] { started.services + (app.serverTLS.map { [$0] } ?? []) }
     /// Finishes the start signal so that background work waiting for it ends too.
     var serverStarted: ServerStartSignal { started }
 
-    public func onServerRunning(_ channel: any Channel) async {
+    package func onServerRunning(_ channel: any Channel) async {
         app.devIssuer?.markServing()
         started.fire()
     }
@@ -53,7 +53,7 @@ public struct TollgateApplication: ApplicationProtocol {
 
 extension TollgateApp {
     /// The application: the router, and each piece of background work started once the server listens.
-    public func buildApplication() -> TollgateApplication {
+    package func buildApplication() -> TollgateApplication {
         let issuerBringUp = IssuerBringUp(issuers: authenticator.issuers, logger: logger)
         let refresher = TokenRefresher(servers: outbound)
         let pusher = self.pusher
@@ -67,8 +67,9 @@ extension TollgateApp {
             { await pusher.run() },
             { await connectionRefresher?.run() },
             {
-                await replicaMessages?.run(evict: { hex in if let key = TokenKey(sha256Hex: hex) { cache.remove(key) } },
-                                           documentChanged: { key in if key == RegistryOrthancState.rolesKey { await profiles.reloadShared() } })
+                await replicaMessages?.run(
+                    evict: { hex in if let key = TokenKey(sha256Hex: hex) { cache.remove(key) } },
+                    documentChanged: { key in if key == RegistryOrthancState.rolesKey { await profiles.reloadShared() } })
             },
             { await Self.watchRoles(profiles) },
         ])
@@ -87,7 +88,7 @@ extension TollgateApp {
     }
 
     /// Every route, and a 405 with `Allow` for every other method on a path it serves.
-    public func buildRouter() -> Router<TollgateRequestContext> {
+    package func buildRouter() -> Router<TollgateRequestContext> {
         let router = servedRoutes()
         MethodNotAllowedRoutes.register(on: router)
         return router
@@ -97,29 +98,41 @@ extension TollgateApp {
     func servedRoutes() -> Router<TollgateRequestContext> {
         // HEAD is answered wherever GET is (RFC 9110 §9.3.2), without the body.
         let router = Router(context: TollgateRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: ObservabilityMiddleware(metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
-                                                       tracing: RequestTracing(tracer: tracing?.tracer)))
-        ProbeRoutes(readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry,
-                    version: Self.version).register(on: router)
+        router.add(
+            middleware: ObservabilityMiddleware(
+                metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
+                tracing: RequestTracing(tracer: tracing?.tracer)))
+        ProbeRoutes(
+            readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry,
+            version: Self.version
+        ).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock).register(on: router)
         let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))
-        OrthancAuthAdapter(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens, maxBodyBytes: config.server.maxBodyBytes)
-            .register(on: orthanc)
+        OrthancAuthAdapter(
+            decisions: OrthancWebServiceDecision(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens),
+            profiles: orthancProfiles, shareTokens: shareTokens, maxBodyBytes: config.server.maxBodyBytes
+        )
+        .register(on: orthanc)
         OrthancFilterAdapter(decision: orthancDecision, maxBodyBytes: config.server.maxBodyBytes).register(on: orthanc)
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, connections: connections).register(on: admin)
         ProxyAdapter(proxy: proxy, connections: connections, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
-        CacheEvictionAdapter(cache: authenticator.cache, replicas: config.registry.store == .postgres ? replicaMessages : nil,
-                             maxBodyBytes: config.server.maxBodyBytes).register(on: admin)
+        CacheEvictionAdapter(
+            cache: authenticator.cache, replicas: config.registry.store == .postgres ? replicaMessages : nil,
+            maxBodyBytes: config.server.maxBodyBytes
+        ).register(on: admin)
         if let connections {
-            let adapter = ConnectionsAdapter(connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes,
-                                             prefixes: config.registry.apiPrefixes, exposeRefreshTokens: config.registry.exposeRefreshTokens)
+            let adapter = ConnectionsAdapter(
+                connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes,
+                prefixes: config.registry.apiPrefixes, exposeRefreshTokens: config.registry.exposeRefreshTokens)
             adapter.register(on: admin)
             adapter.registerCallback(on: router)
         }
-        OutboundTokenInjectionAdapter(servers: outbound, authenticator: authenticator, config: config.forwardAuth.outboundTokens,
-                                      adminIsOpen: config.admin.authMode == .none).register(router: router, admin: admin)
+        OutboundTokenInjectionAdapter(
+            servers: outbound, authenticator: authenticator, config: config.forwardAuth.outboundTokens,
+            adminIsOpen: config.admin.authMode == .none
+        ).register(router: router, admin: admin)
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }

@@ -8,13 +8,13 @@ import Synchronization
 /// loop). With the event loops as the global executor a request stays on the thread that read it.
 /// This is NIO's `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`,
 /// reaching the runtime's hook at link time because the static binary does not export it to dlsym.
-public enum EventLoopExecutor {
+package enum EventLoopExecutor {
     /// `TOLLGATE_GLOBAL_EXECUTOR=swift` keeps Swift's own pool (the takeover is process-wide).
-    public static let optOutVariable = "TOLLGATE_GLOBAL_EXECUTOR"
+    package static let optOutVariable = "TOLLGATE_GLOBAL_EXECUTOR"
 
     /// Must run first thing in `main`, before any task is enqueued on the global executor.
     @discardableResult
-    public static func install(environment: [String: String]) -> Bool {
+    package static func install(environment: [String: String]) -> Bool {
         guard environment[optOutVariable] != "swift" else { return false }
         let installed = tollgate_install_enqueue_global_hook(enqueueOnEventLoop) == 1
         if installed { onEventLoops.store(true, ordering: .relaxed) }

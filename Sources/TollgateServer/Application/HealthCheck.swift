@@ -1,15 +1,11 @@
 import AsyncHTTPClient
 import NIOCore
-import TollgateConfiguration
-import TollgateDevIssuer
-import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 
 /// `tollgate healthcheck`: for container HEALTHCHECKs and exec probes in images without curl.
-public enum HealthCheck {
+package enum HealthCheck {
     /// True when `url` answers 200 within `timeoutSeconds`.
-    public static func passes(url: String, timeoutSeconds: Int64 = 2) async -> Bool {
+    package static func passes(url: String, timeoutSeconds: Int64 = 2) async -> Bool {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         defer { Task { try? await client.shutdown() } }
         do {

@@ -18,12 +18,16 @@ struct RegistryPushSource: RuntimePushSource {
             var url = definition.url
             if url == nil { url = try? await connections.upstreamURL(organization: RuntimeConnections.globalOrganization, name: connection) }
             guard let url else { continue }
-            targets.append(RuntimePushTarget(name: name, source: connection, url: url, extra: definition.extra,
-                                             token: token(RuntimeConnections.globalOrganization, connection)))
+            targets.append(
+                RuntimePushTarget(
+                    name: name, source: connection, url: url, extra: definition.extra,
+                    token: token(RuntimeConnections.globalOrganization, connection)))
         }
         for (record, push, url) in (try? await connections.pushDefinitions()) ?? [] {
-            targets.append(RuntimePushTarget(name: push.name, source: record.organization + "/" + record.name, url: url, extra: push.extra,
-                                             token: token(record.organization, record.name)))
+            targets.append(
+                RuntimePushTarget(
+                    name: push.name, source: record.organization + "/" + record.name, url: url, extra: push.extra,
+                    token: token(record.organization, record.name)))
         }
         return targets
     }

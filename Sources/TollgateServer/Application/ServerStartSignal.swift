@@ -1,7 +1,5 @@
 import ServiceLifecycle
 import Synchronization
-import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound

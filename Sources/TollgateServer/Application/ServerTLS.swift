@@ -84,8 +84,9 @@ final class ServerTLSContext: Service, Sendable {
         } catch {
             // A half-written rotation: keep the previous pair, look again next time.
             pair.withLock { $0.stamps = stamps }
-            logger.error("server TLS files changed but cannot be loaded; keeping the previous certificate",
-                         metadata: ["error": .string(String(describing: error))])
+            logger.error(
+                "server TLS files changed but cannot be loaded; keeping the previous certificate",
+                metadata: ["error": .string(String(describing: error))])
             return false
         }
     }

@@ -17,19 +17,19 @@ import UnixSignals
 /// One running Tollgate: every component built once from a validated config (the composition
 /// root), the router over them, and the HTTP server with its background work. Owns its metrics
 /// registry, clients and services; nothing is global.
-public final class TollgateApp: Sendable {
-    public static let version = TollgateVersion.string
+package final class TollgateApp: Sendable {
+    package static let version = TollgateVersion.string
 
-    public let config: TollgateConfig
-    public let logger: Logger
-    public let metrics: TollgateMetrics
-    public let devIssuer: DevIssuer?
-    public let authenticator: InboundAuthenticator
-    public let outbound: OutboundServers
-    public let pusher: OrthancPusher
-    public let readiness: Readiness
-    public let orthancProfiles: OrthancProfiles
-    public let shareTokens: ShareTokens
+    package let config: TollgateConfig
+    package let logger: Logger
+    package let metrics: TollgateMetrics
+    package let devIssuer: DevIssuer?
+    package let authenticator: InboundAuthenticator
+    package let outbound: OutboundServers
+    package let pusher: OrthancPusher
+    package let readiness: Readiness
+    package let orthancProfiles: OrthancProfiles
+    package let shareTokens: ShareTokens
     let orthancDecision: OrthancAccessDecision
     let accessRules: AccessRules
     let proxy: UpstreamProxy
@@ -43,7 +43,7 @@ public final class TollgateApp: Sendable {
     /// `tracing:`, when spans are exported.
     let tracing: TracingBackend?
     /// `registry:`, when enabled: runtime connections, opened and checked against the keys.
-    public let registry: ConnectionRegistry?
+    package let registry: ConnectionRegistry?
     /// The registry's connection API operations, when the registry is enabled.
     let connections: RuntimeConnections?
     /// Messages to the other replicas sharing the registry's store (PostgreSQL); nil without a registry.
@@ -51,8 +51,10 @@ public final class TollgateApp: Sendable {
         connections?.replicaMessages
     }
 
-    public init(config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
-                environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
+    package init(
+        config: TollgateConfig, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws {
         let config = try config.validated()
         self.config = config
         self.clock = clock
@@ -69,14 +71,20 @@ public final class TollgateApp: Sendable {
         do {
             tracing = try TracingBackend.make(config: config.tracing, environment: environment, logger: logger)
         } catch {
-            throw ConfigErrors(errors: [ConfigError(path: "tracing", message: "cannot set up the OTLP exporter (check the OTEL_* variables; only http/protobuf and http/json are built in): \(error)")])
+            throw ConfigErrors(errors: [
+                ConfigError(
+                    path: "tracing",
+                    message: "cannot set up the OTLP exporter (check the OTEL_* variables; only http/protobuf and http/json are built in): \(error)")
+            ])
         }
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
-        let idpClients = try HTTPClients(caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
-            .union(outboundCAFiles))
-        let upstreamPools = try UpstreamPools(caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS),
-                                              maxConnections: config.proxy.maxUpstreamConnections,
-                                              idleTimeout: .configured(milliseconds: config.proxy.upstreamIdleTimeoutMS))
+        let idpClients = try HTTPClients(
+            caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
+                .union(outboundCAFiles))
+        let upstreamPools = try UpstreamPools(
+            caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS),
+            maxConnections: config.proxy.maxUpstreamConnections,
+            idleTimeout: .configured(milliseconds: config.proxy.upstreamIdleTimeoutMS))
         self.idpClients = idpClients
         self.upstreamPools = upstreamPools
         // A key file or a rule can still fail below; the clients made above must not outlive the failure.
@@ -84,22 +92,27 @@ public final class TollgateApp: Sendable {
         do {
             registry = config.registry.enabled ? try await ConnectionRegistry.open(config: config.registry, logger: logger) : nil
             self.registry = registry
-            outbound = try await OutboundServers(config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
-                                                 clock: clock, observer: metrics, logger: logger)
-            devIssuer = config.devIssuer.enabled
+            outbound = try await OutboundServers(
+                config: config.outbound, idpClients: idpClients, upstreamPools: upstreamPools,
+                clock: clock, observer: metrics, logger: logger)
+            devIssuer =
+                config.devIssuer.enabled
                 ? try await DevIssuer(config: config.devIssuer, issuerURL: config.devIssuerURL, clock: clock)
                 : nil
-            let issuerAliases = Dictionary(inbound.issuers.flatMap { [($0.name, $0.name), (config.issuerURL(of: $0), $0.name)] }, uniquingKeysWith: { first, _ in first })
+            let issuerAliases = Dictionary(
+                inbound.issuers.flatMap { [($0.name, $0.name), (config.issuerURL(of: $0), $0.name)] }, uniquingKeysWith: { first, _ in first })
             let accessRules = try AccessRules(config: config.forwardAuth, issuerAliases: issuerAliases)
             self.accessRules = accessRules
             // The auth URL's constraints arrive per request, so what they read is always decoded.
             let constraintClaims = [config.forwardAuth.groupsClaim, "email", "email_verified"]
-            let claimPaths = ClaimPaths((config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? []) + accessRules.claimPaths
-                                        + config.forwardAuthHeaderClaimPaths + constraintClaims)
+            let claimPaths = ClaimPaths(
+                (config.orthanc.permissions.map { $0.roleClaims + [$0.groupsClaim] } ?? []) + accessRules.claimPaths
+                    + config.forwardAuthHeaderClaimPaths + constraintClaims)
             let issuers = inbound.issuers.enumerated().map { index, issuer in
-                IssuerRuntime(index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
-                              http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths,
-                              logger: logger)
+                IssuerRuntime(
+                    index: index, config: issuer, issuerURL: config.issuerURL(of: issuer),
+                    http: idpClients.client(caFile: issuer.tls.caFile), clock: clock, recorder: metrics, claimPaths: claimPaths,
+                    logger: logger)
             }
             let cache = DecisionCache(
                 maxEntries: inbound.cache.maxEntries,
@@ -107,8 +120,9 @@ public final class TollgateApp: Sendable {
                 clock: clock, observer: metrics
             )
             let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
-            let authenticator = InboundAuthenticator(issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
-                                                     claimPaths: claimPaths)
+            let authenticator = InboundAuthenticator(
+                issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
+                claimPaths: claimPaths)
             self.authenticator = authenticator
             // Replicas on one PostgreSQL share the roles and the users seen; one process keeps its own.
             let orthancState = registry.flatMap { $0.isShared ? RegistryOrthancState(documents: SharedDocuments(registry: $0), clock: clock) : nil }
@@ -122,16 +136,21 @@ public final class TollgateApp: Sendable {
                 dicomWebRoot: config.orthanc.dicomWebRoot)
             let outbound = self.outbound
             connections = registry.map {
-                RuntimeConnections(registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
-                                   reservedPushNames: Set(config.orthanc.dicomwebServers.keys),
-                                   http: idpClients.client(caFile: nil), clock: clock, observer: metrics, logger: logger)
+                RuntimeConnections(
+                    registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
+                    reservedPushNames: Set(config.orthanc.dicomwebServers.keys),
+                    http: idpClients.client(caFile: nil), clock: clock, observer: metrics, logger: logger)
             }
             let runtimeDefinitions = config.orthanc.dicomwebServers.sorted { $0.key < $1.key }
                 .filter { outbound[$0.value.outboundServer] == nil }.map { (name: $0.key, definition: $0.value) }
-            pusher = OrthancPusher(config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
-                                   clock: clock, observer: metrics, logger: logger,
-                                   runtime: connections.map { RegistryPushSource(connections: $0, configured: runtimeDefinitions,
-                                                                                 minTTL: config.orthanc.checkIntervalSeconds + 60) })
+            pusher = OrthancPusher(
+                config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
+                clock: clock, observer: metrics, logger: logger,
+                runtime: connections.map {
+                    RegistryPushSource(
+                        connections: $0, configured: runtimeDefinitions,
+                        minTTL: config.orthanc.checkIntervalSeconds + 60)
+                })
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
             readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
         } catch {
@@ -143,11 +162,12 @@ public final class TollgateApp: Sendable {
     }
 
     /// Serves until one of `signals` arrives (or `shutdown()`), then shuts down gracefully.
-    public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+    package func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let application = buildApplication()
         logStart()
-        var configuration = ServiceGroupConfiguration(services: [application] + (tracing.map { [$0.service] } ?? []),
-                                                      gracefulShutdownSignals: signals, logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [application] + (tracing.map { [$0.service] } ?? []),
+            gracefulShutdownSignals: signals, logger: logger)
         // In-flight requests get the grace period; whatever is still running then is cancelled.
         configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownGraceSeconds)
         configuration.maximumCancellationDuration = .seconds(5)
@@ -173,7 +193,7 @@ public final class TollgateApp: Sendable {
     }
 
     /// The same graceful shutdown as SIGTERM: stop accepting, finish in-flight requests, stop.
-    public func shutdown() async {
+    package func shutdown() async {
         await runningGroup.withLock { $0 }?.triggerGracefulShutdown()
     }
 
@@ -189,25 +209,30 @@ public final class TollgateApp: Sendable {
             logger.warning("configuration: \(warning.message)", metadata: ["key": .string(warning.path)])
         }
         if let devIssuer {
-            logger.warning("EMBEDDED DEV ISSUER ENABLED: it mints tokens for the configured dev clients. For development and tests only; disable it in production.",
-                           metadata: ["issuer": .string(devIssuer.issuerURL)])
+            logger.warning(
+                "EMBEDDED DEV ISSUER ENABLED: it mints tokens for the configured dev clients. For development and tests only; disable it in production.",
+                metadata: ["issuer": .string(devIssuer.issuerURL)])
         }
         if config.admin.authMode == .none && !config.outbound.servers.isEmpty {
             logger.warning("admin.auth_mode is none: anyone who can reach Tollgate can read outbound tokens and use the proxy")
         }
         switch config.orthanc.auth {
         case .none:
-            logger.warning("orthanc.auth is none: anyone who can reach Tollgate can use the Orthanc web-service routes (/tokens/*, /user/get-profile, /settings/roles, /orthanc/authorize)")
+            logger.warning(
+                "orthanc.auth is none: anyone who can reach Tollgate can use the Orthanc web-service routes (/tokens/*, /user/get-profile, /settings/roles, /orthanc/authorize)"
+            )
         case .basic where config.orthanc.webserviceUsername == nil:
             logger.info("the Orthanc web-service routes answer 401 until orthanc.webservice_username and orthanc.webservice_password are set")
         case .basic:
             break
         }
-        logger.info("tollgate starting", metadata: [
-            "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
-            "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
-            "outbound_servers": .array(outbound.all.map { .string($0.name) }),
-            "executor": .string(EventLoopExecutor.name),
-        ])
+        logger.info(
+            "tollgate starting",
+            metadata: [
+                "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
+                "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
+                "outbound_servers": .array(outbound.all.map { .string($0.name) }),
+                "executor": .string(EventLoopExecutor.name),
+            ])
     }
 }

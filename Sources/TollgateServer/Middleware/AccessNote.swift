@@ -49,8 +49,10 @@ struct OrthancAccess: Sendable, Equatable {
 
     /// The access line's fields, in a fixed order; absent values are left out.
     var fields: [(String, String)] {
-        [("orthanc_method", method), ("orthanc_level", level), ("orthanc_resource", resource), ("orthanc_user", user),
-         ("orthanc_permission", permission)].compactMap { name, value in value.map { (name, $0) } }
+        [
+            ("orthanc_method", method), ("orthanc_level", level), ("orthanc_resource", resource), ("orthanc_user", user),
+            ("orthanc_permission", permission),
+        ].compactMap { name, value in value.map { (name, $0) } }
     }
 }
 

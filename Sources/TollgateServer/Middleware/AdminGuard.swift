@@ -1,10 +1,8 @@
 import HTTPTypes
 import Hummingbird
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 
 /// `admin.auth_mode`, on the route group of `/dicomweb-oauth/*`, `/token*` and `/proxy/*`:
 /// no handler there runs unless the caller passed it.
@@ -55,10 +53,11 @@ struct AdminGuard: RouterMiddleware {
             // Every key is compared, so the time taken does not say which one matched.
             let matched = presented.count == 1 ? digests.indices.filter { digests[$0].matches(presented[0]) }.first : nil
             guard let matched else {
-                return .refuse(OutboundErrorReply.response(
-                    "INVALID_API_KEY", presented.isEmpty ? "X-API-Key header is required" : "X-API-Key is not valid",
-                    status: .unauthorized, requestID: context.requestID
-                ))
+                return .refuse(
+                    OutboundErrorReply.response(
+                        "INVALID_API_KEY", presented.isEmpty ? "X-API-Key header is required" : "X-API-Key is not valid",
+                        status: .unauthorized, requestID: context.requestID
+                    ))
             }
             return .pass(identity: "admin.api_keys[\(matched)]")
         case .bearer(let authenticator, let scope):
@@ -69,12 +68,16 @@ struct AdminGuard: RouterMiddleware {
         case .clientCertificates(let allowed):
             let names = await ClientCertificate.names(on: context.channel)
             guard !names.isEmpty else {
-                return .refuse(OutboundErrorReply.response("CLIENT_CERTIFICATE_REQUIRED", "a client certificate is required", status: .unauthorized,
-                                                           requestID: context.requestID))
+                return .refuse(
+                    OutboundErrorReply.response(
+                        "CLIENT_CERTIFICATE_REQUIRED", "a client certificate is required", status: .unauthorized,
+                        requestID: context.requestID))
             }
             guard let name = names.first(where: allowed.contains) else {
-                return .refuse(OutboundErrorReply.response("CLIENT_CERTIFICATE_NOT_ALLOWED", "this client certificate is not in admin.client_certificates",
-                                                           status: .forbidden, requestID: context.requestID))
+                return .refuse(
+                    OutboundErrorReply.response(
+                        "CLIENT_CERTIFICATE_NOT_ALLOWED", "this client certificate is not in admin.client_certificates",
+                        status: .forbidden, requestID: context.requestID))
             }
             return .pass(identity: PrintableText.clean(name, limit: 128))
         }

@@ -3,10 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
-import TollgateOutbound
 import Tracing
 
 /// Request ids, per-route latency metrics, the access log and the error log line, for every route.
@@ -42,11 +40,13 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let route = context.endpointPath
         let routeLabel = route ?? "unmatched"
         trace?.end(method: request.method.rawValue, route: route, status: status)
-        metrics.recordRequest(route: routeLabel, method: request.method.rawValue, status: status,
-                              nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
+        metrics.recordRequest(
+            route: routeLabel, method: request.method.rawValue, status: status,
+            nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
         if let note {
-            Self.logAccess(context.logger, request: request, route: routeLabel, status: status, elapsed: elapsed, note: note,
-                           requestID: requestID, traceID: trace?.id)
+            Self.logAccess(
+                context.logger, request: request, route: routeLabel, status: status, elapsed: elapsed, note: note,
+                requestID: requestID, traceID: trace?.id)
         }
         return response
     }
@@ -69,8 +69,10 @@ struct ObservabilityMiddleware: RouterMiddleware {
     }
 
     /// One line per request: never the path as sent (it may carry a token in a query), the route template instead.
-    private static func logAccess(_ logger: Logger, request: Request, route: String, status: Int, elapsed: Duration, note: AccessNote,
-                                  requestID: String, traceID: String?) {
+    private static func logAccess(
+        _ logger: Logger, request: Request, route: String, status: Int, elapsed: Duration, note: AccessNote,
+        requestID: String, traceID: String?
+    ) {
         let decision = note.decision
         let line = TollgateLogHandler.AccessLine(
             method: request.method.rawValue, route: route, status: status,
@@ -98,7 +100,8 @@ struct ObservabilityMiddleware: RouterMiddleware {
     /// Accepts caller ids of up to 128 visible ASCII characters; anything else is replaced.
     static func acceptableID(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
-              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") }) else { return nil }
+            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") })
+        else { return nil }
         return value
     }
 }

@@ -37,11 +37,13 @@ struct OrthancWebServiceGuard: RouterMiddleware {
         case .basic(let expected) where expected.matches(request.headers[.authorization] ?? ""):
             return try await next(request, context)
         case .basic:
-            return Self.refusal("authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
-                                + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)", context)
+            return Self.refusal(
+                "authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
+                    + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)", context)
         case .closed:
-            return Self.refusal("the Orthanc web-service routes are closed: set orthanc.webservice_username and orthanc.webservice_password (or orthanc.auth: none)",
-                                context)
+            return Self.refusal(
+                "the Orthanc web-service routes are closed: set orthanc.webservice_username and orthanc.webservice_password (or orthanc.auth: none)",
+                context)
         }
     }
 

@@ -1,9 +1,4 @@
 import Synchronization
-import TollgateConfiguration
-import TollgateDevIssuer
-import TollgateInbound
-import TollgateKit
-import TollgateOutbound
 
 /// Request ids in UUID shape: a random per-process half and a counter half. Unique per process and,
 /// with 64 random bits, across replicas; a fraction of the cost of `UUID()` (a getrandom call and

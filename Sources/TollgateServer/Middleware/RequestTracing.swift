@@ -34,7 +34,8 @@ struct RequestTracing: Sendable {
         let traceparent = request.headers[.traceparent]
         guard let tracer else {
             guard traceparent != nil,
-                  let caller = CallerTraceContext(traceparent: traceparent, tracestate: request.headers[.tracestate]) else { return nil }
+                let caller = CallerTraceContext(traceparent: traceparent, tracestate: request.headers[.tracestate])
+            else { return nil }
             return Trace(context: CurrentTrace.context(CallerTrace.context(caller), traceID: caller.traceID), id: caller.traceID, span: nil)
         }
         // Kubernetes probes and scrapes would be most of the traces and tell nothing; asked inside a trace, they are traced.

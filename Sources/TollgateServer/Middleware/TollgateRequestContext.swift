@@ -1,17 +1,12 @@
 import Hummingbird
 import Logging
 import NIOCore
-import TollgateConfiguration
-import TollgateDevIssuer
-import TollgateInbound
-import TollgateKit
-import TollgateOutbound
 
 /// Per-request state shared by middleware and adapters.
-public struct TollgateRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct TollgateRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// The caller's `X-Request-Id` when it is sane, else one Tollgate made; echoed on the response.
-    public var requestID: String = ""
+    package var requestID: String = ""
     /// Set by the observability middleware when the access log is on.
     var accessNote: AccessNote?
     /// Who passed the admin guard (an API key's place in `admin.api_keys`, a bearer's subject, a
@@ -20,7 +15,7 @@ public struct TollgateRequestContext: RequestContext {
     /// The connection, for the peer's address (asked only when a forwarded header needs trusting).
     let channel: any Channel
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
     }

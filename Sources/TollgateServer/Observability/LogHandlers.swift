@@ -5,25 +5,25 @@ import TollgateKit
 
 /// One JSON object (or one text line) per record on stderr, written with a single `write(2)`
 /// so concurrent records never interleave.
-public struct TollgateLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct TollgateLogHandler: LogHandler {
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let format: LogFormat
 
-    public init(label: String, level: Logger.Level, format: LogFormat) {
+    package init(label: String, level: Logger.Level, format: LogFormat) {
         self.label = label
         self.logLevel = level
         self.format = format
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         Self.write(line(for: event))
     }
 
@@ -237,7 +237,7 @@ extension TollgateLogHandler {
 
 extension Logger {
     /// A logger that writes Tollgate's log format, without touching the global `LoggingSystem`.
-    public static func tollgate(_ label: String, config: LogConfig) -> Logger {
+    package static func tollgate(_ label: String, config: LogConfig) -> Logger {
         Logger(label: label) { label in TollgateLogHandler(label: label, level: config.level, format: config.format) }
     }
 }

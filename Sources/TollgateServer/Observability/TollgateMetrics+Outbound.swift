@@ -4,21 +4,21 @@ import TollgateOutbound
 /// Outbound metrics (seed 004's, under Tollgate's naming): token fetches, token cache, upstream
 /// latency, breakers, Orthanc pushes.
 extension TollgateMetrics: TokenSourceObserver, UpstreamObserver, OrthancPushObserver {
-    public func tokenFetched(server: String, result: String, seconds: Double) {
+    package func tokenFetched(server: String, result: String, seconds: Double) {
         counter(.tokenFetches, [("server", server), ("result", result)]).increment()
         histogram(.tokenFetchDuration, [("server", server)]).record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
     }
 
-    public func tokenServed(server: String, fromCache: Bool) {
+    package func tokenServed(server: String, fromCache: Bool) {
         counter(fromCache ? .tokenCacheHits : .tokenCacheMisses, [("server", server)]).increment()
     }
 
-    public func upstreamAnswered(server: String, status: Int, seconds: Double) {
+    package func upstreamAnswered(server: String, status: Int, seconds: Double) {
         histogram(.upstreamRequests, [("server", server), ("status_class", "\(status / 100)xx")])
             .record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
     }
 
-    public func orthancPushed(orthancServer: String, result: String) {
+    package func orthancPushed(orthancServer: String, result: String) {
         counter(.orthancPushes, [("orthanc_server", orthancServer), ("result", result)]).increment()
     }
 

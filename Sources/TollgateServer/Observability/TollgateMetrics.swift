@@ -8,8 +8,8 @@ import TollgateKit
 /// Every metric Tollgate exports, on a registry owned by one running instance (no global
 /// bootstrap). Labels are bounded: result, reason, issuer alias, route template, method, status,
 /// server name. A labelled series exists once it has something to say: no walls of zeros.
-public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWKSObserver, Sendable {
-    public let registry = PrometheusCollectorRegistry()
+package final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWKSObserver, Sendable {
+    package let registry = PrometheusCollectorRegistry()
     private let cacheHitsCounter: Counter
     private let cacheNegativeHitsCounter: Counter
     private let cacheMissesCounter: Counter
@@ -47,7 +47,7 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
     ]
 
-    public init() {
+    package init() {
         let registry = self.registry
         func counter(_ family: MetricFamily) -> Counter { registry.makeCounter(descriptor: Self.descriptor(family)) }
         func gauge(_ family: MetricFamily) -> Gauge { registry.makeGauge(descriptor: Self.descriptor(family)) }
@@ -67,29 +67,30 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
 
     // MARK: DecisionRecorder
 
-    public func record(_ decision: Decision) {
-        let (result, reason): (String, String) = switch decision.verdict {
-        case .allowed: ("allowed", "ok")
-        case .denied(let r): ("denied", r.rawValue)
-        case .indeterminate(let r): ("indeterminate", r.rawValue)
-        }
+    package func record(_ decision: Decision) {
+        let (result, reason): (String, String) =
+            switch decision.verdict {
+            case .allowed: ("allowed", "ok")
+            case .denied(let r): ("denied", r.rawValue)
+            case .indeterminate(let r): ("indeterminate", r.rawValue)
+            }
         let issuer = decision.issuer ?? "none"
         decisionCounters.get(DecisionSeries(result: result, reason: reason, issuer: issuer)) {
             registry.makeCounter(descriptor: Self.descriptor(.decisions), labels: [("result", result), ("reason", reason), ("issuer", issuer)])
         }.increment()
     }
 
-    public func recordIntrospection(issuer: String, outcome: String, seconds: Double) {
+    package func recordIntrospection(issuer: String, outcome: String, seconds: Double) {
         histogram(.introspection, [("issuer", issuer), ("outcome", outcome)]).record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
     }
 
-    public func recordUserinfo(issuer: String, outcome: String, seconds: Double) {
+    package func recordUserinfo(issuer: String, outcome: String, seconds: Double) {
         histogram(.userinfo, [("issuer", issuer), ("outcome", outcome)]).record(.nanoseconds(Int64(Int(saturating: seconds * 1e9))))
     }
 
     // MARK: JWKSObserver
 
-    public func jwksFetched(issuer: String, result: String, keys: Int, at timestamp: Double) {
+    package func jwksFetched(issuer: String, result: String, keys: Int, at timestamp: Double) {
         counter(.jwksFetches, [("issuer", issuer), ("result", result)]).increment()
         guard keys >= 0 else { return }
         gauge(.jwksKeys, [("issuer", issuer)]).set(Double(keys))
@@ -98,18 +99,19 @@ public final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JWK
 
     // MARK: DecisionCacheObserver
 
-    public func cacheHit(negative: Bool) { (negative ? cacheNegativeHitsCounter : cacheHitsCounter).increment() }
-    public func cacheMiss() { cacheMissesCounter.increment() }
-    public func cacheCoalesced() { cacheCoalescedCounter.increment() }
-    public func cacheEvicted(count: Int) { cacheEvictionsCounter.increment(by: Int64(count)) }
+    package func cacheHit(negative: Bool) { (negative ? cacheNegativeHitsCounter : cacheHitsCounter).increment() }
+    package func cacheMiss() { cacheMissesCounter.increment() }
+    package func cacheCoalesced() { cacheCoalescedCounter.increment() }
+    package func cacheEvicted(count: Int) { cacheEvictionsCounter.increment(by: Int64(count)) }
 
     // MARK: HTTP and dev issuer
 
     func recordRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
         requestHistograms.get(RequestSeries(route: route, method: method, status: status)) {
-            registry.makeDurationHistogram(descriptor: Self.descriptor(.httpRequests),
-                                           labels: [("route", route), ("method", method), ("status", String(status))],
-                                           buckets: Self.latencyBuckets)
+            registry.makeDurationHistogram(
+                descriptor: Self.descriptor(.httpRequests),
+                labels: [("route", route), ("method", method), ("status", String(status))],
+                buckets: Self.latencyBuckets)
         }.record(.nanoseconds(nanoseconds))
     }
 

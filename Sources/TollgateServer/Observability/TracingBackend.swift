@@ -21,10 +21,11 @@ struct TracingBackend: Sendable {
         otel.traces.enabled = true
         otel.traces.exporter = .otlp
         otel.traces.otlpExporter.endpoint = config.endpoint.hasSuffix("/") ? config.endpoint + "v1/traces" : config.endpoint + "/v1/traces"
-        otel.traces.otlpExporter.protocol = switch config.protocol {
-        case .httpProtobuf: .httpProtobuf
-        case .httpJSON: .httpJSON
-        }
+        otel.traces.otlpExporter.protocol =
+            switch config.protocol {
+            case .httpProtobuf: .httpProtobuf
+            case .httpJSON: .httpJSON
+            }
         otel.traces.sampler = .parentBasedTraceIDRatio(ratio: config.sampleRatio) ?? .parentBasedAlwaysOn
         otel.traces.batchSpanProcessor.scheduleDelay = .milliseconds(config.batchDelayMS)
         let (tracer, service) = try OTel.makeTracingBackend(configuration: otel)

@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
 import TollgateKit
 import TollgateOutbound
@@ -27,7 +26,9 @@ enum BearerChallenge {
             // No credentials for this scheme: a bare challenge, no error code (RFC 6750 §3.1).
             return challenge(.unauthorized, #"Bearer realm="\#(realm)""#)
         case .denied(.malformed):
-            return challenge(statuses.malformed, header(error: "invalid_request", description: description ?? "The Authorization header is not a well-formed Bearer credential"))
+            return challenge(
+                statuses.malformed,
+                header(error: "invalid_request", description: description ?? "The Authorization header is not a well-formed Bearer credential"))
         case .denied(.scope):
             let scope = decision.missingScopes.joined(separator: " ")
             return challenge(.forbidden, header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#)
@@ -37,7 +38,8 @@ enum BearerChallenge {
         case .denied(.ambiguousPath), .denied(.unknownConstraint):
             return refusal(.badRequest, decision, description: description)
         case .denied(.conflictingFacts):
-            var response = challenge(statuses.malformed, header(error: "invalid_request", description: "The forwarded request headers are inconsistent: " + (description ?? "")))
+            var response = challenge(
+                statuses.malformed, header(error: "invalid_request", description: "The forwarded request headers are inconsistent: " + (description ?? "")))
             response.headers[.xTollgateError] = DenialReason.conflictingFacts.rawValue
             return response
         case .denied(let reason) where decision.isForbidden:

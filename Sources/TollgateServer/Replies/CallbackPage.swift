@@ -5,22 +5,23 @@ import Mustache
 /// The page a browser lands on after the IdP's redirect: connected or not, in plain words, and
 /// never a token or a code. Mustache escapes every value.
 enum CallbackPage {
-    private static let template = try! MustacheTemplate(string: """
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}}</title>
-        <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
-        h1{font-size:1.4rem}.failed h1{color:#a4262c}.connected h1{color:#107c10}</style></head>
-        <body class="{{class}}">
-        <h1>{{title}}</h1>
-        <p>{{message}}</p>
-        {{#detail}}<p>Reason: {{detail}}</p>{{/detail}}
-        <p>You can close this window.</p>
-        </body>
-        </html>
+    private static let template = try! MustacheTemplate(
+        string: """
+            <!doctype html>
+            <html lang="en">
+            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{title}}</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
+            h1{font-size:1.4rem}.failed h1{color:#a4262c}.connected h1{color:#107c10}</style></head>
+            <body class="{{class}}">
+            <h1>{{title}}</h1>
+            <p>{{message}}</p>
+            {{#detail}}<p>Reason: {{detail}}</p>{{/detail}}
+            <p>You can close this window.</p>
+            </body>
+            </html>
 
-        """)
+            """)
 
     /// The page's own policy: no script, no frame, nothing fetched, no Referer carrying the code.
     static let headers: HTTPFields = [
@@ -30,14 +31,22 @@ enum CallbackPage {
     ]
 
     static func connected(_ name: String) -> Response {
-        page(status: .ok, values: ["class": "connected", "title": "Connected",
-                                   "message": "The connection \u{201C}\(name)\u{201D} is connected. Tollgate keeps its token fresh from now on."])
+        page(
+            status: .ok,
+            values: [
+                "class": "connected", "title": "Connected",
+                "message": "The connection \u{201C}\(name)\u{201D} is connected. Tollgate keeps its token fresh from now on.",
+            ])
     }
 
     static func failed(_ name: String, status: HTTPResponse.Status, reason: String) -> Response {
-        page(status: status, values: ["class": "failed", "title": "Not connected",
-                                      "message": "The connection \u{201C}\(name)\u{201D} could not be connected. Start again from Tollgate.",
-                                      "detail": reason])
+        page(
+            status: status,
+            values: [
+                "class": "failed", "title": "Not connected",
+                "message": "The connection \u{201C}\(name)\u{201D} could not be connected. Start again from Tollgate.",
+                "detail": reason,
+            ])
     }
 
     private static func page(status: HTTPResponse.Status, values: [String: String]) -> Response {

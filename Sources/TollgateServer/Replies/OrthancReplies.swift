@@ -25,13 +25,15 @@ enum OrthancReplies {
     }
 
     static func resources(_ resources: [OrthancResource]) -> JSONText.Value {
-        .raw("[" + resources.map { resource in
-            var members: [(String, JSONText.Value)] = [("level", .string(resource.level))]
-            members.append(("dicom-uid", resource.dicomUID.map { .string($0) } ?? .null))
-            members.append(("orthanc-id", resource.orthancID.map { .string($0) } ?? .null))
-            members.append(("url", resource.url.map { .string($0) } ?? .null))
-            return JSONText.object(members)
-        }.joined(separator: ",") + "]")
+        .raw(
+            "["
+                + resources.map { resource in
+                    var members: [(String, JSONText.Value)] = [("level", .string(resource.level))]
+                    members.append(("dicom-uid", resource.dicomUID.map { .string($0) } ?? .null))
+                    members.append(("orthanc-id", resource.orthancID.map { .string($0) } ?? .null))
+                    members.append(("url", resource.url.map { .string($0) } ?? .null))
+                    return JSONText.object(members)
+                }.joined(separator: ",") + "]")
     }
 
     static func error(_ message: String, status: HTTPResponse.Status, requestID: String = "", headers: HTTPFields = [:]) -> Response {

@@ -1,9 +1,6 @@
 import Hummingbird
 import NIOCore
-import TollgateConfiguration
-import TollgateDevIssuer
 import TollgateInbound
-import TollgateKit
 import TollgateOutbound
 
 /// Small response builders shared by the adapters.

@@ -93,8 +93,10 @@ struct OrthancFilterDecisionTests {
         #expect(PermissionTable.defaultRules == plugin + PermissionTable.tollgateAdditions)
         // Additions never shadow a plugin rule: each addition's own example URI matches no plugin rule.
         let pluginOnly = try PermissionTable(rules: plugin, dicomWebRoot: "/dicom-web/")
-        for (method, uri) in [("get", "/wado"), ("get", "/tools/now"), ("put", "/dicom-web/servers/b"), ("delete", "/dicom-web/servers/b"),
-                              ("post", "/dicom-web/servers/b/get"), ("post", "/queries/\(Self.id)/retrieve")] {
+        for (method, uri) in [
+            ("get", "/wado"), ("get", "/tools/now"), ("put", "/dicom-web/servers/b"), ("delete", "/dicom-web/servers/b"),
+            ("post", "/dicom-web/servers/b/get"), ("post", "/queries/\(Self.id)/retrieve"),
+        ] {
             #expect(pluginOnly.required(method: method, uri: uri) == nil, "\(method) \(uri)")
         }
     }
@@ -116,8 +118,9 @@ struct OrthancFilterDecisionTests {
             let anonymous = try await H.authorize(tg, entry.method, entry.uri, tokens: [])
             #expect(anonymous.json["granted"] as? Bool == needed.isEmpty, "\(entry.method) \(entry.uri) anonymously")
         }
-        #expect(try await H.authorize(tg, "get", "/tools/unknown-route", tokens: ["Bearer " + tokens["all"]!]).json["granted"] as? Bool == false,
-                "a route in no rule is a system-level resource: only a resource token could open it")
+        #expect(
+            try await H.authorize(tg, "get", "/tools/unknown-route", tokens: ["Bearer " + tokens["all"]!]).json["granted"] as? Bool == false,
+            "a route in no rule is a system-level resource: only a resource token could open it")
     }
 
     @Test func readersReadUploadersUploadAnonymousGetsItsProfile() async throws {
@@ -178,22 +181,28 @@ struct OrthancFilterDecisionTests {
         let viewer = "Bearer " + H.user(forge, tg, roles: ["p-view"], claims: ["sub": "viewer-1"])
         func series(_ result: String, _ reason: String) async throws -> Double {
             let text = try await tg.get("/metrics").body
-            return text.split(separator: "\n").filter { $0.hasPrefix("tollgate_decisions_total{") && $0.contains(#"result="\#(result)""#)
-                && $0.contains(#"reason="\#(reason)""#) }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+            return text.split(separator: "\n").filter {
+                $0.hasPrefix("tollgate_decisions_total{") && $0.contains(#"result="\#(result)""#)
+                    && $0.contains(#"reason="\#(reason)""#)
+            }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
         }
         let allowedBefore = try await series("allowed", "ok")
-        let denied = try await tg.send("/orthanc/authorize", method: .POST, headers: H.headers + [("X-Request-Id", "orthanc-denied")],
-                                       body: Array(try JSONSerialization.data(withJSONObject: ["method": "delete", "uri": "/studies/\(Self.id)", "tokens": [viewer]])))
+        let denied = try await tg.send(
+            "/orthanc/authorize", method: .POST, headers: H.headers + [("X-Request-Id", "orthanc-denied")],
+            body: Array(try JSONSerialization.data(withJSONObject: ["method": "delete", "uri": "/studies/\(Self.id)", "tokens": [viewer]])))
         #expect(denied.json["granted"] as? Bool == false)
-        let granted = try await tg.send("/orthanc/authorize", method: .POST, headers: H.headers + [("X-Request-Id", "orthanc-granted")],
-                                        body: Array(try JSONSerialization.data(withJSONObject: ["method": "get", "uri": "/studies/\(Self.id)", "tokens": [viewer]])))
+        let granted = try await tg.send(
+            "/orthanc/authorize", method: .POST, headers: H.headers + [("X-Request-Id", "orthanc-granted")],
+            body: Array(try JSONSerialization.data(withJSONObject: ["method": "get", "uri": "/studies/\(Self.id)", "tokens": [viewer]])))
         #expect(granted.json["granted"] as? Bool == true)
         #expect(try await series("denied", "permission") == 1)
         #expect(try await series("allowed", "ok") == allowedBefore + 1, "the token's own validity is not counted as an allowed route")
         let lines = tg.logs.text.split(separator: "\n")
         let deniedLine = try #require(lines.first { $0.contains("info request ") && $0.contains("orthanc-denied") })
-        for field in [#""reason": permission"#, #""orthanc_method": delete"#, #""orthanc_level": study"#, #""orthanc_resource": \#(Self.id)"#,
-                      #""orthanc_user": viewer-1"#] {
+        for field in [
+            #""reason": permission"#, #""orthanc_method": delete"#, #""orthanc_level": study"#, #""orthanc_resource": \#(Self.id)"#,
+            #""orthanc_user": viewer-1"#,
+        ] {
             #expect(deniedLine.contains(field), "\(field) in \(deniedLine)")
         }
         let grantedLine = try #require(lines.first { $0.contains("info request ") && $0.contains("orthanc-granted") })

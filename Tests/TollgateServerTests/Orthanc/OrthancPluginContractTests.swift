@@ -18,9 +18,11 @@ struct OrthancPluginContractTests {
         let forge = TokenForge()
         let closed = try await JWTTests.start(forge)
         defer { Task { await closed.stop() } }
-        let routes: [(HTTPMethod, String)] = [(.POST, "/tokens/validate"), (.POST, "/user/get-profile"), (.POST, "/tokens/decode"),
-                                              (.PUT, "/tokens/viewer-instant-link"), (.GET, "/settings/roles"), (.PUT, "/settings/roles"),
-                                              (.POST, "/orthanc/authorize")]
+        let routes: [(HTTPMethod, String)] = [
+            (.POST, "/tokens/validate"), (.POST, "/user/get-profile"), (.POST, "/tokens/decode"),
+            (.PUT, "/tokens/viewer-instant-link"), (.GET, "/settings/roles"), (.PUT, "/settings/roles"),
+            (.POST, "/orthanc/authorize"),
+        ]
         for (method, path) in routes {
             let answer = try await closed.send(path, method: method, headers: H.headers, body: Array("{}".utf8))
             #expect(answer.status == 401, "\(path) is closed without configured credentials")
@@ -46,8 +48,9 @@ struct OrthancPluginContractTests {
         let forge = TokenForge()
         let tg = try await H.start(forge)
         defer { Task { await tg.stop() } }
-        let doctor = H.user(forge, tg, roles: ["doctor", "offline_access"],
-                            claims: ["name": "Dr Ada Lovelace", "preferred_username": "ada", "groups": ["/radiology"]])
+        let doctor = H.user(
+            forge, tg, roles: ["doctor", "offline_access"],
+            claims: ["name": "Dr Ada Lovelace", "preferred_username": "ada", "groups": ["/radiology"]])
         // AuthorizationWebService::GetUserProfile: token-key, token-value (with its scheme), server-id.
         let profile = try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + doctor, "server-id": "orthanc-a"])
         #expect(profile.status == 200)
@@ -58,17 +61,21 @@ struct OrthancPluginContractTests {
         #expect(profile.json["groups"] as? [String] == ["/radiology"])
         #expect((1...60).contains(profile.json["validity"] as? Int ?? 0))
 
-        let client = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: tg.clock.now(), claims: [
-            "resource_access": ["orthanc-ui": ["roles": ["external"]], "other-app": ["roles": ["p-all"]]], "preferred_username": "guest",
-        ])
+        let client = forge.valid(
+            issuer: tg.app.devIssuer!.issuerURL, now: tg.clock.now(),
+            claims: [
+                "resource_access": ["orthanc-ui": ["roles": ["external"]], "other-app": ["roles": ["p-all"]]], "preferred_username": "guest",
+            ])
         let guest = try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + client, "server-id": nil])
         #expect(guest.json["name"] as? String == "guest")
         #expect(guest.json["permissions"] as? [String] == ["view"], "another client's roles do not count")
         #expect(guest.json["authorized-labels"] as? [String] == ["public"])
 
         // Anonymous form (plugin ≥ 0.10.0) and a token the IdP does not vouch for: the anonymous profile.
-        for body: [String: Any?] in [["token-key": "", "token-value": "", "server-id": nil],
-                                     ["token-key": "Authorization", "token-value": "Bearer garbage", "server-id": nil]] {
+        for body: [String: Any?] in [
+            ["token-key": "", "token-value": "", "server-id": nil],
+            ["token-key": "Authorization", "token-value": "Bearer garbage", "server-id": nil],
+        ] {
             let anonymous = try await H.call(tg, "/user/get-profile", body)
             #expect(anonymous.status == 200)
             #expect(anonymous.json["name"] as? String == "Anonymous")
@@ -98,8 +105,10 @@ struct OrthancPluginContractTests {
         #expect((created.json["request"] as? [String: Any])?["type"] as? String == "stone-viewer-publication")
 
         // AuthorizationWebService::IsGrantedInternal: the body for a study, by both ids.
-        func validate(_ token: String, method: String = "get", level: String = "study", uid: String? = Self.study.uid, id: String? = Self.study.id,
-                      server: String? = "orthanc-a", key: String = "token") async throws -> (Bool?, Int?) {
+        func validate(
+            _ token: String, method: String = "get", level: String = "study", uid: String? = Self.study.uid, id: String? = Self.study.id,
+            server: String? = "orthanc-a", key: String = "token"
+        ) async throws -> (Bool?, Int?) {
             var body: [String: Any?] = ["method": method, "level": level, "token-key": key, "token-value": token, "server-id": server]
             if level == "system" { body["uri"] = "/system" } else { body["orthanc-id"] = id; body["dicom-uid"] = uid }
             let answer = try await H.call(tg, "/tokens/validate", body)
@@ -129,8 +138,10 @@ struct OrthancPluginContractTests {
         // Forgeries: another key, alg none, a changed payload.
         let parts = token.split(separator: ".").map(String.init)
         let noneHeader = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
-        for forged in [noneHeader + "." + parts[1] + ".", parts[0] + "." + parts[1] + "." + String(parts[2].reversed()),
-                       parts[0] + "." + parts[1].dropLast(2) + "." + parts[2]] {
+        for forged in [
+            noneHeader + "." + parts[1] + ".", parts[0] + "." + parts[1] + "." + String(parts[2].reversed()),
+            parts[0] + "." + parts[1].dropLast(2) + "." + parts[2],
+        ] {
             #expect(try await validate(forged).0 == false)
         }
         tg.clock.advance(by: 3601)
@@ -182,20 +193,27 @@ struct OrthancPluginContractTests {
         #expect(try await H.share(tg, type: "ohif-viewer-publication", study: Self.study).status == 400, "no public_ohif_root")
         #expect(try await H.share(tg, type: "meddream-instant-link", study: Self.study).status == 400)
         #expect(try await H.share(tg, type: "no-such-type", study: Self.study).status == 400)
-        let mismatch = try await H.call(tg, "/tokens/viewer-instant-link", ["type": "download-instant-link", "resources": [["orthanc-id": Self.study.id, "level": "study"]]], method: .PUT)
+        let mismatch = try await H.call(
+            tg, "/tokens/viewer-instant-link", ["type": "download-instant-link", "resources": [["orthanc-id": Self.study.id, "level": "study"]]], method: .PUT)
         #expect(mismatch.status == 400)
-        for resources: [[String: Any]] in [[], [["level": "study"]], [["orthanc-id": Self.study.id, "level": "galaxy"]], [["orthanc-id": "a\u{0}b", "level": "study"]]] {
+        for resources: [[String: Any]] in [
+            [], [["level": "study"]], [["orthanc-id": Self.study.id, "level": "galaxy"]], [["orthanc-id": "a\u{0}b", "level": "study"]],
+        ] {
             let bad = try await H.call(tg, "/tokens/viewer-instant-link", ["resources": resources], method: .PUT)
             #expect(bad.status == 400, "\(resources)")
             #expect(bad.json["error"] is String)
         }
-        let dated = try await H.call(tg, "/tokens/viewer-instant-link", [
-            "resources": [["orthanc-id": Self.study.id, "level": "study"]], "expiration-date": ShareTokenDates.render(Int(tg.clock.now()) + 120),
-        ], method: .PUT)
+        let dated = try await H.call(
+            tg, "/tokens/viewer-instant-link",
+            [
+                "resources": [["orthanc-id": Self.study.id, "level": "study"]], "expiration-date": ShareTokenDates.render(Int(tg.clock.now()) + 120),
+            ], method: .PUT)
         #expect(dated.status == 200)
-        let past = try await H.call(tg, "/tokens/viewer-instant-link", [
-            "resources": [["orthanc-id": Self.study.id, "level": "study"]], "expiration-date": "2001-01-01T00:00:00Z",
-        ], method: .PUT)
+        let past = try await H.call(
+            tg, "/tokens/viewer-instant-link",
+            [
+                "resources": [["orthanc-id": Self.study.id, "level": "study"]], "expiration-date": "2001-01-01T00:00:00Z",
+            ], method: .PUT)
         #expect(past.status == 400)
         #expect(try await tg.get("/health").status == 200)
     }
@@ -210,7 +228,8 @@ struct OrthancPluginContractTests {
         #expect(try await H.call(readOnly, "/settings/roles", ["roles": [:], "server-id": nil], method: .PUT).status == 403)
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("roles-\(UUID().uuidString).json").path
-        try Data(#"{"roles":{"doctor":{"permissions":["view"],"authorized-labels":["*"]}},"available-labels":["public"]}"#.utf8).write(to: URL(fileURLWithPath: file))
+        try Data(#"{"roles":{"doctor":{"permissions":["view"],"authorized-labels":["*"]}},"available-labels":["public"]}"#.utf8).write(
+            to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         let tg = try await H.start(forge) { config in
             config.orthanc.permissions?.roles = nil
@@ -219,15 +238,20 @@ struct OrthancPluginContractTests {
         defer { Task { await tg.stop() } }
         let doctor = H.user(forge, tg, roles: ["doctor"])
         func permissions() async throws -> [String]? {
-            try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + doctor, "server-id": nil]).json["permissions"] as? [String]
+            try await H.call(tg, "/user/get-profile", ["token-key": "Authorization", "token-value": "Bearer " + doctor, "server-id": nil]).json["permissions"]
+                as? [String]
         }
         #expect(try await permissions() == ["view"])
-        let bad = try await H.call(tg, "/settings/roles", ["roles": ["doctor": ["permissions": ["view", "a|b"], "authorized-labels": ["*"]]], "server-id": nil], method: .PUT)
+        let bad = try await H.call(
+            tg, "/settings/roles", ["roles": ["doctor": ["permissions": ["view", "a|b"], "authorized-labels": ["*"]]], "server-id": nil], method: .PUT)
         #expect(bad.status == 400)
         #expect((bad.json["error"] as? String)?.contains("is not a permission name") == true)
-        let updated = try await H.call(tg, "/settings/roles", [
-            "roles": ["doctor": ["permissions": ["view", "upload"], "authorized-labels": ["*"]]], "available-labels": ["public", "teaching"], "server-id": "orthanc-a",
-        ], method: .PUT)
+        let updated = try await H.call(
+            tg, "/settings/roles",
+            [
+                "roles": ["doctor": ["permissions": ["view", "upload"], "authorized-labels": ["*"]]], "available-labels": ["public", "teaching"],
+                "server-id": "orthanc-a",
+            ], method: .PUT)
         #expect(updated.status == 200)
         #expect(try await permissions() == ["view", "upload"])
         let onDisk = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
@@ -241,7 +265,8 @@ struct OrthancPluginContractTests {
         let forge = TokenForge()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("roles-\(UUID().uuidString).json").path
         // orthanc-auth-service's permissions.json is JSON with comments.
-        try Data("""
+        try Data(
+            """
             // SPDX-License-Identifier: CC0-1.0
             {
               "roles": {
@@ -250,7 +275,8 @@ struct OrthancPluginContractTests {
               },
               "available-labels": ["external", "url//not-a-comment"]
             }
-            """.utf8).write(to: URL(fileURLWithPath: file))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
         let tg = try await H.start(forge) { config in
             config.orthanc.permissions?.roles = nil
@@ -261,11 +287,15 @@ struct OrthancPluginContractTests {
         #expect(shown.json["available-labels"] as? [String] == ["external", "url//not-a-comment"])
         #expect(shown.json["allowed-labels"] as? [String] == ["external", "url//not-a-comment"], "earlier OE2 releases read allowed-labels")
         // Saved as OE2 saves: a role with everything cleared, a custom permission, the labels under the older name.
-        let saved = try await H.call(tg, "/settings/roles", [
-            "roles": ["doctor": ["permissions": ["view", "my-plugin-export"], "authorized-labels": ["*"]],
-                      "external": ["permissions": [], "authorized-labels": []]],
-            "allowed-labels": ["external"], "server-id": "orthanc-a",
-        ], method: .PUT)
+        let saved = try await H.call(
+            tg, "/settings/roles",
+            [
+                "roles": [
+                    "doctor": ["permissions": ["view", "my-plugin-export"], "authorized-labels": ["*"]],
+                    "external": ["permissions": [], "authorized-labels": []],
+                ],
+                "allowed-labels": ["external"], "server-id": "orthanc-a",
+            ], method: .PUT)
         #expect(saved.status == 200, "\(saved.body)")
         let roles = saved.json["roles"] as? [String: [String: [String]]]
         #expect(roles?["external"]?["permissions"] == [] && roles?["external"]?["authorized-labels"] == [])
@@ -297,9 +327,11 @@ struct OrthancPluginContractTests {
         let now = Int(open.clock.now())
         func expiry(_ answer: RunningTollgate.Answer) -> Any? { (answer.json["request"] as? [String: Any])?["expiration-date"] }
         let resources: [[String: Any]] = [["orthanc-id": Self.study.id, "dicom-uid": Self.study.uid, "level": "study"]]
-        let both = try await H.call(open, "/tokens/viewer-instant-link", [
-            "resources": resources, "expiration-date": ShareTokenDates.render(now + 7200), "validity-duration": 60,
-        ], method: .PUT)
+        let both = try await H.call(
+            open, "/tokens/viewer-instant-link",
+            [
+                "resources": resources, "expiration-date": ShareTokenDates.render(now + 7200), "validity-duration": 60,
+            ], method: .PUT)
         #expect(expiry(both) as? String == ShareTokenDates.render(now + 7200), "expiration-date wins")
         let forever = try await H.call(open, "/tokens/viewer-instant-link", ["resources": resources, "expiration-date": nil], method: .PUT)
         #expect(forever.status == 200)
@@ -314,8 +346,10 @@ struct OrthancPluginContractTests {
         let capped = try await H.start(forge) { $0.orthanc.shareTokens.maxValiditySeconds = 86400 }
         defer { Task { await capped.stop() } }
         let cappedNow = Int(capped.clock.now())
-        for body: [String: Any?] in [["resources": resources, "expiration-date": nil], ["resources": resources, "expiration-date": "9999-12-31T00:00:00Z"],
-                                     ["resources": resources, "validity-duration": 10 * 86400]] {
+        for body: [String: Any?] in [
+            ["resources": resources, "expiration-date": nil], ["resources": resources, "expiration-date": "9999-12-31T00:00:00Z"],
+            ["resources": resources, "validity-duration": 10 * 86400],
+        ] {
             let answer = try await H.call(capped, "/tokens/viewer-instant-link", body, method: .PUT)
             #expect(answer.status == 200, "a longer request is shortened, never refused")
             #expect(expiry(answer) as? String == ShareTokenDates.render(cappedNow + 86400), "\(body)")

@@ -58,7 +58,8 @@ struct OrthancPluginFixtureTests {
             let expect = entry["expect"] as? [String: Any] ?? [:]
             let label = "\(method) \(path) \(entry["body"].map { "\($0)" } ?? "")"
             let body = (entry["body"] as? [String: Any]).map { try? JSONSerialization.data(withJSONObject: substitute($0)) } ?? nil
-            let answer = try await tg.send(path, method: method == "PUT" ? .PUT : method == "GET" ? .GET : .POST, headers: H.headers, body: body.map(Array.init))
+            let answer = try await tg.send(
+                path, method: method == "PUT" ? .PUT : method == "GET" ? .GET : .POST, headers: H.headers, body: body.map(Array.init))
             #expect(answer.status == UInt(expect["status"] as? Int ?? 200), "\(label): \(answer.status) \(answer.body)")
             if let permissions = expect["permissions"] as? [String] {
                 #expect(Set(answer.json["permissions"] as? [String] ?? ["missing"]) == Set(permissions), "\(label): \(answer.body)")

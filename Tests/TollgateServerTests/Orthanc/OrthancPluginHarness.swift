@@ -43,17 +43,23 @@ enum OrthancPluginHarness {
     }
 
     /// A share token as OE2 asks the plugin for one (`PUT /auth/tokens/{type}` → `PUT ROOT/tokens/{type}`).
-    static func share(_ tg: RunningTollgate, type: String = "stone-viewer-publication", study: (uid: String, id: String),
-                      serverID: String? = "orthanc-a", validity: Int? = 3600) async throws -> RunningTollgate.Answer {
-        try await call(tg, "/tokens/\(type)", [
-            "id": nil, "server-id": serverID, "type": type, "expiration-date": nil, "validity-duration": validity,
-            "resources": [["dicom-uid": study.uid, "orthanc-id": study.id, "level": "study", "url": nil]],
-        ], method: .PUT)
+    static func share(
+        _ tg: RunningTollgate, type: String = "stone-viewer-publication", study: (uid: String, id: String),
+        serverID: String? = "orthanc-a", validity: Int? = 3600
+    ) async throws -> RunningTollgate.Answer {
+        try await call(
+            tg, "/tokens/\(type)",
+            [
+                "id": nil, "server-id": serverID, "type": type, "expiration-date": nil, "validity-duration": validity,
+                "resources": [["dicom-uid": study.uid, "orthanc-id": study.id, "level": "study", "url": nil]],
+            ], method: .PUT)
     }
 
     /// The 1.10 filter's question.
-    static func authorize(_ tg: RunningTollgate, _ method: String, _ uri: String, tokens: [String], get: [String: String] = [:],
-                          resources: [[String: Any]] = [], labels: [String]? = nil) async throws -> RunningTollgate.Answer {
+    static func authorize(
+        _ tg: RunningTollgate, _ method: String, _ uri: String, tokens: [String], get: [String: String] = [:],
+        resources: [[String: Any]] = [], labels: [String]? = nil
+    ) async throws -> RunningTollgate.Answer {
         var body: [String: Any?] = ["method": method, "uri": uri, "tokens": tokens, "get": get, "resources": resources, "server-id": nil]
         if let labels { body["labels"] = labels }
         return try await call(tg, "/orthanc/authorize", body)

@@ -45,13 +45,21 @@ struct OrthancReplicasTests {
         // A link made at A opens its study at B.
         let study = (uid: "1.2.826.0.1.3680043.10.99.1", id: "6b9e19d9-62094390-5f9ddb01-4a191ae7-9766b715")
         let link = try #require(try await H.share(a, type: "viewer-instant-link", study: study, serverID: "orthanc-a").json["token"] as? String)
-        let validated = try await H.call(b, "/tokens/validate", ["method": "get", "level": "study", "orthanc-id": study.id, "dicom-uid": study.uid,
-                                                                 "token-key": "token", "token-value": link, "server-id": "orthanc-a"])
+        let validated = try await H.call(
+            b, "/tokens/validate",
+            [
+                "method": "get", "level": "study", "orthanc-id": study.id, "dicom-uid": study.uid,
+                "token-key": "token", "token-value": link, "server-id": "orthanc-a",
+            ])
         #expect(validated.json["granted"] as? Bool == true)
 
         // Roles saved at A (OE2's page, through A's plugin) are served by B.
-        let saved = try await H.call(a, "/settings/roles", ["roles": ["doctor": ["permissions": ["view", "upload"], "authorized-labels": ["*"]]],
-                                                            "available-labels": ["teaching"], "server-id": "orthanc-a"], method: .PUT)
+        let saved = try await H.call(
+            a, "/settings/roles",
+            [
+                "roles": ["doctor": ["permissions": ["view", "upload"], "authorized-labels": ["*"]]],
+                "available-labels": ["teaching"], "server-id": "orthanc-a",
+            ], method: .PUT)
         #expect(saved.status == 200)
         let doctorAtB = H.user(forge, b, roles: ["doctor"])
         try await waitUntil(seconds: 20) {

@@ -45,13 +45,20 @@ final class BrokenIdP: Sendable {
         }
         router.get("{mode}/.well-known/openid-configuration") { _, context in
             let mode = context.parameters.get("mode")!
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string:
-                #"{"issuer":"\#(base)/\#(mode)","introspection_endpoint":"\#(base)/\#(mode)/introspect"}"#)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string:
+                            #"{"issuer":"\#(base)/\#(mode)","introspection_endpoint":"\#(base)/\#(mode)/introspect"}"#)))
         }
         router.post("{mode}/introspect") { _, context -> Response in
             switch Mode(rawValue: context.parameters.get("mode")!) {
-            case .html: return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html><body>Login</body></html>")))
-            case .yes: return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"active":"yes"}"#)))
+            case .html:
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html><body>Login</body></html>")))
+            case .yes:
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"active":"yes"}"#)))
             case .slow:
                 try await Task.sleep(for: .milliseconds(1500))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"active":false}"#)))
@@ -68,8 +75,10 @@ final class BrokenIdP: Sendable {
 
 /// An issuer entry pointing at one of the broken IdP's modes.
 func brokenIssuer(_ idp: BrokenIdP, _ mode: BrokenIdP.Mode, timeoutMS: Int = 2000) -> IssuerConfig {
-    IssuerConfig(name: "broken-\(mode.rawValue)", issuer: idp.issuer(mode), introspection: IntrospectionConfig(
-        clientID: "tollgate", clientSecret: "broken-secret", timeoutMS: timeoutMS))
+    IssuerConfig(
+        name: "broken-\(mode.rawValue)", issuer: idp.issuer(mode),
+        introspection: IntrospectionConfig(
+            clientID: "tollgate", clientSecret: "broken-secret", timeoutMS: timeoutMS))
 }
 
 /// The broken IdP's JWKS answer: status, body and Cache-Control, shared by its route and the test.

@@ -78,7 +78,10 @@ final class CodeFlowIdP: Sendable {
         router.post("token") { request, _ in await idp.token(request) }
         router.post("revoke") { request, _ in await idp.revoke(request) }
         router.get("realm/.well-known/openid-configuration") { _, _ in
-            Self.json(200, #"{"issuer":"\#(idp.issuer)","jwks_uri":"\#(idp.base)/realm/jwks","token_endpoint":"\#(idp.tokenURL)","revocation_endpoint":"\#(idp.revocationURL)"}"#)
+            Self.json(
+                200,
+                #"{"issuer":"\#(idp.issuer)","jwks_uri":"\#(idp.base)/realm/jwks","token_endpoint":"\#(idp.tokenURL)","revocation_endpoint":"\#(idp.revocationURL)"}"#
+            )
         }
         router.get("realm/jwks") { _, _ in Self.json(200, #"{"keys":[\#(idp.forge.rsaJWK)]}"#) }
         let server = try await TestHTTPServer.start(router: router, port: idp.port)
@@ -96,8 +99,9 @@ final class CodeFlowIdP: Sendable {
         let items = URLComponents(string: authorizationURL)?.queryItems ?? []
         let query = items.reduce(into: [String: String]()) { $0[$1.name] = $1.value }
         guard query["response_type"] == "code", let client = query["client_id"], [Self.clientID, Self.publicClientID, Self.keyClientID].contains(client),
-              query["code_challenge_method"] == "S256", let challenge = query["code_challenge"], let redirect = query["redirect_uri"],
-              let state = query["state"] else {
+            query["code_challenge_method"] == "S256", let challenge = query["code_challenge"], let redirect = query["redirect_uri"],
+            let state = query["state"]
+        else {
             throw TestFailure("not an authorization request this IdP accepts: \(query.keys.sorted())")
         }
         let scope = query["scope"] ?? ""
@@ -142,10 +146,12 @@ final class CodeFlowIdP: Sendable {
         guard request.headers[.authorization] == nil, form["client_secret"] == nil else { return nil }
         if form["client_id"] == Self.publicClientID, form["client_assertion"] == nil { return Self.publicClientID }
         guard form["client_id"] == Self.keyClientID, form["client_assertion_type"] == PrivateKeyJWTAuthentication.assertionType,
-              let assertion = form["client_assertion"], let key = try? ES256PublicKey(pem: clientKey.publicKey.pemRepresentation) else { return nil }
+            let assertion = form["client_assertion"], let key = try? ES256PublicKey(pem: clientKey.publicKey.pemRepresentation)
+        else { return nil }
         let keys = await JWTKeyCollection().add(ecdsa: key)
         guard let claims = try? await keys.verify(assertion, as: ClientAssertion.self), claims.iss.value == Self.keyClientID,
-              claims.sub.value == Self.keyClientID, claims.aud.value == [audience] else { return nil }
+            claims.sub.value == Self.keyClientID, claims.aud.value == [audience]
+        else { return nil }
         return Self.keyClientID
     }
 
@@ -165,8 +171,10 @@ final class CodeFlowIdP: Sendable {
     private func idToken(for code: Code, fault: IDTokenFault) -> String? {
         guard code.scope.split(separator: " ").contains("openid"), fault != .missing else { return nil }
         let now = Int(Date().timeIntervalSince1970)
-        var claims: [String: Any] = ["iss": issuer, "sub": "dr-house", "aud": code.clientID, "iat": now, "exp": now + 300,
-                                     "nonce": code.nonce ?? "", "auth_time": now]
+        var claims: [String: Any] = [
+            "iss": issuer, "sub": "dr-house", "aud": code.clientID, "iat": now, "exp": now + 300,
+            "nonce": code.nonce ?? "", "auth_time": now,
+        ]
         var header: [String: Any] = ["alg": "RS256", "kid": forge.rsaKid, "typ": "JWT"]
         var signer = TokenForge.Signer.rsa
         switch fault {
@@ -196,8 +204,9 @@ final class CodeFlowIdP: Sendable {
             switch form["grant_type"] {
             case "authorization_code":
                 guard let code = form["code"], let issued = state.codes.removeValue(forKey: code), issued.clientID == client,
-                      form["redirect_uri"] == issued.redirectURI, let verifier = form["code_verifier"],
-                      Base64URL.encode(Data(SHA256.hash(data: Data(verifier.utf8)))) == issued.challenge else {
+                    form["redirect_uri"] == issued.redirectURI, let verifier = form["code_verifier"],
+                    Base64URL.encode(Data(SHA256.hash(data: Data(verifier.utf8)))) == issued.challenge
+                else {
                     state.invalidGrants += 1
                     return Self.error(400, "invalid_grant")
                 }
@@ -218,7 +227,8 @@ final class CodeFlowIdP: Sendable {
             if let rotateTo { state.liveRefreshTokens.insert(rotateTo) }
             state.issued += 1
             let refresh = (rotateTo.map { #","refresh_token":"\#($0)""# } ?? "") + (idToken.map { #","id_token":"\#($0)""# } ?? "")
-            let answer = #"{"access_token":"code-flow-at-\#(state.issued)-\#(UUID().uuidString)","token_type":"Bearer","expires_in":\#(state.expiresIn),"scope":"dicom.read"\#(refresh)}"#
+            let answer =
+                #"{"access_token":"code-flow-at-\#(state.issued)-\#(UUID().uuidString)","token_type":"Bearer","expires_in":\#(state.expiresIn),"scope":"dicom.read"\#(refresh)}"#
             return Self.json(200, answer)
         }
     }
@@ -228,7 +238,8 @@ final class CodeFlowIdP: Sendable {
     }
 
     private static func error(_ status: Int, _ code: String) -> Response {
-        Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: #"{"error":"\#(code)","error_description":"refused by the test IdP"}"#)))
+        Response(
+            status: .init(code: status), headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"error":"\#(code)","error_description":"refused by the test IdP"}"#)))
     }
 }

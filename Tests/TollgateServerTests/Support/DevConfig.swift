@@ -19,12 +19,15 @@ func devConfig(port: Int, _ adjust: (inout TollgateConfig) -> Void = { _ in }) -
     var config = TollgateConfig()
     config.server.port = port
     config.log.level = .trace
-    config.devIssuer = DevIssuerConfig(enabled: true, clients: [
-        DevClientConfig(clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret", scopes: ["read", "write"]),
-        DevClientConfig(clientID: "reader", clientSecret: "reader secret&=+", scopes: ["read"]),
-    ])
+    config.devIssuer = DevIssuerConfig(
+        enabled: true,
+        clients: [
+            DevClientConfig(clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret", scopes: ["read", "write"]),
+            DevClientConfig(clientID: "reader", clientSecret: "reader secret&=+", scopes: ["read"]),
+        ])
     config.inbound.issuers = [
-        IssuerConfig(name: "dev", issuer: nil, embedded: true, introspection: IntrospectionConfig(clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret")),
+        IssuerConfig(
+            name: "dev", issuer: nil, embedded: true, introspection: IntrospectionConfig(clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))
     ]
     adjust(&config)
     return config

@@ -62,15 +62,17 @@ final class OTLPReceiver: Sendable {
                     var attributes: [String: String] = [:]
                     for attribute in span["attributes"] as? [[String: Any]] ?? [] {
                         guard let key = attribute["key"] as? String, let value = attribute["value"] as? [String: Any],
-                              let first = value.values.first else { continue }
+                            let first = value.values.first
+                        else { continue }
                         attributes[key] = "\(first)"
                     }
                     let status = span["status"] as? [String: Any]
-                    spans.append(ReceivedSpan(
-                        traceID: hex(span["traceId"]), spanID: hex(span["spanId"]), parentSpanID: hex(span["parentSpanId"]),
-                        name: span["name"] as? String ?? "", kind: span["kind"] as? Int ?? 0, attributes: attributes,
-                        isError: (status?["code"] as? Int) == 2
-                    ))
+                    spans.append(
+                        ReceivedSpan(
+                            traceID: hex(span["traceId"]), spanID: hex(span["spanId"]), parentSpanID: hex(span["parentSpanId"]),
+                            name: span["name"] as? String ?? "", kind: span["kind"] as? Int ?? 0, attributes: attributes,
+                            isError: (status?["code"] as? Int) == 2
+                        ))
                 }
             }
         }

@@ -107,12 +107,16 @@ final class PeerServer: Sendable {
 
     private func token(_ request: Request) async -> Response {
         let body = (try? await request.body.collect(upTo: 1 << 16)).map { String(buffer: $0) } ?? ""
-        let received = TokenRequest(form: FormEncoding.parse(body) ?? [:], authorization: request.headers[.authorization], at: .now,
-                                    contentType: request.headers[.contentType])
+        let received = TokenRequest(
+            form: FormEncoding.parse(body) ?? [:], authorization: request.headers[.authorization], at: .now,
+            contentType: request.headers[.contentType])
         if let check = state.withLock({ $0.grantCheck }), let refusal = await check(received) {
-            state.withLock { $0.tokenRequests.append(received); $0.refusals.append(refusal) }
-            return Response(status: .badRequest, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
+            state.withLock {
+                $0.tokenRequests.append(received); $0.refusals.append(refusal)
+            }
+            return Response(
+                status: .badRequest, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant"}"#)))
         }
         let (reply, issuedToken) = state.withLock { state -> (Reply?, String) in
             state.tokenRequests.append(received)
@@ -182,8 +186,10 @@ final class PeerServer: Sendable {
     private func upstream(_ request: Request) async throws -> Response {
         let path = request.uri.path
         state.withLock {
-            $0.upstreamRequests.append(UpstreamRequest(method: request.method.rawValue, path: path, query: request.uri.query,
-                                                       headers: request.headers.map { ($0.name.rawName, $0.value) }))
+            $0.upstreamRequests.append(
+                UpstreamRequest(
+                    method: request.method.rawValue, path: path, query: request.uri.query,
+                    headers: request.headers.map { ($0.name.rawName, $0.value) }))
         }
         let bearer = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
         // Special routes are matched on the last segments, whatever base path a test proxies to.
@@ -194,20 +200,24 @@ final class PeerServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"bytes":\#(bytes)}"#)))
         case let p where p.contains("/download/"):
             let total = Int(p.split(separator: "/").last ?? "") ?? 0
-            return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody(contentLength: total) { writer in
-                let chunk = ByteBuffer(repeating: 0x42, count: 1 << 16)
-                var left = total
-                while left > 0 {
-                    try await writer.write(left >= chunk.readableBytes ? chunk : chunk.getSlice(at: 0, length: left)!)
-                    left -= min(left, chunk.readableBytes)
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream"],
+                body: ResponseBody(contentLength: total) { writer in
+                    let chunk = ByteBuffer(repeating: 0x42, count: 1 << 16)
+                    var left = total
+                    while left > 0 {
+                        try await writer.write(left >= chunk.readableBytes ? chunk : chunk.getSlice(at: 0, length: left)!)
+                        left -= min(left, chunk.readableBytes)
+                    }
+                    try await writer.finish(nil)
+                })
         case let p where p.hasSuffix("/close-mid"):
-            return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody(contentLength: 4 << 20) { writer in
-                try await writer.write(ByteBuffer(repeating: 0x43, count: 1 << 20))
-                throw CancellationError()
-            })
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream"],
+                body: ResponseBody(contentLength: 4 << 20) { writer in
+                    try await writer.write(ByteBuffer(repeating: 0x43, count: 1 << 20))
+                    throw CancellationError()
+                })
         case let p where p.contains("/status/"):
             let code = Int(p.split(separator: "/").last ?? "") ?? 500
             return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "status \(code)")))
@@ -224,13 +234,16 @@ final class PeerServer: Sendable {
         default:
             var echoed: [String: String] = [:]
             for field in request.headers { echoed[field.name.canonicalName] = field.value }
-            let json = try JSONSerialization.data(withJSONObject: [
-                "method": request.method.rawValue, "path": path, "query": request.uri.query ?? NSNull(), "headers": echoed,
-            ] as [String: Any])
-            return Response(status: .ok, headers: [
-                .contentType: "application/json", HTTPField.Name("X-Upstream")!: "yes", HTTPField.Name("Keep-Alive")!: "timeout=5",
-                .setCookie: "session=upstream", .cacheControl: "private",
-            ], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            let json = try JSONSerialization.data(
+                withJSONObject: [
+                    "method": request.method.rawValue, "path": path, "query": request.uri.query ?? NSNull(), "headers": echoed,
+                ] as [String: Any])
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/json", HTTPField.Name("X-Upstream")!: "yes", HTTPField.Name("Keep-Alive")!: "timeout=5",
+                    .setCookie: "session=upstream", .cacheControl: "private",
+                ], body: .init(byteBuffer: ByteBuffer(bytes: json)))
         }
     }
 }
@@ -243,8 +256,9 @@ extension PeerServer.Reply {
 
 /// An outbound server entry for the peer's token endpoint and upstream.
 func peerServer(_ peer: PeerServer, _ adjust: (inout OutboundServerConfig) -> Void = { _ in }) -> OutboundServerConfig {
-    var server = OutboundServerConfig(url: peer.upstreamURL, tokenEndpoint: peer.tokenURL, clientID: "orthanc-out",
-                                      clientSecret: "peer-client-secret-XYZ", scope: "dicom.read")
+    var server = OutboundServerConfig(
+        url: peer.upstreamURL, tokenEndpoint: peer.tokenURL, clientID: "orthanc-out",
+        clientSecret: "peer-client-secret-XYZ", scope: "dicom.read")
     server.retry.baseDelayMS = 20
     server.retry.maxDelayMS = 2000
     adjust(&server)

@@ -33,7 +33,9 @@ final class RunningTollgate: Sendable {
     }
 
     /// Starts Tollgate and waits for it to listen (and, when `waitReady`, for `/ready` to say 200).
-    static func start(waitReady: Bool = true, clock: ManualClock = ManualClock(), _ adjust: (inout TollgateConfig) -> Void = { _ in }) async throws -> RunningTollgate {
+    static func start(
+        waitReady: Bool = true, clock: ManualClock = ManualClock(), _ adjust: (inout TollgateConfig) -> Void = { _ in }
+    ) async throws -> RunningTollgate {
         // A port handed out by freePort() can be taken by another test's client socket before the
         // server binds it: a failed bind is retried on a new port.
         var attempt = 0
@@ -117,9 +119,11 @@ final class RunningTollgate: Sendable {
         if let scope { form.append(("scope", scope)) }
         if let resource { form.append(("resource", resource)) }
         let basic = Data((FormEncoding.encode(client) + ":" + FormEncoding.encode(secret)).utf8).base64EncodedString()
-        let answer = try await post("/dev-issuer/token", body: Array(FormEncoding.encode(form).utf8), headers: [
-            ("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Basic \(basic)"),
-        ])
+        let answer = try await post(
+            "/dev-issuer/token", body: Array(FormEncoding.encode(form).utf8),
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Basic \(basic)"),
+            ])
         guard answer.status == 200, let token = answer.json["access_token"] as? String else {
             throw TestFailure("token request failed: \(answer.status) \(answer.body)")
         }
@@ -128,7 +132,9 @@ final class RunningTollgate: Sendable {
 
     /// `POST /plugin/authenticate` in MockForge shape A with the token in `credentials`.
     func authenticate(_ token: String) async throws -> Answer {
-        try await post("/plugin/authenticate", json: #"{"context":{"method":"GET","uri":"/api/users","headers":{}},"credentials":{"type":"bearer","token":"# + JSONText.string(token) + "}}")
+        try await post(
+            "/plugin/authenticate",
+            json: #"{"context":{"method":"GET","uri":"/api/users","headers":{}},"credentials":{"type":"bearer","token":"# + JSONText.string(token) + "}}")
     }
 
     /// Waits until `/ready` reports a reason containing `text` (e.g. discovery done, probe failed).

@@ -27,8 +27,9 @@ final class TestHTTPServer: Sendable {
     static func start(router: Router<BasicRequestContext>, port: Int) async throws -> TestHTTPServer {
         let quiet = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              onServerRunning: { _ in listeningContinuation.finish() }, logger: quiet)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { _ in listeningContinuation.finish() }, logger: quiet)
         let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
         let task = Task { try await group.run() }
         for await _ in listening {}

@@ -37,7 +37,8 @@ struct TokenForge {
     var rsaPublicPEM: String { rsa.publicKey.pemRepresentation }
 
     static func b64(_ data: some DataProtocol) -> String {
-        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 
     static func json(_ object: [String: Any]) -> Data {

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Capped exponential backoff with jitter ("equal jitter": half fixed, half random), in seconds.
-public enum Backoff {
-    public static func delay(attempt: Int, baseMS: Int, maxMS: Int, random: Double = Double.random(in: 0...1)) -> Double {
+package enum Backoff {
+    package static func delay(attempt: Int, baseMS: Int, maxMS: Int, random: Double = Double.random(in: 0...1)) -> Double {
         let capped = cappedMilliseconds(attempt: attempt, baseMS: baseMS, maxMS: maxMS)
         return (capped / 2 + capped / 2 * random) / 1000
     }
 
     /// The same curve without jitter, for loops that only need to slow down.
-    public static func cappedMilliseconds(attempt: Int, baseMS: Int, maxMS: Int) -> Double {
+    package static func cappedMilliseconds(attempt: Int, baseMS: Int, maxMS: Int) -> Double {
         min(Double(baseMS) * pow(2, Double(min(max(0, attempt - 1), 62))), Double(maxMS))
     }
 }

@@ -1,13 +1,13 @@
 /// `application/x-www-form-urlencoded` as RFC 6749 uses it (also for client_secret_basic,
 /// whose id and secret are form-encoded before base64, RFC 6749 §2.3.1).
-public enum FormEncoding {
-    public static func encode(_ value: String) -> String {
+package enum FormEncoding {
+    package static func encode(_ value: String) -> String {
         var out = ""
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "*"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "*"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             case UInt8(ascii: " "):
                 out += "+"
@@ -19,12 +19,12 @@ public enum FormEncoding {
         return out
     }
 
-    public static func encode(_ pairs: [(String, String)]) -> String {
+    package static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
     }
 
     /// Nil when the text is not valid form encoding (bad escapes or non-UTF-8 bytes).
-    public static func decode(_ text: String) -> String? {
+    package static func decode(_ text: String) -> String? {
         var bytes: [UInt8] = []
         var iterator = text.utf8.makeIterator()
         while let byte = iterator.next() {
@@ -40,13 +40,13 @@ public enum FormEncoding {
     }
 
     /// Percent-decoding of a URL path segment (`+` stays `+`). Nil for bad escapes or non-UTF-8.
-    public static func decodePath(_ text: String) -> String? {
+    package static func decodePath(_ text: String) -> String? {
         guard text.contains("%") else { return text }
         return decode(text.replacingOccurrences(of: "+", with: "%2B"))
     }
 
     /// Parses a form body; a key given twice is an error (RFC 6749 §3.2: parameters must not repeat).
-    public static func parse(_ body: String) -> [String: String]? {
+    package static func parse(_ body: String) -> [String: String]? {
         var result: [String: String] = [:]
         for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -57,7 +57,7 @@ public enum FormEncoding {
     }
 
     /// The value of one hex digit (either case), or nil.
-    public static func hexValue(_ byte: UInt8) -> UInt8? {
+    package static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

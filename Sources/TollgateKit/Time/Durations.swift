@@ -2,13 +2,13 @@ import NIOCore
 
 extension Duration {
     /// Seconds as a Double, for metrics and logs.
-    public var seconds: Double {
+    package var seconds: Double {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) / 1e18
     }
 
     /// Whole milliseconds.
-    public var milliseconds: Int64 {
+    package var milliseconds: Int64 {
         let (whole, attoseconds) = components
         return whole * 1000 + attoseconds / 1_000_000_000_000_000
     }
@@ -16,5 +16,5 @@ extension Duration {
 
 extension TimeAmount {
     /// A configured `*_ms` value.
-    public static func configured(milliseconds: Int) -> TimeAmount { .milliseconds(Int64(milliseconds)) }
+    package static func configured(milliseconds: Int) -> TimeAmount { .milliseconds(Int64(milliseconds)) }
 }

@@ -4,11 +4,11 @@ import NIOSSL
 
 /// Pooled outbound HTTP clients: one on the system roots, one per extra CA bundle. Components
 /// are handed their client once, when they are built; nothing looks one up per request.
-public final class HTTPClients: Sendable {
-    public let shared: HTTPClient
+package final class HTTPClients: Sendable {
+    package let shared: HTTPClient
     private let extra: [String: HTTPClient]
 
-    public init(caFiles: Set<String>, configuration: (TLSConfiguration?) -> HTTPClient.Configuration = HTTPClients.identityProvider) throws {
+    package init(caFiles: Set<String>, configuration: (TLSConfiguration?) -> HTTPClient.Configuration = HTTPClients.identityProvider) throws {
         shared = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(nil))
         var extra: [String: HTTPClient] = [:]
         for caFile in caFiles {
@@ -19,16 +19,16 @@ public final class HTTPClients: Sendable {
         self.extra = extra
     }
 
-    public func client(caFile: String?) -> HTTPClient {
+    package func client(caFile: String?) -> HTTPClient {
         caFile.flatMap { extra[$0] } ?? shared
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         for client in [shared] + Array(extra.values) { try? await client.shutdown() }
     }
 
     /// IdP calls never follow redirects (an endpoint that moves is a misconfiguration to surface).
-    public static func identityProvider(tls: TLSConfiguration?) -> HTTPClient.Configuration {
+    package static func identityProvider(tls: TLSConfiguration?) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,

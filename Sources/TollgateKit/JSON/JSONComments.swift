@@ -1,8 +1,8 @@
 /// JSON with `//` and `/* */` comments (JSONC, as orthanc-auth-service ships `permissions.json`
 /// and Orthanc writes its configuration) made plain JSON: comments outside strings become spaces,
 /// so positions in error messages stay meaningful. Strings are kept byte for byte, escapes included.
-public enum JSONComments {
-    public static func strip(_ bytes: [UInt8]) -> [UInt8] {
+package enum JSONComments {
+    package static func strip(_ bytes: [UInt8]) -> [UInt8] {
         var out = bytes
         var index = 0
         var inString = false

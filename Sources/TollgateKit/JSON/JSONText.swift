@@ -1,7 +1,7 @@
 /// Renders small JSON documents by hand for hot paths where Foundation's encoder would dominate
 /// the cost of a cached answer. Only writes; untrusted input is read by `StrictJSON`.
-public enum JSONText {
-    public enum Value: Sendable {
+package enum JSONText {
+    package enum Value: Sendable {
         case string(String)
         case strings([String])
         case int(Int)
@@ -10,7 +10,7 @@ public enum JSONText {
         case null
     }
 
-    public static func object(_ members: [(String, Value)]) -> String {
+    package static func object(_ members: [(String, Value)]) -> String {
         var out = "{"
         for (index, (key, value)) in members.enumerated() {
             if index > 0 { out += "," }
@@ -21,7 +21,7 @@ public enum JSONText {
         return out + "}"
     }
 
-    public static func render(_ value: Value) -> String {
+    package static func render(_ value: Value) -> String {
         switch value {
         case .string(let s): string(s)
         case .strings(let list): "[" + list.map(string).joined(separator: ",") + "]"
@@ -32,7 +32,7 @@ public enum JSONText {
         }
     }
 
-    public static func string(_ s: String) -> String {
+    package static func string(_ s: String) -> String {
         var buffer = TextBuffer(capacity: s.utf8.count + 2)
         buffer.appendJSONString(s)
         return String(decoding: buffer.bytes, as: UTF8.self)

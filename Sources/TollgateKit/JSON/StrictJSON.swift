@@ -4,23 +4,24 @@
 /// a parser that keeps the first would disagree with one that keeps the last), strings must be
 /// valid UTF-8 with no lone surrogates, nesting is bounded so hostile input cannot exhaust the
 /// stack, and nothing may follow the value but whitespace.
-public enum StrictJSON {
-    public struct Failure: Error, Equatable, Sendable {
-        public let reason: String
-        public let offset: Int
+package enum StrictJSON {
+    package struct Failure: Error, Equatable, Sendable {
+        package let reason: String
+        package let offset: Int
     }
 
     /// Deeper documents are refused; no document Tollgate reads nests beyond a handful of levels.
-    public static let maxDepth = 64
+    package static let maxDepth = 64
 
-    public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONNode {
-        let result = bytes.withContiguousStorageIfAvailable { buffer in parse(buffer: buffer) }
+    package static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONNode {
+        let result =
+            bytes.withContiguousStorageIfAvailable { buffer in parse(buffer: buffer) }
             ?? Array(bytes).withUnsafeBufferPointer { buffer in parse(buffer: buffer) }
         return try result.get()
     }
 
     /// The document, which must be an object.
-    public static func object(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONObject {
+    package static func object(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONObject {
         guard case .object(let object) = try parse(bytes) else { throw Failure(reason: "not a JSON object", offset: 0) }
         return object
     }

@@ -4,14 +4,14 @@ import NIOCore
 import NIOHTTP1
 
 /// The outcome classes every IdP call maps onto.
-public enum FetchFailure: Error, Sendable {
+package enum FetchFailure: Error, Sendable {
     case timeout
     case unreachable
     case status(UInt)
     case unreadable
 
     /// A bounded label for spans and logs.
-    public var label: String {
+    package var label: String {
         switch self {
         case .timeout: "timeout"
         case .unreachable: "unreachable"
@@ -22,18 +22,18 @@ public enum FetchFailure: Error, Sendable {
 }
 
 /// A whole (size-capped) answer from an IdP endpoint.
-public struct FetchedResponse: Sendable {
-    public let status: UInt
-    public let headers: HTTPHeaders
-    public let body: ByteBuffer
+package struct FetchedResponse: Sendable {
+    package let status: UInt
+    package let headers: HTTPHeaders
+    package let body: ByteBuffer
 }
 
 /// One bounded HTTP exchange with an IdP: timeout, size cap, and failures folded into `FetchFailure`.
-public enum HTTPFetch {
-    public static let maxResponseBytes = 1 << 20
+package enum HTTPFetch {
+    package static let maxResponseBytes = 1 << 20
 
     /// `call` names the exchange in its trace span (introspection, jwks, userinfo, token, …).
-    public static func send(
+    package static func send(
         _ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount, call: String
     ) async -> Result<FetchedResponse, FetchFailure> {
         var request = request
@@ -62,14 +62,14 @@ public enum HTTPFetch {
         }
     }
 
-    public static func formRequest(url: String, form: [(String, String)], credentials: ClientCredentials?) -> HTTPClientRequest {
+    package static func formRequest(url: String, form: [(String, String)], credentials: ClientCredentials?) -> HTTPClientRequest {
         var form = form
         var headers = HTTPHeaders()
         credentials?.apply(headers: &headers, form: &form)
         return formRequest(url: url, form: form, headers: headers)
     }
 
-    public static func formRequest(url: String, form: [(String, String)], headers: HTTPHeaders) -> HTTPClientRequest {
+    package static func formRequest(url: String, form: [(String, String)], headers: HTTPHeaders) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         var headers = headers

@@ -3,7 +3,7 @@ import Foundation
 /// Removes Tollgate's own credentials from text an IdP wrote (an `error_description` that echoes
 /// the request) before it reaches a log or an answer: each secret raw, form-encoded, and inside a
 /// Basic header, and any long base64url run (a token or an encoded secret of unknown origin).
-public struct SecretScrubber: Sendable {
+package struct SecretScrubber: Sendable {
     static let marker = "<redacted>"
     /// Tokens, signatures and encoded secrets are long; words and error codes are not.
     static let longRunLength = 24
@@ -12,7 +12,7 @@ public struct SecretScrubber: Sendable {
 
     /// `secrets` as configured; `basicPairs` the (client id, secret) pairs that may have travelled
     /// in a Basic header (RFC 6749 §2.3.1 form-encodes both before base64).
-    public init(secrets: [String], basicPairs: [(String, String)] = []) {
+    package init(secrets: [String], basicPairs: [(String, String)] = []) {
         var variants = Set<String>()
         for secret in secrets where !secret.isEmpty {
             variants.insert(secret)
@@ -30,7 +30,7 @@ public struct SecretScrubber: Sendable {
         self.variants = variants.filter { $0.count >= 4 }.sorted { $0.count > $1.count }
     }
 
-    public func scrub(_ text: String) -> String {
+    package func scrub(_ text: String) -> String {
         var text = text
         for variant in variants { text = text.replacingOccurrences(of: variant, with: Self.marker) }
         return Self.redactLongRuns(text)

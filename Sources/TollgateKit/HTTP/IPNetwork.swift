@@ -3,7 +3,7 @@ import NIOCore
 /// An IPv4 or IPv6 network in CIDR notation (`10.0.0.0/8`, `::1/128`; a bare address is a
 /// single host). IPv4-mapped IPv6 peers (`::ffff:10.1.2.3`, seen on a dual-stack listener)
 /// match IPv4 networks. Checked per forwarded request, so without allocating.
-public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
+package struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     /// IPv4 in the low 32 bits of `low` (`high` unused), or IPv6 as two big-endian halves.
     let isV4: Bool
     let high: UInt64
@@ -13,7 +13,7 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     let prefixLength: Int
 
     /// Nil unless `text` is an address with an optional `/prefix` within the family's width.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = try? SocketAddress(ipAddress: String(parts[0]), port: 0), let value = Self.value(of: address) else { return nil }
         let width = value.isV4 ? 32 : 128
@@ -36,13 +36,13 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether every address in the network is a loopback address (inside 127.0.0.0/8, or ::1).
-    public var isLoopbackOnly: Bool {
+    package var isLoopbackOnly: Bool {
         isV4 ? prefixLength >= 8 && low >> 24 == 127 : prefixLength == 128 && high == 0 && low == 1
     }
 
-    public var description: String { "\(isV4 ? "IPv4" : "IPv6")/\(prefixLength)" }
+    package var description: String { "\(isV4 ? "IPv4" : "IPv6")/\(prefixLength)" }
 
-    public func contains(_ address: SocketAddress) -> Bool {
+    package func contains(_ address: SocketAddress) -> Bool {
         guard let peer = Self.value(of: address) else { return false }
         if isV4 {
             let v4: UInt64
@@ -65,8 +65,10 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
         case .v6(let v6):
             var raw = v6.address.sin6_addr
             return withUnsafeBytes(of: &raw) { bytes in
-                (false, bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian,
-                 bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian)
+                (
+                    false, bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian,
+                    bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian
+                )
             }
         default:
             return nil
@@ -76,7 +78,7 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
 
 extension [IPNetwork] {
     /// Whether `address` lies in any of these networks; an unknown address (a Unix socket) never does.
-    public func contains(_ address: SocketAddress?) -> Bool {
+    package func contains(_ address: SocketAddress?) -> Bool {
         guard let address else { return false }
         return contains { $0.contains(address) }
     }

@@ -4,7 +4,7 @@ import Synchronization
 /// same result. The work runs in its own task, so a waiter that is cancelled (a caller hanging up)
 /// never cancels it for the others; only `cancel(_:)` does. A run's entry is gone before its result
 /// is handed out, so a caller arriving afterwards starts a new one.
-public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+package final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Flight {
         let id: UInt64
         let task: Task<Value, Never>
@@ -18,10 +18,10 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// The running work's result, or `work`'s, started now; `joined` tells which.
-    public func run(_ key: Key, _ work: @escaping @Sendable () async -> Value) async -> (value: Value, joined: Bool) {
+    package func run(_ key: Key, _ work: @escaping @Sendable () async -> Value) async -> (value: Value, joined: Bool) {
         let (task, joined) = state.withLock { state -> (Task<Value, Never>, Bool) in
             if let flight = state.running[key] {
                 state.running[key]?.joiners += 1
@@ -42,27 +42,27 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
     }
 
     /// The result of a run under way, without starting one; nil when none is.
-    public func joinRunning(_ key: Key) async -> Value? {
+    package func joinRunning(_ key: Key) async -> Value? {
         guard let task = state.withLock({ $0.running[key]?.task }) else { return nil }
         return await task.value
     }
 
     /// Later callers start a new run; the one under way still finishes for those already waiting.
-    public func forget(_ key: Key) {
+    package func forget(_ key: Key) {
         _ = state.withLock { $0.running.removeValue(forKey: key) }
     }
 
     /// Cancels the run under way (its waiters get whatever the cancelled work returns) and forgets it.
-    public func cancel(_ key: Key) {
+    package func cancel(_ key: Key) {
         state.withLock { $0.running.removeValue(forKey: key) }?.task.cancel()
     }
 
-    public func isRunning(_ key: Key) -> Bool {
+    package func isRunning(_ key: Key) -> Bool {
         state.withLock { $0.running[key] != nil }
     }
 
     /// How many callers joined the run under way after it started.
-    public func joiners(_ key: Key) -> Int {
+    package func joiners(_ key: Key) -> Int {
         state.withLock { $0.running[key]?.joiners ?? 0 }
     }
 }

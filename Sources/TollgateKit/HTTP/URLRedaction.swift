@@ -2,14 +2,14 @@ import Foundation
 
 /// URLs as Tollgate shows them (`check-config`, the status API, logs): the userinfo password and
 /// the values of secret-like query parameters replaced, so credentials put in a URL never leak.
-public enum URLRedaction {
+package enum URLRedaction {
     static let marker = "<redacted>"
 
     /// Query parameter names whose values are credentials (compared case-insensitively, and as
     /// suffixes, so `client_secret` and `x-api-key` count).
     static let secretNames = ["secret", "password", "passwd", "pwd", "token", "key", "signature", "sig", "assertion", "credential", "code", "auth"]
 
-    public static func redacted(_ text: String) -> String {
+    package static func redacted(_ text: String) -> String {
         guard var components = URLComponents(string: text), components.host != nil else {
             // Not a URL we can take apart: show it only if nothing in it looks like a credential.
             return text.contains("@") || text.contains("?") ? marker : text

@@ -1,8 +1,8 @@
 import Foundation
 
 /// HTTP dates and `Retry-After` (RFC 9110 §5.6.7, §10.2.3).
-public enum HTTPDate {
-    public static func parse(_ text: some StringProtocol) -> Date? {
+package enum HTTPDate {
+    package static func parse(_ text: some StringProtocol) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
@@ -11,7 +11,7 @@ public enum HTTPDate {
     }
 
     /// Seconds to wait from a `Retry-After` value: delay-seconds or an HTTP-date (never negative).
-    public static func retryAfterSeconds(_ value: String, now: Double) -> Double? {
+    package static func retryAfterSeconds(_ value: String, now: Double) -> Double? {
         let trimmed = ASCIIText.trimmingOWS(value)
         if let seconds = Int(trimmed), seconds >= 0 { return Double(seconds) }
         guard let date = parse(trimmed) else { return nil }

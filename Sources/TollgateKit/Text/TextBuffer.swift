@@ -1,27 +1,27 @@
 /// UTF-8 text built in one growing byte array, for lines written on every request (the access
 /// log): no intermediate `String`s, and it goes to `write(2)` as it is.
-public struct TextBuffer {
-    public private(set) var bytes: [UInt8] = []
+package struct TextBuffer {
+    package private(set) var bytes: [UInt8] = []
 
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func append(_ text: String) {
+    package mutating func append(_ text: String) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func append(bytes text: StaticString) {
+    package mutating func append(bytes text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func append(byte: UInt8) {
+    package mutating func append(byte: UInt8) {
         bytes.append(byte)
     }
 
     /// An integer in decimal, its digits zero-padded to `width`.
-    public mutating func append(_ value: Int, width: Int = 1) {
+    package mutating func append(_ value: Int, width: Int = 1) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         let start = bytes.count
         var rest = value.magnitude
@@ -34,7 +34,7 @@ public struct TextBuffer {
     }
 
     /// A JSON string literal, quotes included (RFC 8259 §7; U+2028/2029 escaped for JavaScript readers).
-    public mutating func appendJSONString(_ text: String) {
+    package mutating func appendJSONString(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in

@@ -1,0 +1,78 @@
+/// The official authorization plugin's web-service questions (`/tokens/validate`,
+/// `/user/get-profile`), decided here so that the Server adapter only reads the plugin's body and
+/// writes its answer. The plugin asks for a user's profile first and, when the profile does not
+/// grant the route, whether the token itself (a share link's) covers the resource.
+package struct OrthancWebServiceDecision: Sendable {
+    /// The longest the plugin may cache an answer about a share token or a refusal.
+    package static let validityCapSeconds = 60
+
+    private let authenticator: InboundAuthenticator
+    private let profiles: OrthancProfiles
+    private let shareTokens: ShareTokens
+
+    package init(authenticator: InboundAuthenticator, profiles: OrthancProfiles, shareTokens: ShareTokens) {
+        self.authenticator = authenticator
+        self.profiles = profiles
+        self.shareTokens = shareTokens
+    }
+
+    package struct Validation: Sendable {
+        package var granted: Bool
+        /// Seconds the plugin may cache the answer.
+        package var validity: Int
+        /// For metrics and the access log; nil when no token was presented.
+        package var decision: Decision?
+        /// The resource asked about, when the question named one.
+        package var resource: OrthancResource?
+    }
+
+    /// Whether `token` (a share token: a user's token was answered through its profile) lets
+    /// `method` reach the resource. A question about the whole system, or naming no resource, is no.
+    package func validate(
+        token: String?, method: String, level: String, dicomUID: String?, orthancID: String?, serverID: String?
+    ) async
+        -> Validation
+    {
+        let refused = Validation(granted: false, validity: Self.validityCapSeconds, decision: nil, resource: nil)
+        guard let token else { return refused }
+        let resource = OrthancResource(
+            level: level, dicomUID: dicomUID.flatMap { $0.isEmpty ? nil : $0 }, orthancID: orthancID.flatMap { $0.isEmpty ? nil : $0 })
+        guard level != "system", resource.dicomUID != nil || resource.orthancID != nil else { return refused }
+        let inspection = await shareTokens.inspect(token)
+        let granted = shareTokens.grants(inspection, method: method, accessChain: [resource], serverID: serverID)
+        return Validation(
+            granted: granted,
+            validity: granted ? shareTokens.secondsLeft(inspection, cap: Self.validityCapSeconds) : Self.validityCapSeconds,
+            decision: Decision(verdict: granted ? .allowed : .denied(.permission)), resource: resource)
+    }
+
+    package enum ProfileAnswer: Sendable {
+        /// The profile to send; `decision` is nil when no token was presented.
+        case profile(OrthancProfile, decision: Decision?)
+        /// The issuer could not be asked: the plugin must not cache a guess.
+        case indeterminate(Decision, reason: String)
+    }
+
+    /// The profile of the token's user: its roles' permissions and labels when the issuer vouches for
+    /// it, no more than anonymous when it does not (a share token, an unknown token), anonymous without one.
+    package func profile(token: String?) async -> ProfileAnswer {
+        guard let token else { return .profile(profiles.anonymous, decision: nil) }
+        let decision = await authenticator.authenticate(token: token)
+        let validity = authenticator.validitySeconds(of: decision, token: token)
+        switch decision.verdict {
+        case .indeterminate(let reason):
+            return .indeterminate(decision, reason: reason.message)
+        case .denied:
+            var anonymous = profiles.anonymous
+            anonymous.validity = min(anonymous.validity, validity)
+            return .profile(anonymous, decision: decision)
+        case .allowed:
+            return .profile(profiles.profile(of: decision.principal?.claims ?? TokenClaims(), validity: validity), decision: decision)
+        }
+    }
+
+    /// A user seen recently (the plugin's user-id question), here or on another replica.
+    package func knownUser(_ userID: String) async -> OrthancProfile? {
+        await profiles.knownUser(userID)
+    }
+}
