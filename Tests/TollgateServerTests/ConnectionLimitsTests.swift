@@ -13,26 +13,26 @@ import TollgateKit
 struct ConnectionLimitsTests {
     @Test func silentAndHalfSentConnectionsAreClosedAfterTheIdleTimeout() async throws {
         // 2 s, with requests 0.4 s apart below: a loaded machine must not stretch a pause into idleness.
-        let tg = try await RunningTollgate.start { $0.server.idleTimeoutSeconds = 2 }
-        defer { Task { await tg.stop() } }
-        let port = tg.app.config.server.port
-        let silent = try await RawConnection.open(port: port)
-        let halfLine = try await RawConnection.open(port: port)
-        try await halfLine.send("GET /hea")
-        let halfHead = try await RawConnection.open(port: port)
-        try await halfHead.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-        for (name, connection) in [("silent", silent), ("half request line", halfLine), ("half head", halfHead)] {
-            #expect(await connection.closedByServer(within: 8), "\(name) connection still open")
+        try await withRunningTollgate(configured: { $0.server.idleTimeoutSeconds = 2 }) { tg in
+            let port = tg.app.config.server.port
+            let silent = try await RawConnection.open(port: port)
+            let halfLine = try await RawConnection.open(port: port)
+            try await halfLine.send("GET /hea")
+            let halfHead = try await RawConnection.open(port: port)
+            try await halfHead.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            for (name, connection) in [("silent", silent), ("half request line", halfLine), ("half head", halfHead)] {
+                #expect(await connection.closedByServer(within: 8), "\(name) connection still open")
+            }
+            // A connection that keeps making requests is not idle.
+            let busy = try await RawConnection.open(port: port)
+            for _ in 0..<6 {
+                try await busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                try await Task.sleep(for: .milliseconds(400))
+            }
+            #expect(busy.received.components(separatedBy: "HTTP/1.1 200").count - 1 == 6)
+            await busy.close()
+            #expect(try await tg.get("/health").status == 200)
         }
-        // A connection that keeps making requests is not idle.
-        let busy = try await RawConnection.open(port: port)
-        for _ in 0..<6 {
-            try await busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            try await Task.sleep(for: .milliseconds(400))
-        }
-        #expect(busy.received.components(separatedBy: "HTTP/1.1 200").count - 1 == 6)
-        await busy.close()
-        #expect(try await tg.get("/health").status == 200)
     }
 
     @Test func connectionsBeyondTheCapWaitUntilOneCloses() async throws {

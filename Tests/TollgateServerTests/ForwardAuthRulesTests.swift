@@ -35,106 +35,106 @@ struct ForwardAuthRulesTests {
     func bearer(_ token: String) -> (String, String) { ("Authorization", "Bearer " + token) }
 
     @Test func everySourceOfTheForwardedRequestSelectsTheRule() async throws {
-        let tg = try await RunningTollgate.start(Self.dicomRules)
-        defer { Task { await tg.stop() } }
-        let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        let sources: [(String, String, [(String, String)])] = [
-            (
-                "Traefik", "/auth",
-                [("X-Forwarded-Method", "POST"), ("X-Forwarded-Uri", "/dicom-web/studies?limit=1"), ("X-Forwarded-Host", "pacs.example.org")]
-            ),
-            ("nginx", "/auth", [("X-Original-Method", "POST"), ("X-Original-URI", "/dicom-web/studies")]),
-        ]
-        for (proxy, path, headers) in sources {
-            let write = try await tg.get(path, headers: headers + [bearer(reader)])
-            #expect(write.status == 403, "\(proxy)")
-            #expect(write.header("WWW-Authenticate")?.contains(#"scope="write""#) == true, "\(proxy)")
-            let read = try await tg.get(path, headers: headers.map { $0.0.hasSuffix("Method") ? ($0.0, "GET") : $0 } + [bearer(reader)])
-            #expect(read.status == 200, "\(proxy)")
-            #expect(read.header("X-Auth-Subject") == "reader", "\(proxy)")
+        try await withRunningTollgate(configured: Self.dicomRules) { tg in
+            let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            let sources: [(String, String, [(String, String)])] = [
+                (
+                    "Traefik", "/auth",
+                    [("X-Forwarded-Method", "POST"), ("X-Forwarded-Uri", "/dicom-web/studies?limit=1"), ("X-Forwarded-Host", "pacs.example.org")]
+                ),
+                ("nginx", "/auth", [("X-Original-Method", "POST"), ("X-Original-URI", "/dicom-web/studies")]),
+            ]
+            for (proxy, path, headers) in sources {
+                let write = try await tg.get(path, headers: headers + [bearer(reader)])
+                #expect(write.status == 403, "\(proxy)")
+                #expect(write.header("WWW-Authenticate")?.contains(#"scope="write""#) == true, "\(proxy)")
+                let read = try await tg.get(path, headers: headers.map { $0.0.hasSuffix("Method") ? ($0.0, "GET") : $0 } + [bearer(reader)])
+                #expect(read.status == 200, "\(proxy)")
+                #expect(read.header("X-Auth-Subject") == "reader", "\(proxy)")
+            }
+            // Envoy path_prefix / Oathkeeper: the path under /auth/ with the original method.
+            #expect(try await tg.send("/auth/dicom-web/studies?limit=1", method: .POST, headers: [bearer(reader)], body: nil).status == 403)
+            #expect(try await tg.send("/auth/dicom-web/studies?limit=1", method: .GET, headers: [bearer(reader)], body: nil).status == 200)
+            // oauth2-proxy's convention: per-route scopes in the auth URL's query string, only ever adding.
+            let readX = [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/x"), bearer(reader)]
+            let lacksWrite = try await tg.get("/auth?scope=write", headers: readX)
+            #expect(lacksWrite.status == 403)
+            #expect(lacksWrite.header("WWW-Authenticate")?.contains(#"scope="write""#) == true)
+            #expect(try await tg.get("/auth?allowed_scopes=read,write", headers: readX).status == 403)
+            #expect(try await tg.get("/auth?scope=read", headers: readX).status == 200)
+            // X-Required-Scopes stays.
+            #expect(try await tg.get("/auth", headers: readX + [("X-Required-Scopes", "write")]).status == 403)
         }
-        // Envoy path_prefix / Oathkeeper: the path under /auth/ with the original method.
-        #expect(try await tg.send("/auth/dicom-web/studies?limit=1", method: .POST, headers: [bearer(reader)], body: nil).status == 403)
-        #expect(try await tg.send("/auth/dicom-web/studies?limit=1", method: .GET, headers: [bearer(reader)], body: nil).status == 200)
-        // oauth2-proxy's convention: per-route scopes in the auth URL's query string, only ever adding.
-        let readX = [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/x"), bearer(reader)]
-        let lacksWrite = try await tg.get("/auth?scope=write", headers: readX)
-        #expect(lacksWrite.status == 403)
-        #expect(lacksWrite.header("WWW-Authenticate")?.contains(#"scope="write""#) == true)
-        #expect(try await tg.get("/auth?allowed_scopes=read,write", headers: readX).status == 403)
-        #expect(try await tg.get("/auth?scope=read", headers: readX).status == 200)
-        // X-Required-Scopes stays.
-        #expect(try await tg.get("/auth", headers: readX + [("X-Required-Scopes", "write")]).status == 403)
     }
 
     @Test func rawPathsAreNormalisedBeforeMatching() async throws {
-        let tg = try await RunningTollgate.start(Self.dicomRules)
-        defer { Task { await tg.stop() } }
-        let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        for raw in ["/public/../admin/users", "/%61dmin/x", "//admin", "/public/./../admin"] {
-            let answer = try await tg.get("/auth", headers: [("X-Original-URI", raw), bearer(reader)])
-            #expect(answer.status == 403, "\(raw) must meet the admin rule")
+        try await withRunningTollgate(configured: Self.dicomRules) { tg in
+            let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            for raw in ["/public/../admin/users", "/%61dmin/x", "//admin", "/public/./../admin"] {
+                let answer = try await tg.get("/auth", headers: [("X-Original-URI", raw), bearer(reader)])
+                #expect(answer.status == 403, "\(raw) must meet the admin rule")
+            }
+            #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/a/../b")]).status == 200)
         }
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/a/../b")]).status == 200)
     }
 
     /// The reviewed bypasses (issue 27): each a path Orthanc reads as a route the rule did not see.
     @Test func pathsABackendCouldReadDifferentlyAreRefused() async throws {
-        let tg = try await RunningTollgate.start(Self.dicomRules)
-        defer { Task { await tg.stop() } }
-        let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        let anonymous: [(String, String)] = [
-            ("POST", "/public/..%2Ftools%2Fcreate-dicom"), ("DELETE", "/public/..%2Fpatients%2F0946fcb6"),
-            ("GET", "/public/..%5Cadmin"), ("GET", "/public/..\\admin"), ("GET", "/public/..;/admin"),
-            ("GET", "/public/%2e%2e/admin"), ("GET", "/public/..%252Fadmin"), ("GET", "/public/%00/../admin"),
-            ("GET", "/public/%C0%AE%C0%AE/admin"), ("GET", "/admin//../public/x"), ("GET", "/public/x#/../../admin"),
-        ]
-        for (method, raw) in anonymous {
-            let answer = try await tg.get("/auth", headers: [("X-Original-Method", method), ("X-Original-URI", raw)])
-            #expect(answer.status == 400, "\(method) \(raw)")
-            #expect(answer.header("X-Tollgate-Error") == "ambiguous_path", "\(raw)")
-            #expect(answer.header("WWW-Authenticate") == nil, "no credential would help")
-            #expect(answer.json["error_description"] as? String != nil)
+        try await withRunningTollgate(configured: Self.dicomRules) { tg in
+            let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            let anonymous: [(String, String)] = [
+                ("POST", "/public/..%2Ftools%2Fcreate-dicom"), ("DELETE", "/public/..%2Fpatients%2F0946fcb6"),
+                ("GET", "/public/..%5Cadmin"), ("GET", "/public/..\\admin"), ("GET", "/public/..;/admin"),
+                ("GET", "/public/%2e%2e/admin"), ("GET", "/public/..%252Fadmin"), ("GET", "/public/%00/../admin"),
+                ("GET", "/public/%C0%AE%C0%AE/admin"), ("GET", "/admin//../public/x"), ("GET", "/public/x#/../../admin"),
+            ]
+            for (method, raw) in anonymous {
+                let answer = try await tg.get("/auth", headers: [("X-Original-Method", method), ("X-Original-URI", raw)])
+                #expect(answer.status == 400, "\(method) \(raw)")
+                #expect(answer.header("X-Tollgate-Error") == "ambiguous_path", "\(raw)")
+                #expect(answer.header("WWW-Authenticate") == nil, "no credential would help")
+                #expect(answer.json["error_description"] as? String != nil)
+            }
+            // A read token never reaches /jobs through an encoded separator, through headers or Envoy's path prefix.
+            #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/dicom-web/..%2Fjobs"), bearer(reader)]).status == 400)
+            #expect(try await tg.get("/auth/dicom-web/..%2Fjobs", headers: [bearer(reader)]).status == 400)
+            #expect(try await tg.get("/auth/public/..%2Ftools%2Fcreate-dicom").status == 400)
+            // Two forwarded URIs with the same canonical form agree; one ambiguous is refused either way.
+            #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/%61"), ("X-Forwarded-Uri", "/public/a")]).status == 200)
+            #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/a"), ("X-Forwarded-Uri", "/public/a%2F..")]).status == 400)
+            for garbage in ["dicom-web/x", "http://evil/", "/a%zz", "/a%2"] {
+                let answer = try await tg.get("/auth", headers: [("X-Original-URI", garbage), bearer(reader)])
+                #expect(answer.status == 400, "\(garbage)")
+                #expect(answer.header("X-Tollgate-Error") == "ambiguous_path", "\(garbage)")
+            }
+            // One warning per peer per minute names the problem, never the token.
+            #expect(tg.logs.text.components(separatedBy: "a backend could read differently").count == 2)
+            #expect(!tg.logs.text.contains(reader))
+            tg.clock.advance(by: 61)
+            _ = try await tg.get("/auth", headers: [("X-Original-URI", "/a%2Fb")])
+            #expect(tg.logs.text.components(separatedBy: "a backend could read differently").count == 3)
         }
-        // A read token never reaches /jobs through an encoded separator, through headers or Envoy's path prefix.
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/dicom-web/..%2Fjobs"), bearer(reader)]).status == 400)
-        #expect(try await tg.get("/auth/dicom-web/..%2Fjobs", headers: [bearer(reader)]).status == 400)
-        #expect(try await tg.get("/auth/public/..%2Ftools%2Fcreate-dicom").status == 400)
-        // Two forwarded URIs with the same canonical form agree; one ambiguous is refused either way.
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/%61"), ("X-Forwarded-Uri", "/public/a")]).status == 200)
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/public/a"), ("X-Forwarded-Uri", "/public/a%2F..")]).status == 400)
-        for garbage in ["dicom-web/x", "http://evil/", "/a%zz", "/a%2"] {
-            let answer = try await tg.get("/auth", headers: [("X-Original-URI", garbage), bearer(reader)])
-            #expect(answer.status == 400, "\(garbage)")
-            #expect(answer.header("X-Tollgate-Error") == "ambiguous_path", "\(garbage)")
-        }
-        // One warning per peer per minute names the problem, never the token.
-        #expect(tg.logs.text.components(separatedBy: "a backend could read differently").count == 2)
-        #expect(!tg.logs.text.contains(reader))
-        tg.clock.advance(by: 61)
-        _ = try await tg.get("/auth", headers: [("X-Original-URI", "/a%2Fb")])
-        #expect(tg.logs.text.components(separatedBy: "a backend could read differently").count == 3)
     }
 
     @Test func anonymousAndDefaultDenyAndTheFirstMatchWins() async throws {
-        let tg = try await RunningTollgate.start(Self.dicomRules)
-        defer { Task { await tg.stop() } }
-        let writer = try await tg.token(scope: "read write")
-        let open = try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/public/logo.png")])
-        #expect(open.status == 200)
-        #expect(open.header("X-Auth-Subject") == nil, "an anonymous pass names nobody")
-        let unmatched = try await tg.get("/auth", headers: [("X-Original-URI", "/elsewhere"), bearer(writer)])
-        #expect(unmatched.status == 403)
-        #expect(unmatched.header("X-Tollgate-Error") == "no_rule")
-        #expect(unmatched.header("WWW-Authenticate") == nil)
-        // Nothing says which request this is: refused, and named so.
-        let undescribed = try await tg.get("/auth", headers: [bearer(writer)])
-        #expect(undescribed.status == 403)
-        #expect(undescribed.header("X-Tollgate-Error") == "unknown_request")
-        // GET matches dicom-read first; DELETE falls through to dicom-write.
-        #expect(
-            try await tg.get("/auth", headers: [("X-Original-Method", "DELETE"), ("X-Original-URI", "/dicom-web/studies/1"), bearer(writer)]).status == 200)
-        #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/studies/1")]).status == 401)
+        try await withRunningTollgate(configured: Self.dicomRules) { tg in
+            let writer = try await tg.token(scope: "read write")
+            let open = try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/public/logo.png")])
+            #expect(open.status == 200)
+            #expect(open.header("X-Auth-Subject") == nil, "an anonymous pass names nobody")
+            let unmatched = try await tg.get("/auth", headers: [("X-Original-URI", "/elsewhere"), bearer(writer)])
+            #expect(unmatched.status == 403)
+            #expect(unmatched.header("X-Tollgate-Error") == "no_rule")
+            #expect(unmatched.header("WWW-Authenticate") == nil)
+            // Nothing says which request this is: refused, and named so.
+            let undescribed = try await tg.get("/auth", headers: [bearer(writer)])
+            #expect(undescribed.status == 403)
+            #expect(undescribed.header("X-Tollgate-Error") == "unknown_request")
+            // GET matches dicom-read first; DELETE falls through to dicom-write.
+            #expect(
+                try await tg.get("/auth", headers: [("X-Original-Method", "DELETE"), ("X-Original-URI", "/dicom-web/studies/1"), bearer(writer)]).status == 200)
+            #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/studies/1")]).status == 401)
+        }
     }
 
     @Test func forwardedHeadersFromAnUntrustedPeerAreRefused() async throws {
@@ -184,34 +184,35 @@ struct ForwardAuthRulesTests {
 
     @Test func rulesWithoutAWrittenDefaultDenyAndNeedEveryFact() async throws {
         let rules = [Self.rule("^/dicom-web/", methods: ["GET"], scopes: ["read"]), Self.rule("^/reports/") { $0.host = "pacs.example.org" }]
-        let tg = try await RunningTollgate.start { $0.forwardAuth.rules = rules }
-        defer { Task { await tg.stop() } }
-        let writer = try await tg.token(scope: "read write")
-        #expect(tg.app.accessRules.denyUnmatched, "default is deny once rules exist")
-        let unmatched = try await tg.get("/auth", headers: [("X-Original-URI", "/elsewhere"), bearer(writer)])
-        #expect(unmatched.status == 403)
-        #expect(unmatched.header("X-Tollgate-Error") == "no_rule")
-        #expect(try await tg.get("/auth", headers: [bearer(writer)]).header("X-Tollgate-Error") == "unknown_request")
-        // The method a rule names, not sent (nginx's subrequest is always a GET): refused, never guessed.
-        let noMethod = try await tg.get("/auth", headers: [("X-Original-URI", "/dicom-web/studies"), bearer(writer)])
-        #expect(noMethod.status == 403)
-        #expect(noMethod.header("X-Tollgate-Error") == "unknown_request")
-        #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/studies"), bearer(writer)]).status == 200)
-        // The host a rule names, not sent: refused; the Host of the auth request itself is not the guarded one.
-        #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), bearer(writer)]).header("X-Tollgate-Error") == "unknown_request")
-        #expect(
-            try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "PACS.example.org:443"), bearer(writer)]).status == 200)
-        #expect(
-            try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "evil.example, pacs.example.org"), bearer(writer)])
-                .status == 400)
+        try await withRunningTollgate(configured: { $0.forwardAuth.rules = rules }) { tg in
+            let writer = try await tg.token(scope: "read write")
+            #expect(tg.app.accessRules.denyUnmatched, "default is deny once rules exist")
+            let unmatched = try await tg.get("/auth", headers: [("X-Original-URI", "/elsewhere"), bearer(writer)])
+            #expect(unmatched.status == 403)
+            #expect(unmatched.header("X-Tollgate-Error") == "no_rule")
+            #expect(try await tg.get("/auth", headers: [bearer(writer)]).header("X-Tollgate-Error") == "unknown_request")
+            // The method a rule names, not sent (nginx's subrequest is always a GET): refused, never guessed.
+            let noMethod = try await tg.get("/auth", headers: [("X-Original-URI", "/dicom-web/studies"), bearer(writer)])
+            #expect(noMethod.status == 403)
+            #expect(noMethod.header("X-Tollgate-Error") == "unknown_request")
+            #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/studies"), bearer(writer)]).status == 200)
+            // The host a rule names, not sent: refused; the Host of the auth request itself is not the guarded one.
+            #expect(try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), bearer(writer)]).header("X-Tollgate-Error") == "unknown_request")
+            #expect(
+                try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "PACS.example.org:443"), bearer(writer)]).status
+                    == 200)
+            #expect(
+                try await tg.get("/auth", headers: [("X-Original-URI", "/reports/1"), ("X-Forwarded-Host", "evil.example, pacs.example.org"), bearer(writer)])
+                    .status == 400)
 
-        let open = try await RunningTollgate.start {
-            $0.forwardAuth.rules = rules; $0.forwardAuth.default = .authenticated
+            let open = try await RunningTollgate.start {
+                $0.forwardAuth.rules = rules; $0.forwardAuth.default = .authenticated
+            }
+            defer { Task { await open.stop() } }
+            let openWriter = try await open.token(scope: "read write")
+            #expect(try await open.get("/auth", headers: [bearer(openWriter)]).status == 200, "default: authenticated written out")
+            #expect(try await open.get("/auth", headers: [("X-Original-URI", "/elsewhere"), bearer(openWriter)]).status == 200)
         }
-        defer { Task { await open.stop() } }
-        let openWriter = try await open.token(scope: "read write")
-        #expect(try await open.get("/auth", headers: [bearer(openWriter)]).status == 200, "default: authenticated written out")
-        #expect(try await open.get("/auth", headers: [("X-Original-URI", "/elsewhere"), bearer(openWriter)]).status == 200)
     }
 
     @Test func eachProxyReadsOnlyTheHeadersItSets() async throws {
@@ -288,26 +289,26 @@ struct ForwardAuthRulesTests {
     }
 
     @Test func aCachedTokenNeverSkipsARule() async throws {
-        let tg = try await RunningTollgate.start(Self.dicomRules)
-        defer { Task { await tg.stop() } }
-        let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        let before = tg.introspections
-        for _ in 0..<3 {
-            #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/a"), bearer(reader)]).status == 200)
-            #expect(try await tg.get("/auth", headers: [("X-Original-Method", "PUT"), ("X-Original-URI", "/dicom-web/a"), bearer(reader)]).status == 403)
-            #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/admin/a"), bearer(reader)]).status == 403)
+        try await withRunningTollgate(configured: Self.dicomRules) { tg in
+            let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            let before = tg.introspections
+            for _ in 0..<3 {
+                #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/dicom-web/a"), bearer(reader)]).status == 200)
+                #expect(try await tg.get("/auth", headers: [("X-Original-Method", "PUT"), ("X-Original-URI", "/dicom-web/a"), bearer(reader)]).status == 403)
+                #expect(try await tg.get("/auth", headers: [("X-Original-Method", "GET"), ("X-Original-URI", "/admin/a"), bearer(reader)]).status == 403)
+            }
+            #expect(tg.introspections - before == 1, "one introspection, every rule still checked")
         }
-        #expect(tg.introspections - before == 1, "one introspection, every rule still checked")
     }
 
     @Test func noRulesIsExactlyTheOldBehaviour() async throws {
-        let tg = try await RunningTollgate.start()
-        defer { Task { await tg.stop() } }
-        let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        for headers in [[("X-Original-URI", "/admin")], [("X-Forwarded-Uri", "/x"), ("X-Original-URI", "/y")], [("X-Forwarded-Method", "G E T")]] {
-            #expect(try await tg.get("/auth", headers: headers + [bearer(reader)]).status == 200)
+        try await withRunningTollgate { tg in
+            let reader = try await tg.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            for headers in [[("X-Original-URI", "/admin")], [("X-Forwarded-Uri", "/x"), ("X-Original-URI", "/y")], [("X-Forwarded-Method", "G E T")]] {
+                #expect(try await tg.get("/auth", headers: headers + [bearer(reader)]).status == 200)
+            }
+            #expect(try await tg.get("/auth/anything").status == 401)
         }
-        #expect(try await tg.get("/auth/anything").status == 401)
     }
 
     @Test func rolesAudiencesIssuersHostsAndRuleHeaders() async throws {

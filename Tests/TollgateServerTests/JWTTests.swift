@@ -217,83 +217,86 @@ struct JWTTests {
     }
 
     @Test func megabyteHeaderIsRefusedWithoutA500() async throws {
-        let tg = try await RunningTollgate.start { Self.jwtIssuer(&$0) }
-        defer { Task { await tg.stop() } }
-        let answer = try? await auth(tg, "Bearer " + String(repeating: "A", count: 1 << 20))
-        if let answer { #expect(answer.status != 500 && answer.status >= 400) }
-        #expect(try await tg.get("/health").status == 200)
+        try await withRunningTollgate(configured: { Self.jwtIssuer(&$0) }) { tg in
+            let answer = try? await auth(tg, "Bearer " + String(repeating: "A", count: 1 << 20))
+            if let answer { #expect(answer.status != 500 && answer.status >= 400) }
+            let health = try await tg.get("/health").status
+            #expect(health == 200)
+        }
     }
 
     @Test func identityHeadersAndPerRouteScopes() async throws {
-        let tg = try await RunningTollgate.start { Self.jwtIssuer(&$0) }
-        defer { Task { await tg.stop() } }
-        let token = try await tg.token(scope: "read")
-        let ok = try await auth(tg, "Bearer " + token)
-        #expect(ok.status == 200)
-        #expect(ok.header("X-Auth-Subject") == "tollgate-dev")
-        #expect(ok.header("X-Auth-Client-Id") == "tollgate-dev")
-        #expect(ok.header("X-Auth-Scopes") == "read")
-        #expect(ok.header("X-Auth-Issuer") == "dev")
-        let post = try await tg.send("/auth/dicom-web/studies", method: .POST, headers: [("Authorization", "Bearer " + token)], body: nil)
-        #expect(post.status == 200)
-        let forbidden = try await auth(tg, "Bearer " + token, headers: [("X-Required-Scopes", "read write")])
-        #expect(forbidden.status == 403)
-        #expect(forbidden.header("WWW-Authenticate")?.contains(#"error="insufficient_scope""#) == true)
-        #expect(forbidden.header("WWW-Authenticate")?.contains(#"scope="write""#) == true)
-        let metrics = try await tg.get("/metrics").body
-        #expect(metrics.contains(#"tollgate_jwks_fetches_total{issuer="dev",result="ok"}"#))
-        #expect(metrics.contains(#"tollgate_jwks_keys{issuer="dev"} 1"#))
+        try await withRunningTollgate(configured: { Self.jwtIssuer(&$0) }) { tg in
+            let token = try await tg.token(scope: "read")
+            let ok = try await auth(tg, "Bearer " + token)
+            #expect(ok.status == 200)
+            #expect(ok.header("X-Auth-Subject") == "tollgate-dev")
+            #expect(ok.header("X-Auth-Client-Id") == "tollgate-dev")
+            #expect(ok.header("X-Auth-Scopes") == "read")
+            #expect(ok.header("X-Auth-Issuer") == "dev")
+            let post = try await tg.send("/auth/dicom-web/studies", method: .POST, headers: [("Authorization", "Bearer " + token)], body: nil)
+            #expect(post.status == 200)
+            let forbidden = try await auth(tg, "Bearer " + token, headers: [("X-Required-Scopes", "read write")])
+            #expect(forbidden.status == 403)
+            #expect(forbidden.header("WWW-Authenticate")?.contains(#"error="insufficient_scope""#) == true)
+            #expect(forbidden.header("WWW-Authenticate")?.contains(#"scope="write""#) == true)
+            let metrics = try await tg.get("/metrics").body
+            #expect(metrics.contains(#"tollgate_jwks_fetches_total{issuer="dev",result="ok"}"#))
+            #expect(metrics.contains(#"tollgate_jwks_keys{issuer="dev"} 1"#))
+        }
     }
 
     @Test func mockForgeUsesTheSameJWTValidator() async throws {
-        let tg = try await RunningTollgate.start { Self.jwtIssuer(&$0) }
-        defer { Task { await tg.stop() } }
-        let token = try await tg.token()
-        let answer = try await tg.authenticate(token)
-        #expect(answer.authenticated == true)
-        #expect(tg.introspections == 0)  // verified locally
+        try await withRunningTollgate(configured: { Self.jwtIssuer(&$0) }) { tg in
+            let token = try await tg.token()
+            let answer = try await tg.authenticate(token)
+            #expect(answer.authenticated == true)
+            #expect(tg.introspections == 0)  // verified locally
+        }
     }
 
     @Test func rotatedKeyIsAcceptedAfterOneRefetch() async throws {
-        let tg = try await RunningTollgate.start { Self.jwtIssuer(&$0) }
-        defer { Task { await tg.stop() } }
-        let fetchesBefore = tg.app.devIssuer!.requestCount(.jwks)
-        try await tg.app.devIssuer!.rotateKey()
-        let token = try await tg.token()
-        #expect(try await auth(tg, "Bearer " + token).status == 200)
-        #expect(tg.app.devIssuer!.requestCount(.jwks) == fetchesBefore + 1)
+        try await withRunningTollgate(configured: { Self.jwtIssuer(&$0) }) { tg in
+            let fetchesBefore = tg.app.devIssuer!.requestCount(.jwks)
+            try await tg.app.devIssuer!.rotateKey()
+            let token = try await tg.token()
+            #expect(try await self.auth(tg, "Bearer " + token).status == 200)
+            #expect(tg.app.devIssuer!.requestCount(.jwks) == fetchesBefore + 1)
+        }
     }
 
     @Test func unknownKidStormCausesOneFetch() async throws {
-        let tg = try await RunningTollgate.start { Self.jwtIssuer(&$0) }
-        defer { Task { await tg.stop() } }
-        let forge = TokenForge()
-        let iss = tg.app.devIssuer!.issuerURL
-        let tokens = (0..<1000).map { _ in forge.valid(issuer: iss, now: tg.clock.now()) }
-        let before = tg.app.devIssuer!.requestCount(.jwks)
-        // 64 in flight at a time: a storm for the key set, without queueing a thousand requests
-        // behind the test client's connection pool (whose wait times out on a loaded machine).
-        let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
-            var statuses: [UInt] = []
-            for (index, token) in tokens.enumerated() {
-                if index >= 64, let status = try await group.next() { statuses.append(status) }
-                group.addTask { try await auth(tg, "Bearer " + token).status }
+        try await withRunningTollgate(configured: { Self.jwtIssuer(&$0) }) { tg in
+            let forge = TokenForge()
+            let iss = tg.app.devIssuer!.issuerURL
+            let tokens = (0..<1000).map { _ in forge.valid(issuer: iss, now: tg.clock.now()) }
+            let before = tg.app.devIssuer!.requestCount(.jwks)
+            // 64 in flight at a time: a storm for the key set, without queueing a thousand requests
+            // behind the test client's connection pool (whose wait times out on a loaded machine).
+            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                var statuses: [UInt] = []
+                for (index, token) in tokens.enumerated() {
+                    if index >= 64, let status = try await group.next() { statuses.append(status) }
+                    group.addTask { try await auth(tg, "Bearer " + token).status }
+                }
+                return try await group.reduce(into: statuses) { $0.append($1) }
             }
-            return try await group.reduce(into: statuses) { $0.append($1) }
+            #expect(statuses.count == tokens.count)
+            #expect(statuses.allSatisfy { $0 == 401 })
+            #expect(tg.app.devIssuer!.requestCount(.jwks) == before + 1)
         }
-        #expect(statuses.count == tokens.count)
-        #expect(statuses.allSatisfy { $0 == 401 })
-        #expect(tg.app.devIssuer!.requestCount(.jwks) == before + 1)
     }
 
     @Test func autoModeVerifiesJWTsLocallyAndIntrospectsOpaqueTokens() async throws {
-        let tg = try await RunningTollgate.start { $0.inbound.issuers[0].mode = .auto }
-        defer { Task { await tg.stop() } }
-        let before = tg.introspections
-        #expect(try await auth(tg, "Bearer " + (try await tg.token())).status == 200)
-        #expect(tg.introspections == before)
-        #expect(try await auth(tg, "Bearer opaque-token-value").status == 401)
-        #expect(tg.introspections == before + 1)
+        try await withRunningTollgate(configured: { $0.inbound.issuers[0].mode = .auto }) { tg in
+            let before = tg.introspections
+            let jwt = try await self.auth(tg, "Bearer " + (try await tg.token())).status
+            #expect(jwt == 200)
+            #expect(tg.introspections == before)
+            let opaque = try await self.auth(tg, "Bearer opaque-token-value").status
+            #expect(opaque == 401)
+            #expect(tg.introspections == before + 1)
+        }
     }
 
     @Test func jwtIssuerIsNotReadyUntilKeysLoad() async throws {
@@ -328,22 +331,22 @@ struct JWKSTests {
         defer { Task { await idp.stop() } }
         let forge = TokenForge()
         idp.jwks.set(status: 200, body: #"{"keys":[\#(forge.rsaJWK)]}"#, cacheControl: "max-age=120")
-        let tg = try await RunningTollgate.start { $0.inbound.issuers = [Self.issuer(idp, stale: 300)] }
-        defer { Task { await tg.stop() } }
-        let keys = tg.app.authenticator.issuers[0].jwks!
-        #expect(keys.secondsUntilRefresh > 119 && keys.secondsUntilRefresh <= 120)
+        try await withRunningTollgate(configured: { $0.inbound.issuers = [Self.issuer(idp, stale: 300)] }) { tg in
+            let keys = tg.app.authenticator.issuers[0].jwks!
+            #expect(keys.secondsUntilRefresh > 119 && keys.secondsUntilRefresh <= 120)
 
-        idp.jwks.set(status: 503)
-        tg.clock.advance(by: 121)
-        #expect(await keys.refresh() != .loaded(1))
-        let stillGood = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
-        #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + stillGood)]).status == 200)
+            idp.jwks.set(status: 503)
+            tg.clock.advance(by: 121)
+            #expect(await keys.refresh() != .loaded(1))
+            let stillGood = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
+            #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + stillGood)]).status == 200)
 
-        tg.clock.advance(by: 300)  // past max-age + max_stale: no usable keys left
-        let later = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
-        let answer = try await tg.get("/auth", headers: [("Authorization", "Bearer " + later)])
-        #expect(answer.status == 503)
-        #expect(try await tg.get("/ready").status == 503)
+            tg.clock.advance(by: 300)  // past max-age + max_stale: no usable keys left
+            let later = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
+            let answer = try await tg.get("/auth", headers: [("Authorization", "Bearer " + later)])
+            #expect(answer.status == 503)
+            #expect(try await tg.get("/ready").status == 503)
+        }
     }
 
     /// Audit defect 2: `Cache-Control: max-age=NaN` (or inf, or negative) made the refresher fetch
@@ -353,18 +356,18 @@ struct JWKSTests {
         defer { Task { await idp.stop() } }
         let forge = TokenForge()
         idp.jwks.set(status: 200, body: #"{"keys":[\#(forge.rsaJWK)]}"#, cacheControl: "max-age=NaN")
-        let tg = try await RunningTollgate.start { $0.inbound.issuers = [Self.issuer(idp, stale: 0)] }
-        defer { Task { await tg.stop() } }
-        let fetcher = tg.app.authenticator.issuers[0].jwksFetcher!
-        for header in ["max-age=NaN", "max-age=inf", "max-age=-5", "max-age=1e3", "max-age=\"nan\"", "max-age="] {
-            #expect(fetcher.lifetime(cacheControl: header, expires: nil) == 60, "\(header)")
+        try await withRunningTollgate(configured: { $0.inbound.issuers = [Self.issuer(idp, stale: 0)] }) { tg in
+            let fetcher = tg.app.authenticator.issuers[0].jwksFetcher!
+            for header in ["max-age=NaN", "max-age=inf", "max-age=-5", "max-age=1e3", "max-age=\"nan\"", "max-age="] {
+                #expect(fetcher.lifetime(cacheControl: header, expires: nil) == 60, "\(header)")
+            }
+            #expect(fetcher.lifetime(cacheControl: "max-age=99999999999999999999999", expires: nil) == 600)
+            try await Task.sleep(for: .seconds(2))
+            let fetches = try await tg.metric(#"tollgate_jwks_fetches_total{issuer="keys",result="ok"}"#) ?? 0
+            #expect(fetches <= 3, "\(fetches) JWKS fetches in 2 s")
+            let token = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
+            #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + token)]).status == 200)
         }
-        #expect(fetcher.lifetime(cacheControl: "max-age=99999999999999999999999", expires: nil) == 600)
-        try await Task.sleep(for: .seconds(2))
-        let fetches = try await tg.metric(#"tollgate_jwks_fetches_total{issuer="keys",result="ok"}"#) ?? 0
-        #expect(fetches <= 3, "\(fetches) JWKS fetches in 2 s")
-        let token = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
-        #expect(try await tg.get("/auth", headers: [("Authorization", "Bearer " + token)]).status == 200)
     }
 
     @Test func cacheLifetimeHonoursHeadersWithinBounds() async throws {
@@ -372,21 +375,21 @@ struct JWKSTests {
         defer { Task { await idp.stop() } }
         let forge = TokenForge()
         idp.jwks.set(status: 200, body: #"{"keys":[\#(forge.rsaJWK),{"kty":"oct","k":"c2VjcmV0"}]}"#, cacheControl: "public, max-age=604800")
-        let tg = try await RunningTollgate.start { $0.inbound.issuers = [Self.issuer(idp, stale: 0)] }
-        defer { Task { await tg.stop() } }
-        let keys = tg.app.authenticator.issuers[0].jwks!
-        #expect(keys.currentKeys()?.count == 1)  // the symmetric key is never used
-        let fetcher = tg.app.authenticator.issuers[0].jwksFetcher!
-        #expect(fetcher.lifetime(cacheControl: "public, max-age=604800", expires: nil) == 600)
-        #expect(fetcher.lifetime(cacheControl: "max-age=5", expires: nil) == 60)
-        #expect(fetcher.lifetime(cacheControl: "no-store", expires: nil) == 60)
-        #expect(fetcher.lifetime(cacheControl: nil, expires: nil) == 60)
-        let inTwoHundred = Date(timeIntervalSince1970: tg.clock.now() + 200)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        let lifetime = fetcher.lifetime(cacheControl: nil, expires: formatter.string(from: inTwoHundred))
-        #expect(lifetime > 198 && lifetime <= 200)
+        try await withRunningTollgate(configured: { $0.inbound.issuers = [Self.issuer(idp, stale: 0)] }) { tg in
+            let keys = tg.app.authenticator.issuers[0].jwks!
+            #expect(keys.currentKeys()?.count == 1)  // the symmetric key is never used
+            let fetcher = tg.app.authenticator.issuers[0].jwksFetcher!
+            #expect(fetcher.lifetime(cacheControl: "public, max-age=604800", expires: nil) == 600)
+            #expect(fetcher.lifetime(cacheControl: "max-age=5", expires: nil) == 60)
+            #expect(fetcher.lifetime(cacheControl: "no-store", expires: nil) == 60)
+            #expect(fetcher.lifetime(cacheControl: nil, expires: nil) == 60)
+            let inTwoHundred = Date(timeIntervalSince1970: tg.clock.now() + 200)
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            let lifetime = fetcher.lifetime(cacheControl: nil, expires: formatter.string(from: inTwoHundred))
+            #expect(lifetime > 198 && lifetime <= 200)
+        }
     }
 }

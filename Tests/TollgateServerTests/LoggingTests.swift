@@ -103,24 +103,24 @@ struct LoggingTests {
     }
 
     @Test func accessLogCanBeTurnedOff() async throws {
-        let tg = try await RunningTollgate.start { $0.log.access = false }
-        defer { Task { await tg.stop() } }
-        _ = try await tg.get("/health", headers: [("X-Request-Id", "quiet")])
-        #expect(!tg.logs.text.contains("info request "))
+        try await withRunningTollgate(configured: { $0.log.access = false }) { tg in
+            _ = try await tg.get("/health", headers: [("X-Request-Id", "quiet")])
+            #expect(!tg.logs.text.contains("info request "))
+        }
     }
 
     @Test func aBusyPortIsExplainedNotAnErrno() async throws {
-        let tg = try await RunningTollgate.start()
-        defer { Task { await tg.stop() } }
-        let second = try await TollgateApp(config: devConfig(port: tg.app.config.server.port), logger: LogCapture().logger())
-        do {
-            try await second.run(signals: [])
-            Issue.record("a second server on a busy port ran")
-        } catch let error as ListenError {
-            #expect(
-                error.description
-                    == "cannot listen on 127.0.0.1:\(tg.app.config.server.port): the address is already in use (another Tollgate, or another service, listens there); choose another with --host/--port or server.host/server.port"
-            )
+        try await withRunningTollgate { tg in
+            let second = try await TollgateApp(config: devConfig(port: tg.app.config.server.port), logger: LogCapture().logger())
+            do {
+                try await second.run(signals: [])
+                Issue.record("a second server on a busy port ran")
+            } catch let error as ListenError {
+                #expect(
+                    error.description
+                        == "cannot listen on 127.0.0.1:\(tg.app.config.server.port): the address is already in use (another Tollgate, or another service, listens there); choose another with --host/--port or server.host/server.port"
+                )
+            }
         }
     }
 }

@@ -63,18 +63,18 @@ struct MockForgePluginMigrationServerTests {
     @Test func discoveryIsTriedFirst() async throws {
         // Another Tollgate's embedded dev issuer stands in for an authorization server with discovery
         // (its introspection endpoint is not at /oauth/introspect, so only discovery can find it).
-        let idp = try await RunningTollgate.start()
-        defer { Task { await idp.stop() } }
-        let token = try await idp.token(scope: "read")
-        let tg = try await RunningTollgate.start { config in
-            try! MockForgePluginMigration.apply(
-                environment: [
-                    "AUTH_SERVER_URL": idp.base + "/dev-issuer", "OAUTH_CLIENT_ID": "tollgate-dev", "OAUTH_CLIENT_SECRET": "tollgate-dev-secret",
-                ], to: &config)
+        try await withRunningTollgate { idp in
+            let token = try await idp.token(scope: "read")
+            let tg = try await RunningTollgate.start { config in
+                try! MockForgePluginMigration.apply(
+                    environment: [
+                        "AUTH_SERVER_URL": idp.base + "/dev-issuer", "OAUTH_CLIENT_ID": "tollgate-dev", "OAUTH_CLIENT_SECRET": "tollgate-dev-secret",
+                    ], to: &config)
+            }
+            defer { Task { await tg.stop() } }
+            let answer = try await tg.authenticate(token)
+            #expect(answer.authenticated == true)
+            #expect((answer.json["result"] as? [String: Any])?["user_id"] as? String == "tollgate-dev")
         }
-        defer { Task { await tg.stop() } }
-        let answer = try await tg.authenticate(token)
-        #expect(answer.authenticated == true)
-        #expect((answer.json["result"] as? [String: Any])?["user_id"] as? String == "tollgate-dev")
     }
 }

@@ -97,28 +97,28 @@ struct PostgresReplicasTests {
             config.registry.postgres.schema = String(schema)
             config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret(key))]
         }
-        let first = try await RunningTollgate.start(clock: ManualClock(running: true)) { shared(&$0) }
-        defer { Task { await first.stop() } }
-        let second = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
-            shared(&config)
-            config.inbound.issuers = [
-                IssuerConfig(
-                    name: "dev", issuer: first.base + "/dev-issuer",
-                    introspection: IntrospectionConfig(
-                        clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))
-            ]
-        }
-        defer { Task { await second.stop() } }
-        let token = try await first.token()
-        let bearer = [("Authorization", "Bearer " + token)]
-        #expect(try await first.get("/auth", headers: bearer).status == 200)
-        #expect(try await second.get("/auth", headers: bearer).status == 200)
-        try await #require(first.app.devIssuer).revoke(token)
-        #expect(try await second.get("/auth", headers: bearer).status == 200, "cached at the second replica")
+        try await withRunningTollgate(clock: ManualClock(running: true), configured: { shared(&$0) }) { first in
+            let second = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
+                shared(&config)
+                config.inbound.issuers = [
+                    IssuerConfig(
+                        name: "dev", issuer: first.base + "/dev-issuer",
+                        introspection: IntrospectionConfig(
+                            clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))
+                ]
+            }
+            defer { Task { await second.stop() } }
+            let token = try await first.token()
+            let bearer = [("Authorization", "Bearer " + token)]
+            #expect(try await first.get("/auth", headers: bearer).status == 200)
+            #expect(try await second.get("/auth", headers: bearer).status == 200)
+            try await #require(first.app.devIssuer).revoke(token)
+            #expect(try await second.get("/auth", headers: bearer).status == 200, "cached at the second replica")
 
-        let evicted = try await first.post("/admin/cache/evict", json: #"{"token":"\#(token)"}"#, headers: apiKeyHeader)
-        #expect(evicted.status == 200 && evicted.json["replicas_notified"] as? Bool == true)
-        try await waitUntil { try await second.get("/auth", headers: bearer).status == 401 }
-        #expect(try await first.get("/auth", headers: bearer).status == 401)
+            let evicted = try await first.post("/admin/cache/evict", json: #"{"token":"\#(token)"}"#, headers: apiKeyHeader)
+            #expect(evicted.status == 200 && evicted.json["replicas_notified"] as? Bool == true)
+            try await waitUntil { try await second.get("/auth", headers: bearer).status == 401 }
+            #expect(try await first.get("/auth", headers: bearer).status == 401)
+        }
     }
 }

@@ -166,6 +166,58 @@ struct RouterTests {
         }
     }
 
+    /// Each adapter's own wire errors, without a socket: bodies refused in the caller's format.
+    @Test func adaptersRefuseBadBodiesInTheirOwnFormats() async throws {
+        try await Self.withRouter({
+            $0.orthanc.webserviceUsername = "orthanc"
+            $0.orthanc.webservicePassword = Secret("web service password")
+        }) { client in
+            let basic: HTTPFields = [.authorization: BasicAuthorization.value(user: "orthanc", password: "web service password")]
+            // MockForge: a member of the wrong type is named.
+            try await client.execute(
+                uri: "/plugin/authenticate", method: .post, body: ByteBuffer(string: #"{"context":null,"credentials":"x"}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(Self.json(response.body)["error"] as? String == "field credentials has the wrong type")
+            }
+            // The plugin's bodies are read strictly: a repeated member is refused, not resolved.
+            try await client.execute(
+                uri: "/tokens/validate", method: .post, headers: basic,
+                body: ByteBuffer(string: #"{"method":"get","level":"study","level":"system","dicom-uid":"1.2"}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+            }
+            // No token: anonymous profile, and decode knows nothing.
+            try await client.execute(uri: "/user/get-profile", method: .post, headers: basic, body: ByteBuffer(string: #"{"token-key":"","token-value":""}"#)) {
+                response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response.body)["permissions"] != nil)
+            }
+            try await client.execute(uri: "/tokens/decode", method: .post, headers: basic, body: ByteBuffer(string: "{}")) { response in
+                #expect(String(buffer: response.body) == #"{"error-code":"unknown","resources":[]}"#)
+            }
+            // The 1.10 filter: a relative URI is refused.
+            try await client.execute(
+                uri: "/orthanc/authorize", method: .post, headers: basic, body: ByteBuffer(string: #"{"method":"GET","uri":"studies"}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+            }
+            // Cache eviction: exactly one of token or sha256.
+            let key: HTTPFields = [HTTPField.Name("X-API-Key")!: Self.apiKey]
+            for body in [#"{"token":"a","sha256":"b"}"#, #"{"sha256":"not-hex"}"#, #"{"token":"a","token":"b"}"#, "[]"] {
+                try await client.execute(uri: "/admin/cache/evict", method: .post, headers: key, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .badRequest, "\(body)")
+                    #expect(Self.json(response.body)["error"] as? String == "INVALID_REQUEST")
+                }
+            }
+            try await client.execute(uri: "/admin/cache/evict", method: .post, headers: key, body: ByteBuffer(string: #"{"token":"abc"}"#)) {
+                response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response.body)["evicted"] as? Bool == false)
+            }
+        }
+    }
+
     /// Audit defect 6: the status API showed an outbound URL's password as configured.
     @Test func statusAPIRedactsCredentialsInsideURLs() async throws {
         try await Self.withRouter({

@@ -19,29 +19,29 @@ struct UserinfoTests {
     }
 
     @Test func theDevIssuersUserinfoIsAskedOncePerMissAndReachesEveryFrontEnd() async throws {
-        let tg = try await RunningTollgate.start(Self.withUserinfo())
-        defer { Task { await tg.stop() } }
-        let devIssuer = try #require(tg.app.devIssuer)
-        let token = try await tg.token(scope: "read")
-        let mockforge = try await tg.authenticate(token)
-        #expect(mockforge.authenticated == true)
-        let result = mockforge.json["result"] as? [String: Any]
-        #expect(result?["user_id"] as? String == "tollgate-dev")
-        let claims = mockforge.claims
-        #expect(claims["email"] as? String == "tollgate-dev@dev-issuer.invalid")
-        #expect(claims["name"] as? String == "Dev client tollgate-dev")
-        #expect(claims["scope"] as? String == "read", "the token's own claims stay")
-        for _ in 0..<3 {
-            let auth = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token)])
-            #expect(auth.status == 200)
-            #expect(auth.header("X-Auth-Email") == "tollgate-dev@dev-issuer.invalid")
-            #expect(auth.header("X-Auth-Name") == "Dev client tollgate-dev")
+        try await withRunningTollgate(configured: Self.withUserinfo()) { tg in
+            let devIssuer = try #require(tg.app.devIssuer)
+            let token = try await tg.token(scope: "read")
+            let mockforge = try await tg.authenticate(token)
+            #expect(mockforge.authenticated == true)
+            let result = mockforge.json["result"] as? [String: Any]
+            #expect(result?["user_id"] as? String == "tollgate-dev")
+            let claims = mockforge.claims
+            #expect(claims["email"] as? String == "tollgate-dev@dev-issuer.invalid")
+            #expect(claims["name"] as? String == "Dev client tollgate-dev")
+            #expect(claims["scope"] as? String == "read", "the token's own claims stay")
+            for _ in 0..<3 {
+                let auth = try await tg.get("/auth", headers: [("Authorization", "Bearer " + token)])
+                #expect(auth.status == 200)
+                #expect(auth.header("X-Auth-Email") == "tollgate-dev@dev-issuer.invalid")
+                #expect(auth.header("X-Auth-Name") == "Dev client tollgate-dev")
+            }
+            #expect(devIssuer.requestCount(.userinfo) == 1, "one call per cache miss, never per request")
+            #expect(try await tg.metric(#"tollgate_userinfo_duration_seconds_count{issuer="dev",outcome="ok"}"#) == 1)
+            // A second token is a second miss.
+            _ = try await tg.authenticate(try await tg.token())
+            #expect(devIssuer.requestCount(.userinfo) == 2)
         }
-        #expect(devIssuer.requestCount(.userinfo) == 1, "one call per cache miss, never per request")
-        #expect(try await tg.metric(#"tollgate_userinfo_duration_seconds_count{issuer="dev",outcome="ok"}"#) == 1)
-        // A second token is a second miss.
-        _ = try await tg.authenticate(try await tg.token())
-        #expect(devIssuer.requestCount(.userinfo) == 2)
     }
 
     /// A userinfo server that names another user, or none at all, is never believed.
@@ -72,24 +72,24 @@ struct UserinfoTests {
         }
         defer { if let lying { Task { await lying.server.stop() } } }
         let endpointCopy = endpoint
-        let lenient = try await RunningTollgate.start(Self.withUserinfo { $0.endpoint = endpointCopy })
-        defer { Task { await lenient.stop() } }
-        let token = try await lenient.token()
-        let served = try await lenient.get("/auth", headers: [("Authorization", "Bearer " + token)])
-        #expect(served.status == 200, "on_error: ignore serves the token's own claims")
-        #expect(served.header("X-Auth-Email") == nil)
-        #expect(served.header("X-Auth-Subject") == "tollgate-dev")
-        #expect(lenient.logs.text.contains("userinfo failed"))
-        #expect(!lenient.logs.text.contains(token))
+        try await withRunningTollgate(configured: Self.withUserinfo { $0.endpoint = endpointCopy }) { lenient in
+            let token = try await lenient.token()
+            let served = try await lenient.get("/auth", headers: [("Authorization", "Bearer " + token)])
+            #expect(served.status == 200, "on_error: ignore serves the token's own claims")
+            #expect(served.header("X-Auth-Email") == nil)
+            #expect(served.header("X-Auth-Subject") == "tollgate-dev")
+            #expect(lenient.logs.text.contains("userinfo failed"))
+            #expect(!lenient.logs.text.contains(token))
 
-        let strict = try await RunningTollgate.start(
-            Self.withUserinfo {
-                $0.endpoint = endpointCopy; $0.onError = .indeterminate
-            })
-        defer { Task { await strict.stop() } }
-        let refused = try await strict.get("/auth", headers: [("Authorization", "Bearer " + (try await strict.token()))])
-        #expect(refused.status == 503)
-        #expect(refused.header("X-Auth-Email") == nil)
+            let strict = try await RunningTollgate.start(
+                Self.withUserinfo {
+                    $0.endpoint = endpointCopy; $0.onError = .indeterminate
+                })
+            defer { Task { await strict.stop() } }
+            let refused = try await strict.get("/auth", headers: [("Authorization", "Bearer " + (try await strict.token()))])
+            #expect(refused.status == 503)
+            #expect(refused.header("X-Auth-Email") == nil)
+        }
     }
 
     /// The Orthanc plugin's profile `name` comes from userinfo when the token has none.

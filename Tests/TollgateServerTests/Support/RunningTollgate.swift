@@ -164,3 +164,19 @@ extension RunningTollgate.Answer {
     var claims: [String: Any] { ((json["result"] as? [String: Any])?["claims"] as? [String: Any]) ?? [:] }
     var refusal: String? { claims["error"] as? String }
 }
+
+/// Runs `body` against a started Tollgate, then awaits its shutdown, whether `body` returned or threw
+/// (a `defer { Task { await tg.stop() } }` never waits, so one test's server could outlive it).
+func withRunningTollgate(
+    waitReady: Bool = true, clock: ManualClock = ManualClock(), configured adjust: (inout TollgateConfig) -> Void = { _ in },
+    _ body: (RunningTollgate) async throws -> Void
+) async throws {
+    let tollgate = try await RunningTollgate.start(waitReady: waitReady, clock: clock, adjust)
+    do {
+        try await body(tollgate)
+        await tollgate.stop()
+    } catch {
+        await tollgate.stop()
+        throw error
+    }
+}
