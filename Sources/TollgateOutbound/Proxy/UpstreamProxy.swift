@@ -82,6 +82,11 @@ package final class UpstreamProxy: Sendable {
         servers[name].map(ProxyRoute.init(server:))
     }
 
+    /// The route to a configured server.
+    package func route(to server: OutboundServer) -> ProxyRoute {
+        ProxyRoute(server: server)
+    }
+
     /// A route to `url` for a runtime connection; nil when the URL is unusable or no pools were given.
     package func route(
         runtime name: String, url: String,

@@ -15,8 +15,8 @@ struct OutboundAPIAdapter {
     let pusher: OrthancPusher
     let readiness: Readiness
     let version: String
-    /// Runtime connections, tried by `/token/{name}` when the name is not a configured server.
-    let connections: RuntimeConnections?
+    /// What `/token/{name}` means: a configured server, else a runtime connection.
+    let targets: OutboundTargets
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         router.get("/dicomweb-oauth/status") { _, _ in
@@ -45,10 +45,14 @@ struct OutboundAPIAdapter {
         }
         router.get("/token/:server") { request, context in
             let name = context.parameters.get("server") ?? ""
-            if servers[name] == nil, let connections {
-                return await runtimeToken(name, connections: connections, request: request, requestID: context.requestID)
+            do {
+                switch try targets.resolve(name, organizationHeader: request.headers[.xOrganizationID]) {
+                case .configured, .unknown: return await token(name, requestID: context.requestID)
+                case .runtime(let organization, _): return await runtimeToken(name, organization: organization, requestID: context.requestID)
+                }
+            } catch {
+                return ConnectionsAdapter.refusal(RegistryError.of(error), requestID: context.requestID)
             }
-            return await token(name, requestID: context.requestID)
         }
         router.post("/token/clear") { request, context in
             clear(only: request.uri.queryParameters.get("server"), requestID: context.requestID)
@@ -70,9 +74,9 @@ struct OutboundAPIAdapter {
     }
 
     /// seed 004's `/token` answer for a runtime connection (`X-Organization-Id`, falling back to GLOBAL's).
-    private func runtimeToken(_ name: String, connections: RuntimeConnections, request: Request, requestID: String) async -> Response {
+    private func runtimeToken(_ name: String, organization: String, requestID: String) async -> Response {
+        guard let connections = targets.connections else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
         do {
-            let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
             let token = try await connections.credentials(organization: organization, name: name)
             return Reply.json(
                 JSONText.object([

@@ -10,8 +10,8 @@ import TollgateRegistry
 /// streams the answer back, or answers with a seed-004 error code. Registered on the admin group.
 struct ProxyAdapter {
     let proxy: UpstreamProxy
-    /// Runtime connections, tried when the name is not a configured server.
-    let connections: RuntimeConnections?
+    /// What a name means: a configured server, else a runtime connection.
+    let targets: OutboundTargets
     /// How long the caller's unread body may take to arrive once the answer has been sent.
     let drainTimeout: Duration
 
@@ -93,10 +93,14 @@ struct ProxyAdapter {
 
     /// A configured server first, then the caller's organisation's runtime connection (or GLOBAL's).
     private func resolve(_ name: String, _ request: Request) async -> Result<ProxyRoute, Refusal> {
-        if let route = proxy.route(server: name) { return .success(route) }
-        guard let connections else { return .failure(.proxy(.unknownServer)) }
         do {
-            let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
+            let organization: String
+            switch try targets.resolve(name, organizationHeader: request.headers[.xOrganizationID]) {
+            case .configured(let server): return .success(proxy.route(to: server))
+            case .unknown: return .failure(.proxy(.unknownServer))
+            case .runtime(let caller, _): organization = caller
+            }
+            guard let connections = targets.connections else { return .failure(.proxy(.unknownServer)) }
             // The token is had here, so that a connection without one is refused with its registry code.
             let (url, first) = try await connections.proxyTarget(organization: organization, name: name)
             let route = proxy.route(runtime: name, url: url) { refused in

@@ -116,8 +116,9 @@ extension TollgateApp {
         .register(on: orthanc)
         OrthancFilterAdapter(decision: orthancDecision, maxBodyBytes: config.server.maxBodyBytes).register(on: orthanc)
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
-        OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, connections: connections).register(on: admin)
-        ProxyAdapter(proxy: proxy, connections: connections, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
+        let targets = OutboundTargets(servers: outbound, connections: connections)
+        OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, targets: targets).register(on: admin)
+        ProxyAdapter(proxy: proxy, targets: targets, drainTimeout: .seconds(config.server.idleTimeoutSeconds)).register(on: admin)
         CacheEvictionAdapter(
             cache: authenticator.cache, replicas: config.registry.store == .postgres ? replicaMessages : nil,
             maxBodyBytes: config.server.maxBodyBytes

@@ -137,12 +137,11 @@ package final class TollgateApp: Sendable {
             let outbound = self.outbound
             connections = registry.map {
                 RuntimeConnections(
-                    registry: $0, config: config.registry, reservedNames: Set(outbound.all.map(\.name)),
+                    registry: $0, config: config.registry, reservedNames: OutboundTargets.reservedNames(outbound),
                     reservedPushNames: Set(config.orthanc.dicomwebServers.keys),
                     http: idpClients.client(caFile: nil), clock: clock, observer: metrics, logger: logger)
             }
-            let runtimeDefinitions = config.orthanc.dicomwebServers.sorted { $0.key < $1.key }
-                .filter { outbound[$0.value.outboundServer] == nil }.map { (name: $0.key, definition: $0.value) }
+            let runtimeDefinitions = OutboundTargets.runtimeDefinitions(config.orthanc.dicomwebServers, servers: outbound)
             pusher = OrthancPusher(
                 config: config.orthanc, servers: outbound, http: idpClients.client(caFile: config.orthanc.tls.caFile),
                 clock: clock, observer: metrics, logger: logger,
