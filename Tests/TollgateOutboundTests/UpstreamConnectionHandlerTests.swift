@@ -28,6 +28,21 @@ struct UpstreamConnectionHandlerTests {
             return try await loop.executeInContext { handler.begin(on: loop) }
         }
 
+        /// An exchange begun and its request head written (and ended, unless it carries a body).
+        func exchange(body: Bool = false) async throws -> EventLoopFuture<UpstreamConnectionHandler.Received> {
+            let answer = try await begin()
+            try await sendRequest(body: body)
+            return answer
+        }
+
+        /// An exchange whose answer is streaming: its head and `first` arrived in one read.
+        func streamingAnswer(first: String) async throws -> UpstreamConnectionHandler.Received {
+            let answer = try await exchange()
+            try await self.answer(UpstreamConnectionHandlerTests.head(), UpstreamConnectionHandlerTests.body(first))
+            try await readComplete()
+            return try await answer.get()
+        }
+
         func sendRequest(body: Bool = false) async throws {
             try await channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: body ? .POST : .GET, uri: "/studies")))
             if !body { try await endRequest() }
@@ -83,8 +98,7 @@ struct UpstreamConnectionHandlerTests {
     @Test func aSmallAnswerArrivesWholeAndTheConnectionGoesBack() async throws {
         let h = try await Harness()
         #expect(try await h.phase == "idle")
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         #expect(try await h.phase == "awaitingHead")
         try await h.answer(Self.head())
         #expect(try await h.phase == "collecting")
@@ -98,8 +112,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func anAnswerLongerThanOneReadStreams() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         try await h.answer(Self.head(), Self.body("first "))
         try await h.readComplete()
         #expect(try await h.phase == "streaming")
@@ -113,8 +126,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func moreThanTheWholeAnswerLimitStreamsWithinOneRead() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         try await h.answer(Self.head(), .body(ByteBuffer(repeating: 0x41, count: UpstreamConnectionHandler.wholeAnswerLimit + 1)))
         #expect(try await h.phase == "streaming")
         #expect(try await answer.get().body.wholeBuffer == nil)
@@ -124,8 +136,7 @@ struct UpstreamConnectionHandlerTests {
     /// only once both directions are complete.
     @Test func anEarlyAnswerWaitsForTheRequestToEndBeforeReuse() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest(body: true)
+        let answer = try await h.exchange(body: true)
         try await h.answer(Self.head(.payloadTooLarge), .end(nil))
         #expect(try await answer.get().head.status == .payloadTooLarge)
         #expect(try await h.phase == "answeredEarly")
@@ -137,8 +148,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func connectionCloseFromThePeerIsNeverReused() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         try await h.answer(Self.head(close: true), .end(nil))
         _ = try await answer.get()
         #expect(try await h.phase == "closed")
@@ -148,8 +158,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func aCloseBeforeTheHeadFailsTheAnswer() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         try await h.channel.close()
         await #expect(throws: UpstreamConnectionError.closed) { try await answer.get() }
         #expect(try await h.phase == "closed")
@@ -157,11 +166,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func aCloseMidBodyFailsTheBodyNotTheHead() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
-        try await h.answer(Self.head(), Self.body("part"))
-        try await h.readComplete()
-        let received = try await answer.get()
+        let received = try await h.streamingAnswer(first: "part")
         try await h.channel.close()
         await #expect(throws: UpstreamConnectionError.closed) { try await Self.text(received.body) }
         #expect(try await h.phase == "closed")
@@ -171,11 +176,7 @@ struct UpstreamConnectionHandlerTests {
     /// The caller went away mid-body: the rest of the answer is unwanted, and so is the connection.
     @Test func aConsumerLeavingMidBodyClosesTheConnection() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
-        try await h.answer(Self.head(), Self.body("part"))
-        try await h.readComplete()
-        let received = try await answer.get()
+        let received = try await h.streamingAnswer(first: "part")
         do {
             var iterator = received.body.makeAsyncIterator()
             _ = try await iterator.next()
@@ -194,8 +195,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func aSecondHeadIsAMalformedAnswer() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         try await h.answer(Self.head(), Self.head())
         await #expect(throws: UpstreamConnectionError.malformedAnswer) { try await answer.get() }
         #expect(!h.channel.isActive)
@@ -211,8 +211,7 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func silenceForTheReadTimeoutFailsTheExchange() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         await h.channel.testingEventLoop.advanceTime(by: .seconds(29))
         #expect(try await h.phase == "awaitingHead")
         try await h.answer(Self.head(), Self.body("x"))
@@ -228,15 +227,13 @@ struct UpstreamConnectionHandlerTests {
 
     @Test func anIdlePooledConnectionClosesAfterTheIdleTimeout() async throws {
         let h = try await Harness()
-        let answer = try await h.begin()
-        try await h.sendRequest()
+        let answer = try await h.exchange()
         try await h.answer(Self.head(), .end(nil))
         _ = try await answer.get()
         await h.channel.testingEventLoop.advanceTime(by: .seconds(59))
         #expect(h.channel.isActive)
         // Used again before the timer: the idle timer of the earlier rest never fires on the new exchange.
-        let second = try await h.begin()
-        try await h.sendRequest()
+        let second = try await h.exchange()
         await h.channel.testingEventLoop.advanceTime(by: .seconds(2))
         #expect(try await h.phase == "awaitingHead")
         try await h.answer(Self.head(), .end(nil))

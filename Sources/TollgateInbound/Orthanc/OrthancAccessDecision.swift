@@ -50,7 +50,6 @@ package struct OrthancAccessDecision: Sendable {
     private let shareTokens: ShareTokens
     private let table: PermissionTable
     private let dicomWebRoot: String
-    static var shareValidityCap: Int { OrthancWebServiceDecision.validityCapSeconds }
 
     package init(authenticator: InboundAuthenticator, profiles: OrthancProfiles, shareTokens: ShareTokens, table: PermissionTable, dicomWebRoot: String) {
         self.authenticator = authenticator
@@ -65,10 +64,10 @@ package struct OrthancAccessDecision: Sendable {
         let chain = request.resources + OrthancResourceAccess.chain(uri: request.uri, getArguments: request.getArguments, dicomWebRoot: dicomWebRoot)
         var outcome = Outcome(granted: false, validity: 0, reason: "", decision: Decision(verdict: .denied(.permission)), resource: chain.first)
         var undecided: IndeterminateReason?
-        var refusalValidity = Int(min(authenticator.cache.negativeTTL, Double(Self.shareValidityCap)))
+        var refusalValidity = Int(min(authenticator.cache.negativeTTL, Double(OrthancWebServiceDecision.validityCapSeconds)))
         if let match = table.required(method: method, uri: request.uri) {
             if match.permissions.isEmpty {
-                outcome.grant(validity: Self.shareValidityCap, reason: "route needs no permission")
+                outcome.grant(validity: OrthancWebServiceDecision.validityCapSeconds, reason: "route needs no permission")
                 return outcome
             }
             var candidates: [(profile: OrthancProfile, issuer: String?)] = []
@@ -104,7 +103,9 @@ package struct OrthancAccessDecision: Sendable {
             for token in request.tokens {
                 let inspection = await shareTokens.inspect(token)
                 if shareTokens.grants(inspection, method: method, accessChain: chain, serverID: request.serverID) {
-                    outcome.grant(validity: shareTokens.secondsLeft(inspection, cap: Self.shareValidityCap), reason: "share token covers the resource")
+                    outcome.grant(
+                        validity: shareTokens.secondsLeft(inspection, cap: OrthancWebServiceDecision.validityCapSeconds),
+                        reason: "share token covers the resource")
                     return finished(outcome)
                 }
             }

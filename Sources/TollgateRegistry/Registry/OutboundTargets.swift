@@ -7,13 +7,14 @@ import TollgateOutbound
 package struct OutboundTargets: Sendable {
     package enum Target: Sendable {
         case configured(OutboundServer)
-        case runtime(organization: String, name: String)
+        /// The registry to ask, and the organisation whose connection (or GLOBAL's) is meant.
+        case runtime(RuntimeConnections, organization: String)
         /// No configured server by that name, and no registry to look in.
         case unknown
     }
 
-    package let servers: OutboundServers
-    package let connections: RuntimeConnections?
+    private let servers: OutboundServers
+    private let connections: RuntimeConnections?
 
     package init(servers: OutboundServers, connections: RuntimeConnections?) {
         self.servers = servers
@@ -24,8 +25,8 @@ package struct OutboundTargets: Sendable {
     /// header is refused (`INVALID_REQUEST`) only when the name is not a configured server.
     package func resolve(_ name: String, organizationHeader: String?) throws -> Target {
         if let server = servers[name] { return .configured(server) }
-        guard connections != nil else { return .unknown }
-        return .runtime(organization: try RuntimeConnections.organization(header: organizationHeader), name: name)
+        guard let connections else { return .unknown }
+        return .runtime(connections, organization: try RuntimeConnections.organization(header: organizationHeader))
     }
 
     /// Names no runtime connection may take: the configured servers'.

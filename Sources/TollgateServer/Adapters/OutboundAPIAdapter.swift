@@ -48,7 +48,8 @@ struct OutboundAPIAdapter {
             do {
                 switch try targets.resolve(name, organizationHeader: request.headers[.xOrganizationID]) {
                 case .configured, .unknown: return await token(name, requestID: context.requestID)
-                case .runtime(let organization, _): return await runtimeToken(name, organization: organization, requestID: context.requestID)
+                case .runtime(let connections, let organization):
+                    return await runtimeToken(name, connections: connections, organization: organization, requestID: context.requestID)
                 }
             } catch {
                 return ConnectionsAdapter.refusal(RegistryError.of(error), requestID: context.requestID)
@@ -74,8 +75,7 @@ struct OutboundAPIAdapter {
     }
 
     /// seed 004's `/token` answer for a runtime connection (`X-Organization-Id`, falling back to GLOBAL's).
-    private func runtimeToken(_ name: String, organization: String, requestID: String) async -> Response {
-        guard let connections = targets.connections else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
+    private func runtimeToken(_ name: String, connections: RuntimeConnections, organization: String, requestID: String) async -> Response {
         do {
             let token = try await connections.credentials(organization: organization, name: name)
             return Reply.json(

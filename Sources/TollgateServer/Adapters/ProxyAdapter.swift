@@ -94,13 +94,12 @@ struct ProxyAdapter {
     /// A configured server first, then the caller's organisation's runtime connection (or GLOBAL's).
     private func resolve(_ name: String, _ request: Request) async -> Result<ProxyRoute, Refusal> {
         do {
-            let organization: String
+            let (connections, organization): (RuntimeConnections, String)
             switch try targets.resolve(name, organizationHeader: request.headers[.xOrganizationID]) {
             case .configured(let server): return .success(proxy.route(to: server))
             case .unknown: return .failure(.proxy(.unknownServer))
-            case .runtime(let caller, _): organization = caller
+            case .runtime(let registry, let caller): (connections, organization) = (registry, caller)
             }
-            guard let connections = targets.connections else { return .failure(.proxy(.unknownServer)) }
             // The token is had here, so that a connection without one is refused with its registry code.
             let (url, first) = try await connections.proxyTarget(organization: organization, name: name)
             let route = proxy.route(runtime: name, url: url) { refused in
