@@ -182,6 +182,16 @@ struct OutboundConfigTests {
                 .contains { $0.hasPrefix("outbound.servers.x.token_endpoint") })
     }
 
+    @Test func theProxysIdleTimeoutIsChecked() {
+        for bad in ["0", "3600001", "-5"] {
+            #expect(
+                problems("proxy: {upstream_idle_timeout_ms: \(bad)}\nadmin: {auth_mode: none}")
+                    .contains("proxy.upstream_idle_timeout_ms: must be between 1 and 3600000"), "\(bad)")
+        }
+        #expect(problems("proxy: {upstream_idle_timeout_ms: soon}\nadmin: {auth_mode: none}").contains { $0.hasPrefix("proxy.upstream_idle_timeout_ms") })
+        #expect(!problems("proxy: {upstream_idle_timeout_ms: 5000}\nadmin: {auth_mode: none}").contains { $0.hasPrefix("proxy.") })
+    }
+
     @Test func upstreamBreakerAndTimeoutValuesAreChecked() {
         let yaml = """
             outbound:
