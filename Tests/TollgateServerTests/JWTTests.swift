@@ -240,6 +240,9 @@ struct JWTTests {
             #expect(forbidden.status == 403)
             #expect(forbidden.header("WWW-Authenticate")?.contains(#"error="insufficient_scope""#) == true)
             #expect(forbidden.header("WWW-Authenticate")?.contains(#"scope="write""#) == true)
+            // Every 403 carries an OAuthError body (docs/openapi.yaml's Forbidden), this one too.
+            #expect(forbidden.header("Content-Type") == "application/json")
+            #expect(forbidden.body.contains(#""error":"insufficient_scope""#))
             let metrics = try await tg.get("/metrics").body
             #expect(metrics.contains(#"tollgate_jwks_fetches_total{issuer="dev",result="ok"}"#))
             #expect(metrics.contains(#"tollgate_jwks_keys{issuer="dev"} 1"#))

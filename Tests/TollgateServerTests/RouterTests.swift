@@ -68,7 +68,8 @@ struct RouterTests {
             for (uri, method, allow) in [
                 ("/health", HTTPRequest.Method.put, "GET, HEAD"), ("/plugin/authenticate", .get, "POST"),
                 ("/tokens/validate", .get, "POST"),
-                ("/metrics", .post, "GET, HEAD"),
+                ("/metrics", .post, "GET, HEAD"), ("/health", .trace, "GET, HEAD"),
+                ("/settings/roles", HTTPRequest.Method("QUERY")!, "GET, HEAD, PUT"),
             ] {
                 try await client.execute(uri: uri, method: method) { response in
                     #expect(response.status == .methodNotAllowed, "\(method) \(uri)")

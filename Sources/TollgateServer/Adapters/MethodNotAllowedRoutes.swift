@@ -4,7 +4,9 @@ import Hummingbird
 /// 405 with `Allow` naming the methods it does (not 404, which says the path does not exist).
 /// Registered last, from the routes the router already holds, so the list can never drift.
 enum MethodNotAllowedRoutes {
-    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+    /// RFC 9110's methods and QUERY (the safe method with a body, draft-ietf-httpbis-safe-method-w-body);
+    /// CONNECT targets an authority, never a path.
+    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
 
     static func register(on router: Router<TollgateRequestContext>) {
         var served: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]

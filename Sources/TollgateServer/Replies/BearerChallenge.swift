@@ -31,7 +31,8 @@ enum BearerChallenge {
                 header(error: "invalid_request", description: description ?? "The Authorization header is not a well-formed Bearer credential"))
         case .denied(.scope):
             let scope = decision.missingScopes.joined(separator: " ")
-            return challenge(.forbidden, header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#)
+            return insufficientScope(
+                header(error: "insufficient_scope", description: DenialReason.scope.message) + #", scope="\#(quoted(scope))""#, DenialReason.scope.message)
         case .denied(.noRule), .denied(.untrustedProxy), .denied(.unknownRequest):
             // Nothing allows the route, or the request cannot be told: no credential would help, so no challenge.
             return refusal(.forbidden, decision, description: description)
@@ -43,7 +44,7 @@ enum BearerChallenge {
             response.headers[.xTollgateError] = DenialReason.conflictingFacts.rawValue
             return response
         case .denied(let reason) where decision.isForbidden:
-            return challenge(.forbidden, header(error: "insufficient_scope", description: reason.message))
+            return insufficientScope(header(error: "insufficient_scope", description: reason.message), reason.message)
         case .denied(let reason):
             return challenge(.unauthorized, header(error: "invalid_token", description: reason.message))
         case .indeterminate:
@@ -64,6 +65,13 @@ enum BearerChallenge {
         let why = description.map { "\(reason.message): \($0)" } ?? reason.message
         let body = JSONText.object([("error", .string(reason.rawValue)), ("error_description", .string(PrintableText.clean(why, limit: 300)))])
         return Reply.json(body, status: status, headers: [.cacheControl: "no-store", .xTollgateError: reason.rawValue])
+    }
+
+    /// 403 with the challenge, and the same words as a body: every 403 Tollgate answers carries an
+    /// `OAuthError` body, and Traefik and Caddy show the caller what it says.
+    private static func insufficientScope(_ challenge: String, _ description: String) -> Response {
+        let body = JSONText.object([("error", .string("insufficient_scope")), ("error_description", .string(description))])
+        return Reply.json(body, status: .forbidden, headers: [.wwwAuthenticate: challenge, .cacheControl: "no-store"])
     }
 
     private static func header(error: String, description: String) -> String {
