@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "TollgateFuzzHarnessTests", dependencies: ["TollgateFuzzHarness"]),
         .testTarget(name: "TollgateConfigurationTests", dependencies: ["TollgateConfiguration", "TollgateKit"]),
         .testTarget(name: "TollgateInboundTests", dependencies: ["TollgateInbound", "TollgateConfiguration", "TollgateKit"]),
-        .testTarget(name: "TollgateRegistryTests", dependencies: ["TollgateRegistry", "TollgateConfiguration", "TollgateKit"]),
+        .testTarget(name: "TollgateRegistryTests", dependencies: ["TollgateRegistry", "TollgateConfiguration", "TollgateKit", asyncHTTPClient]),
         .testTarget(name: "TollgateOutboundTests", dependencies: ["TollgateOutbound", "TollgateKit", nioCore, nioHTTP1,
                                                                 .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(

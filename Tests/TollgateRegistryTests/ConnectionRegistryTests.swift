@@ -19,7 +19,8 @@ struct ConnectionRegistryTests {
     static func insert(_ registry: ConnectionRegistry, _ name: String) async throws {
         let id = UUID().uuidString
         let record = ConnectionRecord(
-            id: id, organization: "GLOBAL", name: name, flow: .clientCredentials, settings: Data("{}".utf8),
+            id: id, organization: "GLOBAL", name: name, flow: .clientCredentials,
+            settings: ConnectionSettings(clientID: "svc", tokenURL: "https://idp.example/token"),
             status: .notConnected, sealed: try registry.keyring.seal(.init(clientSecret: "secret-\(name)"), rowID: id),
             createdAt: 0, updatedAt: 0)
         #expect(try await registry.store.insert(record))

@@ -38,7 +38,7 @@ struct ConnectionStoreContractTests {
         let id = UUID().uuidString
         return ConnectionRecord(
             id: id, organization: organization, name: name, flow: .clientCredentials,
-            settings: Data(#"{"client_id":"svc","token_url":"https://idp/token"}"#.utf8), status: .notConnected,
+            settings: ConnectionSettings(clientID: "svc", tokenURL: "https://idp/token"), status: .notConnected,
             sealed: try keyring.seal(secrets, rowID: id), createdAt: 1_000, updatedAt: 1_000)
     }
 

@@ -22,7 +22,8 @@ struct RegistryServerTests {
         #expect(
             try await registry.store.insert(
                 ConnectionRecord(
-                    id: id, organization: "GLOBAL", name: "pacs", flow: .clientCredentials, settings: Data("{}".utf8), status: .notConnected,
+                    id: id, organization: "GLOBAL", name: "pacs", flow: .clientCredentials,
+                    settings: ConnectionSettings(clientID: "svc", tokenURL: "https://idp.example/token"), status: .notConnected,
                     sealed: try registry.keyring.seal(.init(clientSecret: "registry-secret-XYZ"), rowID: id), createdAt: 0, updatedAt: 0)))
         #expect(try await tg.metric(#"tollgate_registry_connections{key_id="k1"}"#) == 1)
         await tg.stop()

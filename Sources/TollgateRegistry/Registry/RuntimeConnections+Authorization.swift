@@ -21,11 +21,11 @@ package struct AuthorizationStart: Sendable {
 extension RuntimeConnections {
     /// Starts an authorization for the organisation's own connection (never GLOBAL's on its behalf).
     package func authorize(organization: String, name: String) async throws -> AuthorizationStart {
-        var record = try await own(organization: organization, name: name)
+        let record = try await own(organization: organization, name: name)
         guard record.flow == .authorizationCode else {
             throw RegistryError(.unsupportedFlow, "\(name) is a \(record.flow.rawValue) connection; only authorization_code connections authorize")
         }
-        let settings = try ConnectionSettings.decoded(record.settings)
+        let settings = record.settings
         guard let endpoint = settings.authorizationURL, let redirectURI = redirectURI(settings, name: name) else {
             throw RegistryError(.invalidRequest, "\(name) needs authorization_url and a redirect URI")
         }
@@ -44,12 +44,11 @@ extension RuntimeConnections {
             redirectURI: redirectURI, expiresAt: expiresAt, createdAt: now)
         try await stored { try await self.store.insertAuthorization(pending, now: now) }
         if record.status != .completed {
-            let generation = record.generation
-            record.status = .waitingCallback
-            record.statusMessage = nil
-            record.updatedAt = now
-            let waiting = record
-            _ = try? await store.update(waiting, from: generation)
+            // Best effort: the state is stored, and the callback works whatever the status says.
+            _ = try? await mutate(record) { row in
+                row.status = .waitingCallback
+                row.statusMessage = nil
+            }
         }
         var query: [(String, String)] = [("response_type", "code"), ("client_id", settings.clientID), ("redirect_uri", redirectURI)]
         if !settings.scopes.isEmpty { query.append(("scope", settings.scopes)) }
@@ -77,7 +76,7 @@ extension RuntimeConnections {
         guard let record = try await stored({ try await self.store.find(id: pending.connectionID) }), record.name == name else {
             throw RegistryError(.invalidState, "the state was issued for another connection")
         }
-        let settings = try ConnectionSettings.decoded(record.settings)
+        let settings = record.settings
         if let iss = parameters["iss"] {
             guard let issuer = settings.issuer, iss == issuer else {
                 let expected = settings.issuer == nil ? "the connection names no issuer" : "expected the connection's issuer"
@@ -102,9 +101,10 @@ extension RuntimeConnections {
             throw RegistryError(.invalidState, "the state's verifier does not open")
         }
         let testing =
-            await changed(record) {
-                $0.status = .testing; $0.statusMessage = nil
-            } ?? record
+            (try? await mutate(record) { row in
+                row.status = .testing
+                row.statusMessage = nil
+            })?.written ?? record
         let grant = TokenGrant.authorizationCode(code: code, redirectURI: pending.redirectURI, codeVerifier: sealed.codeVerifier ?? "")
         let token: AccessToken
         switch await tokenRequest(testing, secrets, grant) {
@@ -128,7 +128,7 @@ extension RuntimeConnections {
         if let replaced = secrets.refreshToken, replaced != token.refreshToken {
             await revoke(refreshToken: replaced, settings: settings, secrets: secrets, reason: "a new authorization replaced it")
         }
-        return try view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
+        return view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
     }
 
     /// Why the code exchange's ID token is not acceptable, or nil when it is. The issuer's keys
@@ -166,8 +166,9 @@ extension RuntimeConnections {
     private func callbackFailed(_ record: ConnectionRecord, before: ConnectionRecord? = nil, message: String) async throws {
         if (before ?? record).status == .completed {
             if record.status != .completed {
-                _ = await changed(record) {
-                    $0.status = .completed; $0.statusMessage = message
+                _ = try? await mutate(record) { row in
+                    row.status = .completed
+                    row.statusMessage = message
                 }
             }
             return
@@ -180,22 +181,18 @@ extension RuntimeConnections {
     package func importRefreshToken(organization: String, name: String, body: Data) async throws -> ConnectionView {
         let request = try ConnectionRequestBody(body, allowed: ["refresh_token"])
         let refreshToken = try Self.checkedRefreshToken(try request.required("refresh_token"))
-        var record = try await own(organization: organization, name: name)
+        let record = try await own(organization: organization, name: name)
         guard record.flow != .clientCredentials else {
             throw RegistryError(.unsupportedFlow, "\(name) is a client_credentials connection; it has no refresh token")
         }
-        let generation = record.generation
-        record = try replacingTokens(record, refreshToken: refreshToken)
-        record.status = .notConnected
-        record.statusMessage = nil
-        record.updatedAt = clock.now()
-        let imported = record
-        guard try await stored({ try await self.store.update(imported, from: generation) }) else {
-            throw RegistryError(.generationMismatch, "the connection changed meanwhile; try again")
+        let imported = try await mutate(record) { row in
+            try self.replaceTokens(in: &row, refreshToken: refreshToken)
+            row.status = .notConnected
+            row.statusMessage = nil
         }
-        record.generation = generation + 1
-        _ = try await renew(record, minTTL: nil)
-        return try view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
+        guard let imported = imported.written else { throw RegistryError(.generationMismatch, "the connection changed meanwhile; try again") }
+        _ = try await renew(imported, minTTL: nil)
+        return view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
     }
 
     /// 32 random bytes, base64url: 43 characters, the verifier length RFC 7636 §4.1 recommends.

@@ -15,10 +15,10 @@ extension RuntimeConnections {
         let testing =
             record.status == .testing
             ? record
-            : await changed(record) { row in
+            : (try? await mutate(record) { row in
                 row.status = .testing
                 row.lastTestAt = testedAt
-            } ?? record
+            })?.written ?? record
         do {
             return TestResult(credentials: try await renew(testing, minTTL: nil), testedAt: testedAt)
         } catch {
@@ -26,7 +26,7 @@ extension RuntimeConnections {
             // The token request marks real failures itself; anything that stopped before it (no
             // refresh token yet, a lost lease) must not leave the connection `testing`.
             if let now = try? await store.find(id: record.id), now.status == .testing {
-                _ = await changed(now) { row in
+                _ = try? await mutate(now) { row in
                     if refusal.code == .notConnected {
                         row.status = record.status == .testing ? .notConnected : record.status
                     } else {
@@ -38,17 +38,5 @@ extension RuntimeConnections {
             let now = (try? await store.find(id: record.id)) ?? record
             throw refusal.with(status: now.status, message: now.statusMessage)
         }
-    }
-
-    /// Writes one change to the row as it was read (compare-and-swap): the row written, or nil
-    /// when another writer got there first (what it wrote is newer, and stays).
-    func changed(_ record: ConnectionRecord, _ change: (inout ConnectionRecord) -> Void) async -> ConnectionRecord? {
-        var next = record
-        change(&next)
-        next.updatedAt = clock.now()
-        let written = next
-        guard (try? await store.update(written, from: record.generation)) == true else { return nil }
-        next.generation = record.generation + 1
-        return next
     }
 }

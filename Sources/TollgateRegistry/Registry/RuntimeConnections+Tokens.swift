@@ -60,14 +60,13 @@ extension RuntimeConnections {
     /// Joins the connection's running token request, or starts one. `minTTL` nil: a new token
     /// whatever is held; otherwise a token stored meanwhile with that long to live is served.
     func renew(_ record: ConnectionRecord, minTTL: Int?) async throws -> ConnectionCredentials {
-        try await flights.run(record.id) { await self.obtain(id: record.id, fallback: record, minTTL: minTTL) }.value.get()
+        try await flights.run(record.id) { await self.obtain(record, minTTL: minTTL) }.value.get()
     }
 
-    private func obtain(id: String, fallback: ConnectionRecord, minTTL: Int?) async -> Result<ConnectionCredentials, RegistryError> {
+    /// `first` is the row as the caller read it; `leased` reads it again under the lease, which is
+    /// where a token stored meanwhile (here or by another replica) is found.
+    private func obtain(_ first: ConnectionRecord, minTTL: Int?) async -> Result<ConnectionCredentials, RegistryError> {
         do {
-            guard let first = try await store.find(id: id) else {
-                return .failure(RegistryError(.notFound, "\(fallback.name) was deleted"))
-            }
             if let minTTL, let held = try usable(first, minTTL: minTTL) { return .success(held) }
             return .success(
                 try await leased(first) { record in
@@ -168,10 +167,7 @@ extension RuntimeConnections {
 
     /// The token request itself, with the connection's client credentials.
     func tokenRequest(_ record: ConnectionRecord, _ secrets: ConnectionSecrets, _ grant: TokenGrant) async -> Result<AccessToken, TokenFetchError> {
-        let settings: ConnectionSettings
-        do { settings = try ConnectionSettings.decoded(record.settings) } catch {
-            return .failure(TokenFetchError(.credentials, detail: "the connection's settings are unreadable"))
-        }
+        let settings = record.settings
         guard let authentication = Self.clientAuthentication(settings, secrets) else {
             return .failure(TokenFetchError(.credentials, detail: "no client credential"))
         }
@@ -205,33 +201,24 @@ extension RuntimeConnections {
     /// Stores `token` on the connection (compare-and-swap), unless the connection's credentials
     /// changed meanwhile: the caller still gets the token, which is valid either way.
     func keep(_ token: AccessToken, for first: ConnectionRecord, using used: ConnectionSecrets) async throws -> ConnectionCredentials {
-        var record = first
         // A rotated refresh token that is not stored kills the grant (the old one is spent), so
         // writes that change only the status (`testing` from many callers) are retried through.
-        for _ in 0..<Self.rewriteAttempts {
-            var secrets = try open(record)
+        _ = try await mutate(first, retryOver: { self.holdsSameCredentials($0, as: first, used) }) { row in
+            // `used` were opened from `first`: only a row another writer moved on is opened again.
+            var secrets = row.generation == first.generation ? used : try self.open(row)
             secrets.accessToken = token.value
-            secrets.tokenScope = token.scope ?? (try? ConnectionSettings.decoded(record.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes }
+            secrets.tokenScope = token.scope ?? row.settings.requestedScope
             if let rotated = token.refreshToken { secrets.refreshToken = rotated }
-            var next = record
-            next.sealed = try seal(secrets, record.id)
-            next.expiresAt = token.expiresAt
-            next.lastRefreshAt = token.obtainedAt
-            next.status = .completed
-            next.statusMessage = nil
-            next.updatedAt = clock.now()
-            if try await stored({ try await self.store.update(next, from: record.generation) }) { break }
-            guard let reread = try await stored({ try await self.store.find(id: first.id) }),
-                (try? ConnectionSettings.decoded(reread.settings).tokenSource) == (try? ConnectionSettings.decoded(first.settings).tokenSource),
-                let now = try? open(reread), now.clientSecret == used.clientSecret, now.privateKey == used.privateKey,
-                now.refreshToken == used.refreshToken
-            else { break }
-            record = reread
+            row.sealed = try self.seal(secrets, row.id)
+            row.expiresAt = token.expiresAt
+            row.lastRefreshAt = token.obtainedAt
+            row.status = .completed
+            row.statusMessage = nil
         }
         return ConnectionCredentials(
             accessToken: token.value, obtainedAt: token.obtainedAt, expiresAt: token.expiresAt,
             expiresIn: token.secondsLeft(at: clock.now()),
-            scope: token.scope ?? (try? ConnectionSettings.decoded(first.settings)).flatMap { $0.scopes.isEmpty ? nil : $0.scopes })
+            scope: token.scope ?? first.settings.requestedScope)
     }
 
     /// `invalid_grant` for a refresh: a lost race if another writer moved the row on (serve its
@@ -252,21 +239,6 @@ extension RuntimeConnections {
         throw RegistryError(.reauthorizationRequired, "the IdP refused \(record.name)'s refresh token: authorize again or import a new one")
     }
 
-    /// How often a token write is tried again over writes that changed only the row's status.
-    static let rewriteAttempts = 32
-
-    /// `record` holding `refreshToken` (nil: none) and no access token: what an import or a dead
-    /// grant leaves.
-    func replacingTokens(_ record: ConnectionRecord, refreshToken: String?) throws -> ConnectionRecord {
-        var secrets = try open(record)
-        secrets.refreshToken = refreshToken
-        secrets.forgetAccessToken()
-        var next = record
-        next.sealed = try seal(secrets, record.id)
-        next.expiresAt = nil
-        return next
-    }
-
     /// Whether `after` holds a token obtained after `before` was read: another process's refresh
     /// finished. Not the generation, which status writes (`testing`) move too.
     static func refreshed(_ after: ConnectionRecord, since before: ConnectionRecord) -> Bool {
@@ -280,21 +252,13 @@ extension RuntimeConnections {
     @discardableResult
     func markFailed(_ record: ConnectionRecord, message: String, dropRefreshToken: Bool) async throws -> Bool {
         let used = try open(record)
-        var current = record
-        for _ in 0..<Self.rewriteAttempts {
-            var failed = current
-            if dropRefreshToken { failed = try replacingTokens(current, refreshToken: nil) }
-            failed.status = .failed
-            failed.statusMessage = message
-            failed.updatedAt = clock.now()
-            if (try? await store.update(failed, from: current.generation)) == true { return true }
-            guard let reread = try? await store.find(id: record.id), !Self.refreshed(reread, since: record), reread.settings == record.settings,
-                let now = try? open(reread), now.refreshToken == used.refreshToken, now.clientSecret == used.clientSecret,
-                now.privateKey == used.privateKey
-            else { return false }
-            current = reread
+        let outcome = try? await mutate(record, retryOver: { !Self.refreshed($0, since: record) && self.holdsSameCredentials($0, as: record, used) }) {
+            row in
+            if dropRefreshToken { try self.replaceTokens(in: &row, refreshToken: nil) }
+            row.status = .failed
+            row.statusMessage = message
         }
-        return false
+        return outcome?.written != nil
     }
 
     func usable(_ record: ConnectionRecord, minTTL: Int) throws -> ConnectionCredentials? {

@@ -9,7 +9,7 @@ import TollgateOutbound
 /// A connection as the API shows it: settings and state, never a secret.
 package struct ConnectionView: Sendable {
     package let record: ConnectionRecord
-    package let settings: ConnectionSettings
+    package var settings: ConnectionSettings { record.settings }
     package let hasClientSecret: Bool
     package let hasRefreshToken: Bool
     package let hasPrivateKey: Bool
@@ -104,12 +104,12 @@ package final class RuntimeConnections: Sendable {
         let id = UUID().uuidString.lowercased()
         let now = clock.now()
         let record = ConnectionRecord(
-            id: id, organization: organization, name: name, flow: flow, settings: settings.encoded(),
+            id: id, organization: organization, name: name, flow: flow, settings: settings,
             status: .notConnected, sealed: try seal(secrets, id), createdAt: now, createdBy: createdBy, updatedAt: now)
         guard try await stored({ try await self.store.insert(record) }) else {
             throw RegistryError(.exists, "\(organization) already has a connection named \(name)")
         }
-        return try view(record)
+        return view(record)
     }
 
     /// Seed 002's client sends no auth_method: an authorization-code connection without a secret
@@ -143,7 +143,7 @@ package final class RuntimeConnections: Sendable {
 
     /// The organisation's own connection, else GLOBAL's.
     package func get(organization: String, name: String) async throws -> ConnectionView {
-        try view(try await resolve(organization: organization, name: name))
+        view(try await resolve(organization: organization, name: name))
     }
 
     /// The base URL `/proxy/{name}` forwards to (the organisation's connection, else GLOBAL's).
@@ -152,7 +152,7 @@ package final class RuntimeConnections: Sendable {
     }
 
     static func url(of record: ConnectionRecord) throws -> String {
-        guard let url = try ConnectionSettings.decoded(record.settings).url else {
+        guard let url = record.settings.url else {
             throw RegistryError(.invalidRequest, "\(record.name) has no url to proxy to: set one with PUT")
         }
         return url
@@ -166,7 +166,7 @@ package final class RuntimeConnections: Sendable {
             let names = Set(own.map(\.name))
             records += try await stored { try await self.store.list(organization: Self.globalOrganization) }.filter { !names.contains($0.name) }
         }
-        return try records.sorted { $0.name < $1.name }.map(view)
+        return records.sorted { $0.name < $1.name }.map(view)
     }
 
     /// Changes the organisation's own connection: compare-and-swap when `ifMatch` (its ETag) is
@@ -177,17 +177,16 @@ package final class RuntimeConnections: Sendable {
             return generation
         }
         let request = try ConnectionRequestBody(body)
-        var record = try await own(organization: organization, name: name)
+        let record = try await own(organization: organization, name: name)
         if let expected, record.generation != expected {
             throw RegistryError(.generationMismatch, "the connection is at generation \(record.generation), not \(expected)")
         }
-        let read = record.generation
         if let renamed = request["connection_name"], renamed != name { throw RegistryError(.invalidRequest, "connection_name cannot change") }
         if let flow = request["oauth_flow_type"], flow != record.flow.rawValue { throw RegistryError(.invalidRequest, "oauth_flow_type cannot change") }
         guard request["refresh_token"] == nil else {
             throw RegistryError(.invalidRequest, "import a refresh token with POST /oauth/connections/{name}/refresh-token")
         }
-        let before = try ConnectionSettings.decoded(record.settings)
+        let before = record.settings
         let settings = try request.applied(to: before)
         try check(settings, flow: record.flow)
         try await checkPushName(settings, connectionID: record.id)
@@ -219,21 +218,20 @@ package final class RuntimeConnections: Sendable {
         if !settings.authMethod.usesClientSecret { secrets.clientSecret = request["client_secret"] }
         if settings.authMethod != .privateKeyJWT { secrets.privateKey = request["private_key"] }
         try Self.checkCredentials(secrets, method: settings.authMethod, flow: record.flow)
-        if settings.tokenSource != before.tokenSource || request["client_secret"] != nil || request["private_key"] != nil {
-            secrets.forgetAccessToken()
-            record.expiresAt = nil
-            record.status = .notConnected
-            record.statusMessage = nil
+        let dropsToken = settings.tokenSource != before.tokenSource || request["client_secret"] != nil || request["private_key"] != nil
+        if dropsToken { secrets.forgetAccessToken() }
+        let sealed = try seal(secrets, record.id)
+        let outcome = try await mutate(record) { row in
+            row.settings = settings
+            row.sealed = sealed
+            if dropsToken {
+                row.expiresAt = nil
+                row.status = .notConnected
+                row.statusMessage = nil
+            }
         }
-        record.settings = settings.encoded()
-        record.sealed = try seal(secrets, record.id)
-        record.updatedAt = clock.now()
-        let next = record
-        guard try await stored({ try await self.store.update(next, from: read) }) else {
-            throw RegistryError(.generationMismatch, "the connection changed meanwhile; read it again")
-        }
-        record.generation = read + 1
-        return try view(record)
+        guard let written = outcome.written else { throw RegistryError(.generationMismatch, "the connection changed meanwhile; read it again") }
+        return view(written)
     }
 
     /// Removes the organisation's own connection, unless something still depends on it.
@@ -247,7 +245,8 @@ package final class RuntimeConnections: Sendable {
             throw RegistryError(.notFound, "\(organization) has no connection named \(PrintableText.clean(name, limit: 64))")
         }
         // After the delete: a revocation that fails never keeps a connection someone removed.
-        if let secrets = try? open(record), let settings = try? ConnectionSettings.decoded(record.settings) {
+        if let secrets = try? open(record) {
+            let settings = record.settings
             let liveAccessToken = (record.expiresAt ?? 0) > clock.now() ? secrets.accessToken : nil
             await revoke(
                 refreshToken: secrets.refreshToken, accessToken: liveAccessToken, settings: settings, secrets: secrets,
@@ -275,13 +274,12 @@ package final class RuntimeConnections: Sendable {
         throw RegistryError(.notFound, "no connection named \(PrintableText.clean(name, limit: 64))")
     }
 
-    func view(_ record: ConnectionRecord) throws -> ConnectionView {
+    func view(_ record: ConnectionRecord) -> ConnectionView {
         let secrets = try? open(record)
-        let settings = try ConnectionSettings.decoded(record.settings)
         return ConnectionView(
-            record: record, settings: settings, hasClientSecret: secrets?.clientSecret != nil,
+            record: record, hasClientSecret: secrets?.clientSecret != nil,
             hasRefreshToken: secrets?.refreshToken != nil, hasPrivateKey: secrets?.privateKey != nil,
-            redirectURI: record.flow == .authorizationCode ? redirectURI(settings, name: record.name) : nil)
+            redirectURI: record.flow == .authorizationCode ? redirectURI(record.settings, name: record.name) : nil)
     }
 
     /// The redirect URI an authorization request for this connection names.
@@ -351,7 +349,7 @@ package final class RuntimeConnections: Sendable {
             throw RegistryError(.reserved, "\(push.name) is an orthanc.dicomweb_servers entry in config.yaml")
         }
         let taken = try await stored { try await self.store.all() }.contains { other in
-            other.id != connectionID && (try? ConnectionSettings.decoded(other.settings))?.orthancPush?.name == push.name
+            other.id != connectionID && other.settings.orthancPush?.name == push.name
         }
         guard !taken else { throw RegistryError(.exists, "another connection already pushes \(push.name) into Orthanc") }
     }
@@ -359,7 +357,7 @@ package final class RuntimeConnections: Sendable {
     /// Every connection with an `orthanc_push` and a `url`: what the Orthanc pusher keeps current.
     package func pushDefinitions() async throws -> [(record: ConnectionRecord, push: OrthancPushSettings, url: String)] {
         try await stored { try await self.store.all() }.compactMap { record in
-            guard let settings = try? ConnectionSettings.decoded(record.settings), let push = settings.orthancPush, let url = settings.url else { return nil }
+            guard let push = record.settings.orthancPush, let url = record.settings.url else { return nil }
             return (record, push, url)
         }
     }

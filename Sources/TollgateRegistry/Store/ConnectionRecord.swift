@@ -26,8 +26,8 @@ package struct ConnectionRecord: Sendable, Equatable {
     package var organization: String
     package var name: String
     package var flow: ConnectionFlow
-    /// The non-secret settings (client id, token URL, scopes, …) as JSON.
-    package var settings: Data
+    /// The non-secret settings (client id, token URL, scopes, …); a store keeps them as JSON.
+    package var settings: ConnectionSettings
     package var status: ConnectionStatus
     package var statusMessage: String?
     /// Bumped by every write; a write names the generation it read (compare-and-swap).
@@ -44,7 +44,7 @@ package struct ConnectionRecord: Sendable, Equatable {
     package var updatedAt: Double
 
     package init(
-        id: String, organization: String, name: String, flow: ConnectionFlow, settings: Data, status: ConnectionStatus,
+        id: String, organization: String, name: String, flow: ConnectionFlow, settings: ConnectionSettings, status: ConnectionStatus,
         statusMessage: String? = nil, generation: Int = 1, sealed: SealedSecrets, expiresAt: Double? = nil,
         lastRefreshAt: Double? = nil, lastTestAt: Double? = nil, createdAt: Double, createdBy: String? = nil, updatedAt: Double
     ) {

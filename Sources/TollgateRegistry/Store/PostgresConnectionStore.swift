@@ -134,7 +134,8 @@ package final class PostgresConnectionStore: ConnectionStore {
             }
             out.append(
                 ConnectionRecord(
-                    id: row.0, organization: row.1, name: row.2, flow: flow, settings: Data(row.4.readableBytesView), status: status,
+                    id: row.0, organization: row.1, name: row.2, flow: flow, settings: try ConnectionSettings.decoded(Data(row.4.readableBytesView)),
+                    status: status,
                     statusMessage: row.6, generation: Int(row.7),
                     sealed: SealedSecrets(keyID: row.8, wrappedKey: Data(row.9.readableBytesView), ciphertext: Data(row.10.readableBytesView)),
                     expiresAt: row.11, lastRefreshAt: row.12, lastTestAt: row.15, createdAt: row.13, createdBy: row.16, updatedAt: row.14))
@@ -153,7 +154,7 @@ package final class PostgresConnectionStore: ConnectionStore {
             """
             INSERT INTO connections (id, organization, name, flow, settings, status, status_message, generation, key_id, wrapped_key,
                 ciphertext, expires_at, last_refresh_at, created_at, updated_at, last_test_at, created_by)
-            VALUES (\(r.id), \(r.organization), \(r.name), \(r.flow.rawValue), \(r.settings), \(r.status.rawValue), \(r.statusMessage),
+            VALUES (\(r.id), \(r.organization), \(r.name), \(r.flow.rawValue), \(r.settings.encoded()), \(r.status.rawValue), \(r.statusMessage),
                 \(Int64(r.generation)), \(r.sealed.keyID), \(r.sealed.wrappedKey), \(r.sealed.ciphertext), \(r.expiresAt),
                 \(r.lastRefreshAt), \(r.createdAt), \(r.updatedAt), \(r.lastTestAt), \(r.createdBy))
             ON CONFLICT DO NOTHING RETURNING id
@@ -197,7 +198,7 @@ package final class PostgresConnectionStore: ConnectionStore {
         let r = record
         return try await returnsRow(
             """
-            UPDATE connections SET flow = \(r.flow.rawValue), settings = \(r.settings), status = \(r.status.rawValue),
+            UPDATE connections SET flow = \(r.flow.rawValue), settings = \(r.settings.encoded()), status = \(r.status.rawValue),
                 status_message = \(r.statusMessage), generation = \(Int64(generation + 1)), key_id = \(r.sealed.keyID),
                 wrapped_key = \(r.sealed.wrappedKey), ciphertext = \(r.sealed.ciphertext), expires_at = \(r.expiresAt),
                 last_refresh_at = \(r.lastRefreshAt), created_at = \(r.createdAt), updated_at = \(r.updatedAt),

@@ -282,7 +282,7 @@ package final class SQLiteConnectionStore: ConnectionStore {
     /// The columns a write may change (all but id, organization and name), in `columns` order.
     private static func stateBinds(_ record: ConnectionRecord, generation: Int) -> [SQLiteData] {
         [
-            .text(record.flow.rawValue), .blob(ByteBuffer(bytes: record.settings)), .text(record.status.rawValue),
+            .text(record.flow.rawValue), .blob(ByteBuffer(bytes: record.settings.encoded())), .text(record.status.rawValue),
             record.statusMessage.map { .text($0) } ?? .null, .integer(SQLiteInt64(generation)), .text(record.sealed.keyID),
             .blob(ByteBuffer(bytes: record.sealed.wrappedKey)), .blob(ByteBuffer(bytes: record.sealed.ciphertext)),
             record.expiresAt.map { .float($0) } ?? .null, record.lastRefreshAt.map { .float($0) } ?? .null,
@@ -311,7 +311,8 @@ package final class SQLiteConnectionStore: ConnectionStore {
         }
         let message = row.column("status_message"), creator = row.column("created_by")
         return ConnectionRecord(
-            id: try text("id"), organization: try text("organization"), name: try text("name"), flow: flow, settings: try blob("settings"),
+            id: try text("id"), organization: try text("organization"), name: try text("name"), flow: flow,
+            settings: try ConnectionSettings.decoded(try blob("settings")),
             status: status, statusMessage: message?.isNull == false ? message?.string : nil, generation: Int(generation),
             sealed: SealedSecrets(keyID: try text("key_id"), wrappedKey: try blob("wrapped_key"), ciphertext: try blob("ciphertext")),
             expiresAt: optionalDouble("expires_at"), lastRefreshAt: optionalDouble("last_refresh_at"),

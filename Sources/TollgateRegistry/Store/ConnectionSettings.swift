@@ -47,6 +47,27 @@ package struct ConnectionSettings: Codable, Sendable, Equatable {
     /// RFC 7009 endpoint, when the issuer's discovery document does not name one.
     package var revocationURL: String?
 
+    package init(
+        clientID: String, tokenURL: String, authorizationURL: String? = nil, scopes: String = "", authMethod: AuthMethod = .clientSecretBasic,
+        resource: String? = nil, url: String? = nil, orthancPush: OrthancPushSettings? = nil, redirectURI: String? = nil, issuer: String? = nil,
+        displayName: String? = nil, description: String? = nil, keyID: String? = nil, revocationURL: String? = nil
+    ) {
+        self.clientID = clientID
+        self.tokenURL = tokenURL
+        self.authorizationURL = authorizationURL
+        self.scopes = scopes
+        self.authMethod = authMethod
+        self.resource = resource
+        self.url = url
+        self.orthancPush = orthancPush
+        self.redirectURI = redirectURI
+        self.issuer = issuer
+        self.displayName = displayName
+        self.description = description
+        self.keyID = keyID
+        self.revocationURL = revocationURL
+    }
+
     enum CodingKeys: String, CodingKey {
         case clientID = "client_id"
         case tokenURL = "token_url"
@@ -83,15 +104,20 @@ package struct ConnectionSettings: Codable, Sendable, Equatable {
     /// OIDC: the authorization request carries a nonce and the ID token is checked.
     var requestsOpenID: Bool { scopes.split(separator: " ").contains("openid") }
 
+    /// The `scope` a token request sends, and the scope a token answered without one is taken to have.
+    var requestedScope: String? { scopes.isEmpty ? nil : scopes }
+
+    /// The column a store keeps: JSON the store wrote itself.
     func encoded() -> Data {
         (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)
     }
 
-    static func decoded(_ data: Data) throws -> ConnectionSettings {
+    /// A stored row's settings; a row that does not read is a store fault, never a default.
+    static func decoded(_ data: Data) throws(ConnectionStoreError) -> ConnectionSettings {
         do {
             return try JSONDecoder().decode(ConnectionSettings.self, from: data)
         } catch {
-            throw RegistryError(.storeUnavailable, "a stored connection's settings are unreadable")
+            throw ConnectionStoreError("a stored connection's settings are unreadable")
         }
     }
 }
