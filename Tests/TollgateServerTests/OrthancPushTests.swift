@@ -22,7 +22,7 @@ struct OrthancPushTests {
             config.orthanc.url = peer.base
             config.orthanc.checkIntervalSeconds = 1
             config.orthanc.dicomwebServers = [
-                "b": OrthancDicomWebServerConfig(outboundServer: "orthanc-b", extra: ["HasDelete": .bool(true), "Timeout": .int(30)])
+                "b": OrthancDicomWebServerConfig(outboundServer: "orthanc-b", extra: ["HasDelete": .bool(true), "Timeout": .number(30)])
             ]
             adjust(&config)
         }

@@ -72,14 +72,14 @@ package struct OrthancDicomWebServerConfig: Sendable, Decodable {
     package var url: String?
     /// Further fields of the definition (`HasDelete`, `ChunkedTransfers`, `Timeout`, …), pushed as given:
     /// strings, booleans or integers, as Orthanc accepts them.
-    package var extra: [String: JSONValue] = [:]
+    package var extra: [String: JSONNode] = [:]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, extra
         case outboundServer = "outbound_server"
     }
 
-    package init(outboundServer: String, url: String? = nil, extra: [String: JSONValue] = [:]) {
+    package init(outboundServer: String, url: String? = nil, extra: [String: JSONNode] = [:]) {
         self.outboundServer = outboundServer
         self.url = url
         self.extra = extra

@@ -61,16 +61,17 @@ extension TollgateConfig {
 
     /// Orthanc's `WebServiceParameters`: `Timeout` is an unsigned integer, `Pkcs11` a boolean, the
     /// certificate keys strings; every other key is a user property: string, boolean or integer.
-    package static func isOrthancDefinitionValue(key: String, _ value: JSONValue) -> Bool {
+    package static func isOrthancDefinitionValue(key: String, _ value: JSONNode) -> Bool {
         switch (key, value) {
-        case ("Timeout", .int(let seconds)): seconds >= 0
+        case ("Timeout", .number): (value.integer ?? -1) >= 0
         case ("Timeout", _): false
         case ("Pkcs11", .bool): true
         case ("Pkcs11", _): false
         case ("Username", .string), ("Password", .string), ("CertificateFile", .string), ("CertificateKeyFile", .string), ("CertificateKeyPassword", .string):
             true
         case ("Username", _), ("Password", _), ("CertificateFile", _), ("CertificateKeyFile", _), ("CertificateKeyPassword", _): false
-        case (_, .string), (_, .bool), (_, .int): true
+        case (_, .string), (_, .bool): true
+        case (_, .number): value.integer != nil
         default: false
         }
     }

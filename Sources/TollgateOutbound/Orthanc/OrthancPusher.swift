@@ -25,7 +25,7 @@ package final class OrthancPusher: Sendable {
         /// The outbound server or runtime connection the token comes from.
         let source: String
         let url: String
-        let extra: [String: JSONValue]
+        let extra: [String: JSONNode]
         let staticHeaders: [(name: String, value: String)]
         let token: @Sendable () async -> AccessToken?
     }

@@ -1,3 +1,4 @@
+import TollgateKit
 import TollgateConfiguration
 
 /// A DICOMweb definition whose token comes from somewhere other than `outbound.servers` (a
@@ -8,11 +9,11 @@ package struct RuntimePushTarget: Sendable {
     /// What the definition draws its token from, for logs and status.
     package let source: String
     package let url: String
-    package let extra: [String: JSONValue]
+    package let extra: [String: JSONNode]
     /// A token with comfortably long to live, or nil when none can be had now.
     package let token: @Sendable () async -> AccessToken?
 
-    package init(name: String, source: String, url: String, extra: [String: JSONValue], token: @escaping @Sendable () async -> AccessToken?) {
+    package init(name: String, source: String, url: String, extra: [String: JSONNode], token: @escaping @Sendable () async -> AccessToken?) {
         self.name = name
         self.source = source
         self.url = url

@@ -99,13 +99,13 @@ struct ConnectionRequestBody {
         else {
             throw RegistryError(.invalidRequest, "orthanc_push must be {\"name\": 1–64 of A–Z a–z 0–9 . - _, \"extra\": {…}}")
         }
-        var extra: [String: JSONValue] = [:]
+        var extra: [String: JSONNode] = [:]
         if let given = object["extra"], given != .null {
-            guard let members = given.object, members.count <= 32, JSONValue(given).rendered.utf8.count <= 4096 else {
+            guard let members = given.object, members.count <= 32, given.rendered.utf8.count <= 4096 else {
                 throw RegistryError(.invalidRequest, "orthanc_push.extra must be an object of at most 32 members and 4 KB")
             }
             for (key, node) in members.members.sorted(by: { $0.name < $1.name }) {
-                let member = JSONValue(node)
+                let member = node
                 guard !TollgateConfig.tollgateDefinitionKeys.contains(key), !["Password", "CertificateKeyPassword"].contains(key) else {
                     throw RegistryError(.invalidRequest, "orthanc_push.extra.\(PrintableText.clean(key, limit: 40)) is set by Tollgate or is a password")
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import TollgateConfiguration
+import TollgateKit
 
 /// `orthanc_push` of a runtime connection: Tollgate keeps a DICOMweb definition by this name in
 /// Orthanc, carrying the connection's token, and removes it when the connection goes.
@@ -8,7 +9,7 @@ package struct OrthancPushSettings: Codable, Sendable, Equatable {
     package var name: String
     /// More of the definition (Orthanc's `WebServiceParameters`: `Timeout`, `HasDelete`, user
     /// properties); never `Url`, `HttpHeaders` or a password.
-    package var extra: [String: JSONValue]
+    package var extra: [String: JSONNode]
 }
 
 /// A connection's settings that are not secret, stored in the clear beside the sealed secrets.

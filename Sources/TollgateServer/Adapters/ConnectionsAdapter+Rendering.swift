@@ -23,7 +23,7 @@ extension ConnectionsAdapter {
             (
                 "orthanc_push",
                 settings.orthancPush.map { push in
-                    .raw(JSONText.object([("name", .string(push.name)), ("extra", .raw(JSONValue.object(push.extra).rendered))]))
+                    .raw(JSONText.object([("name", .string(push.name)), ("extra", .raw(JSONNode.rendered(object: push.extra)))]))
                 } ?? .null
             ),
             ("redirect_uri", optional(view.redirectURI)), ("issuer", optional(settings.issuer)),
