@@ -23,9 +23,19 @@ struct RowMutationTests {
     }
 
     static func created(_ connections: RuntimeConnections, _ name: String = "pacs") async throws -> ConnectionRecord {
-        let body =
-            #"{"connection_name":"\#(name)","oauth_flow_type":"client_credentials","client_id":"svc","client_secret":"s3cret","token_url":"https://idp.example/token"}"#
-        return try await connections.create(organization: "GLOBAL", body: Data(body.utf8)).record
+        var input = ConnectionInput()
+        input.connectionName = name
+        input.oauthFlowType = "client_credentials"
+        input.clientID = "svc"
+        input.clientSecret = "s3cret"
+        input.tokenURL = "https://idp.example/token"
+        return try await connections.create(organization: "GLOBAL", input: input).record
+    }
+
+    static func change(_ edit: (inout ConnectionInput) -> Void) -> ConnectionInput {
+        var input = ConnectionInput()
+        edit(&input)
+        return input
     }
 
     @Test func aWriteMovesTheGenerationOnAndStampsTheTime() async throws {
@@ -97,7 +107,7 @@ struct RowMutationTests {
 
             let other = try await Self.created(connections, "archive")
             _ = try await connections.update(
-                organization: "GLOBAL", name: "archive", ifMatch: nil, body: Data(#"{"client_secret":"a-new-secret"}"#.utf8))
+                organization: "GLOBAL", name: "archive", ifMatch: nil, input: Self.change { $0.clientSecret = "a-new-secret" })
             #expect(try await !connections.markFailed(other, message: "refused", dropRefreshToken: false))
             #expect(try await connections.store.find(id: other.id)?.status == .notConnected)
         }
@@ -108,7 +118,7 @@ struct RowMutationTests {
             let record = try await Self.created(connections)
             await #expect(throws: RegistryError.self) {
                 _ = try await connections.update(
-                    organization: "GLOBAL", name: "pacs", ifMatch: "\"\(record.generation + 7)\"", body: Data(#"{"description":"x"}"#.utf8))
+                    organization: "GLOBAL", name: "pacs", ifMatch: "\"\(record.generation + 7)\"", input: Self.change { $0.description = "x" })
             }
             #expect(try await connections.store.find(id: record.id)?.generation == record.generation)
         }

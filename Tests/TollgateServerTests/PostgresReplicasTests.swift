@@ -41,7 +41,11 @@ struct PostgresReplicasTests {
         defer { Task { await idp.stop() } }
         let (replicas, close) = try await Self.replicas(3, leaseSeconds: 5)
         defer { Task { await close() } }
-        _ = try await replicas[0].create(organization: "GLOBAL", body: Data(ConnectionFlowsTests.refreshBody(idp, refreshToken: idp.mintRefreshToken()).utf8))
+        _ = try await replicas[0].create(
+            organization: "GLOBAL",
+            input: try ConnectionRequests.decode(
+                ConnectionRequest.self, from: Data(ConnectionFlowsTests.refreshBody(idp, refreshToken: idp.mintRefreshToken()).utf8)
+            ).input)
         let before = try await replicas[1].get(organization: "GLOBAL", name: "archive").record.generation
 
         // 50 forced refreshes at once, spread over the replicas; the IdP is slow, so they overlap.

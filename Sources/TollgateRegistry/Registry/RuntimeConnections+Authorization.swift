@@ -178,9 +178,8 @@ extension RuntimeConnections {
 
     /// Imports a refresh token obtained elsewhere into the organisation's own connection and
     /// exchanges it at once, so a bad one is refused now rather than at first use.
-    package func importRefreshToken(organization: String, name: String, body: Data) async throws -> ConnectionView {
-        let request = try ConnectionRequestBody(body, allowed: ["refresh_token"])
-        let refreshToken = try Self.checkedRefreshToken(try request.required("refresh_token"))
+    package func importRefreshToken(organization: String, name: String, refreshToken given: String) async throws -> ConnectionView {
+        let refreshToken = try Self.checkedRefreshToken(given)
         let record = try await own(organization: organization, name: name)
         guard record.flow != .clientCredentials else {
             throw RegistryError(.unsupportedFlow, "\(name) is a client_credentials connection; it has no refresh token")

@@ -14,22 +14,21 @@ extension RuntimeConnections {
         package let dependency: ConnectionDependency
     }
 
-    /// `{"dependent_id", "dependent_name"?}` (or the seed's `workflow_id`, `workflow_name`).
-    package func addDependency(organization: String, name: String, body: Data) async throws -> ConnectionDependency {
-        let object = try Self.dependencyBody(body, allowed: ["dependent_id", "dependent_name", "workflow_id", "workflow_name"])
-        let id = try Self.dependentID(try Self.oneOf(object, "dependent_id", "workflow_id"))
-        let label = try Self.oneOf(object, "dependent_name", "workflow_name")
+    /// Registers `dependentID` (`dependent_id`, or the seed's `workflow_id`) on the organisation's own connection.
+    package func addDependency(organization: String, name: String, dependentID: String?, label: String?) async throws -> ConnectionDependency {
+        let id = try Self.dependentID(dependentID)
         return try await register(id, label: label, on: try await own(organization: organization, name: name))
     }
 
-    /// Seed 002's `POST /workflows/{workflow_id}/dependencies` with `{"connection_name", "workflow_name"?}`.
-    package func addWorkflowDependency(organization: String, workflowID: String, body: Data) async throws -> WorkflowDependency {
+    /// Seed 002's `POST /workflows/{workflow_id}/dependencies` naming the connection.
+    package func addWorkflowDependency(
+        organization: String, workflowID: String, connectionName: String, label: String?
+    ) async throws
+        -> WorkflowDependency
+    {
         let id = try Self.dependentID(workflowID)
-        let object = try Self.dependencyBody(body, allowed: ["connection_name", "workflow_name"])
-        guard let name = object["connection_name"]?.string else { throw RegistryError(.invalidRequest, "connection_name is required") }
-        let label = try Self.oneOf(object, "workflow_name")
-        let dependency = try await register(id, label: label, on: try await own(organization: organization, name: name))
-        return WorkflowDependency(workflowID: id, connectionName: name, dependency: dependency)
+        let dependency = try await register(id, label: label, on: try await own(organization: organization, name: connectionName))
+        return WorkflowDependency(workflowID: id, connectionName: connectionName, dependency: dependency)
     }
 
     /// The names of the connections the organisation sees (its own and GLOBAL's it does not
@@ -60,24 +59,6 @@ extension RuntimeConnections {
         let dependency = ConnectionDependency(dependentID: id, dependentName: PrintableText.clean(label ?? id, limit: 256), createdAt: clock.now())
         try await stored { try await self.store.addDependency(connectionID: record.id, dependency) }
         return try await stored { try await self.store.dependencies(connectionID: record.id) }.first { $0.dependentID == id } ?? dependency
-    }
-
-    private static func dependencyBody(_ body: Data, allowed: Set<String>) throws -> JSONObject {
-        let object = try ConnectionRequestBody.strictObject(body)
-        let unknown = object.members.map(\.name).filter { !allowed.contains($0) }.sorted()
-        guard unknown.isEmpty else {
-            throw RegistryError(.invalidRequest, "unknown field(s): \(unknown.map { PrintableText.clean($0, limit: 40) }.joined(separator: ", "))")
-        }
-        return object
-    }
-
-    /// The one string member among `names` (today's name or the seed's), nil when none is sent.
-    private static func oneOf(_ object: JSONObject, _ names: String...) throws -> String? {
-        let present = names.filter { object[$0] != nil && object[$0] != .null }
-        guard present.count <= 1 else { throw RegistryError(.invalidRequest, "send one of \(names.joined(separator: ", "))") }
-        guard let name = present.first else { return nil }
-        guard let value = object[name]?.string else { throw RegistryError(.invalidRequest, "\(name) must be a string") }
-        return value
     }
 
     private static func dependentID(_ value: String?) throws -> String {

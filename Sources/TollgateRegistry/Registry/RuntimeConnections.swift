@@ -62,7 +62,7 @@ package final class RuntimeConnections: Sendable {
     /// The organisation an `X-Organization-Id` names: GLOBAL when absent.
     package static func organization(header: String?) throws -> String {
         guard let header else { return globalOrganization }
-        guard ConnectionRequestBody.isIdentifier(header, allowingDots: true) else {
+        guard ConnectionRules.isIdentifier(header, allowingDots: true) else {
             throw RegistryError(.invalidRequest, "X-Organization-Id must be 1–64 of A–Z, a–z, 0–9, '.', '-' and '_'")
         }
         return header
@@ -74,28 +74,27 @@ package final class RuntimeConnections: Sendable {
     // MARK: Connections
 
     /// `createdBy`: who asked (seed 002's `created_by`), already cleaned by the caller.
-    package func create(organization: String, body: Data, createdBy: String? = nil) async throws -> ConnectionView {
-        let request = try ConnectionRequestBody(body)
-        let name = try request.required("connection_name")
-        try ConnectionRequestBody.checkName(name)
+    package func create(organization: String, input request: ConnectionInput, createdBy: String? = nil) async throws -> ConnectionView {
+        let name = try ConnectionInput.required(request.connectionName, "connection_name")
+        try ConnectionRules.checkName(name)
         guard !reservedNames.contains(name) else {
             throw RegistryError(.reserved, "\(name) is an outbound server in config.yaml")
         }
-        guard let flow = ConnectionFlow(rawValue: try request.required("oauth_flow_type")) else {
+        guard let flow = ConnectionFlow(rawValue: try ConnectionInput.required(request.oauthFlowType, "oauth_flow_type")) else {
             throw RegistryError(.invalidRequest, "oauth_flow_type must be one of client_credentials, refresh_token, authorization_code")
         }
-        let method = try request.authMethod() ?? Self.impliedAuthMethod(request, flow: flow)
+        let method = try request.chosenAuthMethod() ?? Self.impliedAuthMethod(request, flow: flow)
         let settings = ConnectionSettings(
-            clientID: try request.required("client_id"), tokenURL: try request.required("token_url"),
-            authorizationURL: request["authorization_url"], scopes: ConnectionRequestBody.normalizedScopes(request["scopes"]),
-            authMethod: method, resource: request["resource"],
-            url: request["url"], orthancPush: request.orthancPush ?? nil, redirectURI: request["redirect_uri"], issuer: request["issuer"],
-            displayName: request["name"], description: request["description"], keyID: request["key_id"], revocationURL: request["revocation_url"])
+            clientID: try ConnectionInput.required(request.clientID, "client_id"), tokenURL: try ConnectionInput.required(request.tokenURL, "token_url"),
+            authorizationURL: request.authorizationURL, scopes: ConnectionRules.normalizedScopes(request.scopes),
+            authMethod: method, resource: request.resource, url: request.url, orthancPush: request.orthancPush ?? nil,
+            redirectURI: request.redirectURI, issuer: request.issuer, displayName: request.displayName, description: request.description,
+            keyID: request.keyID, revocationURL: request.revocationURL)
         try check(settings, flow: flow)
         try await checkPushName(settings, connectionID: nil)
-        var secrets = ConnectionSecrets(clientSecret: request["client_secret"], privateKey: request["private_key"])
+        var secrets = ConnectionSecrets(clientSecret: request.clientSecret, privateKey: request.privateKey)
         try Self.checkCredentials(secrets, method: method, flow: flow)
-        if let refreshToken = request["refresh_token"] {
+        if let refreshToken = request.refreshToken {
             guard flow != .clientCredentials else {
                 throw RegistryError(.invalidRequest, "refresh_token is for refresh_token and authorization_code connections")
             }
@@ -114,9 +113,9 @@ package final class RuntimeConnections: Sendable {
 
     /// Seed 002's client sends no auth_method: an authorization-code connection without a secret
     /// is a public client, a `private_key` means `private_key_jwt`.
-    private static func impliedAuthMethod(_ request: ConnectionRequestBody, flow: ConnectionFlow) -> ConnectionSettings.AuthMethod {
-        if request["private_key"] != nil { return .privateKeyJWT }
-        if request["client_secret"] == nil, flow == .authorizationCode { return .none }
+    private static func impliedAuthMethod(_ request: ConnectionInput, flow: ConnectionFlow) -> ConnectionSettings.AuthMethod {
+        if request.privateKey != nil { return .privateKeyJWT }
+        if request.clientSecret == nil, flow == .authorizationCode { return .none }
         return .clientSecretBasic
     }
 
@@ -171,19 +170,18 @@ package final class RuntimeConnections: Sendable {
 
     /// Changes the organisation's own connection: compare-and-swap when `ifMatch` (its ETag) is
     /// sent, last writer wins when not. New credentials drop the held token.
-    package func update(organization: String, name: String, ifMatch: String?, body: Data) async throws -> ConnectionView {
+    package func update(organization: String, name: String, ifMatch: String?, input request: ConnectionInput) async throws -> ConnectionView {
         let expected = try ifMatch.map { header in
             guard let generation = Self.generation(header) else { throw RegistryError(.invalidRequest, "If-Match must be the connection's ETag") }
             return generation
         }
-        let request = try ConnectionRequestBody(body)
         let record = try await own(organization: organization, name: name)
         if let expected, record.generation != expected {
             throw RegistryError(.generationMismatch, "the connection is at generation \(record.generation), not \(expected)")
         }
-        if let renamed = request["connection_name"], renamed != name { throw RegistryError(.invalidRequest, "connection_name cannot change") }
-        if let flow = request["oauth_flow_type"], flow != record.flow.rawValue { throw RegistryError(.invalidRequest, "oauth_flow_type cannot change") }
-        guard request["refresh_token"] == nil else {
+        if let renamed = request.connectionName, renamed != name { throw RegistryError(.invalidRequest, "connection_name cannot change") }
+        if let flow = request.oauthFlowType, flow != record.flow.rawValue { throw RegistryError(.invalidRequest, "oauth_flow_type cannot change") }
+        guard request.refreshToken == nil else {
             throw RegistryError(.invalidRequest, "import a refresh token with POST /oauth/connections/{name}/refresh-token")
         }
         let before = record.settings
@@ -197,13 +195,13 @@ package final class RuntimeConnections: Sendable {
         if settings.sendsCredentialsElsewhere(than: before) {
             switch settings.authMethod {
             case .clientSecretBasic, .clientSecretPost:
-                guard request["client_secret"] != nil else {
+                guard request.clientSecret != nil else {
                     throw RegistryError(
                         .secretRequired,
                         "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs client_secret again in the same request")
                 }
             case .privateKeyJWT:
-                guard request["private_key"] != nil else {
+                guard request.privateKey != nil else {
                     throw RegistryError(
                         .secretRequired,
                         "changing token_url, authorization_url, revocation_url, issuer, auth_method or client_id needs private_key again in the same request")
@@ -213,12 +211,12 @@ package final class RuntimeConnections: Sendable {
             }
             secrets.refreshToken = nil
         }
-        if let secret = request["client_secret"] { secrets.clientSecret = secret }
-        if let key = request["private_key"] { secrets.privateKey = key }
-        if !settings.authMethod.usesClientSecret { secrets.clientSecret = request["client_secret"] }
-        if settings.authMethod != .privateKeyJWT { secrets.privateKey = request["private_key"] }
+        if let secret = request.clientSecret { secrets.clientSecret = secret }
+        if let key = request.privateKey { secrets.privateKey = key }
+        if !settings.authMethod.usesClientSecret { secrets.clientSecret = request.clientSecret }
+        if settings.authMethod != .privateKeyJWT { secrets.privateKey = request.privateKey }
         try Self.checkCredentials(secrets, method: settings.authMethod, flow: record.flow)
-        let dropsToken = settings.tokenSource != before.tokenSource || request["client_secret"] != nil || request["private_key"] != nil
+        let dropsToken = settings.tokenSource != before.tokenSource || request.clientSecret != nil || request.privateKey != nil
         if dropsToken { secrets.forgetAccessToken() }
         let sealed = try seal(secrets, record.id)
         let outcome = try await mutate(record) { row in
@@ -315,12 +313,12 @@ package final class RuntimeConnections: Sendable {
 
     private func check(_ settings: ConnectionSettings, flow: ConnectionFlow) throws {
         guard !settings.clientID.isEmpty, settings.clientID.utf8.count <= 256 else { throw RegistryError(.invalidRequest, "client_id must be 1–256 bytes") }
-        try ConnectionRequestBody.checkURL(settings.tokenURL, "token_url")
-        try ConnectionRequestBody.checkURL(settings.authorizationURL, "authorization_url")
-        try ConnectionRequestBody.checkURL(settings.url, "url")
-        try ConnectionRequestBody.checkURL(settings.redirectURI, "redirect_uri")
-        try ConnectionRequestBody.checkURL(settings.issuer, "issuer")
-        try ConnectionRequestBody.checkURL(settings.revocationURL, "revocation_url")
+        try ConnectionRules.checkURL(settings.tokenURL, "token_url")
+        try ConnectionRules.checkURL(settings.authorizationURL, "authorization_url")
+        try ConnectionRules.checkURL(settings.url, "url")
+        try ConnectionRules.checkURL(settings.redirectURI, "redirect_uri")
+        try ConnectionRules.checkURL(settings.issuer, "issuer")
+        try ConnectionRules.checkURL(settings.revocationURL, "revocation_url")
         if let keyID = settings.keyID, !(1...256).contains(keyID.utf8.count) { throw RegistryError(.invalidRequest, "key_id must be 1–256 bytes") }
         if let display = settings.displayName, !(1...255).contains(display.count) { throw RegistryError(.invalidRequest, "name must be 1–255 characters") }
         if let description = settings.description, description.count > 500 {

@@ -10,6 +10,11 @@ package struct OrthancPushSettings: Codable, Sendable, Equatable {
     /// More of the definition (Orthanc's `WebServiceParameters`: `Timeout`, `HasDelete`, user
     /// properties); never `Url`, `HttpHeaders` or a password.
     package var extra: [String: JSONNode]
+
+    package init(name: String, extra: [String: JSONNode] = [:]) {
+        self.name = name
+        self.extra = extra
+    }
 }
 
 /// A connection's settings that are not secret, stored in the clear beside the sealed secrets.

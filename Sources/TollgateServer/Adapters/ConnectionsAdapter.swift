@@ -25,7 +25,7 @@ struct ConnectionsAdapter {
         router.post("connections") { request, context in
             await answer(request, context, status: .created) { organization in
                 let view = try await connections.create(
-                    organization: organization, body: try await body(request),
+                    organization: organization, input: try await body(ConnectionRequest.self, request).input,
                     createdBy: Self.creator(request, context))
                 return (Self.render(view), view.record.generation)
             }
@@ -49,7 +49,7 @@ struct ConnectionsAdapter {
             await answer(request, context) { organization in
                 let view = try await connections.update(
                     organization: organization, name: name(context),
-                    ifMatch: request.headers[.ifMatch], body: try await body(request))
+                    ifMatch: request.headers[.ifMatch], input: try await body(ConnectionRequest.self, request).input)
                 return (Self.render(view), view.record.generation)
             }
         }
@@ -86,7 +86,8 @@ struct ConnectionsAdapter {
         }
         router.post("connections/:name/refresh-token") { request, context in
             await answer(request, context) { organization in
-                let view = try await connections.importRefreshToken(organization: organization, name: name(context), body: try await body(request))
+                let view = try await connections.importRefreshToken(
+                    organization: organization, name: name(context), refreshToken: try await body(RefreshTokenRequest.self, request).refreshToken)
                 return (Self.render(view), view.record.generation)
             }
         }
@@ -106,7 +107,9 @@ struct ConnectionsAdapter {
         }
         router.post("connections/:name/dependencies") { request, context in
             await answer(request, context, status: .created) { organization in
-                let dependency = try await connections.addDependency(organization: organization, name: name(context), body: try await body(request))
+                let given = try await body(DependencyRequest.self, request)
+                let dependency = try await connections.addDependency(
+                    organization: organization, name: name(context), dependentID: given.dependentID, label: given.label)
                 return (Self.render(dependency), nil)
             }
         }
@@ -126,9 +129,9 @@ struct ConnectionsAdapter {
         }
         router.post("workflows/:workflow/dependencies") { request, context in
             await answer(request, context, status: .created) { organization in
+                let given = try await body(WorkflowDependencyRequest.self, request)
                 let registered = try await connections.addWorkflowDependency(
-                    organization: organization, workflowID: workflow(context),
-                    body: try await body(request))
+                    organization: organization, workflowID: workflow(context), connectionName: given.connectionName, label: given.label)
                 return (Self.render(registered), nil)
             }
         }
@@ -225,14 +228,17 @@ struct ConnectionsAdapter {
     private func name(_ context: TollgateRequestContext) -> String { context.parameters.get("name") ?? "" }
     private func workflow(_ context: TollgateRequestContext) -> String { context.parameters.get("workflow") ?? "" }
 
-    private func body(_ request: Request) async throws -> Data {
+    /// The request's body read as the edge type `T` (`ConnectionRequests`).
+    private func body<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let bytes: Data
         do {
-            return Data(try await request.collectBody(limit: maxBodyBytes).readableBytesView)
+            bytes = Data(try await request.collectBody(limit: maxBodyBytes).readableBytesView)
         } catch .tooLarge {
             throw RegistryError(.invalidRequest, "request body exceeds \(maxBodyBytes) bytes")
         } catch {
             throw RegistryError(.invalidRequest, "request body unreadable")
         }
+        return try ConnectionRequests.decode(T.self, from: bytes)
     }
 
     /// Seed 002's `created_by`: the caller's `X-User-Id` (cleaned), else who passed the admin guard.
