@@ -29,7 +29,7 @@ struct RowMutationTests {
         input.clientID = "svc"
         input.clientSecret = "s3cret"
         input.tokenURL = "https://idp.example/token"
-        return try await connections.create(organization: "GLOBAL", input: input).record
+        return try await connections.catalog.create(organization: "GLOBAL", input: input).record
     }
 
     static func change(_ edit: (inout ConnectionInput) -> Void) -> ConnectionInput {
@@ -42,11 +42,11 @@ struct RowMutationTests {
         try await Self.withConnections { connections, clock in
             let record = try await Self.created(connections)
             clock.advance(by: 5)
-            let outcome = try await connections.mutate(record) { $0.statusMessage = "checked" }
+            let outcome = try await connections.catalog.mutate(record) { $0.statusMessage = "checked" }
             let written = try #require(outcome.written)
             #expect(written.generation == record.generation + 1)
             #expect(written.updatedAt == 1_005)
-            let stored = try #require(try await connections.store.find(id: record.id))
+            let stored = try #require(try await connections.registry.store.find(id: record.id))
             #expect(stored.generation == written.generation)
             #expect(stored.statusMessage == "checked")
         }
@@ -55,23 +55,23 @@ struct RowMutationTests {
     @Test func aLostRaceLeavesTheNewerRowAndSaysWhatItIs() async throws {
         try await Self.withConnections { connections, _ in
             let record = try await Self.created(connections)
-            _ = try #require(try await connections.mutate(record) { $0.statusMessage = "first" }.written)
-            let stale = try await connections.mutate(record) { $0.statusMessage = "second" }
+            _ = try #require(try await connections.catalog.mutate(record) { $0.statusMessage = "first" }.written)
+            let stale = try await connections.catalog.mutate(record) { $0.statusMessage = "second" }
             guard case .lost(let current?) = stale else {
                 Issue.record("a write from a stale generation must be lost, was \(stale)")
                 return
             }
             #expect(current.statusMessage == "first")
-            #expect(try await connections.store.find(id: record.id)?.statusMessage == "first")
+            #expect(try await connections.registry.store.find(id: record.id)?.statusMessage == "first")
         }
     }
 
     @Test func retryingOverAnotherWriteAppliesTheChangeToTheRowAsItNowIs() async throws {
         try await Self.withConnections { connections, _ in
             let record = try await Self.created(connections)
-            _ = try await connections.mutate(record) { $0.status = .testing }
+            _ = try await connections.catalog.mutate(record) { $0.status = .testing }
             var seen: [Int] = []
-            let outcome = try await connections.mutate(
+            let outcome = try await connections.catalog.mutate(
                 record,
                 retryOver: { now in
                     seen.append(now.generation)
@@ -89,8 +89,8 @@ struct RowMutationTests {
     @Test func aDeletedRowIsLostWithNothingCurrent() async throws {
         try await Self.withConnections { connections, _ in
             let record = try await Self.created(connections)
-            try await connections.delete(organization: "GLOBAL", name: "pacs")
-            let outcome = try await connections.mutate(record, retryOver: { _ in true }) { $0.statusMessage = "late" }
+            try await connections.catalog.delete(organization: "GLOBAL", name: "pacs")
+            let outcome = try await connections.catalog.mutate(record, retryOver: { _ in true }) { $0.statusMessage = "late" }
             guard case .lost(nil) = outcome else {
                 Issue.record("a deleted row must be lost with nothing current, was \(outcome)")
                 return
@@ -101,15 +101,15 @@ struct RowMutationTests {
     @Test func aFailureIsWrittenOverAStatusChangeButNotOverNewCredentials() async throws {
         try await Self.withConnections { connections, _ in
             let record = try await Self.created(connections)
-            _ = try await connections.mutate(record) { $0.status = .testing }
-            #expect(try await connections.markFailed(record, message: "refused", dropRefreshToken: false))
-            #expect(try await connections.store.find(id: record.id)?.status == .failed)
+            _ = try await connections.catalog.mutate(record) { $0.status = .testing }
+            #expect(try await connections.tokens.markFailed(record, message: "refused", dropRefreshToken: false))
+            #expect(try await connections.registry.store.find(id: record.id)?.status == .failed)
 
             let other = try await Self.created(connections, "archive")
-            _ = try await connections.update(
+            _ = try await connections.catalog.update(
                 organization: "GLOBAL", name: "archive", ifMatch: nil, input: Self.change { $0.clientSecret = "a-new-secret" })
-            #expect(try await !connections.markFailed(other, message: "refused", dropRefreshToken: false))
-            #expect(try await connections.store.find(id: other.id)?.status == .notConnected)
+            #expect(try await !connections.tokens.markFailed(other, message: "refused", dropRefreshToken: false))
+            #expect(try await connections.registry.store.find(id: other.id)?.status == .notConnected)
         }
     }
 
@@ -117,10 +117,10 @@ struct RowMutationTests {
         try await Self.withConnections { connections, _ in
             let record = try await Self.created(connections)
             await #expect(throws: RegistryError.self) {
-                _ = try await connections.update(
+                _ = try await connections.catalog.update(
                     organization: "GLOBAL", name: "pacs", ifMatch: "\"\(record.generation + 7)\"", input: Self.change { $0.description = "x" })
             }
-            #expect(try await connections.store.find(id: record.id)?.generation == record.generation)
+            #expect(try await connections.registry.store.find(id: record.id)?.generation == record.generation)
         }
     }
 }

@@ -41,34 +41,34 @@ struct PostgresReplicasTests {
         defer { Task { await idp.stop() } }
         let (replicas, close) = try await Self.replicas(3, leaseSeconds: 5)
         defer { Task { await close() } }
-        _ = try await replicas[0].create(
+        _ = try await replicas[0].catalog.create(
             organization: "GLOBAL",
             input: try ConnectionRequests.decode(
                 ConnectionRequest.self, from: Data(ConnectionFlowsTests.refreshBody(idp, refreshToken: idp.mintRefreshToken()).utf8)
             ).input)
-        let before = try await replicas[1].get(organization: "GLOBAL", name: "archive").record.generation
+        let before = try await replicas[1].catalog.get(organization: "GLOBAL", name: "archive").record.generation
 
         // 50 forced refreshes at once, spread over the replicas; the IdP is slow, so they overlap.
         idp.setRefreshDelay(milliseconds: 40)
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<50 {
-                group.addTask { (try? await replicas[index % 3].credentials(organization: "GLOBAL", name: "archive", force: true)) != nil }
+                group.addTask { (try? await replicas[index % 3].tokens.credentials(organization: "GLOBAL", name: "archive", force: true)) != nil }
             }
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(outcomes.allSatisfy { $0 }, "\(outcomes.filter { !$0 }.count) of 50 failed")
         #expect(idp.invalidGrants == 0, "no refresh token was presented twice")
-        let after = try await replicas[2].get(organization: "GLOBAL", name: "archive").record.generation
+        let after = try await replicas[2].catalog.get(organization: "GLOBAL", name: "archive").record.generation
         #expect(idp.grants("refresh_token") == after - before, "exactly one refresh per generation")
         #expect(idp.liveRefreshTokens.count == 1)
 
         // A replica died holding the lease (as after kill -9): another waits for it to lapse, then refreshes.
         idp.setRefreshDelay(milliseconds: 0)
-        let record = try await replicas[0].get(organization: "GLOBAL", name: "archive").record
+        let record = try await replicas[0].catalog.get(organization: "GLOBAL", name: "archive").record
         let lapses = SystemClock().now() + 2
         #expect(try await replicas[0].registry.store.acquireLease(id: record.id, owner: "killed-replica", until: lapses, now: SystemClock().now()))
         let asked = idp.grants("refresh_token")
-        _ = try await replicas[1].credentials(organization: "GLOBAL", name: "archive", force: true)
+        _ = try await replicas[1].tokens.credentials(organization: "GLOBAL", name: "archive", force: true)
         #expect(SystemClock().now() >= lapses, "no refresh while the dead replica's lease ran")
         #expect(idp.grants("refresh_token") == asked + 1 && idp.invalidGrants == 0)
 
@@ -78,14 +78,14 @@ struct PostgresReplicasTests {
             throws: RegistryError(.reauthorizationRequired, "the IdP refused archive's refresh token: authorize again or import a new one")
                 .with(status: .failed, message: "REAUTHORIZATION_REQUIRED: the IdP refused the refresh token (invalid_grant)")
         ) {
-            _ = try await replicas[2].credentials(organization: "GLOBAL", name: "archive", force: true)
+            _ = try await replicas[2].tokens.credentials(organization: "GLOBAL", name: "archive", force: true)
         }
         let refusedAt = idp.grants("refresh_token")
         for replica in replicas {
-            await #expect(throws: RegistryError.self) { _ = try await replica.credentials(organization: "GLOBAL", name: "archive", minTTL: 0) }
+            await #expect(throws: RegistryError.self) { _ = try await replica.tokens.credentials(organization: "GLOBAL", name: "archive", minTTL: 0) }
         }
         #expect(idp.grants("refresh_token") == refusedAt, "no retry storm")
-        #expect(try await replicas[0].get(organization: "GLOBAL", name: "archive").record.status == .failed)
+        #expect(try await replicas[0].catalog.get(organization: "GLOBAL", name: "archive").record.status == .failed)
     }
 
     /// Two Tollgates sharing the registry's PostgreSQL: an eviction at one reaches the other's

@@ -45,6 +45,7 @@ package final class OrthancPusher: Sendable {
     /// The runtime definitions of the last look, and when it was.
     private let runtimeTargets = Mutex<(targets: [Target], at: Double)>(([], -.infinity))
     private let states: Mutex<[String: PushState]>
+    private let rounds = SingleFlight<Int, Void>()
     private let base: String
     private let serversPath: String
     private let authorization: String?
@@ -91,9 +92,18 @@ package final class OrthancPusher: Sendable {
     /// Runs until cancelled, looking at every target once a second.
     package func run() async {
         while !Task.isCancelled {
-            for target in targets { await tend(target) }
-            for target in await currentRuntimeTargets() { await tend(target) }
+            await tendAll()
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// One look at every target: push what is stale, check what is due (by the injected clock).
+    /// Rounds never overlap: a caller arriving during one joins it, so a definition is never
+    /// pushed twice because two rounds both saw it stale.
+    package func tendAll() async {
+        _ = await rounds.run(0) {
+            for target in self.targets { await self.tend(target) }
+            for target in await self.currentRuntimeTargets() { await self.tend(target) }
         }
     }
 

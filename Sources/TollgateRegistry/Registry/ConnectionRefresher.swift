@@ -24,13 +24,13 @@ package struct ConnectionRefresher: Sendable {
     /// Refreshes every due connection; returns how many it asked for.
     @discardableResult
     package func sweep() async -> Int {
-        guard let records = try? await connections.store.all() else { return 0 }
-        let now = connections.clock.now()
+        guard let records = try? await connections.registry.store.all() else { return 0 }
+        let now = connections.context.clock.now()
         var asked = 0
         for record in records {
             guard let minTTL = due(record, now: now) else { continue }
             asked += 1
-            _ = try? await connections.renew(record, minTTL: minTTL)
+            _ = try? await connections.tokens.renew(record, minTTL: minTTL)
         }
         return asked
     }

@@ -48,4 +48,11 @@ package enum ConnectionRules {
     package static func normalizedScopes(_ value: String?) -> String {
         (value ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).joined(separator: " ")
     }
+
+    static func checkedRefreshToken(_ token: String) throws -> String {
+        guard (1...8192).contains(token.utf8.count), token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw RegistryError(.invalidRequest, "refresh_token must be 1–8192 visible ASCII characters")
+        }
+        return token
+    }
 }

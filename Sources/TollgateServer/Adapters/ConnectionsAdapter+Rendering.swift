@@ -70,7 +70,7 @@ extension ConnectionsAdapter {
         ])
     }
 
-    static func render(_ registered: RuntimeConnections.WorkflowDependency) -> String {
+    static func render(_ registered: ConnectionCatalog.WorkflowDependency) -> String {
         JSONText.object([
             ("workflow_id", .string(registered.workflowID)), ("connection_name", .string(registered.connectionName)),
             ("workflow_name", .string(registered.dependency.dependentName)),

@@ -24,7 +24,7 @@ struct ConnectionsAdapter {
     private func register(on router: RouterGroup<TollgateRequestContext>) {
         router.post("connections") { request, context in
             await answer(request, context, status: .created) { organization in
-                let view = try await connections.create(
+                let view = try await connections.catalog.create(
                     organization: organization, input: try await body(ConnectionRequest.self, request).input,
                     createdBy: Self.creator(request, context))
                 return (Self.render(view), view.record.generation)
@@ -33,7 +33,7 @@ struct ConnectionsAdapter {
         router.get("connections") { request, context in
             await answer(request, context) { organization in
                 let includeGlobal = try Self.flag(request.uri.queryParameters.get("include_global"), "include_global", default: true)
-                let runtime = try await connections.list(organization: organization, includeGlobal: includeGlobal).map(Self.render)
+                let runtime = try await connections.catalog.list(organization: organization, includeGlobal: includeGlobal).map(Self.render)
                 let configured = staticServers.all.map(Self.render)
                 let all = configured + runtime
                 return (JSONText.object([("connections", .raw("[" + all.joined(separator: ",") + "]")), ("count", .int(all.count))]), nil)
@@ -41,13 +41,13 @@ struct ConnectionsAdapter {
         }
         router.get("connections/:name") { request, context in
             await answer(request, context) { organization in
-                let view = try await connections.get(organization: organization, name: name(context))
+                let view = try await connections.catalog.get(organization: organization, name: name(context))
                 return (Self.render(view), view.record.generation)
             }
         }
         router.put("connections/:name") { request, context in
             await answer(request, context) { organization in
-                let view = try await connections.update(
+                let view = try await connections.catalog.update(
                     organization: organization, name: name(context),
                     ifMatch: request.headers[.ifMatch], input: try await body(ConnectionRequest.self, request).input)
                 return (Self.render(view), view.record.generation)
@@ -55,14 +55,14 @@ struct ConnectionsAdapter {
         }
         router.delete("connections/:name") { request, context in
             await answer(request, context, status: .noContent) { organization in
-                try await connections.delete(organization: organization, name: name(context))
+                try await connections.catalog.delete(organization: organization, name: name(context))
                 return ("", nil)
             }
         }
         router.post("connections/:name/test") { request, context in
             let started = ContinuousClock.now
             return await answer(request, context) { organization in
-                let result = try await connections.test(organization: organization, name: name(context))
+                let result = try await connections.tokens.test(organization: organization, name: name(context))
                 let latency = Int((ContinuousClock.now - started).milliseconds)
                 return (
                     JSONText.object([
@@ -75,7 +75,7 @@ struct ConnectionsAdapter {
         }
         router.post("connections/:name/authorize") { request, context in
             await answer(request, context) { organization in
-                let start = try await connections.authorize(organization: organization, name: name(context))
+                let start = try await connections.authorization.authorize(organization: organization, name: name(context))
                 return (
                     JSONText.object([
                         ("authorization_url", .string(start.authorizationURL)), ("state", .string(start.state)),
@@ -86,7 +86,7 @@ struct ConnectionsAdapter {
         }
         router.post("connections/:name/refresh-token") { request, context in
             await answer(request, context) { organization in
-                let view = try await connections.importRefreshToken(
+                let view = try await connections.authorization.importRefreshToken(
                     organization: organization, name: name(context), refreshToken: try await body(RefreshTokenRequest.self, request).refreshToken)
                 return (Self.render(view), view.record.generation)
             }
@@ -100,28 +100,29 @@ struct ConnectionsAdapter {
                     }
                     minTTL = value
                 }
-                let token = try await connections.credentials(organization: organization, name: name(context), minTTL: minTTL)
-                let refreshToken = exposeRefreshTokens ? try await connections.exposedRefreshToken(organization: organization, name: name(context)) : nil
+                let token = try await connections.tokens.credentials(organization: organization, name: name(context), minTTL: minTTL)
+                let refreshToken =
+                    exposeRefreshTokens ? try await connections.catalog.exposedRefreshToken(organization: organization, name: name(context)) : nil
                 return (Self.render(token, name: name(context), refreshToken: refreshToken), nil)
             }
         }
         router.post("connections/:name/dependencies") { request, context in
             await answer(request, context, status: .created) { organization in
                 let given = try await body(DependencyRequest.self, request)
-                let dependency = try await connections.addDependency(
+                let dependency = try await connections.catalog.addDependency(
                     organization: organization, name: name(context), dependentID: given.dependentID, label: given.label)
                 return (Self.render(dependency), nil)
             }
         }
         router.get("connections/:name/dependencies") { request, context in
             await answer(request, context) { organization in
-                let listed = try await connections.dependencies(organization: organization, name: name(context)).map(Self.render)
+                let listed = try await connections.catalog.dependencies(organization: organization, name: name(context)).map(Self.render)
                 return (JSONText.object([("dependencies", .raw("[" + listed.joined(separator: ",") + "]"))]), nil)
             }
         }
         router.delete("connections/:name/dependencies/:dependent") { request, context in
             await answer(request, context, status: .noContent) { organization in
-                try await connections.removeDependency(
+                try await connections.catalog.removeDependency(
                     organization: organization, name: name(context),
                     dependentID: context.parameters.get("dependent") ?? "")
                 return ("", nil)
@@ -130,14 +131,14 @@ struct ConnectionsAdapter {
         router.post("workflows/:workflow/dependencies") { request, context in
             await answer(request, context, status: .created) { organization in
                 let given = try await body(WorkflowDependencyRequest.self, request)
-                let registered = try await connections.addWorkflowDependency(
+                let registered = try await connections.catalog.addWorkflowDependency(
                     organization: organization, workflowID: workflow(context), connectionName: given.connectionName, label: given.label)
                 return (Self.render(registered), nil)
             }
         }
         router.get("workflows/:workflow/dependencies") { request, context in
             await answer(request, context) { organization in
-                let names = try await connections.workflowConnections(organization: organization, workflowID: workflow(context))
+                let names = try await connections.catalog.workflowConnections(organization: organization, workflowID: workflow(context))
                 return (
                     JSONText.object([
                         ("workflow_id", .string(workflow(context))),
@@ -209,7 +210,7 @@ struct ConnectionsAdapter {
         let browser = request.headers[.accept]?.contains("text/html") ?? false
         let connection = PrintableText.clean(name(context), limit: 64)
         do {
-            let view = try await connections.callback(name: name(context), parameters: try parameters.get())
+            let view = try await connections.authorization.callback(name: name(context), parameters: try parameters.get())
             if browser { return CallbackPage.connected(view.record.name) }
             return Reply.json(
                 JSONText.object([

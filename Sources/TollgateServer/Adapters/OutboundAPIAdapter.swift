@@ -77,7 +77,7 @@ struct OutboundAPIAdapter {
     /// seed 004's `/token` answer for a runtime connection (`X-Organization-Id`, falling back to GLOBAL's).
     private func runtimeToken(_ name: String, connections: RuntimeConnections, organization: String, requestID: String) async -> Response {
         do {
-            let token = try await connections.credentials(organization: organization, name: name)
+            let token = try await connections.tokens.credentials(organization: organization, name: name)
             return Reply.json(
                 JSONText.object([
                     ("access_token", .string(token.accessToken)), ("token_type", .string("Bearer")), ("expires_in", .int(token.expiresIn)),

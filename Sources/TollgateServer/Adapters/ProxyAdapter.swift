@@ -101,11 +101,11 @@ struct ProxyAdapter {
             case .runtime(let registry, let caller): (connections, organization) = (registry, caller)
             }
             // The token is had here, so that a connection without one is refused with its registry code.
-            let (url, first) = try await connections.proxyTarget(organization: organization, name: name)
+            let (url, first) = try await connections.tokens.proxyTarget(organization: organization, name: name)
             let route = proxy.route(runtime: name, url: url) { refused in
                 guard refused != nil else { return .success(first) }
                 do {
-                    return .success(try await connections.accessToken(organization: organization, name: name, refused: refused))
+                    return .success(try await connections.tokens.accessToken(organization: organization, name: name, refused: refused))
                 } catch {
                     return .failure(TokenFetchError(.credentials, detail: RegistryError.of(error).description))
                 }

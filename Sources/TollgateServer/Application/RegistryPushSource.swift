@@ -16,14 +16,14 @@ struct RegistryPushSource: RuntimePushSource {
         for (name, definition) in configured {
             let connection = definition.outboundServer
             var url = definition.url
-            if url == nil { url = try? await connections.upstreamURL(organization: RuntimeConnections.globalOrganization, name: connection) }
+            if url == nil { url = try? await connections.catalog.upstreamURL(organization: RuntimeConnections.globalOrganization, name: connection) }
             guard let url else { continue }
             targets.append(
                 RuntimePushTarget(
                     name: name, source: connection, url: url, extra: definition.extra,
                     token: token(RuntimeConnections.globalOrganization, connection)))
         }
-        for (record, push, url) in (try? await connections.pushDefinitions()) ?? [] {
+        for (record, push, url) in (try? await connections.catalog.pushDefinitions()) ?? [] {
             targets.append(
                 RuntimePushTarget(
                     name: push.name, source: record.organization + "/" + record.name, url: url, extra: push.extra,
@@ -34,6 +34,6 @@ struct RegistryPushSource: RuntimePushSource {
 
     private func token(_ organization: String, _ name: String) -> @Sendable () async -> AccessToken? {
         let connections = self.connections, minTTL = self.minTTL
-        return { try? await connections.accessToken(organization: organization, name: name, refused: nil, minTTL: minTTL) }
+        return { try? await connections.tokens.accessToken(organization: organization, name: name, refused: nil, minTTL: minTTL) }
     }
 }

@@ -51,6 +51,8 @@ final class PeerServer: Sendable {
         var definitions: [String: Data] = [:]
         var orthancScript: [Int] = []
         var orthancPuts: [String] = []
+        /// How often a definition list was read: the pusher's checks.
+        var orthancChecks = 0
         var grantCheck: GrantCheck?
         var refusals: [String] = []
     }
@@ -142,6 +144,7 @@ final class PeerServer: Sendable {
     func restartOrthanc() { state.withLock { $0.definitions = [:] } }
     /// Names of the definitions PUT so far, in order.
     var orthancPuts: [String] { state.withLock { $0.orthancPuts } }
+    var orthancChecks: Int { state.withLock { $0.orthancChecks } }
     func orthancDefinition(_ name: String) -> [String: Any]? {
         state.withLock { $0.definitions[name] }.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
     }
@@ -170,7 +173,10 @@ final class PeerServer: Sendable {
     }
 
     private func orthancList() -> Response {
-        let stored = state.withLock { $0.definitions }
+        let stored = state.withLock { state in
+            state.orthancChecks += 1
+            return state.definitions
+        }
         let listed = stored.compactMapValues { data -> [String: Any]? in
             guard var shown = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
             shown["HttpHeaders"] = Array((shown["HttpHeaders"] as? [String: Any] ?? [:]).keys)

@@ -17,7 +17,11 @@ package struct ConnectionCredentials: Sendable {
 /// store so a restart keeps it. Refresh tokens follow golang.org/x/oauth2: an answer without a
 /// new refresh token keeps the old one. On `invalid_grant` the row is read again before anything
 /// is concluded, because another writer may already have rotated the token.
-extension RuntimeConnections {
+package struct ConnectionTokens: RegistryPart {
+    let context: RegistryContext
+    /// One token request per connection id at a time, whoever asks (callers, the refresher).
+    let flights = SingleFlight<String, Result<ConnectionCredentials, RegistryError>>()
+
     /// A token with at least `minTTL` seconds to live: the held one, else one requested now.
     /// `force` requests a new one regardless (the test route).
     package func credentials(
@@ -41,8 +45,8 @@ extension RuntimeConnections {
     /// What `/proxy/{name}` needs first, from one read of the row: the connection's `url` and its token.
     package func proxyTarget(organization: String, name: String) async throws -> (url: String, token: AccessToken) {
         let record = try await resolve(organization: organization, name: name)
-        let url = try Self.url(of: record)
-        return (url, Self.accessToken(try await credentials(for: record, minTTL: Self.defaultMinTTLSeconds, force: false)))
+        let url = try ConnectionCatalog.url(of: record)
+        return (url, Self.accessToken(try await credentials(for: record, minTTL: RuntimeConnections.defaultMinTTLSeconds, force: false)))
     }
 
     /// The token `/proxy/{name}` sends: the held one, or after a peer refused `refused` (401), a new one.

@@ -2,29 +2,30 @@
 /// through `mutate`, so a lost race and a store failure mean the same everywhere: a store failure
 /// throws a `RegistryError` (a caller writing best-effort says so with `try?`), and a lost race is
 /// `.lost` with the row as it now is, for the caller to decide what that means.
-extension RuntimeConnections {
-    enum Mutation {
-        /// The row as written (its generation moved on by one).
-        case written(ConnectionRecord)
-        /// Another writer got there first: the row as it now is, nil when it was deleted.
-        case lost(current: ConnectionRecord?)
+/// The outcome of a compare-and-swap write.
+enum RowMutation {
+    /// The row as written (its generation moved on by one).
+    case written(ConnectionRecord)
+    /// Another writer got there first: the row as it now is, nil when it was deleted.
+    case lost(current: ConnectionRecord?)
 
-        var written: ConnectionRecord? {
-            if case .written(let row) = self { row } else { nil }
-        }
+    var written: ConnectionRecord? {
+        if case .written(let row) = self { row } else { nil }
     }
 
     /// How often a write is tried again over writes its caller does not mind (a status change).
     static let rewriteAttempts = 32
+}
 
+extension RegistryPart {
     /// `change` applied to `record` and written if the row is still at `record.generation`. When
     /// another writer got there first and `retryOver` accepts the row as it now is, `change` is
     /// applied to that row and written again, at most `rewriteAttempts` times in all.
     func mutate(
         _ record: ConnectionRecord, retryOver: (ConnectionRecord) -> Bool = { _ in false }, _ change: (inout ConnectionRecord) throws -> Void
-    ) async throws -> Mutation {
+    ) async throws -> RowMutation {
         var current = record
-        for _ in 0..<Self.rewriteAttempts {
+        for _ in 0..<RowMutation.rewriteAttempts {
             var next = current
             try change(&next)
             next.updatedAt = clock.now()

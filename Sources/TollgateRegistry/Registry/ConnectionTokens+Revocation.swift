@@ -7,7 +7,7 @@ import TollgateOutbound
 /// RFC 7009 at the IdP for the tokens a connection gave up: on delete, and when a new
 /// authorization replaced them (or its ID token was refused). Best effort: a failure never
 /// blocks what caused it; it is logged at warning and counted.
-extension RuntimeConnections {
+extension ConnectionTokens {
     func revoke(_ token: AccessToken, settings: ConnectionSettings, secrets: ConnectionSecrets, reason: String) async {
         await revoke(refreshToken: token.refreshToken, accessToken: token.value, settings: settings, secrets: secrets, reason: reason)
     }

@@ -6,7 +6,7 @@ import TollgateKit
 /// (`/workflows/{workflow_id}/dependencies` with `connection_name`). A registration is a write:
 /// it lands on the organisation's own connection, never GLOBAL's on its behalf, which would let it
 /// undo GLOBAL's `CONNECTION_IN_USE` guard.
-extension RuntimeConnections {
+extension ConnectionCatalog {
     /// A workflow's registration as the seed's client reads it back.
     package struct WorkflowDependency: Sendable {
         package let workflowID: String

@@ -2,7 +2,7 @@ import TollgateKit
 
 /// `POST /connections/{name}/test`: a new token now, with seed 002's `testing` status while the
 /// IdP is asked and `last_test_at` kept.
-extension RuntimeConnections {
+extension ConnectionTokens {
     package struct TestResult: Sendable {
         package let credentials: ConnectionCredentials
         package let testedAt: Double

@@ -18,7 +18,10 @@ package struct AuthorizationStart: Sendable {
 /// state stored only as its SHA-256, RFC 9207's `iss` checked when the IdP sends it, and with
 /// `openid` a nonce its ID token must carry (OIDC Core §3.1.3.7); and refresh tokens obtained
 /// elsewhere, imported.
-extension RuntimeConnections {
+package struct AuthorizationFlow: RegistryPart {
+    let context: RegistryContext
+    let tokens: ConnectionTokens
+
     /// Starts an authorization for the organisation's own connection (never GLOBAL's on its behalf).
     package func authorize(organization: String, name: String) async throws -> AuthorizationStart {
         let record = try await own(organization: organization, name: name)
@@ -107,7 +110,7 @@ extension RuntimeConnections {
             })?.written ?? record
         let grant = TokenGrant.authorizationCode(code: code, redirectURI: pending.redirectURI, codeVerifier: sealed.codeVerifier ?? "")
         let token: AccessToken
-        switch await tokenRequest(testing, secrets, grant) {
+        switch await tokens.tokenRequest(testing, secrets, grant) {
         case .success(let answer):
             token = answer
         case .failure(let error):
@@ -120,13 +123,13 @@ extension RuntimeConnections {
         if let nonce = sealed.nonce {
             if let refusal = await idTokenRefusal(token, settings: settings, nonce: nonce) {
                 try await callbackFailed(testing, before: record, message: "ID_TOKEN_INVALID: \(refusal)")
-                await revoke(token, settings: settings, secrets: secrets, reason: "its ID token was refused")
+                await tokens.revoke(token, settings: settings, secrets: secrets, reason: "its ID token was refused")
                 throw RegistryError(.idTokenInvalid, "the ID token of the code exchange was refused (\(refusal)); nothing was kept")
             }
         }
-        _ = try await keep(token, for: testing, using: secrets)
+        _ = try await tokens.keep(token, for: testing, using: secrets)
         if let replaced = secrets.refreshToken, replaced != token.refreshToken {
-            await revoke(refreshToken: replaced, settings: settings, secrets: secrets, reason: "a new authorization replaced it")
+            await tokens.revoke(refreshToken: replaced, settings: settings, secrets: secrets, reason: "a new authorization replaced it")
         }
         return view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
     }
@@ -173,13 +176,13 @@ extension RuntimeConnections {
             }
             return
         }
-        try await markFailed(record, message: message, dropRefreshToken: false)
+        try await tokens.markFailed(record, message: message, dropRefreshToken: false)
     }
 
     /// Imports a refresh token obtained elsewhere into the organisation's own connection and
     /// exchanges it at once, so a bad one is refused now rather than at first use.
     package func importRefreshToken(organization: String, name: String, refreshToken given: String) async throws -> ConnectionView {
-        let refreshToken = try Self.checkedRefreshToken(given)
+        let refreshToken = try ConnectionRules.checkedRefreshToken(given)
         let record = try await own(organization: organization, name: name)
         guard record.flow != .clientCredentials else {
             throw RegistryError(.unsupportedFlow, "\(name) is a client_credentials connection; it has no refresh token")
@@ -190,7 +193,7 @@ extension RuntimeConnections {
             row.statusMessage = nil
         }
         guard let imported = imported.written else { throw RegistryError(.generationMismatch, "the connection changed meanwhile; try again") }
-        _ = try await renew(imported, minTTL: nil)
+        _ = try await tokens.renew(imported, minTTL: nil)
         return view(try await stored({ try await self.store.find(id: record.id) }) ?? record)
     }
 
