@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import TollgateConfiguration
 import TollgateKit
+import TollgateRegistry
 @testable import TollgateServer
 
 /// The router without sockets (HummingbirdTesting's `.router` mode): routes, guards and wire
@@ -231,5 +232,150 @@ struct RouterTests {
                 #expect(body.contains("pacs.example"))
             }
         }
+    }
+}
+
+/// The adapters the suite above does not reach: the connection API and its callback, the dev
+/// issuer, and the outbound token injection, each in its own wire format.
+extension RouterTests {
+    static let key: HTTPFields = [HTTPField.Name("X-API-Key")!: apiKey]
+
+    static func withRegistry(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await withRouter(
+            { config in
+                config.registry.enabled = true
+                config.registry.store = .memory
+                config.registry.callbackBaseURL = "https://tollgate.example"
+                config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret(RegistryKeyring.generateKeyMaterial()))]
+            }, test)
+    }
+
+    @Test func connectionAPIAnswersInSeed002sShapeWithETags() async throws {
+        try await Self.withRegistry { client in
+            let create =
+                #"{"connection_name":"pacs","oauth_flow_type":"client_credentials","client_id":"svc","client_secret":"s3cret-value","token_url":"https://idp.example/token"}"#
+            var etag = ""
+            try await client.execute(uri: "/oauth/connections", method: .post, headers: Self.key, body: ByteBuffer(string: create)) { response in
+                #expect(response.status == .created)
+                etag = response.headers[.eTag] ?? ""
+                #expect(etag == #""1""#)
+                #expect(response.headers[.cacheControl] == "no-store")
+                let body = Self.json(response.body)
+                #expect(body["status"] as? String == "not_connected")
+                #expect(body["has_client_secret"] as? Bool == true)
+                #expect(!String(buffer: response.body).contains("s3cret-value"))
+            }
+            // The same name again, in seed 002's other prefix: the same store.
+            try await client.execute(uri: "/api/oauth/connections", method: .post, headers: Self.key, body: ByteBuffer(string: create)) { response in
+                #expect(response.status == .conflict)
+                #expect(Self.json(response.body)["error"] as? String == "CONNECTION_EXISTS")
+            }
+            for (uri, method, headers, body, status, code) in [
+                (
+                    "/oauth/connections", HTTPRequest.Method.get, [HTTPField.Name("X-Organization-Id")!: "a b"], "", HTTPResponse.Status.badRequest,
+                    "INVALID_REQUEST"
+                ),
+                ("/oauth/connections", .post, [:], #"{"connection_name":"x","client_sekret":"v"}"#, .badRequest, "INVALID_REQUEST"),
+                ("/oauth/connections/pacs", .put, [.ifMatch: "soon"], #"{"description":"d"}"#, .badRequest, "INVALID_REQUEST"),
+                ("/oauth/connections/pacs", .put, [.ifMatch: #""7""#], #"{"description":"d"}"#, .preconditionFailed, "GENERATION_MISMATCH"),
+                ("/oauth/connections/pacs", .put, [:], #"{"token_url":"https://elsewhere.example/token"}"#, .badRequest, "SECRET_REQUIRED"),
+                ("/oauth/connections/nobody", .get, [:], "", .notFound, "CONNECTION_NOT_FOUND"),
+                ("/oauth/connections/pacs/dependencies", .post, [:], #"{"dependent_id":"a","workflow_id":"b"}"#, .badRequest, "INVALID_REQUEST"),
+                ("/oauth/connections/pacs/authorize", .post, [:], "", .badRequest, "UNSUPPORTED_FLOW"),
+                ("/oauth/credentials/pacs?min_ttl=99999999", .get, [:], "", .badRequest, "INVALID_REQUEST"),
+            ] as [(String, HTTPRequest.Method, HTTPFields, String, HTTPResponse.Status, String)] {
+                var fields = Self.key
+                fields.append(contentsOf: headers)
+                try await client.execute(uri: uri, method: method, headers: fields, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status, "\(method) \(uri) \(body)")
+                    #expect(Self.json(response.body)["error"] as? String == code, "\(method) \(uri) \(body)")
+                    #expect(Self.json(response.body)["request_id"] is String)
+                }
+            }
+            try await client.execute(
+                uri: "/oauth/connections/pacs", method: .put, headers: Self.key + [.ifMatch: etag], body: ByteBuffer(string: #"{"description":"The archive"}"#)
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == #""2""#)
+                #expect(Self.json(response.body)["description"] as? String == "The archive")
+            }
+            try await client.execute(uri: "/oauth/connections/pacs", method: .delete, headers: Self.key) { response in
+                #expect(response.status == .noContent)
+                #expect(response.body.readableBytes == 0)
+            }
+        }
+    }
+
+    @Test func theCallbackAnswersABrowserWithAPageAndAClientWithJSON() async throws {
+        try await Self.withRegistry { client in
+            try await client.execute(uri: "/oauth/callback/pacs?state=unknown-state&code=c", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(Self.json(response.body)["error"] as? String == "INVALID_STATE")
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+            }
+            try await client.execute(uri: "/oauth/callback/pacs?state=a&state=b", method: .get, headers: [.accept: "text/html"]) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                #expect(String(buffer: response.body).contains("more than once"))
+            }
+            try await client.execute(
+                uri: "/oauth/callback/pacs", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "state=%ZZ")
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(Self.json(response.body)["error"] as? String == "INVALID_REQUEST")
+            }
+        }
+    }
+
+    @Test func theDevIssuerSpeaksOAuthErrors() async throws {
+        try await Self.withRouter { client in
+            try await client.execute(uri: "/dev-issuer/.well-known/openid-configuration", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect((Self.json(response.body)["token_endpoint"] as? String)?.hasSuffix("/dev-issuer/token") == true)
+            }
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            let basic = form + [.authorization: BasicAuthorization.value(user: "tollgate-dev", password: "tollgate-dev-secret")]
+            for (headers, body, status, error) in [
+                (basic, "grant_type=client_credentials&scope=read&scope=write", HTTPResponse.Status.badRequest, "invalid_request"),
+                (form, "grant_type=client_credentials&client_id=tollgate-dev&client_secret=wrong", .unauthorized, "invalid_client"),
+                (basic, "grant_type=password", .badRequest, "unsupported_grant_type"),
+                (basic, "grant_type=client_credentials&scope=admin", .badRequest, "invalid_scope"),
+            ] as [(HTTPFields, String, HTTPResponse.Status, String)] {
+                try await client.execute(uri: "/dev-issuer/token", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status, "\(body)")
+                    #expect(Self.json(response.body)["error"] as? String == error, "\(body)")
+                    #expect(response.headers[.cacheControl] == "no-store", "\(body)")
+                }
+            }
+            try await client.execute(
+                uri: "/dev-issuer/token", method: .post, headers: basic, body: ByteBuffer(string: "grant_type=client_credentials&scope=read")
+            ) {
+                response in
+                #expect(response.status == .ok)
+                #expect(Self.json(response.body)["token_type"] as? String == "Bearer")
+            }
+        }
+    }
+
+    @Test func outboundTokenInjectionIsBehindTheAdminCheck() async throws {
+        try await Self.withRouter { client in
+            try await client.execute(uri: "/auth/outbound/peer", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(Self.json(response.body)["error"] as? String == "INVALID_API_KEY")
+                #expect(response.headers[HTTPField.Name("X-Upstream-Authorization")!] == nil)
+            }
+            try await client.execute(uri: "/auth/outbound/nobody/some/path", method: .get, headers: Self.key) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[HTTPField.Name("X-Upstream-Authorization")!] == nil)
+            }
+        }
+    }
+}
+
+extension HTTPFields {
+    fileprivate static func + (lhs: HTTPFields, rhs: HTTPFields) -> HTTPFields {
+        var out = lhs
+        out.append(contentsOf: rhs)
+        return out
     }
 }
