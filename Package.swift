@@ -27,6 +27,9 @@ let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+/// Swift 6 access-level imports: a module's imports are its own unless a file says `package import`, so
+/// what a module exposes names every module it exposes types of.
+let internalImports: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsByDefault")]
 let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
@@ -65,32 +68,38 @@ let package = Package(
     targets: [
         .target(
             name: "TollgateKit",
-            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL, tracing, w3cTraceContext]
+            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL, tracing, w3cTraceContext],
+            swiftSettings: internalImports
         ),
         .target(
             name: "TollgateConfiguration",
-            dependencies: ["TollgateKit", logging, .product(name: "Yams", package: "Yams")]
+            dependencies: ["TollgateKit", logging, .product(name: "Yams", package: "Yams")],
+            swiftSettings: internalImports
         ),
         .target(
             name: "TollgateInbound",
             dependencies: [
                 "TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, crypto, nioCore, logging, tracing,
                 .product(name: "DequeModule", package: "swift-collections"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(
             name: "TollgateOutbound",
             dependencies: ["TollgateKit", "TollgateConfiguration", asyncHTTPClient, jwtKit, logging, nioCore, nioHTTP1, httpTypes,
-                           .product(name: "NIOPosix", package: "swift-nio"), nioSSL]
+                           .product(name: "NIOPosix", package: "swift-nio"), nioSSL],
+            swiftSettings: internalImports
         ),
         .target(
             name: "TollgateRegistry",
             dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateOutbound", "TollgateInbound", asyncHTTPClient, crypto, logging, nioCore,
-                           .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio")]
+                           .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: internalImports
         ),
         .target(
             name: "TollgateDevIssuer",
-            dependencies: ["TollgateKit", "TollgateConfiguration", jwtKit, crypto, cryptoExtras]
+            dependencies: ["TollgateKit", "TollgateConfiguration", jwtKit, crypto, cryptoExtras],
+            swiftSettings: internalImports
         ),
         .target(name: "CTollgateExecutorHook"),
         .target(
@@ -103,28 +112,32 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"), nioSSL, x509,
                 tracing, .product(name: "OTel", package: "swift-otel"), .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .executableTarget(
             name: "TollgateCLI",
             dependencies: [
                 "TollgateServer", "TollgateConfiguration", "TollgateKit", "TollgateRegistry", asyncHTTPClient, nioCore, nioHTTP1,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .executableTarget(
             name: "TollgateBench",
             dependencies: [
                 "TollgateInbound", "TollgateDevIssuer", "TollgateConfiguration", "TollgateKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         // libFuzzer targets over the parsers that read network and config input (scripts/fuzz.sh).
         .target(
             name: "TollgateFuzzHarness",
-            dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", nioCore]
+            dependencies: ["TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", nioCore],
+            swiftSettings: internalImports
         ),
-        .executableTarget(name: "TollgateFuzz", dependencies: ["TollgateFuzzHarness"]),
+        .executableTarget(name: "TollgateFuzz", dependencies: ["TollgateFuzzHarness"], swiftSettings: internalImports),
         .testTarget(name: "TollgateKitTests", dependencies: ["TollgateKit"]),
         .testTarget(name: "TollgateFuzzHarnessTests", dependencies: ["TollgateFuzzHarness"]),
         .testTarget(name: "TollgateConfigurationTests", dependencies: ["TollgateConfiguration", "TollgateKit"]),

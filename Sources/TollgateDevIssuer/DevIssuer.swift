@@ -1,8 +1,8 @@
 import Foundation
 import JWTKit
 import Synchronization
-import TollgateConfiguration
-import TollgateKit
+package import TollgateConfiguration
+package import TollgateKit
 
 /// Tollgate's embedded OAuth2 authorization server for development and tests: client
 /// credentials, JWKS, RFC 7662 introspection and RFC 7009 revocation. Not for production.

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 package enum AdminAuthMode: String, ConfigEnum {
     case none

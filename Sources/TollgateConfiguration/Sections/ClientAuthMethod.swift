@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// `auth_method` of an introspection client: how Tollgate presents its secret.
 package enum ClientAuthMethod: String, ConfigEnum {

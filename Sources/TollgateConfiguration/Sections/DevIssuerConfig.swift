@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 package struct DevIssuerConfig: Sendable, Decodable {
     package var enabled: Bool = false

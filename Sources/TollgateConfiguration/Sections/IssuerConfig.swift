@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 package struct IssuerConfig: Sendable, Decodable {
     package var name: String

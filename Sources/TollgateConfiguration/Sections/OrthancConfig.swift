@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// `orthanc:` — the Orthanc-facing pieces: the orthanc-authorization web-service protocol
 /// (inbound) and pushing outbound tokens into Orthanc's DICOMweb server definitions.

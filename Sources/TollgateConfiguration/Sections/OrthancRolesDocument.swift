@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import TollgateKit
 
 /// The roles JSON of orthanc-auth-service (`permissions.json`) and of `GET`/`PUT /settings/roles`:

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// `outbound:` — OAuth2 client-credentials tokens Tollgate acquires for DICOMweb peers.
 package struct OutboundConfig: Sendable, Decodable {

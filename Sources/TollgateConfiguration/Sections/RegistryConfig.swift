@@ -1,5 +1,5 @@
-import Foundation
-import TollgateKit
+package import Foundation
+package import TollgateKit
 
 /// `registry:` — OAuth connections created at run time (seed 002), kept in a store and sealed
 /// at rest under `encryption.keys`.

@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 
 package struct ServerConfig: Sendable, Decodable {
     package var host: String = "127.0.0.1"

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// `orthanc.share_tokens` — resource tokens Tollgate signs for `PUT /tokens/{type}` (viewer and
 /// download links, publications) and grants in `/tokens/validate`.

@@ -1,5 +1,5 @@
 import Foundation
-import TollgateKit
+package import TollgateKit
 extension TollgateConfig {
     /// The methods and levels the orthanc-authorization protocol speaks of.
     package static let orthancMethods: Set<String> = ["get", "post", "put", "delete"]

@@ -1,5 +1,5 @@
 import TollgateKit
-import Foundation
+package import Foundation
 
 extension TollgateConfig {
     /// Every semantic problem at once, each naming its key path. Empty when the config is usable.

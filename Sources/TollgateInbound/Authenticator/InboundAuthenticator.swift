@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 import Tracing
 
 /// Decides whether a bearer token may pass: routing to an issuer, the decision cache with

@@ -1,6 +1,6 @@
 import DequeModule
 import Synchronization
-import TollgateKit
+package import TollgateKit
 
 /// What an issuer answered for a token, before per-request policy. This is what gets cached:
 /// policy (audiences, scopes, time) is re-applied on every hit, never baked into the entry.

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// An active token's claims. A class, so that a decision-cache entry holds one pointer: cached
 /// decisions are the bulk of Tollgate's memory (100,000 of them cost +116 MB as a struct with

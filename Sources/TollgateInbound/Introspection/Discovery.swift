@@ -1,7 +1,7 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import Foundation
-import NIOCore
-import TollgateKit
+package import NIOCore
+package import TollgateKit
 
 /// The members of an OpenID/RFC 8414 metadata document Tollgate uses.
 package struct DiscoveryDocument: Decodable, Sendable {

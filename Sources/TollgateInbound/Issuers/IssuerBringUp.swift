@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 import TollgateKit
 
 /// Brings every issuer to "reached" (discovery, then an introspection probe, then its keys),

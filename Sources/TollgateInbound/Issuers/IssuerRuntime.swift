@@ -1,9 +1,9 @@
-import AsyncHTTPClient
-import Logging
+package import AsyncHTTPClient
+package import Logging
 import NIOCore
 import Synchronization
-import TollgateConfiguration
-import TollgateKit
+package import TollgateConfiguration
+package import TollgateKit
 
 /// One configured issuer at run time: its endpoints (configured or discovered), how it validates
 /// tokens (introspection, local JWT, or both), whether it has been reached, and its policy.

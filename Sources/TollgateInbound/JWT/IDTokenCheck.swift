@@ -1,7 +1,7 @@
-import AsyncHTTPClient
-import NIOCore
+package import AsyncHTTPClient
+package import NIOCore
 import TollgateConfiguration
-import TollgateKit
+package import TollgateKit
 
 /// An OIDC ID token from a code exchange, checked as OIDC Core §3.1.3.7 asks before the exchange's
 /// tokens are kept: signed by a key from the issuer's own JWKS (the `jwks_uri` its discovery

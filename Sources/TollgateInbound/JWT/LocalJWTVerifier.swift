@@ -1,6 +1,6 @@
 import Foundation
-import TollgateConfiguration
-import TollgateKit
+package import TollgateConfiguration
+package import TollgateKit
 
 /// The JWT path of a cache miss on its own, against a JWKS held in memory: one parse of the
 /// token, key selection and jwt-kit's signature check, then the claims. `tollgate-bench verify`

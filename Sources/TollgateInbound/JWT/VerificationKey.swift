@@ -1,7 +1,7 @@
-import Foundation
+package import Foundation
 import JWTKit
 import TollgateKit
-import TollgateConfiguration
+package import TollgateConfiguration
 
 /// One public key from a JWKS bound to exactly one algorithm, so that Tollgate — never the
 /// token's header — decides which key and algorithm verify a token. The signature check itself

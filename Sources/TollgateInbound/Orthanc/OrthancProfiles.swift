@@ -1,7 +1,7 @@
 import Foundation
-import Logging
+package import Logging
 import Synchronization
-import TollgateConfiguration
+package import TollgateConfiguration
 import TollgateKit
 
 /// Roles → profiles: which permissions and labels a token's roles (read from the configured claim

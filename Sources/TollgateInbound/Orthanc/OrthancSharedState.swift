@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// What replicas share for the Orthanc routes when they share a store (the registry's PostgreSQL):
 /// the roles document `PUT /settings/roles` writes, and the profiles of users seen, which the

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 import JWTKit
-import TollgateConfiguration
-import TollgateKit
+package import TollgateConfiguration
+package import TollgateKit
 
 /// Resource ("share") tokens: what `PUT /tokens/{type}` signs and `/tokens/validate` grants. They
 /// are Tollgate's own HS256 JWTs, verified by jwt-kit against Tollgate's key only, so a user's

@@ -1,4 +1,4 @@
-import TollgateConfiguration
+package import TollgateConfiguration
 
 extension AccessRules {
     /// `forward_auth.rules` and `forward_auth.default` (`deny` unless written out, once rules exist); `issuerAliases` maps every configured

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import NIOCore
-import NIOSSL
+package import NIOSSL
 
 /// Pooled outbound HTTP clients: one on the system roots, one per extra CA bundle. Components
 /// are handed their client once, when they are built; nothing looks one up per request.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// HTTP dates and `Retry-After` (RFC 9110 §5.6.7, §10.2.3).
 package enum HTTPDate {

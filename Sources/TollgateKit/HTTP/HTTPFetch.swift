@@ -1,7 +1,7 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
+package import NIOCore
+package import NIOHTTP1
 
 /// The outcome classes every IdP call maps onto.
 package enum FetchFailure: Error, Sendable {

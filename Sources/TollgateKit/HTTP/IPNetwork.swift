@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// An IPv4 or IPv6 network in CIDR notation (`10.0.0.0/8`, `::1/128`; a bare address is a
 /// single host). IPv4-mapped IPv6 peers (`::ffff:10.1.2.3`, seen on a dual-stack listener)

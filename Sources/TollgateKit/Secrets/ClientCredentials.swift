@@ -1,5 +1,5 @@
 import Foundation
-import NIOHTTP1
+package import NIOHTTP1
 
 /// Tollgate's own credentials at an IdP endpoint (introspection, token endpoint).
 package struct ClientCredentials: Sendable {

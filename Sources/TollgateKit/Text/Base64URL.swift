@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// base64url without padding (RFC 7515 §2, RFC 7636 §4.2).
 package enum Base64URL {

@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 extension Duration {
     /// Seconds as a Double, for metrics and logs.

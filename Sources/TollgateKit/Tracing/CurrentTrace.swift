@@ -1,4 +1,4 @@
-import Tracing
+package import Tracing
 
 /// The trace the current task's request belongs to, if any: for error bodies and logs.
 package enum CurrentTrace {

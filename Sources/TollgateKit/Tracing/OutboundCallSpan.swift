@@ -1,5 +1,5 @@
-import NIOHTTP1
-import Tracing
+package import NIOHTTP1
+package import Tracing
 
 /// One outbound HTTP call in the current trace: a client span when Tollgate traces, and the
 /// `traceparent`/`tracestate` headers it sends (its own span as parent, or the caller's context

@@ -1,5 +1,5 @@
 import NIOHTTP1
-import Tracing
+package import Tracing
 
 /// The tracer Tollgate exports spans to, when tracing is on. It travels in the task-local
 /// `InstrumentationContext` (set per request by the server, and around background work), so every

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// How a registry connection's client authenticates at its IdP, with the credential it holds at
 /// run time (opened from the registry's seal for one request, never kept).

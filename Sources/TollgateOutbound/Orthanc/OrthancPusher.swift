@@ -1,11 +1,11 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import Foundation
-import Logging
+package import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
-import TollgateConfiguration
-import TollgateKit
+package import TollgateConfiguration
+package import TollgateKit
 
 package protocol OrthancPushObserver: Sendable {
     func orthancPushed(orthancServer: String, result: String)

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 import TollgateConfiguration
 
 /// A DICOMweb definition whose token comes from somewhere other than `outbound.servers` (a

@@ -1,5 +1,5 @@
-import HTTPTypes
-import NIOHTTP1
+package import HTTPTypes
+package import NIOHTTP1
 import TollgateKit
 
 /// Which headers cross the proxy, in each direction (RFC 9110 §7.6.1).

@@ -1,8 +1,8 @@
-import HTTPTypes
-import NIOCore
+package import HTTPTypes
+package import NIOCore
 import NIOPosix
-import NIOHTTP1
-import TollgateConfiguration
+package import NIOHTTP1
+package import TollgateConfiguration
 import TollgateKit
 
 /// What the proxy reports for metrics.

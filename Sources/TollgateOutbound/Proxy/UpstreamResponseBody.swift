@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// An upstream answer's body: a small answer that arrived whole, or bytes as the upstream sends
 /// them, with back-pressure.

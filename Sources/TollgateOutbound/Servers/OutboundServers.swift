@@ -1,7 +1,7 @@
 import AsyncHTTPClient
-import Logging
-import TollgateConfiguration
-import TollgateKit
+package import Logging
+package import TollgateConfiguration
+package import TollgateKit
 
 /// Every configured outbound server, by name. Servers that share a token endpoint share its
 /// circuit breaker: an outage of that IdP is one outage, not several.

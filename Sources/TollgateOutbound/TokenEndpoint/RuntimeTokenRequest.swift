@@ -1,4 +1,4 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import TollgateKit
 
 /// One token request with credentials held at run time (a registry connection) rather than in

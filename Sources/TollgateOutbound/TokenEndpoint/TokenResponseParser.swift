@@ -1,6 +1,6 @@
 import Foundation
-import NIOCore
-import TollgateKit
+package import NIOCore
+package import TollgateKit
 
 /// Reads a token endpoint's answer (RFC 6749 §5.1 / §5.2), tolerating what real IdPs send:
 /// `expires_in` as a string, no `expires_in`, `token_type` in any case, empty 403s.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// What a connection keeps secret: never in an API answer (the credentials endpoint alone returns
 /// an access token), never in a log, and at rest only sealed.

@@ -1,4 +1,4 @@
-import TollgateConfiguration
+package import TollgateConfiguration
 import TollgateKit
 
 /// Background refresh (`registry.refresh`): held tokens are replaced before they expire and

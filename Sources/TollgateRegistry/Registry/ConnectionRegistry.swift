@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import TollgateConfiguration
+package import Logging
+package import TollgateConfiguration
 
 /// The runtime connection registry: its store, opened and migrated, and its keyring, checked
 /// against every stored row before anything is served.

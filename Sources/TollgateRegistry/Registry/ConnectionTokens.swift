@@ -1,6 +1,6 @@
 import Foundation
 import TollgateKit
-import TollgateOutbound
+package import TollgateOutbound
 
 /// A live access token for a caller (the credentials endpoint).
 package struct ConnectionCredentials: Sendable {

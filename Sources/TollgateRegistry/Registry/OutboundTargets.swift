@@ -1,5 +1,5 @@
-import TollgateConfiguration
-import TollgateOutbound
+package import TollgateConfiguration
+package import TollgateOutbound
 
 /// The one place that decides what an outbound name means: a configured server (`config.yaml`)
 /// first, else a runtime connection of the caller's organisation (GLOBAL's when the caller names

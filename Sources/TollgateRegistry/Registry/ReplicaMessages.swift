@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// What replicas sharing a store tell each other (PostgreSQL NOTIFY on the store's channel;
 /// nothing travels for one-process stores): "forget this token's decision", named by its SHA-256

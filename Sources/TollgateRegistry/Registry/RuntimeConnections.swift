@@ -1,8 +1,8 @@
-import AsyncHTTPClient
+package import AsyncHTTPClient
 import Foundation
-import Logging
-import TollgateConfiguration
-import TollgateKit
+package import Logging
+package import TollgateConfiguration
+package import TollgateKit
 import TollgateOutbound
 
 /// A connection as the API shows it: settings and state, never a secret.

@@ -1,6 +1,6 @@
 import Foundation
 import TollgateConfiguration
-import TollgateKit
+package import TollgateKit
 
 /// `orthanc_push` of a runtime connection: Tollgate keeps a DICOMweb definition by this name in
 /// Orthanc, carrying the connection's token, and removes it when the connection goes.

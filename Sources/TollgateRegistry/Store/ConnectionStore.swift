@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Where runtime connections live. SQLite (embedded, one process), PostgreSQL (shared by replicas)
 /// and memory (tests) implement it, and one contract suite runs against all of them. A store only

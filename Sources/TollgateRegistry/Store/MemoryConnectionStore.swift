@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Synchronization
 
 /// Connections in this process only: for tests, and for trying the API without a data directory.

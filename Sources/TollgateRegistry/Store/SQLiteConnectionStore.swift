@@ -1,8 +1,8 @@
-import Foundation
+package import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
+package import Logging
 import NIOCore
 import SQLiteNIO
 

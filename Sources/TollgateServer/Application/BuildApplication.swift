@@ -1,9 +1,9 @@
-import Hummingbird
-import HummingbirdCore
+package import Hummingbird
+package import HummingbirdCore
 import HummingbirdTLS
-import Logging
-import NIOCore
-import ServiceLifecycle
+package import Logging
+package import NIOCore
+package import ServiceLifecycle
 import TollgateConfiguration
 import TollgateInbound
 import TollgateKit

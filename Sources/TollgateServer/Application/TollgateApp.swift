@@ -1,18 +1,18 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
-import Logging
+package import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
-import TollgateConfiguration
-import TollgateDevIssuer
-import TollgateInbound
-import TollgateKit
-import TollgateOutbound
-import TollgateRegistry
+package import TollgateConfiguration
+package import TollgateDevIssuer
+package import TollgateInbound
+package import TollgateKit
+package import TollgateOutbound
+package import TollgateRegistry
 import Tracing
-import UnixSignals
+package import UnixSignals
 
 /// One running Tollgate: every component built once from a validated config (the composition
 /// root), the router over them, and the HTTP server with its background work. Owns its metrics

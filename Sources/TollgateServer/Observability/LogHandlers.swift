@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import TollgateConfiguration
+package import Logging
+package import TollgateConfiguration
 import TollgateKit
 
 /// One JSON object (or one text line) per record on stderr, written with a single `write(2)`

@@ -1,8 +1,8 @@
 import Foundation
-import Prometheus
+package import Prometheus
 import Synchronization
 import TollgateDevIssuer
-import TollgateInbound
+package import TollgateInbound
 import TollgateKit
 
 /// Every metric Tollgate exports, on a registry owned by one running instance (no global
