@@ -63,6 +63,14 @@ curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/log"; echo "c
 token=$(curl -fs -u tollgate-dev:tollgate-dev-secret -d grant_type=client_credentials -d "scope=read write" \
   "http://127.0.0.1:$port/dev-issuer/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
+# A connection the run reuses: the /oauth/... operations on {name} and /proxy/{server} all reach
+# this one (the /api/oauth/... twins, the same handlers, keep generated names), and a registered dependent keeps
+# DELETE answering 409 CONNECTION_IN_USE so it lives through the run. Its token comes from the dev
+# issuer, so credentials, test and the proxy get real tokens.
+admin=(-H "X-API-Key: $api_key" -H "Content-Type: application/json")
+curl -fs -o /dev/null "${admin[@]}" "http://127.0.0.1:$port/oauth/connections" -d "{\"connection_name\":\"contract-peer\",\"oauth_flow_type\":\"client_credentials\",\"client_id\":\"tollgate-dev\",\"client_secret\":\"tollgate-dev-secret\",\"token_url\":\"http://127.0.0.1:$port/dev-issuer/token\",\"scopes\":\"read\",\"url\":\"http://127.0.0.1:$port/auth/\"}"
+curl -fs -o /dev/null "${admin[@]}" "http://127.0.0.1:$port/oauth/connections/contract-peer/dependencies" -d '{"dependent_id":"contract-run"}'
+
 cat >"$work/schemathesis.toml" <<TOML
 [auth.openapi.apiKey]
 api_key = "$api_key"
@@ -77,6 +85,26 @@ password = "tollgate-dev-secret"
 
 [checks]
 enabled = true
+
+# The stateful phase chains requests along the document's links (a created connection is read,
+# changed, tested, proxied through and deleted); positive data keeps the chains alive.
+[phases.stateful]
+generation.mode = "positive"
+max-steps = 20
+
+[[operations]]
+include-path-regex = "^/oauth/(connections|credentials)/[{]name[}]"
+parameters = { name = "contract-peer" }
+
+# The proxy through that runtime connection (its token injected, to this instance's /auth/), and
+# the configured server "self" for the token and injection routes.
+[[operations]]
+include-path-regex = "^/proxy/"
+parameters = { server = "contract-peer" }
+
+[[operations]]
+include-path-regex = "^/(token|auth/outbound)/[{]server[}]"
+parameters = { server = "self" }
 
 # Exclusions, all of positive_data_acceptance ("a request the schema allows is accepted"): where
 # acceptance depends on facts no JSON Schema can state, that check also accepts the one refusal
@@ -137,7 +165,7 @@ cd "$work"
 # CPython 3.11 can fail with "SystemError: AST constructor recursion depth mismatch".
 PYTHONPATH="$work/py" python3 -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; sys.exit(schemathesis())' \
   --no-color run "$root/docs/openapi.yaml" --url "http://127.0.0.1:$port" \
-  --phases examples,coverage,fuzzing,stateful --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
+  --phases "${CONTRACT_PHASES:-examples,coverage,fuzzing,stateful}" --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
   --seed "${CONTRACT_SEED:-20261207}" || {
   echo "contract: schemathesis found mismatches between docs/openapi.yaml and the running service (above)"
   exit 1
