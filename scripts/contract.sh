@@ -55,11 +55,7 @@ YAML
 "$bin" check-config --config "$work/config.yaml" >/dev/null
 "$bin" serve --config "$work/config.yaml" >"$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/log"; echo "contract: not ready"; exit 1; }
+"$root/scripts/lib/wait-ready.sh" "http://127.0.0.1:$port" "$work/log" contract
 token=$(curl -fs -u tollgate-dev:tollgate-dev-secret -d grant_type=client_credentials -d "scope=read write" \
   "http://127.0.0.1:$port/dev-issuer/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 

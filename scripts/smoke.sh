@@ -12,11 +12,7 @@ trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "
 # Each instance keeps its registry (SQLite, development key) in a data directory of its own.
 TOLLGATE_DATA_DIR="$work/data1" "$bin" serve --config config.yaml --port "$port" >"$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/log"; echo "smoke: not ready"; exit 1; }
+scripts/lib/wait-ready.sh "http://127.0.0.1:$port" "$work/log" smoke
 
 # Swift Concurrency runs on the event loops (EventLoopExecutor), which the start line names.
 grep -q '"executor":"nio"' "$work/log" || { cat "$work/log"; echo "smoke: tasks are not on NIO's event loops"; exit 1; }

@@ -41,11 +41,17 @@ extension KeyedDecodingContainer where Key == MemberName {
         }
     }
 
+    /// Whether `name` is given with a value (`null` reads as absent).
+    func holds(_ name: String) -> Bool {
+        let key = MemberName(stringValue: name)
+        return contains(key) && (try? decodeNil(forKey: key)) == false
+    }
+
     /// A string member: nil when absent or `null`; refused when of another type, longer than
     /// `limit` bytes, or holding a control character (line breaks too, unless `allowingLines`).
     func text(_ name: String, limit: Int = 2048, allowingLines: Bool = false) throws(RegistryError) -> String? {
         let key = MemberName(stringValue: name)
-        guard contains(key), (try? decodeNil(forKey: key)) == false else { return nil }
+        guard holds(name) else { return nil }
         guard let text = try? decode(String.self, forKey: key) else { throw RegistryError(.invalidRequest, "\(name) must be a string") }
         guard text.utf8.count <= limit,
             text.unicodeScalars.allSatisfy({
@@ -178,10 +184,7 @@ struct DependencyRequest: Decodable {
 
     /// The one string member among `names` (today's name or the seed's), nil when none is sent.
     static func oneOf(_ object: KeyedDecodingContainer<MemberName>, _ names: String...) throws(RegistryError) -> String? {
-        let present = names.filter { name in
-            let key = MemberName(stringValue: name)
-            return object.contains(key) && (try? object.decodeNil(forKey: key)) == false
-        }
+        let present = names.filter(object.holds)
         guard present.count <= 1 else { throw RegistryError(.invalidRequest, "send one of \(names.joined(separator: ", "))") }
         guard let name = present.first else { return nil }
         guard let value = try? object.decode(String.self, forKey: MemberName(stringValue: name)) else {
