@@ -106,7 +106,7 @@ let package = Package(
             name: "TollgateServer",
             dependencies: [
                 "TollgateKit", "TollgateConfiguration", "TollgateInbound", "TollgateOutbound", "TollgateDevIssuer", "TollgateRegistry",
-                "CTollgateExecutorHook", hummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), asyncHTTPClient, logging, nioCore, .product(name: "NIOPosix", package: "swift-nio"), httpTypes,
+                "CTollgateExecutorHook", hummingbird, .product(name: "DequeModule", package: "swift-collections"), .product(name: "HummingbirdCore", package: "hummingbird"), asyncHTTPClient, logging, nioCore, .product(name: "NIOPosix", package: "swift-nio"), httpTypes,
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -24,7 +24,8 @@ from loopback import Processes, as_json, glewlwyd_token, request, start_glewlwyd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forward_auth  # noqa: E402
-from tollgate_configs import glewlwyd_inbound  # noqa: E402
+from tollgate_configs import audit_file, glewlwyd_inbound  # noqa: E402
+import audit_trail  # noqa: E402
 import orthanc_plugin  # noqa: E402
 
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
@@ -33,6 +34,8 @@ FA_PORT = dict(c=18644, c_dicom=14644, tg_nginx=18587, tg_ingress=18588, tg_cadd
                nginx_ingress=18595, caddy=18596, caddy_admin=18597, ns_untrusted=18601, ns_trusted=18602)
 # Issue 28: Orthanc 1.12.10 + the official authorization plugin, Tollgate as its web service, a recording relay between.
 PLUGIN_PORT = dict(orthanc=18645, dicom=14645, tg=18603, relay=18604)
+# Issue 31: two audited Tollgates and rsyslog (TLS).
+AUDIT_PORT = dict(tg=18605, tg_fhir=18606, syslog=18607)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SECRETS = dict(rs="rs-introspect-s3cret", orthanc_a="orthanc-a-out-s3cret", reader="caller-read-s3cret",
                writer="caller-write-s3cret", admin="caller-admin-s3cret", api_key="e2e-admin-api-key-0123456789",
@@ -153,6 +156,7 @@ def main():
     parser.add_argument("--tollgate", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--filter", required=True)
+    parser.add_argument("--fhir-path", required=True, help="PYTHONPATH holding PyPI fhir.resources")
     args = parser.parse_args()
     work = args.work
     suite = Suite()
@@ -169,8 +173,11 @@ def main():
     names = ["tollgate", "tollgate2", "tollgate4", "tollgate5", "tollgate6", "tollgate7", "orthanc-a", "orthanc-b",
              "tollgate-fa-nginx", "tollgate-fa-ingress", "tollgate-fa-caddy", "tollgate-fa-trusted", "orthanc-c", "caddy",
              "tollgate-plugin", "orthanc-plugin"]
+    # The audit trails of the whole run, and what rsyslog received, too.
+    names += ["tollgate.audit.jsonl", "tollgate2.audit.jsonl", "tollgate-plugin.audit.jsonl", "audit/received.log",
+              "audit/tollgate-audit.audit", "audit/tollgate-audit-fhir.audit"]
     for name in names:
-        path = os.path.join(work, name + ".log")
+        path = os.path.join(work, name if "." in name else name + ".log")
         if os.path.exists(path):
             with open(path, "rb") as log:
                 logs[name] = log.read().decode("utf-8", "replace")
@@ -228,7 +235,7 @@ def run(suite, procs, work, args, used_tokens):
     for name, port, mode in [("tollgate", PORT["tg"], "auto"), ("tollgate2", PORT["tg2"], "introspection")]:
         path = os.path.join(work, name + ".yaml")
         with open(path, "w") as out:
-            out.write(tollgate_config(port, glewlwyd, mode))
+            out.write(tollgate_config(port, glewlwyd, mode) + audit_file(os.path.join(work, name + ".audit.jsonl")))
         procs.start(name, [args.tollgate, "serve", "--config", path], env=TOLLGATE_ENV)
     tg = "http://127.0.0.1:%d" % PORT["tg"]
     tg2 = "http://127.0.0.1:%d" % PORT["tg2"]
@@ -276,6 +283,9 @@ def run(suite, procs, work, args, used_tokens):
 
     # 13. Orthanc 1.12.10 with the official authorization plugin, Tollgate as its web service (issue 28).
     orthanc_plugin.check_plugin(suite, procs, work, args.tollgate, glewlwyd, mint, TOLLGATE_ENV, SECRETS, PLUGIN_PORT, used_tokens, make_dicom)
+
+    # 31. The audit trail to rsyslog over TLS, killed and restarted midway; FHIR validated.
+    audit_trail.check_audit(suite, procs, work, args.tollgate, AUDIT_PORT, used_tokens, args.fhir_path)
 
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
     pushed = wait_until(lambda: "TollgateTokenExpires" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)

@@ -15,7 +15,7 @@ import threading
 import time
 
 from loopback import as_json, request, wait_until
-from tollgate_configs import glewlwyd_inbound
+from tollgate_configs import audit_file, glewlwyd_inbound
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 FIXTURE = os.path.join(REPO, "Tests", "fixtures", "orthanc-authorization", "plugin-requests.json")
@@ -208,7 +208,7 @@ def check_plugin(suite, procs, work, tollgate_bin, glewlwyd, mint, env, secrets,
     orthanc = "http://127.0.0.1:%d" % ports["orthanc"]
     config = os.path.join(work, "tollgate-plugin.yaml")
     with open(config, "w") as out:
-        out.write(tollgate_config(ports["tg"], glewlwyd, roles_file, key_file, orthanc + "/"))
+        out.write(tollgate_config(ports["tg"], glewlwyd, roles_file, key_file, orthanc + "/") + audit_file(os.path.join(work, "tollgate-plugin.audit.jsonl")))
     procs.start("tollgate-plugin", [tollgate_bin, "serve", "--config", config], env=env)
     tg = "http://127.0.0.1:%d" % ports["tg"]
     if not wait_until(lambda: request("GET", tg + "/ready")[0] == 200, 30):
@@ -336,5 +336,16 @@ def run_checks(suite, orthanc, tg, mint, used_tokens, relay, make_dicom, roles_f
         with open(os.environ["TOLLGATE_RECORD_PLUGIN_FIXTURE"], "w") as out:
             json.dump(recorded, out, indent=1)
     validate_user = [r for r in recorded if r["path"] == "/tokens/validate" and (r["body"] or {}).get("token-value", "").startswith("Bearer <token:")]
+    with open(os.path.join(work, "tollgate-plugin.audit.jsonl")) as trail:
+        audit = [json.loads(line) for line in trail if line.strip()]
+    actions = {record["action"] for record in audit}
+    links = [record["what"].get("share_link", {}) for record in audit if record["action"] == "orthanc.share_link.create"]
+    profiles_recorded = sum(1 for record in audit if record["action"] == "orthanc.user.get_profile")
+    profile_calls = sum(1 for c in calls if c["path"] == "/user/get-profile")
+    suite.check("13q. the audit trail recorded the plugin's questions and acts: share link (type, study), roles change, validate; "
+                "get-profile once per cache miss (%d records for %d calls)" % (profiles_recorded, profile_calls),
+                {"orthanc.share_link.create", "orthanc.roles.update", "orthanc.tokens.validate", "orthanc.user.get_profile"} <= actions
+                and links and links[0].get("type") == "viewer-instant-link" and studies["B"][1] in links[0].get("studies", [])
+                and 0 < profiles_recorded < profile_calls, "%s %s" % (sorted(actions), links[:1]))
     suite.check("13p. the plugin asks /tokens/validate for a user token the profile does not grant (the view user's delete); Tollgate refuses it",
                 bool(validate_user), str(len(validate_user)))

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql caddy iproute2 ssl-cert
+scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql caddy iproute2 ssl-cert rsyslog rsyslog-gnutls
 # Orthanc 1.12.10 and the official authorization plugin come from the shared peers kit (never built
 # here): its runtime libraries are Debian's.
 peers=${TOLLGATE_PEERS_DIR:-$(cd .. && pwd)/shared/peers}
@@ -21,8 +21,10 @@ scripts/lib/apt-install.sh $(cat "$peers/orthanc-official/runtime-packages.txt")
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null
+# fhir.resources (and its pydantic) apart: only the audit checks load it, through scripts/validate-fhir-audit.py.
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/fhir" fhir.resources==8.3.0 >/dev/null
 
 bin=${1:-}
 [ -n "$bin" ] || bin=$(scripts/build-release.sh)
 
-PYTHONPATH="$work/py" exec python3 Tests/e2e/e2e.py --tollgate "$bin" --work "$work" --filter docker/orthanc/tollgate_filter.py
+PYTHONPATH="$work/py" exec python3 Tests/e2e/e2e.py --tollgate "$bin" --work "$work" --filter docker/orthanc/tollgate_filter.py --fhir-path "$work/fhir"

@@ -17,3 +17,11 @@ inbound:
         client_secret: "${E2E_RS_SECRET}"
         auth_method: client_secret_post
 """ % (host, port, glewlwyd, mode, "      default_for_opaque: true\n" if default_for_opaque else "")
+
+
+def audit_file(path):
+    """The audit trail on, every record to `path` as JSON lines (the suite's leak check reads it)."""
+    return """audit:
+  enabled: true
+  sinks: {file: {path: "%s"}}
+""" % path

@@ -13,9 +13,10 @@ package struct TollgateConfig: Sendable, Decodable {
     package var orthanc: OrthancConfig
     package var tracing: TracingConfig
     package var registry: RegistryConfig
+    package var audit: AuditConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, log, inbound, outbound, admin, proxy, orthanc, tracing, registry
+        case server, log, inbound, outbound, admin, proxy, orthanc, tracing, registry, audit
         case devIssuer = "dev_issuer"
         case forwardAuth = "forward_auth"
     }
@@ -32,6 +33,7 @@ package struct TollgateConfig: Sendable, Decodable {
         self.orthanc = OrthancConfig()
         self.tracing = TracingConfig()
         self.registry = RegistryConfig()
+        self.audit = AuditConfig()
     }
 
     package init(from decoder: any Decoder) throws {
@@ -47,5 +49,6 @@ package struct TollgateConfig: Sendable, Decodable {
         orthanc = try c.decode(.orthanc, default: OrthancConfig())
         tracing = try c.decode(.tracing, default: TracingConfig())
         registry = try c.decode(.registry, default: RegistryConfig())
+        audit = try c.decode(.audit, default: AuditConfig())
     }
 }

@@ -113,6 +113,8 @@ package struct Decision: Sendable {
     package let missingScopes: [String]
     /// Alias of the issuer that decided, when one did.
     package let issuer: String?
+    /// Taken from the decision cache: no issuer was asked (the audit trail records a profile once per miss).
+    package var fromCache = false
 
     package init(verdict: Verdict, principal: Principal? = nil, missingScopes: [String] = [], issuer: String? = nil) {
         self.verdict = verdict

@@ -108,7 +108,9 @@ package final class InboundAuthenticator: Sendable {
             lookup = .miss
             status = await cache.load(key) { await self.route(token, length: length) }
         }
-        return apply(status, requirement: requirement)
+        var decision = apply(status, requirement: requirement)
+        decision.fromCache = lookup == .hit
+        return decision
     }
 
     /// JWTs naming a JWT-verifying issuer are checked locally; everything else (opaque tokens,

@@ -24,6 +24,8 @@ package struct OrthancWebServiceDecision: Sendable {
         package var decision: Decision?
         /// The resource asked about, when the question named one.
         package var resource: OrthancResource?
+        /// The token was looked at as a share token and is not one of ours (forged, or signed by another key).
+        package var shareTokenInvalid = false
     }
 
     /// Whether `token` (a share token: a user's token was answered through its profile) lets
@@ -40,10 +42,12 @@ package struct OrthancWebServiceDecision: Sendable {
         guard level != "system", resource.dicomUID != nil || resource.orthancID != nil else { return refused }
         let inspection = await shareTokens.inspect(token)
         let granted = shareTokens.grants(inspection, method: method, accessChain: [resource], serverID: serverID)
-        return Validation(
+        var validation = Validation(
             granted: granted,
             validity: granted ? shareTokens.secondsLeft(inspection, cap: Self.validityCapSeconds) : Self.validityCapSeconds,
             decision: Decision(verdict: granted ? .allowed : .denied(.permission)), resource: resource)
+        validation.shareTokenInvalid = inspection == .invalid
+        return validation
     }
 
     package enum ProfileAnswer: Sendable {

@@ -15,6 +15,7 @@ struct CacheEvictionAdapter {
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         router.post("/admin/cache/evict") { request, context in
+            context.noteAudit(.cacheEvict)
             let key: TokenKey
             do {
                 key = try Self.key(from: try await request.collectBody(limit: maxBodyBytes))
@@ -25,6 +26,7 @@ struct CacheEvictionAdapter {
                     "INVALID_REQUEST", "request body exceeds \(maxBodyBytes) bytes or is unreadable",
                     status: .badRequest, requestID: context.requestID)
             }
+            context.noteAuditDetails { $0.target = "sha256:" + key.fingerprint }
             let evicted = cache.remove(key)
             var told = false
             if let replicas {

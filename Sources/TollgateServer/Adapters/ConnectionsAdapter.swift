@@ -23,7 +23,7 @@ struct ConnectionsAdapter {
 
     private func register(on router: RouterGroup<TollgateRequestContext>) {
         router.post("connections") { request, context in
-            await answer(request, context, status: .created) { organization in
+            await answer(request, context, status: .created, audit: .connectionCreate) { organization in
                 let view = try await connections.catalog.create(
                     organization: organization, input: try await body(ConnectionRequest.self, request).input,
                     createdBy: Self.creator(request, context))
@@ -46,7 +46,7 @@ struct ConnectionsAdapter {
             }
         }
         router.put("connections/:name") { request, context in
-            await answer(request, context) { organization in
+            await answer(request, context, audit: .connectionUpdate) { organization in
                 let view = try await connections.catalog.update(
                     organization: organization, name: name(context),
                     ifMatch: request.headers[.ifMatch], input: try await body(ConnectionRequest.self, request).input)
@@ -54,14 +54,14 @@ struct ConnectionsAdapter {
             }
         }
         router.delete("connections/:name") { request, context in
-            await answer(request, context, status: .noContent) { organization in
+            await answer(request, context, status: .noContent, audit: .connectionDelete) { organization in
                 try await connections.catalog.delete(organization: organization, name: name(context))
                 return ("", nil)
             }
         }
         router.post("connections/:name/test") { request, context in
             let started = ContinuousClock.now
-            return await answer(request, context) { organization in
+            return await answer(request, context, audit: .connectionTest) { organization in
                 let result = try await connections.tokens.test(organization: organization, name: name(context))
                 let latency = Int((ContinuousClock.now - started).milliseconds)
                 return (
@@ -74,7 +74,7 @@ struct ConnectionsAdapter {
             }
         }
         router.post("connections/:name/authorize") { request, context in
-            await answer(request, context) { organization in
+            await answer(request, context, audit: .connectionAuthorize) { organization in
                 let start = try await connections.authorization.authorize(organization: organization, name: name(context))
                 return (
                     JSONText.object([
@@ -85,14 +85,14 @@ struct ConnectionsAdapter {
             }
         }
         router.post("connections/:name/refresh-token") { request, context in
-            await answer(request, context) { organization in
+            await answer(request, context, audit: .connectionUpdate) { organization in
                 let view = try await connections.authorization.importRefreshToken(
                     organization: organization, name: name(context), refreshToken: try await body(RefreshTokenRequest.self, request).refreshToken)
                 return (Self.render(view), view.record.generation)
             }
         }
         router.get("credentials/:name") { request, context in
-            await answer(request, context) { organization in
+            await answer(request, context, audit: .token) { organization in
                 var minTTL = RuntimeConnections.defaultMinTTLSeconds
                 if let raw = request.uri.queryParameters.get("min_ttl") {
                     guard raw.utf8.count <= 6, let value = Int(raw), (0...86400).contains(value) else {
@@ -107,7 +107,7 @@ struct ConnectionsAdapter {
             }
         }
         router.post("connections/:name/dependencies") { request, context in
-            await answer(request, context, status: .created) { organization in
+            await answer(request, context, status: .created, audit: .connectionUpdate) { organization in
                 let given = try await body(DependencyRequest.self, request)
                 let dependency = try await connections.catalog.addDependency(
                     organization: organization, name: name(context), dependentID: given.dependentID, label: given.label)
@@ -121,7 +121,7 @@ struct ConnectionsAdapter {
             }
         }
         router.delete("connections/:name/dependencies/:dependent") { request, context in
-            await answer(request, context, status: .noContent) { organization in
+            await answer(request, context, status: .noContent, audit: .connectionUpdate) { organization in
                 try await connections.catalog.removeDependency(
                     organization: organization, name: name(context),
                     dependentID: context.parameters.get("dependent") ?? "")
@@ -129,7 +129,7 @@ struct ConnectionsAdapter {
             }
         }
         router.post("workflows/:workflow/dependencies") { request, context in
-            await answer(request, context, status: .created) { organization in
+            await answer(request, context, status: .created, audit: .connectionUpdate) { organization in
                 let given = try await body(WorkflowDependencyRequest.self, request)
                 let registered = try await connections.catalog.addWorkflowDependency(
                     organization: organization, workflowID: workflow(context), connectionName: given.connectionName, label: given.label)
@@ -211,6 +211,7 @@ struct ConnectionsAdapter {
         let connection = PrintableText.clean(name(context), limit: 64)
         do {
             let view = try await connections.authorization.callback(name: name(context), parameters: try parameters.get())
+            context.noteAudit(.connectionCallback) { $0.target = connection }
             if browser { return CallbackPage.connected(view.record.name) }
             return Reply.json(
                 JSONText.object([
@@ -219,6 +220,11 @@ struct ConnectionsAdapter {
                 ]), headers: [.cacheControl: "no-store", .referrerPolicy: "no-referrer"])
         } catch {
             let refusal = RegistryError.of(error)
+            context.noteAudit(.callbackRefused) { note in
+                note.target = connection
+                note.outcome = .denied
+                note.reason = refusal.code.rawValue
+            }
             if browser { return CallbackPage.failed(connection, status: Self.status(of: refusal), reason: refusal.message) }
             var answer = Self.refusal(refusal, requestID: context.requestID)
             answer.headers[.referrerPolicy] = "no-referrer"
@@ -260,9 +266,14 @@ struct ConnectionsAdapter {
     /// Runs one operation for the caller's organisation and renders its answer or its refusal.
     /// A generation becomes the `ETag`.
     private func answer(
-        _ request: Request, _ context: TollgateRequestContext, status: HTTPResponse.Status = .ok,
+        _ request: Request, _ context: TollgateRequestContext, status: HTTPResponse.Status = .ok, audit: AuditAction? = nil,
         _ operation: (String) async throws -> (String, Int?)
     ) async -> Response {
+        if let audit {
+            context.noteAudit(audit) { note in
+                note.target = context.parameters.get("name") ?? context.parameters.get("workflow").map { "workflow:" + $0 }
+            }
+        }
         do {
             let organization = try RuntimeConnections.organization(header: request.headers[.xOrganizationID])
             let (body, generation) = try await operation(organization)
@@ -271,7 +282,9 @@ struct ConnectionsAdapter {
             if status == .noContent { return Response(status: .noContent, headers: headers) }
             return Reply.json(body, status: status, headers: headers)
         } catch {
-            return Self.refusal(RegistryError.of(error), requestID: context.requestID)
+            let refusal = RegistryError.of(error)
+            context.noteAuditDetails { $0.reason = refusal.code.rawValue }
+            return Self.refusal(refusal, requestID: context.requestID)
         }
     }
 

@@ -56,11 +56,13 @@ struct ForwardAuthAdapter {
     func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         var facts: RequestFacts?
         var factsFromPath: Bool?
+        context.noteAudit(.forwardAuth)
         if !rules.isEmpty {
             switch reader.read(request, peer: context.peerAddress) {
             case .facts(let read, let fromPath):
                 facts = read
                 factsFromPath = fromPath
+                context.noteGuarded(read)
             case .undescribed:
                 break
             case .untrusted:
@@ -80,6 +82,10 @@ struct ForwardAuthAdapter {
             constraints = try authURLConstraints(request, factsFromPath: factsFromPath)
         } catch {
             return refuse(.unknownConstraint, context, warning: error.reason, description: error.reason)
+        }
+        if rules.isEmpty, context.accessNote != nil, case .facts(let read, _) = reader.read(request, peer: context.peerAddress) {
+            // Without rules the guarded request decides nothing, but the audit record still names it.
+            context.noteGuarded(read)
         }
         guard !rules.isEmpty else { return await answer(request, context, requirement: .none, constraints: constraints, headers: identityHeaders) }
         switch rules.verdict(for: facts) {
@@ -111,6 +117,7 @@ struct ForwardAuthAdapter {
 
     /// A refusal made before any token was looked at, with a throttled warning naming the peer.
     private func refuse(_ reason: DenialReason, _ context: TollgateRequestContext, warning: String? = nil, description: String? = nil) -> Response {
+        if let alert = Self.securityAction[reason] { context.noteAudit(alert) { $0.reason = description ?? reason.rawValue } }
         if let warning {
             let peer = context.peerAddress?.ipAddress ?? "unknown"
             if warnings.allows("\(reason.rawValue) \(peer)") {
@@ -141,6 +148,12 @@ struct ForwardAuthAdapter {
         }
         return response
     }
+
+    /// Refusals an operator must see as security events, not as one more denied token.
+    static let securityAction: [DenialReason: AuditAction] = [
+        .untrustedProxy: .untrustedProxy, .ambiguousPath: .ambiguousPath, .conflictingFacts: .conflictingFacts,
+        .unknownConstraint: .unknownConstraint,
+    ]
 
     private static func split(_ value: Substring) -> [String] {
         value.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)

@@ -17,6 +17,7 @@ struct MockForgeAdapter {
     }
 
     func authenticate(_ request: Request, context: TollgateRequestContext) async -> Response {
+        context.noteAudit(.pluginAuthenticate)
         let body: ByteBuffer
         do {
             body = try await request.collectBody(limit: maxBodyBytes)

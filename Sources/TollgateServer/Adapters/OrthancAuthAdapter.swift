@@ -73,6 +73,16 @@ struct OrthancAuthAdapter {
         }
         let answer = await decisions.validate(
             token: Self.token(body), method: method, level: level, dicomUID: body.dicomUID, orthancID: body.orthancID, serverID: body.serverID)
+        // A share link's token (from a URL argument, not the Authorization header) that is not one of ours.
+        let forged = answer.shareTokenInvalid && body.tokenKey.map { $0.lowercased() != "authorization" } == true
+        context.noteAudit(forged ? .invalidShareToken : .tokensValidate) { note in
+            note.method = method.uppercased()
+            note.path = body.uri.flatMap { AuditEvent.clean($0, limit: 512) } ?? "/"
+            note.resource = AuditEvent.Resource(
+                level: level, orthancID: AuditEvent.clean(body.orthancID, limit: 128), dicomUID: AuditEvent.clean(body.dicomUID, limit: 128))
+            note.outcome = answer.granted ? .allowed : .denied
+            if forged { note.reason = "the share token is not valid" }
+        }
         if let decision = answer.decision {
             context.noteDecision(decision)
             let resource = answer.resource.flatMap { $0.orthancID ?? $0.dicomUID }
@@ -88,10 +98,12 @@ struct OrthancAuthAdapter {
         }
         switch await decisions.profile(token: Self.token(body)) {
         case .indeterminate(let decision, let reason):
+            context.noteAudit(.userProfile)
             context.noteDecision(decision)
             return OrthancReplies.error("cannot decide: \(reason)", status: .serviceUnavailable, requestID: context.requestID)
         case .profile(let profile, let decision):
             if let decision {
+                context.noteAudit(.userProfile)
                 context.noteDecision(decision)
                 if decision.isAllowed { context.noteOrthanc(OrthancAccess(method: nil, level: nil, resource: nil, user: profile.userID ?? profile.name)) }
             }
@@ -103,6 +115,10 @@ struct OrthancAuthAdapter {
         guard let token = Self.token(body) else { return OrthancReplies.json(#"{"error-code":"unknown","resources":[]}"#) }
         switch await shareTokens.inspect(token) {
         case .invalid:
+            context.noteAudit(.invalidShareToken) { note in
+                note.outcome = .denied
+                note.reason = "the share token given to /tokens/decode is not valid"
+            }
             return OrthancReplies.json(#"{"error-code":"invalid","resources":[]}"#)
         case .expired(let type):
             return OrthancReplies.json(JSONText.object([("token-type", .string(type)), ("error-code", .string("expired")), ("resources", .raw("[]"))]))
@@ -123,6 +139,12 @@ struct OrthancAuthAdapter {
         }
         do {
             let created = try await shareTokens.create(type: PrintableText.clean(type, limit: 64), request: body)
+            context.noteAudit(.shareLinkCreate) { note in
+                note.shareLink = AuditEvent.ShareLink(
+                    type: PrintableText.clean(type, limit: 64),
+                    studies: body.resources.compactMap { AuditEvent.clean($0.dicomUID ?? $0.orthancID, limit: 128) },
+                    lifetimeSeconds: created.expiresAt.map { max(0, $0 - Int(Date().timeIntervalSince1970)) })
+            }
             let echoed = created.request
             let requestJSON = JSONText.object([
                 ("id", echoed.id.map { .string($0) } ?? .null),
@@ -156,6 +178,7 @@ struct OrthancAuthAdapter {
         case .failure(let refusal): return refusal.response
         }
         do {
+            context.noteAudit(.rolesUpdate)
             try await profiles.replaceRoles(document)
             return rolesDocument()
         } catch {

@@ -44,6 +44,13 @@ struct OrthancFilterAdapter {
                 method: body.method, uri: body.uri, getArguments: body.get ?? [:], tokens: tokens,
                 resources: body.resources ?? [], labels: body.labels, serverID: body.serverID))
         context.noteDecision(outcome.decision)
+        context.noteAudit(.orthancAuthorize) { note in
+            note.method = body.method.uppercased()
+            note.path = body.uri
+            note.resource = outcome.resource.map(AuditEvent.Resource.init)
+            note.outcome = outcome.granted ? .allowed : .denied
+            note.reason = outcome.reason
+        }
         context.noteOrthanc(
             OrthancAccess(
                 method: body.method, level: outcome.resource?.level,

@@ -38,6 +38,7 @@ struct OutboundAPIAdapter {
         }
         router.get("/token") { _, context in
             // seed 004 served one upstream at `/token`: keep that working when there is exactly one.
+            context.noteAudit(.token) { $0.target = servers.all.count == 1 ? servers.all[0].name : nil }
             guard servers.all.count == 1 else {
                 return OutboundErrorReply.response("ENDPOINT_NOT_FOUND", "name the server: /token/{server}", status: .notFound, requestID: context.requestID)
             }
@@ -45,6 +46,7 @@ struct OutboundAPIAdapter {
         }
         router.get("/token/:server") { request, context in
             let name = context.parameters.get("server") ?? ""
+            context.noteAudit(.token) { $0.target = name }
             do {
                 switch try targets.resolve(name, organizationHeader: request.headers[.xOrganizationID]) {
                 case .configured, .unknown: return await token(name, requestID: context.requestID)

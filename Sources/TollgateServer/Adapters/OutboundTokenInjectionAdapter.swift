@@ -41,6 +41,7 @@ struct OutboundTokenInjectionAdapter {
 
     private func inject(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         let name = context.parameters.get("server") ?? ""
+        context.noteAudit(.tokenInjection) { $0.target = name }
         guard let server = servers[name] else { return OutboundErrorReply.unknownServer(name, requestID: context.requestID) }
         switch config.auth {
         case .admin where adminIsOpen:

@@ -11,6 +11,7 @@ struct ProbeRoutes {
     let cache: DecisionCache
     let outbound: OutboundServers
     let registry: ConnectionRegistry?
+    let audit: AuditTrail?
     let version: String
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
@@ -26,6 +27,7 @@ struct ProbeRoutes {
         }
         router.get("/metrics") { _, _ in
             metrics.sample(outbound.all.map(\.status))
+            if let audit { metrics.sampleAudit(audit.depths()) }
             if let registry, let counts = try? await registry.rowsPerKey() { metrics.sampleRegistry(counts) }
             return Reply.bytes(metrics.render(cacheEntries: cache.count), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }

@@ -26,6 +26,7 @@ struct ProxyAdapter {
 
     private func forward(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         let server = context.parameters.get("server") ?? ""
+        context.noteAudit(.proxy) { $0.target = server }
         // The remainder is sliced from the raw path, so the raw path must be exactly what the
         // router matched: `/proxy/{server}` then `/` or nothing (the router skips empty segments).
         let prefix = "/proxy/" + server

@@ -72,6 +72,7 @@ extension TollgateApp {
                     documentChanged: { key in if key == RegistryOrthancState.rolesKey { await profiles.reloadShared() } })
             },
             { await Self.watchRoles(profiles) },
+            { [audit] in await audit?.reopenOnHangup() },
         ])
         return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
     }
@@ -100,10 +101,11 @@ extension TollgateApp {
         let router = Router(context: TollgateRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(
             middleware: ObservabilityMiddleware(
-                metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access,
+                metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access, audit: audit,
+                trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
                 tracing: RequestTracing(tracer: tracing?.tracer)))
         ProbeRoutes(
-            readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry,
+            readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry, audit: audit,
             version: Self.version
         ).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)

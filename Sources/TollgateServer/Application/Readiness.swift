@@ -9,10 +9,11 @@ package struct Readiness: Sendable {
     let devIssuer: DevIssuer?
     let outbound: OutboundServers
     let pusher: OrthancPusher
+    let audit: AuditTrail?
 
     package func notReadyReasons() -> [String] {
         var reasons = issuers.compactMap(\.notReadyReason)
         if let devIssuer, !devIssuer.isServing { reasons.append("dev issuer: not serving yet") }
-        return reasons + outbound.notReadyReasons() + pusher.notReadyReasons()
+        return reasons + outbound.notReadyReasons() + pusher.notReadyReasons() + (audit?.notReadyReasons() ?? [])
     }
 }

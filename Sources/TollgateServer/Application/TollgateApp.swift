@@ -42,6 +42,8 @@ package final class TollgateApp: Sendable {
     let serverTLS: ServerTLSContext?
     /// `tracing:`, when spans are exported.
     let tracing: TracingBackend?
+    /// `audit:`, when enabled: the trail every route's decisions and acts are recorded on.
+    let audit: AuditTrail?
     /// `registry:`, when enabled: runtime connections, opened and checked against the keys.
     package let registry: ConnectionRegistry?
     /// The registry's connection API operations, when the registry is enabled.
@@ -76,6 +78,11 @@ package final class TollgateApp: Sendable {
                     path: "tracing",
                     message: "cannot set up the OTLP exporter (check the OTEL_* variables; only http/protobuf and http/json are built in): \(error)")
             ])
+        }
+        do {
+            audit = try AuditTrail.make(config: config.audit, observer: metrics)
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(path: "audit.sinks.syslog", message: "cannot set up the syslog sink (TLS files?): \(error)")])
         }
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(
@@ -151,11 +158,12 @@ package final class TollgateApp: Sendable {
                         minTTL: config.orthanc.checkIntervalSeconds + 60)
                 })
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
-            readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher)
+            readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher, audit: audit)
         } catch {
             await registry?.close()
             await idpClients.shutdown()
             await upstreamPools.shutdown()
+            await audit?.close()
             throw error
         }
     }
@@ -201,6 +209,8 @@ package final class TollgateApp: Sendable {
         await registry?.close()
         await idpClients.shutdown()
         await upstreamPools.shutdown()
+        // Last: every request has been answered, so every record is queued; flush them.
+        await audit?.close()
     }
 
     private func logStart() {

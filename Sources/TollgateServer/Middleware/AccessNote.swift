@@ -3,29 +3,60 @@ import Synchronization
 import TollgateInbound
 import TollgateKit
 
-/// What an adapter learnt about a request that the access-log line reports: the issuer alias and
-/// the decision reason. A reference, so the middleware sees what a handler wrote into its copy
-/// of the context; made only when the access log is on.
+/// What an adapter learnt about a request, for the access-log line and the audit trail: the
+/// decision, the rule, the Orthanc resource and the audited act. A reference, so the middleware
+/// sees what a handler wrote into its copy of the context; made only when either is on.
 final class AccessNote: Sendable {
-    private let decided = Mutex<(issuer: String?, reason: String)?>(nil)
-    private let matchedRule = Mutex<String?>(nil)
-    private let orthancAccess = Mutex<OrthancAccess?>(nil)
+    private struct State {
+        var decision: Decision?
+        var rule: String?
+        var orthanc: OrthancAccess?
+        var audit = AuditNote()
+    }
 
-    var decision: (issuer: String?, reason: String)? { decided.withLock { $0 } }
-    var rule: String? { matchedRule.withLock { $0 } }
-    var orthanc: OrthancAccess? { orthancAccess.withLock { $0 } }
+    private let state = Mutex(State())
+
+    var decision: Decision? { state.withLock { $0.decision } }
+    var rule: String? { state.withLock { $0.rule } }
+    var orthanc: OrthancAccess? { state.withLock { $0.orthanc } }
+    var audit: AuditNote { state.withLock { $0.audit } }
+    /// Everything at once, for the end of a request.
+    var all: (decision: Decision?, rule: String?, orthanc: OrthancAccess?, audit: AuditNote) {
+        state.withLock { ($0.decision, $0.rule, $0.orthanc, $0.audit) }
+    }
 
     func record(_ decision: Decision) {
-        decided.withLock { $0 = (decision.issuer, decision.reasonLabel) }
+        state.withLock { $0.decision = decision }
     }
 
     func record(rule: String) {
-        matchedRule.withLock { $0 = rule }
+        state.withLock { $0.rule = rule }
     }
 
     func record(orthanc: OrthancAccess) {
-        orthancAccess.withLock { $0 = orthanc }
+        state.withLock { $0.orthanc = orthanc }
     }
+
+    func recordAudit(_ update: (inout AuditNote) -> Void) {
+        state.withLock { update(&$0.audit) }
+    }
+}
+
+/// What the audit trail needs beyond the decision: which act this request was, and about what.
+/// Set by the adapter that did it; a request with no action leaves no audit record.
+struct AuditNote: Sendable {
+    var action: AuditAction?
+    /// The guarded request's method and canonical path (forward auth), when it is not this request's own.
+    var method: String?
+    var path: String?
+    var target: String?
+    var resource: AuditEvent.Resource?
+    var shareLink: AuditEvent.ShareLink?
+    var admin: String?
+    var permission: String?
+    var reason: String?
+    /// Set when the answer's status does not tell (a 200 that refuses, as Orthanc's protocol does).
+    var outcome: AuditEvent.Outcome?
 }
 
 /// What an Orthanc route decided about the request Orthanc asked about, for the access line:
@@ -65,6 +96,27 @@ extension TollgateRequestContext {
     /// An Orthanc route's view of the request it decided about.
     func noteOrthanc(_ access: OrthancAccess) {
         accessNote?.record(orthanc: access)
+    }
+
+    /// The audited act this request is, and what the adapter knows about it.
+    func noteAudit(_ action: AuditAction, _ update: (inout AuditNote) -> Void = { _ in }) {
+        accessNote?.recordAudit { note in
+            note.action = action
+            update(&note)
+        }
+    }
+
+    /// The request a proxy asked about, as the audit record's method and path.
+    func noteGuarded(_ facts: RequestFacts) {
+        noteAuditDetails { note in
+            note.method = facts.method
+            note.path = facts.path
+        }
+    }
+
+    /// Details of the act already noted (or about to be), without naming it.
+    func noteAuditDetails(_ update: (inout AuditNote) -> Void) {
+        accessNote?.recordAudit(update)
     }
 
     /// Every front end reports its decision here: to the access log, and a refusal at debug.

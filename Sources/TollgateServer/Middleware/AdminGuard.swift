@@ -36,11 +36,25 @@ struct AdminGuard: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch await verdict(for: request, context: context) {
         case .refuse(let refusal):
+            context.noteAudit(.adminAuthentication) { note in
+                note.outcome = .denied
+                note.reason = "admin \(Self.modeName(check)) refused (\(refusal.status.code))"
+            }
             return refusal
         case .pass(let identity):
             var context = context
             context.adminIdentity = identity
+            context.noteAuditDetails { $0.admin = identity }
             return try await next(request, context)
+        }
+    }
+
+    private static func modeName(_ check: Check) -> String {
+        switch check {
+        case .open: "none"
+        case .apiKeys: "api_key"
+        case .bearer: "bearer"
+        case .clientCertificates: "mtls"
         }
     }
 

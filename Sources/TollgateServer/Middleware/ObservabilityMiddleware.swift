@@ -7,12 +7,16 @@ import TollgateInbound
 import TollgateKit
 import Tracing
 
-/// Request ids, per-route latency metrics, the access log and the error log line, for every route.
+/// Request ids, per-route latency metrics, the access log, the audit record and the error log
+/// line, for every route.
 struct ObservabilityMiddleware: RouterMiddleware {
     typealias Context = TollgateRequestContext
     let metrics: TollgateMetrics
     let requestIDs: RequestIDs
     let accessLog: Bool
+    let audit: AuditTrail?
+    /// `forward_auth.trusted_proxies`: whose `X-Forwarded-For` names the client in an audit record.
+    let trustedProxies: [IPNetwork]
     let tracing: RequestTracing
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -23,7 +27,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         context.logger[metadataKey: TollgateLogHandler.hummingbirdRequestID] = .string(requestID)
         let trace = tracing.begin(request, requestID: requestID)
         if let trace { context.logger[metadataKey: "trace_id"] = .string(trace.id) }
-        let note = accessLog ? AccessNote() : nil
+        let note = accessLog || audit != nil ? AccessNote() : nil
         context.accessNote = note
         let started = ContinuousClock.now
         var response: Response
@@ -32,6 +36,15 @@ struct ObservabilityMiddleware: RouterMiddleware {
             response.headers[.xTraceID] = trace.id
         } else {
             response = await answer(request, context: context, next: next)
+        }
+        if let audit, let note,
+            let event = auditEvent(request, context: context, status: response.status.code, note: note, requestID: requestID, traceID: trace?.id),
+            !audit.record(event), audit.deniesUnrecorded, event.category == .access, event.outcome == .allowed
+        {
+            // on_failure: deny — an allowed decision the trail could not take is not given.
+            context.logger.warning("audit record could not be queued (a sink's buffer is full): refusing an allowed decision (audit.on_failure: deny)")
+            response = Reply.unrecorded()
+            if let trace { response.headers[.xTraceID] = trace.id }
         }
         response.headers[.xRequestID] = requestID
         let status = response.status.code
@@ -43,7 +56,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         metrics.recordRequest(
             route: routeLabel, method: request.method.rawValue, status: status,
             nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
-        if let note {
+        if accessLog, let note {
             Self.logAccess(
                 context.logger, request: request, route: routeLabel, status: status, elapsed: elapsed, note: note,
                 requestID: requestID, traceID: trace?.id)
@@ -77,7 +90,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let line = TollgateLogHandler.AccessLine(
             method: request.method.rawValue, route: route, status: status,
             durationMS: (elapsed.seconds * 1_000_000).rounded() / 1000, requestID: requestID,
-            issuer: decision?.issuer, reason: decision?.reason, rule: note.rule, traceID: traceID, orthanc: note.orthanc
+            issuer: decision?.issuer, reason: decision?.reasonLabel, rule: note.rule, traceID: traceID, orthanc: note.orthanc
         )
         if let handler = logger.handler as? TollgateLogHandler {
             handler.writeAccess(line)
@@ -89,7 +102,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         ]
         if let decision {
             metadata["issuer"] = .string(decision.issuer ?? "none")
-            metadata["reason"] = .string(decision.reason)
+            metadata["reason"] = .string(decision.reasonLabel)
         }
         if let rule = line.rule { metadata["rule"] = .string(rule) }
         for (name, value) in line.orthanc?.fields ?? [] { metadata[name] = .string(value) }

@@ -37,6 +37,10 @@ struct OrthancWebServiceGuard: RouterMiddleware {
         case .basic(let expected) where expected.matches(request.headers[.authorization] ?? ""):
             return try await next(request, context)
         case .basic:
+            context.noteAudit(.adminAuthentication) { note in
+                note.outcome = .denied
+                note.reason = "the Orthanc web-service credentials were not valid"
+            }
             return Self.refusal(
                 "authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
                     + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)", context)

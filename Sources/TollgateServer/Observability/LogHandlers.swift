@@ -51,7 +51,7 @@ package struct TollgateLogHandler: LogHandler {
         switch format {
         case .json:
             line.append(#"{"ts":""#)
-            Self.appendTimestamp(to: &line)
+            line.appendCurrentTimestamp()
             line.append(#"","level":"info","logger":"#)
             line.appendJSONString(label)
             line.append(#","msg":"request","request_id":"#)
@@ -86,7 +86,7 @@ package struct TollgateLogHandler: LogHandler {
             }
             line.append("}\n")
         case .text:
-            Self.appendTimestamp(to: &line)
+            line.appendCurrentTimestamp()
             line.append(" INFO [")
             line.append(label)
             line.append("] request duration_ms=")
@@ -204,34 +204,10 @@ package struct TollgateLogHandler: LogHandler {
 }
 
 extension TollgateLogHandler {
-    /// RFC 3339 UTC with milliseconds, from gmtime_r (Foundation's formatter cost more than the
-    /// rest of an access-log line).
     static func timestamp() -> String {
         var line = TextBuffer(capacity: 24)
-        appendTimestamp(to: &line)
+        line.appendCurrentTimestamp()
         return String(decoding: line.bytes, as: UTF8.self)
-    }
-
-    static func appendTimestamp(to line: inout TextBuffer) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        line.append(Int(parts.tm_year) + 1900, width: 4)
-        line.append(byte: UInt8(ascii: "-"))
-        line.append(Int(parts.tm_mon) + 1, width: 2)
-        line.append(byte: UInt8(ascii: "-"))
-        line.append(Int(parts.tm_mday), width: 2)
-        line.append(byte: UInt8(ascii: "T"))
-        line.append(Int(parts.tm_hour), width: 2)
-        line.append(byte: UInt8(ascii: ":"))
-        line.append(Int(parts.tm_min), width: 2)
-        line.append(byte: UInt8(ascii: ":"))
-        line.append(Int(parts.tm_sec), width: 2)
-        line.append(byte: UInt8(ascii: "."))
-        line.append(Int(now.tv_nsec / 1_000_000), width: 3)
-        line.append(byte: UInt8(ascii: "Z"))
     }
 }
 

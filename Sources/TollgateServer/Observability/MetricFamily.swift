@@ -48,6 +48,14 @@ struct MetricFamily: Sendable, Hashable {
         help:
             "RFC 7009 revocations of the tokens a runtime connection gave up (deleted, or replaced by a new authorization) by token_type (refresh_token, access_token) and result (revoked, failed, no_endpoint)."
     )
+    static let auditEvents = Self(
+        name: "tollgate_audit_events_total",
+        help:
+            "Audit records by sink (stdout, file, syslog) and outcome: written, or dropped (the sink's buffer was full, or it never recovered before shutdown)."
+    )
+    static let auditSinkFailures = Self(
+        name: "tollgate_audit_sink_failures_total", help: "Failed writes to an audit sink (each is retried with backoff; the records wait in its buffer).")
+    static let auditQueued = Self(name: "tollgate_audit_queued_events", help: "Audit records waiting in a sink's buffer, sampled at scrape.")
     static let residentMemory = Self(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")
     static let cpuSeconds = Self(name: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds.")
     static let openFDs = Self(name: "process_open_fds", help: "Open file descriptors.")

@@ -34,3 +34,14 @@ extension Request {
         }
     }
 }
+
+extension Reply {
+    /// `audit.on_failure: deny`: an allowed decision the audit trail could not take (503).
+    static func unrecorded() -> Response {
+        var response = json(
+            #"{"error":"temporarily_unavailable","error_description":"the audit trail cannot record this decision"}"#, status: .serviceUnavailable)
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.xTollgateError] = "audit_unavailable"
+        return response
+    }
+}
