@@ -142,10 +142,25 @@ struct RegistryCommand: AsyncParsableCommand {
                     "rewrapped \(moved) connection(s) to key \(registry.keyring.currentKeyID); \(current) already used it. Connections per key: \(counts.joined(separator: ", "))"
                 )
                 await registry.close()
+                try await Self.audit(
+                    config, succeeded: true, keyID: registry.keyring.currentKeyID, reason: "rewrapped \(moved) connection(s); \(current) already used the key")
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 await registry.close()
                 FileHandle.standardError.write(Data("tollgate: rewrap stopped: \(error)\n".utf8))
+                try? await Self.audit(config, succeeded: false, keyID: registry.keyring.currentKeyID, reason: "rewrap stopped")
                 throw ExitCode(1)
+            }
+        }
+
+        /// The key rewrap on the audit trail; with `audit.on_failure: deny` a record that cannot be written fails the command.
+        static func audit(_ config: TollgateConfig, succeeded: Bool, keyID: String, reason: String) async throws {
+            guard await CommandAudit.record(config: config.audit, action: .keyRewrap, outcome: succeeded, target: "key:" + keyID, reason: reason)
+            else {
+                FileHandle.standardError.write(Data("tollgate: the audit record of the rewrap could not be written (see audit.sinks)\n".utf8))
+                if config.audit.onFailure == .deny { throw ExitCode(1) }
+                return
             }
         }
     }

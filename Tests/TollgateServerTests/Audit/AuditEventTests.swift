@@ -13,7 +13,7 @@ struct AuditEventTests {
     static func sample(_ action: AuditAction, outcome: AuditEvent.Outcome = .allowed) -> AuditEvent {
         var event = AuditEvent(
             time: .init(seconds: 1_796_643_664, milliseconds: 7), category: action.category, action: action, outcome: outcome,
-            status: outcome == .allowed ? 200 : 403, method: "GET", path: "/dicom-web/studies/1.2.3", requestID: "req-\(action.rawValue)")
+            status: outcome == .allowed ? 200 : 403, method: request(action).method, path: request(action).path, requestID: "req-\(action.rawValue)")
         switch action.category {
         case .access:
             event.subject = "radiologist"
@@ -39,6 +39,33 @@ struct AuditEventTests {
         return event
     }
 
+    /// What each kind of record is typically about.
+    static func request(_ action: AuditAction) -> (method: String, path: String) {
+        switch action {
+        case .forwardAuth, .tokensValidate: ("GET", "/dicom-web/studies/1.2.3")
+        case .pluginAuthenticate: ("GET", "/api/users")
+        case .orthancAuthorize: ("GET", "/studies/6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12")
+        case .userProfile: ("POST", "/user/get-profile")
+        case .proxy: ("GET", "/proxy/azure-dicom/studies")
+        case .token: ("GET", "/token/azure-dicom")
+        case .tokenInjection: ("GET", "/auth/outbound/azure-dicom")
+        case .connectionCreate: ("POST", "/oauth/connections")
+        case .connectionUpdate: ("PUT", "/oauth/connections/azure-dicom")
+        case .connectionDelete: ("DELETE", "/oauth/connections/azure-dicom")
+        case .connectionTest: ("POST", "/oauth/connections/azure-dicom/test")
+        case .connectionAuthorize: ("POST", "/oauth/connections/azure-dicom/authorize")
+        case .connectionCallback, .callbackRefused: ("GET", "/oauth/callback/azure-dicom")
+        case .cacheEvict: ("POST", "/admin/cache/evict")
+        case .rolesUpdate: ("PUT", "/settings/roles")
+        case .shareLinkCreate: ("PUT", "/tokens/viewer-instant-link")
+        case .keyRewrap: ("CLI", "tollgate registry rewrap")
+        case .adminAuthentication: ("POST", "/oauth/connections")
+        case .untrustedProxy, .conflictingFacts, .unknownConstraint: ("GET", "/auth")
+        case .ambiguousPath: ("GET", "/auth")
+        case .invalidShareToken: ("GET", "/studies/6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12")
+        }
+    }
+
     static func object(_ bytes: [UInt8]) throws -> [String: Any] {
         #expect(bytes.last == UInt8(ascii: "\n") && bytes.dropLast().allSatisfy { $0 != UInt8(ascii: "\n") }, "one line")
         return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
@@ -55,7 +82,7 @@ struct AuditEventTests {
         let from = try #require(object["from"] as? [String: String])
         let what = try #require(object["what"] as? [String: Any])
         #expect(from == ["client": "10.1.2.3", "proxy": "127.0.0.1"])
-        #expect(what["method"] as? String == "GET" && what["path"] as? String == "/dicom-web/studies/1.2.3")
+        #expect(what["method"] as? String == Self.request(action).method && what["path"] as? String == Self.request(action).path)
         #expect(object["request_id"] as? String == "req-\(action.rawValue)" && object["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
         switch action.category {
         case .access: #expect(who == ["sub": "radiologist", "client_id": "viewer", "name": "Dr. Example", "issuer": "hospital"])
@@ -171,6 +198,32 @@ struct AuditEventTests {
         validator.waitUntilExit()
         #expect(validator.terminationStatus == 0, "\(report)")
         #expect(report.contains("\(AuditAction.allCases.count * 3) valid FHIR R4 AuditEvent records"), "\(report)")
+    }
+
+    /// docs/audit-examples.md: an example of every kind in both formats, exactly as Tollgate renders
+    /// it (TOLLGATE_WRITE_AUDIT_EXAMPLES=1 rewrites it after a change to the formats).
+    @Test func theDocumentedExamplesAreWhatTollgateWrites() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        var text = """
+            # Audit records: an example of every kind
+
+            Generated from Tollgate's renderer (a test checks this file against it): each kind of record in the
+            `json` format and, below it, the same record as `fhir`. [audit.md](audit.md) explains the members.
+
+
+            """
+        for category in AuditEvent.Category.allCases {
+            text += "## \(category.rawValue)\n\n"
+            for action in AuditAction.allCases where action.category == category {
+                let event = Self.sample(action, outcome: category == .security ? .denied : .allowed)
+                text += "### `\(action.rawValue)`\n\n```json\n" + String(decoding: event.jsonLine(), as: UTF8.self) + "```\n\n"
+                text += "<details><summary>fhir</summary>\n\n```json\n" + String(decoding: event.fhirLine(), as: UTF8.self) + "```\n\n</details>\n\n"
+            }
+        }
+        let path = root.appendingPathComponent("docs/audit-examples.md")
+        if ProcessInfo.processInfo.environment["TOLLGATE_WRITE_AUDIT_EXAMPLES"] == "1" { try text.write(to: path, atomically: true, encoding: .utf8) }
+        #expect(try String(contentsOf: path, encoding: .utf8) == text, "docs/audit-examples.md is stale: rerun with TOLLGATE_WRITE_AUDIT_EXAMPLES=1")
     }
 
     @Test func textFromCallersIsCleanedAndBounded() {

@@ -55,6 +55,40 @@ struct AuditServerTests {
         #expect(metrics.contains(#"tollgate_audit_events_total{sink="file",outcome="written"}"#))
     }
 
+    /// The client comes from X-Forwarded-For only through a trusted proxy (loopback here), read
+    /// from the right; an unreadable hop names no client rather than a made-up one.
+    @Test func theClientAddressComesFromTrustedForwardedForOnly() async throws {
+        let (tg, path) = try await Self.start()
+        defer { Task { await tg.stop() } }
+        _ = try await tg.get("/auth", headers: [("X-Forwarded-For", "198.51.100.7, 203.0.113.9"), ("X-Request-Id", "xff-1")])
+        _ = try await tg.get("/auth", headers: [("X-Forwarded-For", "198.51.100.7, not-an-address"), ("X-Request-Id", "xff-2")])
+        _ = try await tg.get("/auth", headers: [("X-Request-Id", "xff-3")])
+        try await waitUntil { try Self.records(path).count >= 3 }
+        let from = Dictionary(uniqueKeysWithValues: try Self.records(path).map { ($0["request_id"] as? String ?? "", $0["from"] as? [String: String] ?? [:]) })
+        #expect(from["xff-1"] == ["client": "203.0.113.9", "proxy": "127.0.0.1"])
+        #expect(from["xff-2"] == ["proxy": "127.0.0.1"])
+        #expect(from["xff-3"] == ["client": "127.0.0.1"])
+    }
+
+    /// `tollgate registry rewrap` records its act from the command line.
+    @Test func aKeyRewrapIsRecordedFromTheCommandLine() async throws {
+        let directory = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = AuditConfig()
+        config.enabled = true
+        config.sinks = AuditSinksConfig(file: AuditFileSinkConfig(path: directory + "/audit.jsonl"))
+        #expect(await CommandAudit.record(config: config, action: .keyRewrap, outcome: true, target: "key:k2", reason: "rewrapped 3 connection(s)"))
+        let record = try #require(try Self.records(directory + "/audit.jsonl").first)
+        #expect(record["action"] as? String == "registry.key_rewrap" && record["category"] as? String == "admin")
+        #expect(((record["who"] as? [String: String])?["admin"])?.hasPrefix("cli:") == true)
+        #expect((record["what"] as? [String: String])?["target"] == "key:k2")
+        config.sinks = AuditSinksConfig(file: AuditFileSinkConfig(path: "/dev/full"))
+        #expect(!(await CommandAudit.record(config: config, action: .keyRewrap, outcome: true, target: nil, reason: "x")), "an unwritable trail is reported")
+        config.enabled = false
+        #expect(await CommandAudit.record(config: config, action: .keyRewrap, outcome: true, target: nil, reason: "x"), "nothing to record when off")
+    }
+
     @Test func allowedDecisionsCanBeLeftOutButDenialsNever() async throws {
         let (tg, path) = try await Self.start { $0.excludeRoutes = ["/auth*"] }
         defer { Task { await tg.stop() } }
