@@ -53,7 +53,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    rounds, seconds = (1, 2) if args.quick else (5, 8)
+    rounds, seconds = (1, 2) if args.quick else (int(os.environ.get("AUDIT_BENCH_ROUNDS", 5)), int(os.environ.get("AUDIT_BENCH_SECONDS", 8)))
     procs = Processes(args.work)
     try:
         for name, port in PORTS.items():

@@ -21,7 +21,9 @@ chmod 755 "$work"
 python_needs=$(python3 -c 'import cryptography' 2>/dev/null || echo cryptography)
 [ "${1:-}" = "--quick" ] || python_needs="$python_needs pydicom"
 [ -z "$python_needs" ] || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" $python_needs >/dev/null
-if PYTHONPATH="$work/py" python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@"; then
+mkdir -p "$work/audit"
+if PYTHONPATH="$work/py" python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@" \
+  && python3 -u bench/audit.py --tollgate "$bin" --work "$work/audit" "$@"; then
   rm -rf "$work"
 else
   echo "bench: failed; logs kept in $work" >&2

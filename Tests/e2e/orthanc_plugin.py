@@ -336,7 +336,7 @@ def run_checks(suite, orthanc, tg, mint, used_tokens, relay, make_dicom, roles_f
         with open(os.environ["TOLLGATE_RECORD_PLUGIN_FIXTURE"], "w") as out:
             json.dump(recorded, out, indent=1)
     validate_user = [r for r in recorded if r["path"] == "/tokens/validate" and (r["body"] or {}).get("token-value", "").startswith("Bearer <token:")]
-    with open(os.path.join(work, "tollgate-plugin.audit.jsonl")) as trail:
+    with open(os.path.join(os.path.dirname(roles_file), "tollgate-plugin.audit.jsonl")) as trail:
         audit = [json.loads(line) for line in trail if line.strip()]
     actions = {record["action"] for record in audit}
     links = [record["what"].get("share_link", {}) for record in audit if record["action"] == "orthanc.share_link.create"]

@@ -2,6 +2,8 @@
 /// or a JSON answer: printable ASCII only, bounded.
 package enum PrintableText {
     package static func clean(_ text: String, limit: Int) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(limit)))
+        // Most text is already clean: checked in one pass over its bytes, kept without a copy.
+        if text.utf8.count <= limit, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }.prefix(limit)))
     }
 }

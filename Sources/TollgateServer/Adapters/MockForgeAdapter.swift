@@ -33,6 +33,11 @@ struct MockForgeAdapter {
             return Self.failure(error.message, status: .badRequest)
         }
 
+        context.noteAuditDetails { note in
+            note.method = message.guardedMethod.flatMap { AuditEvent.clean($0.uppercased(), limit: 16) }
+            // Never the query: it may carry the token.
+            note.path = message.guardedURI.flatMap { AuditEvent.clean(String($0.prefix { $0 != "?" && $0 != "#" }), limit: 512) }
+        }
         if !message.hasCredentials, message.isHostAdapterShape {
             guard let token = message.queryAccessToken else {
                 return Self.hostAdapterAnswer(authenticator.refuse(.missingToken, context: context), noCredentials: true)

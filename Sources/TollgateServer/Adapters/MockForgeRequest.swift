@@ -12,6 +12,9 @@ struct MockForgeRequest {
     var credentialToken: String?
     var authorizationHeader: String?
     var pluginID: String?
+    /// The request MockForge asks about (`context.method`, `context.uri`), for the audit record only.
+    var guardedMethod: String?
+    var guardedURI: String?
     var topLevelMethod: String?
     /// Shape B's request query: an RFC 6750 §2.3 `access_token` may sit there (exactly one value).
     var queryAccessToken: String?
@@ -29,6 +32,8 @@ struct MockForgeRequest {
                 }
             }
             pluginID = try Self.member(context, "plugin_id", path: "context.plugin_id", as: \.string)
+            guardedMethod = context["method"]?.string
+            guardedURI = context["uri"]?.string
         }
         let credentials = try Self.member(object, "credentials", path: "credentials", as: \.object)
         if let credentials {

@@ -61,29 +61,34 @@ final class FileAuditSink: AuditSink, Sendable {
     }
 }
 
-/// Whole lines to a descriptor, one `write(2)` per line (appends never interleave with other writers').
+/// Whole lines to a descriptor: a batch in one `write(2)` (an appending write is never interleaved
+/// with another on a regular file), the rest again after a short write.
 enum DescriptorWriter {
     static func write(_ records: ArraySlice<AuditRecord>, to fd: Int32) -> AuditWriteResult {
-        var written = 0
-        for record in records {
-            if let failure = writeAll(record.line, to: fd) { return AuditWriteResult(written: written, failure: failure) }
-            written += 1
-        }
-        return AuditWriteResult(written: written, failure: nil)
-    }
-
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> String? {
-        bytes.withUnsafeBufferPointer { buffer in
-            var offset = 0
+        var batch: [UInt8] = []
+        batch.reserveCapacity(records.reduce(0) { $0 + $1.line.count })
+        for record in records { batch += record.line }
+        var offset = 0
+        var failure: String?
+        batch.withUnsafeBufferPointer { buffer in
             while offset < buffer.count {
                 let result = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if result < 0 {
                     if errno == EINTR { continue }
-                    return "write failed: \(String(cString: strerror(errno)))"
+                    failure = "write failed: \(String(cString: strerror(errno)))"
+                    return
                 }
                 offset += result
             }
-            return nil
         }
+        // The records whose last byte reached the file.
+        var written = 0
+        var end = 0
+        for record in records {
+            end += record.line.count
+            guard end <= offset else { break }
+            written += 1
+        }
+        return AuditWriteResult(written: written, failure: failure)
     }
 }
