@@ -5,7 +5,9 @@
 #   - every Tollgate config embedded in them and docker/tollgate.yaml: `tollgate check-config`;
 #   - docker/docker-compose.yml: structure, references and mounted files (scripts/check-compose.py);
 #   - docs/openapi.yaml: a valid OpenAPI 3.1 document (openapi-spec-validator);
-#   - docs/nginx-auth-request.conf exactly as shipped: `nginx -t`; docs/caddy-forward-auth.Caddyfile: `caddy validate`.
+#   - docs/nginx-auth-request.conf exactly as shipped: `nginx -t`; docs/caddy-forward-auth.Caddyfile: `caddy validate`;
+#   - k8s/observability/: `promtool check rules` and `promtool test rules`, the ServiceMonitor against the Service;
+#   - each rendered kustomization: a grace period over the drain, SQLite registries only with Recreate (check-rollout.py).
 # Usage: scripts/validate-deploy.sh PATH/TO/tollgate
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ for dir in k8s k8s/sidecar; do
   validate $manifests
   python3 scripts/render-kustomization.py "$dir" >"$work/rendered.yaml"
   validate "$work/rendered.yaml"
+  python3 scripts/check-rollout.py "$work/rendered.yaml"
   echo "validate-deploy: $dir and its rendered kustomization pass Kubernetes $k8s_version (strict)"
 done
 
@@ -71,3 +74,24 @@ echo "validate-deploy: docs/nginx-auth-request.conf passes nginx -t as shipped"
 HOME="$work" XDG_DATA_HOME="$work" XDG_CONFIG_HOME="$work" caddy validate --adapter caddyfile --config docs/caddy-forward-auth.Caddyfile >/dev/null 2>&1 \
   || { echo "validate-deploy: docs/caddy-forward-auth.Caddyfile does not validate"; exit 1; }
 echo "validate-deploy: docs/caddy-forward-auth.Caddyfile passes caddy validate as shipped"
+
+# The operations kit (k8s/observability/): the alert rules load and every alert fires on its own
+# case and stays quiet on its near miss (promtool from Debian's prometheus); the ServiceMonitor
+# scrapes a port the Service has; the dashboard is JSON whose metric names a Swift test checks
+# against a live instance.
+scripts/lib/apt-install.sh prometheus
+promtool check rules k8s/observability/tollgate.rules.yaml
+(cd k8s/observability && promtool test rules tollgate.rules.test.yaml)
+python3 - <<'PY'
+import json, yaml
+monitor = yaml.safe_load(open("k8s/observability/servicemonitor.yaml"))
+service = yaml.safe_load(open("k8s/service.yaml"))
+ports = {port["name"] for port in service["spec"]["ports"]}
+assert monitor["kind"] == "ServiceMonitor" and monitor["apiVersion"] == "monitoring.coreos.com/v1", "not a ServiceMonitor"
+assert monitor["spec"]["selector"]["matchLabels"].items() <= service["spec"]["selector"].items(), "the ServiceMonitor selects no Tollgate Service"
+for endpoint in monitor["spec"]["endpoints"]:
+    assert endpoint["port"] in ports and endpoint["path"] == "/metrics", "endpoint %s is not the Service's metrics port" % endpoint
+dashboard = json.load(open("k8s/observability/grafana-dashboard.json"))
+assert dashboard["panels"] and all(panel["targets"] for panel in dashboard["panels"]), "a dashboard panel without a query"
+print("validate-deploy: k8s/observability: ServiceMonitor on the Service's %s port, dashboard with %d panels" % (sorted(ports), len(dashboard["panels"])))
+PY

@@ -48,12 +48,15 @@ struct ConfigOptions: ParsableArguments {
     /// The validated config, or exit 1 with every problem listed on stderr.
     func load() throws -> TollgateConfig {
         do {
-            var loaded = try ConfigLoader.load(path: path)
+            // Every problem at once: decode and substitution problems with the semantic ones.
+            var (loaded, decoding) = try ConfigLoader.decode(yaml: try ConfigLoader.read(path: path))
             if mockforgePluginEnv { try MockForgePluginMigration.apply(environment: ProcessInfo.processInfo.environment, to: &loaded) }
             if let host { loaded.server.host = host }
             if let port { loaded.server.port = port }
             if let orthancConfig { try OrthancMigration.merge(OrthancMigration.servers(fromFile: orthancConfig), into: &loaded) }
-            return try loaded.validated()
+            let problems = loaded.allProblems(decoding: decoding)
+            if !problems.isEmpty { throw ConfigErrors(errors: problems) }
+            return loaded
         } catch let errors as ConfigErrors {
             var source = orthancConfig.map { "\(path) (with \($0))" } ?? path
             if mockforgePluginEnv { source += " and the MockForge plugin environment" }

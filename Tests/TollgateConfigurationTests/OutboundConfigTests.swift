@@ -443,12 +443,12 @@ struct OutboundConfigTests {
             """
         let config = try ConfigLoader.parse(yaml: yaml, environment: [:]).validated()
         #expect(config.admin.apiKeys.first?.value == "from-a-file-0123456789")
-        #expect(config.server.shutdownGraceSeconds == 5)
+        #expect(config.server.shutdownTimeoutSeconds == 5)
         let missing = problems("admin: {api_keys: [\"${file:/nonexistent/secret}\"]}")
         #expect(missing.first?.hasPrefix("admin.api_keys[0]: cannot read the file named in ${file:") == true)
         #expect(
             problems("server: {shutdown_grace_seconds: -1}\ndev_issuer: {enabled: true, clients: [{client_id: a, client_secret: b}]}")
-                == ["server.shutdown_grace_seconds: must be between 0 and 3600"])
+                == ["server.shutdown_timeout_seconds: must be between 0 and 3600"], "the former name is the same key")
     }
 }
 

@@ -230,7 +230,7 @@ struct ConnectionStoreContractTests {
         let record = try Self.record("pacs", secrets: secrets)
         #expect(try await stores[0].insert(record))
         #expect(try await stores[2].find(organization: "GLOBAL", name: "pacs") == record, "one database, every replica")
-        let dump = try pgDump(schema: schema)
+        let dump = try await pgDump(schema: schema)
         #expect(dump.contains("tollgate_registry_schema") && dump.contains("pacs"), "the dump holds the schema and the row")
         for secret in ["client-secret-PGLEAK-1", "access-token-PGLEAK-2", "refresh-token-PGLEAK-3", "PGLEAK"] {
             #expect(!dump.contains(secret), "pg_dump holds \(secret)")

@@ -17,16 +17,25 @@ func openPostgres(schema: String) async throws -> PostgresConnectionStore {
 }
 
 /// `pg_dump` of one schema, as text (the at-rest check reads what an operator's backup holds).
-func pgDump(schema: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["pg_dump", "--schema", schema, testPostgresURL ?? ""]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ConnectionStoreError("pg_dump exited \(process.terminationStatus)") }
-    return String(decoding: data, as: UTF8.self)
+/// Run on a GCD thread: waiting for it on Swift's cooperative pool would stall every other test.
+func pgDump(schema: String) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["pg_dump", "--schema", schema, testPostgresURL ?? ""]
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else { throw ConnectionStoreError("pg_dump exited \(process.terminationStatus)") }
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
 }

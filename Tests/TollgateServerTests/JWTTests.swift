@@ -348,7 +348,9 @@ struct JWKSTests {
             let later = forge.valid(issuer: idp.base + "/realm", now: tg.clock.now())
             let answer = try await tg.get("/auth", headers: [("Authorization", "Bearer " + later)])
             #expect(answer.status == 503)
-            #expect(try await tg.get("/ready").status == 503)
+            // The IdP's fault, not this replica's: still ready (server.readiness: startup), degraded on /health.
+            #expect(try await tg.get("/ready").status == 200)
+            #expect((try await tg.get("/health").json["degraded"] as? [String])?.contains { $0.hasPrefix("issuer ") } == true)
         }
     }
 

@@ -4,17 +4,36 @@ import Yams
 /// Reads, substitutes, decodes and validates `config.yaml`.
 package enum ConfigLoader {
     package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TollgateConfig {
+        try parse(yaml: try read(path: path), environment: environment)
+    }
+
+    /// The file's text, or the one problem that stops everything (unreadable, not UTF-8).
+    package static func read(path: String) throws(ConfigErrors) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "cannot read config file \(path)")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors(errors: [ConfigError(path: "", message: "config file \(path) is not UTF-8")])
         }
-        return try parse(yaml: text, environment: environment)
+        return text
     }
 
     /// Decodes YAML text into a config; validation is a separate step so CLI overrides can apply first.
     package static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TollgateConfig {
+        let (config, problems) = try decode(yaml: yaml, environment: environment)
+        if !problems.isEmpty { throw ConfigErrors(errors: problems) }
+        return config
+    }
+
+    /// The config with every key that failed to decode at its default, and the substitution and
+    /// decode problems found on the way: a caller adds the semantic problems and reports them all
+    /// at once (`TollgateConfig.allProblems`). Throws only when nothing can be decoded (YAML syntax,
+    /// a document that is not a mapping).
+    package static func decode(
+        yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigErrors) -> (
+        config: TollgateConfig, problems: [ConfigError]
+    ) {
         do {
             let root: Node
             do {
@@ -34,9 +53,7 @@ package enum ConfigLoader {
             }
             // A value left unexpanded also fails to decode: report the missing variable only.
             let unexpanded = Set(substitution.map(\.path))
-            let errors = substitution + problems.errors.filter { !unexpanded.contains($0.path) }
-            if !errors.isEmpty { throw ConfigErrors(errors: errors) }
-            return config
+            return (config, substitution + problems.errors.filter { !unexpanded.contains($0.path) })
         } catch let error as ConfigErrors {
             throw error
         } catch {

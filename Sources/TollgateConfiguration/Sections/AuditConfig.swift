@@ -42,6 +42,12 @@ package struct AuditConfig: Sendable, Decodable {
 
     package init() {}
 
+    /// The sinks records go to (stdout when none is named).
+    package var sinkNames: [String] {
+        let named = [sinks.stdout ? "stdout" : nil, sinks.file.map { _ in "file" }, sinks.syslog.map { "syslog-\($0.transport.rawValue)" }].compactMap { $0 }
+        return named.isEmpty ? ["stdout"] : named
+    }
+
     package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         enabled = try c.decode(.enabled, default: enabled)

@@ -44,6 +44,12 @@ package struct OrthancConfig: Sendable, Decodable {
 
     package init() {}
 
+    /// Whether this config is meant to answer Orthanc (the authorization plugin or the filter):
+    /// credentials, profiles or share links configured, or the routes opened on purpose.
+    package var usesWebService: Bool {
+        auth == .none || webserviceUsername != nil || permissions != nil || shareTokens.hasSharedKey
+    }
+
     package init(from decoder: any Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         auth = try c.decode(.auth, default: auth)

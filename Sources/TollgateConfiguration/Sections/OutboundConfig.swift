@@ -59,6 +59,9 @@ package struct OutboundServerConfig: Sendable, Decodable {
     /// e.g. a site id or a forced `Accept`.
     package var headers: [String: String] = [:]
     package var refreshBufferSeconds: Int = 300
+    /// `/ready` waits for this server's first token at start-up (with `server.readiness: startup`;
+    /// `continuous` requires a valid token all the time). `outbound.ready_requires_tokens: false` turns it off for every server.
+    package var requiredAtStart: Bool = true
     package var defaultExpiresIn: Int = 3600
     package var timeoutMS: Int = 5000
     package var tls = TLSConfig()
@@ -80,6 +83,7 @@ package struct OutboundServerConfig: Sendable, Decodable {
         case serviceAccountFile = "service_account_file"
         case clientAssertionFile = "client_assertion_file"
         case refreshBufferSeconds = "refresh_buffer_seconds"
+        case requiredAtStart = "required_at_start"
         case defaultExpiresIn = "default_expires_in"
         case timeoutMS = "timeout_ms"
         case circuitBreaker = "circuit_breaker"
@@ -123,6 +127,7 @@ package struct OutboundServerConfig: Sendable, Decodable {
         clientAssertionFile = try c.decodeOptional(.clientAssertionFile)
         headers = try c.decode(.headers, default: headers)
         refreshBufferSeconds = try c.decode(.refreshBufferSeconds, default: refreshBufferSeconds)
+        requiredAtStart = try c.decode(.requiredAtStart, default: requiredAtStart)
         defaultExpiresIn = try c.decode(.defaultExpiresIn, default: defaultExpiresIn)
         timeoutMS = try c.decode(.timeoutMS, default: timeoutMS)
         tls = try c.decode(.tls, default: tls)

@@ -1,11 +1,25 @@
 package import Logging
 
+/// What `/ready` answers after start-up.
+package enum ReadinessMode: String, ConfigEnum {
+    /// A start-up gate (issuers up, required outbound tokens held), then only this replica's own
+    /// faults: draining, a failing audit sink, the registry's store unreachable.
+    case startup
+    /// Every issuer and outbound token, all the time (before 0.7): an IdP outage takes every replica out.
+    case continuous
+}
+
 package struct ServerConfig: Sendable, Decodable {
     package var host: String = "127.0.0.1"
     package var port: Int = 8080
     package var maxBodyBytes: Int = 65536
-    /// On SIGTERM: stop accepting, let in-flight requests finish for up to this long, exit 0.
-    package var shutdownGraceSeconds: Int = 25
+    /// On SIGTERM: `/ready` answers 503 at once and requests are still served for this long (the
+    /// load balancer takes the pod out meanwhile), then the listener closes.
+    package var shutdownDelaySeconds: Int = 5
+    /// Then in-flight requests may finish for up to this long; exit 0. (`shutdown_grace_seconds`
+    /// is its former name, still read.)
+    package var shutdownTimeoutSeconds: Int = 25
+    package var readiness: ReadinessMode = .startup
     /// A connection with no request in progress — silent, or stuck in an unfinished request head —
     /// is closed after this long; it also bounds how long a stalled proxy upload may hold a task.
     package var idleTimeoutSeconds: Int = 60
@@ -19,6 +33,9 @@ package struct ServerConfig: Sendable, Decodable {
         case host, port, tls
         case maxBodyBytes = "max_body_bytes"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
+        case shutdownDelaySeconds = "shutdown_delay_seconds"
+        case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
+        case readiness
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case maxConnections = "max_connections"
     }
@@ -30,7 +47,17 @@ package struct ServerConfig: Sendable, Decodable {
         host = try c.decode(.host, default: host)
         port = try c.decode(.port, default: port)
         maxBodyBytes = try c.decode(.maxBodyBytes, default: maxBodyBytes)
-        shutdownGraceSeconds = try c.decode(.shutdownGraceSeconds, default: shutdownGraceSeconds)
+        shutdownDelaySeconds = try c.decode(.shutdownDelaySeconds, default: shutdownDelaySeconds)
+        let formerName: Int? = try c.decodeOptional(.shutdownGraceSeconds)
+        shutdownTimeoutSeconds = try c.decode(.shutdownTimeoutSeconds, default: formerName ?? shutdownTimeoutSeconds)
+        if formerName != nil && c.contains(.shutdownTimeoutSeconds) {
+            let both = ConfigError(
+                path: c.codingPath + [CodingKeys.shutdownGraceSeconds], message: "set shutdown_timeout_seconds only (shutdown_grace_seconds is its former name)"
+            )
+            guard let problems = DecodeProblems.current else { throw both }
+            problems.record(both)
+        }
+        readiness = try c.decode(.readiness, default: readiness)
         idleTimeoutSeconds = try c.decode(.idleTimeoutSeconds, default: idleTimeoutSeconds)
         maxConnections = try c.decode(.maxConnections, default: maxConnections)
         tls = try c.decodeOptional(.tls)

@@ -12,7 +12,8 @@ extension TollgateConfig {
         problems.check(!server.host.isEmpty, "server.host", "must not be empty")
         problems.check((1...65535).contains(server.port), "server.port", "must be between 1 and 65535")
         problems.check(server.maxBodyBytes >= 1024, "server.max_body_bytes", "must be at least 1024")
-        problems.check((0...3600).contains(server.shutdownGraceSeconds), "server.shutdown_grace_seconds", "must be between 0 and 3600")
+        problems.check((0...3600).contains(server.shutdownTimeoutSeconds), "server.shutdown_timeout_seconds", "must be between 0 and 3600")
+        problems.check((0...300).contains(server.shutdownDelaySeconds), "server.shutdown_delay_seconds", "must be between 0 and 300")
         problems.check((1...3600).contains(server.idleTimeoutSeconds), "server.idle_timeout_seconds", "must be between 1 and 3600")
         problems.check((1...1_000_000).contains(server.maxConnections), "server.max_connections", "must be between 1 and 1000000")
         if let tls = server.tls {
@@ -93,6 +94,27 @@ extension TollgateConfig {
             problems.add("", "nothing to do: configure inbound.issuers, outbound.servers or enable dev_issuer")
         }
         return problems.errors
+    }
+
+    /// The decode problems `ConfigLoader.decode` found and the semantic ones, in one list: a key that
+    /// failed to decode took its default, so a semantic complaint about it (or about what contains
+    /// it) would be about the default, and is left out; so is "nothing to do" when something failed.
+    package func allProblems(decoding: [ConfigError]) -> [ConfigError] {
+        guard !decoding.isEmpty else { return validationErrors() }
+        let failed = decoding.map(\.path)
+        let semantic = validationErrors().filter { problem in
+            !problem.path.isEmpty
+                && !failed.contains { path in Self.overlaps(path, problem.path) }
+        }
+        return decoding + semantic
+    }
+
+    /// Whether one key path is the other or lies under it (`a.b` and `a.b.c`, `a[0]` and `a`).
+    static func overlaps(_ first: String, _ second: String) -> Bool {
+        func under(_ inner: String, _ outer: String) -> Bool {
+            inner == outer || (inner.hasPrefix(outer) && [".", "["].contains(inner.dropFirst(outer.count).first.map(String.init) ?? ""))
+        }
+        return !first.isEmpty && !second.isEmpty && (under(first, second) || under(second, first))
     }
 
     /// Throws every validation problem together.

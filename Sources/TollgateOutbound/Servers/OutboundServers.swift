@@ -8,7 +8,8 @@ package import TollgateKit
 package final class OutboundServers: Sendable {
     package let all: [OutboundServer]
     private let byName: [String: OutboundServer]
-    private let readyRequiresTokens: Bool
+    /// The servers `/ready` waits for (`required_at_start`, unless `ready_requires_tokens` is false).
+    private let requiredForReadiness: Set<String>
 
     /// `idpClients` reach token endpoints, `upstreamPools` the peers themselves (both by CA file).
     package init(
@@ -46,16 +47,24 @@ package final class OutboundServers: Sendable {
         }
         all = servers
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })
-        readyRequiresTokens = config.readyRequiresTokens
+        requiredForReadiness = config.readyRequiresTokens ? Set(config.servers.filter { $0.value.requiredAtStart }.keys) : []
     }
 
     package subscript(name: String) -> OutboundServer? { byName[name] }
 
-    /// Readiness: every server holds a usable token (when configured to require it). `/ready` is
-    /// unauthenticated, so a reason names the server and the class of failure, never IdP text.
+    /// Readiness: every required server holds a usable token. `/ready` is unauthenticated, so a
+    /// reason names the server and the class of failure, never IdP text.
     package func notReadyReasons() -> [String] {
-        guard readyRequiresTokens else { return [] }
-        return all.compactMap { server in
+        tokenProblems(among: all.filter { requiredForReadiness.contains($0.name) })
+    }
+
+    /// Every server without a usable token, required or not: `/health`'s degraded list.
+    package func degradedReasons() -> [String] {
+        tokenProblems(among: all)
+    }
+
+    private func tokenProblems(among servers: [OutboundServer]) -> [String] {
+        servers.compactMap { server in
             let status = server.tokens.status
             return status.tokenValid ? nil : "outbound \(server.name): no valid token" + (status.lastFailure.map { " (\($0))" } ?? "")
         }

@@ -16,7 +16,27 @@ struct ProbeRoutes {
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         let health = #"{"status":"healthy","plugin":"tollgate","version":"# + JSONText.string(version) + "}"
-        router.get("/health") { _, _ in Reply.json(health) }
+        // Alive whatever else is wrong; what is degraded (an IdP or a peer's token endpoint down) is
+        // listed here rather than taking the replica out of the load balancer.
+        router.get("/health") { _, _ in
+            let degraded = readiness.degradedReasons()
+            guard !degraded.isEmpty else { return Reply.json(health) }
+            return Reply.json(
+                JSONText.object([
+                    ("status", .string("healthy")), ("plugin", .string("tollgate")), ("version", .string(version)), ("degraded", .strings(degraded)),
+                ]))
+        }
+        let index = JSONText.object([
+            ("service", .string("tollgate")), ("version", .string(version)),
+            (
+                "links",
+                .raw(
+                    JSONText.object([
+                        ("health", .string("/health")), ("ready", .string("/ready")), ("metrics", .string("/metrics")),
+                    ]))
+            ),
+        ])
+        router.get("/") { _, _ in Reply.json(index) }
         router.get("/ready") { _, _ in
             let reasons = readiness.notReadyReasons()
             if reasons.isEmpty { return Reply.json(#"{"status":"ready"}"#) }

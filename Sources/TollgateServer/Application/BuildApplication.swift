@@ -72,7 +72,7 @@ extension TollgateApp {
                     documentChanged: { key in if key == RegistryOrthancState.rolesKey { await profiles.reloadShared() } })
             },
             { await Self.watchRoles(profiles) },
-            { [audit] in await audit?.reopenOnHangup() },
+            { [registryHealth] in await registryHealth?.run() },
         ])
         return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
     }

@@ -37,10 +37,13 @@ final class ServerTLSContext: Service, Sendable {
     private let logger: Logger
     private let pair: Mutex<Pair>
     private let caStamp: FileStamp?
+    /// Told whether each reload of changed files worked (`tollgate_tls_reloads_total`).
+    private let reloaded: @Sendable (_ succeeded: Bool) -> Void
 
-    init(config: ServerTLSConfig, logger: Logger) throws {
+    init(config: ServerTLSConfig, logger: Logger, reloaded: @escaping @Sendable (_ succeeded: Bool) -> Void = { _ in }) throws {
         self.config = config
         self.logger = logger
+        self.reloaded = reloaded
         pair = Mutex(try Self.load(config))
         caStamp = config.clientCAFile.map(FileStamp.init)
         _ = try NIOSSLContext(configuration: configuration)
@@ -80,6 +83,7 @@ final class ServerTLSContext: Service, Sendable {
             let fresh = try Self.load(config)
             pair.withLock { $0 = fresh }
             logger.notice("server TLS certificate changed: new connections use it")
+            reloaded(true)
             return true
         } catch {
             // A half-written rotation: keep the previous pair, look again next time.
@@ -87,6 +91,7 @@ final class ServerTLSContext: Service, Sendable {
             logger.error(
                 "server TLS files changed but cannot be loaded; keeping the previous certificate",
                 metadata: ["error": .string(String(describing: error))])
+            reloaded(false)
             return false
         }
     }

@@ -44,6 +44,8 @@ package final class TollgateApp: Sendable {
     let tracing: TracingBackend?
     /// `audit:`, when enabled: the trail every route's decisions and acts are recorded on.
     let audit: AuditTrail?
+    /// The registry's store, probed in the background for `/ready`.
+    let registryHealth: RegistryHealth?
     /// `registry:`, when enabled: runtime connections, opened and checked against the keys.
     package let registry: ConnectionRegistry?
     /// The registry's connection API operations, when the registry is enabled.
@@ -66,7 +68,7 @@ package final class TollgateApp: Sendable {
         let metrics = TollgateMetrics()
         self.metrics = metrics
         do {
-            serverTLS = try config.server.tls.map { try ServerTLSContext(config: $0, logger: logger) }
+            serverTLS = try config.server.tls.map { try ServerTLSContext(config: $0, logger: logger, reloaded: metrics.tlsReloaded) }
         } catch {
             throw ConfigErrors(errors: [ConfigError(path: "server.tls", message: "cannot load the certificate, key or client CA: \(error)")])
         }
@@ -158,7 +160,10 @@ package final class TollgateApp: Sendable {
                         minTTL: config.orthanc.checkIntervalSeconds + 60)
                 })
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
-            readiness = Readiness(issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher, audit: audit)
+            registryHealth = registry.map { RegistryHealth(registry: $0) }
+            readiness = Readiness(
+                issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher, audit: audit, registryHealth: registryHealth,
+                mode: config.server.readiness)
         } catch {
             await registry?.close()
             await idpClients.shutdown()
@@ -168,19 +173,27 @@ package final class TollgateApp: Sendable {
         }
     }
 
-    /// Serves until one of `signals` arrives (or `shutdown()`), then shuts down gracefully.
+    /// Serves until one of `signals` arrives (or `shutdown()`), then drains and shuts down gracefully.
     package func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         let application = buildApplication()
         logStart()
-        var configuration = ServiceGroupConfiguration(
-            services: [application] + (tracing.map { [$0.service] } ?? []),
-            gracefulShutdownSignals: signals, logger: logger)
-        // In-flight requests get the grace period; whatever is still running then is cancelled.
-        configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownGraceSeconds)
+        var configuration = ServiceGroupConfiguration(services: [application] + (tracing.map { [$0.service] } ?? []), logger: logger)
+        // In-flight requests get the shutdown timeout; whatever is still running then is cancelled.
+        configuration.maximumGracefulShutdownDuration = .seconds(config.server.shutdownTimeoutSeconds)
         configuration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: configuration)
         runningGroup.withLock { $0 = group }
-        defer { application.serverStarted.finish() }
+        // The handlers are installed before the server starts, so an early SIGTERM drains too.
+        let trapped = signals.isEmpty ? nil : await UnixSignalsSequence(trapping: signals)
+        let drainer = trapped.map { sequence in Task { await self.drainOnSignal(sequence, group: group) } }
+        // SIGHUP: logrotate moved the audit file (trapped only where a signal-driven run is wanted).
+        let hangups = signals.isEmpty || audit == nil ? nil : await UnixSignalsSequence(trapping: .sighup)
+        let reopener = hangups.map { sequence in Task { [audit] in await audit?.reopen(on: sequence) } }
+        defer {
+            drainer?.cancel()
+            reopener?.cancel()
+            application.serverStarted.finish()
+        }
         do {
             if let tracing {
                 // Background work (token refresh, Orthanc push, key refresh) traces under the same tracer.
@@ -199,9 +212,29 @@ package final class TollgateApp: Sendable {
         logger.info("tollgate stopped")
     }
 
-    /// The same graceful shutdown as SIGTERM: stop accepting, finish in-flight requests, stop.
+    /// A graceful shutdown without the drain delay: stop accepting, finish in-flight requests, stop.
     package func shutdown() async {
         await runningGroup.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    /// SIGTERM/SIGINT: `/ready` answers 503 at once, requests are still served for
+    /// `server.shutdown_delay_seconds` (Kubernetes keeps routing to a terminating pod for a few
+    /// seconds), then the graceful shutdown. A second signal shuts down at once.
+    private func drainOnSignal(_ signals: UnixSignalsSequence, group: ServiceGroup) async {
+        let delay = config.server.shutdownDelaySeconds
+        for await signal in signals {
+            guard readiness.drain.begin() else {
+                await group.triggerGracefulShutdown()
+                continue
+            }
+            logger.info(
+                "draining: /ready answers 503; serving for server.shutdown_delay_seconds, then closing the listener",
+                metadata: ["signal": .string("\(signal)"), "delay_seconds": .stringConvertible(delay)])
+            Task {
+                try? await Task.sleep(for: .seconds(delay))
+                await group.triggerGracefulShutdown()
+            }
+        }
     }
 
     /// Closes the pooled clients; `run()` does it on its way out, a caller that never runs the app must.
@@ -226,6 +259,8 @@ package final class TollgateApp: Sendable {
             logger.warning("admin.auth_mode is none: anyone who can reach Tollgate can read outbound tokens and use the proxy")
         }
         switch config.orthanc.auth {
+        case _ where !config.orthanc.usesWebService:
+            break
         case .none:
             logger.warning(
                 "orthanc.auth is none: anyone who can reach Tollgate can use the Orthanc web-service routes (/tokens/*, /user/get-profile, /settings/roles, /orthanc/authorize)"
@@ -239,9 +274,15 @@ package final class TollgateApp: Sendable {
             "tollgate starting",
             metadata: [
                 "version": .string(Self.version), "host": .string(config.server.host), "port": .stringConvertible(config.server.port),
-                "issuers": .array(config.inbound.issuers.map { .string($0.name) }),
+                "issuers": .array(config.inbound.issuers.map { .string("\($0.name):\($0.mode.rawValue)") }),
                 "outbound_servers": .array(outbound.all.map { .string($0.name) }),
                 "executor": .string(EventLoopExecutor.name),
+                "dev_issuer": .stringConvertible(devIssuer != nil),
+                "registry": .string(config.registry.enabled ? config.registry.store.rawValue : "off"),
+                "admin_auth": .string(config.admin.authMode.rawValue),
+                "orthanc_routes": .string(config.orthanc.usesWebService ? (config.orthanc.auth == .none ? "open" : "basic") : "unconfigured"),
+                "tracing": .stringConvertible(tracing != nil),
+                "audit": .string(config.audit.enabled ? "\(config.audit.format.rawValue) to \(config.audit.sinkNames.joined(separator: "+"))" : "off"),
             ])
     }
 }

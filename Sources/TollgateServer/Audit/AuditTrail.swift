@@ -87,9 +87,9 @@ final class AuditTrail: Sendable {
 }
 
 extension AuditTrail {
-    /// Reopens the file sinks at every SIGHUP (logrotate's `postrotate`), until shutdown.
-    func reopenOnHangup() async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+    /// Reopens the file sinks at every SIGHUP (logrotate's `postrotate`), until cancelled.
+    func reopen(on hangups: UnixSignalsSequence) async {
+        for await _ in hangups {
             await reopen()
         }
     }

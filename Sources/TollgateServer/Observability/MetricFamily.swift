@@ -30,6 +30,10 @@ struct MetricFamily: Sendable, Hashable {
         help:
             "Circuit breakers by outbound server and kind (token: its token endpoint, upstream: proxied requests): 0 closed, 1 open, 2 half-open; sampled at scrape."
     )
+    static let circuitBreakerStates = Self(
+        name: "tollgate_circuit_breaker_states",
+        help: "Circuit breakers as a state set: 1 on the series of the current state (closed, open, half_open), 0 on the others; sampled at scrape.")
+    static let buildInfo = Self(name: "tollgate_build_info", help: "Always 1; the version and the source revision (TOLLGATE_REVISION at start, else unknown).")
     static let tokenCacheHits = Self(name: "tollgate_token_cache_hits_total", help: "Outbound tokens served from memory.")
     static let tokenCacheMisses = Self(name: "tollgate_token_cache_misses_total", help: "Outbound token requests that had to wait for an acquisition.")
     static let upstreamRequests = Self(
@@ -56,6 +60,9 @@ struct MetricFamily: Sendable, Hashable {
     static let auditSinkFailures = Self(
         name: "tollgate_audit_sink_failures_total", help: "Failed writes to an audit sink (each is retried with backoff; the records wait in its buffer).")
     static let auditQueued = Self(name: "tollgate_audit_queued_events", help: "Audit records waiting in a sink's buffer, sampled at scrape.")
+    static let tlsReloads = Self(
+        name: "tollgate_tls_reloads_total", help: "Reloads of server.tls files that changed on disk, by result (success, error: the previous certificate kept)."
+    )
     static let residentMemory = Self(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.")
     static let cpuSeconds = Self(name: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds.")
     static let openFDs = Self(name: "process_open_fds", help: "Open file descriptors.")

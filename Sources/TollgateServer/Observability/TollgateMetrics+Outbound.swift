@@ -26,10 +26,17 @@ extension TollgateMetrics: TokenSourceObserver, UpstreamObserver, OrthancPushObs
     func sample(_ statuses: [OutboundServerStatus]) {
         for status in statuses {
             gauge(.tokenExpiresIn, [("server", status.name)]).set(Double(status.token.tokenValid ? status.token.expiresInSeconds ?? 0 : 0))
-            gauge(.circuitBreakerState, [("server", status.name), ("kind", "token")]).set(Double(status.token.circuit.rawValue))
-            if let upstream = status.upstreamCircuit {
-                gauge(.circuitBreakerState, [("server", status.name), ("kind", "upstream")]).set(Double(upstream.rawValue))
-            }
+            sampleBreaker(server: status.name, kind: "token", status.token.circuit)
+            if let upstream = status.upstreamCircuit { sampleBreaker(server: status.name, kind: "upstream", upstream) }
+        }
+    }
+
+    /// The breaker as a number (kept for dashboards written against it) and as a state set: one
+    /// series per state, 1 for the current one, so alerts can say `state="open"`.
+    private func sampleBreaker(server: String, kind: String, _ state: CircuitBreaker.State) {
+        gauge(.circuitBreakerState, [("server", server), ("kind", kind)]).set(Double(state.rawValue))
+        for candidate in [CircuitBreaker.State.closed, .open, .halfOpen] {
+            gauge(.circuitBreakerStates, [("server", server), ("kind", kind), ("state", candidate.name)]).set(Double(candidate == state ? 1 : 0))
         }
     }
 }

@@ -59,6 +59,18 @@ package final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JW
         cacheEntriesGauge = gauge(.cacheEntries)
         process = (gauge(.residentMemory), gauge(.cpuSeconds), gauge(.openFDs), gauge(.maxFDs))
         gauge(.startTime).set(Date().timeIntervalSince1970)
+        registry.makeGauge(
+            descriptor: Self.descriptor(.buildInfo), labels: [("version", TollgateVersion.string), ("revision", Self.revision())]
+        ).set(Double(1))
+    }
+
+    /// The source revision the deployment names (`TOLLGATE_REVISION`, the image's build argument),
+    /// bounded to a commit-id-like token; `unknown` otherwise.
+    static func revision(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        guard let value = environment["TOLLGATE_REVISION"], (1...64).contains(value.utf8.count),
+            value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x2E || $0 == 0x2D })
+        else { return "unknown" }
+        return value
     }
 
     private static func descriptor(_ family: MetricFamily) -> MetricNameDescriptor {
@@ -113,6 +125,10 @@ package final class TollgateMetrics: DecisionRecorder, DecisionCacheObserver, JW
                 labels: [("route", route), ("method", method), ("status", String(status))],
                 buckets: Self.latencyBuckets)
         }.record(.nanoseconds(nanoseconds))
+    }
+
+    @Sendable func tlsReloaded(_ succeeded: Bool) {
+        counter(.tlsReloads, [("result", succeeded ? "success" : "error")]).increment()
     }
 
     func recordDevIssuer(_ endpoint: DevIssuerEndpoint) {

@@ -57,11 +57,11 @@ struct AuditTrailTests {
         let accepted = (1...8).map { trail.record(Self.event($0)) }
         #expect(accepted == [true, true, true, true, true, false, false, false])
         #expect(counts["dropped"] == 3)
-        try await waitUntil { !trail.notReadyReasons().isEmpty }
+        try await waitUntil(seconds: 30) { !trail.notReadyReasons().isEmpty }
         #expect(trail.notReadyReasons().first?.contains("audit sink test: failing") == true)
         #expect(trail.notReadyReasons().first?.contains("5 records waiting") == true)
         sink.down.withLock { $0 = false }
-        try await waitUntil { sink.requestIDs.count == 5 }
+        try await waitUntil(seconds: 30) { sink.requestIDs.count == 5 }
         #expect(sink.requestIDs == ["r1", "r2", "r3", "r4", "r5"], "in order, none twice")
         #expect(counts["written"] == 5 && counts["failures"] >= 1)
         #expect(trail.notReadyReasons().isEmpty)

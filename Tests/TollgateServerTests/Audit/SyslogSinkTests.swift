@@ -93,7 +93,6 @@ struct SyslogSinkTests {
         let server = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(received) } }
             .bind(host: "127.0.0.1", port: 0).get()
-        defer { try? server.close().wait() }
         let port = try #require(server.localAddress?.port)
         let sink = try SyslogAuditSink(config: AuditSyslogSinkConfig(transport: .udp, address: "127.0.0.1:\(port)"))
         #expect(await sink.write(Self.records(4)[...]).written == 4)
@@ -101,5 +100,6 @@ struct SyslogSinkTests {
         let datagrams = received.datagrams.withLock { $0 }
         #expect(datagrams.allSatisfy { $0.hasPrefix("<85>1 ") && !$0.hasSuffix("\n") }, "authpriv.notice, no framing")
         await sink.close()
+        try await server.close()
     }
 }
