@@ -50,6 +50,9 @@ struct TraceContextTests {
         #expect(TraceURL.withoutQuery("http://idp/token") == "http://idp/token")
         #expect(TraceURL.hostAndPort("https://user:pw@pacs.example:8443/x?q")! == ("pacs.example", 8443))
         #expect(TraceURL.hostAndPort("http://[::1]:9000/x")! == ("::1", 9000))
-        #expect(TraceURL.hostAndPort("http://idp/x")! == ("idp", nil))
+        // An implicit port is the scheme's: OpenTelemetry wants server.port whenever it is known.
+        #expect(TraceURL.hostAndPort("http://idp/x")! == ("idp", 80))
+        #expect(TraceURL.hostAndPort("https://login.microsoftonline.com/t/oauth2/v2.0/token")! == ("login.microsoftonline.com", 443))
+        #expect(TraceURL.hostAndPort("https://[2001:db8::1]/x")! == ("2001:db8::1", 443))
     }
 }

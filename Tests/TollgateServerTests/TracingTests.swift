@@ -71,6 +71,8 @@ struct TracingTests {
         let serverSpans = inCallerTrace.filter { $0.kind == 2 && $0.parentSpanID == Self.callerSpan }
         #expect(serverSpans.count == 2)
         #expect(serverSpans.allSatisfy { $0.name == "GET /auth" && $0.attributes["http.response.status_code"] == "200" })
+        // OpenTelemetry's required HTTP server attributes (the path never carries the query).
+        #expect(serverSpans.allSatisfy { $0.attributes["url.path"] == "/auth" && $0.attributes["url.scheme"] == "http" })
 
         // The decision: a miss that introspected, then a hit; the issuer alias and the result.
         let decisions = inCallerTrace.filter { $0.name == "tollgate.decision" }

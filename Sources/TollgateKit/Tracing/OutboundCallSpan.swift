@@ -77,19 +77,27 @@ enum TraceURL {
         return String(text)
     }
 
+    /// The host and port a URL reaches; an implicit port is the scheme's (80, 443), since OpenTelemetry
+    /// wants `server.port` whenever it is known.
     static func hostAndPort(_ url: String) -> (String, Int?)? {
         let text = withoutQuery(url)
         guard let schemeEnd = text.range(of: "://") else { return nil }
+        let implicit: Int? =
+            switch text[..<schemeEnd.lowerBound].lowercased() {
+            case "http": 80
+            case "https": 443
+            default: nil
+            }
         let rest = text[schemeEnd.upperBound...]
         let authority = rest[..<(rest.firstIndex(of: "/") ?? rest.endIndex)]
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             let host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
-            return (host, after.hasPrefix(":") ? Int(after.dropFirst()) : nil)
+            return (host, after.hasPrefix(":") ? Int(after.dropFirst()) : implicit)
         }
         if let colon = authority.lastIndex(of: ":") {
             return (String(authority[..<colon]), Int(authority[authority.index(after: colon)...]))
         }
-        return (String(authority), nil)
+        return (String(authority), implicit)
     }
 }

@@ -103,7 +103,7 @@ extension TollgateApp {
             middleware: ObservabilityMiddleware(
                 metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access, audit: audit,
                 trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
-                tracing: RequestTracing(tracer: tracing?.tracer)))
+                tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https")))
         ProbeRoutes(
             readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry, audit: audit,
             version: Self.version

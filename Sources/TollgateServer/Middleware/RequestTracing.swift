@@ -9,6 +9,8 @@ import Tracing
 /// unchanged; else not at all, for the cost of one header lookup.
 struct RequestTracing: Sendable {
     let tracer: TollgateTracer?
+    /// `url.scheme` of the server spans: `https` when `server.tls` is set.
+    var scheme = "http"
 
     struct Trace {
         let context: InstrumentationContext
@@ -23,7 +25,11 @@ struct RequestTracing: Sendable {
                 if let route { attributes["http.route"] = route }
                 attributes["http.response.status_code"] = status
             }
-            if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            if status >= 500 {
+                // OpenTelemetry's HTTP server conventions: a 5xx is an error, its type the status code.
+                span.attributes["error.type"] = String(status)
+                span.setStatus(SpanStatus(code: .error))
+            }
             span.end()
         }
     }
@@ -49,6 +55,9 @@ struct RequestTracing: Sendable {
         }
         span.updateAttributes { attributes in
             attributes["http.request.method"] = request.method.rawValue
+            // The path without its query (a query may carry a token), bounded and printable.
+            attributes["url.path"] = PrintableText.clean(request.uri.path, limit: 512)
+            attributes["url.scheme"] = scheme
             attributes["tollgate.request_id"] = requestID
         }
         return Trace(context: CurrentTrace.context(span.context, traceID: traceID), id: traceID, span: span)
