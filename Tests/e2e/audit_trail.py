@@ -43,7 +43,7 @@ def make_certificates(directory):
 def rsyslog_config(directory, port):
     """imtcp over gtls requiring a client certificate from the CA; each message written as
     APP-NAME MSGID MSG, one per line (MSG is the record without its syslog header)."""
-    return """global(workDirectory="{d}" maxMessageSize="64k"
+    return """global(workDirectory="{d}" maxMessageSize="64k" net.enableDNS="off"
        defaultNetstreamDriver="gtls" defaultNetstreamDriverCAFile="{d}/ca.pem"
        defaultNetstreamDriverCertFile="{d}/server.pem" defaultNetstreamDriverKeyFile="{d}/server.key")
 module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
@@ -149,7 +149,8 @@ def check_audit(suite, procs, work, tollgate_bin, ports, used_tokens, fhir_pytho
                     {"X-API-Key": API_KEY, "Content-Type": "application/json", "X-Request-Id": "audit-admin-1"})[0]
     wrong = request("POST", base + "/admin/cache/evict", b"{}", {"X-API-Key": "not-the-key", "X-Request-Id": "audit-security-1"})[0]
     expected = first + ["audit-admin-1", "audit-security-1"]
-    wait_until(lambda: len(received(directory, "tollgate-audit")) >= len(expected), 15)
+    # Generous: on a loaded CI machine rsyslog once took longer than 15 s to write what it had received.
+    wait_until(lambda: len(received(directory, "tollgate-audit")) >= len(expected), 60)
     got = received(directory, "tollgate-audit")
     ids = [record.get("request_id") for _, _, record in got]
     outcomes = [record.get("outcome") for _, _, record in got[:20]]
@@ -173,9 +174,9 @@ def check_audit(suite, procs, work, tollgate_bin, ports, used_tokens, fhir_pytho
     answered = request("GET", base + "/ready")[0]
     procs.start("rsyslog", rsyslog)
     kept = ["audit-seq-100"] + during[:BUFFER - 1]
-    arrived = wait_until(lambda: [r.get("request_id") for _, _, r in received(directory, "tollgate-audit")][len(expected):] == kept, 20)
+    arrived = wait_until(lambda: [r.get("request_id") for _, _, r in received(directory, "tollgate-audit")][len(expected):] == kept, 60)
     after = send(200, 3)
-    wait_until(lambda: len(received(directory, "tollgate-audit")) >= len(expected) + len(kept) + 3, 15)
+    wait_until(lambda: len(received(directory, "tollgate-audit")) >= len(expected) + len(kept) + 3, 60)
     tail = [r.get("request_id") for _, _, r in received(directory, "tollgate-audit")][len(expected):]
     suite.check("31d. rsyslog killed and restarted: the %d records within the buffer arrive in order, the %d beyond it counted as dropped (%d), /ready said so (%s)"
                 % (BUFFER, len(during) + 1 - BUFFER, lost, answered),
@@ -191,7 +192,7 @@ def check_audit(suite, procs, work, tollgate_bin, ports, used_tokens, fhir_pytho
         request("GET", fhir_base + "/auth", headers=headers)
     request("POST", fhir_base + "/admin/cache/evict", json.dumps({"token": fhir_token}).encode(), {"X-API-Key": API_KEY, "Content-Type": "application/json"})
     request("POST", fhir_base + "/admin/cache/evict", b"{}", {"X-API-Key": "nope"})
-    wait_until(lambda: len(received(directory, "tollgate-audit-fhir")) >= 5, 15)
+    wait_until(lambda: len(received(directory, "tollgate-audit-fhir")) >= 5, 60)
     resources = [record for _, _, record in received(directory, "tollgate-audit-fhir")]
     lines = os.path.join(directory, "fhir-received.jsonl")
     with open(lines, "w") as out:
