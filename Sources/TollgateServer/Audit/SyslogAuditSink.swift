@@ -54,23 +54,39 @@ final class SyslogAuditSink: AuditSink, Sendable {
         } catch {
             return AuditWriteResult(written: 0, failure: "cannot reach the syslog receiver at \(host):\(port): \(error)")
         }
-        let writes = records.map { record in
-            var buffer = channel.allocator.buffer(capacity: record.line.count + 160)
-            header.frame(record, octetCounted: transport != .udp, into: &buffer)
-            return channel.write(buffer)
-        }
-        channel.flush()
-        var written = 0
-        for write in writes {
-            do {
-                try await write.get()
-                written += 1
-            } catch {
-                drop(channel)
-                return AuditWriteResult(written: written, failure: "the syslog receiver at \(host):\(port) refused a write: \(error)")
+        if transport == .udp {
+            // One datagram per message (RFC 5426).
+            let writes = records.map { record in
+                var buffer = channel.allocator.buffer(capacity: record.line.count + 160)
+                header.frame(record, octetCounted: false, into: &buffer)
+                return channel.write(buffer)
             }
+            channel.flush()
+            var written = 0
+            for write in writes {
+                do {
+                    try await write.get()
+                    written += 1
+                } catch {
+                    drop(channel)
+                    return AuditWriteResult(written: written, failure: "the syslog receiver at \(host):\(port) refused a write: \(error)")
+                }
+            }
+            return AuditWriteResult(written: written, failure: nil)
         }
-        return AuditWriteResult(written: written, failure: nil)
+        // The batch in one write: as few TLS records as the size allows. rsyslog's GnuTLS reader
+        // takes one record per socket wake-up, and records left behind in its buffer wait for the
+        // next data to arrive (rsyslog issue 1533).
+        var buffer = channel.allocator.buffer(capacity: records.reduce(0) { $0 + $1.line.count + 170 })
+        for record in records { header.frame(record, octetCounted: true, into: &buffer) }
+        do {
+            try await channel.writeAndFlush(buffer).get()
+            return AuditWriteResult(written: records.count, failure: nil)
+        } catch {
+            // Whether any of it arrived is unknown: the whole batch is sent again (at least once).
+            drop(channel)
+            return AuditWriteResult(written: 0, failure: "the syslog receiver at \(host):\(port) refused a write: \(error)")
+        }
     }
 
     func close() async {
