@@ -29,6 +29,8 @@ package final class ShareTokens: Sendable {
         package let url: String?
         package let request: CreationRequest
         package let expiresAt: Int?
+        /// Seconds from creation to expiry (nil: never expires).
+        package let lifetimeSeconds: Int?
     }
 
     package enum CreationError: Error, Sendable, Equatable {
@@ -103,7 +105,7 @@ package final class ShareTokens: Sendable {
         echoed.validityDuration = nil
         return Created(
             token: token, url: links.url(type: type, resources: request.resources, token: token, direct: false),
-            request: echoed, expiresAt: expiresAt)
+            request: echoed, expiresAt: expiresAt, lifetimeSeconds: expiresAt.map { max(0, $0 - now) })
     }
 
     /// Where `/tokens/decode` sends a publication's visitor: straight to the viewer.

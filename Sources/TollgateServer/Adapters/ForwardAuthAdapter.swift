@@ -83,7 +83,7 @@ struct ForwardAuthAdapter {
         } catch {
             return refuse(.unknownConstraint, context, warning: error.reason, description: error.reason)
         }
-        if rules.isEmpty, context.accessNote != nil, case .facts(let read, _) = reader.read(request, peer: context.peerAddress) {
+        if rules.isEmpty, context.isAuditing, case .facts(let read, _) = reader.read(request, peer: context.peerAddress) {
             // Without rules the guarded request decides nothing, but the audit record still names it.
             context.noteGuarded(read)
         }

@@ -143,7 +143,7 @@ struct OrthancAuthAdapter {
                 note.shareLink = AuditEvent.ShareLink(
                     type: PrintableText.clean(type, limit: 64),
                     studies: body.resources.compactMap { AuditEvent.clean($0.dicomUID ?? $0.orthancID, limit: 128) },
-                    lifetimeSeconds: created.expiresAt.map { max(0, $0 - Int(Date().timeIntervalSince1970)) })
+                    lifetimeSeconds: created.lifetimeSeconds)
             }
             let echoed = created.request
             let requestJSON = JSONText.object([

@@ -15,6 +15,12 @@ final class AccessNote: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Whether the audit trail is on: without it the adapters' audit notes are not even built.
+    let audits: Bool
+
+    init(audits: Bool) {
+        self.audits = audits
+    }
 
     var decision: Decision? { state.withLock { $0.decision } }
     var rule: String? { state.withLock { $0.rule } }
@@ -38,6 +44,7 @@ final class AccessNote: Sendable {
     }
 
     func recordAudit(_ update: (inout AuditNote) -> Void) {
+        guard audits else { return }
         state.withLock { update(&$0.audit) }
     }
 }
@@ -97,6 +104,9 @@ extension TollgateRequestContext {
     func noteOrthanc(_ access: OrthancAccess) {
         accessNote?.record(orthanc: access)
     }
+
+    /// Whether this request's audit record is being noted (the trail is on).
+    var isAuditing: Bool { accessNote?.audits == true }
 
     /// The audited act this request is, and what the adapter knows about it.
     func noteAudit(_ action: AuditAction, _ update: (inout AuditNote) -> Void = { _ in }) {

@@ -27,7 +27,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         context.logger[metadataKey: TollgateLogHandler.hummingbirdRequestID] = .string(requestID)
         let trace = tracing.begin(request, requestID: requestID)
         if let trace { context.logger[metadataKey: "trace_id"] = .string(trace.id) }
-        let note = accessLog || audit != nil ? AccessNote() : nil
+        let note = accessLog || audit != nil ? AccessNote(audits: audit != nil) : nil
         context.accessNote = note
         let started = ContinuousClock.now
         var response: Response
