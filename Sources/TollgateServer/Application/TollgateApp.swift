@@ -82,7 +82,7 @@ package final class TollgateApp: Sendable {
             ])
         }
         do {
-            audit = try AuditTrail.make(config: config.audit, observer: metrics)
+            audit = try AuditTrail.make(config: config.audit, observer: LoggedAuditObserver(metrics: metrics, logger: logger))
         } catch {
             throw ConfigErrors(errors: [ConfigError(path: "audit.sinks.syslog", message: "cannot set up the syslog sink (TLS files?): \(error)")])
         }

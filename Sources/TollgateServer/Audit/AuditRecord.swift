@@ -27,17 +27,26 @@ enum AuditFormat: Sendable {
 }
 
 /// What the trail reports per sink: written, dropped (the buffer was full, or the sink never
-/// recovered before shutdown) and write failures.
+/// recovered before shutdown), write failures and the recovery after them.
 protocol AuditObserver: Sendable {
     func auditWritten(sink: String, count: Int)
     func auditDropped(sink: String, count: Int)
-    func auditSinkFailed(sink: String)
+    /// `reason` is already clean, printable text.
+    func auditSinkFailed(sink: String, reason: String)
+    func auditSinkRecovered(sink: String)
+}
+
+extension AuditObserver {
+    func auditSinkRecovered(sink: String) {}
 }
 
 /// A place audit records go. `write` reports how many of `records`, from the first, reached it;
 /// the rest are offered again after a pause.
 protocol AuditSink: Sendable {
     var name: String { get }
+    /// Before the first record: open what a write would otherwise open late (a connection), so
+    /// the first burst of records does not wait behind a handshake. The reason when it cannot.
+    func prepare() async -> String?
     func write(_ records: ArraySlice<AuditRecord>) async -> AuditWriteResult
     /// After SIGHUP: reopen what logrotate may have moved.
     func reopen() async
@@ -45,6 +54,7 @@ protocol AuditSink: Sendable {
 }
 
 extension AuditSink {
+    func prepare() async -> String? { nil }
     func reopen() async {}
     func close() async {}
 }

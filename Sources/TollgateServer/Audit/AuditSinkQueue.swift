@@ -50,26 +50,38 @@ final class AuditSinkQueue: Sendable {
     /// Writes until closed and empty. After `close`, a sink that still fails gets until `deadline`;
     /// what is left then is counted as dropped.
     func run(closeDeadline: @escaping @Sendable () -> ContinuousClock.Instant?) async {
+        // A receiver not there at start-up is reported, and its first write is retried as usual.
+        var unreachableAtStart = false
+        if let failure = await sink.prepare() {
+            observer.auditSinkFailed(sink: sink.name, reason: PrintableText.clean(failure, limit: 200))
+            unreachableAtStart = true
+        }
         var failures = 0
         while let batch = await nextBatch() {
             let result = await sink.write(batch[...])
             let written = min(max(result.written, 0), batch.count)
-            state.withLock { state in
+            let reason = result.failure.map { PrintableText.clean($0, limit: 200) }
+            let recovered = state.withLock { state -> Bool in
                 state.pending.removeFirst(written)
-                if let failure = result.failure {
+                if let reason {
                     if state.failingSince == nil { state.failingSince = .now }
-                    state.lastFailure = PrintableText.clean(failure, limit: 200)
-                } else {
+                    state.lastFailure = reason
+                    return false
+                }
+                defer {
                     state.failingSince = nil
                     state.lastFailure = nil
                 }
+                return state.failingSince != nil
             }
             if written > 0 { observer.auditWritten(sink: sink.name, count: written) }
-            guard result.failure != nil else {
+            guard let reason else {
+                if recovered || unreachableAtStart { observer.auditSinkRecovered(sink: sink.name) }
+                unreachableAtStart = false
                 failures = 0
                 continue
             }
-            observer.auditSinkFailed(sink: sink.name)
+            observer.auditSinkFailed(sink: sink.name, reason: reason)
             if let deadline = closeDeadline(), ContinuousClock.now >= deadline {
                 let left = state.withLock { state in
                     defer { state.pending.removeAll() }

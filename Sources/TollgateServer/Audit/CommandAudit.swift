@@ -44,6 +44,6 @@ package enum CommandAudit {
         var lost: Bool { dropped.load(ordering: .relaxed) > 0 }
         func auditWritten(sink: String, count: Int) {}
         func auditDropped(sink: String, count: Int) { dropped.add(count, ordering: .relaxed) }
-        func auditSinkFailed(sink: String) {}
+        func auditSinkFailed(sink: String, reason: String) {}
     }
 }

@@ -7,8 +7,10 @@ import TollgateConfiguration
 import TollgateKit
 
 /// RFC 5424 messages to a syslog receiver: one datagram each over UDP (RFC 5426), octet-counted
-/// frames over TCP (RFC 6587) or TLS (RFC 5425). A connection the receiver closed is noticed when
-/// it closes (the channel goes inactive), so the next records wait in the queue for a new one.
+/// frames over TCP (RFC 6587) or TLS (RFC 5425). The connection opens at start-up, before the
+/// first record. One the receiver closed is noticed when it closes (the channel goes inactive), and
+/// one where a write does not complete within `writeTimeout` (a receiver that stopped reading, a
+/// handshake that never ends) is closed; either way the records wait in the queue for a new one.
 final class SyslogAuditSink: AuditSink, Sendable {
     let name = "syslog"
     private let transport: AuditSyslogSinkConfig.Transport
@@ -19,8 +21,10 @@ final class SyslogAuditSink: AuditSink, Sendable {
     private let header: SyslogHeader
     private let channel = Mutex<(any Channel)?>(nil)
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    private let writeTimeout: TimeAmount
 
-    init(config: AuditSyslogSinkConfig) throws {
+    init(config: AuditSyslogSinkConfig, writeTimeout: TimeAmount = .seconds(10)) throws {
+        self.writeTimeout = writeTimeout
         guard let endpoint = config.endpoint else { throw AuditSetupError("audit.sinks.syslog.address is not host:port") }
         transport = config.transport
         host = endpoint.host
@@ -47,12 +51,25 @@ final class SyslogAuditSink: AuditSink, Sendable {
         (try? SocketAddress(ipAddress: host, port: 0)) != nil
     }
 
+    func prepare() async -> String? {
+        do {
+            _ = try await connected()
+            return nil
+        } catch {
+            return unreachable(error)
+        }
+    }
+
+    private func unreachable(_ error: any Error) -> String {
+        "cannot reach the syslog receiver at \(host):\(port): \(error)"
+    }
+
     func write(_ records: ArraySlice<AuditRecord>) async -> AuditWriteResult {
         let channel: any Channel
         do {
             channel = try await connected()
         } catch {
-            return AuditWriteResult(written: 0, failure: "cannot reach the syslog receiver at \(host):\(port): \(error)")
+            return AuditWriteResult(written: 0, failure: unreachable(error))
         }
         if transport == .udp {
             // One datagram per message (RFC 5426).
@@ -65,11 +82,10 @@ final class SyslogAuditSink: AuditSink, Sendable {
             var written = 0
             for write in writes {
                 do {
-                    try await write.get()
+                    try await completed(write, on: channel)
                     written += 1
                 } catch {
-                    drop(channel)
-                    return AuditWriteResult(written: written, failure: "the syslog receiver at \(host):\(port) refused a write: \(error)")
+                    return AuditWriteResult(written: written, failure: refused(error, on: channel))
                 }
             }
             return AuditWriteResult(written: written, failure: nil)
@@ -80,13 +96,35 @@ final class SyslogAuditSink: AuditSink, Sendable {
         var buffer = channel.allocator.buffer(capacity: records.reduce(0) { $0 + $1.line.count + 170 })
         for record in records { header.frame(record, octetCounted: true, into: &buffer) }
         do {
-            try await channel.writeAndFlush(buffer).get()
+            try await completed(channel.writeAndFlush(buffer), on: channel)
             return AuditWriteResult(written: records.count, failure: nil)
         } catch {
             // Whether any of it arrived is unknown: the whole batch is sent again (at least once).
-            drop(channel)
-            return AuditWriteResult(written: 0, failure: "the syslog receiver at \(host):\(port) refused a write: \(error)")
+            return AuditWriteResult(written: 0, failure: refused(error, on: channel))
         }
+    }
+
+    /// Waits for `write`; past `writeTimeout` the channel is closed, which fails the write.
+    private func completed(_ write: EventLoopFuture<Void>, on channel: any Channel) async throws {
+        let deadline = NIODeadline.now() + writeTimeout
+        let timeout = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
+        defer { timeout.cancel() }
+        do {
+            try await write.get()
+        } catch  where NIODeadline.now() >= deadline {
+            throw WriteTimedOut(after: writeTimeout)
+        }
+    }
+
+    /// Forgets the connection a write failed on, and says why.
+    private func refused(_ error: any Error, on channel: any Channel) -> String {
+        drop(channel)
+        return "the syslog receiver at \(host):\(port) did not take a write: \(error)"
+    }
+
+    private struct WriteTimedOut: Error, CustomStringConvertible {
+        let after: TimeAmount
+        var description: String { "no progress in \(after.nanoseconds / 1_000_000) ms; connection closed" }
     }
 
     func close() async {

@@ -12,7 +12,7 @@ extension TollgateMetrics: AuditObserver {
         for (sink, depth) in depths { gauge(.auditQueued, [("sink", sink)]).set(Double(depth)) }
     }
 
-    func auditSinkFailed(sink: String) {
+    func auditSinkFailed(sink: String, reason: String) {
         counter(.auditSinkFailures, [("sink", sink)]).increment()
     }
 }

@@ -32,7 +32,7 @@ struct AuditTrailTests {
         let counts = Mutex<[String: Int]>([:])
         func auditWritten(sink: String, count: Int) { counts.withLock { $0["written", default: 0] += count } }
         func auditDropped(sink: String, count: Int) { counts.withLock { $0["dropped", default: 0] += count } }
-        func auditSinkFailed(sink: String) { counts.withLock { $0["failures", default: 0] += 1 } }
+        func auditSinkFailed(sink: String, reason: String) { counts.withLock { $0["failures", default: 0] += 1 } }
         subscript(_ key: String) -> Int { counts.withLock { $0[key, default: 0] } }
     }
 
@@ -69,6 +69,28 @@ struct AuditTrailTests {
         await trail.close()
         #expect(sink.requestIDs.last == "r9", "flushed at close")
         #expect(!trail.record(Self.event(10)), "closed")
+    }
+
+    /// An operator sees a failing sink and dropped records in the application log, once per
+    /// window rather than once per record, and sees the sink recover.
+    @Test func failuresAndDropsAreWarnedOnceAndTheRecoveryIsLogged() async throws {
+        let sink = SwitchableSink()
+        let counts = Counts()
+        let logs = LogCapture()
+        sink.down.withLock { $0 = true }
+        let observer = LoggedAuditObserver(metrics: counts, logger: logs.logger(), warnings: WarningThrottle(interval: 3600))
+        let trail = AuditTrail(config: Self.config(buffer: 2), sinks: [sink], observer: observer)
+        trail.start()
+        for id in 1...6 { trail.record(Self.event(id)) }
+        try await waitUntil(seconds: 30) { counts["failures"] >= 2 }
+        sink.down.withLock { $0 = false }
+        try await waitUntil(seconds: 30) { sink.requestIDs.count == 2 }
+        try await waitUntil(seconds: 5) { logs.text.contains("audit sink writes again") }
+        let lines = logs.text.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("warning audit sink cannot write") && $0.contains("receiver down") }.count == 1)
+        #expect(lines.filter { $0.hasPrefix("warning audit records dropped") }.count == 1, "4 drops, one warning")
+        #expect(counts["dropped"] == 4)
+        await trail.close()
     }
 
     @Test func aSinkThatNeverRecoversIsGivenUpAtShutdownAndCounted() async throws {

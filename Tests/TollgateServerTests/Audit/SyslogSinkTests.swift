@@ -88,6 +88,34 @@ struct SyslogSinkTests {
         await sink.close()
     }
 
+    /// A receiver that accepts and never reads: the write stalls once the socket buffers are full,
+    /// and the sink closes the connection after its write timeout instead of waiting forever.
+    @Test func aReceiverThatStopsReadingTimesTheWriteOut() async throws {
+        let accepted = Mutex<[any Channel]>([])
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .childChannelInitializer { channel in
+                accepted.withLock { $0.append(channel) }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        let sink = try SyslogAuditSink(
+            config: AuditSyslogSinkConfig(transport: .tcp, address: "127.0.0.1:\(port)"), writeTimeout: .milliseconds(500))
+        #expect(await sink.prepare() == nil)
+        try await waitUntil { accepted.withLock { $0.count } == 1 }
+        let stalled = await sink.write(Self.records(40_000)[...])
+        #expect(stalled.written == 0)
+        #expect(stalled.failure?.contains("no progress in 500 ms; connection closed") == true, "\(stalled.failure ?? "nil")")
+        // The next write goes over a new connection.
+        #expect(await sink.write(Self.records(1)[...]).written == 1)
+        #expect(accepted.withLock { $0.count } == 2)
+        await sink.close()
+        for channel in accepted.withLock({ $0 }) { try? await channel.close() }
+        try await server.close()
+    }
+
     @Test func udpSendsOneDatagramPerMessage() async throws {
         let received = Received()
         let server = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
