@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Offline validation of everything deployment-related (there is no Docker engine or cluster here):
-#   - k8s/ and k8s/sidecar/: every manifest and the rendered kustomizations against the pinned
-#     Kubernetes schema with kubernetes-validate --strict;
-#   - every Tollgate config embedded in them and docker/tollgate.yaml: `tollgate check-config`;
+#   - k8s/, k8s/sqlite/ and k8s/sidecar/: every manifest and the rendered kustomizations against the
+#     pinned Kubernetes schema with kubernetes-validate --strict;
+#   - every Tollgate config in the rendered ConfigMaps and docker/tollgate.yaml: `tollgate check-config`;
 #   - docker/docker-compose.yml: structure, references and mounted files (scripts/check-compose.py);
 #   - docs/openapi.yaml: a valid OpenAPI 3.1 document (openapi-spec-validator);
 #   - docs/nginx-auth-request.conf exactly as shipped: `nginx -t`; docs/caddy-forward-auth.Caddyfile: `caddy validate`;
@@ -20,23 +20,26 @@ python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ig
 export PYTHONPATH="$work/py"
 validate() { python3 -m kubernetes_validate --strict --quiet -k "$k8s_version" "$@"; }
 
-for dir in k8s k8s/sidecar; do
+variants=(k8s k8s/sqlite k8s/sidecar)
+for dir in "${variants[@]}"; do
   manifests=$(ls "$dir"/*.yaml | grep -v '/kustomization.yaml$')
   validate $manifests
-  python3 scripts/render-kustomization.py "$dir" >"$work/rendered.yaml"
-  validate "$work/rendered.yaml"
-  python3 scripts/check-rollout.py "$work/rendered.yaml"
+  rendered="$work/rendered-${dir//\//-}.yaml"
+  python3 scripts/render-kustomization.py "$dir" >"$rendered"
+  validate "$rendered"
+  python3 scripts/check-rollout.py "$rendered"
   echo "validate-deploy: $dir and its rendered kustomization pass Kubernetes $k8s_version (strict)"
 done
 
 # The Tollgate configs shipped in ConfigMaps and for compose must load, with placeholder secrets.
 export TOLLGATE_INTROSPECTION_SECRET=x ORTHANC_OUTBOUND_SECRET=x TOLLGATE_API_KEY=placeholder-api-key-0123456789 \
-       KEYCLOAK_TOLLGATE_SECRET=x KEYCLOAK_ORTHANC_SECRET=x ORTHANC_WEBSERVICE_PASSWORD=x TOLLGATE_SHARE_KEY=placeholder-share-key-0123456789abcdef
+       KEYCLOAK_TOLLGATE_SECRET=x KEYCLOAK_ORTHANC_SECRET=x ORTHANC_WEBSERVICE_PASSWORD=x TOLLGATE_SHARE_KEY=placeholder-share-key-0123456789abcdef \
+       TOLLGATE_REGISTRY_KEY=$(head -c 32 /dev/urandom | base64)
 python3 - "$work" <<'PY'
 import sys, yaml, pathlib
 work = pathlib.Path(sys.argv[1])
 count = 0
-for path in ["k8s/configmap.yaml", "k8s/sidecar/orthanc-with-tollgate.yaml"]:
+for path in sorted(work.glob("rendered-*.yaml")):
     for doc in yaml.safe_load_all(open(path)):
         if doc and doc.get("kind") == "ConfigMap":
             for key, value in doc.get("data", {}).items():
