@@ -27,6 +27,7 @@ import forward_auth  # noqa: E402
 from tollgate_configs import audit_file, glewlwyd_inbound  # noqa: E402
 import audit_trail  # noqa: E402
 import orthanc_plugin  # noqa: E402
+import image  # noqa: E402
 
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
 # Issue 27's proxies (Tests/e2e/forward_auth.py): Orthanc C behind nginx, ingress-nginx's template, Caddy, and nginx in a network namespace.
@@ -157,6 +158,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--filter", required=True)
     parser.add_argument("--fhir-path", required=True, help="PYTHONPATH holding PyPI fhir.resources")
+    parser.add_argument("--image", help="scripts/build-image.sh's output: the container image, unpacked, to run as shipped")
     args = parser.parse_args()
     work = args.work
     suite = Suite()
@@ -176,6 +178,7 @@ def main():
     # The audit trails of the whole run, and what rsyslog received, too.
     names += ["tollgate.audit.jsonl", "tollgate2.audit.jsonl", "tollgate-plugin.audit.jsonl", "audit/received.log",
               "audit/tollgate-audit.audit", "audit/tollgate-audit-fhir.audit"]
+    names += ["image-tollgate"] if args.image else []
     for name in names:
         path = os.path.join(work, name if "." in name else name + ".log")
         if os.path.exists(path):
@@ -286,6 +289,11 @@ def run(suite, procs, work, args, used_tokens):
 
     # 31. The audit trail to rsyslog over TLS, killed and restarted midway; FHIR validated.
     audit_trail.check_audit(suite, procs, work, args.tollgate, AUDIT_PORT, used_tokens, args.fhir_path)
+
+    # 33. The container image, run as shipped against Glewlwyd (when CI built it).
+    if args.image:
+        image.check_image(suite, procs, work, args.image, glewlwyd, SECRETS["rs"],
+                          lambda: glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read"), used_tokens)
 
     # 4 and 5. A reaches B through the pushed definition (b) and through Tollgate's proxy (bp).
     pushed = wait_until(lambda: "TollgateTokenExpires" in request("GET", a + "/dicom-web/servers?expand")[2].decode(), 20)

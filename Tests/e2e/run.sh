@@ -4,7 +4,8 @@
 # template, and from a network namespace), Caddy with docs/caddy-forward-auth.Caddyfile, Orthanc 1.12.10
 # with the official authorization plugin (from ../shared/peers), and Tollgate. Installs what it needs, starts everything,
 # cleans up by PID, and prints "N passed, M failed" last. Exit status: 0 when all passed.
-# Usage: Tests/e2e/run.sh [PATH/TO/tollgate]   (default: scripts/build-release.sh's binary)
+# Usage: Tests/e2e/run.sh [PATH/TO/tollgate [IMAGE_DIR]]   (default: scripts/build-release.sh's binary;
+# IMAGE_DIR, scripts/build-image.sh's output, adds the run of the container image as shipped)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,4 +28,5 @@ python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ig
 bin=${1:-}
 [ -n "$bin" ] || bin=$(scripts/build-release.sh)
 
-PYTHONPATH="$work/py" exec python3 Tests/e2e/e2e.py --tollgate "$bin" --work "$work" --filter docker/orthanc/tollgate_filter.py --fhir-path "$work/fhir"
+image=${2:+--image=$2}
+PYTHONPATH="$work/py" exec python3 Tests/e2e/e2e.py --tollgate "$bin" --work "$work" --filter docker/orthanc/tollgate_filter.py --fhir-path "$work/fhir" $image
