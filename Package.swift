@@ -33,6 +33,7 @@ let internalImports: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsBy
 let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
 let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
+let semanticConventions = Target.Dependency.product(name: "OTelSemanticConventions", package: "swift-otel-semantic-conventions")
 
 let package = Package(
     name: "tollgate",
@@ -61,6 +62,8 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         // OTLP over HTTP only: the gRPC exporter would add grpc-swift to every build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Attribute names only (no Tracing trait): the conventions' names, checked by the compiler.
+        .package(url: "https://github.com/swift-otel/swift-otel-semantic-conventions.git", from: "1.44.0", traits: []),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
@@ -68,7 +71,7 @@ let package = Package(
     targets: [
         .target(
             name: "TollgateKit",
-            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL, tracing, w3cTraceContext],
+            dependencies: [asyncHTTPClient, crypto, nioCore, nioHTTP1, nioSSL, tracing, w3cTraceContext, semanticConventions],
             swiftSettings: internalImports
         ),
         .target(
@@ -111,7 +114,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"), nioSSL, x509,
-                tracing, .product(name: "OTel", package: "swift-otel"), .product(name: "Mustache", package: "swift-mustache"),
+                tracing, .product(name: "OTel", package: "swift-otel"), .product(name: "Mustache", package: "swift-mustache"), semanticConventions,
             ],
             swiftSettings: internalImports
         ),

@@ -1,4 +1,5 @@
 package import NIOHTTP1
+import OTelSemanticConventions
 package import Tracing
 
 /// One outbound HTTP call in the current trace: a client span when Tollgate traces, and the
@@ -21,11 +22,11 @@ package struct OutboundCallSpan: Sendable {
         let span = tracer.tracer.startSpan("\(method) \(call)", context: context, ofKind: .client)
         span.updateAttributes { attributes in
             attributes["tollgate.call"] = call
-            attributes["http.request.method"] = method
-            attributes["url.full"] = TraceURL.withoutQuery(url)
+            attributes[OTelAttribute.http.request.method] = method
+            attributes[OTelAttribute.url.full] = TraceURL.withoutQuery(url)
             if let (host, port) = TraceURL.hostAndPort(url) {
-                attributes["server.address"] = host
-                if let port { attributes["server.port"] = port }
+                attributes[OTelAttribute.server.address] = host
+                if let port { attributes[OTelAttribute.server.port] = port }
             }
         }
         headers.remove(name: "tracestate")
@@ -36,9 +37,9 @@ package struct OutboundCallSpan: Sendable {
     /// The peer answered (any status); 5xx marks the span as an error, as the conventions say.
     package func end(status: Int) {
         guard let span else { return }
-        span.attributes["http.response.status_code"] = status
+        span.attributes[OTelAttribute.http.response.statusCode] = status
         if status >= 500 {
-            span.attributes["error.type"] = String(status)
+            span.attributes[OTelAttribute.error.type] = String(status)
             span.setStatus(SpanStatus(code: .error))
         }
         span.end()
@@ -47,7 +48,7 @@ package struct OutboundCallSpan: Sendable {
     /// No answer: `kind` is a bounded label (timeout, unreachable, unreadable, circuit_open, …).
     package func end(failure kind: String) {
         guard let span else { return }
-        span.attributes["error.type"] = kind
+        span.attributes[OTelAttribute.error.type] = kind
         span.setStatus(SpanStatus(code: .error))
         span.end()
     }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import OTel
 import TollgateKit
+import OTelSemanticConventions
 import Tracing
 
 /// How a request joins a trace: under Tollgate's own server span when tracing is on; else, when the
@@ -22,12 +23,12 @@ struct RequestTracing: Sendable {
             guard let span else { return }
             span.operationName = route.map { "\(method) \($0)" } ?? method
             span.updateAttributes { attributes in
-                if let route { attributes["http.route"] = route }
-                attributes["http.response.status_code"] = status
+                if let route { attributes[OTelAttribute.http.route] = route }
+                attributes[OTelAttribute.http.response.statusCode] = status
             }
             if status >= 500 {
                 // OpenTelemetry's HTTP server conventions: a 5xx is an error, its type the status code.
-                span.attributes["error.type"] = String(status)
+                span.attributes[OTelAttribute.error.type] = String(status)
                 span.setStatus(SpanStatus(code: .error))
             }
             span.end()
@@ -54,10 +55,10 @@ struct RequestTracing: Sendable {
             return nil
         }
         span.updateAttributes { attributes in
-            attributes["http.request.method"] = request.method.rawValue
+            attributes[OTelAttribute.http.request.method] = request.method.rawValue
             // The path without its query (a query may carry a token), bounded and printable.
-            attributes["url.path"] = PrintableText.clean(request.uri.path, limit: 512)
-            attributes["url.scheme"] = scheme
+            attributes[OTelAttribute.url.path] = PrintableText.clean(request.uri.path, limit: 512)
+            attributes[OTelAttribute.url.scheme] = scheme
             attributes["tollgate.request_id"] = requestID
         }
         return Trace(context: CurrentTrace.context(span.context, traceID: traceID), id: traceID, span: span)
