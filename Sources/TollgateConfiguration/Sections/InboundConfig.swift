@@ -1,8 +1,9 @@
 package struct InboundConfig: Sendable, Decodable {
     package var cache = CacheConfig()
     package var issuers: [IssuerConfig] = []
+    package var dpop = DPoPConfig()
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case cache, issuers }
+    enum CodingKeys: String, CodingKey, CaseIterable { case cache, issuers, dpop }
 
     package init(cache: CacheConfig = .init(), issuers: [IssuerConfig] = []) {
         self.cache = cache
@@ -13,6 +14,34 @@ package struct InboundConfig: Sendable, Decodable {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         cache = try c.decode(.cache, default: cache)
         issuers = try c.decode(.issuers, default: issuers)
+        dpop = try c.decode(.dpop, default: dpop)
+    }
+}
+
+/// How DPoP proofs (RFC 9449) are checked for tokens bound to a key (`cnf.jkt`). The proof's
+/// algorithm must be one of its issuer's `algorithms` (asymmetric only).
+package struct DPoPConfig: Sendable, Decodable {
+    /// A proof's `iat` may be at most this old…
+    package var proofMaxAgeSeconds: Int = 60
+    /// …and at most this far in the future (clock skew between client and Tollgate).
+    package var clockSkewSeconds: Int = 5
+    /// Proof `jti`s remembered to refuse a replay; a full table of live entries refuses new proofs
+    /// (as undecidable) rather than forget one.
+    package var replayCacheEntries: Int = 100_000
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case proofMaxAgeSeconds = "proof_max_age_seconds"
+        case clockSkewSeconds = "clock_skew_seconds"
+        case replayCacheEntries = "replay_cache_entries"
+    }
+
+    package init() {}
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        proofMaxAgeSeconds = try c.decode(.proofMaxAgeSeconds, default: proofMaxAgeSeconds)
+        clockSkewSeconds = try c.decode(.clockSkewSeconds, default: clockSkewSeconds)
+        replayCacheEntries = try c.decode(.replayCacheEntries, default: replayCacheEntries)
     }
 }
 

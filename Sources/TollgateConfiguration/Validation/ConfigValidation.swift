@@ -36,6 +36,11 @@ extension TollgateConfig {
         problems.check(inbound.cache.maxEntries >= 1, "inbound.cache.max_entries", "must be at least 1")
         problems.check(inbound.cache.maxTTLSeconds >= 0, "inbound.cache.max_ttl_seconds", "must not be negative")
         problems.check(inbound.cache.negativeTTLSeconds >= 0, "inbound.cache.negative_ttl_seconds", "must not be negative")
+        problems.check(
+            (1...3600).contains(inbound.dpop.proofMaxAgeSeconds), "inbound.dpop.proof_max_age_seconds", "must be between 1 and 3600")
+        problems.check((0...300).contains(inbound.dpop.clockSkewSeconds), "inbound.dpop.clock_skew_seconds", "must be between 0 and 300")
+        problems.check(
+            (1000...10_000_000).contains(inbound.dpop.replayCacheEntries), "inbound.dpop.replay_cache_entries", "must be between 1000 and 10000000")
 
         problems.errors += inboundValidationErrors(fileExists: fileExists)
         problems.errors += registryValidationErrors()

@@ -12,6 +12,26 @@ package enum BearerToken {
         return .success(token)
     }
 
+    /// The token and its scheme from a request's `Authorization` values: `Bearer` (RFC 6750) or
+    /// `DPoP` (RFC 9449 §7.1), exactly one header, a non-empty token. Otherwise why not.
+    package static func extractWithScheme(fromAuthorization values: [String]) -> Result<(String, TokenPresentation.Scheme), DenialReason> {
+        guard let value = values.first else { return .failure(.missingToken) }
+        guard values.count == 1 else { return .failure(.malformed) }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard let name = parts.first else { return .failure(.unsupportedCredential) }
+        let scheme: TokenPresentation.Scheme
+        if ASCIIText.equalsIgnoringCase(name, lowercase: "bearer") {
+            scheme = .bearer
+        } else if ASCIIText.equalsIgnoringCase(name, lowercase: "dpop") {
+            scheme = .dpop
+        } else {
+            return .failure(.unsupportedCredential)
+        }
+        guard parts.count == 2 else { return .failure(.malformed) }
+        let token = String(ASCIIText.trimmingOWS(parts[1]))
+        return token.isEmpty ? .failure(.malformed) : .success((token, scheme))
+    }
+
     /// The token from an `Authorization` value; nil when the scheme is not Bearer.
     /// An empty string means "Bearer" with nothing after it.
     package static func fromAuthorization(_ value: some StringProtocol) -> String? {

@@ -36,6 +36,14 @@ package enum DenialReason: String, Sendable, CaseIterable, Error {
     /// token covers the resource), or it may not see the resource's labels.
     case permission
     case labels
+    /// Sender-constrained tokens (RFC 9449, RFC 8705): a key-bound token presented as a bearer
+    /// token, a `cnf` Tollgate cannot check, a DPoP proof that fails, or the wrong key or certificate.
+    case boundTokenAsBearer = "bound_token_as_bearer"
+    case unsupportedBinding = "unsupported_binding"
+    case invalidDPoPProof = "invalid_dpop_proof"
+    case dpopReplay = "dpop_replay"
+    case bindingMismatch = "binding_mismatch"
+    case certificateMismatch = "certificate_mismatch"
 
     /// A human sentence for error descriptions; never contains the token.
     package var message: String {
@@ -71,6 +79,12 @@ package enum DenialReason: String, Sendable, CaseIterable, Error {
         case .unknownConstraint: "The auth URL carries a constraint Tollgate does not understand"
         case .permission: "No permission this route needs, and no share token for the resource"
         case .labels: "Not authorized for the resource's labels"
+        case .boundTokenAsBearer: "Token is bound to a key and must be presented with a DPoP proof"
+        case .unsupportedBinding: "Token carries a confirmation (cnf) Tollgate cannot check"
+        case .invalidDPoPProof: "The DPoP proof is missing or invalid"
+        case .dpopReplay: "The DPoP proof was used before"
+        case .bindingMismatch: "Token is not bound to the key of the DPoP proof"
+        case .certificateMismatch: "Token is bound to a client certificate this request did not present"
         }
     }
 }
@@ -84,6 +98,8 @@ package enum IndeterminateReason: String, Sendable, CaseIterable {
     case notReady = "not_ready"
     case keysUnavailable = "keys_unavailable"
     case userinfoUnavailable = "userinfo_unavailable"
+    /// Every remembered DPoP proof is still live: a replay could not be told apart.
+    case replayCacheFull = "dpop_replay_cache_full"
 
     package var message: String {
         switch self {
@@ -94,6 +110,7 @@ package enum IndeterminateReason: String, Sendable, CaseIterable {
         case .notReady: "issuer endpoints not yet discovered"
         case .keysUnavailable: "issuer signing keys unavailable"
         case .userinfoUnavailable: "userinfo endpoint unavailable"
+        case .replayCacheFull: "DPoP replay cache full"
         }
     }
 }
@@ -115,6 +132,11 @@ package struct Decision: Sendable {
     package let issuer: String?
     /// Taken from the decision cache: no issuer was asked (the audit trail records a profile once per miss).
     package var fromCache = false
+    /// For a refusal about a DPoP proof or a key-bound token: the algorithms a proof may use, for
+    /// the RFC 9449 §7.1 `WWW-Authenticate: DPoP` challenge (empty otherwise).
+    package var dpopAlgorithms: [String] = []
+    /// Why, in words for the log (a proof's failed check); never holds the token.
+    package var detail: String?
 
     package init(verdict: Verdict, principal: Principal? = nil, missingScopes: [String] = [], issuer: String? = nil) {
         self.verdict = verdict

@@ -1,3 +1,4 @@
+package import TollgateConfiguration
 package import TollgateKit
 import Tracing
 
@@ -13,12 +14,14 @@ package final class InboundAuthenticator: Sendable {
     private let clock: any TollgateClock
     private let recorder: any DecisionRecorder
     private let claimPaths: ClaimPaths
+    private let proofs: DPoPProofVerifier
 
     package init(
         issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder,
-        claimPaths: ClaimPaths = .none
+        claimPaths: ClaimPaths = .none, dpop: DPoPConfig = DPoPConfig()
     ) {
         self.claimPaths = claimPaths
+        self.proofs = DPoPProofVerifier(settings: dpop, clock: clock)
         self.issuers = issuers
         self.cache = cache
         self.opaqueIssuer = opaqueIssuerIndex.map { issuers[$0] }
@@ -30,22 +33,26 @@ package final class InboundAuthenticator: Sendable {
 
     /// Decides and records. `extraScopes` are required on top of the issuer's own (forward-auth's
     /// per-route header); they are checked like any policy, on cached entries too.
-    package func authenticate(token: String, extraScopes: [String] = []) async -> Decision {
-        await authenticate(token: token, requirement: RouteRequirement(scopes: extraScopes))
+    package func authenticate(token: String, extraScopes: [String] = [], presentation: TokenPresentation = .bearer) async -> Decision {
+        await authenticate(token: token, requirement: RouteRequirement(scopes: extraScopes), presentation: presentation)
     }
 
     /// Decides against the issuer's policy and a route's requirement, and records, unless the
-    /// caller records a decision of its own for the request (`recording: false`).
-    package func authenticate(token: String, requirement: RouteRequirement, recording: Bool = true) async -> Decision {
+    /// caller records a decision of its own for the request (`recording: false`). A token bound to
+    /// a key or certificate passes only with the proof `presentation` carries, checked on every
+    /// request (only the token's own verdict is cached): as a bearer token it is refused.
+    package func authenticate(
+        token: String, requirement: RouteRequirement, presentation: TokenPresentation = .bearer, recording: Bool = true
+    ) async -> Decision {
         var lookup = CacheLookup.skipped
         guard let span = InternalSpan.start("tollgate.decision") else {
-            let decision = await decide(token: token, requirement: requirement, lookup: &lookup)
+            let decision = await decide(token: token, requirement: requirement, presentation: presentation, lookup: &lookup)
             if recording { recorder.record(decision) }
             return decision
         }
         // The span is the current one while deciding: introspection, JWKS and userinfo calls are its children.
         let decision = await InstrumentationContext.$current.withValue(span.context) {
-            await decide(token: token, requirement: requirement, lookup: &lookup)
+            await decide(token: token, requirement: requirement, presentation: presentation, lookup: &lookup)
         }
         if recording { recorder.record(decision) }
         span.updateAttributes { attributes in
@@ -93,7 +100,7 @@ package final class InboundAuthenticator: Sendable {
         recorder.record(decision)
     }
 
-    private func decide(token: String, requirement: RouteRequirement, lookup: inout CacheLookup) async -> Decision {
+    private func decide(token: String, requirement: RouteRequirement, presentation: TokenPresentation, lookup: inout CacheLookup) async -> Decision {
         let length = token.utf8.count
         guard length > 0 else { return Decision(verdict: .denied(.missingToken)) }
         guard length <= maxTokenBytes else { return Decision(verdict: .denied(.tooLarge)) }
@@ -108,9 +115,57 @@ package final class InboundAuthenticator: Sendable {
             lookup = .miss
             status = await cache.load(key) { await self.route(token, length: length) }
         }
+        if case .active(let principal, let index) = status,
+            var refusal = await bindingRefusal(principal, issuer: issuers[index], token: token, presentation: presentation)
+        {
+            refusal.fromCache = lookup == .hit
+            return refusal
+        }
         var decision = apply(status, requirement: requirement)
         decision.fromCache = lookup == .hit
         return decision
+    }
+
+    /// The refusal when the token's binding (`cnf`) is not proven by this request; nil when the
+    /// token is unbound and presented as a bearer token, or its binding holds.
+    private func bindingRefusal(_ principal: Principal, issuer: IssuerRuntime, token: String, presentation: TokenPresentation) async -> Decision? {
+        let binding = principal.claims.binding
+        guard binding != nil || presentation.scheme == .dpop else { return nil }
+        let algorithms = issuer.algorithms.map(\.rawValue)
+        func refuse(_ reason: DenialReason, _ detail: String? = nil, challenge: Bool = true) -> Decision {
+            var decision = Decision(verdict: .denied(reason), principal: principal, issuer: issuer.name)
+            decision.dpopAlgorithms = challenge ? algorithms : []
+            decision.detail = detail
+            return decision
+        }
+        if let unsupported = binding?.unsupported {
+            return refuse(.unsupportedBinding, "\(unsupported) is not a confirmation method Tollgate checks", challenge: false)
+        }
+        switch (presentation.scheme, binding?.keyThumbprint) {
+        case (.bearer, nil):
+            break
+        case (.bearer, .some):
+            return refuse(.boundTokenAsBearer, "cnf.jkt")
+        case (.dpop, nil):
+            return refuse(.bindingMismatch, "the token is not bound to a DPoP key")
+        case (.dpop, let thumbprint?):
+            switch await proofs.check(presentation, token: token, boundTo: thumbprint, algorithms: issuer.algorithms) {
+            case nil: break
+            case .invalid(let why)?: return refuse(.invalidDPoPProof, why)
+            case .replayed?: return refuse(.dpopReplay, "jti seen before")
+            case .keyMismatch?: return refuse(.bindingMismatch, "the proof's key is not the token's cnf.jkt")
+            case .replayCacheFull?:
+                var decision = Decision(verdict: .indeterminate(.replayCacheFull), issuer: issuer.name)
+                decision.detail = "inbound.dpop.replay_cache_entries are all live"
+                return decision
+            }
+        }
+        if let certificate = binding?.certificateThumbprint, presentation.certificateThumbprint != certificate {
+            return refuse(
+                .certificateMismatch, presentation.certificateThumbprint == nil ? "no verified client certificate" : "another client certificate",
+                challenge: false)
+        }
+        return nil
     }
 
     /// JWTs naming a JWT-verifying issuer are checked locally; everything else (opaque tokens,

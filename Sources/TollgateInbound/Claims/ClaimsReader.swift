@@ -97,6 +97,7 @@ struct ClaimsReader {
         claims.groups = lenientList("groups")
         claims.name = try? string("name")
         claims.preferredUsername = try? string("preferred_username")
+        claims.binding = TokenBinding(cnf: object["cnf"])
         for (dotted, path) in paths.paths {
             let values = lenientList(at: path)
             if !values.isEmpty { claims.pathClaims[dotted] = values }

@@ -55,6 +55,11 @@ package struct TokenClaims: Sendable, Equatable {
         get { rare?.claims.pathClaims ?? [:] }
         set { setRare(\.pathClaims, newValue) }
     }
+    /// `cnf`: the key or certificate the token is bound to (RFC 9449, RFC 8705).
+    package var binding: TokenBinding? {
+        get { rare?.claims.binding }
+        set { setRare(\.binding, newValue) }
+    }
     /// The kept claims of the issuer's userinfo answer (never `sub`, `scope`, `aud` or other claims that decide access).
     package var userinfo: [String: String] {
         get { rare?.claims.userinfo ?? [:] }
@@ -115,6 +120,7 @@ struct RareClaims: Equatable {
     var preferredUsername: String?
     var pathClaims: [String: [String]] = [:]
     var userinfo: [String: String] = [:]
+    var binding: TokenBinding?
 }
 
 final class RareClaimsBox: Sendable {

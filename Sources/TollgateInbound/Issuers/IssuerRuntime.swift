@@ -14,6 +14,8 @@ package final class IssuerRuntime: Sendable {
     package let mode: IssuerMode
     package let policy: Policy
     package let maxTokenBytes: Int
+    /// The issuer's `algorithms`: its tokens' and the DPoP proofs' for its key-bound tokens.
+    package let algorithms: [JWSAlgorithmName]
     private let discoveryEnabled: Bool
     private let http: HTTPClient
     private let introspection: IntrospectionPart?
@@ -59,6 +61,7 @@ package final class IssuerRuntime: Sendable {
         self.mode = config.mode
         self.policy = Policy(audiences: config.audiences, requiredScopes: config.requiredScopes, leewaySeconds: config.leewaySeconds)
         self.maxTokenBytes = config.maxTokenBytes
+        self.algorithms = config.algorithms
         self.discoveryEnabled = config.discovery
         self.http = http
         self.clock = clock

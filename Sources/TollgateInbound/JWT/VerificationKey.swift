@@ -12,7 +12,11 @@ package struct VerificationKey: Sendable {
     let verifier: any JWTAlgorithm
 
     func verifies(_ jws: CompactJWS) -> Bool {
-        (try? verifier.verify(jws.signature, signs: jws.signingInput)) == true
+        verifies(signature: jws.signature, over: jws.signingInput)
+    }
+
+    func verifies(signature: [UInt8], over signingInput: [UInt8]) -> Bool {
+        (try? verifier.verify(signature, signs: signingInput)) == true
     }
 
     /// Key type (and curve) each algorithm requires: RFC 8725 §3.1 binds algorithm to key.

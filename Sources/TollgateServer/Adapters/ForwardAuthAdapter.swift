@@ -138,7 +138,8 @@ struct ForwardAuthAdapter {
         if let name = requiredScopesHeader, let value = request.headers[name] {
             requirement = requirement.adding(scopes: Self.split(value[...]))
         }
-        let decision = await authenticator.authenticate(request, context: context, requirement: requirement)
+        let decision = await authenticator.authenticate(
+            request, context: context, requirement: requirement, proofTarget: { reader.proofTarget(request, peer: context.peerAddress) })
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision, statuses: statuses) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"

@@ -120,6 +120,32 @@ struct ForwardedRequestReader: Sendable {
         }
     }
 
+    /// The guarded request as a DPoP proof must name it (`htm`, `htu`), from a trusted proxy's
+    /// headers only: `X-Original-URL`, or `X-Forwarded-Proto` + `X-Forwarded-Host` + the forwarded
+    /// URI (for Envoy's path prefix: its `Host` and the path under `/auth/`), and the forwarded
+    /// method. Nil when the peer is not trusted or a part is missing or repeated: no proof matches.
+    func proofTarget(_ request: Request, peer: SocketAddress?) -> ProofTarget? {
+        guard trustedProxies.contains(peer) else { return nil }
+        let fields = request.headers
+        func single(_ name: HTTPField.Name, _ source: Sources? = nil) -> String? {
+            if let source, !sources.contains(source) { return nil }
+            let values = fields[values: name]
+            return values.count == 1 && !values[0].isEmpty ? values[0] : nil
+        }
+        let forwardedURI = single(.xForwardedURI, .forwardedURI) ?? single(.xOriginalURI, .originalURI)
+        let pathMode = (proxy == .auto || proxy == .envoy) && forwardedURI == nil && request.uri.path.hasPrefix("/auth/")
+        guard
+            let method = single(.xForwardedMethod, .forwardedMethod) ?? single(.xOriginalMethod, .originalMethod) ?? (pathMode ? request.method.rawValue : nil),
+            Self.isMethod(method[...])
+        else { return nil }
+        if let url = single(.xOriginalURL, .originalURL) { return OriginalURL(url[...]) == nil ? nil : ProofTarget(method: method, uri: url) }
+        guard let scheme = single(.xForwardedProto)?.lowercased(), scheme == "http" || scheme == "https",
+            let host = single(.xForwardedHost) ?? (pathMode ? request.head.authority : nil), !host.contains(","),
+            let uri = forwardedURI ?? (pathMode ? String(request.uri.path.dropFirst(5)) : nil), uri.hasPrefix("/")
+        else { return nil }
+        return ProofTarget(method: method, uri: scheme + "://" + host + uri)
+    }
+
     /// Whether the auth URL's query string is the operator's (the guarded request's own query
     /// never is): not below `/auth/` in Envoy's or `auto`'s path-prefix reading.
     func queryIsOperators(_ request: Request, factsFromPath: Bool?) -> Bool {
@@ -220,4 +246,5 @@ extension HTTPField.Name {
     static let xOriginalMethod = Self("X-Original-Method")!
     static let xOriginalURI = Self("X-Original-URI")!
     static let xOriginalURL = Self("X-Original-URL")!
+    static let xForwardedProto = Self("X-Forwarded-Proto")!
 }

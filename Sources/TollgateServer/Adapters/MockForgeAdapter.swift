@@ -44,6 +44,9 @@ struct MockForgeAdapter {
             }
             return Self.hostAdapterAnswer(await authenticator.authenticate(token: token, context: context), noCredentials: false)
         }
+        if let (token, presentation) = message.dpopPresentation {
+            return Self.answer(await authenticator.authenticate(token: token, context: context, presentation: presentation))
+        }
         guard let token = message.bearerToken else {
             let reason: DenialReason = message.hasNonBearerCredential ? .unsupportedCredential : .missingToken
             return Self.answer(authenticator.refuse(reason, context: context))

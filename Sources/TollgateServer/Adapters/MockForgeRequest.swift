@@ -18,6 +18,11 @@ struct MockForgeRequest {
     var topLevelMethod: String?
     /// Shape B's request query: an RFC 6750 §2.3 `access_token` may sit there (exactly one value).
     var queryAccessToken: String?
+    /// What a DPoP-bound token needs (RFC 9449): the `DPoP` header values, and the guarded
+    /// request's host and scheme for the URI its proof must name.
+    var dpopProofs: [String] = []
+    var hostHeader: String?
+    var forwardedProto: String?
 
     init(json body: some Collection<UInt8>) throws(Invalid) {
         let root: JSONNode
@@ -27,8 +32,16 @@ struct MockForgeRequest {
         let context = try Self.member(object, "context", path: "context", as: \.object)
         if let context {
             if let headers = try Self.member(context, "headers", path: "context.headers", as: \.object) {
-                if let authorization = headers.members.first(where: { ASCIIText.equalsIgnoringCase($0.name, lowercase: "authorization") }) {
-                    authorizationHeader = try Self.firstValue(authorization.value, path: "context.headers")
+                for (name, value) in headers.members {
+                    if ASCIIText.equalsIgnoringCase(name, lowercase: "authorization"), authorizationHeader == nil {
+                        authorizationHeader = try Self.firstValue(value, path: "context.headers")
+                    } else if ASCIIText.equalsIgnoringCase(name, lowercase: "dpop") {
+                        dpopProofs += try Self.allValues(value, path: "context.headers")
+                    } else if ASCIIText.equalsIgnoringCase(name, lowercase: "host") {
+                        hostHeader = try Self.firstValue(value, path: "context.headers")
+                    } else if ASCIIText.equalsIgnoringCase(name, lowercase: "x-forwarded-proto") {
+                        forwardedProto = try Self.firstValue(value, path: "context.headers")
+                    }
                 }
             }
             pluginID = try Self.member(context, "plugin_id", path: "context.plugin_id", as: \.string)
@@ -59,6 +72,13 @@ struct MockForgeRequest {
         return value
     }
 
+    /// Every value of a header: a string, or a list of strings.
+    private static func allValues(_ node: JSONNode, path: String) throws(Invalid) -> [String] {
+        if let text = node.string { return [text] }
+        guard let list = node.strings else { throw Invalid(message: "field \(path) has the wrong type") }
+        return list
+    }
+
     /// A header value: a string, or a list of strings of which the first is used.
     private static func firstValue(_ node: JSONNode, path: String) throws(Invalid) -> String? {
         if let text = node.string { return text }
@@ -73,8 +93,24 @@ struct MockForgeRequest {
 
     var hasNonBearerCredential: Bool {
         if let credentialType { return !ASCIIText.equalsIgnoringCase(credentialType, lowercase: "bearer") }
-        if let authorizationHeader { return BearerToken.fromAuthorization(authorizationHeader) == nil }
+        if let authorizationHeader, case .failure(.unsupportedCredential) = BearerToken.extractWithScheme(fromAuthorization: [authorizationHeader]) {
+            return true
+        }
         return false
+    }
+
+    /// `Authorization: DPoP` in `context.headers`: the token, and the proof with the request it
+    /// must name (`context.method`; `context.uri` when absolute, else the `Host` header with
+    /// `X-Forwarded-Proto` or `http`, MockForge's own listener). Nil for any other credential.
+    var dpopPresentation: (token: String, presentation: TokenPresentation)? {
+        guard credentialType == nil, let authorizationHeader,
+            case .success((let token, .dpop)) = BearerToken.extractWithScheme(fromAuthorization: [authorizationHeader])
+        else { return nil }
+        var uri = guardedURI
+        if let relative = guardedURI, relative.hasPrefix("/") {
+            uri = hostHeader.map { (forwardedProto?.lowercased() ?? "http") + "://" + $0 + relative }
+        }
+        return (token, TokenPresentation(scheme: .dpop, proofs: dpopProofs, method: guardedMethod, uri: uri))
     }
 
     /// `credentials.token` when the credential is a bearer one, else the `Authorization: Bearer`

@@ -133,7 +133,9 @@ extension TollgateRequestContext {
     func noteDecision(_ decision: Decision) {
         accessNote?.record(decision)
         if !decision.isAllowed {
-            logger.debug("token refused", metadata: ["reason": .string(decision.reasonLabel), "issuer": .string(decision.issuer ?? "none")])
+            var metadata: Logger.Metadata = ["reason": .string(decision.reasonLabel), "issuer": .string(decision.issuer ?? "none")]
+            if let detail = decision.detail { metadata["detail"] = .string(detail) }
+            logger.debug("token refused", metadata: metadata)
         }
     }
 }

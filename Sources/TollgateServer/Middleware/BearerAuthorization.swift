@@ -3,12 +3,23 @@ import Hummingbird
 import TollgateInbound
 
 extension InboundAuthenticator {
-    /// The decision for a request's `Authorization: Bearer` header (RFC 6750 §2.1), noted for the
-    /// access log (and a refusal logged at debug).
-    func authenticate(_ request: Request, context: TollgateRequestContext, requirement: RouteRequirement = .none) async -> Decision {
+    /// The decision for a request's `Authorization` header, `Bearer` (RFC 6750 §2.1) or `DPoP`
+    /// with its `DPoP` proof header (RFC 9449 §7.1), noted for the access log (and a refusal
+    /// logged at debug). `proofTarget` is the request a proof must name (forward auth's guarded
+    /// request); without one no proof can match, so a key-bound token is refused.
+    func authenticate(
+        _ request: Request, context: TollgateRequestContext, requirement: RouteRequirement = .none,
+        proofTarget: () -> ProofTarget? = { nil }
+    ) async -> Decision {
         let decision: Decision
-        switch BearerToken.extract(fromAuthorization: request.headers[values: .authorization]) {
-        case .success(let token): decision = await authenticate(token: token, requirement: requirement)
+        switch BearerToken.extractWithScheme(fromAuthorization: request.headers[values: .authorization]) {
+        case .success((let token, let scheme)):
+            var presentation = TokenPresentation(scheme: scheme)
+            if scheme == .dpop {
+                let target = proofTarget()
+                presentation = TokenPresentation(scheme: scheme, proofs: request.headers[values: .dpop], method: target?.method, uri: target?.uri)
+            }
+            decision = await authenticate(token: token, requirement: requirement, presentation: presentation)
         case .failure(let reason): decision = refuse(reason)
         }
         context.noteDecision(decision)
@@ -16,8 +27,8 @@ extension InboundAuthenticator {
     }
 
     /// The decision for a token a front end extracted from its own wire format, noted the same way.
-    func authenticate(token: String, context: TollgateRequestContext) async -> Decision {
-        let decision = await authenticate(token: token)
+    func authenticate(token: String, context: TollgateRequestContext, presentation: TokenPresentation = .bearer) async -> Decision {
+        let decision = await authenticate(token: token, presentation: presentation)
         context.noteDecision(decision)
         return decision
     }
@@ -28,4 +39,15 @@ extension InboundAuthenticator {
         context.noteDecision(decision)
         return decision
     }
+}
+
+/// The request a DPoP proof must name (`htm`, `htu`): as a trusted proxy described it.
+struct ProofTarget: Sendable, Equatable {
+    let method: String
+    let uri: String
+}
+
+extension HTTPField.Name {
+    /// RFC 9449 §4.1.
+    static let dpop = Self("DPoP")!
 }

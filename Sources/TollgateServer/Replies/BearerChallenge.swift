@@ -43,6 +43,12 @@ enum BearerChallenge {
                 statuses.malformed, header(error: "invalid_request", description: "The forwarded request headers are inconsistent: " + (description ?? "")))
             response.headers[.xTollgateError] = DenialReason.conflictingFacts.rawValue
             return response
+        case .denied(let reason) where !decision.dpopAlgorithms.isEmpty:
+            // RFC 9449 §7.1: a proof problem is `invalid_dpop_proof`, a token that needs one `invalid_token`.
+            let error = reason == .invalidDPoPProof || reason == .dpopReplay ? "invalid_dpop_proof" : "invalid_token"
+            return challenge(
+                .unauthorized,
+                #"DPoP error="\#(error)", error_description="\#(quoted(reason.message))", algs="\#(quoted(decision.dpopAlgorithms.joined(separator: " ")))""#)
         case .denied(let reason) where decision.isForbidden:
             return insufficientScope(header(error: "insufficient_scope", description: reason.message), reason.message)
         case .denied(let reason):
