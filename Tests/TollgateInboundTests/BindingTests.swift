@@ -17,8 +17,10 @@ struct BindingTests {
         #expect(certificate.binding?.certificateThumbprint == "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2")
         #expect(try ClaimsReader(Self.object(#"{"sub":"a"}"#)).tokenClaims().binding == nil)
         #expect(try ClaimsReader(Self.object(#"{"sub":"a","cnf":null}"#)).tokenClaims().binding == nil)
-        for hostile in [#"{"cnf":"jkt"}"#, #"{"cnf":{}}"#, #"{"cnf":{"jkt":7}}"#, #"{"cnf":{"jkt":""}}"#, #"{"cnf":{"jwk":{"kty":"EC"}}}"#,
-                        #"{"cnf":{"jkt":"abc","kid":"k"}}"#, #"{"cnf":[1]}"#] {
+        for hostile in [
+            #"{"cnf":"jkt"}"#, #"{"cnf":{}}"#, #"{"cnf":{"jkt":7}}"#, #"{"cnf":{"jkt":""}}"#, #"{"cnf":{"jwk":{"kty":"EC"}}}"#,
+            #"{"cnf":{"jkt":"abc","kid":"k"}}"#, #"{"cnf":[1]}"#,
+        ] {
             #expect(try ClaimsReader(Self.object(hostile)).tokenClaims().binding?.unsupported != nil, "\(hostile)")
         }
     }
@@ -40,12 +42,16 @@ struct BindingTests {
     @Test func htuComparisonIgnoresWhatRFC9449Ignores() {
         let base = ProofTargetURI("https://server.example.com/path")
         #expect(base != nil)
-        for same in ["HTTPS://Server.Example.COM/path", "https://server.example.com:443/path", "https://server.example.com/path?x=1",
-                     "https://server.example.com/path#f", "https://server.example.com/path?x=1#f"] {
+        for same in [
+            "HTTPS://Server.Example.COM/path", "https://server.example.com:443/path", "https://server.example.com/path?x=1",
+            "https://server.example.com/path#f", "https://server.example.com/path?x=1#f",
+        ] {
             #expect(ProofTargetURI(same) == base, "\(same)")
         }
-        for other in ["http://server.example.com/path", "https://server.example.com:8443/path", "https://server.example.com/Path",
-                      "https://server.example.com/path/", "https://other.example.com/path"] {
+        for other in [
+            "http://server.example.com/path", "https://server.example.com:8443/path", "https://server.example.com/Path",
+            "https://server.example.com/path/", "https://other.example.com/path",
+        ] {
             #expect(ProofTargetURI(other) != base, "\(other)")
         }
         #expect(ProofTargetURI("https://h.example/a%2fb") == ProofTargetURI("https://h.example/a%2Fb"))

@@ -149,6 +149,44 @@ struct DPoPTests {
         #expect(tg.logs.text.contains("the request's method is unknown"))
     }
 
+    /// RFC 8705 behind a TLS-terminating proxy: the certificate a trusted proxy forwards, in
+    /// each format a proxy uses, and never one from an untrusted peer or an ambiguous header.
+    @Test func aForwardedClientCertificateBindsOnlyFromATrustedProxy() async throws {
+        let ca = try ServerTLSTests.Authority("Proxy Test CA")
+        let client = try ca.issue(commonName: "modality", server: false)
+        let other = try ca.issue(commonName: "another", server: false)
+        func der(_ issued: ServerTLSTests.Issued) -> Data {
+            Data(base64Encoded: issued.certificatePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())!
+        }
+        let thumbprint = TokenForge.b64(Data(SHA256.hash(data: der(client))))
+        let hex = SHA256.hash(data: der(client)).map { String(format: "%02x", $0) }.joined()
+        let escaped = client.certificatePEM.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let forge = TokenForge()
+        for (format, header, value, expected) in [
+            (ForwardedCertificateConfig.Format.pem, "X-SSL-Client-Cert", escaped, UInt(200)),
+            (.pem, "X-SSL-Client-Cert", other.certificatePEM.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, 401),
+            (.pem, "X-SSL-Client-Cert", "not a certificate", 401),
+            (.derBase64, "X-Forwarded-Tls-Client-Cert", der(client).base64EncodedString(), 200),
+            (.xfcc, "X-Forwarded-Client-Cert", #"By=spiffe://proxy;Hash=\#(hex);Subject="CN=modality";URI="#, 200),
+            (.xfcc, "X-Forwarded-Client-Cert", #"Hash=\#(hex),Hash=\#(hex)"#, 401),
+        ] {
+            let tg = try await JWTTests.start(forge) { $0.forwardAuth.clientCertificate = ForwardedCertificateConfig(header: header, format: format) }
+            let bound = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: tg.clock.now(), claims: ["cnf": ["x5t#S256": thumbprint]])
+            let (status, _) = try await auth(tg, [("Authorization", "Bearer " + bound), (header, value)])
+            #expect(status == expected, "\(format) \(value.prefix(40)): \(status)")
+            let (without, _) = try await auth(tg, [("Authorization", "Bearer " + bound)])
+            #expect(without == 401, "\(format): no certificate forwarded")
+            await tg.stop()
+        }
+        let untrusted = try await JWTTests.start(forge) { config in
+            config.forwardAuth.clientCertificate = ForwardedCertificateConfig(header: "X-SSL-Client-Cert", format: .pem)
+            config.forwardAuth.trustedProxies = ["10.0.0.0/8"]
+        }
+        defer { Task { await untrusted.stop() } }
+        let bound = forge.valid(issuer: untrusted.app.devIssuer!.issuerURL, now: untrusted.clock.now(), claims: ["cnf": ["x5t#S256": thumbprint]])
+        #expect(try await auth(untrusted, [("Authorization", "Bearer " + bound), ("X-SSL-Client-Cert", escaped)]).0 == 401, "untrusted peer")
+    }
+
     @Test func mockForgePassesTheProofInContextHeaders() async throws {
         let forge = TokenForge()
         let tg = try await JWTTests.start(forge)

@@ -8,6 +8,7 @@ import SwiftASN1
 import Testing
 import X509
 @testable import TollgateServer
+@testable import TollgateDevIssuer
 import TollgateConfiguration
 import TollgateKit
 
@@ -115,7 +116,9 @@ struct ServerTLSTests {
     /// One request on a fresh TLS connection (a new handshake each time); nil when the handshake or
     /// the exchange failed. A plain NIO client: AsyncHTTPClient retries failed connections until
     /// its deadline, which would make every expected refusal take that long.
-    static func get(_ path: String, port: Int, trusting authority: Authority, presenting client: Issued? = nil) async -> (status: UInt, body: String)? {
+    static func get(
+        _ path: String, port: Int, trusting authority: Authority, presenting client: Issued? = nil, headers: [(String, String)] = []
+    ) async -> (status: UInt, body: String)? {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try! NIOSSLCertificate(bytes: Array(authority.pem.utf8), format: .pem)])
         if let client {
@@ -137,7 +140,8 @@ struct ServerTLSTests {
                     }
                 }
                 .connect(host: "127.0.0.1", port: port).get()
-            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["Host": "127.0.0.1", "Connection": "close"])
+            let head = HTTPRequestHead(
+                version: .http1_1, method: .GET, uri: path, headers: HTTPHeaders([("Host", "127.0.0.1"), ("Connection", "close")] + headers))
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             let timeout = eventLoop.scheduleTask(in: .seconds(30)) { collector.finish(.failure(TestFailure("no answer in 30 s"))) }
@@ -225,6 +229,36 @@ struct ServerTLSTests {
         #expect(anonymous?.status == 401)
         #expect(anonymous?.body.contains("CLIENT_CERTIFICATE_REQUIRED") == true)
         #expect(await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: admin)?.status == 200)
+    }
+
+    /// RFC 8705 over Tollgate's own TLS listener: a token whose `cnf.x5t#S256` names a client
+    /// certificate passes a bearer route only on a connection that presented that certificate.
+    @Test func aCertificateBoundTokenPassesOnlyWithItsCertificate() async throws {
+        let ca = try Authority("Hospital Test CA")
+        let files = try Files()
+        let client = try ca.issue(commonName: "modality", server: false)
+        let other = try ca.issue(commonName: "another-modality", server: false)
+        let tls = try files.serverTLS(from: ca, clientAuth: .optional)
+        let forge = TokenForge()
+        let tg = try await Self.start { config in
+            config.server.tls = tls
+            JWTTests.jwtIssuer(&config)
+            // The dev issuer's JWKS is served over this TLS listener (its discovery document names http).
+            config.inbound.issuers[0].tls.caFile = tls.clientCAFile
+            config.inbound.issuers[0].jwksURI = "https://127.0.0.1:\(config.server.port)/dev-issuer/jwks"
+            config.admin = AdminConfig(authMode: .bearer)
+        }
+        defer { Task { await tg.stop() } }
+        tg.app.devIssuer!.publish(jwkJSON: forge.rsaJWK)
+        _ = await tg.app.authenticator.issuers[0].jwks!.refresh()
+        let der = try #require(Data(base64Encoded: client.certificatePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()))
+        let thumbprint = TokenForge.b64(Data(SHA256.hash(data: der)))
+        let bound = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: Date().timeIntervalSince1970, claims: ["cnf": ["x5t#S256": thumbprint]])
+        let bearer = [("Authorization", "Bearer " + bound)]
+        let withCertificate = await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: client, headers: bearer)
+        #expect(withCertificate?.status == 200, "\(String(describing: withCertificate))")
+        #expect(await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: other, headers: bearer)?.status == 401)
+        #expect(await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, headers: bearer)?.status == 401)
     }
 
     @Test func aRotatedCertificateIsServedWithoutARestart() async throws {

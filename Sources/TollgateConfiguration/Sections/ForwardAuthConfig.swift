@@ -23,6 +23,9 @@ package struct ForwardAuthConfig: Sendable, Decodable {
     package var proxy: ForwardAuthProxy = .auto
     /// Where `?allowed_groups=` looks for the token's groups (a dotted claim path).
     package var groupsClaim = "groups"
+    /// The header a trusted proxy puts the client's TLS certificate in, for certificate-bound
+    /// tokens (RFC 8705); nil: none is read.
+    package var clientCertificate: ForwardedCertificateConfig?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case claimsToHeaders = "claims_to_headers"
@@ -35,6 +38,7 @@ package struct ForwardAuthConfig: Sendable, Decodable {
         case trustedProxies = "trusted_proxies"
         case proxy
         case groupsClaim = "groups_claim"
+        case clientCertificate = "client_certificate"
     }
 
     package init() {}
@@ -54,6 +58,36 @@ package struct ForwardAuthConfig: Sendable, Decodable {
         trustedProxies = try c.decode(.trustedProxies, default: trustedProxies)
         proxy = try c.decode(.proxy, default: proxy)
         groupsClaim = try c.decode(.groupsClaim, default: groupsClaim)
+        clientCertificate = try c.decodeOptional(.clientCertificate)
+    }
+}
+
+/// `forward_auth.client_certificate`: where a trusted proxy forwards the client's certificate.
+package struct ForwardedCertificateConfig: Sendable, Decodable {
+    package enum Format: String, ConfigEnum {
+        /// A PEM certificate, URL-encoded or not: nginx's `$ssl_client_escaped_cert`, Caddy's
+        /// `{http.request.tls.client.certificate_pem}`.
+        case pem
+        /// Base64 DER without PEM lines, URL-encoded or not: Traefik's `passTLSClientCert` (`pem: true`).
+        case derBase64 = "der_base64"
+        /// Envoy's `X-Forwarded-Client-Cert`: its one element's `Hash` (or `Cert`).
+        case xfcc
+    }
+
+    package var header: String
+    package var format: Format
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case header, format }
+
+    package init(header: String, format: Format) {
+        self.header = header
+        self.format = format
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        header = try c.decode(.header)
+        format = try c.decode(.format)
     }
 }
 

@@ -50,6 +50,12 @@ extension TollgateConfig {
         }
         problems.errors += forwardAuthRuleErrors()
         problems.check(HeaderRules.isValidName(forwardAuth.requiredScopesHeader), "forward_auth.required_scopes_header", "must be a valid header name")
+        if let certificate = forwardAuth.clientCertificate {
+            problems.check(HeaderRules.isValidName(certificate.header), "forward_auth.client_certificate.header", "must be a valid header name")
+            problems.check(
+                !["authorization", "dpop", "host", "cookie"].contains(certificate.header.lowercased()), "forward_auth.client_certificate.header",
+                "must be a header of its own")
+        }
         problems.check(
             [401, 403, 500, 502, 503, 504].contains(forwardAuth.statusOnUnavailable), "forward_auth.status_on_unavailable",
             "use 401 or 403 (nginx passes only 2xx/401/403) or 500, 502, 503, 504")

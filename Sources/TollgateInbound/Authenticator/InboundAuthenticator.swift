@@ -160,10 +160,11 @@ package final class InboundAuthenticator: Sendable {
                 return decision
             }
         }
-        if let certificate = binding?.certificateThumbprint, presentation.certificateThumbprint != certificate {
-            return refuse(
-                .certificateMismatch, presentation.certificateThumbprint == nil ? "no verified client certificate" : "another client certificate",
-                challenge: false)
+        if let certificate = binding?.certificateThumbprint {
+            let presented = await presentation.certificate()
+            if presented != certificate {
+                return refuse(.certificateMismatch, presented == nil ? "no verified client certificate" : "another client certificate", challenge: false)
+            }
         }
         return nil
     }

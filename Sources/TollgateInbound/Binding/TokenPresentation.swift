@@ -1,6 +1,10 @@
 /// How a token reached Tollgate, with what a bound token needs checked against the request it
 /// came with. Adapters fill it from their own wire format; the binding is decided in Inbound.
 package struct TokenPresentation: Sendable {
+    /// The base64url SHA-256 of the verified client certificate's DER, looked up only for a
+    /// certificate-bound token; nil when the request came with none Tollgate can vouch for.
+    package typealias CertificateSource = @Sendable () async -> String?
+
     package enum Scheme: Sendable, Equatable {
         /// `Authorization: Bearer`, or a token handed over in a body: proves nothing but possession.
         case bearer
@@ -15,18 +19,17 @@ package struct TokenPresentation: Sendable {
     /// them; nil when not known from a trusted source (then no proof can match).
     package var method: String?
     package var uri: String?
-    /// The base64url SHA-256 of the client certificate's DER, when a verified one came with the
-    /// request (Tollgate's own TLS listener, or a trusted proxy).
-    package var certificateThumbprint: String?
+    /// The client certificate: Tollgate's own TLS listener's, or one a trusted proxy forwarded.
+    package var certificate: CertificateSource
 
     package init(
-        scheme: Scheme, proofs: [String] = [], method: String? = nil, uri: String? = nil, certificateThumbprint: String? = nil
+        scheme: Scheme, proofs: [String] = [], method: String? = nil, uri: String? = nil, certificate: @escaping CertificateSource = { nil }
     ) {
         self.scheme = scheme
         self.proofs = proofs
         self.method = method
         self.uri = uri
-        self.certificateThumbprint = certificateThumbprint
+        self.certificate = certificate
     }
 
     /// A token with nothing but possession behind it.

@@ -24,6 +24,8 @@ struct ForwardAuthAdapter {
     let statuses: BearerChallenge.Statuses
     /// One warning per peer and kind of refusal per minute: the operator must see each one.
     let warnings: WarningThrottle
+    /// `forward_auth.client_certificate`: the client's certificate as a trusted proxy forwards it.
+    let forwardedCertificate: ForwardedCertificate?
 
     init(authenticator: InboundAuthenticator, rules: AccessRules, config: ForwardAuthConfig, clock: any TollgateClock) {
         statuses = BearerChallenge.Statuses(
@@ -32,6 +34,7 @@ struct ForwardAuthAdapter {
         self.authenticator = authenticator
         self.rules = rules
         reader = ForwardedRequestReader(proxy: config.proxy, trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), readsHost: rules.readsHost)
+        forwardedCertificate = ForwardedCertificate(config: config.clientCertificate, trustedProxies: config.trustedProxies.compactMap(IPNetwork.init))
         identityHeaders = Self.headerMap(config.claimsToHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         let global = identityHeaders
         ruleHeaders = rules.rules.map { rule in rule.claimsToHeaders.map(Self.headerMap) ?? global }
@@ -138,8 +141,11 @@ struct ForwardAuthAdapter {
         if let name = requiredScopesHeader, let value = request.headers[name] {
             requirement = requirement.adding(scopes: Self.split(value[...]))
         }
+        // The connection's own certificate is the proxy's: only a forwarded one is the client's.
+        let certificate = forwardedCertificate?.thumbprint(request, peer: context.peerAddress)
         let decision = await authenticator.authenticate(
-            request, context: context, requirement: requirement, proofTarget: { reader.proofTarget(request, peer: context.peerAddress) })
+            request, context: context, requirement: requirement, proofTarget: { reader.proofTarget(request, peer: context.peerAddress) },
+            certificate: { certificate })
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision, statuses: statuses) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"

@@ -9,6 +9,13 @@ struct AuditRecord: Sendable {
     /// administrative act, 4 warning for a security event.
     let severity: Int
 
+    init(line: [UInt8], time: AuditEvent.Time, category: AuditEvent.Category, severity: Int) {
+        self.line = line
+        self.time = time
+        self.category = category
+        self.severity = severity
+    }
+
     init(_ event: AuditEvent, format: AuditFormat) {
         line = format == .fhir ? event.fhirLine() : event.jsonLine()
         time = event.time

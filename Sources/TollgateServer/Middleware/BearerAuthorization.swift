@@ -6,18 +6,23 @@ extension InboundAuthenticator {
     /// The decision for a request's `Authorization` header, `Bearer` (RFC 6750 §2.1) or `DPoP`
     /// with its `DPoP` proof header (RFC 9449 §7.1), noted for the access log (and a refusal
     /// logged at debug). `proofTarget` is the request a proof must name (forward auth's guarded
-    /// request); without one no proof can match, so a key-bound token is refused.
+    /// request); without one no proof can match, so a key-bound token is refused. `certificate`
+    /// is the client's certificate for a certificate-bound token: by default the one this
+    /// connection's TLS handshake verified (a caller that reaches Tollgate directly).
     func authenticate(
         _ request: Request, context: TollgateRequestContext, requirement: RouteRequirement = .none,
-        proofTarget: () -> ProofTarget? = { nil }
+        proofTarget: () -> ProofTarget? = { nil }, certificate: TokenPresentation.CertificateSource? = nil
     ) async -> Decision {
         let decision: Decision
         switch BearerToken.extractWithScheme(fromAuthorization: request.headers[values: .authorization]) {
         case .success((let token, let scheme)):
-            var presentation = TokenPresentation(scheme: scheme)
+            let channel = context.channel
+            let certificate = certificate ?? { await ClientCertificate.thumbprint(on: channel) }
+            var presentation = TokenPresentation(scheme: scheme, certificate: certificate)
             if scheme == .dpop {
                 let target = proofTarget()
-                presentation = TokenPresentation(scheme: scheme, proofs: request.headers[values: .dpop], method: target?.method, uri: target?.uri)
+                presentation = TokenPresentation(
+                    scheme: scheme, proofs: request.headers[values: .dpop], method: target?.method, uri: target?.uri, certificate: certificate)
             }
             decision = await authenticate(token: token, requirement: requirement, presentation: presentation)
         case .failure(let reason): decision = refuse(reason)

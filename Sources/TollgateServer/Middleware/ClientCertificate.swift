@@ -31,6 +31,16 @@ enum ClientCertificate {
         return names
     }
 
+    /// The base64url SHA-256 of the verified client certificate's DER (RFC 8705 `x5t#S256`); nil
+    /// without TLS or without a certificate.
+    static func thumbprint(on channel: any Channel) async -> String? {
+        let certificate = try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
+        }.get()
+        guard let certificate, let der = try? certificate.toDERBytes() else { return nil }
+        return ForwardedCertificate.digest(der)
+    }
+
     private static func ipText(_ bytes: [UInt8]) -> String? {
         switch bytes.count {
         case 4: return bytes.map(String.init).joined(separator: ".")
