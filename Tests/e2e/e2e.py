@@ -28,6 +28,7 @@ from tollgate_configs import audit_file, glewlwyd_inbound  # noqa: E402
 import audit_trail  # noqa: E402
 import orthanc_plugin  # noqa: E402
 import image  # noqa: E402
+import dpop  # noqa: E402
 
 PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
 # Issue 27's proxies (Tests/e2e/forward_auth.py): Orthanc C behind nginx, ingress-nginx's template, Caddy, and nginx in a network namespace.
@@ -204,7 +205,7 @@ def run(suite, procs, work, args, used_tokens):
          ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"]),
          ("caller-admin", SECRETS["admin"], ["orthanc.admin"]), ("caller-delete", SECRETS["deleter"], ["orthanc.delete"]),
          ("caller-ward", SECRETS["ward"], ["ward.a"])],
-        TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True},
+        TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True, **dpop.GLEWLWYD_DPOP},
         code_clients=[("tollgate-registry", SECRETS["registry_client"], ["dicom.read"], REGISTRY_CALLBACK)],
         public_clients=[("tollgate-public", ["dicom.read"], PUBLIC_CALLBACK)],
         users=[("radiologist", SECRETS["radiologist"], ["openid", "dicom.read"])])
@@ -275,7 +276,7 @@ def run(suite, procs, work, args, used_tokens):
     check_share_link(suite, b, tg, writer, used_tokens)
 
     # 9. The shipped nginx example in front of Orthanc A (no filter there: nginx alone guards it).
-    check_nginx(suite, procs, work, reader, writer, args.tollgate)
+    check_nginx(suite, procs, work, reader, writer, args.tollgate, glewlwyd, used_tokens)
 
     # 12. Forward-auth that fails closed, through real proxies in front of Orthanc C (issue 27).
     clients = {"reader": ("caller-read", SECRETS["reader"], "dicom.read"), "writer": ("caller-write", SECRETS["writer"], "dicom.read dicom.write"),
@@ -698,7 +699,7 @@ def raw_request(port, method, path, token=None, body=b"", extra=None, answer_hea
         connection.close()
 
 
-def check_nginx(suite, procs, work, reader, writer, tollgate):
+def check_nginx(suite, procs, work, reader, writer, tollgate, glewlwyd, used_tokens):
     """docs/nginx-auth-request.conf as shipped, with only ports and TLS adapted; Tollgate's
     forward_auth.rules (tollgate_config) give reads dicom.read and everything else dicom.write."""
     def render(tollgate_port):
@@ -735,6 +736,7 @@ def check_nginx(suite, procs, work, reader, writer, tollgate):
     status, _ = raw_request(PORT["nginx"], "GET", "/instances", writer, answer_headers=answer)
     suite.check("9h. nginx example: GET /instances matches no rule (default deny) -> 403 no_rule",
                 status == 403 and answer.get("x-tollgate-error") == "no_rule", "%s %s" % (status, answer))
+    dpop.check_dpop_through_nginx(suite, PORT["nginx"], glewlwyd, "caller-read", SECRETS["reader"], "dicom.read", used_tokens)
     procs.stop("nginx")
 
     # The same site in front of a Tollgate whose IdP is down: the documented 401, marked unavailable.

@@ -21,7 +21,8 @@ scripts/lib/apt-install.sh $(cat "$peers/orthanc-official/runtime-packages.txt")
 [ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom >/dev/null
+# pydicom makes the studies; cryptography signs the DPoP proofs (Tests/e2e/dpop.py).
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom cryptography >/dev/null
 # fhir.resources (and its pydantic) apart: only the audit checks load it, through scripts/validate-fhir-audit.py.
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/fhir" fhir.resources==8.3.0 >/dev/null
 
