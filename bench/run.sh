@@ -23,7 +23,8 @@ python_needs=$(python3 -c 'import cryptography' 2>/dev/null || echo cryptography
 [ -z "$python_needs" ] || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" $python_needs >/dev/null
 mkdir -p "$work/audit"
 if PYTHONPATH="$work/py" python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@" \
-  && python3 -u bench/audit.py --tollgate "$bin" --work "$work/audit" "$@"; then
+  && python3 -u bench/audit.py --tollgate "$bin" --work "$work/audit" "$@" \
+  && PYTHONPATH="$work/py" python3 -u bench/dpop.py --tollgate "$bin" --work "$work/dpop" "$@"; then
   rm -rf "$work"
 else
   echo "bench: failed; logs kept in $work" >&2
