@@ -250,7 +250,9 @@ struct ServerTLSTests {
         }
         defer { Task { await tg.stop() } }
         tg.app.devIssuer!.publish(jwkJSON: forge.rsaJWK)
-        _ = await tg.app.authenticator.issuers[0].jwks!.refresh()
+        // The keys come over this TLS listener: on a loaded machine the first fetch may come too early.
+        let keys = tg.app.authenticator.issuers[0].jwks!
+        try await waitUntil(seconds: 30) { if case .loaded = await keys.refresh() { true } else { false } }
         let der = try #require(Data(base64Encoded: client.certificatePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()))
         let thumbprint = TokenForge.b64(Data(SHA256.hash(data: der)))
         let bound = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: Date().timeIntervalSince1970, claims: ["cnf": ["x5t#S256": thumbprint]])

@@ -94,3 +94,26 @@ def check_dpop_through_nginx(suite, nginx_port, glewlwyd, client_id, secret, sco
                 and replayed[0] == 401 and any('error="invalid_dpop_proof"' in c for c in replayed[1])
                 and elsewhere[0] == 401 and any('error="invalid_dpop_proof"' in c for c in elsewhere[1]),
                 "bearer %s replayed %s elsewhere %s" % (as_bearer, replayed, elsewhere))
+
+
+def outbound_server(name, glewlwyd, nginx_port, client_id, secret, scope):
+    """An `outbound.servers` entry (YAML, 4-space indented) whose tokens are DPoP-bound: Tollgate
+    fetches them from Glewlwyd with a proof, and its proxy sends each request with a fresh one to
+    the nginx example, where /auth checks it."""
+    return """    %s:
+      url: http://127.0.0.1:%d/dicom-web/
+      token_endpoint: %s/api/oidc/token
+      client_id: %s
+      client_secret: "%s"
+      scope: %s
+      dpop: true
+      required_at_start: false
+""" % (name, nginx_port, glewlwyd, client_id, secret, scope)
+
+
+def check_outbound_dpop(suite, tollgate, name, admin_headers):
+    status, _, body = request("GET", tollgate + "/proxy/%s/studies" % name, headers=admin_headers)
+    handout, _, refusal = request("GET", tollgate + "/token/%s" % name, headers=admin_headers)
+    suite.check("34d. Tollgate's proxy fetches a DPoP-bound token from Glewlwyd and sends it with a fresh proof through nginx + /auth -> QIDO 200; "
+                "the bound token is never handed out (/token 409)",
+                status == 200 and handout == 409 and b"DPOP_BOUND" in refusal, "proxy %s %s token %s %s" % (status, body[:200], handout, refusal[:200]))

@@ -70,6 +70,7 @@ class Suite:
 def tollgate_config(port, glewlwyd, mode):
     return glewlwyd_inbound(port, glewlwyd, mode, default_for_opaque=True) + """outbound:
   servers:
+%s""" % dpop.outbound_server("nginx-dpop", glewlwyd, PORT["nginx"], "caller-read", "${E2E_READER_SECRET}", "dicom.read") + """
     orthanc-b:
       url: http://127.0.0.1:%d/dicom-web/
       token_endpoint: %s/api/oidc/token
@@ -104,6 +105,7 @@ orthanc:
 
 
 TOLLGATE_ENV = {"E2E_RS_SECRET": SECRETS["rs"], "E2E_ORTHANC_A_SECRET": SECRETS["orthanc_a"], "E2E_API_KEY": SECRETS["api_key"],
+                "E2E_READER_SECRET": SECRETS["reader"],
                 "E2E_WEBSERVICE_SECRET": SECRETS["webservice"]}
 WEBSERVICE = {"Authorization": "Basic " + __import__("base64").b64encode(("orthanc:" + SECRETS["webservice"]).encode()).decode(),
               "Content-Type": "application/json"}
@@ -737,6 +739,7 @@ def check_nginx(suite, procs, work, reader, writer, tollgate, glewlwyd, used_tok
     suite.check("9h. nginx example: GET /instances matches no rule (default deny) -> 403 no_rule",
                 status == 403 and answer.get("x-tollgate-error") == "no_rule", "%s %s" % (status, answer))
     dpop.check_dpop_through_nginx(suite, PORT["nginx"], glewlwyd, "caller-read", SECRETS["reader"], "dicom.read", used_tokens)
+    dpop.check_outbound_dpop(suite, "http://127.0.0.1:%d" % PORT["tg"], "nginx-dpop", {"X-API-Key": SECRETS["api_key"]})
     procs.stop("nginx")
 
     # The same site in front of a Tollgate whose IdP is down: the documented 401, marked unavailable.

@@ -71,6 +71,10 @@ package struct OutboundServerConfig: Sendable, Decodable {
     package var upstreamCircuitBreaker = UpstreamCircuitBreakerConfig()
     /// Idle read timeout for this peer's answers; nil: `proxy.upstream_timeout_ms`.
     package var upstreamTimeoutMS: Int?
+    /// RFC 9449: proofs with every token request and proxied request, DPoP-bound tokens accepted.
+    package var dpop = false
+    /// The DPoP key (a P-256 private key in PEM); without it one is generated at start.
+    package var dpopKeyFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, scope, resource, tls, retry, headers
@@ -89,6 +93,8 @@ package struct OutboundServerConfig: Sendable, Decodable {
         case circuitBreaker = "circuit_breaker"
         case upstreamCircuitBreaker = "upstream_circuit_breaker"
         case upstreamTimeoutMS = "upstream_timeout_ms"
+        case dpop
+        case dpopKeyFile = "dpop_key_file"
     }
 
     package init(
@@ -135,6 +141,8 @@ package struct OutboundServerConfig: Sendable, Decodable {
         circuitBreaker = try c.decode(.circuitBreaker, default: circuitBreaker)
         upstreamCircuitBreaker = try c.decode(.upstreamCircuitBreaker, default: upstreamCircuitBreaker)
         upstreamTimeoutMS = try c.decodeOptional(.upstreamTimeoutMS)
+        dpop = try c.decode(.dpop, default: dpop)
+        dpopKeyFile = try c.decodeOptional(.dpopKeyFile)
     }
 }
 

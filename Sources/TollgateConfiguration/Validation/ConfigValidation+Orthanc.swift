@@ -14,6 +14,7 @@ extension TollgateConfig {
         problems.check((orthanc.username == nil) == (orthanc.password == nil), "orthanc.username", "set username and password together")
         if let source = orthanc.bearerFrom {
             problems.check(outbound.servers[source] != nil, "orthanc.bearer_from", "no outbound server named \(source)")
+            problems.check(outbound.servers[source]?.dpop != true, "orthanc.bearer_from", Self.dpopNotPushable(source))
             problems.check(orthanc.username == nil, "orthanc.bearer_from", "use either bearer_from or username/password")
         }
         if orthanc.auth == .basic {
@@ -40,6 +41,7 @@ extension TollgateConfig {
             problems.check(
                 outbound.servers[server.outboundServer] != nil || registry.enabled, "\(at).outbound_server",
                 "no outbound server named \(server.outboundServer)")
+            problems.check(outbound.servers[server.outboundServer]?.dpop != true, "\(at).outbound_server", Self.dpopNotPushable(server.outboundServer))
             if let url = server.url { problems.check(Self.isHTTPURL(url), "\(at).url", "must be an absolute http(s) URL") }
             for key in Self.tollgateDefinitionKeys where server.extra[key] != nil {
                 problems.add("\(at).extra.\(key)", "set by Tollgate; remove it")
@@ -196,5 +198,10 @@ extension TollgateConfig {
             }
         }
         return warnings
+    }
+
+    /// Orthanc sends a stored header with every request; a DPoP-bound token needs a fresh proof each time.
+    static func dpopNotPushable(_ server: String) -> String {
+        "outbound server \(server) has dpop: true; its token is bound to Tollgate's key and needs a fresh proof per request, which Orthanc cannot send: point the DICOMweb definition at Tollgate's /proxy/\(server)/ instead"
     }
 }

@@ -134,6 +134,13 @@ extension TollgateConfig {
                 problems.add("\(at).\(file.key)", "only used with auth_method \(file.method.rawValue)")
             }
         }
+        if let keyFile = server.dpopKeyFile {
+            problems.check(server.dpop, "\(at).dpop_key_file", "only used with dpop: true")
+            problems.check(fileExists(keyFile), "\(at).dpop_key_file", "file is not readable")
+        }
+        if server.dpop {
+            problems.check(method != .googleServiceAccount, "\(at).dpop", "Google's token endpoint does not issue DPoP-bound tokens")
+        }
         if server.keyID != nil, method != .privateKeyJWT {
             problems.add(
                 "\(at).key_id",

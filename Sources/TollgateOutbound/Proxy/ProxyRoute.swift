@@ -6,6 +6,8 @@ package struct ProxyRoute: Sendable {
     let staticHeaders: [(name: String, value: String)]
     let breaker: CircuitBreaker?
     let failureStatuses: Set<Int>
+    /// Signs a proof for each request when the server's tokens are DPoP-bound.
+    let dpop: DPoPKey?
     /// The token to send; given the token a peer refused (401), a different one or a failure.
     let token: @Sendable (_ refused: AccessToken?) async -> Result<AccessToken, TokenFetchError>
 
@@ -15,6 +17,7 @@ package struct ProxyRoute: Sendable {
         staticHeaders = server.staticHeaders
         breaker = server.upstreamBreaker
         failureStatuses = server.upstreamFailureStatuses
+        dpop = server.dpop
         let tokens = server.tokens
         token = { refused in
             if let refused { tokens.invalidate(refused) }
@@ -28,6 +31,7 @@ package struct ProxyRoute: Sendable {
         staticHeaders = []
         breaker = nil
         failureStatuses = []
+        dpop = nil
         self.token = token
     }
 }

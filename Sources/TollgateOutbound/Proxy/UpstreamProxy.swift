@@ -134,11 +134,20 @@ package final class UpstreamProxy: Sendable {
             }
         }
         let httpMethod = HTTPMethod(rawValue: method.rawValue)
+        let url = pool.endpoint.url(target)
         var retried = false
+        var nonceRetried = false
         while true {
-            headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
+            // A DPoP-bound token goes with a fresh proof for this very request (RFC 9449 §7.1).
+            if token.isDPoPBound, let dpop = server.dpop {
+                headers.replaceOrAdd(name: "Authorization", value: "DPoP " + token.value)
+                headers.replaceOrAdd(name: "DPoP", value: dpop.proof(method: method.rawValue, url: url, accessToken: token.value))
+            } else {
+                headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token.value)
+                headers.remove(name: "DPoP")
+            }
             if let wait = server.breaker?.permit() { return .failure(.circuitOpen(retryAfter: wait)) }
-            let span = OutboundCallSpan.start("proxy", method: method.rawValue, url: pool.endpoint.url(target), headers: &headers)
+            let span = OutboundCallSpan.start("proxy", method: method.rawValue, url: url, headers: &headers)
             let head = HTTPRequestHead(version: .http1_1, method: httpMethod, uri: target, headers: headers)
             let started = ContinuousClock.now
             let response: UpstreamResponse
@@ -158,9 +167,17 @@ package final class UpstreamProxy: Sendable {
                 server.breaker?.recordSuccess()
             }
             observer.upstreamAnswered(server: name, status: Int(response.status.code), seconds: (ContinuousClock.now - started).seconds)
+            let newNonce = token.isDPoPBound && server.dpop?.note(nonce: response.headers.first(name: "DPoP-Nonce"), from: url) == true
             // A 401 before expiry means the token was revoked or the peer's keys moved: one fresh
             // token, one retry, and only for requests that are safe to repeat and carry no body.
-            guard response.status == .unauthorized, !retried, body == nil, method == .get || method == .head else { return .success(response) }
+            guard response.status == .unauthorized, body == nil, method == .get || method == .head else { return .success(response) }
+            // The peer wants its DPoP nonce in the proof (RFC 9449 §9): the same token once more.
+            if newNonce, !nonceRetried, response.headers[canonicalForm: "WWW-Authenticate"].contains(where: { $0.contains("use_dpop_nonce") }) {
+                await response.body.drain(limit: 1 << 16)
+                nonceRetried = true
+                continue
+            }
+            guard !retried else { return .success(response) }
             guard case .success(let fresh) = await server.token(token), fresh != token else { return .success(response) }
             await response.body.drain(limit: 1 << 16)
             token = fresh

@@ -15,12 +15,16 @@ package final class OutboundServer: Sendable {
     package let upstreamBreaker: CircuitBreaker?
     /// Answers the breaker counts as failures.
     let upstreamFailureStatuses: Set<Int>
+    /// `dpop: true`: the key its proofs are signed with.
+    package let dpop: DPoPKey?
     private let tokenEndpointHost: String
 
     init(
         name: String, url: String, tokenEndpoint: String, tokens: TokenSource, upstream: UpstreamConnectionPool,
-        staticHeaders: [(name: String, value: String)] = [], upstreamBreaker: CircuitBreaker? = nil, upstreamFailureStatuses: Set<Int> = []
+        staticHeaders: [(name: String, value: String)] = [], upstreamBreaker: CircuitBreaker? = nil, upstreamFailureStatuses: Set<Int> = [],
+        dpop: DPoPKey? = nil
     ) {
+        self.dpop = dpop
         self.name = name
         self.url = url
         self.upstreamBreaker = upstreamBreaker

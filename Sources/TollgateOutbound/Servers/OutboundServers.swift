@@ -22,15 +22,17 @@ package final class OutboundServers: Sendable {
             let client = try await Self.client(name: name, server)
             let breaker = breakers[client.tokenEndpoint] ?? CircuitBreaker(config: server.circuitBreaker, clock: clock)
             breakers[client.tokenEndpoint] = breaker
-            let endpoint = TokenEndpointClient(
+            let dpop = try server.dpop ? server.dpopKeyFile.map { try DPoPKey(pemFile: $0, clock: clock) } ?? DPoPKey(clock: clock) : nil
+            var parser = TokenResponseParser(
+                defaultExpiresIn: server.defaultExpiresIn,
+                scrubber: SecretScrubber(secrets: [server.clientSecret?.value ?? ""], basicPairs: [(server.clientID, server.clientSecret?.value ?? "")]))
+            parser.acceptsDPoP = dpop != nil
+            var endpoint = TokenEndpointClient(
                 endpoint: client.tokenEndpoint, authentication: client.authentication,
                 scope: server.scope, resource: server.resource, timeout: .configured(milliseconds: server.timeoutMS),
-                parser: TokenResponseParser(
-                    defaultExpiresIn: server.defaultExpiresIn,
-                    scrubber: SecretScrubber(
-                        secrets: [server.clientSecret?.value ?? ""], basicPairs: [(server.clientID, server.clientSecret?.value ?? "")])),
-                http: idpClients.client(caFile: server.tls.caFile)
+                parser: parser, http: idpClients.client(caFile: server.tls.caFile)
             )
+            endpoint.dpop = dpop
             let tokens = TokenSource(
                 name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
                 breaker: breaker, clock: clock, observer: observer, logger: logger)
@@ -43,7 +45,7 @@ package final class OutboundServers: Sendable {
                     staticHeaders: server.sortedHeaders,
                     upstreamBreaker: server.upstreamCircuitBreaker.enabled
                         ? CircuitBreaker(config: server.upstreamCircuitBreaker, clock: clock) : nil,
-                    upstreamFailureStatuses: Set(server.upstreamCircuitBreaker.failureStatuses)))
+                    upstreamFailureStatuses: Set(server.upstreamCircuitBreaker.failureStatuses), dpop: dpop))
         }
         all = servers
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })

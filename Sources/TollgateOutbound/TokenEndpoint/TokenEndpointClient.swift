@@ -14,8 +14,17 @@ struct TokenEndpointClient: Sendable {
     let parser: TokenResponseParser
     let http: HTTPClient
     var grant: TokenGrant = .clientCredentials
+    /// With a DPoP key, each request carries a proof (RFC 9449 §5), and an answer asking for a
+    /// server nonce (`use_dpop_nonce`, §8) is tried once more with it.
+    var dpop: DPoPKey?
 
     func fetch(now: @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
+        let first = await fetchOnce(now: now)
+        guard let dpop, case .failure(let error) = first, error.oauthError == "use_dpop_nonce", dpop.hasNonce(for: endpoint) else { return first }
+        return await fetchOnce(now: now)
+    }
+
+    private func fetchOnce(now: @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
         var form = grant.formFields
         if grant.sendsScope {
             if let scope { form.append(("scope", scope)) }
@@ -29,6 +38,7 @@ struct TokenEndpointClient: Sendable {
         } catch {
             return .failure(.init(.signing, detail: "could not sign the client assertion"))
         }
+        if let dpop { headers.replaceOrAdd(name: "DPoP", value: dpop.proof(method: "POST", url: endpoint)) }
         let request = HTTPFetch.formRequest(url: endpoint, form: form, headers: headers)
         switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "token") {
         case .failure(.timeout):
@@ -40,6 +50,7 @@ struct TokenEndpointClient: Sendable {
         case .failure(.unreachable):
             return .failure(.init(.unreachable, detail: "cannot connect to the token endpoint"))
         case .success(let response):
+            dpop?.note(nonce: response.headers.first(name: "DPoP-Nonce"), from: endpoint)
             let retryAfter = response.headers.first(name: "Retry-After").flatMap { HTTPDate.retryAfterSeconds($0, now: now()) }
             return parser.parse(status: response.status, body: response.body, retryAfter: retryAfter, now: now())
         }

@@ -8,6 +8,8 @@ package struct TokenResponseParser {
     let defaultExpiresIn: Int
     /// Removes the client's credentials from whatever the endpoint wrote back.
     let scrubber: SecretScrubber
+    /// The request carried a DPoP proof: `token_type: DPoP` is the answer it asked for.
+    var acceptsDPoP = false
 
     /// The longest lifetime believed: a year and a day. A larger `expires_in` (up to 1e308 has been
     /// seen from a fuzzed endpoint) is capped rather than converted to an integer that traps.
@@ -46,8 +48,12 @@ package struct TokenResponseParser {
         guard token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             return .failure(.init(.unparseable, status: 200, detail: "access_token has characters a header cannot carry"))
         }
+        var dpopBound = false
         if let type = object["token_type"]?.string, type.lowercased() != "bearer" {
-            return .failure(.init(.clientError, status: 200, detail: "token_type \(PrintableText.clean(type, limit: 32)) is not Bearer"))
+            guard acceptsDPoP, type.lowercased() == "dpop" else {
+                return .failure(.init(.clientError, status: 200, detail: "token_type \(PrintableText.clean(type, limit: 32)) is not Bearer"))
+            }
+            dpopBound = true
         }
         let lifetime: Double
         var assumed = false
@@ -76,10 +82,11 @@ package struct TokenResponseParser {
         let idToken = object["id_token"]?.string.flatMap { text in
             (1...16384).contains(text.utf8.count) && text.utf8.allSatisfy({ Base64URL.isAlphabet($0) || $0 == UInt8(ascii: ".") }) ? text : nil
         }
-        return .success(
-            AccessToken(
-                value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
-                refreshToken: refreshToken, idToken: idToken))
+        var accessToken = AccessToken(
+            value: token, obtainedAt: now, expiresAt: now + lifetime, lifetimeAssumed: assumed, scope: scope,
+            refreshToken: refreshToken, idToken: idToken)
+        accessToken.isDPoPBound = dpopBound
+        return .success(accessToken)
     }
 
     /// A number of seconds from a JSON number or a numeric string.
@@ -101,7 +108,7 @@ package struct TokenResponseParser {
 
     /// The RFC 6749 §5.2 `error`, kept only when it has error-code syntax (1*NQSCHAR, here at
     /// most 64 characters) and nothing in it looks like a credential.
-    private func errorCode(_ body: ByteBuffer) -> String? {
+    func errorCode(_ body: ByteBuffer) -> String? {
         guard let code = errorObject(body)?["error"]?.string, (1...64).contains(code.unicodeScalars.count),
             code.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }),
             scrubber.scrub(code) == code

@@ -12,6 +12,9 @@ package struct AccessToken: Sendable, Equatable {
     /// The OIDC ID token of a code exchange with `openid` (OIDC Core §3.1.3.3), unverified here:
     /// whoever asked for it checks it.
     package var idToken: String? = nil
+    /// `token_type` DPoP (RFC 9449 §5): bound to the server's DPoP key, usable only with a proof
+    /// Tollgate signs, so it is sent by the proxy and never handed out.
+    package var isDPoPBound = false
 
     package init(
         value: String, obtainedAt: Double, expiresAt: Double, lifetimeAssumed: Bool, scope: String? = nil, refreshToken: String? = nil,

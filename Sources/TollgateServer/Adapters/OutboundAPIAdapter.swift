@@ -65,6 +65,8 @@ struct OutboundAPIAdapter {
     private func token(_ name: String, requestID: String) async -> Response {
         guard let source = servers[name]?.tokens else { return OutboundErrorReply.unknownServer(name, requestID: requestID) }
         switch await source.token() {
+        case .success(let token) where token.isDPoPBound:
+            return OutboundErrorReply.dpopBound(name, requestID: requestID)
         case .success(let token):
             return Reply.json(
                 JSONText.object([

@@ -60,6 +60,8 @@ struct OutboundTokenInjectionAdapter {
             guard decision.isAllowed else { return BearerChallenge.response(for: decision) }
         }
         switch await server.tokens.token() {
+        case .success(let token) where token.isDPoPBound:
+            return OutboundErrorReply.dpopBound(server.name, requestID: context.requestID)
         case .success(let token):
             return Response(status: .ok, headers: [header: "Bearer " + token.value, .cacheControl: "no-store"])
         case .failure(let error):

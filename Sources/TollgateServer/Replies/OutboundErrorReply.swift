@@ -30,6 +30,13 @@ enum OutboundErrorReply {
             requestID: requestID, headers: [.retryAfter: "5"])
     }
 
+    /// A DPoP-bound token is useless without Tollgate's key, and is never handed out.
+    static func dpopBound(_ server: String, requestID: String) -> Response {
+        response(
+            "DPOP_BOUND", "the token of \(server) is DPoP-bound to Tollgate's key; send requests through /proxy/\(server)/ instead",
+            status: .conflict, requestID: requestID)
+    }
+
     static func unknownServer(_ name: String, requestID: String) -> Response {
         response("ENDPOINT_NOT_FOUND", "no outbound server named \(PrintableText.clean(name, limit: 64))", status: .notFound, requestID: requestID)
     }
