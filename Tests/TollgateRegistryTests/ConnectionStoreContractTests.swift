@@ -60,6 +60,21 @@ struct ConnectionStoreContractTests {
         #expect(try await store.document(key: "orthanc.roles") != nil)
     }
 
+    /// DPoP proof `jti`s across replicas: a key is recorded once while it lives, again after.
+    @Test(arguments: Kind.available)
+    func aKeyIsRecordedOnceWhileItLives(_ kind: Kind) async throws {
+        let (store, _) = try await Self.open(kind)
+        defer { Task { await store.close() } }
+        #expect(try await store.recordOnce(key: "jti-a", until: 160, now: 100))
+        #expect(try await !store.recordOnce(key: "jti-a", until: 170, now: 110), "a replay while it lives")
+        #expect(try await store.recordOnce(key: "jti-b", until: 160, now: 110))
+        #expect(try await store.recordOnce(key: "jti-a", until: 260, now: 200), "past its life it may come again")
+        #expect(try await !store.recordOnce(key: "jti-a", until: 270, now: 210))
+        try await store.forgetRecorded(before: 200)
+        #expect(try await store.recordOnce(key: "jti-b", until: 300, now: 150), "forgotten")
+        #expect(try await !store.recordOnce(key: "jti-a", until: 300, now: 220), "still live, kept")
+    }
+
     @Test(arguments: Kind.available)
     func createReadListAndDelete(_ kind: Kind) async throws {
         let (store, _) = try await Self.open(kind)

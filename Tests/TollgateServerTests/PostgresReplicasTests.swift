@@ -125,4 +125,39 @@ struct PostgresReplicasTests {
             #expect(try await first.get("/auth", headers: bearer).status == 401)
         }
     }
+
+    /// A DPoP proof is single-use across replicas: the `jti` one accepted is a replay at the other.
+    @Test func aDPoPProofAcceptedByOneReplicaIsAReplayAtTheOther() async throws {
+        let schema = "d_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+        let key = RegistryKeyring.generateKeyMaterial()
+        let shared: @Sendable (inout TollgateConfig) -> Void = { config in
+            config.registry.enabled = true
+            config.registry.store = .postgres
+            config.registry.postgres.url = Secret(ProcessInfo.processInfo.environment["TOLLGATE_TEST_POSTGRES_URL"] ?? "")
+            config.registry.postgres.schema = String(schema)
+            config.registry.encryption.keys = [RegistryKeyConfig(id: "k1", key: Secret(key))]
+        }
+        let forge = TokenForge()
+        let first = try await JWTTests.start(forge) { shared(&$0) }
+        defer { Task { await first.stop() } }
+        let issuerURL = first.app.devIssuer!.issuerURL
+        let second = try await RunningTollgate.start { config in
+            shared(&config)
+            var issuer = IssuerConfig(name: "dev", issuer: issuerURL, embedded: false, mode: .jwt, introspection: nil)
+            issuer.requireTyp = "at+jwt"
+            issuer.audiences = ["tollgate"]
+            config.inbound.issuers = [issuer]
+        }
+        defer { Task { await second.stop() } }
+        // The second replica discovers the first's dev issuer in the background, then loads its keys.
+        let keys = try #require(second.app.authenticator.issuers[0].jwks)
+        try await waitUntil(seconds: 30) { if case .loaded = await keys.refresh() { true } else { false } }
+        let client = DPoPTests.Client()
+        let bound = forge.valid(issuer: issuerURL, now: first.clock.now(), claims: ["cnf": ["jkt": client.thumbprint]])
+        let headers = DPoPTests.dpop(bound, [client.proof(token: bound, iat: first.clock.now())])
+        #expect(try await second.get("/auth", headers: DPoPTests.dpop(bound, [client.proof(token: bound, iat: first.clock.now())])).status == 200)
+        #expect(try await first.get("/auth", headers: headers).status == 200)
+        let replayed = try await second.get("/auth", headers: headers)
+        #expect(replayed.status == 401 && replayed.header("WWW-Authenticate")?.contains("invalid_dpop_proof") == true, "\(replayed.status)")
+    }
 }

@@ -98,8 +98,9 @@ package enum IndeterminateReason: String, Sendable, CaseIterable {
     case notReady = "not_ready"
     case keysUnavailable = "keys_unavailable"
     case userinfoUnavailable = "userinfo_unavailable"
-    /// Every remembered DPoP proof is still live: a replay could not be told apart.
-    case replayCacheFull = "dpop_replay_cache_full"
+    /// A DPoP proof's replay could not be ruled out: every remembered proof is still live, or
+    /// the replicas' shared ledger cannot be reached.
+    case replayCacheFull = "dpop_replay_unknown"
 
     package var message: String {
         switch self {
@@ -110,7 +111,7 @@ package enum IndeterminateReason: String, Sendable, CaseIterable {
         case .notReady: "issuer endpoints not yet discovered"
         case .keysUnavailable: "issuer signing keys unavailable"
         case .userinfoUnavailable: "userinfo endpoint unavailable"
-        case .replayCacheFull: "DPoP replay cache full"
+        case .replayCacheFull: "DPoP replay check unavailable"
         }
     }
 }

@@ -18,10 +18,10 @@ package final class InboundAuthenticator: Sendable {
 
     package init(
         issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder,
-        claimPaths: ClaimPaths = .none, dpop: DPoPConfig = DPoPConfig()
+        claimPaths: ClaimPaths = .none, dpop: DPoPConfig = DPoPConfig(), replayLedger: (any DPoPReplayLedger)? = nil
     ) {
         self.claimPaths = claimPaths
-        self.proofs = DPoPProofVerifier(settings: dpop, clock: clock)
+        self.proofs = DPoPProofVerifier(settings: dpop, clock: clock, ledger: replayLedger)
         self.issuers = issuers
         self.cache = cache
         self.opaqueIssuer = opaqueIssuerIndex.map { issuers[$0] }
@@ -157,6 +157,10 @@ package final class InboundAuthenticator: Sendable {
             case .replayCacheFull?:
                 var decision = Decision(verdict: .indeterminate(.replayCacheFull), issuer: issuer.name)
                 decision.detail = "inbound.dpop.replay_cache_entries are all live"
+                return decision
+            case .replayLedgerUnavailable?:
+                var decision = Decision(verdict: .indeterminate(.replayCacheFull), issuer: issuer.name)
+                decision.detail = "the registry's shared store, where replicas record DPoP proofs, cannot be reached"
                 return decision
             }
         }

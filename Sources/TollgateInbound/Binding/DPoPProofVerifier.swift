@@ -18,6 +18,8 @@ package struct DPoPProofVerifier: Sendable {
         case keyMismatch
         /// The replay cache is full of live entries: a replay could not be told.
         case replayCacheFull
+        /// The replicas' shared ledger could not be asked.
+        case replayLedgerUnavailable
     }
 
     private let maxAge: Double
@@ -25,12 +27,14 @@ package struct DPoPProofVerifier: Sendable {
     private let replay: DPoPReplayCache
     private let clock: any TollgateClock
     private let keys = ProofKeys()
+    private let ledger: (any DPoPReplayLedger)?
 
-    package init(settings: DPoPConfig, clock: any TollgateClock) {
+    package init(settings: DPoPConfig, clock: any TollgateClock, ledger: (any DPoPReplayLedger)? = nil) {
         maxAge = Double(settings.proofMaxAgeSeconds)
         skew = Double(settings.clockSkewSeconds)
         replay = DPoPReplayCache(capacity: settings.replayCacheEntries, clock: clock)
         self.clock = clock
+        self.ledger = ledger
     }
 
     /// Nil when `presentation` proves possession of the key `thumbprint` names, for `token`.
@@ -70,10 +74,17 @@ package struct DPoPProofVerifier: Sendable {
         let tokenHash = Base64URL.encode(Array(SHA256.hash(data: Array(token.utf8))))
         guard let ath = proof.claims["ath"]?.string, ath == tokenHash else { return .invalid("ath is not this token's hash") }
         guard keyThumbprint == thumbprint else { return .keyMismatch }
-        switch replay.use(jti: jti, thumbprint: keyThumbprint, until: iat + maxAge + skew) {
-        case .fresh: return nil
+        let until = iat + maxAge + skew
+        switch replay.use(jti: jti, thumbprint: keyThumbprint, until: until) {
+        case .fresh: break
         case .replayed: return .replayed
         case .full: return .replayCacheFull
+        }
+        guard let ledger else { return nil }
+        do {
+            return try await ledger.recordOnce(key: "dpop:" + SecretDigest.sha256Hex(keyThumbprint + " " + jti), until: until) ? nil : .replayed
+        } catch {
+            return .replayLedgerUnavailable
         }
     }
 

@@ -48,3 +48,10 @@ package final class DPoPReplayCache: Sendable {
 
     package var count: Int { state.withLock { $0.expiries.count } }
 }
+
+/// Where replicas that share a store record proof `jti`s, so that a proof replayed to another
+/// replica is caught there too (the registry's PostgreSQL store). `true`: recorded now, the first
+/// use; `false`: a replay. Throws when the store cannot be asked: the proof is then undecided.
+package protocol DPoPReplayLedger: Sendable {
+    func recordOnce(key: String, until: Double) async throws -> Bool
+}

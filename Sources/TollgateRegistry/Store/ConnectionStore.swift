@@ -47,6 +47,12 @@ package protocol ConnectionStore: Sendable {
     /// Forgets the documents under `prefix` last written before `before` (bounded memory of users).
     func deleteDocuments(prefix: String, updatedBefore before: Double) async throws
 
+    /// Records `key` until `until` unless it is recorded and live at `now`: `false` then (a
+    /// replay). What one replica saw, every replica sharing the store sees (DPoP proof `jti`s).
+    func recordOnce(key: String, until: Double, now: Double) async throws -> Bool
+    /// Forgets what expired before `now`.
+    func forgetRecorded(before now: Double) async throws
+
     /// Tells every other process sharing the store (PostgreSQL NOTIFY); nothing for stores that
     /// serve one process. A message is at most 200 printable ASCII bytes.
     func broadcast(_ message: String) async throws

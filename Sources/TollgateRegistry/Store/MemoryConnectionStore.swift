@@ -9,6 +9,7 @@ package final class MemoryConnectionStore: ConnectionStore {
         var authorizations: [String: PendingAuthorization] = [:]
         var leases: [String: (owner: String, until: Double)] = [:]
         var documents: [String: (value: Data, updatedAt: Double)] = [:]
+        var recorded: [String: Double] = [:]
     }
 
     private let state = Mutex(State())
@@ -120,6 +121,18 @@ package final class MemoryConnectionStore: ConnectionStore {
 
     package func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
         state.withLock { $0.documents = $0.documents.filter { !$0.key.hasPrefix(prefix) || $0.value.updatedAt >= before } }
+    }
+
+    package func recordOnce(key: String, until: Double, now: Double) async throws -> Bool {
+        state.withLock { state in
+            if let expiry = state.recorded[key], expiry > now { return false }
+            state.recorded[key] = until
+            return true
+        }
+    }
+
+    package func forgetRecorded(before now: Double) async throws {
+        state.withLock { $0.recorded = $0.recorded.filter { $0.value > now } }
     }
 
     package func broadcast(_ message: String) async throws {}

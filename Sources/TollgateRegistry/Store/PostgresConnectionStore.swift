@@ -72,6 +72,7 @@ package final class PostgresConnectionStore: ConnectionStore {
         ],
         ["CREATE TABLE shared_documents (key TEXT PRIMARY KEY, value BYTEA NOT NULL, updated_at DOUBLE PRECISION NOT NULL)"],
         ["ALTER TABLE connections ADD COLUMN last_test_at DOUBLE PRECISION", "ALTER TABLE connections ADD COLUMN created_by TEXT"],
+        ["CREATE TABLE recorded_once (key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)"],
     ]
 
     package func migrate() async throws {
@@ -302,6 +303,20 @@ package final class PostgresConnectionStore: ConnectionStore {
 
     package func deleteDocuments(prefix: String, updatedBefore before: Double) async throws {
         try await client.query("DELETE FROM shared_documents WHERE starts_with(key, \(prefix)) AND updated_at < \(before)", logger: logger)
+    }
+
+    package func recordOnce(key: String, until: Double, now: Double) async throws -> Bool {
+        // One statement: two replicas recording the same key at once cannot both succeed.
+        try await returnsRow(
+            """
+            INSERT INTO recorded_once (key, expires_at) VALUES (\(key), \(until))
+            ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE recorded_once.expires_at <= \(now)
+            RETURNING key
+            """)
+    }
+
+    package func forgetRecorded(before now: Double) async throws {
+        try await client.query("DELETE FROM recorded_once WHERE expires_at <= \(now)", logger: logger)
     }
 
     /// The NOTIFY channel, per schema, so registries sharing a server but not a schema stay apart.

@@ -74,6 +74,7 @@ package final class SQLiteConnectionStore: ConnectionStore {
         ],
         ["CREATE TABLE shared_documents (key TEXT PRIMARY KEY, value BLOB NOT NULL, updated_at REAL NOT NULL)"],
         ["ALTER TABLE connections ADD COLUMN last_test_at REAL", "ALTER TABLE connections ADD COLUMN created_by TEXT"],
+        ["CREATE TABLE recorded_once (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)"],
     ]
 
     package func migrate() async throws {
@@ -263,6 +264,20 @@ package final class SQLiteConnectionStore: ConnectionStore {
         _ = try await connection.query(
             "DELETE FROM shared_documents WHERE substr(key, 1, ?) = ? AND updated_at < ?",
             [.integer(prefix.utf8.count), .text(prefix), .float(before)])
+    }
+
+    package func recordOnce(key: String, until: Double, now: Double) async throws -> Bool {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO recorded_once (key, expires_at) VALUES (?, ?)
+            ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE recorded_once.expires_at <= ?
+            RETURNING key
+            """, [.text(key), .float(until), .float(now)])
+        return !inserted.isEmpty
+    }
+
+    package func forgetRecorded(before now: Double) async throws {
+        _ = try await connection.query("DELETE FROM recorded_once WHERE expires_at <= ?", [.float(now)])
     }
 
     /// One process: nobody else to tell.

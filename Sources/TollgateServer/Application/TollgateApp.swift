@@ -131,7 +131,8 @@ package final class TollgateApp: Sendable {
             let opaque = inbound.issuers.firstIndex(where: \.defaultForOpaque) ?? issuers.firstIndex(where: \.introspects)
             let authenticator = InboundAuthenticator(
                 issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
-                claimPaths: claimPaths, dpop: config.inbound.dpop)
+                claimPaths: claimPaths, dpop: config.inbound.dpop,
+                replayLedger: registry.flatMap { $0.isShared ? RegistryReplayLedger(store: $0.store, clock: clock) : nil })
             self.authenticator = authenticator
             // Replicas on one PostgreSQL share the roles and the users seen; one process keeps its own.
             let orthancState = registry.flatMap { $0.isShared ? RegistryOrthancState(documents: SharedDocuments(registry: $0), clock: clock) : nil }
