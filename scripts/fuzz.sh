@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(bearer jws-peek introspection token-endpoint jwks substitution orthanc forward-facts)
+[ ${#targets[@]} -gt 0 ] || targets=(bearer jws-peek introspection token-endpoint jwks substitution orthanc forward-facts dpop)
 scratch=.build-fuzz
 
 started=$(date +%s)

@@ -18,6 +18,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case substitution
     case orthanc
     case forwardFacts = "forward-facts"
+    case dpop
 
     package func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -61,6 +62,18 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             }
             _ = try? AuthURLConstraints(query: Substring(text))
             _ = RequestFacts.bareHost(Substring(text))
+        case .dpop:
+            // The first line is a proof, the rest a `cnf` member; both are what a client controls.
+            let proof = String(text.prefix { $0 != "\n" })
+            _ = TokenBinding(cnf: try? StrictJSON.parse(Array(text.utf8.drop { $0 != UInt8(ascii: "\n") })))
+            _ = ProofTargetURI(text)
+            _ = BearerToken.extractWithScheme(fromAuthorization: [text])
+            Self.blocking {
+                let presentation = TokenPresentation(
+                    scheme: .dpop, proofs: [proof], method: "GET", uri: "https://pacs.example/dicom-web/studies")
+                _ = await Self.dpopVerifier.check(
+                    presentation, token: "fuzz-token", boundTo: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", algorithms: JWSAlgorithmName.allCases)
+            }
         case .orthanc:
             _ = OrthancRolesDocument.parse(Data(data), at: "roles")
             _ = OrthancResourceAccess.chain(uri: text, getArguments: ["StudyInstanceUID": text], dicomWebRoot: "/dicom-web/")
@@ -70,6 +83,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
+    private static let dpopVerifier = DPoPProofVerifier(settings: DPoPConfig(), clock: ManualClock(1_765_000_000))
     private static let permissionTable = try? PermissionTable(rules: PermissionTable.defaultRules, dicomWebRoot: "/dicom-web/")
 
     /// The JWKS parser is async (jwt-kit's key collection is an actor); a fuzz input runs to its end.

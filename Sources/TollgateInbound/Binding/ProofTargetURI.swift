@@ -2,13 +2,13 @@
 /// lower case, the scheme's default port dropped, an empty path as `/`, query and fragment
 /// ignored (RFC 3986 §6.2.2–6.2.3). Anything else (userinfo, another scheme, no host) does not
 /// parse, so it matches nothing.
-struct ProofTargetURI: Equatable {
+package struct ProofTargetURI: Equatable {
     let scheme: String
     let host: String
     let port: Int?
     let path: String
 
-    init?(_ text: String) {
+    package init?(_ text: String) {
         guard let colon = text.firstIndex(of: ":") else { return nil }
         let scheme = text[..<colon].lowercased()
         guard scheme == "http" || scheme == "https", text[colon...].hasPrefix("://") else { return nil }

@@ -1,4 +1,4 @@
-import TollgateKit
+package import TollgateKit
 
 /// A token's confirmation (`cnf`, RFC 7800), from its claims or its introspection answer: what the
 /// presenter must prove besides holding the token. A token with one is never a bearer token.
@@ -18,7 +18,7 @@ package struct TokenBinding: Sendable, Equatable {
     }
 
     /// The binding `cnf` describes; nil when there is none (absent or `null`).
-    init?(cnf node: JSONNode?) {
+    package init?(cnf node: JSONNode?) {
         guard let node, node != .null else { return nil }
         guard let members = node.object?.members, !members.isEmpty else {
             self.init(unsupported: "cnf")
