@@ -5,11 +5,9 @@ package enum BearerToken {
     /// The token from a request's `Authorization` values: exactly one header, the Bearer scheme,
     /// a non-empty token. Otherwise why not, as the denial to record.
     package static func extract(fromAuthorization values: [String]) -> Result<String, DenialReason> {
-        guard let value = values.first else { return .failure(.missingToken) }
-        guard values.count == 1 else { return .failure(.malformed) }
-        guard let token = fromAuthorization(value) else { return .failure(.unsupportedCredential) }
-        guard !token.isEmpty else { return .failure(.malformed) }
-        return .success(token)
+        extractWithScheme(fromAuthorization: values).flatMap { token, scheme in
+            scheme == .bearer ? .success(token) : .failure(.unsupportedCredential)
+        }
     }
 
     /// The token and its scheme from a request's `Authorization` values: `Bearer` (RFC 6750) or

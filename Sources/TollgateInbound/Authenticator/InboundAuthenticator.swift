@@ -138,6 +138,11 @@ package final class InboundAuthenticator: Sendable {
             decision.detail = detail
             return decision
         }
+        func undecided(_ detail: String) -> Decision {
+            var decision = Decision(verdict: .indeterminate(.replayCacheFull), issuer: issuer.name)
+            decision.detail = detail
+            return decision
+        }
         if let unsupported = binding?.unsupported {
             return refuse(.unsupportedBinding, "\(unsupported) is not a confirmation method Tollgate checks", challenge: false)
         }
@@ -154,14 +159,8 @@ package final class InboundAuthenticator: Sendable {
             case .invalid(let why)?: return refuse(.invalidDPoPProof, why)
             case .replayed?: return refuse(.dpopReplay, "jti seen before")
             case .keyMismatch?: return refuse(.bindingMismatch, "the proof's key is not the token's cnf.jkt")
-            case .replayCacheFull?:
-                var decision = Decision(verdict: .indeterminate(.replayCacheFull), issuer: issuer.name)
-                decision.detail = "inbound.dpop.replay_cache_entries are all live"
-                return decision
-            case .replayLedgerUnavailable?:
-                var decision = Decision(verdict: .indeterminate(.replayCacheFull), issuer: issuer.name)
-                decision.detail = "the registry's shared store, where replicas record DPoP proofs, cannot be reached"
-                return decision
+            case .replayCacheFull?: return undecided("inbound.dpop.replay_cache_entries are all live")
+            case .replayLedgerUnavailable?: return undecided("the registry's shared store, where replicas record DPoP proofs, cannot be reached")
             }
         }
         if let certificate = binding?.certificateThumbprint {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 package import TollgateConfiguration
@@ -71,8 +70,7 @@ package struct DPoPProofVerifier: Sendable {
         guard let iat = proof.claims["iat"]?.number, iat.isFinite else { return .invalid("iat missing") }
         let now = clock.now()
         guard iat <= now + skew, iat >= now - maxAge else { return .invalid("iat outside the accepted window") }
-        let tokenHash = Base64URL.encode(Array(SHA256.hash(data: Array(token.utf8))))
-        guard let ath = proof.claims["ath"]?.string, ath == tokenHash else { return .invalid("ath is not this token's hash") }
+        guard let ath = proof.claims["ath"]?.string, ath == Base64URL.sha256(token) else { return .invalid("ath is not this token's hash") }
         guard keyThumbprint == thumbprint else { return .keyMismatch }
         let until = iat + maxAge + skew
         switch replay.use(jti: jti, thumbprint: keyThumbprint, until: until) {

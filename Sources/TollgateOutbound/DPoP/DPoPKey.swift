@@ -22,7 +22,7 @@ package final class DPoPKey: Sendable {
         // RFC 7638: the required members in lexicographic order, no whitespace.
         let members: [(String, JSONText.Value)] = [("crv", .string("P-256")), ("kty", .string("EC")), ("x", .string(x)), ("y", .string(y))]
         jwk = .raw(JSONText.object(members))
-        thumbprint = Base64URL.encode(Array(SHA256.hash(data: Array(JSONText.object(members).utf8))))
+        thumbprint = JWKThumbprint.sha256(canonical: JSONText.object(members))
     }
 
     /// A P-256 private key in PEM (PKCS#8 or SEC 1).
@@ -39,7 +39,7 @@ package final class DPoPKey: Sendable {
             ("jti", .string(UUID().uuidString.lowercased())), ("htm", .string(method)), ("htu", .string(target)),
             ("iat", .int(Int(clock.now()))),
         ]
-        if let accessToken { claims.append(("ath", .string(Base64URL.encode(Array(SHA256.hash(data: Array(accessToken.utf8))))))) }
+        if let accessToken { claims.append(("ath", .string(Base64URL.sha256(accessToken)))) }
         if let nonce = nonces.withLock({ $0[Self.origin(target)] }) { claims.append(("nonce", .string(nonce))) }
         let header = JSONText.object([("typ", .string("dpop+jwt")), ("alg", .string("ES256")), ("jwk", jwk)])
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(JSONText.object(claims).utf8))

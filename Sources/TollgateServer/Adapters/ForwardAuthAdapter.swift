@@ -33,8 +33,9 @@ struct ForwardAuthAdapter {
             malformed: HTTPResponse.Status(code: config.statusOnMalformed))
         self.authenticator = authenticator
         self.rules = rules
-        reader = ForwardedRequestReader(proxy: config.proxy, trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), readsHost: rules.readsHost)
-        forwardedCertificate = ForwardedCertificate(config: config.clientCertificate, trustedProxies: config.trustedProxies.compactMap(IPNetwork.init))
+        let trustedProxies = config.trustedProxies.compactMap(IPNetwork.init)
+        reader = ForwardedRequestReader(proxy: config.proxy, trustedProxies: trustedProxies, readsHost: rules.readsHost)
+        forwardedCertificate = ForwardedCertificate(config: config.clientCertificate, trustedProxies: trustedProxies)
         identityHeaders = Self.headerMap(config.claimsToHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         let global = identityHeaders
         ruleHeaders = rules.rules.map { rule in rule.claimsToHeaders.map(Self.headerMap) ?? global }

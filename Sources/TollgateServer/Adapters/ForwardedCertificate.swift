@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -38,7 +37,7 @@ struct ForwardedCertificate: Sendable {
         }
     }
 
-    static func digest(_ der: [UInt8]) -> String { Base64URL.encode(Array(SHA256.hash(data: der))) }
+    static func digest(_ der: [UInt8]) -> String { Base64URL.sha256(bytes: der) }
 
     /// A PEM certificate, URL-encoded (nginx's `$ssl_client_escaped_cert`) or as it is.
     private static func der(pem value: String) -> [UInt8]? {
@@ -107,18 +106,9 @@ struct ForwardedCertificate: Sendable {
         var bytes: [UInt8] = []
         var digits = hex.utf8.makeIterator()
         while let high = digits.next(), let low = digits.next() {
-            guard let h = nibble(high), let l = nibble(low) else { return nil }
+            guard let h = FormEncoding.hexValue(high), let l = FormEncoding.hexValue(low) else { return nil }
             bytes.append(h << 4 | l)
         }
         return bytes
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

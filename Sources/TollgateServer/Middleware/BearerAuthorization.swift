@@ -18,12 +18,11 @@ extension InboundAuthenticator {
         case .success((let token, let scheme)):
             let channel = context.channel
             let certificate = certificate ?? { await ClientCertificate.thumbprint(on: channel) }
-            var presentation = TokenPresentation(scheme: scheme, certificate: certificate)
-            if scheme == .dpop {
-                let target = proofTarget()
-                presentation = TokenPresentation(
-                    scheme: scheme, proofs: request.headers[values: .dpop], method: target?.method, uri: target?.uri, certificate: certificate)
-            }
+            // Only a DPoP proof names a request: the target is worked out for that scheme alone.
+            let target = scheme == .dpop ? proofTarget() : nil
+            let presentation = TokenPresentation(
+                scheme: scheme, proofs: scheme == .dpop ? request.headers[values: .dpop] : [], method: target?.method, uri: target?.uri,
+                certificate: certificate)
             decision = await authenticate(token: token, requirement: requirement, presentation: presentation)
         case .failure(let reason): decision = refuse(reason)
         }
