@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 @testable import TollgateInbound
+import TollgateConfiguration
 import TollgateKit
 
 /// The pieces of sender-constrained token checks that need no HTTP: reading `cnf`, the
@@ -72,5 +74,29 @@ struct BindingTests {
         clock.advance(by: 61)
         #expect(cache.use(jti: "b", thumbprint: "k1", until: 1_120) == .fresh, "expired entries make room")
         #expect(cache.use(jti: "a", thumbprint: "k1", until: 1_120) == .fresh, "a jti past its proof's life may come again")
+    }
+
+    @Test func replicasWithOneNonceKeyFileAcceptEachOthersNonces() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nonce-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let shared = directory.appendingPathComponent("key").path
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: shared))
+        let short = directory.appendingPathComponent("short").path
+        try Data("too short".utf8).write(to: URL(fileURLWithPath: short))
+
+        let clock = ManualClock(1_765_000_000)
+        let replicaA = try DPoPNonces(keyFile: shared, lifetimeSeconds: 300, clock: clock)
+        let replicaB = try DPoPNonces(keyFile: shared, lifetimeSeconds: 300, clock: clock)
+        let ownKey = try DPoPNonces(keyFile: nil, lifetimeSeconds: 300, clock: clock)
+        let nonce = replicaA.current()
+        #expect(nonce.utf8.count == 43 && replicaB.current() == nonce && replicaB.accepts(nonce))
+        #expect(!ownKey.accepts(nonce), "another key's nonce")
+        clock.advance(by: 300)
+        #expect(replicaB.accepts(nonce) && replicaB.current() != nonce, "accepted one window on")
+        clock.advance(by: 300)
+        #expect(!replicaB.accepts(nonce), "refused two windows on")
+        #expect(throws: ConfigErrors.self) { try DPoPNonces(keyFile: short, lifetimeSeconds: 300, clock: clock) }
+        #expect(throws: ConfigErrors.self) { try DPoPNonces(keyFile: directory.appendingPathComponent("absent").path, lifetimeSeconds: 300, clock: clock) }
     }
 }

@@ -203,4 +203,39 @@ struct DPoPTests {
         #expect(try await ask("DPoP " + bound, proof: client.proof(token: bound, uri: "http://mock.example/api/other", iat: now)) == false)
         #expect(try await ask("Bearer " + bound, proof: nil) == false, "bound, as a bearer token")
     }
+
+    @Test func serverNoncesAreDemandedHandedOutAndRolledOver() async throws {
+        let forge = TokenForge()
+        let tg = try await JWTTests.start(forge) {
+            $0.inbound.dpop.requireNonce = true
+            $0.inbound.dpop.nonceLifetimeSeconds = 60
+        }
+        defer { Task { await tg.stop() } }
+        let client = Client()
+        let bound = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: tg.clock.now(), claims: ["cnf": ["jkt": client.thumbprint]])
+        func ask(nonce: String?) async throws -> RunningTollgate.Answer {
+            let proof = client.proof(token: bound, iat: tg.clock.now(), claims: ["nonce": nonce])
+            return try await tg.get("/auth", headers: Self.dpop(bound, [proof]))
+        }
+        let withoutNonce = try await ask(nonce: nil)
+        let first = try #require(withoutNonce.header("DPoP-Nonce"), "the nonce to use comes with the refusal")
+        #expect(withoutNonce.status == 401 && withoutNonce.header("WWW-Authenticate")?.hasPrefix(#"DPoP error="use_dpop_nonce""#) == true)
+        let passed = try await ask(nonce: first)
+        #expect(passed.status == 200 && passed.header("DPoP-Nonce") == first, "the nonce passes and is still current")
+        for hostile in ["", "not-a-nonce", String(first.reversed()), String(repeating: "A", count: 43)] {
+            let refused = try await ask(nonce: hostile)
+            #expect(refused.status == 401 && refused.header("WWW-Authenticate")?.contains("use_dpop_nonce") == true, "nonce \(hostile)")
+        }
+        tg.clock.advance(by: 70)
+        let rolled = try await ask(nonce: first)
+        let second = try #require(rolled.header("DPoP-Nonce"))
+        #expect(rolled.status == 200 && second != first, "the last window's nonce still passes, and a new one is handed out")
+        tg.clock.advance(by: 70)
+        #expect(try await ask(nonce: first).status == 401, "two windows on, the first nonce is refused")
+        #expect(try await ask(nonce: second).status == 200)
+        // A bearer token with no binding is untouched by nonces.
+        let unbound = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: tg.clock.now())
+        let plain = try await tg.get("/auth", headers: [("Authorization", "Bearer " + unbound)])
+        #expect(plain.status == 200 && plain.header("DPoP-Nonce") == nil)
+    }
 }

@@ -17,8 +17,15 @@ struct OutboundDPoPTests {
     /// What the peer saw, and the proof checks it applies.
     final class Peer: Sendable {
         let base: String
-        let seen = Mutex<(jtis: Set<String>, thumbprints: Set<String>, problems: [String], tokenRequests: Int, resourceRequests: Int)>(
-            ([], [], [], 0, 0))
+        let seen = Mutex<
+            (jtis: Set<String>, thumbprints: Set<String>, problems: [String], tokenRequests: Int, resourceRequests: Int, resourceKeys: [String])
+        >(([], [], [], 0, 0, []))
+
+        static func token(boundTo thumbprint: String) -> String { "tok-" + thumbprint }
+
+        static func nonce(of proof: String?) -> String? {
+            proof.flatMap { $0.split(separator: ".").dropFirst().first }.flatMap(decode)?["nonce"] as? String
+        }
 
         init(base: String) { self.base = base }
 
@@ -27,32 +34,46 @@ struct OutboundDPoPTests {
             return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
         }
 
-        /// Nil when `proof` is a valid ES256 DPoP proof for `method` `url` (and `token`, `nonce`).
-        func problem(_ proof: String?, method: String, url: String, token: String?, nonce: String?) -> String? {
-            guard let proof else { return "no proof" }
+        /// The key's thumbprint when `proof` is a valid ES256 DPoP proof for `method` `url` (and `token`, `nonce`); else what is wrong.
+        func verify(_ proof: String?, method: String, url: String, token: String?, nonce: String?) -> Result<String, Problem> {
+            guard let proof else { return .failure(Problem("no proof")) }
             let parts = proof.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 3, let header = Self.decode(parts[0]), let claims = Self.decode(parts[1]),
                 let signature = Base64URL.decode(String(parts[2]))
-            else { return "malformed" }
+            else { return .failure(Problem("malformed")) }
             guard header["typ"] as? String == "dpop+jwt", header["alg"] as? String == "ES256", let jwk = header["jwk"] as? [String: String],
                 jwk["d"] == nil, let x = jwk["x"].flatMap(Base64URL.decode), let y = jwk["y"].flatMap(Base64URL.decode),
                 let key = try? P256.Signing.PublicKey(rawRepresentation: x + y),
                 let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature),
                 key.isValidSignature(ecdsa, for: Array((parts[0] + "." + parts[1]).utf8))
-            else { return "header or signature" }
-            guard claims["htm"] as? String == method, claims["htu"] as? String == url else { return "htm/htu \(claims)" }
-            guard let iat = claims["iat"] as? Int, abs(Double(iat) - Date().timeIntervalSince1970) < 60 else { return "iat" }
-            if let token { guard claims["ath"] as? String == Base64URL.encode(Array(SHA256.hash(data: Array(token.utf8)))) else { return "ath" } }
-            guard claims["nonce"] as? String == nonce else { return "nonce" }
-            guard let jti = claims["jti"] as? String, seen.withLock({ $0.jtis.insert(jti).inserted }) else { return "jti replayed" }
+            else { return .failure(Problem("header or signature")) }
+            guard claims["htm"] as? String == method, claims["htu"] as? String == url else { return .failure(Problem("htm/htu \(claims)")) }
+            guard let iat = claims["iat"] as? Int, abs(Double(iat) - Date().timeIntervalSince1970) < 60 else { return .failure(Problem("iat")) }
+            if let token {
+                guard claims["ath"] as? String == Base64URL.encode(Array(SHA256.hash(data: Array(token.utf8)))) else { return .failure(Problem("ath")) }
+            }
+            guard claims["nonce"] as? String == nonce else { return .failure(Problem("nonce")) }
+            guard let jti = claims["jti"] as? String, seen.withLock({ $0.jtis.insert(jti).inserted }) else { return .failure(Problem("jti replayed")) }
             let thumbprint = Base64URL.encode(
                 Array(SHA256.hash(data: Array(#"{"crv":"P-256","kty":"EC","x":"\#(jwk["x"]!)","y":"\#(jwk["y"]!)"}"#.utf8))))
             seen.withLock { _ = $0.thumbprints.insert(thumbprint) }
-            return nil
+            return .success(thumbprint)
         }
 
-        func note(_ problem: String?) {
-            if let problem { seen.withLock { $0.problems.append(problem) } }
+        struct Problem: Error {
+            let text: String
+            init(_ text: String) { self.text = text }
+        }
+
+        /// The thumbprint, or nil after noting what was wrong.
+        @discardableResult
+        func noted(_ result: Result<String, Problem>) -> String? {
+            switch result {
+            case .success(let thumbprint): return thumbprint
+            case .failure(let problem):
+                seen.withLock { $0.problems.append(problem.text) }
+                return nil
+            }
         }
 
         func router() -> Router<BasicRequestContext> {
@@ -63,39 +84,44 @@ struct OutboundDPoPTests {
                     state.tokenRequests += 1
                     return state.tokenRequests
                 }
-                // The first request has no nonce: ask for one.
-                if count == 1 {
+                // A proof without this server's nonce is asked for one (the first request has none).
+                if Self.nonce(of: proof) != "token-nonce-1" {
                     var response = Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"use_dpop_nonce"}"#)))
                     response.headers[HTTPField.Name("DPoP-Nonce")!] = "token-nonce-1"
                     return response
                 }
-                let problem = self.problem(proof, method: "POST", url: self.base + "/token", token: nil, nonce: "token-nonce-1")
-                self.note(problem)
-                guard problem == nil else { return Response(status: .badRequest) }
+                let verified = self.verify(proof, method: "POST", url: self.base + "/token", token: nil, nonce: "token-nonce-1")
+                guard let thumbprint = self.noted(verified) else { return Response(status: .badRequest) }
+                // The token names its key, so the resource can tell which key must sign its proofs.
+                let token = Self.token(boundTo: thumbprint)
                 return Response(
-                    status: .ok,
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"access_token":"bound-token-1","token_type":"DPoP","expires_in":3600}"#)))
+                    status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"access_token":"\#(token)","token_type":"DPoP","expires_in":3600}"#)))
             }
             router.get("/dicom-web/studies") { request, _ -> Response in
                 let count = self.seen.withLock { state -> Int in
                     state.resourceRequests += 1
                     return state.resourceRequests
                 }
-                guard request.headers[.authorization] == "DPoP bound-token-1" else {
-                    self.note("scheme: \(request.headers[.authorization] ?? "none")")
+                guard let authorization = request.headers[.authorization], authorization.hasPrefix("DPoP tok-") else {
+                    self.noted(.failure(Problem("scheme: \(request.headers[.authorization] ?? "none")")))
                     return Response(status: .unauthorized)
                 }
+                let token = String(authorization.dropFirst("DPoP ".count))
                 let proof = request.headers[values: HTTPField.Name("DPoP")!].first
-                if count == 1 {
+                if Self.nonce(of: proof) != "resource-nonce-1" {
                     var response = Response(status: .unauthorized)
                     response.headers[.wwwAuthenticate] = #"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#
                     response.headers[HTTPField.Name("DPoP-Nonce")!] = "resource-nonce-1"
                     return response
                 }
-                let problem = self.problem(
-                    proof, method: "GET", url: self.base + "/dicom-web/studies", token: "bound-token-1", nonce: "resource-nonce-1")
-                self.note(problem)
-                return Response(status: problem == nil ? .ok : .unauthorized, body: .init(byteBuffer: ByteBuffer(string: "[]")))
+                let verified = self.verify(proof, method: "GET", url: self.base + "/dicom-web/studies", token: token, nonce: "resource-nonce-1")
+                guard let thumbprint = self.noted(verified) else { return Response(status: .unauthorized) }
+                guard token == Self.token(boundTo: thumbprint) else {
+                    self.noted(.failure(Problem("a proof by another key than the token's")))
+                    return Response(status: .unauthorized)
+                }
+                self.seen.withLock { $0.resourceKeys.append(thumbprint) }
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "[]")))
             }
             return router
         }
@@ -125,7 +151,7 @@ struct OutboundDPoPTests {
         // The token is bound to Tollgate's key: never handed to a caller.
         let handout = try await tg.get("/token/pacs", headers: apiKeyHeader)
         #expect(handout.status == 409 && handout.body.contains("DPOP_BOUND"), "\(handout.status) \(handout.body)")
-        #expect(!tg.logs.text.contains("bound-token-1"))
+        #expect(!tg.logs.text.contains("tok-"))
     }
 
     @Test func anOrthancPushOfADPoPServerIsAConfigError() throws {
@@ -139,5 +165,46 @@ struct OutboundDPoPTests {
         let problems = config.allProblems(decoding: []).map { "\($0.path): \($0.message)" }
         #expect(problems.contains { $0.hasPrefix("orthanc.dicomweb_servers.pacs.outbound_server: outbound server pacs has dpop: true") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("outbound.servers.pacs.dpop_key_file: file is not readable") }, "\(problems)")
+    }
+
+    @Test func aRotatedKeyFileSignsTheNextProofsAndItsOldTokenIsDropped() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dpop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("dpop.pem").path
+        let first = P256.Signing.PrivateKey(), second = P256.Signing.PrivateKey()
+        try first.pemRepresentation.write(toFile: keyFile, atomically: true, encoding: .utf8)
+
+        let port = try await freePort()
+        let peer = Peer(base: "http://127.0.0.1:\(port)")
+        let server = try await TestHTTPServer.start(router: peer.router(), port: port)
+        defer { Task { await server.stop() } }
+        let tg = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
+            config.admin = AdminConfig(apiKeys: [testAPIKey])
+            var pacs = OutboundServerConfig(
+                url: peer.base + "/dicom-web/", tokenEndpoint: peer.base + "/token", clientID: "tollgate", clientSecret: "tollgate-secret")
+            pacs.dpop = true
+            pacs.dpopKeyFile = keyFile
+            config.outbound.servers = ["pacs": pacs]
+        }
+        defer { Task { await tg.stop() } }
+        let keyFiles = tg.app.outbound.dpopKeyFiles
+        #expect(keyFiles.count == 1 && keyFiles.first?.reloadIfChanged() == nil, "unchanged")
+        #expect(try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader).status == 200)
+
+        try "not a key".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        #expect(keyFiles[0].reloadIfChanged() == .unusable("not a readable P-256 private key in PEM"))
+        #expect(try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader).status == 200, "the old key and its token stay")
+
+        try second.pemRepresentation.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        guard case .rotated(let thumbprint)? = keyFiles[0].reloadIfChanged() else {
+            Issue.record("the new key was not taken")
+            return
+        }
+        #expect(try await tg.get("/proxy/pacs/studies", headers: apiKeyHeader).status == 200)
+        let seen = peer.seen.withLock { $0 }
+        #expect(seen.problems.isEmpty, "\(seen.problems)")
+        #expect(seen.resourceKeys.count == 3 && seen.resourceKeys.last == thumbprint && Set(seen.resourceKeys).count == 2, "\(seen.resourceKeys)")
+        #expect(seen.tokenRequests == 3, "one nonce round trip, then a token per key: \(seen.tokenRequests)")
     }
 }

@@ -20,6 +20,9 @@ from loopback import as_json, request
 
 # Glewlwyd's plugin settings that allow DPoP (its iat window in seconds).
 GLEWLWYD_DPOP = {"oauth-dpop-allowed": True, "oauth-dpop-iat-duration": 60}
+# Under `inbound:` of the main Tollgate: proofs to /auth must carry Tollgate's nonce, which the
+# nginx example hands back to the client (and to Tollgate's own proxy, 34d).
+INBOUND_NONCES = "  dpop: {require_nonce: true, nonce_lifetime_seconds: 60}\n"
 
 
 def b64(data):
@@ -36,11 +39,13 @@ class DPoPClient:
         canonical = json.dumps({k: self.jwk[k] for k in ["crv", "kty", "x", "y"]}, separators=(",", ":"))
         self.thumbprint = b64(hashlib.sha256(canonical.encode()).digest())
 
-    def proof(self, method, url, token=None):
+    def proof(self, method, url, token=None, nonce=None):
         header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk}
         claims = {"jti": str(uuid.uuid4()), "htm": method, "htu": url, "iat": int(time.time())}
         if token:
             claims["ath"] = b64(hashlib.sha256(token.encode()).digest())
+        if nonce:
+            claims["nonce"] = nonce
         signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
         r, s = decode_dss_signature(self.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
         return signing_input + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
@@ -57,15 +62,15 @@ def bound_token(glewlwyd, client, client_id, secret, scope):
 
 
 def get(port, path, headers):
-    """(status, every WWW-Authenticate value) over plain HTTP."""
+    """(status, every WWW-Authenticate value, every DPoP-Nonce value) over plain HTTP."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         response.read()
-        return response.status, response.msg.get_all("WWW-Authenticate") or []
+        return response.status, response.msg.get_all("WWW-Authenticate") or [], response.msg.get_all("DPoP-Nonce") or []
     except OSError:
-        return 0, []
+        return 0, [], []
     finally:
         connection.close()
 
@@ -83,12 +88,19 @@ def check_dpop_through_nginx(suite, nginx_port, glewlwyd, client_id, secret, sco
                 "status %s answer keys %s cnf %s" % (status, sorted(answer), claims.get("cnf")))
     path = "/dicom-web/studies?PatientID=E2E-1"
     url = "http://127.0.0.1:%d/dicom-web/studies" % nginx_port
-    proof = client.proof("GET", url, token)
+    without_nonce = get(nginx_port, path, {"Authorization": "DPoP " + token, "DPoP": client.proof("GET", url, token)})
+    nonce = without_nonce[2][0] if len(without_nonce[2]) == 1 else None
+    suite.check("34e. a proof without Tollgate's nonce -> 401 DPoP use_dpop_nonce, and nginx hands the client the DPoP-Nonce to use",
+                without_nonce[0] == 401 and any('DPoP error="use_dpop_nonce"' in c for c in without_nonce[1]) and nonce is not None,
+                str(without_nonce))
+    proof = client.proof("GET", url, token, nonce)
     passed = get(nginx_port, path, {"Authorization": "DPoP " + token, "DPoP": proof})
     replayed = get(nginx_port, path, {"Authorization": "DPoP " + token, "DPoP": proof})
     as_bearer = get(nginx_port, path, {"Authorization": "Bearer " + token})
-    elsewhere = get(nginx_port, path, {"Authorization": "DPoP " + token, "DPoP": client.proof("GET", url.replace("studies", "series"), token)})
-    suite.check("34b. nginx example + Tollgate: the DPoP-bound token with a fresh proof -> QIDO 200", passed[0] == 200, str(passed))
+    elsewhere = get(nginx_port, path, {"Authorization": "DPoP " + token,
+                                       "DPoP": client.proof("GET", url.replace("studies", "series"), token, nonce)})
+    suite.check("34b. nginx example + Tollgate: the DPoP-bound token with a fresh proof carrying the nonce -> QIDO 200 (the nonce comes back)",
+                passed[0] == 200 and passed[2] == [nonce], str(passed))
     suite.check("34c. the same token as a Bearer token -> 401 DPoP invalid_token; a replayed proof and one for another URL -> 401 invalid_dpop_proof",
                 as_bearer[0] == 401 and any('DPoP error="invalid_token"' in c for c in as_bearer[1])
                 and replayed[0] == 401 and any('error="invalid_dpop_proof"' in c for c in replayed[1])
@@ -114,6 +126,6 @@ def outbound_server(name, glewlwyd, nginx_port, client_id, secret, scope):
 def check_outbound_dpop(suite, tollgate, name, admin_headers):
     status, _, body = request("GET", tollgate + "/proxy/%s/studies" % name, headers=admin_headers)
     handout, _, refusal = request("GET", tollgate + "/token/%s" % name, headers=admin_headers)
-    suite.check("34d. Tollgate's proxy fetches a DPoP-bound token from Glewlwyd and sends it with a fresh proof through nginx + /auth -> QIDO 200; "
-                "the bound token is never handed out (/token 409)",
+    suite.check("34d. Tollgate's proxy fetches a DPoP-bound token from Glewlwyd and sends it with a fresh proof through nginx + /auth "
+                "(answering its use_dpop_nonce) -> QIDO 200; the bound token is never handed out (/token 409)",
                 status == 200 and handout == 409 and b"DPOP_BOUND" in refusal, "proxy %s %s token %s %s" % (status, body[:200], handout, refusal[:200]))

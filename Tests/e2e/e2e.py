@@ -28,9 +28,10 @@ from tollgate_configs import audit_file, glewlwyd_inbound  # noqa: E402
 import audit_trail  # noqa: E402
 import orthanc_plugin  # noqa: E402
 import image  # noqa: E402
+import certificate_bound  # noqa: E402
 import dpop  # noqa: E402
 
-PORT = dict(glewlwyd=18560, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
+PORT = dict(glewlwyd=18560, nginx_tls=18608, nginx_tls_out=18609, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
 # Issue 27's proxies (Tests/e2e/forward_auth.py): Orthanc C behind nginx, ingress-nginx's template, Caddy, and nginx in a network namespace.
 FA_PORT = dict(c=18644, c_dicom=14644, tg_nginx=18587, tg_ingress=18588, tg_caddy=18589, tg_trusted=18592, nginx_fa=18593, nginx_fa_out=18594,
                nginx_ingress=18595, caddy=18596, caddy_admin=18597, ns_untrusted=18601, ns_trusted=18602)
@@ -68,7 +69,7 @@ class Suite:
 # ---------------------------------------------------------------- Tollgate and Orthanc
 
 def tollgate_config(port, glewlwyd, mode):
-    return glewlwyd_inbound(port, glewlwyd, mode, default_for_opaque=True) + """outbound:
+    return glewlwyd_inbound(port, glewlwyd, mode, default_for_opaque=True) + dpop.INBOUND_NONCES + """outbound:
   servers:
 %s""" % dpop.outbound_server("nginx-dpop", glewlwyd, PORT["nginx"], "caller-read", "${E2E_READER_SECRET}", "dicom.read") + """
     orthanc-b:
@@ -84,7 +85,7 @@ admin:
 forward_auth:
   status_on_unavailable: 401
   default: deny
-  rules:
+%s  rules:
     - {name: dicomweb-read, methods: [GET, HEAD], path: "^/dicom-web/", scopes: [dicom.read]}
     - {name: dicomweb-write, path: "^/dicom-web/", scopes: [dicom.write]}
     - {name: uploads, methods: [POST], path: "^/instances$", scopes: [dicom.write]}
@@ -101,7 +102,7 @@ orthanc:
   check_interval_seconds: 2
   dicomweb_servers:
     b: {outbound_server: orthanc-b, extra: {HasDelete: true}}
-""" % (PORT["b"], glewlwyd, PORT["a"])
+""" % (PORT["b"], glewlwyd, certificate_bound.FORWARDED_CERTIFICATE, PORT["a"])
 
 
 TOLLGATE_ENV = {"E2E_RS_SECRET": SECRETS["rs"], "E2E_ORTHANC_A_SECRET": SECRETS["orthanc_a"], "E2E_API_KEY": SECRETS["api_key"],
@@ -207,9 +208,11 @@ def run(suite, procs, work, args, used_tokens):
          ("caller-read", SECRETS["reader"], ["dicom.read"]), ("caller-write", SECRETS["writer"], ["dicom.read", "dicom.write"]),
          ("caller-admin", SECRETS["admin"], ["orthanc.admin"]), ("caller-delete", SECRETS["deleter"], ["orthanc.delete"]),
          ("caller-ward", SECRETS["ward"], ["ward.a"])],
-        TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True, **dpop.GLEWLWYD_DPOP},
+        TOKEN_SECONDS, oidc_extra={"refresh-token-one-use": "always", "pkce-allowed": True, **dpop.GLEWLWYD_DPOP,
+                    **certificate_bound.GLEWLWYD_HEADER_CERTIFICATE},
         code_clients=[("tollgate-registry", SECRETS["registry_client"], ["dicom.read"], REGISTRY_CALLBACK)],
         public_clients=[("tollgate-public", ["dicom.read"], PUBLIC_CALLBACK)],
+        tls_clients=[(certificate_bound.CLIENT_ID, ["dicom.read"], certificate_bound.DNS_NAME)],
         users=[("radiologist", SECRETS["radiologist"], ["openid", "dicom.read"])])
     reader = glewlwyd_token(glewlwyd, "caller-read", SECRETS["reader"], "dicom.read")
     writer = glewlwyd_token(glewlwyd, "caller-write", SECRETS["writer"], "dicom.read dicom.write")
@@ -741,6 +744,16 @@ def check_nginx(suite, procs, work, reader, writer, tollgate, glewlwyd, used_tok
     dpop.check_dpop_through_nginx(suite, PORT["nginx"], glewlwyd, "caller-read", SECRETS["reader"], "dicom.read", used_tokens)
     dpop.check_outbound_dpop(suite, "http://127.0.0.1:%d" % PORT["tg"], "nginx-dpop", {"X-API-Key": SECRETS["api_key"]})
     procs.stop("nginx")
+
+    # The same example with TLS on and client certificates requested: certificate-bound tokens.
+    site = forward_auth.render_nginx_example(
+        "127.0.0.1:%d ssl" % PORT["nginx_tls"], "127.0.0.1:%d" % PORT["tg"], "127.0.0.1:%d" % PORT["a"], "127.0.0.1:%d" % PORT["nginx_tls_out"],
+        [("proxy_pass https://pacs_b/dicom-web/;", "proxy_pass http://127.0.0.1:%d/dicom-web/;" % PORT["b"]),
+         certificate_bound.REQUEST_CLIENT_CERTIFICATES])
+    procs.start("nginx-tls", ["/usr/sbin/nginx", "-c", forward_auth.nginx_main(work, "nginx-tls", site)])
+    wait_until(lambda: certificate_bound.get_tls(PORT["nginx_tls"], "/dicom-web/studies", "x") == 401, 10)
+    certificate_bound.check(suite, work, glewlwyd, PORT["nginx_tls"], used_tokens)
+    procs.stop("nginx-tls")
 
     # The same site in front of a Tollgate whose IdP is down: the documented 401, marked unavailable.
     dead = os.path.join(work, "tollgate-idp-down.yaml")

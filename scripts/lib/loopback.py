@@ -86,14 +86,15 @@ class Processes:
 # ---------------------------------------------------------------- Glewlwyd
 
 def start_glewlwyd(procs, directory, port, scopes, clients, token_seconds, external_url=None, oidc_extra=None, code_clients=(), users=(),
-                   public_clients=()):
+                   public_clients=(), tls_clients=()):
     """A throw-away Glewlwyd on 127.0.0.1:`port` (plain HTTP, sqlite DB in `directory`, so put it on
     tmpfs for speed) with an OIDC plugin "oidc" (RS256 JWT access tokens, introspection on) and
     confidential client-credentials `clients` [(id, secret, scopes)]. `external_url` is what it calls
     itself (a TLS front, say); the issuer is `<external_url>/api/oidc`. `oidc_extra` adds plugin
     parameters; `code_clients` [(id, secret, scopes, redirect_uri)] are confidential clients of the
     authorization-code flow with refresh tokens; `public_clients` [(id, scopes, redirect_uri)] the
-    same without a secret (PKCE only); `users` [(username, password, scopes)] can log in.
+    same without a secret (PKCE only); `tls_clients` [(id, scopes, san_dns)] client-credentials clients
+    authenticated by a TLS client certificate; `users` [(username, password, scopes)] can log in.
     Returns the external URL."""
     os.makedirs(directory)
     local = "http://127.0.0.1:%d" % port
@@ -162,6 +163,14 @@ database = { type = "sqlite3"; path = "%s/glewlwyd.db"; };
         post("/api/client/", {"client_id": client_id, "name": client_id, "enabled": True, "confidential": True,
                               "client_secret": secret, "scope": client_scopes, "authorization_type": ["code", "refresh_token"],
                               "token_endpoint_auth_method": ["client_secret_basic", "client_secret_post"], "redirect_uri": [redirect_uri]})
+    # Client-credentials clients that authenticate with a TLS client certificate (RFC 8705
+    # tls_client_auth) naming this DNS name: their tokens are bound to it (cnf.x5t#S256). The SAN,
+    # not the subject DN: the database client module's default data-format keeps only the SANs.
+    for client_id, client_scopes, san_dns in tls_clients:
+        post("/api/client/", {"client_id": client_id, "name": client_id, "enabled": True, "confidential": True,
+                              "scope": client_scopes, "authorization_type": ["client_credentials"],
+                              "token_endpoint_auth_method": ["tls_client_auth"], "tls_client_auth_san_dns": san_dns,
+                              "redirect_uri": []})
     for client_id, client_scopes, redirect_uri in public_clients:
         post("/api/client/", {"client_id": client_id, "name": client_id, "enabled": True, "confidential": False,
                               "scope": client_scopes, "authorization_type": ["code", "refresh_token"],

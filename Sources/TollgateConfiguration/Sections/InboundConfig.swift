@@ -28,11 +28,21 @@ package struct DPoPConfig: Sendable, Decodable {
     /// Proof `jti`s remembered to refuse a replay; a full table of live entries refuses new proofs
     /// (as undecidable) rather than forget one.
     package var replayCacheEntries: Int = 100_000
+    /// RFC 9449 §9: proofs must carry a nonce Tollgate issued (`DPoP-Nonce`, `use_dpop_nonce`).
+    package var requireNonce = false
+    /// How long a nonce stays current; it is accepted for one more such period after.
+    package var nonceLifetimeSeconds: Int = 300
+    /// The key nonces are made with (at least 32 bytes): the same file on every replica, so that a
+    /// nonce one replica issued is accepted by the others. Without it each process has its own.
+    package var nonceKeyFile: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case proofMaxAgeSeconds = "proof_max_age_seconds"
         case clockSkewSeconds = "clock_skew_seconds"
         case replayCacheEntries = "replay_cache_entries"
+        case requireNonce = "require_nonce"
+        case nonceLifetimeSeconds = "nonce_lifetime_seconds"
+        case nonceKeyFile = "nonce_key_file"
     }
 
     package init() {}
@@ -42,6 +52,9 @@ package struct DPoPConfig: Sendable, Decodable {
         proofMaxAgeSeconds = try c.decode(.proofMaxAgeSeconds, default: proofMaxAgeSeconds)
         clockSkewSeconds = try c.decode(.clockSkewSeconds, default: clockSkewSeconds)
         replayCacheEntries = try c.decode(.replayCacheEntries, default: replayCacheEntries)
+        requireNonce = try c.decode(.requireNonce, default: requireNonce)
+        nonceLifetimeSeconds = try c.decode(.nonceLifetimeSeconds, default: nonceLifetimeSeconds)
+        nonceKeyFile = try c.decodeOptional(.nonceKeyFile)
     }
 }
 

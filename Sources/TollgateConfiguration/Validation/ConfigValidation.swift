@@ -41,6 +41,12 @@ extension TollgateConfig {
         problems.check((0...300).contains(inbound.dpop.clockSkewSeconds), "inbound.dpop.clock_skew_seconds", "must be between 0 and 300")
         problems.check(
             (1000...10_000_000).contains(inbound.dpop.replayCacheEntries), "inbound.dpop.replay_cache_entries", "must be between 1000 and 10000000")
+        problems.check(
+            (10...86400).contains(inbound.dpop.nonceLifetimeSeconds), "inbound.dpop.nonce_lifetime_seconds", "must be between 10 and 86400")
+        if let keyFile = inbound.dpop.nonceKeyFile {
+            problems.check(inbound.dpop.requireNonce, "inbound.dpop.nonce_key_file", "only used with require_nonce: true")
+            problems.check(fileExists(keyFile), "inbound.dpop.nonce_key_file", "file is not readable")
+        }
 
         problems.errors += inboundValidationErrors(fileExists: fileExists)
         problems.errors += registryValidationErrors()

@@ -42,6 +42,7 @@ package enum DenialReason: String, Sendable, CaseIterable, Error {
     case unsupportedBinding = "unsupported_binding"
     case invalidDPoPProof = "invalid_dpop_proof"
     case dpopReplay = "dpop_replay"
+    case useDPoPNonce = "use_dpop_nonce"
     case bindingMismatch = "binding_mismatch"
     case certificateMismatch = "certificate_mismatch"
 
@@ -82,6 +83,7 @@ package enum DenialReason: String, Sendable, CaseIterable, Error {
         case .boundTokenAsBearer: "Token is bound to a key and must be presented with a DPoP proof"
         case .unsupportedBinding: "Token carries a confirmation (cnf) Tollgate cannot check"
         case .invalidDPoPProof: "The DPoP proof is missing or invalid"
+        case .useDPoPNonce: "The DPoP proof must carry the nonce in the DPoP-Nonce header"
         case .dpopReplay: "The DPoP proof was used before"
         case .bindingMismatch: "Token is not bound to the key of the DPoP proof"
         case .certificateMismatch: "Token is bound to a client certificate this request did not present"
@@ -136,6 +138,8 @@ package struct Decision: Sendable {
     /// For a refusal about a DPoP proof or a key-bound token: the algorithms a proof may use, for
     /// the RFC 9449 §7.1 `WWW-Authenticate: DPoP` challenge (empty otherwise).
     package var dpopAlgorithms: [String] = []
+    /// The server nonce a DPoP client is to put in its next proof (`DPoP-Nonce`), when nonces are on.
+    package var dpopNonce: String?
     /// Why, in words for the log (a proof's failed check); never holds the token.
     package var detail: String?
 

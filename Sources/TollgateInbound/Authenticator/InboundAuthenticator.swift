@@ -18,10 +18,11 @@ package final class InboundAuthenticator: Sendable {
 
     package init(
         issuers: [IssuerRuntime], opaqueIssuerIndex: Int?, cache: DecisionCache, clock: any TollgateClock, recorder: any DecisionRecorder,
-        claimPaths: ClaimPaths = .none, dpop: DPoPConfig = DPoPConfig(), replayLedger: (any DPoPReplayLedger)? = nil
+        claimPaths: ClaimPaths = .none, dpop: DPoPConfig = DPoPConfig(), replayLedger: (any DPoPReplayLedger)? = nil,
+        dpopNonces: DPoPNonces? = nil
     ) {
         self.claimPaths = claimPaths
-        self.proofs = DPoPProofVerifier(settings: dpop, clock: clock, ledger: replayLedger)
+        self.proofs = DPoPProofVerifier(settings: dpop, clock: clock, ledger: replayLedger, nonces: dpopNonces)
         self.issuers = issuers
         self.cache = cache
         self.opaqueIssuer = opaqueIssuerIndex.map { issuers[$0] }
@@ -123,6 +124,8 @@ package final class InboundAuthenticator: Sendable {
         }
         var decision = apply(status, requirement: requirement)
         decision.fromCache = lookup == .hit
+        // RFC 9449 §9: a fresh nonce may ride on any answer to a DPoP request.
+        if presentation.scheme == .dpop { decision.dpopNonce = proofs.nonces?.current() }
         return decision
     }
 
@@ -135,6 +138,7 @@ package final class InboundAuthenticator: Sendable {
         func refuse(_ reason: DenialReason, _ detail: String? = nil, challenge: Bool = true) -> Decision {
             var decision = Decision(verdict: .denied(reason), principal: principal, issuer: issuer.name)
             decision.dpopAlgorithms = challenge ? algorithms : []
+            decision.dpopNonce = challenge ? proofs.nonces?.current() : nil
             decision.detail = detail
             return decision
         }
@@ -159,6 +163,7 @@ package final class InboundAuthenticator: Sendable {
             case .invalid(let why)?: return refuse(.invalidDPoPProof, why)
             case .replayed?: return refuse(.dpopReplay, "jti seen before")
             case .keyMismatch?: return refuse(.bindingMismatch, "the proof's key is not the token's cnf.jkt")
+            case .nonceRequired?: return refuse(.useDPoPNonce, "the proof has no nonce, or one no longer current")
             case .replayCacheFull?: return undecided("inbound.dpop.replay_cache_entries are all live")
             case .replayLedgerUnavailable?: return undecided("the registry's shared store, where replicas record DPoP proofs, cannot be reached")
             }

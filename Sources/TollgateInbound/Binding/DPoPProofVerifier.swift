@@ -19,6 +19,8 @@ package struct DPoPProofVerifier: Sendable {
         case replayCacheFull
         /// The replicas' shared ledger could not be asked.
         case replayLedgerUnavailable
+        /// Nonces are required and the proof has none, or one no longer accepted (`use_dpop_nonce`).
+        case nonceRequired
     }
 
     private let maxAge: Double
@@ -27,8 +29,11 @@ package struct DPoPProofVerifier: Sendable {
     private let clock: any TollgateClock
     private let keys = ProofKeys()
     private let ledger: (any DPoPReplayLedger)?
+    /// Set when proofs must carry a server nonce (`inbound.dpop.require_nonce`).
+    package let nonces: DPoPNonces?
 
-    package init(settings: DPoPConfig, clock: any TollgateClock, ledger: (any DPoPReplayLedger)? = nil) {
+    package init(settings: DPoPConfig, clock: any TollgateClock, ledger: (any DPoPReplayLedger)? = nil, nonces: DPoPNonces? = nil) {
+        self.nonces = nonces
         maxAge = Double(settings.proofMaxAgeSeconds)
         skew = Double(settings.clockSkewSeconds)
         replay = DPoPReplayCache(capacity: settings.replayCacheEntries, clock: clock)
@@ -72,6 +77,10 @@ package struct DPoPProofVerifier: Sendable {
         guard iat <= now + skew, iat >= now - maxAge else { return .invalid("iat outside the accepted window") }
         guard let ath = proof.claims["ath"]?.string, ath == Base64URL.sha256(token) else { return .invalid("ath is not this token's hash") }
         guard keyThumbprint == thumbprint else { return .keyMismatch }
+        if let nonces {
+            // Checked before the jti is used up: the client signs a new proof with the nonce anyway.
+            guard let nonce = proof.claims["nonce"]?.string, nonces.accepts(nonce) else { return .nonceRequired }
+        }
         let until = iat + maxAge + skew
         switch replay.use(jti: jti, thumbprint: keyThumbprint, until: until) {
         case .fresh: break

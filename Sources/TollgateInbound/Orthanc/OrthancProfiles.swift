@@ -181,18 +181,6 @@ package final class OrthancProfiles: Sendable {
     }
 }
 
-/// A file's modification time and size: enough to notice that it was replaced or edited.
-struct FileStamp: Equatable {
-    let modified: Date?
-    let size: Int?
-
-    init(path: String) {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        modified = attributes?[.modificationDate] as? Date
-        size = (attributes?[.size] as? NSNumber)?.intValue
-    }
-}
-
 /// A bounded memory of profiles by user id; the oldest entry goes first.
 struct RecentUsers {
     let capacity: Int

@@ -10,6 +10,8 @@ package final class OutboundServers: Sendable {
     private let byName: [String: OutboundServer]
     /// The servers `/ready` waits for (`required_at_start`, unless `ready_requires_tokens` is false).
     private let requiredForReadiness: Set<String>
+    /// The `dpop_key_file`s to watch for a rotated key.
+    package let dpopKeyFiles: [DPoPKeyFile]
 
     /// `idpClients` reach token endpoints, `upstreamPools` the peers themselves (both by CA file).
     package init(
@@ -18,6 +20,7 @@ package final class OutboundServers: Sendable {
     ) async throws {
         var breakers: [String: CircuitBreaker] = [:]
         var servers: [OutboundServer] = []
+        var keyFiles: [DPoPKeyFile] = []
         for (name, server) in config.sortedServers {
             let client = try await Self.client(name: name, server)
             let breaker = breakers[client.tokenEndpoint] ?? CircuitBreaker(config: server.circuitBreaker, clock: clock)
@@ -36,6 +39,7 @@ package final class OutboundServers: Sendable {
             let tokens = TokenSource(
                 name: name, endpoint: endpoint, retry: server.retry, refreshBufferSeconds: server.refreshBufferSeconds,
                 breaker: breaker, clock: clock, observer: observer, logger: logger)
+            if let dpop, let path = server.dpopKeyFile { keyFiles.append(DPoPKeyFile(server: name, path: path, key: dpop, tokens: tokens)) }
             servers.append(
                 OutboundServer(
                     name: name, url: server.url, tokenEndpoint: client.tokenEndpoint, tokens: tokens,
@@ -48,6 +52,7 @@ package final class OutboundServers: Sendable {
                     upstreamFailureStatuses: Set(server.upstreamCircuitBreaker.failureStatuses), dpop: dpop))
         }
         all = servers
+        dpopKeyFiles = keyFiles
         byName = Dictionary(uniqueKeysWithValues: servers.map { ($0.name, $0) })
         requiredForReadiness = config.readyRequiresTokens ? Set(config.servers.filter { $0.value.requiredAtStart }.keys) : []
     }

@@ -20,7 +20,9 @@ struct TokenEndpointClient: Sendable {
 
     func fetch(now: @Sendable () -> Double) async -> Result<AccessToken, TokenFetchError> {
         let first = await fetchOnce(now: now)
-        guard let dpop, case .failure(let error) = first, error.oauthError == "use_dpop_nonce", dpop.hasNonce(for: endpoint) else { return first }
+        guard let dpop, case .failure(let error) = first, error.oauthError == "use_dpop_nonce", dpop.hasNonce(for: endpoint, scope: .tokenEndpoint) else {
+            return first
+        }
         return await fetchOnce(now: now)
     }
 
@@ -38,7 +40,7 @@ struct TokenEndpointClient: Sendable {
         } catch {
             return .failure(.init(.signing, detail: "could not sign the client assertion"))
         }
-        if let dpop { headers.replaceOrAdd(name: "DPoP", value: dpop.proof(method: "POST", url: endpoint)) }
+        if let dpop { headers.replaceOrAdd(name: "DPoP", value: dpop.proof(method: "POST", url: endpoint, scope: .tokenEndpoint)) }
         let request = HTTPFetch.formRequest(url: endpoint, form: form, headers: headers)
         switch await HTTPFetch.send(request, client: http, timeout: timeout, call: "token") {
         case .failure(.timeout):
@@ -50,7 +52,7 @@ struct TokenEndpointClient: Sendable {
         case .failure(.unreachable):
             return .failure(.init(.unreachable, detail: "cannot connect to the token endpoint"))
         case .success(let response):
-            dpop?.note(nonce: response.headers.first(name: "DPoP-Nonce"), from: endpoint)
+            dpop?.note(nonce: response.headers.first(name: "DPoP-Nonce"), from: endpoint, scope: .tokenEndpoint)
             let retryAfter = response.headers.first(name: "Retry-After").flatMap { HTTPDate.retryAfterSeconds($0, now: now()) }
             return parser.parse(status: response.status, body: response.body, retryAfter: retryAfter, now: now())
         }

@@ -150,6 +150,7 @@ struct ForwardAuthAdapter {
         guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision, statuses: statuses) }
         var response = Response(status: .ok)
         response.headers[.cacheControl] = "no-store"
+        response.headers[.dpopNonce] = decision.dpopNonce
         for (claim, name) in headers {
             guard let value = principal.headerValue(ofClaim: claim, issuer: decision.issuer), HeaderRules.isSafeValue(value) else { continue }
             response.headers[name] = value

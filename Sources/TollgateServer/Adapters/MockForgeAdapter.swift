@@ -45,7 +45,11 @@ struct MockForgeAdapter {
             return Self.hostAdapterAnswer(await authenticator.authenticate(token: token, context: context), noCredentials: false)
         }
         if let (token, presentation) = message.dpopPresentation {
-            return Self.answer(await authenticator.authenticate(token: token, context: context, presentation: presentation))
+            let decision = await authenticator.authenticate(token: token, context: context, presentation: presentation)
+            var response = Self.answer(decision)
+            // For a host that hands response headers back to its client; the plugin body has no place for it.
+            response.headers[.dpopNonce] = decision.dpopNonce
+            return response
         }
         guard let token = message.bearerToken else {
             let reason: DenialReason = message.hasNonBearerCredential ? .unsupportedCredential : .missingToken

@@ -72,6 +72,7 @@ extension TollgateApp {
                     documentChanged: { key in if key == RegistryOrthancState.rolesKey { await profiles.reloadShared() } })
             },
             { await Self.watchRoles(profiles) },
+            { [outbound, logger] in await Self.watchDPoPKeys(outbound.dpopKeyFiles, logger: logger) },
             { [registryHealth] in await registryHealth?.run() },
         ])
         return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
@@ -85,6 +86,26 @@ extension TollgateApp {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
             await profiles.reloadFileIfChanged()
+        }
+    }
+
+    /// Outbound `dpop_key_file`s, checked every 5 s for a rotated key.
+    static func watchDPoPKeys(_ files: [DPoPKeyFile], logger: Logger) async {
+        guard !files.isEmpty else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(5))
+            for file in files {
+                let metadata: Logger.Metadata = ["server": .string(file.server), "file": .string(file.path)]
+                switch file.reloadIfChanged() {
+                case nil: break
+                case .rotated(let thumbprint)?:
+                    logger.notice(
+                        "outbound DPoP key rotated: proofs are signed with the new key; the token bound to the old one is dropped for a new one",
+                        metadata: metadata.merging(["jkt": .string(thumbprint)]) { $1 })
+                case .unusable(let why)?:
+                    logger.warning("outbound DPoP key file changed but \(why): the previous key stays", metadata: metadata)
+                }
+            }
         }
     }
 

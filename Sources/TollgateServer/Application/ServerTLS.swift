@@ -6,6 +6,7 @@ import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import TollgateConfiguration
+import TollgateKit
 
 /// `server.tls`: the certificate and key each new connection gets. The files are checked every
 /// `reload_check_seconds`; when they changed, the next handshakes use the new ones (open
@@ -17,20 +18,6 @@ final class ServerTLSContext: Service, Sendable {
         var chain: [NIOSSLCertificateSource]
         var key: NIOSSLPrivateKeySource
         var stamps: [FileStamp]
-    }
-
-    /// What tells a rotated file apart: cert-manager replaces files (new inode, new mtime).
-    struct FileStamp: Equatable, Sendable {
-        let modified: Date?
-        let size: Int?
-        let inode: Int?
-
-        init(_ path: String) {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            modified = attributes?[.modificationDate] as? Date
-            size = (attributes?[.size] as? NSNumber)?.intValue
-            inode = (attributes?[.systemFileNumber] as? NSNumber)?.intValue
-        }
     }
 
     private let config: ServerTLSConfig
@@ -45,7 +32,7 @@ final class ServerTLSContext: Service, Sendable {
         self.logger = logger
         self.reloaded = reloaded
         pair = Mutex(try Self.load(config))
-        caStamp = config.clientCAFile.map(FileStamp.init)
+        caStamp = config.clientCAFile.map { FileStamp(path: $0) }
         _ = try NIOSSLContext(configuration: configuration)
     }
 
@@ -74,7 +61,7 @@ final class ServerTLSContext: Service, Sendable {
     /// Loads the pair again when a file changed; true when the new one is in use.
     @discardableResult
     func reloadIfChanged() -> Bool {
-        if let caFile = config.clientCAFile, FileStamp(caFile) != caStamp {
+        if let caFile = config.clientCAFile, FileStamp(path: caFile) != caStamp {
             logger.warning("server.tls.client_ca_file changed: the client CA is read at start only; restart to use the new one")
         }
         let stamps = Self.stamps(config)
@@ -108,7 +95,7 @@ final class ServerTLSContext: Service, Sendable {
     }
 
     private static func stamps(_ config: ServerTLSConfig) -> [FileStamp] {
-        [FileStamp(config.certFile), FileStamp(config.keyFile)]
+        [FileStamp(path: config.certFile), FileStamp(path: config.keyFile)]
     }
 
     private static func load(_ config: ServerTLSConfig) throws -> Pair {

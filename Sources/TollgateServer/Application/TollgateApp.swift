@@ -132,7 +132,8 @@ package final class TollgateApp: Sendable {
             let authenticator = InboundAuthenticator(
                 issuers: issuers, opaqueIssuerIndex: opaque, cache: cache, clock: clock, recorder: metrics,
                 claimPaths: claimPaths, dpop: config.inbound.dpop,
-                replayLedger: registry.flatMap { $0.isShared ? RegistryReplayLedger(store: $0.store, clock: clock) : nil })
+                replayLedger: registry.flatMap { $0.isShared ? RegistryReplayLedger(store: $0.store, clock: clock) : nil },
+                dpopNonces: try Self.dpopNonces(config.inbound.dpop, clock: clock, logger: logger))
             self.authenticator = authenticator
             // Replicas on one PostgreSQL share the roles and the users seen; one process keeps its own.
             let orthancState = registry.flatMap { $0.isShared ? RegistryOrthancState(documents: SharedDocuments(registry: $0), clock: clock) : nil }

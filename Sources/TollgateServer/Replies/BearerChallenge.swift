@@ -45,10 +45,18 @@ enum BearerChallenge {
             return response
         case .denied(let reason) where !decision.dpopAlgorithms.isEmpty:
             // RFC 9449 §7.1: a proof problem is `invalid_dpop_proof`, a token that needs one `invalid_token`.
-            let error = reason == .invalidDPoPProof || reason == .dpopReplay ? "invalid_dpop_proof" : "invalid_token"
-            return challenge(
+            // §9: a missing or stale server nonce is `use_dpop_nonce`, with the nonce to use.
+            let error =
+                switch reason {
+                case .invalidDPoPProof, .dpopReplay: "invalid_dpop_proof"
+                case .useDPoPNonce: "use_dpop_nonce"
+                default: "invalid_token"
+                }
+            var response = challenge(
                 .unauthorized,
                 #"DPoP error="\#(error)", error_description="\#(quoted(reason.message))", algs="\#(quoted(decision.dpopAlgorithms.joined(separator: " ")))""#)
+            response.headers[.dpopNonce] = decision.dpopNonce
+            return response
         case .denied(let reason) where decision.isForbidden:
             return insufficientScope(header(error: "insufficient_scope", description: reason.message), reason.message)
         case .denied(let reason):
@@ -98,4 +106,6 @@ extension HTTPField.Name {
     /// Why a refusal is not about the token: `unavailable` (the IdP could not be asked), `no_rule`,
     /// `ambiguous_path`, `untrusted_proxy`, `unknown_request`, `conflicting_facts`, `unknown_constraint`.
     static let xTollgateError = Self("X-Tollgate-Error")!
+    /// RFC 9449 §8.1/§9: the nonce the next DPoP proof must carry.
+    static let dpopNonce = Self("DPoP-Nonce")!
 }
