@@ -116,6 +116,10 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"), nioSSL, x509,
                 tracing, .product(name: "OTel", package: "swift-otel"), .product(name: "Mustache", package: "swift-mustache"), semanticConventions,
             ],
+            // The console's templates and stylesheet, compiled into the binary (the image carries no resource bundle).
+            resources: [
+                "layout", "message", "overview", "connections", "connection", "delete", "orthanc",
+            ].map { .embedInCode("Console/Templates/\($0).mustache") } + [.embedInCode("Console/Templates/console.css")],
             swiftSettings: internalImports
         ),
         .executableTarget(

@@ -29,6 +29,7 @@ import audit_trail  # noqa: E402
 import orthanc_plugin  # noqa: E402
 import image  # noqa: E402
 import certificate_bound  # noqa: E402
+import console_browser  # noqa: E402
 import dpop  # noqa: E402
 
 PORT = dict(glewlwyd=18560, nginx_tls=18608, nginx_tls_out=18609, tg=18580, tg2=18581, a=18642, a_dicom=14642, b=18643, b_dicom=14643, nginx=18590, nginx_out=18591, tg3=18582, tg4=18583, tg5=18584, tg6=18585, tg7=18586, postgres=18599 - 100, closed=18599)
@@ -37,6 +38,8 @@ FA_PORT = dict(c=18644, c_dicom=14644, tg_nginx=18587, tg_ingress=18588, tg_cadd
                nginx_ingress=18595, caddy=18596, caddy_admin=18597, ns_untrusted=18601, ns_trusted=18602)
 # Issue 28: Orthanc 1.12.10 + the official authorization plugin, Tollgate as its web service, a recording relay between.
 PLUGIN_PORT = dict(orthanc=18645, dicom=14645, tg=18603, relay=18604)
+# Issue 32: a Glewlwyd with its webapp and a Tollgate with the console.
+CONSOLE_PORT = dict(glewlwyd=18610, tg=18611)
 # Issue 31: two audited Tollgates and rsyslog (TLS).
 AUDIT_PORT = dict(tg=18605, tg_fhir=18606, syslog=18607)
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -183,13 +186,14 @@ def main():
     names += ["tollgate.audit.jsonl", "tollgate2.audit.jsonl", "tollgate-plugin.audit.jsonl", "audit/received.log",
               "audit/tollgate-audit.audit", "audit/tollgate-audit-fhir.audit"]
     names += ["image-tollgate"] if args.image else []
+    names += ["tollgate-console"]
     for name in names:
         path = os.path.join(work, name if "." in name else name + ".log")
         if os.path.exists(path):
             with open(path, "rb") as log:
                 logs[name] = log.read().decode("utf-8", "replace")
     leaks = [(name, "token" if value in used_tokens else "secret")
-             for value in used_tokens + list(SECRETS.values()) for name, text in logs.items() if value and value in text]
+             for value in used_tokens + list(SECRETS.values()) + console_browser.SECRETS for name, text in logs.items() if value and value in text]
     suite.check("7. no token or secret in any log (%d tokens, %d secrets, %d logs)" % (len(used_tokens), len(SECRETS), len(logs)),
                 not leaks and len(logs) == len(names), str(leaks[:5]))
     elapsed = time.monotonic() - suite.started
@@ -295,6 +299,9 @@ def run(suite, procs, work, args, used_tokens):
 
     # 31. The audit trail to rsyslog over TLS, killed and restarted midway; FHIR validated.
     audit_trail.check_audit(suite, procs, work, args.tollgate, AUDIT_PORT, used_tokens, args.fhir_path)
+
+    # 32. The web console in headless Chromium, signed in through Glewlwyd's own pages.
+    console_browser.check(suite, work, procs, args.tollgate, CONSOLE_PORT["glewlwyd"], CONSOLE_PORT["tg"])
 
     # 33. The container image, run as shipped against Glewlwyd (when CI built it).
     if args.image:

@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql caddy iproute2 ssl-cert rsyslog rsyslog-gnutls
+scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python glewlwyd sqlite3 openssl nginx-light postgresql caddy iproute2 ssl-cert rsyslog rsyslog-gnutls \
+    chromium chromium-driver
 # Orthanc 1.12.10 and the official authorization plugin come from the shared peers kit (never built
 # here): its runtime libraries are Debian's.
 peers=${TOLLGATE_PEERS_DIR:-$(cd .. && pwd)/shared/peers}
@@ -21,8 +22,9 @@ scripts/lib/apt-install.sh $(cat "$peers/orthanc-official/runtime-packages.txt")
 [ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
 
 work=$(mktemp -d /tmp/tollgate-e2e.XXXXXX)
-# pydicom makes the studies; cryptography signs the DPoP proofs (Tests/e2e/dpop.py).
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom cryptography >/dev/null
+# pydicom makes the studies; cryptography signs the DPoP proofs (Tests/e2e/dpop.py); selenium drives
+# headless Chromium through the console (Tests/e2e/console_browser.py, screenshots in Tests/e2e/out/).
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/py" pydicom cryptography selenium==4.51.0 >/dev/null
 # fhir.resources (and its pydantic) apart: only the audit checks load it, through scripts/validate-fhir-audit.py.
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$work/fhir" fhir.resources==8.3.0 >/dev/null
 

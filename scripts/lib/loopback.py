@@ -5,6 +5,7 @@ import base64
 import http.cookiejar
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -86,7 +87,7 @@ class Processes:
 # ---------------------------------------------------------------- Glewlwyd
 
 def start_glewlwyd(procs, directory, port, scopes, clients, token_seconds, external_url=None, oidc_extra=None, code_clients=(), users=(),
-                   public_clients=(), tls_clients=()):
+                   public_clients=(), tls_clients=(), webapp=False):
     """A throw-away Glewlwyd on 127.0.0.1:`port` (plain HTTP, sqlite DB in `directory`, so put it on
     tmpfs for speed) with an OIDC plugin "oidc" (RS256 JWT access tokens, introspection on) and
     confidential client-credentials `clients` [(id, secret, scopes)]. `external_url` is what it calls
@@ -95,6 +96,8 @@ def start_glewlwyd(procs, directory, port, scopes, clients, token_seconds, exter
     authorization-code flow with refresh tokens; `public_clients` [(id, scopes, redirect_uri)] the
     same without a secret (PKCE only); `tls_clients` [(id, scopes, san_dns)] client-credentials clients
     authenticated by a TLS client certificate; `users` [(username, password, scopes)] can log in.
+    `webapp` serves Glewlwyd's own login and consent pages (a copy of the Debian webapp with its
+    symlinks resolved, configured for this instance), so that a browser can sign in.
     Returns the external URL."""
     os.makedirs(directory)
     local = "http://127.0.0.1:%d" % port
@@ -130,6 +133,8 @@ secure_connection_pem_file="%s/tls.crt"
 hash_algorithm="SHA512"
 database = { type = "sqlite3"; path = "%s/glewlwyd.db"; };
 """ % (port, base, directory, directory, directory, directory))
+        if webapp:
+            conf.write(webapp_config(directory))
     procs.start("glewlwyd", ["glewlwyd", "-c", os.path.join(directory, "glewlwyd.conf")])
     if not wait_until(lambda: request("GET", local + "/config")[0] == 200, 20):
         raise RuntimeError("glewlwyd did not start")
@@ -178,6 +183,21 @@ database = { type = "sqlite3"; path = "%s/glewlwyd.db"; };
     for username, password, user_scopes in users:
         post("/api/user/", {"username": username, "password": password, "name": username, "enabled": True, "scope": user_scopes})
     return base
+
+
+def webapp_config(directory):
+    """Glewlwyd's webapp copied into `directory`/webapp (symlinks resolved: Debian's config.json
+    points at a directory holding it) and the glewlwyd.conf lines that serve it at the root."""
+    source = "/usr/share/glewlwyd/webapp"
+    target = os.path.join(directory, "webapp")
+    shutil.copytree(source, target, symlinks=False, ignore=shutil.ignore_patterns("config.json"))
+    config = "/etc/glewlwyd/config-2.7.json"
+    shutil.copyfile(os.path.join(config, "config.json") if os.path.isdir(config) else config, os.path.join(target, "config.json"))
+    types = [(".html", "text/html"), (".css", "text/css"), (".js", "application/javascript"), (".json", "application/json"),
+             (".png", "image/png"), (".jpg", "image/jpeg"), (".ico", "image/x-icon"), (".svg", "image/svg+xml"),
+             (".woff", "font/woff"), (".woff2", "font/woff2"), (".ttf", "font/ttf"), (".map", "application/json")]
+    entries = ",\n".join('  { extension = "%s"\n    mime_type = "%s"\n    compress = 0 }' % pair for pair in types)
+    return 'static_files_path="%s/"\nstatic_files_mime_types = (\n%s\n);\n' % (target, entries)
 
 
 def glewlwyd_token(base, client_id, secret, scope, context=None):

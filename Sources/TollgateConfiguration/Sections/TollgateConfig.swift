@@ -14,9 +14,10 @@ package struct TollgateConfig: Sendable, Decodable {
     package var tracing: TracingConfig
     package var registry: RegistryConfig
     package var audit: AuditConfig
+    package var console: ConsoleConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, log, inbound, outbound, admin, proxy, orthanc, tracing, registry, audit
+        case server, log, inbound, outbound, admin, proxy, orthanc, tracing, registry, audit, console
         case devIssuer = "dev_issuer"
         case forwardAuth = "forward_auth"
     }
@@ -34,6 +35,7 @@ package struct TollgateConfig: Sendable, Decodable {
         self.tracing = TracingConfig()
         self.registry = RegistryConfig()
         self.audit = AuditConfig()
+        self.console = ConsoleConfig()
     }
 
     package init(from decoder: any Decoder) throws {
@@ -50,5 +52,6 @@ package struct TollgateConfig: Sendable, Decodable {
         tracing = try c.decode(.tracing, default: TracingConfig())
         registry = try c.decode(.registry, default: RegistryConfig())
         audit = try c.decode(.audit, default: AuditConfig())
+        console = try c.decode(.console, default: ConsoleConfig())
     }
 }

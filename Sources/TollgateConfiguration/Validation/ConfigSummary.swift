@@ -112,6 +112,18 @@ extension TollgateConfig {
         lines.append(
             "tracing: export \(tracingState), \(tracing.protocol.rawValue) to \(URLRedaction.redacted(tracing.endpoint)), service \(tracing.serviceName), sample_ratio \(tracing.sampleRatio) (OTEL_* variables win)"
         )
+        if console.enabled {
+            let required = console.required
+            let who =
+                console.auth == .oidc
+                ? "oidc \(URLRedaction.redacted(console.oidc.issuer)) client \(console.oidc.clientID) (\(console.oidc.authMethod.rawValue)), needs scopes \(required.scopes) or roles \(required.roles) at \(required.rolesClaim) or groups \(required.groups) at \(required.groupsClaim)"
+                : "mtls (admin.client_certificates)"
+            lines.append(
+                "console: ON at \(console.baseURL ?? "")/console, \(who); sessions in \(console.session.store.rawValue), idle \(console.session.idleTimeoutSeconds) s, absolute \(console.session.absoluteTimeoutSeconds) s"
+            )
+        } else {
+            lines.append("console: off")
+        }
         return lines.joined(separator: "\n")
     }
 }

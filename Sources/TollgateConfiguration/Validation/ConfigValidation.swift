@@ -51,6 +51,7 @@ extension TollgateConfig {
         problems.errors += inboundValidationErrors(fileExists: fileExists)
         problems.errors += registryValidationErrors()
         problems.errors += auditValidationErrors(fileExists: fileExists)
+        problems.errors += consoleValidationErrors(fileExists: fileExists)
         for (claim, header) in forwardAuth.claimsToHeaders.sorted(by: { $0.key < $1.key }) {
             problems.errors += headerClaimErrors(claim: claim, header: header, at: "forward_auth.claims_to_headers.\(claim)")
         }

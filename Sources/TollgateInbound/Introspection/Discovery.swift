@@ -7,6 +7,7 @@ package import TollgateKit
 package struct DiscoveryDocument: Decodable, Sendable {
     package let issuer: String
     package let introspectionEndpoint: String?
+    package let authorizationEndpoint: String?
     package let jwksURI: String?
     package let tokenEndpoint: String?
     package let userinfoEndpoint: String?
@@ -16,6 +17,7 @@ package struct DiscoveryDocument: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case issuer
         case introspectionEndpoint = "introspection_endpoint"
+        case authorizationEndpoint = "authorization_endpoint"
         case jwksURI = "jwks_uri"
         case tokenEndpoint = "token_endpoint"
         case userinfoEndpoint = "userinfo_endpoint"

@@ -111,6 +111,12 @@ package final class IssuerRuntime: Sendable {
     package var introspects: Bool { introspection != nil }
     package var verifiesJWTs: Bool { jwt != nil }
 
+    /// The last problem an IdP call of this issuer had (discovery, introspection), nil once it answers.
+    package var lastProblem: String? {
+        guard introspection != nil || discoveryEnabled && needsDiscovery else { return nil }
+        return state.withLock { $0.problem }
+    }
+
     /// Nil once every part this issuer needs has answered; otherwise what is still missing.
     package var notReadyReason: String? {
         if let problem = state.withLock({ $0.introspectionReached || introspection == nil ? nil : ($0.problem ?? "not reached") }) {

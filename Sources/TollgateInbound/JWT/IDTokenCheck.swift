@@ -18,11 +18,13 @@ package enum IDTokenCheck {
     /// Clock skew allowed on `exp` and `iat`, seconds.
     static let leewaySeconds = 60.0
 
+    /// The ID token's claims once every check passed; `claimPaths` are read on top of the standard ones.
+    @discardableResult
     package static func verify(
         _ idToken: String, issuer: String, clientID: String, nonce: String, jwksURI: String, http: HTTPClient,
-        clock: any TollgateClock, timeout: TimeAmount
-    ) async -> Result<Void, Refusal> {
-        guard let jws = try? CompactJWS(idToken) else { return .failure(Refusal("the ID token is not a JWS")) }
+        clock: any TollgateClock, timeout: TimeAmount, claimPaths: ClaimPaths = .none
+    ) async -> Result<TokenClaims, Refusal> {
+        guard let jws = try? CompactJWS(idToken, claimPaths: claimPaths) else { return .failure(Refusal("the ID token is not a JWS")) }
         let algorithms = JWSAlgorithmName.allCases
         let fetcher = JWKSFetcher(uri: jwksURI, settings: JWKSConfig(), allowed: algorithms, http: http, timeout: timeout, clock: clock)
         let keys = JWKSKeySet(issuerName: "id-token", source: fetcher, settings: JWKSConfig(), clock: clock, observer: NoJWKSObserver())
@@ -45,7 +47,7 @@ package enum IDTokenCheck {
         guard let sent = payload["nonce"]?.string, SecretDigest(sent).matches(nonce) else {
             return .failure(Refusal("the ID token's nonce is missing or not the one sent"))
         }
-        return .success(())
+        return .success(claims)
     }
 
     /// The payload's members, read only after the signature was verified.

@@ -23,6 +23,8 @@ package final class JWKSKeySet: Sendable {
         var usableUntil: Double = 0
         var lastUnknownKidFetch: Double = -.infinity
         var problem: String = "keys not loaded yet"
+        var loadedAt: Double?
+        var lastFailure: String?
     }
 
     package let issuerName: String
@@ -46,6 +48,12 @@ package final class JWKSKeySet: Sendable {
     var notReadyReason: String? {
         let now = clock.now()
         return state.withLock { $0.loaded && now < $0.usableUntil ? nil : $0.problem }
+    }
+
+    /// When the keys in use were downloaded, how many there are, and the last download's failure
+    /// since (nil when the last one worked), for the console.
+    package var condition: (loadedAt: Double?, keyCount: Int, lastFailure: String?) {
+        state.withLock { ($0.loadedAt, $0.keys.count, $0.lastFailure) }
     }
 
     /// Seconds until the keys should be refreshed (0 when due now).
@@ -92,8 +100,11 @@ package final class JWKSKeySet: Sendable {
                 state.freshUntil = now + lifetime
                 state.usableUntil = now + lifetime + Double(settings.maxStaleSeconds)
                 state.problem = "keys expired"
+                state.loadedAt = now
+                state.lastFailure = nil
             case .failure(let error):
                 state.problem = error.message
+                state.lastFailure = error.message
                 // Keep serving the last good keys until usableUntil; retry no sooner than min_refresh.
                 state.freshUntil = now + Double(min(settings.minRefreshSeconds, 30))
             }

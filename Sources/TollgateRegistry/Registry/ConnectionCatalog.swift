@@ -106,6 +106,11 @@ package struct ConnectionCatalog: RegistryPart {
         return records.sorted { $0.name < $1.name }.map(view)
     }
 
+    /// Every organisation that has a connection, for the console's picker.
+    package func organizations() async throws -> [String] {
+        Array(Set(try await stored { try await self.store.all() }.map(\.organization))).sorted()
+    }
+
     /// Changes the organisation's own connection: compare-and-swap when `ifMatch` (its ETag) is
     /// sent, last writer wins when not. New credentials drop the held token.
     package func update(organization: String, name: String, ifMatch: String?, input request: ConnectionInput) async throws -> ConnectionView {

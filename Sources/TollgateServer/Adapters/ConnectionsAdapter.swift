@@ -16,6 +16,8 @@ struct ConnectionsAdapter {
     let maxBodyBytes: Int
     let prefixes: [String]
     let exposeRefreshTokens: Bool
+    /// The console is on: the browser's result page links back to the connection there.
+    var console = false
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         for prefix in prefixes { register(on: router.group(RouterPath(prefix))) }
@@ -212,7 +214,10 @@ struct ConnectionsAdapter {
         do {
             let view = try await connections.authorization.callback(name: name(context), parameters: try parameters.get())
             context.noteAudit(.connectionCallback) { $0.target = connection }
-            if browser { return CallbackPage.connected(view.record.name) }
+            if browser {
+                let back = console ? "/console/connections/\(view.record.name)?" + FormEncoding.encode([("organization", view.record.organization)]) : nil
+                return CallbackPage.connected(view.record.name, back: back)
+            }
             return Reply.json(
                 JSONText.object([
                     ("connection_name", .string(view.record.name)), ("organization", .string(view.record.organization)),
@@ -225,7 +230,10 @@ struct ConnectionsAdapter {
                 note.outcome = .denied
                 note.reason = refusal.code.rawValue
             }
-            if browser { return CallbackPage.failed(connection, status: Self.status(of: refusal), reason: refusal.message) }
+            if browser {
+                return CallbackPage.failed(
+                    connection, status: Self.status(of: refusal), reason: refusal.message, back: console ? "/console/connections" : nil)
+            }
             var answer = Self.refusal(refusal, requestID: context.requestID)
             answer.headers[.referrerPolicy] = "no-referrer"
             return answer

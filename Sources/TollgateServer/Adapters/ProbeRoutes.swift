@@ -13,6 +13,8 @@ struct ProbeRoutes {
     let registry: ConnectionRegistry?
     let audit: AuditTrail?
     let version: String
+    /// Whether `/console` is served (the index links to it).
+    var console = false
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         let health = #"{"status":"healthy","plugin":"tollgate","version":"# + JSONText.string(version) + "}"
@@ -31,9 +33,10 @@ struct ProbeRoutes {
             (
                 "links",
                 .raw(
-                    JSONText.object([
-                        ("health", .string("/health")), ("ready", .string("/ready")), ("metrics", .string("/metrics")),
-                    ]))
+                    JSONText.object(
+                        [
+                            ("health", .string("/health")), ("ready", .string("/ready")), ("metrics", .string("/metrics")),
+                        ] + (console ? [("console", .string("/console"))] : [])))
             ),
         ])
         router.get("/") { _, _ in Reply.json(index) }

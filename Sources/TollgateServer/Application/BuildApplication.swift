@@ -124,10 +124,10 @@ extension TollgateApp {
             middleware: ObservabilityMiddleware(
                 metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access, audit: audit,
                 trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
-                tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https")))
+                tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https"), denials: console?.denials))
         ProbeRoutes(
             readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry, audit: audit,
-            version: Self.version
+            version: Self.version, console: console != nil
         ).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock).register(on: router)
@@ -149,7 +149,7 @@ extension TollgateApp {
         if let connections {
             let adapter = ConnectionsAdapter(
                 connections: connections, staticServers: outbound, maxBodyBytes: config.server.maxBodyBytes,
-                prefixes: config.registry.apiPrefixes, exposeRefreshTokens: config.registry.exposeRefreshTokens)
+                prefixes: config.registry.apiPrefixes, exposeRefreshTokens: config.registry.exposeRefreshTokens, console: console != nil)
             adapter.register(on: admin)
             adapter.registerCallback(on: router)
         }
@@ -157,6 +157,9 @@ extension TollgateApp {
             servers: outbound, authenticator: authenticator, config: config.forwardAuth.outboundTokens,
             adminIsOpen: config.admin.authMode == .none
         ).register(router: router, admin: admin)
+        if let console {
+            ConsoleRoutes(console: console, app: self, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        }
         if let devIssuer {
             DevIssuerRoutes(issuer: devIssuer, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
         }

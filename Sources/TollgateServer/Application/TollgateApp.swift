@@ -50,6 +50,8 @@ package final class TollgateApp: Sendable {
     package let registry: ConnectionRegistry?
     /// The registry's connection API operations, when the registry is enabled.
     let connections: RuntimeConnections?
+    /// `console.enabled`: sessions, the sign-in and the recent refusals.
+    let console: Console?
     /// Messages to the other replicas sharing the registry's store (PostgreSQL); nil without a registry.
     var replicaMessages: ReplicaMessages? {
         connections?.replicaMessages
@@ -88,7 +90,7 @@ package final class TollgateApp: Sendable {
         }
         let outboundCAFiles = Set(config.outbound.servers.values.compactMap(\.tls.caFile))
         let idpClients = try HTTPClients(
-            caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile].compactMap { $0 })
+            caFiles: Set(inbound.issuers.compactMap(\.tls.caFile) + [config.orthanc.tls.caFile, config.console.oidc.tls.caFile].compactMap { $0 })
                 .union(outboundCAFiles))
         let upstreamPools = try UpstreamPools(
             caFiles: outboundCAFiles, readTimeout: .configured(milliseconds: config.proxy.upstreamTimeoutMS),
@@ -163,6 +165,9 @@ package final class TollgateApp: Sendable {
                 })
             proxy = UpstreamProxy(servers: outbound, config: config.proxy, observer: metrics, pools: upstreamPools)
             registryHealth = registry.map { RegistryHealth(registry: $0) }
+            console =
+                config.console.enabled
+                ? Console(config: config, registry: registry, http: idpClients.client(caFile: config.console.oidc.tls.caFile), clock: clock) : nil
             readiness = Readiness(
                 issuers: issuers, devIssuer: devIssuer, outbound: outbound, pusher: pusher, audit: audit, registryHealth: registryHealth,
                 mode: config.server.readiness)
@@ -284,6 +289,7 @@ package final class TollgateApp: Sendable {
                 "admin_auth": .string(config.admin.authMode.rawValue),
                 "orthanc_routes": .string(config.orthanc.usesWebService ? (config.orthanc.auth == .none ? "open" : "basic") : "unconfigured"),
                 "tracing": .stringConvertible(tracing != nil),
+                "console": .string(config.console.enabled ? config.console.auth.rawValue : "off"),
                 "audit": .string(config.audit.enabled ? "\(config.audit.format.rawValue) to \(config.audit.sinkNames.joined(separator: "+"))" : "off"),
             ])
     }

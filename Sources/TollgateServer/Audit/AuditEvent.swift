@@ -146,6 +146,9 @@ enum AuditAction: String, Sendable, CaseIterable {
     case unknownConstraint = "forward_auth.unknown_constraint"
     case invalidShareToken = "orthanc.share_token.invalid"
     case callbackRefused = "registry.callback.refused"
+    case consoleSignIn = "console.sign_in"
+    case consoleSignInRefused = "console.sign_in.refused"
+    case consoleSignOut = "console.sign_out"
 
     var category: AuditEvent.Category {
         switch self {
@@ -153,7 +156,8 @@ enum AuditAction: String, Sendable, CaseIterable {
         case .connectionCreate, .connectionUpdate, .connectionDelete, .connectionTest, .connectionAuthorize, .connectionCallback, .cacheEvict, .rolesUpdate,
             .shareLinkCreate, .keyRewrap:
             .admin
-        case .adminAuthentication, .untrustedProxy, .ambiguousPath, .conflictingFacts, .unknownConstraint, .invalidShareToken, .callbackRefused:
+        case .adminAuthentication, .untrustedProxy, .ambiguousPath, .conflictingFacts, .unknownConstraint, .invalidShareToken, .callbackRefused,
+            .consoleSignIn, .consoleSignInRefused, .consoleSignOut:
             .security
         }
     }

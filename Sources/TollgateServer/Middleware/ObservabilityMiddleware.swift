@@ -18,6 +18,8 @@ struct ObservabilityMiddleware: RouterMiddleware {
     /// `forward_auth.trusted_proxies`: whose `X-Forwarded-For` names the client in an audit record.
     let trustedProxies: [IPNetwork]
     let tracing: RequestTracing
+    /// The console's list of recent refusals, when the console is on.
+    var denials: RecentDenials? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -27,7 +29,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         context.logger[metadataKey: TollgateLogHandler.hummingbirdRequestID] = .string(requestID)
         let trace = tracing.begin(request, requestID: requestID)
         if let trace { context.logger[metadataKey: "trace_id"] = .string(trace.id) }
-        let note = accessLog || audit != nil ? AccessNote(audits: audit != nil) : nil
+        let note = accessLog || audit != nil || denials != nil ? AccessNote(audits: audit != nil) : nil
         context.accessNote = note
         let started = ContinuousClock.now
         var response: Response
@@ -56,6 +58,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         metrics.recordRequest(
             route: routeLabel, method: request.method.rawValue, status: status,
             nanoseconds: seconds * 1_000_000_000 + attos / 1_000_000_000)
+        if let denials, let decision = note?.decision { denials.record(decision, route: routeLabel, status: status, rule: note?.rule) }
         if accessLog, let note {
             Self.logAccess(
                 context.logger, request: request, route: routeLabel, status: status, elapsed: elapsed, note: note,

@@ -17,7 +17,8 @@ enum CallbackPage {
             <h1>{{title}}</h1>
             <p>{{message}}</p>
             {{#detail}}<p>Reason: {{detail}}</p>{{/detail}}
-            <p>You can close this window.</p>
+            {{#back}}<p><a href="{{back}}">Back to the connection in the Tollgate console</a></p>{{/back}}
+            {{^back}}<p>You can close this window.</p>{{/back}}
             </body>
             </html>
 
@@ -30,23 +31,24 @@ enum CallbackPage {
         .xContentTypeOptions: "nosniff",
     ]
 
-    static func connected(_ name: String) -> Response {
-        page(
-            status: .ok,
-            values: [
-                "class": "connected", "title": "Connected",
-                "message": "The connection \u{201C}\(name)\u{201D} is connected. Tollgate keeps its token fresh from now on.",
-            ])
+    /// `back`: the connection's console page, when the console is on.
+    static func connected(_ name: String, back: String? = nil) -> Response {
+        var values = [
+            "class": "connected", "title": "Connected",
+            "message": "The connection \u{201C}\(name)\u{201D} is connected. Tollgate keeps its token fresh from now on.",
+        ]
+        values["back"] = back
+        return page(status: .ok, values: values)
     }
 
-    static func failed(_ name: String, status: HTTPResponse.Status, reason: String) -> Response {
-        page(
-            status: status,
-            values: [
-                "class": "failed", "title": "Not connected",
-                "message": "The connection \u{201C}\(name)\u{201D} could not be connected. Start again from Tollgate.",
-                "detail": reason,
-            ])
+    static func failed(_ name: String, status: HTTPResponse.Status, reason: String, back: String? = nil) -> Response {
+        var values = [
+            "class": "failed", "title": "Not connected",
+            "message": "The connection \u{201C}\(name)\u{201D} could not be connected. Start again from Tollgate.",
+            "detail": reason,
+        ]
+        values["back"] = back
+        return page(status: status, values: values)
     }
 
     private static func page(status: HTTPResponse.Status, values: [String: String]) -> Response {

@@ -63,6 +63,8 @@ struct AuditEventTests {
         case .untrustedProxy, .conflictingFacts, .unknownConstraint: ("GET", "/auth")
         case .ambiguousPath: ("GET", "/auth")
         case .invalidShareToken: ("GET", "/studies/6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12")
+        case .consoleSignIn, .consoleSignInRefused: ("GET", "/console/callback")
+        case .consoleSignOut: ("POST", "/console/logout")
         }
     }
 

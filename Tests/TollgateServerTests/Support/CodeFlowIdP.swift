@@ -52,6 +52,9 @@ final class CodeFlowIdP: Sendable {
         /// Glewlwyd 2.7.5 answers a used refresh token with a bare 400: no body, no error code.
         var bareRefusals = false
         var idTokenFault = IDTokenFault.none
+        /// Claims the next ID tokens carry on top of the standard ones (a person's roles, a name).
+        var idTokenRoles: [String]? = nil
+        var idTokenName: String? = nil
         var revocations: [Revocation] = []
         var revocationStatus = 200
     }
@@ -80,7 +83,7 @@ final class CodeFlowIdP: Sendable {
         router.get("realm/.well-known/openid-configuration") { _, _ in
             Self.json(
                 200,
-                #"{"issuer":"\#(idp.issuer)","jwks_uri":"\#(idp.base)/realm/jwks","token_endpoint":"\#(idp.tokenURL)","revocation_endpoint":"\#(idp.revocationURL)"}"#
+                #"{"issuer":"\#(idp.issuer)","authorization_endpoint":"\#(idp.base)/authorize","jwks_uri":"\#(idp.base)/realm/jwks","token_endpoint":"\#(idp.tokenURL)","revocation_endpoint":"\#(idp.revocationURL)"}"#
             )
         }
         router.get("realm/jwks") { _, _ in Self.json(200, #"{"keys":[\#(idp.forge.rsaJWK)]}"#) }
@@ -130,6 +133,12 @@ final class CodeFlowIdP: Sendable {
     func setRefreshDelay(milliseconds: Int) { state.withLock { $0.refreshDelayMS = milliseconds } }
     func setBareRefusals(_ bare: Bool) { state.withLock { $0.bareRefusals = bare } }
     func setIDTokenFault(_ fault: IDTokenFault) { state.withLock { $0.idTokenFault = fault } }
+    func setIDTokenClaims(roles: [String]?, name: String?) {
+        state.withLock {
+            $0.idTokenRoles = roles
+            $0.idTokenName = name
+        }
+    }
     func setRevocationStatus(_ status: Int) { state.withLock { $0.revocationStatus = status } }
     var revocations: [Revocation] { state.withLock { $0.revocations } }
     func grants(_ type: String) -> Int { state.withLock { $0.grants[type, default: 0] } }
@@ -168,13 +177,15 @@ final class CodeFlowIdP: Sendable {
     }
 
     /// The ID token of a code exchange with `openid`, spoiled as `fault` says.
-    private func idToken(for code: Code, fault: IDTokenFault) -> String? {
+    private func idToken(for code: Code, fault: IDTokenFault, roles: [String]?, name: String?) -> String? {
         guard code.scope.split(separator: " ").contains("openid"), fault != .missing else { return nil }
         let now = Int(Date().timeIntervalSince1970)
         var claims: [String: Any] = [
             "iss": issuer, "sub": "dr-house", "aud": code.clientID, "iat": now, "exp": now + 300,
             "nonce": code.nonce ?? "", "auth_time": now,
         ]
+        if let roles { claims["realm_access"] = ["roles": roles] }
+        if let name { claims["name"] = name }
         var header: [String: Any] = ["alg": "RS256", "kid": forge.rsaKid, "typ": "JWT"]
         var signer = TokenForge.Signer.rsa
         switch fault {
@@ -211,7 +222,7 @@ final class CodeFlowIdP: Sendable {
                     return Self.error(400, "invalid_grant")
                 }
                 rotateTo = "rt-" + UUID().uuidString
-                idToken = self.idToken(for: issued, fault: state.idTokenFault)
+                idToken = self.idToken(for: issued, fault: state.idTokenFault, roles: state.idTokenRoles, name: state.idTokenName)
             case "refresh_token":
                 guard let presented = form["refresh_token"], state.liveRefreshTokens.contains(presented) else {
                     state.invalidGrants += 1

@@ -28,7 +28,10 @@ final class RunningTollgate: Sendable {
         self.clock = clock
         self.logs = logs
         self.task = task
-        self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        // Redirects are Tollgate's answers under test (the console's sign-in), never followed.
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.base = "http://127.0.0.1:\(app.config.server.port)"
     }
 
