@@ -242,7 +242,10 @@ struct OutboundConfigTests {
                 "admin.auth_mode: mtls needs server.tls with client_auth optional or required",
                 "admin.client_certificates: list the certificates mtls accepts",
             ])
-        #expect(problems("admin: {auth_mode: none, client_certificates: [\"CN=x\"]}") == ["admin.client_certificates[0]: only used with auth_mode mtls"])
+        #expect(
+            problems("admin: {auth_mode: none, client_certificates: [\"CN=x\"]}") == [
+                "admin.client_certificates[0]: only used with auth_mode mtls (or console.auth: mtls)"
+            ])
         #expect(
             problems("server: {tls: {cert_file: /keys/orthanc.pem, key_file: /keys/orthanc.pem, client_ca_file: /keys/orthanc.pem}}\nadmin: {auth_mode: none}")
                 == ["server.tls.client_ca_file: only used with client_auth optional or required"])

@@ -156,7 +156,12 @@ struct ConsoleTests {
         let idp = try await CodeFlowIdP.start()
         defer { Task { await idp.stop() } }
         idp.setIDTokenClaims(roles: ["tollgate-admin"], name: "Dr House")
-        let tg = try await Self.start(idp, directory: scratchDirectory())
+        let directory = scratchDirectory()
+        let auditPath = directory + "/audit.jsonl"
+        let tg = try await Self.start(idp, directory: directory) { config in
+            config.audit.enabled = true
+            config.audit.sinks = AuditSinksConfig(file: AuditFileSinkConfig(path: auditPath))
+        }
         defer { Task { await tg.stop() } }
         let cookie = try #require(try await Self.signIn(tg, idp).cookie)
         let csrf = try #require(Self.csrf(try await tg.get("/console/connections", headers: [("Cookie", cookie)]).body))
@@ -219,6 +224,14 @@ struct ConsoleTests {
         let deleted = try await Self.form(tg, "/console/connections/pacs/delete?organization=radiology", cookie: cookie, [("csrf", csrf)])
         #expect(deleted.status == 200 && deleted.body.contains("pacs was deleted"))
         #expect(try await tg.get("/oauth/connections/pacs", headers: apiKeyHeader + [("X-Organization-Id", "radiology")]).status == 404)
+
+        // The audit trail has each act under the person's identity, and never a secret.
+        try await waitUntil { try AuditServerTests.records(auditPath).contains { $0["action"] as? String == "registry.delete" } }
+        let records = try AuditServerTests.records(auditPath)
+        let byConsole = records.filter { ($0["who"] as? [String: Any])?["admin"] as? String == "console:dr-house" }
+        let actions = Set(byConsole.compactMap { $0["action"] as? String })
+        #expect(actions.isSuperset(of: ["console.sign_in", "registry.create", "registry.test", "registry.update", "registry.delete"]), "\(actions)")
+        #expect(!(try String(contentsOfFile: auditPath, encoding: .utf8)).contains("tollgate-dev-secret"))
     }
 
     @Test func connectRunsTheCodeFlowAndComesBackToTheConsole() async throws {

@@ -231,6 +231,28 @@ struct ServerTLSTests {
         #expect(await Self.get("/dicomweb-oauth/servers", port: tg.port, trusting: ca, presenting: admin)?.status == 200)
     }
 
+    /// `console.auth: mtls`: the verified certificate is the sign-in, for the names `admin.client_certificates` lists.
+    @Test func theConsoleSignsInByClientCertificate() async throws {
+        let ca = try Authority("Hospital Test CA")
+        let files = try Files()
+        let admin = try ca.issue(commonName: "orthanc-admin", server: false)
+        let stranger = try ca.issue(commonName: "someone-else", server: false)
+        let tls = try files.serverTLS(from: ca, clientAuth: .optional)
+        let tg = try await Self.start { config in
+            config.server.tls = tls
+            config.admin.clientCertificates = ["CN=orthanc-admin"]
+            config.console.enabled = true
+            config.console.auth = .mtls
+        }
+        defer { Task { await tg.stop() } }
+        let none = await Self.get("/console/login", port: tg.port, trusting: ca)
+        #expect(none?.status == 403 && none?.body.contains("presented none") == true, "\(String(describing: none))")
+        let other = await Self.get("/console/login", port: tg.port, trusting: ca, presenting: stranger)
+        #expect(other?.status == 403 && other?.body.contains("not one admin.client_certificates names") == true)
+        #expect(await Self.get("/console/login", port: tg.port, trusting: ca, presenting: admin)?.status == 303, "signed in")
+        #expect(await Self.get("/console", port: tg.port, trusting: ca, presenting: admin)?.status == 303, "a session needs its cookie too")
+    }
+
     /// RFC 8705 over Tollgate's own TLS listener: a token whose `cnf.x5t#S256` names a client
     /// certificate passes a bearer route only on a connection that presented that certificate.
     @Test func aCertificateBoundTokenPassesOnlyWithItsCertificate() async throws {

@@ -78,7 +78,8 @@ extension TollgateConfig {
         }
         for (index, entry) in admin.clientCertificates.enumerated() {
             let at = "admin.client_certificates[\(index)]"
-            problems.check(admin.authMode == .mtls, at, "only used with auth_mode mtls")
+            problems.check(
+                admin.authMode == .mtls || (console.enabled && console.auth == .mtls), at, "only used with auth_mode mtls (or console.auth: mtls)")
             let kinds = ["CN=", "DNS:", "URI:", "email:", "IP:"]
             problems.check(
                 kinds.contains { entry.hasPrefix($0) && entry.count > $0.count }, at,
