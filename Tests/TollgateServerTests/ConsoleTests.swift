@@ -30,10 +30,11 @@ struct ConsoleTests {
     ) async throws -> (cookie: String?, answer: RunningTollgate.Answer) {
         let login = try await tg.get("/console/login?" + FormEncoding.encode([("return_to", returnTo)]))
         let url = try #require(login.header("Location"), "login: \(login.status) \(login.body)")
+        let browser = try #require(login.header("Set-Cookie").map { String($0.prefix { $0 != ";" }) })
         let callback = try idp.approve(url)
-        let answer = try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback))
-        let cookie = answer.header("Set-Cookie").map { String($0.prefix { $0 != ";" }) }
-        return (cookie, answer)
+        let answer = try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback), headers: [("Cookie", browser)])
+        let session = answer.headers.first { $0.0.lowercased() == "set-cookie" && $0.1.hasPrefix("tollgate-console=") }
+        return (session.map { String($0.1.prefix { $0 != ";" }) }, answer)
     }
 
     /// The `csrf` value of the first form on a page.
@@ -63,14 +64,28 @@ struct ConsoleTests {
         #expect(login.status == 302 && location.hasPrefix(idp.base + "/authorize?"))
         #expect(query["code_challenge_method"] == "S256" && query["code_challenge"]?.count == 43 && query["nonce"]?.count == 43)
         #expect(query["redirect_uri"] == "http://127.0.0.1/console/callback" && query["scope"] == "openid profile")
+        let signInCookie = try #require(login.header("Set-Cookie"))
+        #expect(signInCookie.hasPrefix("tollgate-console-signin=") && signInCookie.contains("HttpOnly") && signInCookie.contains("Max-Age=600"))
+        let browser = String(signInCookie.prefix { $0 != ";" })
         let callback = try idp.approve(location)
-        let landed = try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback))
+        // Login CSRF: the same code and state in another browser (no sign-in cookie, or another one) are refused.
+        let planted = try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback))
+        #expect(planted.status == 400 && planted.body.contains("not started in this browser") && planted.header("Set-Cookie")?.contains("Max-Age=0") == true)
+        let login2 = try await tg.get("/console/login")
+        let callback2 = try idp.approve(try #require(login2.header("Location")))
+        let elsewhere = try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback2), headers: [("Cookie", browser)])
+        #expect(elsewhere.status == 400, "a sign-in cookie of another sign-in")
+        let login3 = try await tg.get("/console/login?return_to=%2Fconsole%2Forthanc")
+        let browser3 = String(try #require(login3.header("Set-Cookie")).prefix { $0 != ";" })
+        let callback3 = try idp.approve(try #require(login3.header("Location")))
+        let landed = try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback3), headers: [("Cookie", browser3)])
         let setCookie = try #require(landed.header("Set-Cookie"))
         #expect(landed.status == 303 && landed.header("Location") == "/console/orthanc")
         #expect(setCookie.hasPrefix("tollgate-console=") && setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax"))
         #expect(!setCookie.contains("Secure"), "plain http on loopback: no Secure")
         let cookie = String(setCookie.prefix { $0 != ";" })
-        #expect(try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback)).status == 400, "a state works once")
+        #expect(
+            try await tg.get("/console/callback" + ConnectionFlowsTests.query(callback3), headers: [("Cookie", browser3)]).status == 400, "a state works once")
 
         for (path, title) in [("/console", "Overview"), ("/console/orthanc", "Orthanc"), ("/console/connections", "Connections")] {
             let page = try await tg.get(path, headers: [("Cookie", cookie)])
@@ -84,7 +99,7 @@ struct ConsoleTests {
         }
         let css = try await tg.get("/console/static/console.css")
         #expect(css.status == 200 && css.header("Content-Type")?.hasPrefix("text/css") == true)
-        #expect(!tg.logs.text.contains(callback["code"] ?? "?"), "the code is never logged")
+        #expect(!tg.logs.text.contains(callback3["code"] ?? "?"), "the code is never logged")
     }
 
     @Test func aPersonWithoutTheRequiredRoleIsToldWhyAndGetsNoSession() async throws {

@@ -37,11 +37,30 @@ final class Console: Sendable {
 
     /// The session cookie's value in `request`, when there is exactly one.
     func cookie(in request: Request) -> String? {
+        Self.cookie(named: cookieName, in: request)
+    }
+
+    /// The sign-in cookie: set when a sign-in starts, read back by its callback (login CSRF).
+    var signInCookieName: String { cookieName + "-signin" }
+
+    func signInCookie(in request: Request) -> String? {
+        Self.cookie(named: signInCookieName, in: request)
+    }
+
+    func setSignInCookie(_ value: String) -> String {
+        "\(signInCookieName)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Int(ConsoleSessions.signInSeconds))" + (secureCookie ? "; Secure" : "")
+    }
+
+    var clearSignInCookie: String {
+        "\(signInCookieName)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (secureCookie ? "; Secure" : "")
+    }
+
+    private static func cookie(named name: String, in request: Request) -> String? {
         var found: [String] = []
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == cookieName {
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
                     found.append(parts[1].trimmingCharacters(in: .whitespaces))
                 }
             }

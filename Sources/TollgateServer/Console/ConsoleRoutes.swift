@@ -105,8 +105,11 @@ struct ConsoleRoutes {
         let returnTo = ConsoleSignIn.consolePath(request.uri.queryParameters.get("return_to") ?? "/console")
         guard let signIn = console.signIn else { return await certificateLogin(context, returnTo: returnTo) }
         do {
-            let url = try await signIn.start(returnTo: returnTo)
-            return Response(status: .found, headers: [.location: url, .cacheControl: "no-store", .referrerPolicy: "no-referrer"])
+            let browser = ConsoleSessions.randomToken()
+            let url = try await signIn.start(returnTo: returnTo, browser: browser)
+            return Response(
+                status: .found,
+                headers: [.location: url, .setCookie: console.setSignInCookie(browser), .cacheControl: "no-store", .referrerPolicy: "no-referrer"])
         } catch {
             return failedSignIn(error, context)
         }
@@ -141,12 +144,16 @@ struct ConsoleRoutes {
             return ConsolePage.message(
                 title: "Sign-in failed", error.message, action: ("Sign in again", "/console/login"), status: .badRequest, version: version)
         }
+        var answer: Response
         do {
-            let person = try await signIn.finish(parameters: parameters)
-            return await begin(subject: person.subject, displayName: person.displayName, grantedBy: person.grantedBy, returnTo: person.returnTo, context)
+            let person = try await signIn.finish(parameters: parameters, browser: console.signInCookie(in: request))
+            answer = await begin(subject: person.subject, displayName: person.displayName, grantedBy: person.grantedBy, returnTo: person.returnTo, context)
         } catch {
-            return failedSignIn(error, context)
+            answer = failedSignIn(error, context)
         }
+        // Two Set-Cookie fields when the session cookie is set too (RFC 6265 §3: one cookie each).
+        answer.headers.append(HTTPField(name: .setCookie, value: console.clearSignInCookie))
+        return answer
     }
 
     private func begin(subject: String, displayName: String, grantedBy: String, returnTo: String, _ context: TollgateRequestContext) async -> Response {

@@ -29,6 +29,9 @@ struct PendingSignIn: Codable, Sendable {
     let nonce: String
     let returnTo: String
     let expiresAt: Double
+    /// The SHA-256 of the sign-in cookie set in the browser that started it: a callback from
+    /// another browser (someone else's code and state, planted by a link) is refused.
+    let browserDigest: String
 }
 
 /// Small documents by key, with a lifetime: this process's memory, or the registry's store so
@@ -140,11 +143,12 @@ final class ConsoleSessions: Sendable {
         try await store.delete(Self.sessionPrefix + SecretDigest.sha256Hex(cookie))
     }
 
-    /// Keeps a sign-in under way; its `state`.
-    func remember(_ pending: (verifier: String, nonce: String, returnTo: String)) async throws -> String {
+    /// Keeps a sign-in under way, bound to the browser's sign-in cookie `browser`; its `state`.
+    func remember(_ pending: (verifier: String, nonce: String, returnTo: String), browser: String) async throws -> String {
         let state = Self.randomToken()
         let record = PendingSignIn(
-            codeVerifier: pending.verifier, nonce: pending.nonce, returnTo: pending.returnTo, expiresAt: clock.now() + Self.signInSeconds)
+            codeVerifier: pending.verifier, nonce: pending.nonce, returnTo: pending.returnTo, expiresAt: clock.now() + Self.signInSeconds,
+            browserDigest: SecretDigest.sha256Hex(browser))
         try await store.put(Self.signInPrefix + SecretDigest.sha256Hex(state), JSONEncoder().encode(record))
         return state
     }

@@ -56,8 +56,9 @@ final class ConsoleSignIn: Sendable {
     }
 
     /// Where to send the browser: the IdP's authorization endpoint with a fresh state, PKCE
-    /// challenge and nonce. `returnTo` is a console path to land on afterwards.
-    func start(returnTo: String) async throws(Failure) -> String {
+    /// challenge and nonce, bound to `browser` (the sign-in cookie's value). `returnTo` is a
+    /// console path to land on afterwards.
+    func start(returnTo: String, browser: String) async throws(Failure) -> String {
         let document = try await discovery()
         guard let endpoint = document.authorizationEndpoint, let redirectURI = config.callbackURL else {
             throw .failed("The sign-in service's discovery document names no authorization endpoint.", retryable: false)
@@ -66,7 +67,7 @@ final class ConsoleSignIn: Sendable {
         let nonce = ConsoleSessions.randomToken()
         let state: String
         do {
-            state = try await sessions.remember((verifier, nonce, Self.consolePath(returnTo)))
+            state = try await sessions.remember((verifier, nonce, Self.consolePath(returnTo)), browser: browser)
         } catch {
             throw .failed("Sign-ins cannot be recorded right now (the session store is unavailable). Try again in a minute.", retryable: true)
         }
@@ -79,8 +80,9 @@ final class ConsoleSignIn: Sendable {
         return endpoint + separator + FormEncoding.encode(query).replacingOccurrences(of: "+", with: "%20")
     }
 
-    /// The IdP's redirect back: the state consumed first, then the code exchanged and the ID token checked.
-    func finish(parameters: [String: String]) async throws(Failure) -> SignedIn {
+    /// The IdP's redirect back: the state consumed first and matched to this browser's sign-in
+    /// cookie (`browser`), then the code exchanged and the ID token checked.
+    func finish(parameters: [String: String], browser: String?) async throws(Failure) -> SignedIn {
         let pending: PendingSignIn?
         do {
             pending = try await sessions.take(state: parameters["state"] ?? "")
@@ -89,6 +91,11 @@ final class ConsoleSignIn: Sendable {
         }
         guard let pending else {
             throw .failed("This sign-in link is unknown, already used or expired. Start again from the console.", retryable: false)
+        }
+        // Login CSRF: a code and state someone else obtained, handed to this browser by a link.
+        guard let browser, SecretDigest(pending.browserDigest).matches(SecretDigest.sha256Hex(browser)) else {
+            throw .failed(
+                "This sign-in was not started in this browser (its sign-in cookie is missing or another). Start again from the console.", retryable: false)
         }
         let document = try await discovery()
         if let iss = parameters["iss"], iss != config.oidc.issuer {
