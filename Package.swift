@@ -12,7 +12,7 @@ import PackageDescription
 //   CTollgateExecutorHook  C: the Swift runtime's global-enqueue hook (for NIO's executor takeover)
 //   TollgateServer         everything Hummingbird: adapters, middleware, probes     → all of the above
 //   TollgateCLI            the `tollgate` executable                               → Server, Configuration
-//   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer
+//   TollgateBench          the `tollgate-bench` executable (not shipped)           → Inbound, DevIssuer (and SwiftNIO for its floor server)
 //   TollgateFuzz(Harness)  libFuzzer targets over the input parsers (not shipped)  → Kit, Configuration, Inbound, Outbound
 //
 // Inbound and Outbound never import each other, and only Server imports Hummingbird.
@@ -135,6 +135,8 @@ let package = Package(
             dependencies: [
                 "TollgateInbound", "TollgateDevIssuer", "TollgateConfiguration", "TollgateKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The floor reference: a plain SwiftNIO HTTP/1 server (bench/floor.py).
+                nioCore, .product(name: "NIOPosix", package: "swift-nio"), nioHTTP1,
             ],
             swiftSettings: internalImports
         ),

@@ -14,6 +14,15 @@ if [ "${1:-}" != "--quick" ]; then  # the full run adds the Orthanc rows (bench/
   scripts/lib/apt-install.sh orthanc orthanc-dicomweb orthanc-python
 fi
 bin=${BENCH_BIN:-$(scripts/build-release.sh)}
+# The floor reference (bench/floor.py): tollgate-bench's plain SwiftNIO server, built in release for a
+# full run; the quick round only keeps the harness working, so a debug build (CI's, already made) does.
+if [ "${1:-}" = "--quick" ]; then
+  swift build --product tollgate-bench >&2
+  bench_bin="$(swift build --show-bin-path)/tollgate-bench"
+else
+  swift build -c release --product tollgate-bench >&2
+  bench_bin="$(swift build -c release --show-bin-path)/tollgate-bench"
+fi
 # tmpfs: Glewlwyd's sqlite fsyncs per token on disk. World-traversable: Apache's workers run as www-data.
 work=$(mktemp -d /dev/shm/tollgate-bench.XXXXXX)
 chmod 755 "$work"
@@ -24,7 +33,8 @@ python_needs=$(python3 -c 'import cryptography' 2>/dev/null || echo cryptography
 mkdir -p "$work/audit"
 if PYTHONPATH="$work/py" python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@" \
   && python3 -u bench/audit.py --tollgate "$bin" --work "$work/audit" "$@" \
-  && PYTHONPATH="$work/py" python3 -u bench/dpop.py --tollgate "$bin" --work "$work/dpop" "$@"; then
+  && PYTHONPATH="$work/py" python3 -u bench/dpop.py --tollgate "$bin" --work "$work/dpop" "$@" \
+  && python3 -u bench/floor.py --tollgate "$bin" --bench "$bench_bin" --work "$work/floor" "$@"; then
   rm -rf "$work"
 else
   echo "bench: failed; logs kept in $work" >&2

@@ -7,7 +7,7 @@ struct TollgateBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate-bench",
         abstract: "In-process benchmarks of Tollgate's building blocks (bench/ runs them).",
-        subcommands: [Verify.self]
+        subcommands: [Verify.self, FloorServer.self]
     )
 }
 
