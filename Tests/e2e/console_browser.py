@@ -10,7 +10,7 @@ import time
 import urllib.parse
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -62,7 +62,7 @@ def start(procs, work, tollgate, glewlwyd_port, tollgate_port):
         code_clients=[(CONSOLE_CLIENT[0], CONSOLE_CLIENT[1], ["openid", CONSOLE_SCOPE], base + "/console/callback"),
                       (CONNECTION_CLIENT[0], CONNECTION_CLIENT[1], ["openid", "dicom.read"], base + "/oauth/callback/pacs-vna")],
         users=[(OPERATOR[0], OPERATOR[1], ["openid", CONSOLE_SCOPE, "dicom.read"]), (VIEWER[0], VIEWER[1], ["openid", "dicom.read"])],
-        webapp=True)
+        webapp=True, name="glewlwyd-console")
     path = os.path.join(work, "tollgate-console.yaml")
     with open(path, "w") as out:
         out.write(tollgate_config(tollgate_port, glewlwyd, work))
@@ -88,7 +88,8 @@ class Pages:
         os.makedirs(OUT, exist_ok=True)
 
     def wait(self, condition, seconds=20):
-        return WebDriverWait(self.driver, seconds).until(condition)
+        # A page that navigates while it is read raises stale-element errors: read it again.
+        return WebDriverWait(self.driver, seconds, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition)
 
     def shot(self, name):
         self.shots += 1

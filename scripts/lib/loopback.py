@@ -63,6 +63,10 @@ class Processes:
         self.running = {}
 
     def start(self, name, argv, env=None):
+        running = self.running.get(name)
+        if running is not None and running.poll() is None:
+            # Replacing the entry would leave the first process running after stop_all().
+            raise RuntimeError("a process named %r is already running" % name)
         log = open(os.path.join(self.work, name + ".log"), "ab")
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
                                    start_new_session=True)
@@ -87,7 +91,7 @@ class Processes:
 # ---------------------------------------------------------------- Glewlwyd
 
 def start_glewlwyd(procs, directory, port, scopes, clients, token_seconds, external_url=None, oidc_extra=None, code_clients=(), users=(),
-                   public_clients=(), tls_clients=(), webapp=False):
+                   public_clients=(), tls_clients=(), webapp=False, name="glewlwyd"):
     """A throw-away Glewlwyd on 127.0.0.1:`port` (plain HTTP, sqlite DB in `directory`, so put it on
     tmpfs for speed) with an OIDC plugin "oidc" (RS256 JWT access tokens, introspection on) and
     confidential client-credentials `clients` [(id, secret, scopes)]. `external_url` is what it calls
@@ -96,7 +100,8 @@ def start_glewlwyd(procs, directory, port, scopes, clients, token_seconds, exter
     authorization-code flow with refresh tokens; `public_clients` [(id, scopes, redirect_uri)] the
     same without a secret (PKCE only); `tls_clients` [(id, scopes, san_dns)] client-credentials clients
     authenticated by a TLS client certificate; `users` [(username, password, scopes)] can log in.
-    `webapp` serves Glewlwyd's own login and consent pages (a copy of the Debian webapp with its
+    `name` is its process name in `procs` (a second Glewlwyd needs its own, or the first is never
+    stopped). `webapp` serves Glewlwyd's own login and consent pages (a copy of the Debian webapp with its
     symlinks resolved, configured for this instance), so that a browser can sign in.
     Returns the external URL."""
     os.makedirs(directory)
@@ -135,7 +140,7 @@ database = { type = "sqlite3"; path = "%s/glewlwyd.db"; };
 """ % (port, base, directory, directory, directory, directory))
         if webapp:
             conf.write(webapp_config(directory))
-    procs.start("glewlwyd", ["glewlwyd", "-c", os.path.join(directory, "glewlwyd.conf")])
+    procs.start(name, ["glewlwyd", "-c", os.path.join(directory, "glewlwyd.conf")])
     if not wait_until(lambda: request("GET", local + "/config")[0] == 200, 20):
         raise RuntimeError("glewlwyd did not start")
 
