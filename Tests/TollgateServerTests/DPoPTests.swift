@@ -211,6 +211,9 @@ struct DPoPTests {
             $0.inbound.dpop.nonceLifetimeSeconds = 60
         }
         defer { Task { await tg.stop() } }
+        // One second into a 60 s nonce window, so that the steps below land in the next window and
+        // the one after, whatever the time the test starts at.
+        tg.clock.advance(by: 61 - tg.clock.now().truncatingRemainder(dividingBy: 60))
         let client = Client()
         let bound = forge.valid(issuer: tg.app.devIssuer!.issuerURL, now: tg.clock.now(), claims: ["cnf": ["jkt": client.thumbprint]])
         func ask(nonce: String?) async throws -> RunningTollgate.Answer {
