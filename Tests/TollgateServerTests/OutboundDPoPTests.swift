@@ -127,18 +127,25 @@ struct OutboundDPoPTests {
         }
     }
 
-    @Test func aDPoPBoundTokenIsFetchedAndSentWithAFreshProofThroughTheProxyOnly() async throws {
+    /// The peer on a port of its own, and a Tollgate whose outbound server `pacs` is a DPoP client of it.
+    static func start(keyFile: String? = nil) async throws -> (Peer, TestHTTPServer, RunningTollgate) {
         let port = try await freePort()
         let peer = Peer(base: "http://127.0.0.1:\(port)")
         let server = try await TestHTTPServer.start(router: peer.router(), port: port)
-        defer { Task { await server.stop() } }
         let tg = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
             config.admin = AdminConfig(apiKeys: [testAPIKey])
             var pacs = OutboundServerConfig(
                 url: peer.base + "/dicom-web/", tokenEndpoint: peer.base + "/token", clientID: "tollgate", clientSecret: "tollgate-secret")
             pacs.dpop = true
+            pacs.dpopKeyFile = keyFile
             config.outbound.servers = ["pacs": pacs]
         }
+        return (peer, server, tg)
+    }
+
+    @Test func aDPoPBoundTokenIsFetchedAndSentWithAFreshProofThroughTheProxyOnly() async throws {
+        let (peer, server, tg) = try await Self.start()
+        defer { Task { await server.stop() } }
         defer { Task { await tg.stop() } }
         let first = try await tg.get("/proxy/pacs/studies?PatientID=1", headers: apiKeyHeader)
         #expect(first.status == 200, "\(first.status) \(first.body) \(peer.seen.withLock { $0.problems })")
@@ -168,25 +175,15 @@ struct OutboundDPoPTests {
     }
 
     @Test func aRotatedKeyFileSignsTheNextProofsAndItsOldTokenIsDropped() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dpop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyFile = directory.appendingPathComponent("dpop.pem").path
+        let directory = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keyFile = directory + "/dpop.pem"
         let first = P256.Signing.PrivateKey(), second = P256.Signing.PrivateKey()
         try first.pemRepresentation.write(toFile: keyFile, atomically: true, encoding: .utf8)
 
-        let port = try await freePort()
-        let peer = Peer(base: "http://127.0.0.1:\(port)")
-        let server = try await TestHTTPServer.start(router: peer.router(), port: port)
+        let (peer, server, tg) = try await Self.start(keyFile: keyFile)
         defer { Task { await server.stop() } }
-        let tg = try await RunningTollgate.start(clock: ManualClock(running: true)) { config in
-            config.admin = AdminConfig(apiKeys: [testAPIKey])
-            var pacs = OutboundServerConfig(
-                url: peer.base + "/dicom-web/", tokenEndpoint: peer.base + "/token", clientID: "tollgate", clientSecret: "tollgate-secret")
-            pacs.dpop = true
-            pacs.dpopKeyFile = keyFile
-            config.outbound.servers = ["pacs": pacs]
-        }
         defer { Task { await tg.stop() } }
         let keyFiles = tg.app.outbound.dpopKeyFiles
         #expect(keyFiles.count == 1 && keyFiles.first?.reloadIfChanged() == nil, "unchanged")

@@ -83,7 +83,7 @@ enum ConsolePage {
     /// A time for a table (ISO 8601, UTC); a dash when there is none.
     static func time(_ seconds: Double?) -> String {
         guard let seconds, seconds.isFinite, abs(seconds) < 1e11 else { return "—" }
-        return Date(timeIntervalSince1970: seconds).formatted(.iso8601)
+        return OutboundAPIAdapter.timestamp(seconds)
     }
 }
 

@@ -179,10 +179,7 @@ extension ConsoleRoutes {
         do {
             view = try await connections.catalog.get(organization: organization, name: name)
         } catch {
-            let missing = RegistryError.of(error)
-            return ConsolePage.message(
-                title: "Connection", missing.message, session: visit.session, action: ("All connections", "/console/connections" + Self.orgQuery(organization)),
-                status: ConnectionsAdapter.status(of: missing), version: version)
+            return lookupFailed(error, title: "Connection", visit, organization: organization)
         }
         let record = view.record
         let settings = view.settings
@@ -252,10 +249,7 @@ extension ConsoleRoutes {
         do {
             dependents = try await connections.catalog.dependencies(organization: organization, name: name)
         } catch {
-            let missing = RegistryError.of(error)
-            return ConsolePage.message(
-                title: "Delete", missing.message, session: visit.session, action: ("All connections", "/console/connections" + Self.orgQuery(organization)),
-                status: ConnectionsAdapter.status(of: missing), version: version)
+            return lookupFailed(error, title: "Delete", visit, organization: organization)
         }
         let values: [String: Any] = [
             "name": name, "base": "/console/connections/\(name)", "orgQuery": Self.orgQuery(organization), "hasDependents": !dependents.isEmpty,
@@ -266,6 +260,14 @@ extension ConsoleRoutes {
         return ConsolePage.render(
             "delete", title: "Delete \(name)?", session: visit.session, section: .connections, values: values,
             problem: refusal.map { "Not deleted: " + $0.message }, status: refusal.map(ConnectionsAdapter.status(of:)) ?? .ok, version: version)
+    }
+
+    /// The page for a connection that could not be read (unknown, another organisation's, the store down).
+    private func lookupFailed(_ error: any Error, title: String, _ visit: Visit, organization: String) -> Response {
+        let refusal = RegistryError.of(error)
+        return ConsolePage.message(
+            title: title, refusal.message, session: visit.session, action: ("All connections", "/console/connections" + Self.orgQuery(organization)),
+            status: ConnectionsAdapter.status(of: refusal), version: version)
     }
 
     /// `scheme://host[:port]` of an absolute http(s) URL.
