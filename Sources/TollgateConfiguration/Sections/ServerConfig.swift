@@ -28,6 +28,9 @@ package struct ServerConfig: Sendable, Decodable {
     package var maxConnections: Int = 4096
     /// HTTPS (and mTLS) when set; plain HTTP otherwise.
     package var tls: ServerTLSConfig?
+    /// Forward-auth requests whose token is settled (refused for its shape, or a cached verdict)
+    /// are answered on the connection's event loop, by the same code as the router's.
+    package var eventLoopAnswers = true
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, tls
@@ -38,6 +41,7 @@ package struct ServerConfig: Sendable, Decodable {
         case readiness
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case maxConnections = "max_connections"
+        case eventLoopAnswers = "event_loop_answers"
     }
 
     package init() {}
@@ -61,6 +65,7 @@ package struct ServerConfig: Sendable, Decodable {
         idleTimeoutSeconds = try c.decode(.idleTimeoutSeconds, default: idleTimeoutSeconds)
         maxConnections = try c.decode(.maxConnections, default: maxConnections)
         tls = try c.decodeOptional(.tls)
+        eventLoopAnswers = try c.decode(.eventLoopAnswers, default: eventLoopAnswers)
     }
 }
 

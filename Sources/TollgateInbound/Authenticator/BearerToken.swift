@@ -15,8 +15,11 @@ package enum BearerToken {
     package static func extractWithScheme(fromAuthorization values: [String]) -> Result<(String, TokenPresentation.Scheme), DenialReason> {
         guard let value = values.first else { return .failure(.missingToken) }
         guard values.count == 1 else { return .failure(.malformed) }
-        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard let name = parts.first else { return .failure(.unsupportedCredential) }
+        // The scheme, after any leading spaces, up to the first space; then everything after that space.
+        let bytes = value.utf8
+        guard let start = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") }) else { return .failure(.unsupportedCredential) }
+        let nameEnd = bytes[start...].firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
+        let name = value[start..<nameEnd]
         let scheme: TokenPresentation.Scheme
         if ASCIIText.equalsIgnoringCase(name, lowercase: "bearer") {
             scheme = .bearer
@@ -25,8 +28,8 @@ package enum BearerToken {
         } else {
             return .failure(.unsupportedCredential)
         }
-        guard parts.count == 2 else { return .failure(.malformed) }
-        let token = String(ASCIIText.trimmingOWS(parts[1]))
+        guard nameEnd < bytes.endIndex else { return .failure(.malformed) }
+        let token = String(ASCIIText.trimmingOWS(value[bytes.index(after: nameEnd)...]))
         return token.isEmpty ? .failure(.malformed) : .success((token, scheme))
     }
 

@@ -10,9 +10,9 @@ package final class InboundAuthenticator: Sendable {
     private let opaqueIssuer: IssuerRuntime?
     private let jwtIssuers: [String: IssuerRuntime]
     /// The largest token any issuer accepts; an issuer with a smaller limit checks its own once routed.
-    private let maxTokenBytes: Int
+    let maxTokenBytes: Int
     private let clock: any TollgateClock
-    private let recorder: any DecisionRecorder
+    let recorder: any DecisionRecorder
     private let claimPaths: ClaimPaths
     private let proofs: DPoPProofVerifier
 
@@ -56,6 +56,11 @@ package final class InboundAuthenticator: Sendable {
             await decide(token: token, requirement: requirement, presentation: presentation, lookup: &lookup)
         }
         if recording { recorder.record(decision) }
+        Self.end(span, decision, lookup: lookup)
+        return decision
+    }
+
+    static func end(_ span: any Span, _ decision: Decision, lookup: CacheLookup) {
         span.updateAttributes { attributes in
             attributes["tollgate.cache"] = lookup.rawValue
             attributes["tollgate.issuer"] = decision.issuer ?? "none"
@@ -64,7 +69,6 @@ package final class InboundAuthenticator: Sendable {
         }
         if case .indeterminate = decision.verdict { span.setStatus(SpanStatus(code: .error)) }
         span.end()
-        return decision
     }
 
     /// Whether a decision came from the cache, for its trace span.
@@ -102,17 +106,15 @@ package final class InboundAuthenticator: Sendable {
     }
 
     private func decide(token: String, requirement: RouteRequirement, presentation: TokenPresentation, lookup: inout CacheLookup) async -> Decision {
+        if let refusal = refusalBeforeLookup(token) { return Decision(verdict: .denied(refusal)) }
         let length = token.utf8.count
-        guard length > 0 else { return Decision(verdict: .denied(.missingToken)) }
-        guard length <= maxTokenBytes else { return Decision(verdict: .denied(.tooLarge)) }
-        guard BearerToken.isWellFormed(token) else { return Decision(verdict: .denied(.malformed)) }
-
         let key = TokenKey(token: token)
         let status: TokenStatus
         if let cached = cache.lookup(key) {
             lookup = .hit
             status = cached
         } else {
+            guard BearerToken.isWellFormed(token) else { return Decision(verdict: .denied(.malformed)) }
             lookup = .miss
             status = await cache.load(key) { await self.route(token, length: length) }
         }
@@ -127,6 +129,15 @@ package final class InboundAuthenticator: Sendable {
         // RFC 9449 §9: a fresh nonce may ride on any answer to a DPoP request.
         if presentation.scheme == .dpop { decision.dpopNonce = proofs.nonces?.current() }
         return decision
+    }
+
+    /// A token refused for its length, before the cache is asked. Its characters are checked on a
+    /// miss only: a token found in the cache is the very token that passed that check to get there.
+    func refusalBeforeLookup(_ token: String) -> DenialReason? {
+        let length = token.utf8.count
+        guard length > 0 else { return .missingToken }
+        guard length <= maxTokenBytes else { return .tooLarge }
+        return nil
     }
 
     /// The refusal when the token's binding (`cnf`) is not proven by this request; nil when the
@@ -197,7 +208,7 @@ package final class InboundAuthenticator: Sendable {
         return await issuer.introspect(token)
     }
 
-    private func apply(_ status: TokenStatus, requirement: RouteRequirement) -> Decision {
+    func apply(_ status: TokenStatus, requirement: RouteRequirement) -> Decision {
         switch status {
         case .active(let principal, let index):
             let issuer = issuers[index]

@@ -70,13 +70,16 @@ package final class DecisionCache: Sendable {
         self.observer = observer
     }
 
-    /// The cached status, or nil on a miss. Counts the hit; a miss is counted by `load`.
-    package func lookup(_ key: TokenKey) -> TokenStatus? {
+    /// The cached status, or nil on a miss. Counts the hit (unless `counting` is false: the caller
+    /// counts it with `countHit` once it uses the entry); a miss is counted by `load`.
+    package func lookup(_ key: TokenKey, counting: Bool = true) -> TokenStatus? {
         let found = cached(key, in: shard(for: key), now: clock.now())
-        if let found {
-            if case .active = found { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
-        }
+        if counting, let found { countHit(found) }
         return found
+    }
+
+    package func countHit(_ status: TokenStatus) {
+        if case .active = status { observer.cacheHit(negative: false) } else { observer.cacheHit(negative: true) }
     }
 
     /// How long a refusal is cached.

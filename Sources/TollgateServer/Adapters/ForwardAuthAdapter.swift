@@ -57,7 +57,39 @@ struct ForwardAuthAdapter {
         }
     }
 
+    /// Where a request stands once everything but its token is decided.
+    enum Step {
+        case answered(Answer)
+        /// The token decides, against this requirement; these claims become headers when it passes.
+        case token(RouteRequirement, headers: HeaderMap)
+    }
+
     func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+        switch prepare(request, context) {
+        case .answered(let answer):
+            return answer.response
+        case .token(let requirement, let headers):
+            // The connection's own certificate is the proxy's: only a forwarded one is the client's.
+            let certificate = forwardedCertificate?.thumbprint(request, peer: context.peerAddress)
+            let decision = await authenticator.authenticate(
+                request, context: context, requirement: requirement, proofTarget: { reader.proofTarget(request, peer: context.peerAddress) },
+                certificate: { certificate })
+            return answer(decision, headers: headers).response
+        }
+    }
+
+    /// The same answer without waiting, for a token already settled (the event-loop path).
+    func authorize(_ request: Request, _ context: TollgateRequestContext, settled: SettledToken) -> Answer {
+        switch prepare(request, context) {
+        case .answered(let answer):
+            return answer
+        case .token(let requirement, let headers):
+            return answer(authenticator.decide(settled, requirement: requirement, context: context), headers: headers)
+        }
+    }
+
+    /// Everything before the token: the guarded request's facts, the auth URL's constraints and the rules.
+    private func prepare(_ request: Request, _ context: TollgateRequestContext) -> Step {
         var facts: RequestFacts?
         var factsFromPath: Bool?
         context.noteAudit(.forwardAuth)
@@ -91,7 +123,7 @@ struct ForwardAuthAdapter {
             // Without rules the guarded request decides nothing, but the audit record still names it.
             context.noteGuarded(read)
         }
-        guard !rules.isEmpty else { return await answer(request, context, requirement: .none, constraints: constraints, headers: identityHeaders) }
+        guard !rules.isEmpty else { return tokenStep(request, requirement: .none, constraints: constraints, headers: identityHeaders) }
         switch rules.verdict(for: facts) {
         case .refused(.unknownRequest, let why):
             return refuse(
@@ -105,11 +137,11 @@ struct ForwardAuthAdapter {
             // As oauth2-proxy's skipped routes: an anonymous rule passes whatever the auth URL asks of a token.
             context.noteRule(rule.name)
             context.noteDecision(Decision(verdict: .allowed))
-            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+            return .answered(Answer(status: .ok, headers: [.cacheControl: "no-store"]))
         case .token(let requirement, let rule):
             context.noteRule(rule?.name)
             let headers = rule.map { ruleHeaders[$0.index] } ?? identityHeaders
-            return await answer(request, context, requirement: requirement, constraints: constraints, headers: headers)
+            return tokenStep(request, requirement: requirement, constraints: constraints, headers: headers)
         }
     }
 
@@ -120,7 +152,7 @@ struct ForwardAuthAdapter {
     }
 
     /// A refusal made before any token was looked at, with a throttled warning naming the peer.
-    private func refuse(_ reason: DenialReason, _ context: TollgateRequestContext, warning: String? = nil, description: String? = nil) -> Response {
+    private func refuse(_ reason: DenialReason, _ context: TollgateRequestContext, warning: String? = nil, description: String? = nil) -> Step {
         if let alert = Self.securityAction[reason] { context.noteAudit(alert) { $0.reason = description ?? reason.rawValue } }
         if let warning {
             let peer = context.peerAddress?.ipAddress ?? "unknown"
@@ -129,33 +161,28 @@ struct ForwardAuthAdapter {
                     "forward auth refused a request from \(peer): \(warning)", metadata: ["peer": .string(peer), "reason": .string(reason.rawValue)])
             }
         }
-        return BearerChallenge.response(for: authenticator.refuse(reason, context: context), statuses: statuses, description: description)
+        return .answered(BearerChallenge.answer(for: authenticator.refuse(reason, context: context), statuses: statuses, description: description))
     }
 
-    /// The token against the requirement, plus what the proxy adds per route: `X-Required-Scopes`
-    /// and the auth URL's constraints.
-    private func answer(
-        _ request: Request, _ context: TollgateRequestContext, requirement: RouteRequirement, constraints: AuthURLConstraints,
-        headers: HeaderMap
-    ) async -> Response {
+    /// What the proxy adds per route to the rule's requirement: `X-Required-Scopes` and the auth URL's constraints.
+    private func tokenStep(_ request: Request, requirement: RouteRequirement, constraints: AuthURLConstraints, headers: HeaderMap) -> Step {
         var requirement = constraints.applied(to: requirement, groupsClaim: groupsClaim)
         if let name = requiredScopesHeader, let value = request.headers[name] {
             requirement = requirement.adding(scopes: Self.split(value[...]))
         }
-        // The connection's own certificate is the proxy's: only a forwarded one is the client's.
-        let certificate = forwardedCertificate?.thumbprint(request, peer: context.peerAddress)
-        let decision = await authenticator.authenticate(
-            request, context: context, requirement: requirement, proofTarget: { reader.proofTarget(request, peer: context.peerAddress) },
-            certificate: { certificate })
-        guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.response(for: decision, statuses: statuses) }
-        var response = Response(status: .ok)
-        response.headers[.cacheControl] = "no-store"
-        response.headers[.dpopNonce] = decision.dpopNonce
+        return .token(requirement, headers: headers)
+    }
+
+    /// The decision's answer: a passing token's claims as identity headers, RFC 6750 otherwise.
+    private func answer(_ decision: Decision, headers: HeaderMap) -> Answer {
+        guard decision.isAllowed, let principal = decision.principal else { return BearerChallenge.answer(for: decision, statuses: statuses) }
+        var answer = Answer(status: .ok, headers: [.cacheControl: "no-store"])
+        answer.headers[.dpopNonce] = decision.dpopNonce
         for (claim, name) in headers {
             guard let value = principal.headerValue(ofClaim: claim, issuer: decision.issuer), HeaderRules.isSafeValue(value) else { continue }
-            response.headers[name] = value
+            answer.headers[name] = value
         }
-        return response
+        return answer
     }
 
     /// Refusals an operator must see as security events, not as one more denied token.

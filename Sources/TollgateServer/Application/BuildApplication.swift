@@ -18,6 +18,8 @@ package struct TollgateApplication: ApplicationProtocol {
     let app: TollgateApp
     let routes: RouterResponder<TollgateRequestContext>
     let started: ServerStartSignal
+    /// `server.event_loop_answers`: what the event loop answers without the router.
+    let answers: EventLoopAnswers?
 
     package var responder: RouterResponder<TollgateRequestContext> {
         get async throws { routes }
@@ -25,13 +27,17 @@ package struct TollgateApplication: ApplicationProtocol {
     package var configuration: ApplicationConfiguration {
         let server = app.config.server
         return .init(
-            address: .hostname(server.host, port: server.port), serverName: "tollgate",
+            address: .hostname(server.host, port: server.port), serverName: Self.serverName,
             availableConnectionsDelegate: .maximum(server.maxConnections, logger: app.logger))
     }
-    /// HTTP/1.1 with an idle timeout that also covers unfinished request heads; behind TLS when
-    /// `server.tls` is set.
+    static let serverName = "tollgate"
+
+    /// HTTP/1.1 with an idle timeout that also covers unfinished request heads, and the event-loop
+    /// answers; behind TLS when `server.tls` is set.
     package var server: HTTPServerBuilder {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(app.config.server.idleTimeoutSeconds))))
+        let idleTimeout = Duration.seconds(app.config.server.idleTimeoutSeconds)
+        let answers = self.answers
+        let http1 = HTTPServerBuilder { responder in TollgateHTTP1Channel(responder: responder, idleTimeout: idleTimeout, answers: answers) }
         guard let tls = app.serverTLS else { return http1 }
         do {
             return try .tls(http1, tlsConfiguration: tls.configuration)
@@ -75,7 +81,29 @@ extension TollgateApp {
             { [outbound, logger] in await Self.watchDPoPKeys(outbound.dpopKeyFiles, logger: logger) },
             { [registryHealth] in await registryHealth?.run() },
         ])
-        return TollgateApplication(app: self, routes: buildRouter().buildResponder(), started: started)
+        let shared = sharedRouteParts()
+        let answers =
+            config.server.eventLoopAnswers
+            ? EventLoopAnswers(
+                forwardAuth: shared.forwardAuth, observability: shared.observability, authenticator: authenticator, logger: logger,
+                serverName: TollgateApplication.serverName, count: eventLoopAnswered)
+            : nil
+        return TollgateApplication(app: self, routes: buildRouter(shared).buildResponder(), started: started, answers: answers)
+    }
+
+    /// The pieces the router and the event-loop answers share, so that both count, throttle and number alike.
+    struct SharedRouteParts {
+        let observability: ObservabilityMiddleware
+        let forwardAuth: ForwardAuthAdapter
+    }
+
+    func sharedRouteParts() -> SharedRouteParts {
+        SharedRouteParts(
+            observability: ObservabilityMiddleware(
+                metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access, audit: audit,
+                trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
+                tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https"), denials: console?.denials),
+            forwardAuth: ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock))
     }
 
     /// The roles file, reread when it changes on disk (every 2 s), after the shared store's copy
@@ -111,26 +139,27 @@ extension TollgateApp {
 
     /// Every route, and a 405 with `Allow` for every other method on a path it serves.
     package func buildRouter() -> Router<TollgateRequestContext> {
-        let router = servedRoutes()
+        buildRouter(sharedRouteParts())
+    }
+
+    func buildRouter(_ shared: SharedRouteParts) -> Router<TollgateRequestContext> {
+        let router = servedRoutes(shared)
         MethodNotAllowedRoutes.register(on: router)
         return router
     }
 
     /// Every route, each on the adapter for its caller's protocol; admin routes behind the guard.
-    func servedRoutes() -> Router<TollgateRequestContext> {
+    func servedRoutes(_ shared: SharedRouteParts? = nil) -> Router<TollgateRequestContext> {
+        let shared = shared ?? sharedRouteParts()
         // HEAD is answered wherever GET is (RFC 9110 §9.3.2), without the body.
         let router = Router(context: TollgateRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(
-            middleware: ObservabilityMiddleware(
-                metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access, audit: audit,
-                trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
-                tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https"), denials: console?.denials))
+        router.add(middleware: shared.observability)
         ProbeRoutes(
             readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry, audit: audit,
             version: Self.version, console: console != nil
         ).register(on: router)
         MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
-        ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock).register(on: router)
+        shared.forwardAuth.register(on: router)
         let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))
         OrthancAuthAdapter(
             decisions: OrthancWebServiceDecision(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens),

@@ -52,6 +52,8 @@ package final class TollgateApp: Sendable {
     let connections: RuntimeConnections?
     /// `console.enabled`: sessions, the sign-in and the recent refusals.
     let console: Console?
+    /// How many requests the event loop answered without the router (`server.event_loop_answers`).
+    let eventLoopAnswered = EventLoopAnswerCount()
     /// Messages to the other replicas sharing the registry's store (PostgreSQL); nil without a registry.
     var replicaMessages: ReplicaMessages? {
         connections?.replicaMessages

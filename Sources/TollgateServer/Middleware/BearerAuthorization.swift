@@ -37,6 +37,13 @@ extension InboundAuthenticator {
         return decision
     }
 
+    /// The decision for a token settled without waiting (the event-loop path), noted the same way.
+    func decide(_ settled: SettledToken, requirement: RouteRequirement, context: TollgateRequestContext) -> Decision {
+        let decision = decide(settled, requirement: requirement)
+        context.noteDecision(decision)
+        return decision
+    }
+
     /// A refusal decided before any token was at hand, noted the same way.
     func refuse(_ reason: DenialReason, context: TollgateRequestContext) -> Decision {
         let decision = refuse(reason)

@@ -21,8 +21,29 @@ struct ObservabilityMiddleware: RouterMiddleware {
     /// The console's list of recent refusals, when the console is on.
     var denials: RecentDenials? = nil
 
+    /// What `begin` set up for one request, for `finish`.
+    struct Scope {
+        let requestID: String
+        let trace: RequestTracing.Trace?
+        let note: AccessNote?
+        let started: ContinuousClock.Instant
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let scope = begin(request, context: &context)
+        var response: Response
+        if let trace = scope.trace {
+            response = await InstrumentationContext.$current.withValue(trace.context) { await answer(request, context: context, next: next) }
+        } else {
+            response = await answer(request, context: context, next: next)
+        }
+        finish(request, context: context, scope: scope, response: &response)
+        return response
+    }
+
+    /// The request's id, trace and access note, before its route runs (on either path).
+    func begin(_ request: Request, context: inout Context) -> Scope {
         let requestID = Self.acceptableID(request.headers[.xRequestID]) ?? requestIDs.next()
         context.requestID = requestID
         // One request-id field: Hummingbird's own key, holding Tollgate's id (the log handler names it request_id).
@@ -31,26 +52,25 @@ struct ObservabilityMiddleware: RouterMiddleware {
         if let trace { context.logger[metadataKey: "trace_id"] = .string(trace.id) }
         let note = accessLog || audit != nil || denials != nil ? AccessNote(audits: audit != nil) : nil
         context.accessNote = note
-        let started = ContinuousClock.now
-        var response: Response
-        if let trace {
-            response = await InstrumentationContext.$current.withValue(trace.context) { await answer(request, context: context, next: next) }
-            response.headers[.xTraceID] = trace.id
-        } else {
-            response = await answer(request, context: context, next: next)
-        }
+        return Scope(requestID: requestID, trace: trace, note: note, started: ContinuousClock.now)
+    }
+
+    /// The ids on the answer, its audit record, metrics, trace span and access line (on either path).
+    func finish(_ request: Request, context: Context, scope: Scope, response: inout some FinishedAnswer) {
+        let (requestID, trace, note) = (scope.requestID, scope.trace, scope.note)
+        if let trace { response.headers[.xTraceID] = trace.id }
         if let audit, let note,
             let event = auditEvent(request, context: context, status: response.status.code, note: note, requestID: requestID, traceID: trace?.id),
             !audit.record(event), audit.deniesUnrecorded, event.category == .access, event.outcome == .allowed
         {
             // on_failure: deny — an allowed decision the trail could not take is not given.
             context.logger.warning("audit record could not be queued (a sink's buffer is full): refusing an allowed decision (audit.on_failure: deny)")
-            response = Reply.unrecorded()
+            response.replace(with: Reply.unrecorded())
             if let trace { response.headers[.xTraceID] = trace.id }
         }
         response.headers[.xRequestID] = requestID
         let status = response.status.code
-        let elapsed = ContinuousClock.now - started
+        let elapsed = ContinuousClock.now - scope.started
         let (seconds, attos) = elapsed.components
         let route = context.endpointPath
         let routeLabel = route ?? "unmatched"
@@ -64,7 +84,6 @@ struct ObservabilityMiddleware: RouterMiddleware {
                 context.logger, request: request, route: routeLabel, status: status, elapsed: elapsed, note: note,
                 requestID: requestID, traceID: trace?.id)
         }
-        return response
     }
 
     /// The route's answer; an error thrown on the way becomes its HTTP answer here, so that it is
@@ -120,6 +139,17 @@ struct ObservabilityMiddleware: RouterMiddleware {
         else { return nil }
         return value
     }
+}
+
+/// An answer the middleware finishes: the router's `Response`, or the event-loop path's own.
+protocol FinishedAnswer {
+    var status: HTTPResponse.Status { get }
+    var headers: HTTPFields { get set }
+    mutating func replace(with answer: Answer)
+}
+
+extension Response: FinishedAnswer {
+    mutating func replace(with answer: Answer) { self = answer.response }
 }
 
 extension HTTPField.Name {

@@ -9,6 +9,9 @@ package struct TollgateLogHandler: LogHandler {
     package var logLevel: Logger.Level
     package var metadata: Logger.Metadata = [:]
     package var metadataProvider: Logger.MetadataProvider?
+    /// `hb.request.id`, set on every request's logger: a field of its own, so that setting it does
+    /// not copy the metadata dictionary on every request.
+    private var requestID: Logger.Metadata.Value?
     private let label: String
     private let format: LogFormat
 
@@ -19,8 +22,10 @@ package struct TollgateLogHandler: LogHandler {
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        get { key == Self.hummingbirdRequestID ? requestID : metadata[key] }
+        set {
+            if key == Self.hummingbirdRequestID { requestID = newValue } else { metadata[key] = newValue }
+        }
     }
 
     package func log(event: LogEvent) {
@@ -145,6 +150,7 @@ package struct TollgateLogHandler: LogHandler {
     /// The record as written: one JSON object or one text line, newline-terminated.
     func line(for event: LogEvent) -> String {
         var merged = metadata
+        if let requestID { merged[Self.hummingbirdRequestID] = requestID }
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         // Hummingbird's per-request logger carries the request id as `hb.request.id`; Tollgate sets

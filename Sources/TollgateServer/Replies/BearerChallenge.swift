@@ -19,9 +19,13 @@ enum BearerChallenge {
     /// The status and `WWW-Authenticate` for a decision that did not allow the request.
     /// `description` replaces the reason's own sentence for a malformed request.
     static func response(for decision: Decision, statuses: Statuses = Statuses(), description: String? = nil) -> Response {
+        answer(for: decision, statuses: statuses, description: description).response
+    }
+
+    static func answer(for decision: Decision, statuses: Statuses = Statuses(), description: String? = nil) -> Answer {
         switch decision.verdict {
         case .allowed:
-            return Response(status: .ok)
+            return Answer(status: .ok)
         case .denied(.missingToken), .denied(.unsupportedCredential):
             // No credentials for this scheme: a bare challenge, no error code (RFC 6750 §3.1).
             return challenge(.unauthorized, #"Bearer realm="\#(realm)""#)
@@ -64,7 +68,7 @@ enum BearerChallenge {
         case .indeterminate:
             // Cannot decide: never report the token as invalid (Envoy #14557's lesson). A 401 chosen
             // for nginx carries a bare challenge and says why in a header of its own.
-            var response = Response(status: statuses.unavailable)
+            var response = Answer(status: statuses.unavailable)
             response.headers[.retryAfter] = "5"
             response.headers[.cacheControl] = "no-store"
             response.headers[.xTollgateError] = "unavailable"
@@ -74,26 +78,26 @@ enum BearerChallenge {
     }
 
     /// A refusal about the request rather than the token: `X-Tollgate-Error` names it, the body says why.
-    private static func refusal(_ status: HTTPResponse.Status, _ decision: Decision, description: String?) -> Response {
-        guard case .denied(let reason) = decision.verdict else { return Response(status: status) }
+    private static func refusal(_ status: HTTPResponse.Status, _ decision: Decision, description: String?) -> Answer {
+        guard case .denied(let reason) = decision.verdict else { return Answer(status: status) }
         let why = description.map { "\(reason.message): \($0)" } ?? reason.message
         let body = JSONText.object([("error", .string(reason.rawValue)), ("error_description", .string(PrintableText.clean(why, limit: 300)))])
-        return Reply.json(body, status: status, headers: [.cacheControl: "no-store", .xTollgateError: reason.rawValue])
+        return Answer.json(body, status: status, headers: [.cacheControl: "no-store", .xTollgateError: reason.rawValue])
     }
 
     /// 403 with the challenge, and the same words as a body: every 403 Tollgate answers carries an
     /// `OAuthError` body, and Traefik and Caddy show the caller what it says.
-    private static func insufficientScope(_ challenge: String, _ description: String) -> Response {
+    private static func insufficientScope(_ challenge: String, _ description: String) -> Answer {
         let body = JSONText.object([("error", .string("insufficient_scope")), ("error_description", .string(description))])
-        return Reply.json(body, status: .forbidden, headers: [.wwwAuthenticate: challenge, .cacheControl: "no-store"])
+        return Answer.json(body, status: .forbidden, headers: [.wwwAuthenticate: challenge, .cacheControl: "no-store"])
     }
 
     private static func header(error: String, description: String) -> String {
         #"Bearer realm="\#(realm)", error="\#(error)", error_description="\#(quoted(description))""#
     }
 
-    private static func challenge(_ status: HTTPResponse.Status, _ value: String) -> Response {
-        Response(status: status, headers: [.wwwAuthenticate: value, .cacheControl: "no-store"])
+    private static func challenge(_ status: HTTPResponse.Status, _ value: String) -> Answer {
+        Answer(status: status, headers: [.wwwAuthenticate: value, .cacheControl: "no-store"])
     }
 
     /// RFC 6750 §3: error_description and scope must not contain `"` or `\`.

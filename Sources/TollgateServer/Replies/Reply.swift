@@ -6,9 +6,7 @@ import TollgateOutbound
 /// Small response builders shared by the adapters.
 enum Reply {
     static func json(_ text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        Answer.json(text, status: status, headers: headers).response
     }
 
     static func bytes(_ bytes: [UInt8], contentType: String) -> Response {
@@ -37,11 +35,11 @@ extension Request {
 
 extension Reply {
     /// `audit.on_failure: deny`: an allowed decision the audit trail could not take (503).
-    static func unrecorded() -> Response {
-        var response = json(
+    static func unrecorded() -> Answer {
+        var answer = Answer.json(
             #"{"error":"temporarily_unavailable","error_description":"the audit trail cannot record this decision"}"#, status: .serviceUnavailable)
-        response.headers[.cacheControl] = "no-store"
-        response.headers[.xTollgateError] = "audit_unavailable"
-        return response
+        answer.headers[.cacheControl] = "no-store"
+        answer.headers[.xTollgateError] = "audit_unavailable"
+        return answer
     }
 }

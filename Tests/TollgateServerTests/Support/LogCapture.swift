@@ -17,8 +17,18 @@ import TollgateKit
 /// Log lines captured in memory so tests can assert what never appears in them.
 final class LogCapture: Sendable {
     private let lines = Mutex<[String]>([])
+    private let kept = Mutex<[Record]>([])
 
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
+
+    /// Each line's message and metadata (values as text), for comparing lines field by field.
+    struct Record: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
+    var records: [Record] { kept.withLock { $0 } }
 
     func logger() -> Logger {
         var logger = Logger(label: "test") { _ in CapturingHandler(capture: self) }
@@ -26,7 +36,10 @@ final class LogCapture: Sendable {
         return logger
     }
 
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+    fileprivate func append(_ line: String, _ record: Record) {
+        lines.withLock { $0.append(line) }
+        kept.withLock { $0.append(record) }
+    }
 
     private struct CapturingHandler: LogHandler {
         let capture: LogCapture
@@ -39,7 +52,9 @@ final class LogCapture: Sendable {
         func log(event: LogEvent) {
             var all = metadata
             all.merge(event.metadata ?? [:]) { $1 }
-            capture.append("\(event.level) \(event.message) \(all)")
+            capture.append(
+                "\(event.level) \(event.message) \(all)",
+                Record(level: event.level, message: event.message.description, metadata: all.mapValues { "\($0)" }))
         }
     }
 }

@@ -1,0 +1,59 @@
+import TollgateKit
+
+/// A token whose verdict is known without waiting: refused for its shape, or found in the cache
+/// unbound. The event-loop path decides only these; anything else goes the way that may wait.
+package struct SettledToken: Sendable {
+    fileprivate enum Outcome {
+        /// No usable credential in the header: refused before any token was at hand.
+        case refused(DenialReason)
+        /// A token refused for its shape alone.
+        case refusedBeforeCache(DenialReason)
+        case cached(TokenStatus)
+    }
+
+    fileprivate let outcome: Outcome
+}
+
+extension InboundAuthenticator {
+    /// The `Authorization` header's verdict when it can be given now; nil when deciding could wait
+    /// (a cache miss) or needs the request's proof (a DPoP proof, a token bound to a key or
+    /// certificate). The cache hit is counted only when `decide` uses it.
+    package func settled(authorization values: [String]) -> SettledToken? {
+        switch BearerToken.extractWithScheme(fromAuthorization: values) {
+        case .failure(let reason):
+            return SettledToken(outcome: .refused(reason))
+        case .success((_, .dpop)):
+            return nil
+        case .success((let token, .bearer)):
+            if let reason = refusalBeforeLookup(token) { return SettledToken(outcome: .refusedBeforeCache(reason)) }
+            guard let status = cache.lookup(TokenKey(token: token), counting: false) else {
+                return BearerToken.isWellFormed(token) ? nil : SettledToken(outcome: .refusedBeforeCache(.malformed))
+            }
+            if case .active(let principal, _) = status, principal.claims.binding != nil { return nil }
+            return SettledToken(outcome: .cached(status))
+        }
+    }
+
+    /// The decision for a settled token against a route's requirement, recorded and traced exactly
+    /// as `authenticate` records and traces the same token.
+    package func decide(_ settled: SettledToken, requirement: RouteRequirement) -> Decision {
+        let decision: Decision
+        let lookup: CacheLookup
+        switch settled.outcome {
+        case .refused(let reason):
+            return refuse(reason)
+        case .refusedBeforeCache(let reason):
+            decision = Decision(verdict: .denied(reason))
+            lookup = .skipped
+        case .cached(let status):
+            cache.countHit(status)
+            var applied = apply(status, requirement: requirement)
+            applied.fromCache = true
+            decision = applied
+            lookup = .hit
+        }
+        recorder.record(decision)
+        if let span = InternalSpan.start("tollgate.decision") { Self.end(span, decision, lookup: lookup) }
+        return decision
+    }
+}

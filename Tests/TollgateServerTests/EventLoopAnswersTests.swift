@@ -1,0 +1,345 @@
+import Foundation
+import Testing
+@testable import TollgateServer
+import TollgateConfiguration
+import TollgateKit
+
+/// `server.event_loop_answers`: two Tollgates with one config but this key, deciding the same
+/// tokens (the second asks the first's dev issuer), get the same corpus of forward-auth requests,
+/// one connection each and all pipelined on one; every byte of every answer, every access line,
+/// audit record, metric and span must be the same. Only `Date` and the timings differ.
+@Suite("event-loop answers")
+struct EventLoopAnswersTests {
+    struct Instance {
+        let tollgate: RunningTollgate
+        let audit: String
+        let spans: OTLPReceiver
+    }
+
+    static func configure(_ config: inout TollgateConfig, audit: String, spans: OTLPReceiver, eventLoop: Bool) {
+        config.server.eventLoopAnswers = eventLoop
+        config.audit.enabled = true
+        config.audit.sinks = AuditSinksConfig(file: AuditFileSinkConfig(path: audit))
+        TracingTests.exportSpans(&config, to: spans)
+        config.forwardAuth.rules = [
+            ForwardAuthRulesTests.rule("^/public/") {
+                $0.allowAnonymous = true
+                $0.name = "public"
+            },
+            ForwardAuthRulesTests.rule("^/dicom-web/", methods: ["GET", "HEAD"], scopes: ["read"]) { $0.name = "dicom-read" },
+            ForwardAuthRulesTests.rule("^/dicom-web/", scopes: ["write"]) { $0.name = "dicom-write" },
+        ]
+        config.forwardAuth.default = .deny
+    }
+
+    static func start(
+        eventLoop: Bool, clock: ManualClock, issuer: RunningTollgate? = nil, _ directory: String,
+        _ adjust: (inout TollgateConfig) -> Void = { _ in }
+    ) async throws -> Instance {
+        let audit = directory + (eventLoop ? "/event-loop.jsonl" : "/router.jsonl")
+        let spans = try await OTLPReceiver.start()
+        let tollgate = try await RunningTollgate.start(clock: clock) { config in
+            configure(&config, audit: audit, spans: spans, eventLoop: eventLoop)
+            adjust(&config)
+            if let issuer {
+                // The same issuer name, deciding through the other instance's dev issuer.
+                config.devIssuer.enabled = false
+                config.inbound.issuers = [
+                    IssuerConfig(
+                        name: "dev", issuer: issuer.app.config.devIssuerURL,
+                        introspection: IntrospectionConfig(clientID: "tollgate-dev", clientSecret: "tollgate-dev-secret"))
+                ]
+            }
+        }
+        return Instance(tollgate: tollgate, audit: audit, spans: spans)
+    }
+
+    /// Each request of the corpus, as raw HTTP/1.1, with the id it is told apart by.
+    static func corpus(reader: String, writer: String) -> [(id: String, raw: String)] {
+        func request(_ id: String, _ line: String, _ headers: [String], requestID: Bool = true) -> (String, String) {
+            let fields = ["Host: tollgate.test"] + (requestID ? ["X-Request-Id: \(id)"] : []) + headers
+            return (id, line + "\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n")
+        }
+        let get = "GET /auth HTTP/1.1"
+        return [
+            request("valid", get, ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/studies"]),
+            request("wrong-scope", get, ["Authorization: Bearer \(reader)", "X-Original-Method: POST", "X-Original-URI: /dicom-web/studies"]),
+            request("write", get, ["Authorization: Bearer \(writer)", "X-Forwarded-Method: DELETE", "X-Forwarded-Uri: /dicom-web/studies/1"]),
+            request("inactive", get, ["Authorization: Bearer not-a-real-token", "X-Original-Method: GET", "X-Original-URI: /dicom-web/studies"]),
+            request("missing", get, ["X-Original-Method: GET", "X-Original-URI: /dicom-web/studies"]),
+            request("empty-bearer", get, ["Authorization: Bearer", "X-Original-Method: GET", "X-Original-URI: /dicom-web/studies"]),
+            request("basic", get, ["Authorization: Basic dXNlcjpwYXNz", "X-Original-Method: GET", "X-Original-URI: /dicom-web/studies"]),
+            request(
+                "two-headers", get,
+                ["Authorization: Bearer \(reader)", "Authorization: Bearer \(writer)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request("bad-chars", get, ["Authorization: Bearer a\u{7F}b", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request("anonymous", get, ["X-Original-Method: GET", "X-Original-URI: /public/logo.png"]),
+            request("no-rule", get, ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /admin"]),
+            request("ambiguous", get, ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/%2e%2e/admin"]),
+            request(
+                "conflicting", get, ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/a", "X-Forwarded-Uri: /admin"]),
+            request("unknown-request", get, ["Authorization: Bearer \(reader)"]),
+            request(
+                "constraint", "GET /auth?scope=write HTTP/1.1", ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request(
+                "bad-constraint", "GET /auth?bogus=1 HTTP/1.1", ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request(
+                "required-scopes", get,
+                ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x", "X-Required-Scopes: write"]),
+            request("envoy", "GET /auth/dicom-web/studies?limit=1 HTTP/1.1", ["Authorization: Bearer \(reader)"]),
+            request("envoy-post", "POST /auth/dicom-web/studies HTTP/1.1", ["Authorization: Bearer \(reader)", "Content-Length: 0"]),
+            request("slashes", "GET /auth//dicom-web//x HTTP/1.1", ["Authorization: Bearer \(reader)"]),
+            request("trailing", "GET /auth/ HTTP/1.1", ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request("head", "HEAD /auth HTTP/1.1", ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request("options", "OPTIONS /auth HTTP/1.1", ["Authorization: Bearer \(writer)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request(
+                "traced", get,
+                ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x", "traceparent: \(TracingTests.traceparent)"]),
+            request("no-id", get, ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"], requestID: false),
+            request("outbound", "GET /auth/outbound/none HTTP/1.1", ["Authorization: Bearer \(reader)"]),
+            request("dpop", get, ["Authorization: DPoP \(reader)", "DPoP: x.y.z", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x"]),
+            request(
+                "with-body", "POST /auth HTTP/1.1",
+                ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x", "Content-Length: 2"]),
+        ].map { id, raw in (id, id == "with-body" ? raw + "{}" : raw) }
+    }
+
+    @Test func bothPathsGiveTheSameAnswersRecordsMetricsAndSpans() async throws {
+        let directory = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let clock = ManualClock(running: true)
+        let fast = try await Self.start(eventLoop: true, clock: clock, directory)
+        let routed = try await Self.start(eventLoop: false, clock: clock, issuer: fast.tollgate, directory)
+        defer {
+            Task {
+                for instance in [fast, routed] {
+                    await instance.tollgate.stop()
+                    await instance.spans.stop()
+                }
+            }
+        }
+        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+        let writer = try await fast.tollgate.token(scope: "read write")
+        let corpus = Self.corpus(reader: reader, writer: writer)
+        let instances = [fast, routed]
+        // First on each: the misses, which both send through the router and cache.
+        for (id, raw) in corpus {
+            let answers = try await instances.asyncMap { try await Self.exchange(raw, port: $0.tollgate.app.config.server.port) }
+            #expect(Self.masked(answers[0]) == Self.masked(answers[1]), "first \(id)")
+        }
+        let beforeSettled = fast.tollgate.app.eventLoopAnswered.current
+        // Then each alone on a connection, then all pipelined on one: answered from the cache.
+        for (id, raw) in corpus {
+            let answers = try await instances.asyncMap { try await Self.exchange(raw, port: $0.tollgate.app.config.server.port) }
+            #expect(Self.masked(answers[0]) == Self.masked(answers[1]), "\(id)")
+            #expect(answers[0].hasPrefix("HTTP/1.1 "), "\(id): \(answers[0].prefix(80))")
+        }
+        // A head the parser refuses ends its connection (400, then close): it cannot be followed.
+        let pipelined = corpus.filter { $0.id != "bad-chars" }.map {
+            ($0.id + "-pipelined", $0.raw.replacingOccurrences(of: "X-Request-Id: \($0.id)\r\n", with: "X-Request-Id: \($0.id)-pipelined\r\n"))
+        }
+        let batch = pipelined.map(\.1).joined()
+        let answers = try await instances.asyncMap { try await Self.exchange(batch, port: $0.tollgate.app.config.server.port, answers: pipelined.count) }
+        #expect(Self.masked(answers[0]) == Self.masked(answers[1]), "pipelined")
+        for (id, _) in pipelined where !["no-id-pipelined"].contains(id) {
+            #expect(answers[0].contains("X-Request-Id: \(id)\r\n"), "\(id) answered on the pipelined connection")
+        }
+        // The settled requests were answered on the event loop; the router-only instance answered none there.
+        let settled = fast.tollgate.app.eventLoopAnswered.current - beforeSettled
+        #expect(settled >= 2 * 20, "answered on the event loop: \(settled)")
+        #expect(routed.tollgate.app.eventLoopAnswered.current == 0)
+
+        // Access lines, by request id (the timings masked).
+        let ids = Set(corpus.map(\.id) + pipelined.map(\.0))
+        let lines = instances.map { Self.accessLines($0.tollgate.logs.records, ids: ids) }
+        #expect(lines[0].count >= corpus.count * 2)
+        #expect(lines[0] == lines[1], "\(Self.difference(lines[0], lines[1]))")
+
+        // Audit records, in order (the time masked).
+        try await waitUntil { try instances.allSatisfy { try Self.auditLines($0.audit).count >= lines[0].count - 8 } }
+        try await Task.sleep(for: .milliseconds(300))
+        let audits = try instances.map { try Self.auditLines($0.audit) }
+        #expect(audits[0].count > 10)
+        #expect(audits[0] == audits[1], "\(Self.difference(audits[0], audits[1]))")
+
+        // The metrics the requests moved.
+        let metrics = try await instances.asyncMap { try await Self.requestMetrics($0.tollgate) }
+        #expect(metrics[0].contains { $0.hasPrefix("tollgate_cache_hits_total") })
+        #expect(metrics[0] == metrics[1], "\(Self.difference(metrics[0], metrics[1]))")
+
+        // Spans: server spans by route and status, decision spans by cache, issuer and result, in the caller's trace too.
+        try await waitUntil(seconds: 20) { instances.allSatisfy { Self.spanSummary($0.spans).count >= 40 } }
+        try await Task.sleep(for: .milliseconds(500))
+        let spans = instances.map { Self.spanSummary($0.spans) }
+        #expect(spans[0] == spans[1], "\(Self.difference(spans[0], spans[1]))")
+        #expect(spans[0].contains { $0.contains("trace=caller") })
+    }
+
+    @Test func anAnswerNeverOvertakesAnEarlierRequestOnItsConnection() async throws {
+        let directory = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let fast = try await Self.start(eventLoop: true, clock: ManualClock(running: true), directory)
+        defer {
+            Task {
+                await fast.tollgate.stop()
+                await fast.spans.stop()
+            }
+        }
+        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+        let settled =
+            "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(reader)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\nX-Request-Id: settled-%d\r\n\r\n"
+        _ = try await Self.exchange(String(format: settled, 0), port: fast.tollgate.app.config.server.port)
+        // A request the router must answer (its token is not cached yet: it waits for introspection), then settled ones.
+        let other = try await fast.tollgate.token(scope: "read")
+        let slow =
+            "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(other)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\nX-Request-Id: slow\r\n\r\n"
+        let batch = slow + (1...5).map { String(format: settled, $0) }.joined()
+        let before = fast.tollgate.app.eventLoopAnswered.current
+        let answer = try await Self.exchange(batch, port: fast.tollgate.app.config.server.port, answers: 6)
+        let order = answer.components(separatedBy: "X-Request-Id: ").dropFirst().map { $0.prefix { !$0.isNewline } }
+        #expect(order == ["slow", "settled-1", "settled-2", "settled-3", "settled-4", "settled-5"])
+        // Behind the unanswered request, none were answered on the event loop.
+        #expect(fast.tollgate.app.eventLoopAnswered.current == before)
+        // Once it is answered, the connection's next requests are.
+        let again = try await Self.exchange((6...8).map { String(format: settled, $0) }.joined(), port: fast.tollgate.app.config.server.port, answers: 3)
+        #expect(again.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
+        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 3)
+    }
+
+    @Test func aConnectionAnsweredOnTheEventLoopIsKeptWhileBusyAndClosedWhenIdle() async throws {
+        let directory = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let fast = try await Self.start(eventLoop: true, clock: ManualClock(running: true), directory) { $0.server.idleTimeoutSeconds = 3 }
+        defer {
+            Task {
+                await fast.tollgate.stop()
+                await fast.spans.stop()
+            }
+        }
+        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+        let request = "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(reader)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\n\r\n"
+        _ = try await Self.exchange(request, port: fast.tollgate.app.config.server.port)
+        let before = fast.tollgate.app.eventLoopAnswered.current
+        // Hummingbird's connection-state handler must see these answers: a request every second for
+        // 5 s keeps the connection open past its 3 s idle timeout (timed from the connection's start
+        // if the handler saw none of them)...
+        let connection = try await RawConnection.open(port: fast.tollgate.app.config.server.port)
+        defer { Task { await connection.close() } }
+        for sent in 1...5 {
+            try await connection.send(request)
+            try await waitUntil { connection.received.components(separatedBy: "HTTP/1.1 200 OK").count == sent + 1 }
+            try await Task.sleep(for: .seconds(1))
+            #expect(await !connection.closedByServer(within: 0), "closed as idle after \(sent) answers")
+        }
+        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 5)
+        // ...and silence closes it.
+        #expect(await connection.closedByServer(within: 10))
+    }
+}
+
+extension EventLoopAnswersTests {
+    /// Sends `raw` on a fresh connection and returns what came back once `answers` whole answers have.
+    static func exchange(_ raw: String, port: Int, answers: Int = 1) async throws -> String {
+        let connection = try await RawConnection.open(port: port)
+        defer { Task { await connection.close() } }
+        try await connection.send(raw)
+        do {
+            try await waitUntil(seconds: 30) { Self.wholeAnswers(connection.received) >= answers }
+        } catch {
+            throw TestFailure("\(answers) answers not received; got \(Self.wholeAnswers(connection.received)): \(connection.received.suffix(600))")
+        }
+        return connection.received
+    }
+
+    /// How many whole answers (head and `Content-Length` body) `text` holds.
+    static func wholeAnswers(_ text: String) -> Int {
+        let bytes = Array(text.utf8)
+        let separator = Array("\r\n\r\n".utf8)
+        var start = 0
+        var count = 0
+        while let end = bytes[start...].firstRange(of: separator) {
+            let head = String(decoding: bytes[start..<end.lowerBound], as: UTF8.self)
+            let length =
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+            guard bytes.count - end.upperBound >= length else { break }
+            start = end.upperBound + length
+            count += 1
+        }
+        return count
+    }
+
+    /// The answers with `Date` and ids Tollgate made itself masked.
+    static func masked(_ text: String) -> String {
+        text.split(separator: "\r\n", omittingEmptySubsequences: false).map { line in
+            if line.hasPrefix("Date: ") { return "Date: <date>" }
+            if line.hasPrefix("X-Trace-Id: ") { return "X-Trace-Id: " + ownTraceMasked(String(line.dropFirst(12))) }
+            if line.hasPrefix("X-Request-Id: "), line.count == 14 + 36, line.dropFirst(14).filter({ $0 == "-" }).count == 4 { return "X-Request-Id: <made>" }
+            return String(line).replacing(/"trace_id":"([0-9a-f]{32})"/) { #""trace_id":"\#(ownTraceMasked(String($0.1)))""# }
+        }.joined(separator: "\r\n")
+    }
+
+    /// What only one side has, for a readable failure.
+    static func difference(_ left: [String], _ right: [String]) -> String {
+        "only event loop: \(left.filter { !right.contains($0) }.prefix(3)); only router: \(right.filter { !left.contains($0) }.prefix(3))"
+    }
+
+    /// An id Tollgate made (UUID-shaped) differs by instance; a caller's is kept.
+    static func madeIDMasked(_ id: String) -> String {
+        id.count == 36 && id.filter({ $0 == "-" }).count == 4 ? "<made>" : id
+    }
+
+    /// A trace Tollgate began itself has a random id; the caller's is kept.
+    static func ownTraceMasked(_ id: String) -> String {
+        id == TracingTests.callerTrace ? id : "<own>"
+    }
+
+    static func accessLines(_ records: [LogCapture.Record], ids: Set<String>) -> [String] {
+        records.filter { $0.message == "request" }.compactMap { record in
+            guard let id = record.metadata["hb.request.id"], ids.contains(id) else { return nil }
+            return record.metadata.filter { $0.key != "duration_ms" }.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.key == "trace_id" ? ownTraceMasked($0.value) : $0.value)" }.joined(separator: " ")
+        }
+    }
+
+    static func auditLines(_ path: String) throws -> [String] {
+        try AuditServerTests.records(path).map { record in
+            var record = record
+            record["ts"] = nil
+            if let trace = record["trace_id"] as? String { record["trace_id"] = ownTraceMasked(trace) }
+            if let id = record["request_id"] as? String { record["request_id"] = madeIDMasked(id) }
+            return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
+        }.filter { !$0.contains("dev-issuer") }
+    }
+
+    /// Counters and histogram counts for the forward-auth routes, decisions and the cache.
+    static func requestMetrics(_ tollgate: RunningTollgate) async throws -> [String] {
+        let text = try await tollgate.get("/metrics").body
+        return text.split(separator: "\n").map(String.init).filter { line in
+            guard !line.hasPrefix("#") else { return false }
+            if line.hasPrefix("tollgate_http_request_duration_seconds_count") { return line.contains(#"route="/auth"#) }
+            return line.hasPrefix("tollgate_decisions_total") || line.hasPrefix("tollgate_cache_hits_total")
+                || line.hasPrefix("tollgate_cache_negative_hits_total") || line.hasPrefix("tollgate_cache_misses_total")
+        }.sorted()
+    }
+
+    /// Each span by name, kind, route attributes and decision attributes; whether it is in the caller's trace.
+    static func spanSummary(_ receiver: OTLPReceiver) -> [String] {
+        let kept = [
+            "http.route", "http.response.status_code", "http.request.method", "url.path", "tollgate.cache", "tollgate.issuer", "tollgate.result",
+            "tollgate.reason", "tollgate.request_id",
+        ]
+        return receiver.spans.filter { $0.name.contains("/auth") || $0.name == "tollgate.decision" }.map { span in
+            let attributes = kept.compactMap { key in span.attributes[key].map { "\(key)=\(madeIDMasked($0))" } }.joined(separator: " ")
+            return "\(span.name) kind=\(span.kind) error=\(span.isError) trace=\(span.traceID == TracingTests.callerTrace ? "caller" : "own") \(attributes)"
+        }.sorted()
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
