@@ -18,6 +18,7 @@ struct EventLoopAnswersTests {
 
     static func configure(_ config: inout TollgateConfig, audit: String, spans: OTLPReceiver, eventLoop: Bool) {
         config.server.eventLoopAnswers = eventLoop
+        config.server.maxBodyBytes = 1024
         config.audit.enabled = true
         config.audit.sinks = AuditSinksConfig(file: AuditFileSinkConfig(path: audit))
         TracingTests.exportSpans(&config, to: spans)
@@ -101,13 +102,37 @@ struct EventLoopAnswersTests {
             request(
                 "with-body", "POST /auth HTTP/1.1",
                 ["Authorization: Bearer \(reader)", "X-Original-Method: GET", "X-Original-URI: /dicom-web/x", "Content-Length: 2"]),
-        ].map { id, raw in (id, id == "with-body" ? raw + "{}" : raw) }
+        ].map { id, raw in (id, id == "with-body" ? raw + "{}" : raw) } + pluginCorpus(reader: reader)
+    }
+
+    /// MockForge's `POST /plugin/authenticate`, in both shapes, with and without a settled token.
+    static func pluginCorpus(reader: String) -> [(id: String, raw: String)] {
+        func plugin(_ id: String, _ body: String, path: String = "/plugin/authenticate", extra: [String] = []) -> (String, String) {
+            let fields = ["Host: tollgate.test", "X-Request-Id: \(id)", "Content-Type: application/json", "Content-Length: \(body.utf8.count)"] + extra
+            return (id, "POST \(path) HTTP/1.1\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n" + body)
+        }
+        let shapeB =
+            #"{"context":{"plugin_id":"auth","version":{"major":1,"minor":0,"patch":0},"timeout_ms":5000,"request_id":"r1"},"method":"GET","uri":"/api","query_params":"#
+        return [
+            plugin("plugin-valid", #"{"context":{"method":"GET","uri":"/api/users?x=1","headers":{}},"credentials":{"type":"bearer","token":"\#(reader)"}}"#),
+            plugin("plugin-header", #"{"context":{"method":"GET","uri":"/","headers":{"AUTHORIZATION":"bearer \#(reader)"}}}"#),
+            plugin("plugin-inactive", #"{"context":{"method":"GET","uri":"/","headers":{}},"credentials":{"type":"bearer","token":"not-a-token"}}"#),
+            plugin("plugin-missing", #"{"context":{"method":"GET","uri":"/","headers":{}}}"#),
+            plugin("plugin-basic", #"{"context":{"headers":{"Authorization":"Basic dXNlcjpwdw=="}}}"#),
+            plugin("plugin-malformed-token", #"{"context":{"headers":{}},"credentials":{"type":"bearer","token":"a b"}}"#),
+            plugin("plugin-bad-json", #"{"context":"#),
+            plugin("plugin-shape-b", shapeB + #"{"access_token":"\#(reader)"},"client_ip":"127.0.0.1","user_agent":"x"}"#),
+            plugin("plugin-shape-b-none", shapeB + #"{},"client_ip":"127.0.0.1","user_agent":"x"}"#),
+            plugin("plugin-dpop", #"{"context":{"method":"GET","uri":"/","headers":{"Authorization":"DPoP \#(reader)","DPoP":"x.y.z"}}}"#),
+            plugin("plugin-too-large", #"{"context":{"method":"GET","uri":"/\#(String(repeating: "a", count: 1200))","headers":{}}}"#),
+            plugin("plugin-slashes", #"{"context":{"headers":{}},"credentials":{"type":"bearer","token":"\#(reader)"}}"#, path: "//plugin//authenticate"),
+        ]
     }
 
     @Test func bothPathsGiveTheSameAnswersRecordsMetricsAndSpans() async throws {
         let directory = scratchDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let clock = ManualClock(running: true)
+        let clock = ManualClock()
         let fast = try await Self.start(eventLoop: true, clock: clock, directory)
         let routed = try await Self.start(eventLoop: false, clock: clock, issuer: fast.tollgate, directory)
         defer {
@@ -146,7 +171,7 @@ struct EventLoopAnswersTests {
         }
         // The settled requests were answered on the event loop; the router-only instance answered none there.
         let settled = fast.tollgate.app.eventLoopAnswered.current - beforeSettled
-        #expect(settled >= 2 * 20, "answered on the event loop: \(settled)")
+        #expect(settled >= 2 * 28, "answered on the event loop: \(settled)")
         #expect(routed.tollgate.app.eventLoopAnswered.current == 0)
 
         // Access lines, by request id (the timings masked).
@@ -173,12 +198,24 @@ struct EventLoopAnswersTests {
         let spans = instances.map { Self.spanSummary($0.spans) }
         #expect(spans[0] == spans[1], "\(Self.difference(spans[0], spans[1]))")
         #expect(spans[0].contains { $0.contains("trace=caller") })
+
+        // Which requests the event loop answers, and which it leaves to the router.
+        let byID = Dictionary(uniqueKeysWithValues: corpus.map { ($0.id, $0.raw) })
+        let eventLoop = [
+            "valid", "inactive", "missing", "anonymous", "ambiguous", "envoy", "plugin-valid", "plugin-shape-b", "plugin-bad-json", "plugin-slashes",
+        ]
+        let router = ["dpop", "with-body", "outbound", "plugin-dpop", "plugin-too-large"]
+        for id in eventLoop + router {
+            let before = fast.tollgate.app.eventLoopAnswered.current
+            _ = try await Self.exchange(byID[id]!, port: fast.tollgate.app.config.server.port)
+            #expect(fast.tollgate.app.eventLoopAnswered.current - before == (eventLoop.contains(id) ? 1 : 0), "\(id)")
+        }
     }
 
     @Test func anAnswerNeverOvertakesAnEarlierRequestOnItsConnection() async throws {
         let directory = scratchDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fast = try await Self.start(eventLoop: true, clock: ManualClock(running: true), directory)
+        let fast = try await Self.start(eventLoop: true, clock: ManualClock(), directory)
         defer {
             Task {
                 await fast.tollgate.stop()
@@ -206,10 +243,54 @@ struct EventLoopAnswersTests {
         #expect(fast.tollgate.app.eventLoopAnswered.current == before + 3)
     }
 
+    @Test func aPluginBodyArrivingInPiecesIsHeldWholeAndAnOversizedOneGoesToTheRouter() async throws {
+        let directory = scratchDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let fast = try await Self.start(eventLoop: true, clock: ManualClock(), directory)
+        defer {
+            Task {
+                await fast.tollgate.stop()
+                await fast.spans.stop()
+            }
+        }
+        let port = fast.tollgate.app.config.server.port
+        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+        #expect(try await fast.tollgate.authenticate(reader).status == 200)
+        let body = #"{"context":{"method":"GET","uri":"/","headers":{}},"credentials":{"type":"bearer","token":"\#(reader)"}}"#
+        let before = fast.tollgate.app.eventLoopAnswered.current
+        // Content-Length, the body in three writes.
+        let connection = try await RawConnection.open(port: port)
+        defer { Task { await connection.close() } }
+        try await connection.send("POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        for piece in [body.prefix(40), body.dropFirst(40).prefix(400), body.dropFirst(440)] {
+            try await Task.sleep(for: .milliseconds(50))
+            try await connection.send(String(piece))
+        }
+        try await waitUntil { Self.wholeAnswers(connection.received) == 1 }
+        #expect(connection.received.contains(#""authenticated":true"#))
+        // Chunked, in two chunks.
+        let half = body.utf8.count / 2
+        let chunked =
+            String(format: "%x", half) + "\r\n" + String(body.prefix(half)) + "\r\n" + String(format: "%x", body.utf8.count - half) + "\r\n"
+            + String(body.dropFirst(half)) + "\r\n0\r\n\r\n"
+        try await connection.send("POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+        try await waitUntil { Self.wholeAnswers(connection.received) == 2 }
+        #expect(connection.received.components(separatedBy: #""authenticated":true"#).count == 3)
+        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 2)
+        // Over server.max_body_bytes (1024 here): the router refuses it, in the plugin's words, and the connection goes on.
+        let large = #"{"context":{"uri":"/\#(String(repeating: "a", count: 2000))"}}"#
+        try await connection.send(
+            "POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + String(format: "%x", large.utf8.count) + "\r\n" + large
+                + "\r\n0\r\n\r\n")
+        try await waitUntil { Self.wholeAnswers(connection.received) == 3 }
+        #expect(connection.received.contains("HTTP/1.1 413"))
+        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 2)
+    }
+
     @Test func aConnectionAnsweredOnTheEventLoopIsKeptWhileBusyAndClosedWhenIdle() async throws {
         let directory = scratchDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fast = try await Self.start(eventLoop: true, clock: ManualClock(running: true), directory) { $0.server.idleTimeoutSeconds = 3 }
+        let fast = try await Self.start(eventLoop: true, clock: ManualClock(), directory) { $0.server.idleTimeoutSeconds = 3 }
         defer {
             Task {
                 await fast.tollgate.stop()
@@ -317,7 +398,7 @@ extension EventLoopAnswersTests {
         let text = try await tollgate.get("/metrics").body
         return text.split(separator: "\n").map(String.init).filter { line in
             guard !line.hasPrefix("#") else { return false }
-            if line.hasPrefix("tollgate_http_request_duration_seconds_count") { return line.contains(#"route="/auth"#) }
+            if line.hasPrefix("tollgate_http_request_duration_seconds_count") { return line.contains(#"route="/auth"#) || line.contains(#"route="/plugin"#) }
             return line.hasPrefix("tollgate_decisions_total") || line.hasPrefix("tollgate_cache_hits_total")
                 || line.hasPrefix("tollgate_cache_negative_hits_total") || line.hasPrefix("tollgate_cache_misses_total")
         }.sorted()
@@ -329,7 +410,7 @@ extension EventLoopAnswersTests {
             "http.route", "http.response.status_code", "http.request.method", "url.path", "tollgate.cache", "tollgate.issuer", "tollgate.result",
             "tollgate.reason", "tollgate.request_id",
         ]
-        return receiver.spans.filter { $0.name.contains("/auth") || $0.name == "tollgate.decision" }.map { span in
+        return receiver.spans.filter { $0.name.contains("/auth") || $0.name.contains("/plugin") || $0.name == "tollgate.decision" }.map { span in
             let attributes = kept.compactMap { key in span.attributes[key].map { "\(key)=\(madeIDMasked($0))" } }.joined(separator: " ")
             return "\(span.name) kind=\(span.kind) error=\(span.isError) trace=\(span.traceID == TracingTests.callerTrace ? "caller" : "own") \(attributes)"
         }.sorted()

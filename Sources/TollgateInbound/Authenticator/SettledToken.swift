@@ -25,13 +25,18 @@ extension InboundAuthenticator {
         case .success((_, .dpop)):
             return nil
         case .success((let token, .bearer)):
-            if let reason = refusalBeforeLookup(token) { return SettledToken(outcome: .refusedBeforeCache(reason)) }
-            guard let status = cache.lookup(TokenKey(token: token), counting: false) else {
-                return BearerToken.isWellFormed(token) ? nil : SettledToken(outcome: .refusedBeforeCache(.malformed))
-            }
-            if case .active(let principal, _) = status, principal.claims.binding != nil { return nil }
-            return SettledToken(outcome: .cached(status))
+            return settled(token: token)
         }
+    }
+
+    /// The same for a token presented as a bearer token in a body (MockForge's `credentials`).
+    package func settled(token: String) -> SettledToken? {
+        if let reason = refusalBeforeLookup(token) { return SettledToken(outcome: .refusedBeforeCache(reason)) }
+        guard let status = cache.lookup(TokenKey(token: token), counting: false) else {
+            return BearerToken.isWellFormed(token) ? nil : SettledToken(outcome: .refusedBeforeCache(.malformed))
+        }
+        if case .active(let principal, _) = status, principal.claims.binding != nil { return nil }
+        return SettledToken(outcome: .cached(status))
     }
 
     /// The decision for a settled token against a route's requirement, recorded and traced exactly

@@ -85,8 +85,8 @@ extension TollgateApp {
         let answers =
             config.server.eventLoopAnswers
             ? EventLoopAnswers(
-                forwardAuth: shared.forwardAuth, observability: shared.observability, authenticator: authenticator, logger: logger,
-                serverName: TollgateApplication.serverName, count: eventLoopAnswered)
+                forwardAuth: shared.forwardAuth, mockForge: shared.mockForge, observability: shared.observability, authenticator: authenticator,
+                logger: logger, serverName: TollgateApplication.serverName, count: eventLoopAnswered)
             : nil
         return TollgateApplication(app: self, routes: buildRouter(shared).buildResponder(), started: started, answers: answers)
     }
@@ -95,6 +95,7 @@ extension TollgateApp {
     struct SharedRouteParts {
         let observability: ObservabilityMiddleware
         let forwardAuth: ForwardAuthAdapter
+        let mockForge: MockForgeAdapter
     }
 
     func sharedRouteParts() -> SharedRouteParts {
@@ -103,7 +104,8 @@ extension TollgateApp {
                 metrics: metrics, requestIDs: RequestIDs(), accessLog: config.log.access, audit: audit,
                 trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
                 tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https"), denials: console?.denials),
-            forwardAuth: ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock))
+            forwardAuth: ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock),
+            mockForge: MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes))
     }
 
     /// The roles file, reread when it changes on disk (every 2 s), after the shared store's copy
@@ -158,7 +160,7 @@ extension TollgateApp {
             readiness: readiness, metrics: metrics, cache: authenticator.cache, outbound: outbound, registry: registry, audit: audit,
             version: Self.version, console: console != nil
         ).register(on: router)
-        MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes).register(on: router)
+        shared.mockForge.register(on: router)
         shared.forwardAuth.register(on: router)
         let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))
         OrthancAuthAdapter(

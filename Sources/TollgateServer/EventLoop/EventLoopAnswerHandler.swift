@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Answers, on the connection's event loop, the requests `EventLoopAnswers` can decide without
-/// waiting; hands every other request to the router unchanged. Sits after Hummingbird's
+/// waiting; hands every other request to the router unchanged (a held body as one part). Sits after Hummingbird's
 /// connection-state handler, which so sees every request and answer (idle timeout, drain).
 ///
 /// HTTP/1.1 order: a request is answered here only when no routed request on this connection is
@@ -15,11 +15,19 @@ final class EventLoopAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let answers: EventLoopAnswers
-    /// A head held until its end arrives: a request with a body or trailers goes to the router.
-    private var held: HTTPRequest?
+    /// A request held until its end arrives, with its body so far; one that turns out to need the
+    /// router (a body over its route's limit, trailers, a token not settled) is handed on whole.
+    private var held: Held?
     /// Requests handed to the router whose answers have not been written to the end.
     private var routed = 0
     private var unflushed = false
+
+    private struct Held {
+        let head: HTTPRequest
+        let route: EventLoopAnswers.Route
+        let bodyLimit: Int
+        var body: ByteBuffer?
+    }
 
     init(answers: EventLoopAnswers) {
         self.answers = answers
@@ -28,34 +36,46 @@ final class EventLoopAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if routed == 0 {
-                held = head
+            if routed == 0, let (route, bodyLimit) = answers.route(for: head) {
+                held = Held(head: head, route: route, bodyLimit: bodyLimit)
             } else {
-                route(head, context)
+                routed += 1
+                context.fireChannelRead(data)
             }
-        case .body:
-            if let head = held { route(head, context) }
-            context.fireChannelRead(data)
+        case .body(var part):
+            guard var request = held else { return context.fireChannelRead(data) }
+            if (request.body?.readableBytes ?? 0) + part.readableBytes > request.bodyLimit {
+                route(request, context)
+                context.fireChannelRead(data)
+            } else if request.body == nil {
+                request.body = part
+                held = request
+            } else {
+                held = nil  // one owner of the buffer while it grows
+                request.body!.writeBuffer(&part)
+                held = request
+            }
         case .end(let trailers):
-            if let head = held {
-                if trailers == nil, let (response, body) = answers.answer(head, channel: context.channel) {
-                    held = nil
-                    context.write(wrapOutboundOut(.head(response)), promise: nil)
-                    if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
-                    context.write(wrapOutboundOut(.end(nil)), promise: nil)
-                    unflushed = true
-                    return
-                }
-                route(head, context)
+            guard let request = held else { return context.fireChannelRead(data) }
+            if trailers == nil, let (response, body) = answers.answer(request.head, route: request.route, body: request.body, channel: context.channel) {
+                held = nil
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+                context.write(wrapOutboundOut(.end(nil)), promise: nil)
+                unflushed = true
+                return
             }
+            route(request, context)
             context.fireChannelRead(data)
         }
     }
 
-    private func route(_ head: HTTPRequest, _ context: ChannelHandlerContext) {
+    /// Hands a held request to the router: its head and the body held so far.
+    private func route(_ request: Held, _ context: ChannelHandlerContext) {
         held = nil
         routed += 1
-        context.fireChannelRead(wrapInboundOut(.head(head)))
+        context.fireChannelRead(wrapInboundOut(.head(request.head)))
+        if let body = request.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

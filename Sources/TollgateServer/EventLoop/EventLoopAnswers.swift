@@ -1,16 +1,18 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Synchronization
 import TollgateInbound
 import Tracing
 
-/// Forward-auth requests whose answer cannot make anyone wait (the token is settled: refused for
-/// its shape or found in the cache unbound, and nothing else needs a look-up), answered on the
+/// Requests whose answer cannot make anyone wait — forward auth and MockForge's plugin call, with
+/// a token refused for its shape or found in the cache unbound, or none needed — answered on the
 /// connection's event loop by the same adapter and middleware code the router runs, without
 /// entering Swift concurrency. Anything else returns nil and goes to the router.
 struct EventLoopAnswers: Sendable {
     let forwardAuth: ForwardAuthAdapter
+    let mockForge: MockForgeAdapter
     let observability: ObservabilityMiddleware
     let authenticator: InboundAuthenticator
     let logger: Logger
@@ -20,42 +22,69 @@ struct EventLoopAnswers: Sendable {
     /// How many requests were answered here (tests read it to know which path answered).
     let count: EventLoopAnswerCount
 
-    /// The route the router would give this request, when it is one answered here: `/auth`, or
-    /// `/auth/**` for anything below it (the router skips empty path segments). `/auth/outbound/…`
-    /// is token injection's, and left to the router whole.
-    static func route(method: HTTPRequest.Method, path: String) -> String? {
-        guard ForwardAuthAdapter.methods.contains(method) else { return nil }
-        let bytes = path.utf8
-        var position = bytes.startIndex
-        func segment() -> Substring.UTF8View? {
-            while position < bytes.endIndex, bytes[position] == UInt8(ascii: "/") { bytes.formIndex(after: &position) }
-            guard position < bytes.endIndex else { return nil }
-            let start = position
-            while position < bytes.endIndex, bytes[position] != UInt8(ascii: "/") { bytes.formIndex(after: &position) }
-            return path[start..<position].utf8
+    /// A route answered here, by the template the router gives it.
+    enum Route {
+        /// `/auth` or `/auth/**`.
+        case forwardAuth(String)
+        case mockForge
+
+        var template: String {
+            switch self {
+            case .forwardAuth(let template): template
+            case .mockForge: "/plugin/authenticate"
+            }
         }
-        guard let first = segment(), first.elementsEqual("auth".utf8) else { return nil }
-        guard let second = segment() else { return "/auth" }
+    }
+
+    /// The route this request would be answered on here, and the most body it may bring (a larger
+    /// one goes to the router, which refuses it in its route's own words); nil for the router.
+    /// `Connection` headers go to the router, which owns closing.
+    func route(for head: HTTPRequest) -> (route: Route, bodyLimit: Int)? {
+        guard head.headerFields[.connection] == nil else { return nil }
+        let path = URI(head.path ?? "").path
+        if let template = Self.forwardAuthRoute(method: head.method, path: path) { return (.forwardAuth(template), 0) }
+        if head.method == .post, Self.isPluginRoute(path) { return (.mockForge, mockForge.maxBodyBytes) }
+        return nil
+    }
+
+    /// `/auth`, or `/auth/**` for anything below it (the router skips empty path segments).
+    /// `/auth/outbound/…` is token injection's, and left to the router whole.
+    static func forwardAuthRoute(method: HTTPRequest.Method, path: String) -> String? {
+        guard ForwardAuthAdapter.methods.contains(method) else { return nil }
+        var segments = PathSegments(path)
+        guard let first = segments.next(), first.elementsEqual("auth".utf8) else { return nil }
+        guard let second = segments.next() else { return "/auth" }
         return second.elementsEqual("outbound".utf8) ? nil : "/auth/**"
     }
 
-    /// The whole answer, or nil for the router. `Connection` headers go to the router, which owns closing.
-    func answer(_ head: HTTPRequest, channel: any Channel) -> (HTTPResponse, ByteBuffer?)? {
-        guard head.headerFields[.connection] == nil else { return nil }
-        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
-        guard let route = Self.route(method: head.method, path: request.uri.path),
-            let settled = authenticator.settled(authorization: head.headerFields[values: .authorization])
-        else { return nil }
+    static func isPluginRoute(_ path: String) -> Bool {
+        var segments = PathSegments(path)
+        guard let first = segments.next(), first.elementsEqual("plugin".utf8), let second = segments.next(),
+            second.elementsEqual("authenticate".utf8)
+        else { return false }
+        return segments.next() == nil
+    }
+
+    /// The whole answer, or nil for the router (before anything was noted or counted).
+    func answer(_ head: HTTPRequest, route: Route, body: ByteBuffer?, channel: any Channel) -> (HTTPResponse, ByteBuffer?)? {
+        let request = Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer()))
+        let decide: (TollgateRequestContext) -> Answer
+        switch route {
+        case .forwardAuth:
+            guard let settled = authenticator.settled(authorization: head.headerFields[values: .authorization]) else { return nil }
+            decide = { forwardAuth.authorize(request, $0, settled: settled) }
+        case .mockForge:
+            guard let settled = mockForge.settle(body ?? ByteBuffer()) else { return nil }
+            decide = { mockForge.authenticate(settled, context: $0) }
+        }
         var context = TollgateRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
-        context.coreContext.endpointPath.value = route
+        context.coreContext.endpointPath.value = route.template
         let scope = observability.begin(request, context: &context)
         let answer: Answer
         if let trace = scope.trace {
-            answer = InstrumentationContext.$current.withValue(trace.context) { [context] in
-                forwardAuth.authorize(request, context, settled: settled)
-            }
+            answer = InstrumentationContext.$current.withValue(trace.context) { [context] in decide(context) }
         } else {
-            answer = forwardAuth.authorize(request, context, settled: settled)
+            answer = decide(context)
         }
         var finished = FinishedInMemory(response: answer.response, body: answer.body)
         observability.finish(request, context: context, scope: scope, response: &finished)
@@ -89,4 +118,24 @@ final class EventLoopAnswerCount: Sendable {
     private let value = Atomic<Int>(0)
     func add() { value.add(1, ordering: .relaxed) }
     var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// A path's segments as the router reads them: runs of `/` skipped, no decoding.
+struct PathSegments: IteratorProtocol {
+    private let path: String
+    private var position: String.Index
+
+    init(_ path: String) {
+        self.path = path
+        position = path.utf8.startIndex
+    }
+
+    mutating func next() -> Substring.UTF8View? {
+        let bytes = path.utf8
+        while position < bytes.endIndex, bytes[position] == UInt8(ascii: "/") { bytes.formIndex(after: &position) }
+        guard position < bytes.endIndex else { return nil }
+        let start = position
+        while position < bytes.endIndex, bytes[position] != UInt8(ascii: "/") { bytes.formIndex(after: &position) }
+        return path[start..<position].utf8
+    }
 }
