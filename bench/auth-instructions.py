@@ -9,7 +9,10 @@ callgrind_control, so start-up, with its random RSA key search, is never counted
 of the two counts over 2N requests is the cost of one request, whatever else ran in the window
 cancelled out as well as it can be.
 
-Usage: bench/auth-instructions.py --tollgate BIN [--baseline BIN] [--requests N]"""
+`--router` also counts the same build with `server.event_loop_answers: false`: the event loop's
+answer against the router's, for the same request.
+
+Usage: bench/auth-instructions.py --tollgate BIN [--router] [--baseline BIN] [--requests N]"""
 
 import argparse
 import glob
@@ -30,11 +33,15 @@ from loopback import free_port, request, wait_until  # noqa: E402
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def instructions(binary, requests, work):
+def instructions(binary, requests, work, event_loop=True):
     port = free_port()
     config = os.path.join(work, "tg-%d.yaml" % port)
+    text = tollgate_config(REPO, port, True)
+    if not event_loop:
+        text = text.replace("  max_body_bytes: 65536\n", "  max_body_bytes: 65536\n  event_loop_answers: false\n", 1)
+        assert "event_loop_answers: false" in text
     with open(config, "w") as out:
-        out.write(tollgate_config(REPO, port, True))
+        out.write(text)
     out_file = os.path.join(work, "callgrind.%d.out" % port)
     env = {**os.environ, "TOLLGATE_PORT": str(port), "TOLLGATE_DATA_DIR": os.path.join(work, "data-%d" % port),
            "TOLLGATE_GLOBAL_EXECUTOR": "nio"}
@@ -72,13 +79,13 @@ def instructions(binary, requests, work):
     return int(totals.group(1))
 
 
-def per_request(binary, requests, work):
+def per_request(binary, requests, work, event_loop=True):
     # Valgrind 3.19 cannot read the Swift toolchain's DWARF 5: count on a copy without debug info.
     stripped = os.path.join(work, os.path.basename(binary) + ".%d.nodebug" % len(os.listdir(work)))
     subprocess.run(["strip", "--strip-debug", "-o", stripped, binary], check=True)
     binary = stripped
-    low = instructions(binary, requests, work)
-    high = instructions(binary, 3 * requests, work)
+    low = instructions(binary, requests, work, event_loop)
+    high = instructions(binary, 3 * requests, work, event_loop)
     return (high - low) / (2 * requests)
 
 
@@ -87,15 +94,18 @@ def main():
     parser.add_argument("--tollgate", required=True)
     parser.add_argument("--baseline")
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--router", action="store_true", help="also count this build with server.event_loop_answers: false")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="tollgate-callgrind.")
-    rows = [("this build", args.tollgate)] + ([("baseline", args.baseline)] if args.baseline else [])
+    rows = [("this build", args.tollgate, True)] + ([("router", args.tollgate, False)] if args.router else [])
+    rows += [("baseline", args.baseline, True)] if args.baseline else []
     results = {}
-    for name, binary in rows:
-        results[name] = per_request(binary, args.requests, work)
+    for name, binary, event_loop in rows:
+        results[name] = per_request(binary, args.requests, work, event_loop)
         print("%-10s %10.0f instructions per cached /auth request (20 rules)" % (name, results[name]), flush=True)
-    if args.baseline:
-        print("this build / baseline: %.3f×" % (results["this build"] / results["baseline"]))
+    for other in ("router", "baseline"):
+        if other in results:
+            print("this build / %s: %.3f×" % (other, results["this build"] / results[other]))
     for path in glob.glob(os.path.join(work, "*")):
         if os.path.isfile(path):
             os.remove(path)

@@ -3,31 +3,40 @@
 /// Concrete on `Substring`: every request calls them from another module, where a generic was left
 /// unspecialized.
 package enum ASCIIText {
-    /// `value` without leading and trailing spaces and tabs (RFC 9110 OWS).
+    /// `value` without leading and trailing spaces and tabs (RFC 9110 OWS). Only the ends are
+    /// looked at: a token is hundreds of bytes, and every request trims one.
     @inlinable
     package static func trimmingOWS<S: StringProtocol>(_ value: S) -> S.SubSequence {
-        value[owsTrimmed(value.utf8)]
+        owsTrimmed(value)
     }
 
     /// The same, compiled here for the substrings headers are split into: a generic left
     /// unspecialized across modules cost more than the rest of a cached decision.
     package static func trimmingOWS(_ value: Substring) -> Substring {
-        value[owsTrimmed(value.utf8)]
+        owsTrimmed(value)
     }
 
-    /// The bytes between leading and trailing OWS, in one forward pass.
     @inlinable
-    static func owsTrimmed<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Range<Bytes.Index> {
-        func isOWS(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        var start = bytes.startIndex
-        while start < bytes.endIndex, isOWS(bytes[start]) { bytes.formIndex(after: &start) }
-        var end = start
-        var index = start
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            bytes.formIndex(after: &index)
-            if !isOWS(byte) { end = index }
+    static func owsTrimmed<S: StringProtocol>(_ value: S) -> S.SubSequence {
+        let utf8 = value.utf8
+        if let bounds = utf8.withContiguousStorageIfAvailable({ owsBounds($0) }) {
+            return value[utf8.index(utf8.startIndex, offsetBy: bounds.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: bounds.upperBound)]
         }
+        let isOWS: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = value.firstIndex(where: { !isOWS($0) }), let last = value.lastIndex(where: { !isOWS($0) }) else {
+            return value[value.endIndex...]
+        }
+        return value[first...last]
+    }
+
+    /// Offsets of the bytes between leading and trailing OWS.
+    @usableFromInline
+    static func owsBounds(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        func isOWS(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = 0
+        var end = bytes.count
+        while start < end, isOWS(bytes[start]) { start += 1 }
+        while end > start, isOWS(bytes[end - 1]) { end -= 1 }
         return start..<end
     }
 
