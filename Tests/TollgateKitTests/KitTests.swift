@@ -63,6 +63,12 @@ struct HTTPDateBackoffDigestTests {
         #expect(date?.timeIntervalSince1970 == 784_111_777)
         #expect(HTTPDate.retryAfterSeconds("Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_700) == 77)
         #expect(HTTPDate.retryAfterSeconds("Sun, 06 Nov 1994 08:49:37 GMT", now: 784_111_800) == 0)
+        // The `Date` header's form, and back.
+        #expect(HTTPDate.format(epochSeconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(epochSeconds: 1_835_395_200) == "Tue, 29 Feb 2028 00:00:00 GMT")
+        for seconds in [0, 951_782_400, 4_102_444_799] {
+            #expect(HTTPDate.parse(HTTPDate.format(epochSeconds: seconds))?.timeIntervalSince1970 == Double(seconds))
+        }
     }
 
     @Test func backoffDoublesUpToItsCapWithHalfJitter() {

@@ -14,6 +14,13 @@ struct EventLoopAnswersTests {
         let tollgate: RunningTollgate
         let audit: String
         let spans: OTLPReceiver
+
+        var port: Int { tollgate.app.config.server.port }
+
+        func stop() async {
+            await tollgate.stop()
+            await spans.stop()
+        }
     }
 
     static func configure(_ config: inout TollgateConfig, audit: String, spans: OTLPReceiver, eventLoop: Bool) {
@@ -34,9 +41,10 @@ struct EventLoopAnswersTests {
     }
 
     static func start(
-        eventLoop: Bool, clock: ManualClock, issuer: RunningTollgate? = nil, _ directory: String,
+        eventLoop: Bool, clock: ManualClock = ManualClock(), issuer: RunningTollgate? = nil, directory: String = scratchDirectory(),
         _ adjust: (inout TollgateConfig) -> Void = { _ in }
     ) async throws -> Instance {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let audit = directory + (eventLoop ? "/event-loop.jsonl" : "/router.jsonl")
         let spans = try await OTLPReceiver.start()
         let tollgate = try await RunningTollgate.start(clock: clock) { config in
@@ -53,6 +61,20 @@ struct EventLoopAnswersTests {
             }
         }
         return Instance(tollgate: tollgate, audit: audit, spans: spans)
+    }
+
+    /// One Tollgate with the event-loop answers on, stopped after `body` whatever it does.
+    static func withEventLoopInstance(
+        _ adjust: (inout TollgateConfig) -> Void = { _ in }, _ body: (Instance) async throws -> Void
+    ) async throws {
+        let instance = try await start(eventLoop: true, adjust)
+        do {
+            try await body(instance)
+            await instance.stop()
+        } catch {
+            await instance.stop()
+            throw error
+        }
     }
 
     /// Each request of the corpus, as raw HTTP/1.1, with the id it is told apart by.
@@ -131,16 +153,13 @@ struct EventLoopAnswersTests {
 
     @Test func bothPathsGiveTheSameAnswersRecordsMetricsAndSpans() async throws {
         let directory = scratchDirectory()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let clock = ManualClock()
-        let fast = try await Self.start(eventLoop: true, clock: clock, directory)
-        let routed = try await Self.start(eventLoop: false, clock: clock, issuer: fast.tollgate, directory)
+        let fast = try await Self.start(eventLoop: true, clock: clock, directory: directory)
+        let routed = try await Self.start(eventLoop: false, clock: clock, issuer: fast.tollgate, directory: directory)
         defer {
             Task {
-                for instance in [fast, routed] {
-                    await instance.tollgate.stop()
-                    await instance.spans.stop()
-                }
+                await fast.stop()
+                await routed.stop()
             }
         }
         let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
@@ -149,13 +168,13 @@ struct EventLoopAnswersTests {
         let instances = [fast, routed]
         // First on each: the misses, which both send through the router and cache.
         for (id, raw) in corpus {
-            let answers = try await instances.asyncMap { try await Self.exchange(raw, port: $0.tollgate.app.config.server.port) }
+            let answers = try await instances.asyncMap { try await Self.exchange(raw, port: $0.port) }
             #expect(Self.masked(answers[0]) == Self.masked(answers[1]), "first \(id)")
         }
         let beforeSettled = fast.tollgate.app.eventLoopAnswered.current
         // Then each alone on a connection, then all pipelined on one: answered from the cache.
         for (id, raw) in corpus {
-            let answers = try await instances.asyncMap { try await Self.exchange(raw, port: $0.tollgate.app.config.server.port) }
+            let answers = try await instances.asyncMap { try await Self.exchange(raw, port: $0.port) }
             #expect(Self.masked(answers[0]) == Self.masked(answers[1]), "\(id)")
             #expect(answers[0].hasPrefix("HTTP/1.1 "), "\(id): \(answers[0].prefix(80))")
         }
@@ -164,7 +183,7 @@ struct EventLoopAnswersTests {
             ($0.id + "-pipelined", $0.raw.replacingOccurrences(of: "X-Request-Id: \($0.id)\r\n", with: "X-Request-Id: \($0.id)-pipelined\r\n"))
         }
         let batch = pipelined.map(\.1).joined()
-        let answers = try await instances.asyncMap { try await Self.exchange(batch, port: $0.tollgate.app.config.server.port, answers: pipelined.count) }
+        let answers = try await instances.asyncMap { try await Self.exchange(batch, port: $0.port, answers: pipelined.count) }
         #expect(Self.masked(answers[0]) == Self.masked(answers[1]), "pipelined")
         for (id, _) in pipelined where !["no-id-pipelined"].contains(id) {
             #expect(answers[0].contains("X-Request-Id: \(id)\r\n"), "\(id) answered on the pipelined connection")
@@ -207,114 +226,93 @@ struct EventLoopAnswersTests {
         let router = ["dpop", "with-body", "outbound", "plugin-dpop", "plugin-too-large"]
         for id in eventLoop + router {
             let before = fast.tollgate.app.eventLoopAnswered.current
-            _ = try await Self.exchange(byID[id]!, port: fast.tollgate.app.config.server.port)
+            _ = try await Self.exchange(byID[id]!, port: fast.port)
             #expect(fast.tollgate.app.eventLoopAnswered.current - before == (eventLoop.contains(id) ? 1 : 0), "\(id)")
         }
     }
 
     @Test func anAnswerNeverOvertakesAnEarlierRequestOnItsConnection() async throws {
-        let directory = scratchDirectory()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fast = try await Self.start(eventLoop: true, clock: ManualClock(), directory)
-        defer {
-            Task {
-                await fast.tollgate.stop()
-                await fast.spans.stop()
-            }
+        try await Self.withEventLoopInstance { fast in
+            let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            let settled =
+                "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(reader)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\nX-Request-Id: settled-%d\r\n\r\n"
+            _ = try await Self.exchange(String(format: settled, 0), port: fast.port)
+            // A request the router must answer (its token is not cached yet: it waits for introspection), then settled ones.
+            let other = try await fast.tollgate.token(scope: "read")
+            let slow =
+                "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(other)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\nX-Request-Id: slow\r\n\r\n"
+            let batch = slow + (1...5).map { String(format: settled, $0) }.joined()
+            let before = fast.tollgate.app.eventLoopAnswered.current
+            let answer = try await Self.exchange(batch, port: fast.port, answers: 6)
+            let order = answer.components(separatedBy: "X-Request-Id: ").dropFirst().map { $0.prefix { !$0.isNewline } }
+            #expect(order == ["slow", "settled-1", "settled-2", "settled-3", "settled-4", "settled-5"])
+            // Behind the unanswered request, none were answered on the event loop.
+            #expect(fast.tollgate.app.eventLoopAnswered.current == before)
+            // Once it is answered, the connection's next requests are.
+            let again = try await Self.exchange((6...8).map { String(format: settled, $0) }.joined(), port: fast.port, answers: 3)
+            #expect(again.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
+            #expect(fast.tollgate.app.eventLoopAnswered.current == before + 3)
         }
-        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        let settled =
-            "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(reader)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\nX-Request-Id: settled-%d\r\n\r\n"
-        _ = try await Self.exchange(String(format: settled, 0), port: fast.tollgate.app.config.server.port)
-        // A request the router must answer (its token is not cached yet: it waits for introspection), then settled ones.
-        let other = try await fast.tollgate.token(scope: "read")
-        let slow =
-            "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(other)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\nX-Request-Id: slow\r\n\r\n"
-        let batch = slow + (1...5).map { String(format: settled, $0) }.joined()
-        let before = fast.tollgate.app.eventLoopAnswered.current
-        let answer = try await Self.exchange(batch, port: fast.tollgate.app.config.server.port, answers: 6)
-        let order = answer.components(separatedBy: "X-Request-Id: ").dropFirst().map { $0.prefix { !$0.isNewline } }
-        #expect(order == ["slow", "settled-1", "settled-2", "settled-3", "settled-4", "settled-5"])
-        // Behind the unanswered request, none were answered on the event loop.
-        #expect(fast.tollgate.app.eventLoopAnswered.current == before)
-        // Once it is answered, the connection's next requests are.
-        let again = try await Self.exchange((6...8).map { String(format: settled, $0) }.joined(), port: fast.tollgate.app.config.server.port, answers: 3)
-        #expect(again.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
-        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 3)
     }
 
     @Test func aPluginBodyArrivingInPiecesIsHeldWholeAndAnOversizedOneGoesToTheRouter() async throws {
-        let directory = scratchDirectory()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fast = try await Self.start(eventLoop: true, clock: ManualClock(), directory)
-        defer {
-            Task {
-                await fast.tollgate.stop()
-                await fast.spans.stop()
+        try await Self.withEventLoopInstance { fast in
+            let port = fast.port
+            let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            #expect(try await fast.tollgate.authenticate(reader).status == 200)
+            let body = #"{"context":{"method":"GET","uri":"/","headers":{}},"credentials":{"type":"bearer","token":"\#(reader)"}}"#
+            let before = fast.tollgate.app.eventLoopAnswered.current
+            // Content-Length, the body in three writes.
+            let connection = try await RawConnection.open(port: port)
+            defer { Task { await connection.close() } }
+            try await connection.send("POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+            for piece in [body.prefix(40), body.dropFirst(40).prefix(400), body.dropFirst(440)] {
+                try await Task.sleep(for: .milliseconds(50))
+                try await connection.send(String(piece))
             }
+            try await waitUntil { Self.wholeAnswers(connection.received) == 1 }
+            #expect(connection.received.contains(#""authenticated":true"#))
+            // Chunked, in two chunks.
+            let half = body.utf8.count / 2
+            let chunked =
+                String(format: "%x", half) + "\r\n" + String(body.prefix(half)) + "\r\n" + String(format: "%x", body.utf8.count - half) + "\r\n"
+                + String(body.dropFirst(half)) + "\r\n0\r\n\r\n"
+            try await connection.send("POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+            try await waitUntil { Self.wholeAnswers(connection.received) == 2 }
+            #expect(connection.received.components(separatedBy: #""authenticated":true"#).count == 3)
+            #expect(fast.tollgate.app.eventLoopAnswered.current == before + 2)
+            // Over server.max_body_bytes (1024 here): the router refuses it, in the plugin's words, and the connection goes on.
+            let large = #"{"context":{"uri":"/\#(String(repeating: "a", count: 2000))"}}"#
+            try await connection.send(
+                "POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + String(format: "%x", large.utf8.count) + "\r\n" + large
+                    + "\r\n0\r\n\r\n")
+            try await waitUntil { Self.wholeAnswers(connection.received) == 3 }
+            #expect(connection.received.contains("HTTP/1.1 413"))
+            #expect(fast.tollgate.app.eventLoopAnswered.current == before + 2)
         }
-        let port = fast.tollgate.app.config.server.port
-        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        #expect(try await fast.tollgate.authenticate(reader).status == 200)
-        let body = #"{"context":{"method":"GET","uri":"/","headers":{}},"credentials":{"type":"bearer","token":"\#(reader)"}}"#
-        let before = fast.tollgate.app.eventLoopAnswered.current
-        // Content-Length, the body in three writes.
-        let connection = try await RawConnection.open(port: port)
-        defer { Task { await connection.close() } }
-        try await connection.send("POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
-        for piece in [body.prefix(40), body.dropFirst(40).prefix(400), body.dropFirst(440)] {
-            try await Task.sleep(for: .milliseconds(50))
-            try await connection.send(String(piece))
-        }
-        try await waitUntil { Self.wholeAnswers(connection.received) == 1 }
-        #expect(connection.received.contains(#""authenticated":true"#))
-        // Chunked, in two chunks.
-        let half = body.utf8.count / 2
-        let chunked =
-            String(format: "%x", half) + "\r\n" + String(body.prefix(half)) + "\r\n" + String(format: "%x", body.utf8.count - half) + "\r\n"
-            + String(body.dropFirst(half)) + "\r\n0\r\n\r\n"
-        try await connection.send("POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
-        try await waitUntil { Self.wholeAnswers(connection.received) == 2 }
-        #expect(connection.received.components(separatedBy: #""authenticated":true"#).count == 3)
-        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 2)
-        // Over server.max_body_bytes (1024 here): the router refuses it, in the plugin's words, and the connection goes on.
-        let large = #"{"context":{"uri":"/\#(String(repeating: "a", count: 2000))"}}"#
-        try await connection.send(
-            "POST /plugin/authenticate HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + String(format: "%x", large.utf8.count) + "\r\n" + large
-                + "\r\n0\r\n\r\n")
-        try await waitUntil { Self.wholeAnswers(connection.received) == 3 }
-        #expect(connection.received.contains("HTTP/1.1 413"))
-        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 2)
     }
 
     @Test func aConnectionAnsweredOnTheEventLoopIsKeptWhileBusyAndClosedWhenIdle() async throws {
-        let directory = scratchDirectory()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let fast = try await Self.start(eventLoop: true, clock: ManualClock(), directory) { $0.server.idleTimeoutSeconds = 3 }
-        defer {
-            Task {
-                await fast.tollgate.stop()
-                await fast.spans.stop()
+        try await Self.withEventLoopInstance({ $0.server.idleTimeoutSeconds = 3 }) { fast in
+            let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
+            let request = "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(reader)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\n\r\n"
+            _ = try await Self.exchange(request, port: fast.port)
+            let before = fast.tollgate.app.eventLoopAnswered.current
+            // Hummingbird's connection-state handler must see these answers: a request every second for
+            // 5 s keeps the connection open past its 3 s idle timeout (timed from the connection's start
+            // if the handler saw none of them)...
+            let connection = try await RawConnection.open(port: fast.port)
+            defer { Task { await connection.close() } }
+            for sent in 1...5 {
+                try await connection.send(request)
+                try await waitUntil { connection.received.components(separatedBy: "HTTP/1.1 200 OK").count == sent + 1 }
+                try await Task.sleep(for: .seconds(1))
+                #expect(await !connection.closedByServer(within: 0), "closed as idle after \(sent) answers")
             }
+            #expect(fast.tollgate.app.eventLoopAnswered.current == before + 5)
+            // ...and silence closes it.
+            #expect(await connection.closedByServer(within: 10))
         }
-        let reader = try await fast.tollgate.token(client: "reader", secret: "reader secret&=+", scope: "read")
-        let request = "GET /auth HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(reader)\r\nX-Original-Method: GET\r\nX-Original-URI: /dicom-web/x\r\n\r\n"
-        _ = try await Self.exchange(request, port: fast.tollgate.app.config.server.port)
-        let before = fast.tollgate.app.eventLoopAnswered.current
-        // Hummingbird's connection-state handler must see these answers: a request every second for
-        // 5 s keeps the connection open past its 3 s idle timeout (timed from the connection's start
-        // if the handler saw none of them)...
-        let connection = try await RawConnection.open(port: fast.tollgate.app.config.server.port)
-        defer { Task { await connection.close() } }
-        for sent in 1...5 {
-            try await connection.send(request)
-            try await waitUntil { connection.received.components(separatedBy: "HTTP/1.1 200 OK").count == sent + 1 }
-            try await Task.sleep(for: .seconds(1))
-            #expect(await !connection.closedByServer(within: 0), "closed as idle after \(sent) answers")
-        }
-        #expect(fast.tollgate.app.eventLoopAnswered.current == before + 5)
-        // ...and silence closes it.
-        #expect(await connection.closedByServer(within: 10))
     }
 }
 

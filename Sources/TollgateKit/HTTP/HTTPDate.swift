@@ -10,6 +10,13 @@ package enum HTTPDate {
         return formatter.date(from: String(text))
     }
 
+    /// The IMF-fixdate of a time in whole seconds since 1970, as a `Date` header carries it.
+    package static func format(epochSeconds: Int) -> String {
+        var text = TextBuffer(capacity: 29)
+        text.appendHTTPDate(seconds: epochSeconds)
+        return String(decoding: text.bytes, as: UTF8.self)
+    }
+
     /// Seconds to wait from a `Retry-After` value: delay-seconds or an HTTP-date (never negative).
     package static func retryAfterSeconds(_ value: String, now: Double) -> Double? {
         let trimmed = ASCIIText.trimmingOWS(value)

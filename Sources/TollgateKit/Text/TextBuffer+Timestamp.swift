@@ -23,6 +23,30 @@ extension TextBuffer {
         append(byte: UInt8(ascii: "Z"))
     }
 
+    /// RFC 9110 §5.6.7 IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the `Date` header's form.
+    package mutating func appendHTTPDate(seconds: Int) {
+        var seconds = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        append(Self.weekdays[Int(parts.tm_wday)])
+        append(", ")
+        append(Int(parts.tm_mday), width: 2)
+        append(byte: UInt8(ascii: " "))
+        append(Self.months[Int(parts.tm_mon)])
+        append(byte: UInt8(ascii: " "))
+        append(Int(parts.tm_year) + 1900, width: 4)
+        append(byte: UInt8(ascii: " "))
+        append(Int(parts.tm_hour), width: 2)
+        append(byte: UInt8(ascii: ":"))
+        append(Int(parts.tm_min), width: 2)
+        append(byte: UInt8(ascii: ":"))
+        append(Int(parts.tm_sec), width: 2)
+        append(" GMT")
+    }
+
+    private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     /// The current time, as `appendTimestamp(seconds:milliseconds:)` writes it.
     package mutating func appendCurrentTimestamp() {
         var now = timespec()

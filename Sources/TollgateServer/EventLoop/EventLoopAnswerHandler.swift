@@ -1,4 +1,5 @@
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import NIOHTTPTypes
 
@@ -23,7 +24,8 @@ final class EventLoopAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var unflushed = false
 
     private struct Held {
-        let head: HTTPRequest
+        /// Made once, from the head: the router's own reading of its path decides the route here.
+        let request: Request
         let route: EventLoopAnswers.Route
         let bodyLimit: Int
         var body: ByteBuffer?
@@ -36,28 +38,31 @@ final class EventLoopAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if routed == 0, let (route, bodyLimit) = answers.route(for: head) {
-                held = Held(head: head, route: route, bodyLimit: bodyLimit)
-            } else {
-                routed += 1
-                context.fireChannelRead(data)
+            if routed == 0 {
+                let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+                if let (route, bodyLimit) = answers.route(for: request) {
+                    held = Held(request: request, route: route, bodyLimit: bodyLimit)
+                    return
+                }
             }
+            routed += 1
+            context.fireChannelRead(data)
         case .body(var part):
-            guard var request = held else { return context.fireChannelRead(data) }
-            if (request.body?.readableBytes ?? 0) + part.readableBytes > request.bodyLimit {
-                route(request, context)
+            guard var pending = held else { return context.fireChannelRead(data) }
+            if (pending.body?.readableBytes ?? 0) + part.readableBytes > pending.bodyLimit {
+                route(pending, context)
                 context.fireChannelRead(data)
-            } else if request.body == nil {
-                request.body = part
-                held = request
+            } else if pending.body == nil {
+                pending.body = part
+                held = pending
             } else {
                 held = nil  // one owner of the buffer while it grows
-                request.body!.writeBuffer(&part)
-                held = request
+                pending.body!.writeBuffer(&part)
+                held = pending
             }
         case .end(let trailers):
-            guard let request = held else { return context.fireChannelRead(data) }
-            if trailers == nil, let (response, body) = answers.answer(request.head, route: request.route, body: request.body, channel: context.channel) {
+            guard let pending = held else { return context.fireChannelRead(data) }
+            if trailers == nil, let (response, body) = answers.answer(pending.request, route: pending.route, body: pending.body, channel: context.channel) {
                 held = nil
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
@@ -65,17 +70,17 @@ final class EventLoopAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
                 unflushed = true
                 return
             }
-            route(request, context)
+            route(pending, context)
             context.fireChannelRead(data)
         }
     }
 
     /// Hands a held request to the router: its head and the body held so far.
-    private func route(_ request: Held, _ context: ChannelHandlerContext) {
+    private func route(_ pending: Held, _ context: ChannelHandlerContext) {
         held = nil
         routed += 1
-        context.fireChannelRead(wrapInboundOut(.head(request.head)))
-        if let body = request.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        context.fireChannelRead(wrapInboundOut(.head(pending.request.head)))
+        if let body = pending.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

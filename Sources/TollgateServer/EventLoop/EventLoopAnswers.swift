@@ -1,5 +1,4 @@
 import Hummingbird
-import HummingbirdCore
 import Logging
 import NIOCore
 import Synchronization
@@ -18,7 +17,7 @@ struct EventLoopAnswers: Sendable {
     let logger: Logger
     /// Hummingbird's `Server` header value (`ApplicationConfiguration.serverName`).
     let serverName: String?
-    let dates = HTTPDate()
+    let dates = DateHeader()
     /// How many requests were answered here (tests read it to know which path answered).
     let count: EventLoopAnswerCount
 
@@ -39,11 +38,11 @@ struct EventLoopAnswers: Sendable {
     /// The route this request would be answered on here, and the most body it may bring (a larger
     /// one goes to the router, which refuses it in its route's own words); nil for the router.
     /// `Connection` headers go to the router, which owns closing.
-    func route(for head: HTTPRequest) -> (route: Route, bodyLimit: Int)? {
-        guard head.headerFields[.connection] == nil else { return nil }
-        let path = URI(head.path ?? "").path
-        if let template = Self.forwardAuthRoute(method: head.method, path: path) { return (.forwardAuth(template), 0) }
-        if head.method == .post, Self.isPluginRoute(path) { return (.mockForge, mockForge.maxBodyBytes) }
+    func route(for request: Request) -> (route: Route, bodyLimit: Int)? {
+        guard request.headers[.connection] == nil else { return nil }
+        let path = request.uri.path
+        if let template = Self.forwardAuthRoute(method: request.method, path: path) { return (.forwardAuth(template), 0) }
+        if request.method == .post, Self.isPluginRoute(path) { return (.mockForge, mockForge.maxBodyBytes) }
         return nil
     }
 
@@ -66,12 +65,13 @@ struct EventLoopAnswers: Sendable {
     }
 
     /// The whole answer, or nil for the router (before anything was noted or counted).
-    func answer(_ head: HTTPRequest, route: Route, body: ByteBuffer?, channel: any Channel) -> (HTTPResponse, ByteBuffer?)? {
-        let request = Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer()))
+    func answer(_ request: Request, route: Route, body: ByteBuffer?, channel: any Channel) -> (HTTPResponse, ByteBuffer?)? {
+        var request = request
+        if let body { request.body = RequestBody(buffer: body) }
         let decide: (TollgateRequestContext) -> Answer
         switch route {
         case .forwardAuth:
-            guard let settled = authenticator.settled(authorization: head.headerFields[values: .authorization]) else { return nil }
+            guard let settled = authenticator.settled(authorization: request.headers[values: .authorization]) else { return nil }
             decide = { forwardAuth.authorize(request, $0, settled: settled) }
         case .mockForge:
             guard let settled = mockForge.settle(body ?? ByteBuffer()) else { return nil }
