@@ -34,7 +34,8 @@ mkdir -p "$work/audit"
 if PYTHONPATH="$work/py" python3 -u bench/bench.py --tollgate "$bin" --work "$work" --repo "$PWD" "$@" \
   && python3 -u bench/audit.py --tollgate "$bin" --work "$work/audit" "$@" \
   && PYTHONPATH="$work/py" python3 -u bench/dpop.py --tollgate "$bin" --work "$work/dpop" "$@" \
-  && python3 -u bench/floor.py --tollgate "$bin" --bench "$bench_bin" --work "$work/floor" "$@"; then
+  && python3 -u bench/floor.py --tollgate "$bin" --bench "$bench_bin" --work "$work/floor" "$@" \
+  && python3 -u bench/settled.py --tollgate "$bin" --work "$work/settled" "$@"; then
   rm -rf "$work"
 else
   echo "bench: failed; logs kept in $work" >&2

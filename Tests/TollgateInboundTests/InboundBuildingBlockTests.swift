@@ -12,6 +12,14 @@ struct InboundBuildingBlockTests {
         #expect(BearerToken.fromAuthorization("BEARER abc\t") == "abc")
         #expect(BearerToken.fromAuthorization("Bearér abc") == nil)
         #expect(BearerToken.fromAuthorization("Bearer \t ") == "")
+        #expect(BearerToken.fromAuthorization("  Bearer x") == "x")
+        #expect(BearerToken.fromAuthorization("Bearer\tx") == nil)
+        #expect(BearerToken.fromAuthorization("   ") == nil)
+        // As a body hands a token over: with or without the scheme; nothing is nil.
+        #expect(BearerToken.fromPresented(" Bearer  y ") == "y")
+        #expect(BearerToken.fromPresented("e30.e30.sig") == "e30.e30.sig")
+        #expect(BearerToken.fromPresented("Bearer") == nil)
+        #expect(BearerToken.fromPresented(" \t") == nil)
     }
 
     @Test func tokenSyntax() {
@@ -30,6 +38,22 @@ struct InboundBuildingBlockTests {
         for byte in UInt8(0)..<128 where byte != UInt8(ascii: "=") {
             #expect(BearerToken.isWellFormed(String(decoding: [UInt8(ascii: "a"), byte], as: UTF8.self)) == allowed.contains(byte))
         }
+    }
+
+    @Test func verifiedShareTokensKeepTheNewestWithinTheirCapacity() {
+        let verified = VerifiedShareTokens(capacity: 3)
+        func entry(_ n: Int) -> VerifiedShareTokens.Verified {
+            VerifiedShareTokens.Verified(
+                type: "viewer-instant-link", resources: [OrthancResource(level: "study", dicomUID: "1.\(n)")], serverID: nil, expiresAt: n)
+        }
+        for n in 1...3 { verified.remember(TokenKey(token: "t\(n)"), entry(n)) }
+        // Seen again: kept where it was, not counted twice.
+        verified.remember(TokenKey(token: "t1"), entry(1))
+        #expect((1...3).allSatisfy { verified.lookup(TokenKey(token: "t\($0)")) != nil })
+        for n in 4...5 { verified.remember(TokenKey(token: "t\(n)"), entry(n)) }
+        #expect(verified.lookup(TokenKey(token: "t1")) == nil)
+        #expect(verified.lookup(TokenKey(token: "t2")) == nil)
+        #expect((3...5).map { verified.lookup(TokenKey(token: "t\($0)"))?.expiresAt } == [3, 4, 5])
     }
 
     @Test func claimListsAreSharedAndTheInternerIsBounded() {

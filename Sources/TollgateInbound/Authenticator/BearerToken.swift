@@ -15,11 +15,7 @@ package enum BearerToken {
     package static func extractWithScheme(fromAuthorization values: [String]) -> Result<(String, TokenPresentation.Scheme), DenialReason> {
         guard let value = values.first else { return .failure(.missingToken) }
         guard values.count == 1 else { return .failure(.malformed) }
-        // The scheme, after any leading spaces, up to the first space; then everything after that space.
-        let bytes = value.utf8
-        guard let start = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") }) else { return .failure(.unsupportedCredential) }
-        let nameEnd = bytes[start...].firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
-        let name = value[start..<nameEnd]
+        guard let (name, credentials) = schemeAndCredentials(value[...]) else { return .failure(.unsupportedCredential) }
         let scheme: TokenPresentation.Scheme
         if ASCIIText.equalsIgnoringCase(name, lowercase: "bearer") {
             scheme = .bearer
@@ -28,24 +24,39 @@ package enum BearerToken {
         } else {
             return .failure(.unsupportedCredential)
         }
-        guard nameEnd < bytes.endIndex else { return .failure(.malformed) }
-        let token = String(ASCIIText.trimmingOWS(value[bytes.index(after: nameEnd)...]))
+        guard let credentials else { return .failure(.malformed) }
+        let token = String(ASCIIText.trimmingOWS(credentials))
         return token.isEmpty ? .failure(.malformed) : .success((token, scheme))
     }
 
     /// The token from an `Authorization` value; nil when the scheme is not Bearer.
     /// An empty string means "Bearer" with nothing after it.
-    package static func fromAuthorization(_ value: some StringProtocol) -> String? {
-        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard let scheme = parts.first, ASCIIText.equalsIgnoringCase(scheme, lowercase: "bearer") else { return nil }
-        guard parts.count == 2 else { return "" }
-        return String(ASCIIText.trimmingOWS(parts[1]))
+    package static func fromAuthorization(_ value: String) -> String? {
+        fromAuthorization(value[...])
+    }
+
+    package static func fromAuthorization(_ value: Substring) -> String? {
+        guard let (name, credentials) = schemeAndCredentials(value), ASCIIText.equalsIgnoringCase(name, lowercase: "bearer") else { return nil }
+        return credentials.map { String(ASCIIText.trimmingOWS($0)) } ?? ""
+    }
+
+    /// The scheme, after any leading spaces, up to the first space; and everything after that space
+    /// (nil when nothing follows it). nil when the value is only spaces. Read over the UTF-8 bytes:
+    /// a token is a kilobyte, and walking it by `Character` costs more than the rest of the answer.
+    private static func schemeAndCredentials(_ value: Substring) -> (scheme: Substring, credentials: Substring?)? {
+        let bytes = value.utf8
+        guard let start = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") }) else { return nil }
+        let nameEnd = bytes[start...].firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
+        let name = value[start..<nameEnd]
+        guard nameEnd < bytes.endIndex else { return (name, nil) }
+        let rest = value[bytes.index(after: nameEnd)...]
+        return (name, rest.isEmpty ? nil : rest)
     }
 
     /// A token as a caller hands it over in a body (Orthanc's `token-value`, the filter's
     /// `tokens`): with or without its `Bearer ` scheme; nil when empty.
-    package static func fromPresented(_ value: some StringProtocol) -> String? {
-        let trimmed = ASCIIText.trimmingOWS(value)
+    package static func fromPresented(_ value: String) -> String? {
+        let trimmed = ASCIIText.trimmingOWS(value[...])
         guard !trimmed.isEmpty else { return nil }
         let token = fromAuthorization(trimmed) ?? String(trimmed)
         return token.isEmpty ? nil : token

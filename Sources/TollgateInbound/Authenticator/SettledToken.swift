@@ -39,26 +39,44 @@ extension InboundAuthenticator {
         return SettledToken(outcome: .cached(status))
     }
 
-    /// The decision for a settled token against a route's requirement, recorded and traced exactly
-    /// as `authenticate` records and traces the same token.
-    package func decide(_ settled: SettledToken, requirement: RouteRequirement) -> Decision {
-        let decision: Decision
+    /// The decision for a settled token against a route's requirement, recorded (unless the caller
+    /// records the request's outcome itself) and traced exactly as `authenticate` records and traces
+    /// the same token.
+    package func decide(_ settled: SettledToken, requirement: RouteRequirement, recording: Bool = true) -> Decision {
+        let decision = verdict(of: settled, requirement: requirement)
+        note(settled, decision, recording: recording)
+        return decision
+    }
+
+    /// The decision alone, nothing counted, recorded or traced: for a caller that may yet give up
+    /// and go the way that waits, which leaves no trace then. `note` it once it is the answer.
+    package func verdict(of settled: SettledToken, requirement: RouteRequirement) -> Decision {
+        switch settled.outcome {
+        case .refused(let reason), .refusedBeforeCache(let reason):
+            return Decision(verdict: .denied(reason))
+        case .cached(let status):
+            var decision = apply(status, requirement: requirement)
+            decision.fromCache = true
+            return decision
+        }
+    }
+
+    /// Counts the cache hit, records (unless `recording` is false) and traces a decision
+    /// `verdict(of:)` gave, as `authenticate` does for the same token.
+    package func note(_ settled: SettledToken, _ decision: Decision, recording: Bool = true) {
         let lookup: CacheLookup
         switch settled.outcome {
-        case .refused(let reason):
-            return refuse(reason)
-        case .refusedBeforeCache(let reason):
-            decision = Decision(verdict: .denied(reason))
+        case .refused:
+            // Refused before any token was at hand: `authenticate` is never called, so no span.
+            if recording { recorder.record(decision) }
+            return
+        case .refusedBeforeCache:
             lookup = .skipped
         case .cached(let status):
             cache.countHit(status)
-            var applied = apply(status, requirement: requirement)
-            applied.fromCache = true
-            decision = applied
             lookup = .hit
         }
-        recorder.record(decision)
+        if recording { recorder.record(decision) }
         if let span = InternalSpan.start("tollgate.decision") { Self.end(span, decision, lookup: lookup) }
-        return decision
     }
 }

@@ -60,23 +60,101 @@ package struct OrthancAccessDecision: Sendable {
     }
 
     package func decide(_ request: Request) async -> Outcome {
+        let asked = asked(request)
+        var facts = Facts()
+        while true {
+            switch step(asked, facts) {
+            case .decided(let outcome):
+                return finished(outcome)
+            case .needsDecision(let index):
+                // Recorded once, as the route's outcome: a valid token refused here is a denial.
+                facts.decisions.append(await authenticator.authenticate(token: request.tokens[index], requirement: .none, recording: false))
+            case .needsInspection(let index):
+                facts.inspections[index] = await shareTokens.inspect(request.tokens[index])
+            }
+        }
+    }
+
+    /// An outcome reached without waiting, before anything about it is counted or recorded.
+    package struct SettledAccess: Sendable {
+        fileprivate let outcome: Outcome
+        fileprivate let consulted: [(SettledToken, Decision)]
+    }
+
+    /// The outcome when every fact it needs is settled (tokens refused for their shape or cached
+    /// unbound, share tokens verified before); nil when one is not. Nothing is counted, traced or
+    /// recorded until `decide(_:)` is given it, so giving up leaves no trace.
+    package func settled(_ request: Request) -> SettledAccess? {
+        let asked = asked(request)
+        var facts = Facts()
+        var consulted: [SettledToken] = []
+        while true {
+            switch step(asked, facts) {
+            case .decided(let outcome):
+                return SettledAccess(outcome: outcome, consulted: Array(zip(consulted, facts.decisions)))
+            case .needsDecision(let index):
+                guard let settled = authenticator.settled(token: request.tokens[index]) else { return nil }
+                consulted.append(settled)
+                facts.decisions.append(authenticator.verdict(of: settled, requirement: .none))
+            case .needsInspection(let index):
+                guard let inspection = shareTokens.settledInspection(request.tokens[index]) else { return nil }
+                facts.inspections[index] = inspection
+            }
+        }
+    }
+
+    /// A settled outcome, its tokens' decisions counted and traced and the outcome recorded, as
+    /// `decide(_:)` does for the same request.
+    package func decide(_ settled: SettledAccess) -> Outcome {
+        for (token, decision) in settled.consulted { authenticator.note(token, decision, recording: false) }
+        return finished(settled.outcome)
+    }
+
+    /// The request read once: the permission table's rule for it and the resources its URI names.
+    private struct Asked {
+        let request: Request
+        let method: String
+        let chain: [OrthancResource]
+        let match: PermissionTable.Match?
+    }
+
+    /// What is known so far of the request's tokens, in their order: their decisions, and the
+    /// share-token inspections asked for.
+    private struct Facts {
+        var decisions: [Decision] = []
+        var inspections: [Int: ShareTokens.Inspection] = [:]
+    }
+
+    private enum Step {
+        case decided(Outcome)
+        case needsDecision(Int)
+        case needsInspection(Int)
+    }
+
+    private func asked(_ request: Request) -> Asked {
         let method = request.method.lowercased()
         let chain = request.resources + OrthancResourceAccess.chain(uri: request.uri, getArguments: request.getArguments, dicomWebRoot: dicomWebRoot)
-        var outcome = Outcome(granted: false, validity: 0, reason: "", decision: Decision(verdict: .denied(.permission)), resource: chain.first)
+        return Asked(request: request, method: method, chain: chain, match: table.required(method: method, uri: request.uri))
+    }
+
+    /// The outcome from the facts at hand, or the next fact it needs: every token's decision when
+    /// the route needs a permission, then share-token inspections, one at a time, until one grants.
+    private func step(_ asked: Asked, _ facts: Facts) -> Step {
+        let tokens = asked.request.tokens
+        var outcome = Outcome(granted: false, validity: 0, reason: "", decision: Decision(verdict: .denied(.permission)), resource: asked.chain.first)
         var undecided: IndeterminateReason?
         var refusalValidity = Int(min(authenticator.cache.negativeTTL, Double(OrthancWebServiceDecision.validityCapSeconds)))
-        if let match = table.required(method: method, uri: request.uri) {
+        if let match = asked.match {
             if match.permissions.isEmpty {
                 outcome.grant(validity: OrthancWebServiceDecision.validityCapSeconds, reason: "route needs no permission")
-                return outcome
+                return .decided(outcome)
             }
+            guard facts.decisions.count == tokens.count else { return .needsDecision(facts.decisions.count) }
             var candidates: [(profile: OrthancProfile, issuer: String?)] = []
-            if request.tokens.isEmpty {
+            if tokens.isEmpty {
                 candidates.append((profiles.anonymous, nil))
             }
-            for token in request.tokens {
-                // Recorded once below, as the route's outcome: a valid token refused here is a denial.
-                let decision = await authenticator.authenticate(token: token, requirement: .none, recording: false)
+            for (token, decision) in zip(tokens, facts.decisions) {
                 switch decision.verdict {
                 case .indeterminate(let reason): undecided = reason
                 case .denied: break
@@ -89,24 +167,24 @@ package struct OrthancAccessDecision: Sendable {
             if let (profile, issuer) = candidates.first(where: { $0.profile.holdsAny(of: match.permissions) }) {
                 outcome.user = profile.userID ?? profile.name
                 outcome.permission = match.permissions.first(where: profile.permissions.contains)
-                if let labels = request.labels, !profile.maySee(labels: labels) {
+                if let labels = asked.request.labels, !profile.maySee(labels: labels) {
                     outcome.deny(.labels, validity: profile.validity, reason: "labels not authorized", issuer: issuer)
                 } else {
                     outcome.grant(validity: profile.validity, reason: "profile holds \(needed)", issuer: issuer)
                 }
-                return finished(outcome)
+                return .decided(outcome)
             }
             outcome.user = candidates.first.flatMap { $0.issuer == nil ? nil : ($0.profile.userID ?? $0.profile.name) }
             refusalValidity = min(refusalValidity, candidates.map(\.profile.validity).min() ?? refusalValidity)
         }
-        if !chain.isEmpty {
-            for token in request.tokens {
-                let inspection = await shareTokens.inspect(token)
-                if shareTokens.grants(inspection, method: method, accessChain: chain, serverID: request.serverID) {
+        if !asked.chain.isEmpty {
+            for index in tokens.indices {
+                guard let inspection = facts.inspections[index] else { return .needsInspection(index) }
+                if shareTokens.grants(inspection, method: asked.method, accessChain: asked.chain, serverID: asked.request.serverID) {
                     outcome.grant(
                         validity: shareTokens.secondsLeft(inspection, cap: OrthancWebServiceDecision.validityCapSeconds),
                         reason: "share token covers the resource")
-                    return finished(outcome)
+                    return .decided(outcome)
                 }
             }
         }
@@ -115,10 +193,10 @@ package struct OrthancAccessDecision: Sendable {
             outcome.validity = 0
             outcome.reason = "the identity provider could not be asked"
             outcome.decision = Decision(verdict: .indeterminate(undecided))
-            return finished(outcome)
+            return .decided(outcome)
         }
         outcome.deny(.permission, validity: max(0, refusalValidity), reason: "no permission and no share token for this route")
-        return finished(outcome)
+        return .decided(outcome)
     }
 
     private func finished(_ outcome: Outcome) -> Outcome {

@@ -28,20 +28,50 @@ package struct OrthancWebServiceDecision: Sendable {
         package var shareTokenInvalid = false
     }
 
-    /// Whether `token` (a share token: a user's token was answered through its profile) lets
-    /// `method` reach the resource. A question about the whole system, or naming no resource, is no.
-    package func validate(
-        token: String?, method: String, level: String, dicomUID: String?, orthancID: String?, serverID: String?
-    ) async
-        -> Validation
-    {
-        let refused = Validation(granted: false, validity: Self.validityCapSeconds, decision: nil, resource: nil)
-        guard let token else { return refused }
-        let resource = OrthancResource(
-            level: level, dicomUID: dicomUID.flatMap { $0.isEmpty ? nil : $0 }, orthancID: orthancID.flatMap { $0.isEmpty ? nil : $0 })
-        guard level != "system", resource.dicomUID != nil || resource.orthancID != nil else { return refused }
-        let inspection = await shareTokens.inspect(token)
-        let granted = shareTokens.grants(inspection, method: method, accessChain: [resource], serverID: serverID)
+    /// The plugin's `/tokens/validate` question.
+    package struct ValidationQuestion: Sendable {
+        package var token: String?
+        package var method: String
+        package var level: String
+        package var dicomUID: String?
+        package var orthancID: String?
+        package var serverID: String?
+
+        package init(token: String?, method: String, level: String, dicomUID: String?, orthancID: String?, serverID: String?) {
+            self.token = token
+            self.method = method
+            self.level = level
+            self.dicomUID = dicomUID
+            self.orthancID = orthancID
+            self.serverID = serverID
+        }
+
+        /// The resource asked about; nil for a question about the whole system or naming no resource.
+        var resource: OrthancResource? {
+            let resource = OrthancResource(
+                level: level, dicomUID: dicomUID.flatMap { $0.isEmpty ? nil : $0 }, orthancID: orthancID.flatMap { $0.isEmpty ? nil : $0 })
+            guard level != "system", resource.dicomUID != nil || resource.orthancID != nil else { return nil }
+            return resource
+        }
+    }
+
+    /// Whether the question's token (a share token: a user's token was answered through its profile)
+    /// lets its method reach the resource. A question about the whole system, or naming no resource, is no.
+    package func validate(_ question: ValidationQuestion) async -> Validation {
+        guard let token = question.token, let resource = question.resource else { return Self.refused }
+        return validation(question, resource, await shareTokens.inspect(token))
+    }
+
+    /// The same answer when it needs no wait (no share token to verify first); nil otherwise.
+    package func settledValidation(_ question: ValidationQuestion) -> Validation? {
+        guard let token = question.token, let resource = question.resource else { return Self.refused }
+        return shareTokens.settledInspection(token).map { validation(question, resource, $0) }
+    }
+
+    private static let refused = Validation(granted: false, validity: validityCapSeconds, decision: nil, resource: nil)
+
+    private func validation(_ question: ValidationQuestion, _ resource: OrthancResource, _ inspection: ShareTokens.Inspection) -> Validation {
+        let granted = shareTokens.grants(inspection, method: question.method, accessChain: [resource], serverID: question.serverID)
         var validation = Validation(
             granted: granted,
             validity: granted ? shareTokens.secondsLeft(inspection, cap: Self.validityCapSeconds) : Self.validityCapSeconds,
@@ -61,7 +91,27 @@ package struct OrthancWebServiceDecision: Sendable {
     /// it, no more than anonymous when it does not (a share token, an unknown token), anonymous without one.
     package func profile(token: String?) async -> ProfileAnswer {
         guard let token else { return .profile(profiles.anonymous, decision: nil) }
-        let decision = await authenticator.authenticate(token: token)
+        return profile(await authenticator.authenticate(token: token), token: token)
+    }
+
+    /// A profile question whose token's verdict is settled, before anything is counted or recorded.
+    package struct SettledProfileQuestion: Sendable {
+        fileprivate let token: (value: String, settled: SettledToken)?
+    }
+
+    /// The question when its answer needs no wait (see `InboundAuthenticator.settled`); nil otherwise.
+    package func settledProfile(token: String?) -> SettledProfileQuestion? {
+        guard let token else { return SettledProfileQuestion(token: nil) }
+        return authenticator.settled(token: token).map { SettledProfileQuestion(token: (token, $0)) }
+    }
+
+    /// The answer to a settled question, decided, counted and recorded as `profile(token:)` does.
+    package func profile(_ question: SettledProfileQuestion) -> ProfileAnswer {
+        guard let (token, settled) = question.token else { return .profile(profiles.anonymous, decision: nil) }
+        return profile(authenticator.decide(settled, requirement: .none), token: token)
+    }
+
+    private func profile(_ decision: Decision, token: String) -> ProfileAnswer {
         let validity = authenticator.validitySeconds(of: decision, token: token)
         switch decision.verdict {
         case .indeterminate(let reason):

@@ -41,6 +41,7 @@ package final class ShareTokens: Sendable {
     private let config: ShareTokensConfig
     private let links: ShareLinks
     private let clock: any TollgateClock
+    private let verified = VerifiedShareTokens(capacity: 4096)
 
     package init(config: ShareTokensConfig, clock: any TollgateClock) async throws {
         let key: SymmetricKey
@@ -70,9 +71,27 @@ package final class ShareTokens: Sendable {
     }
 
     package func inspect(_ token: String) async -> Inspection {
-        guard token.utf8.count <= 16384, let payload = try? await keys.verify(token, as: ShareTokenPayload.self) else { return .invalid }
-        if let exp = payload.exp, Double(exp) <= clock.now() { return .expired(type: payload.type) }
-        return .valid(type: payload.type, resources: payload.resources, serverID: payload.serverID, expiresAt: payload.exp)
+        guard token.utf8.count <= Self.maxTokenBytes else { return .invalid }
+        let key = TokenKey(token: token)
+        if let known = verified.lookup(key) { return inspection(of: known) }
+        guard let payload = try? await keys.verify(token, as: ShareTokenPayload.self) else { return .invalid }
+        let known = VerifiedShareTokens.Verified(type: payload.type, resources: payload.resources, serverID: payload.serverID, expiresAt: payload.exp)
+        verified.remember(key, known)
+        return inspection(of: known)
+    }
+
+    /// The inspection when it needs no wait: a token too large to be one, or one verified before;
+    /// nil when its signature is still to be checked.
+    package func settledInspection(_ token: String) -> Inspection? {
+        guard token.utf8.count <= Self.maxTokenBytes else { return .invalid }
+        return verified.lookup(TokenKey(token: token)).map(inspection(of:))
+    }
+
+    private static let maxTokenBytes = 16384
+
+    private func inspection(of known: VerifiedShareTokens.Verified) -> Inspection {
+        if let exp = known.expiresAt, Double(exp) <= clock.now() { return .expired(type: known.type) }
+        return .valid(type: known.type, resources: known.resources, serverID: known.serverID, expiresAt: known.expiresAt)
     }
 
     /// Seconds a grant may be cached: what is left of the token, at most `cap`.

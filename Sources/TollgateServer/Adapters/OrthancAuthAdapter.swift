@@ -39,8 +39,8 @@ struct OrthancAuthAdapter {
     }
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
-        router.post("/tokens/validate") { request, context in await withBody(request, context, validate) }
-        router.post("/user/get-profile") { request, context in await withBody(request, context, profile) }
+        router.post("/tokens/validate") { request, context in await validate(request, context).response }
+        router.post("/user/get-profile") { request, context in await profile(request, context).response }
         router.post("/tokens/decode") { request, context in await withBody(request, context, decode) }
         router.put("/tokens/:type") { request, context in await create(request, context) }
         router.get("/settings/roles") { _, _ in rolesDocument() }
@@ -51,9 +51,9 @@ struct OrthancAuthAdapter {
         _ request: Request, _ context: TollgateRequestContext,
         _ handler: (WebServiceRequest, TollgateRequestContext) async -> Response
     ) async -> Response {
-        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes, context: context) {
+        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes) {
         case .success(let body): return await handler(body, context)
-        case .failure(let refusal): return refusal.response
+        case .failure(let problem): return problem.answer(context).response
         }
     }
 
@@ -63,40 +63,95 @@ struct OrthancAuthAdapter {
         body.tokenValue.flatMap(BearerToken.fromPresented)
     }
 
-    private func validate(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
+    func validate(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
+        let body: WebServiceRequest
+        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes) {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem.answer(context)
+        }
+        guard let question = Self.validationQuestion(body) else { return Self.unaskedValidation(context) }
+        return validated(body, question, await decisions.validate(question), context)
+    }
+
+    /// The same answer as `validate`, once a request context exists, when it needs no wait; nil otherwise.
+    func settledValidate(_ buffer: ByteBuffer) -> SettledAnswer? {
+        let body: WebServiceRequest
+        switch OrthancBody.read(WebServiceRequest.self, from: buffer) {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem.answer
+        }
+        guard let question = Self.validationQuestion(body) else { return Self.unaskedValidation }
+        return decisions.settledValidation(question).map { validation in { validated(body, question, validation, $0) } }
+    }
+
+    private static func validationQuestion(_ body: WebServiceRequest) -> OrthancWebServiceDecision.ValidationQuestion? {
         guard let method = body.method?.lowercased(), TollgateConfig.orthancMethods.contains(method),
             let level = body.level?.lowercased(), TollgateConfig.orthancLevels.contains(level)
-        else {
-            return OrthancReplies.error(
-                "method (get, post, put, delete) and level (system, patient, study, series, instance) are required",
-                status: .badRequest, requestID: context.requestID)
-        }
-        let answer = await decisions.validate(
-            token: Self.token(body), method: method, level: level, dicomUID: body.dicomUID, orthancID: body.orthancID, serverID: body.serverID)
+        else { return nil }
+        return OrthancWebServiceDecision.ValidationQuestion(
+            token: token(body), method: method, level: level, dicomUID: body.dicomUID, orthancID: body.orthancID, serverID: body.serverID)
+    }
+
+    private static func unaskedValidation(_ context: TollgateRequestContext) -> Answer {
+        OrthancReplies.error(
+            "method (get, post, put, delete) and level (system, patient, study, series, instance) are required",
+            status: .badRequest, requestID: context.requestID)
+    }
+
+    private func validated(
+        _ body: WebServiceRequest, _ question: OrthancWebServiceDecision.ValidationQuestion, _ answer: OrthancWebServiceDecision.Validation,
+        _ context: TollgateRequestContext
+    ) -> Answer {
         // A share link's token (from a URL argument, not the Authorization header) that is not one of ours.
         let forged = answer.shareTokenInvalid && body.tokenKey.map { $0.lowercased() != "authorization" } == true
         context.noteAudit(forged ? .invalidShareToken : .tokensValidate) { note in
-            note.method = method.uppercased()
+            note.method = question.method.uppercased()
             note.path = body.uri.flatMap { AuditEvent.clean($0, limit: 512) } ?? "/"
             note.resource = AuditEvent.Resource(
-                level: level, orthancID: AuditEvent.clean(body.orthancID, limit: 128), dicomUID: AuditEvent.clean(body.dicomUID, limit: 128))
+                level: question.level, orthancID: AuditEvent.clean(body.orthancID, limit: 128), dicomUID: AuditEvent.clean(body.dicomUID, limit: 128))
             note.outcome = answer.granted ? .allowed : .denied
             if forged { note.reason = "the share token is not valid" }
         }
         if let decision = answer.decision {
             context.noteDecision(decision)
             let resource = answer.resource.flatMap { $0.orthancID ?? $0.dicomUID }
-            context.noteOrthanc(OrthancAccess(method: method, level: level, resource: resource, user: nil))
+            context.noteOrthanc(OrthancAccess(method: question.method, level: question.level, resource: resource, user: nil))
         }
         return OrthancReplies.granted(answer.granted, validity: answer.validity)
     }
 
-    private func profile(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
-        if body.tokenKey == nil, body.tokenValue == nil, let userID = body.userID {
+    func profile(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
+        let body: WebServiceRequest
+        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes) {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem.answer(context)
+        }
+        if let userID = Self.userIDAsked(body) {
             guard let known = await decisions.knownUser(userID) else { return OrthancReplies.json("null") }
             return OrthancReplies.profile(known)
         }
-        switch await decisions.profile(token: Self.token(body)) {
+        return profiled(await decisions.profile(token: Self.token(body)), context)
+    }
+
+    /// The same answer as `profile`, once a request context exists, when it needs no wait; nil
+    /// otherwise (a cache miss, or a user id, which another replica may know).
+    func settledProfile(_ buffer: ByteBuffer) -> SettledAnswer? {
+        let body: WebServiceRequest
+        switch OrthancBody.read(WebServiceRequest.self, from: buffer) {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem.answer
+        }
+        guard Self.userIDAsked(body) == nil, let question = decisions.settledProfile(token: Self.token(body)) else { return nil }
+        return { profiled(decisions.profile(question), $0) }
+    }
+
+    /// The user id asked about, when the plugin asks by user id rather than by token.
+    private static func userIDAsked(_ body: WebServiceRequest) -> String? {
+        body.tokenKey == nil && body.tokenValue == nil ? body.userID : nil
+    }
+
+    private func profiled(_ answer: OrthancWebServiceDecision.ProfileAnswer, _ context: TollgateRequestContext) -> Answer {
+        switch answer {
         case .indeterminate(let decision, let reason):
             context.noteAudit(.userProfile)
             context.noteDecision(decision)
@@ -112,30 +167,30 @@ struct OrthancAuthAdapter {
     }
 
     private func decode(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
-        guard let token = Self.token(body) else { return OrthancReplies.json(#"{"error-code":"unknown","resources":[]}"#) }
+        guard let token = Self.token(body) else { return OrthancReplies.json(#"{"error-code":"unknown","resources":[]}"#).response }
         switch await shareTokens.inspect(token) {
         case .invalid:
             context.noteAudit(.invalidShareToken) { note in
                 note.outcome = .denied
                 note.reason = "the share token given to /tokens/decode is not valid"
             }
-            return OrthancReplies.json(#"{"error-code":"invalid","resources":[]}"#)
+            return OrthancReplies.json(#"{"error-code":"invalid","resources":[]}"#).response
         case .expired(let type):
-            return OrthancReplies.json(JSONText.object([("token-type", .string(type)), ("error-code", .string("expired")), ("resources", .raw("[]"))]))
+            return OrthancReplies.json(JSONText.object([("token-type", .string(type)), ("error-code", .string("expired")), ("resources", .raw("[]"))])).response
         case .valid(let type, let resources, _, _):
             var members: [(String, JSONText.Value)] = [("token-type", .string(type))]
             if let redirect = shareTokens.redirectURL(type: type, resources: resources, token: token) { members.append(("redirect-url", .string(redirect))) }
             members.append(("resources", OrthancReplies.resources(resources)))
-            return OrthancReplies.json(JSONText.object(members))
+            return OrthancReplies.json(JSONText.object(members)).response
         }
     }
 
     private func create(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         let type = context.parameters.get("type") ?? ""
         let body: CreationRequest
-        switch await OrthancBody.decode(CreationRequest.self, from: request, limit: maxBodyBytes, context: context) {
+        switch await OrthancBody.decode(CreationRequest.self, from: request, limit: maxBodyBytes) {
         case .success(let decoded): body = decoded
-        case .failure(let refusal): return refusal.response
+        case .failure(let problem): return problem.answer(context).response
         }
         do {
             let created = try await shareTokens.create(type: PrintableText.clean(type, limit: 64), request: body)
@@ -157,25 +212,26 @@ struct OrthancAuthAdapter {
             return OrthancReplies.json(
                 JSONText.object([
                     ("request", .raw(requestJSON)), ("token", .string(created.token)), ("url", created.url.map { .string($0) } ?? .null),
-                ]))
+                ])
+            ).response
         } catch {
-            guard case .badRequest(let message) = error else { return OrthancReplies.error("cannot create the token", status: .internalServerError) }
-            return OrthancReplies.error(message, status: .badRequest, requestID: context.requestID)
+            guard case .badRequest(let message) = error else { return OrthancReplies.error("cannot create the token", status: .internalServerError).response }
+            return OrthancReplies.error(message, status: .badRequest, requestID: context.requestID).response
         }
     }
 
     private func rolesDocument() -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        guard let data = try? encoder.encode(profiles.roles) else { return OrthancReplies.error("cannot render roles", status: .internalServerError) }
-        return OrthancReplies.json(String(decoding: data, as: UTF8.self))
+        guard let data = try? encoder.encode(profiles.roles) else { return OrthancReplies.error("cannot render roles", status: .internalServerError).response }
+        return OrthancReplies.json(String(decoding: data, as: UTF8.self)).response
     }
 
     private func replaceRoles(_ request: Request, _ context: TollgateRequestContext) async -> Response {
         let document: OrthancRolesDocument
-        switch await OrthancBody.decode(OrthancRolesDocument.self, from: request, limit: maxBodyBytes, context: context) {
+        switch await OrthancBody.decode(OrthancRolesDocument.self, from: request, limit: maxBodyBytes) {
         case .success(let decoded): document = decoded
-        case .failure(let refusal): return refusal.response
+        case .failure(let problem): return problem.answer(context).response
         }
         do {
             context.noteAudit(.rolesUpdate)
@@ -185,33 +241,59 @@ struct OrthancAuthAdapter {
             switch error {
             case .readOnly:
                 return OrthancReplies.error(
-                    "roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID)
+                    "roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID
+                ).response
             case .invalid(let problems):
-                return OrthancReplies.error(problems.map(\.description).joined(separator: "; "), status: .badRequest, requestID: context.requestID)
+                return OrthancReplies.error(problems.map(\.description).joined(separator: "; "), status: .badRequest, requestID: context.requestID).response
             case .unwritable(let message):
-                return OrthancReplies.error(message, status: .internalServerError, requestID: context.requestID)
+                return OrthancReplies.error(message, status: .internalServerError, requestID: context.requestID).response
             }
         }
     }
 }
 
-/// A JSON body read within the size limit, or the 400/413 refusal to send.
+/// A JSON body read within the size limit, or what is wrong with it.
 enum OrthancBody {
-    struct Refusal: Error {
-        let response: Response
+    enum Problem: Error {
+        case tooLarge
+        case invalid(ConfigError)
+        case shape
+
+        /// The 413 or 400 that says so.
+        func answer(_ context: TollgateRequestContext) -> Answer {
+            switch self {
+            case .tooLarge:
+                OrthancReplies.error("request body too large", status: .contentTooLarge, requestID: context.requestID)
+            case .invalid(let error):
+                OrthancReplies.error("invalid body: \(error.description)", status: .badRequest, requestID: context.requestID)
+            case .shape:
+                OrthancReplies.error("body must be a JSON object of the expected shape", status: .badRequest, requestID: context.requestID)
+            }
+        }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, context: TollgateRequestContext) async -> Result<T, Refusal> {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async -> Result<T, Problem> {
         do {
-            let buffer = try await request.collectBody(limit: limit)
-            return .success(try StrictJSON.decode(T.self, from: buffer.readableBytesView))
-        } catch BodyError.tooLarge {
-            return .failure(Refusal(response: OrthancReplies.error("request body too large", status: .contentTooLarge, requestID: context.requestID)))
-        } catch let error as ConfigError {
-            return .failure(Refusal(response: OrthancReplies.error("invalid body: \(error.description)", status: .badRequest, requestID: context.requestID)))
+            return read(type, from: try await request.collectBody(limit: limit))
+        } catch .tooLarge {
+            return .failure(.tooLarge)
         } catch {
-            return .failure(
-                Refusal(response: OrthancReplies.error("body must be a JSON object of the expected shape", status: .badRequest, requestID: context.requestID)))
+            return .failure(.shape)
+        }
+    }
+
+    /// A body already held whole.
+    static func read<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) -> Result<T, Problem> {
+        do {
+            return .success(try StrictJSON.decode(T.self, from: buffer.readableBytesView))
+        } catch let error as ConfigError {
+            return .failure(.invalid(error))
+        } catch {
+            return .failure(.shape)
         }
     }
 }
+
+/// An answer decided without waiting, given once the request's context exists (where all that is
+/// noted about it goes).
+typealias SettledAnswer = (TollgateRequestContext) -> Answer

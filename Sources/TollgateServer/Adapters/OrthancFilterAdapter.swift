@@ -26,23 +26,42 @@ struct OrthancFilterAdapter {
     }
 
     func register(on router: some RouterMethods<TollgateRequestContext>) {
-        router.post("/orthanc/authorize") { request, context in await authorize(request, context) }
+        router.post("/orthanc/authorize") { request, context in await authorize(request, context).response }
     }
 
-    private func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+    func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
         let body: FilterRequest
-        switch await OrthancBody.decode(FilterRequest.self, from: request, limit: maxBodyBytes, context: context) {
+        switch await OrthancBody.decode(FilterRequest.self, from: request, limit: maxBodyBytes) {
         case .success(let decoded): body = decoded
-        case .failure(let refusal): return refusal.response
+        case .failure(let problem): return problem.answer(context)
         }
-        guard body.uri.hasPrefix("/"), body.uri.utf8.count <= 8192, (body.resources?.count ?? 0) <= 16, (body.tokens?.count ?? 0) <= 8 else {
-            return OrthancReplies.error("uri must be an absolute path; at most 8 tokens and 16 resources", status: .badRequest, requestID: context.requestID)
+        guard let asked = Self.accessRequest(body) else { return Self.overLimits(context) }
+        return authorized(body, await decision.decide(asked), context)
+    }
+
+    /// The same answer as `authorize`, once a request context exists, when it needs no wait; nil otherwise.
+    func settledAuthorize(_ buffer: ByteBuffer) -> SettledAnswer? {
+        let body: FilterRequest
+        switch OrthancBody.read(FilterRequest.self, from: buffer) {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem.answer
         }
-        let tokens = (body.tokens ?? []).compactMap(BearerToken.fromPresented)
-        let outcome = await decision.decide(
-            OrthancAccessDecision.Request(
-                method: body.method, uri: body.uri, getArguments: body.get ?? [:], tokens: tokens,
-                resources: body.resources ?? [], labels: body.labels, serverID: body.serverID))
+        guard let asked = Self.accessRequest(body) else { return Self.overLimits }
+        return decision.settled(asked).map { settled in { authorized(body, decision.decide(settled), $0) } }
+    }
+
+    private static func accessRequest(_ body: FilterRequest) -> OrthancAccessDecision.Request? {
+        guard body.uri.hasPrefix("/"), body.uri.utf8.count <= 8192, (body.resources?.count ?? 0) <= 16, (body.tokens?.count ?? 0) <= 8 else { return nil }
+        return OrthancAccessDecision.Request(
+            method: body.method, uri: body.uri, getArguments: body.get ?? [:], tokens: (body.tokens ?? []).compactMap(BearerToken.fromPresented),
+            resources: body.resources ?? [], labels: body.labels, serverID: body.serverID)
+    }
+
+    private static func overLimits(_ context: TollgateRequestContext) -> Answer {
+        OrthancReplies.error("uri must be an absolute path; at most 8 tokens and 16 resources", status: .badRequest, requestID: context.requestID)
+    }
+
+    private func authorized(_ body: FilterRequest, _ outcome: OrthancAccessDecision.Outcome, _ context: TollgateRequestContext) -> Answer {
         context.noteDecision(outcome.decision)
         context.noteAudit(.orthancAuthorize) { note in
             note.method = body.method.uppercased()

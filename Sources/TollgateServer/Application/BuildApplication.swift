@@ -85,8 +85,8 @@ extension TollgateApp {
         let answers =
             config.server.eventLoopAnswers
             ? EventLoopAnswers(
-                forwardAuth: shared.forwardAuth, mockForge: shared.mockForge, observability: shared.observability, authenticator: authenticator,
-                logger: logger, serverName: TollgateApplication.serverName, count: eventLoopAnswered)
+                forwardAuth: shared.forwardAuth, mockForge: shared.mockForge, orthanc: shared.orthanc, observability: shared.observability,
+                authenticator: authenticator, logger: logger, serverName: TollgateApplication.serverName, count: eventLoopAnswered)
             : nil
         return TollgateApplication(app: self, routes: buildRouter(shared).buildResponder(), started: started, answers: answers)
     }
@@ -96,6 +96,14 @@ extension TollgateApp {
         let observability: ObservabilityMiddleware
         let forwardAuth: ForwardAuthAdapter
         let mockForge: MockForgeAdapter
+        let orthanc: OrthancWebService
+    }
+
+    /// The Orthanc web-service routes and the guard in front of them.
+    struct OrthancWebService {
+        let guardian: OrthancWebServiceGuard
+        let plugin: OrthancAuthAdapter
+        let filter: OrthancFilterAdapter
     }
 
     func sharedRouteParts() -> SharedRouteParts {
@@ -105,7 +113,13 @@ extension TollgateApp {
                 trustedProxies: config.forwardAuth.trustedProxies.compactMap(IPNetwork.init),
                 tracing: RequestTracing(tracer: tracing?.tracer, scheme: serverTLS == nil ? "http" : "https"), denials: console?.denials),
             forwardAuth: ForwardAuthAdapter(authenticator: authenticator, rules: accessRules, config: config.forwardAuth, clock: clock),
-            mockForge: MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes))
+            mockForge: MockForgeAdapter(authenticator: authenticator, maxBodyBytes: config.server.maxBodyBytes),
+            orthanc: OrthancWebService(
+                guardian: OrthancWebServiceGuard(config: config.orthanc),
+                plugin: OrthancAuthAdapter(
+                    decisions: OrthancWebServiceDecision(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens),
+                    profiles: orthancProfiles, shareTokens: shareTokens, maxBodyBytes: config.server.maxBodyBytes),
+                filter: OrthancFilterAdapter(decision: orthancDecision, maxBodyBytes: config.server.maxBodyBytes)))
     }
 
     /// The roles file, reread when it changes on disk (every 2 s), after the shared store's copy
@@ -162,13 +176,9 @@ extension TollgateApp {
         ).register(on: router)
         shared.mockForge.register(on: router)
         shared.forwardAuth.register(on: router)
-        let orthanc = router.group().add(middleware: OrthancWebServiceGuard(config: config.orthanc))
-        OrthancAuthAdapter(
-            decisions: OrthancWebServiceDecision(authenticator: authenticator, profiles: orthancProfiles, shareTokens: shareTokens),
-            profiles: orthancProfiles, shareTokens: shareTokens, maxBodyBytes: config.server.maxBodyBytes
-        )
-        .register(on: orthanc)
-        OrthancFilterAdapter(decision: orthancDecision, maxBodyBytes: config.server.maxBodyBytes).register(on: orthanc)
+        let orthanc = router.group().add(middleware: shared.orthanc.guardian)
+        shared.orthanc.plugin.register(on: orthanc)
+        shared.orthanc.filter.register(on: orthanc)
         let admin = router.group().add(middleware: AdminGuard(config: config.admin, authenticator: authenticator))
         let targets = OutboundTargets(servers: outbound, connections: connections)
         OutboundAPIAdapter(servers: outbound, pusher: pusher, readiness: readiness, version: Self.version, targets: targets).register(on: admin)

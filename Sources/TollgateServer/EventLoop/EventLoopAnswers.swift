@@ -5,13 +5,15 @@ import Synchronization
 import TollgateInbound
 import Tracing
 
-/// Requests whose answer cannot make anyone wait — forward auth and MockForge's plugin call, with
-/// a token refused for its shape or found in the cache unbound, or none needed — answered on the
-/// connection's event loop by the same adapter and middleware code the router runs, without
-/// entering Swift concurrency. Anything else returns nil and goes to the router.
+/// Requests whose answer cannot make anyone wait — forward auth, MockForge's plugin call and
+/// Orthanc's web-service questions, with a token refused for its shape or found in the cache
+/// unbound, a share token verified before, or none needed — answered on the connection's event
+/// loop by the same adapter and middleware code the router runs, without entering Swift
+/// concurrency. Anything else returns nil and goes to the router.
 struct EventLoopAnswers: Sendable {
     let forwardAuth: ForwardAuthAdapter
     let mockForge: MockForgeAdapter
+    let orthanc: TollgateApp.OrthancWebService
     let observability: ObservabilityMiddleware
     let authenticator: InboundAuthenticator
     let logger: Logger
@@ -26,13 +28,29 @@ struct EventLoopAnswers: Sendable {
         /// `/auth` or `/auth/**`.
         case forwardAuth(String)
         case mockForge
+        /// Behind the web-service guard.
+        case orthanc(OrthancQuestion)
 
         var template: String {
             switch self {
             case .forwardAuth(let template): template
             case .mockForge: "/plugin/authenticate"
+            case .orthanc(.validate): "/tokens/validate"
+            case .orthanc(.profile): "/user/get-profile"
+            case .orthanc(.authorize): "/orthanc/authorize"
             }
         }
+
+        /// The authorization plugin's questions, and the 1.10 filter's.
+        enum OrthancQuestion {
+            case validate, profile, authorize
+        }
+
+        /// The routes that take a POST body, by their path's two segments.
+        static let posted: [(first: String, second: String, route: Route)] = [
+            ("plugin", "authenticate", .mockForge), ("tokens", "validate", .orthanc(.validate)),
+            ("user", "get-profile", .orthanc(.profile)), ("orthanc", "authorize", .orthanc(.authorize)),
+        ]
     }
 
     /// The route this request would be answered on here, and the most body it may bring (a larger
@@ -42,7 +60,7 @@ struct EventLoopAnswers: Sendable {
         guard request.headers[.connection] == nil else { return nil }
         let path = request.uri.path
         if let template = Self.forwardAuthRoute(method: request.method, path: path) { return (.forwardAuth(template), 0) }
-        if request.method == .post, Self.isPluginRoute(path) { return (.mockForge, mockForge.maxBodyBytes) }
+        if request.method == .post, let route = Self.postedRoute(path) { return (route, mockForge.maxBodyBytes) }
         return nil
     }
 
@@ -56,12 +74,11 @@ struct EventLoopAnswers: Sendable {
         return second.elementsEqual("outbound".utf8) ? nil : "/auth/**"
     }
 
-    static func isPluginRoute(_ path: String) -> Bool {
+    /// The POST route whose path is exactly these two segments.
+    static func postedRoute(_ path: String) -> Route? {
         var segments = PathSegments(path)
-        guard let first = segments.next(), first.elementsEqual("plugin".utf8), let second = segments.next(),
-            second.elementsEqual("authenticate".utf8)
-        else { return false }
-        return segments.next() == nil
+        guard let first = segments.next(), let second = segments.next(), segments.next() == nil else { return nil }
+        return Route.posted.first { first.elementsEqual($0.first.utf8) && second.elementsEqual($0.second.utf8) }?.route
     }
 
     /// The whole answer, or nil for the router (before anything was noted or counted).
@@ -76,6 +93,9 @@ struct EventLoopAnswers: Sendable {
         case .mockForge:
             guard let settled = mockForge.settle(body ?? ByteBuffer()) else { return nil }
             decide = { mockForge.authenticate(settled, context: $0) }
+        case .orthanc(let question):
+            guard let settled = settledOrthanc(request, question, body: body ?? ByteBuffer()) else { return nil }
+            decide = settled
         }
         var context = TollgateRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
         context.coreContext.endpointPath.value = route.template
@@ -94,6 +114,16 @@ struct EventLoopAnswers: Sendable {
         if let serverName { response.headerFields[.server] = serverName }
         count.add()
         return (response, finished.body)
+    }
+
+    /// The web-service guard's refusal, or the route's settled answer.
+    private func settledOrthanc(_ request: Request, _ question: Route.OrthancQuestion, body: ByteBuffer) -> SettledAnswer? {
+        guard orthanc.guardian.passes(request) else { return { [orthanc] in orthanc.guardian.refuse($0) } }
+        switch question {
+        case .validate: return orthanc.plugin.settledValidate(body)
+        case .profile: return orthanc.plugin.settledProfile(body)
+        case .authorize: return orthanc.filter.settledAuthorize(body)
+        }
     }
 
     /// The response and the body it was made from (a `Response`'s own body cannot be read back without waiting).

@@ -31,11 +31,27 @@ struct OrthancWebServiceGuard: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let refusal = refusal(request, context) { return refusal.response }
+        return try await next(request, context)
+    }
+
+    /// Whether the request may reach the routes behind the guard; nothing is noted.
+    func passes(_ request: Request) -> Bool {
         switch check {
-        case .open:
-            return try await next(request, context)
-        case .basic(let expected) where expected.matches(request.headers[.authorization] ?? ""):
-            return try await next(request, context)
+        case .open: true
+        case .basic(let expected): expected.matches(request.headers[.authorization] ?? "")
+        case .closed: false
+        }
+    }
+
+    /// The 401 for a request that does not pass, noted in the audit trail; nil for one that does.
+    func refusal(_ request: Request, _ context: Context) -> Answer? {
+        passes(request) ? nil : refuse(context)
+    }
+
+    /// The 401 for a request that did not pass, noted in the audit trail.
+    func refuse(_ context: Context) -> Answer {
+        switch check {
         case .basic:
             context.noteAudit(.adminAuthentication) { note in
                 note.outcome = .denied
@@ -44,14 +60,14 @@ struct OrthancWebServiceGuard: RouterMiddleware {
             return Self.refusal(
                 "authentication to the web service failed: Orthanc must send orthanc.webservice_username/password as Basic credentials "
                     + "(Authorization.WebServiceUsername/WebServicePassword, or Tollgate.Username/Password for the filter)", context)
-        case .closed:
+        case .open, .closed:
             return Self.refusal(
                 "the Orthanc web-service routes are closed: set orthanc.webservice_username and orthanc.webservice_password (or orthanc.auth: none)",
                 context)
         }
     }
 
-    private static func refusal(_ message: String, _ context: Context) -> Response {
+    private static func refusal(_ message: String, _ context: Context) -> Answer {
         OrthancReplies.error(message, status: .unauthorized, requestID: context.requestID, headers: [.wwwAuthenticate: #"Basic realm="tollgate-orthanc""#])
     }
 }

@@ -4,15 +4,15 @@ import TollgateKit
 
 /// The orthanc-authorization web service's answers, never cached by intermediaries.
 enum OrthancReplies {
-    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Reply.json(text, status: status, headers: [.cacheControl: "no-store"])
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Answer {
+        Answer.json(text, status: status, headers: [.cacheControl: "no-store"])
     }
 
-    static func granted(_ granted: Bool, validity: Int) -> Response {
+    static func granted(_ granted: Bool, validity: Int) -> Answer {
         json(#"{"granted":\#(granted),"validity":\#(max(0, validity))}"#)
     }
 
-    static func profile(_ profile: OrthancProfile) -> Response {
+    static func profile(_ profile: OrthancProfile) -> Answer {
         var members: [(String, JSONText.Value)] = [
             ("name", .string(profile.name)),
             ("permissions", .strings(profile.permissions)),
@@ -36,12 +36,12 @@ enum OrthancReplies {
                 }.joined(separator: ",") + "]")
     }
 
-    static func error(_ message: String, status: HTTPResponse.Status, requestID: String = "", headers: HTTPFields = [:]) -> Response {
+    static func error(_ message: String, status: HTTPResponse.Status, requestID: String = "", headers: HTTPFields = [:]) -> Answer {
         var members: [(String, JSONText.Value)] = [("error", .string(message))]
         if !requestID.isEmpty { members.append(("request_id", .string(requestID))) }
         if let traceID = CurrentTrace.id { members.append(("trace_id", .string(traceID))) }
         var headers = headers
         headers[.cacheControl] = "no-store"
-        return Reply.json(JSONText.object(members), status: status, headers: headers)
+        return Answer.json(JSONText.object(members), status: status, headers: headers)
     }
 }
