@@ -19,39 +19,26 @@ import glob
 import http.client
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
 from forward import tollgate_config  # noqa: E402
-from loopback import free_port, request, wait_until  # noqa: E402
+from loopback import request  # noqa: E402
+import callgrind  # noqa: E402
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def instructions(binary, requests, work, event_loop=True):
-    port = free_port()
-    config = os.path.join(work, "tg-%d.yaml" % port)
-    text = tollgate_config(REPO, port, True)
+def per_request(binary, requests, work, event_loop=True):
+    # The listen port comes from TOLLGATE_PORT; the outbound server (unused by /auth) names the discard port.
+    text = tollgate_config(REPO, 9, True)
     if not event_loop:
         text = text.replace("  max_body_bytes: 65536\n", "  max_body_bytes: 65536\n  event_loop_answers: false\n", 1)
         assert "event_loop_answers: false" in text
-    with open(config, "w") as out:
-        out.write(text)
-    out_file = os.path.join(work, "callgrind.%d.out" % port)
-    env = {**os.environ, "TOLLGATE_PORT": str(port), "TOLLGATE_DATA_DIR": os.path.join(work, "data-%d" % port),
-           "TOLLGATE_GLOBAL_EXECUTOR": "nio"}
-    log = open(os.path.join(work, "tg-%d.log" % port), "wb")
-    process = subprocess.Popen(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out_file,
-                                binary, "serve", "--config", config],
-                               stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port, timeout=30)[0] == 200, 600, interval=1):
-            raise RuntimeError("tollgate under callgrind never became ready")
+
+    def prepare(port):
         _, _, body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, body=b"grant_type=client_credentials&scope=read",
                              headers={"Content-Type": "application/x-www-form-urlencoded",
                                       "Authorization": "Basic dG9sbGdhdGUtZGV2OnRvbGxnYXRlLWRldi1zZWNyZXQ="}, timeout=60)
@@ -59,6 +46,7 @@ def instructions(binary, requests, work, event_loop=True):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         headers = {"Authorization": "Bearer " + token, "X-Original-Method": "GET",
                    "X-Original-URI": "/dicom-web/studies/1.2.3/series?limit=10"}
+
         def ask(count):
             for _ in range(count):
                 connection.request("GET", "/auth", headers=headers)
@@ -66,27 +54,8 @@ def instructions(binary, requests, work, event_loop=True):
                 answer.read()
                 if answer.status != 200:
                     raise RuntimeError("/auth answered %d" % answer.status)
-        ask(200)
-        subprocess.run(["callgrind_control", "--instr=on", str(process.pid)], check=True, capture_output=True)
-        ask(requests)
-        subprocess.run(["callgrind_control", "--instr=off", str(process.pid)], check=True, capture_output=True)
-        connection.close()
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(600)
-    with open(out_file) as result:
-        totals = re.search(r"^totals: (\d+)", result.read(), re.M)
-    return int(totals.group(1))
-
-
-def per_request(binary, requests, work, event_loop=True):
-    # Valgrind 3.19 cannot read the Swift toolchain's DWARF 5: count on a copy without debug info.
-    stripped = os.path.join(work, os.path.basename(binary) + ".%d.nodebug" % len(os.listdir(work)))
-    subprocess.run(["strip", "--strip-debug", "-o", stripped, binary], check=True)
-    binary = stripped
-    low = instructions(binary, requests, work, event_loop)
-    high = instructions(binary, 3 * requests, work, event_loop)
-    return (high - low) / (2 * requests)
+        return ask
+    return callgrind.per_request(binary, text, work, prepare, requests)
 
 
 def main():

@@ -6,7 +6,10 @@ in one run: `server.event_loop_answers` on (the default) and off (every request 
 Rounds interleaved; req/s and server CPU per request from /proc/PID/stat, each route's ratio to
 cached `/auth` on the event loop, and each route's CPU on the event loop against the router.
 
-Usage: bench/settled.py --tollgate BIN --work DIR [--quick]"""
+`--instructions` counts instead, under callgrind (bench/callgrind.py): instructions per request of
+each route on one keep-alive connection, event loop and router, which machine noise does not move.
+
+Usage: bench/settled.py --tollgate BIN --work DIR [--quick | --instructions]"""
 
 import argparse
 import base64
@@ -19,7 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
 from audit import cpu_ticks  # noqa: E402
 from loopback import Processes, request, wait_until  # noqa: E402
+import http.client
 import bench  # noqa: E402  (its wrk runner)
+import callgrind  # noqa: E402
 
 PORTS = {"event loop": 18960, "router": 18961}
 SECRET = "bench-settled-dev-secret"
@@ -29,7 +34,7 @@ STUDY = "6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12"
 
 
 def config(port, event_loop):
-    return """server: {host: 127.0.0.1, port: %d, event_loop_answers: %s}
+    return """server: {host: 127.0.0.1, port: %s, event_loop_answers: %s}
 log: {level: info, format: json, access: false}
 inbound:
   cache: {max_entries: 10000, max_ttl_seconds: 300}
@@ -68,12 +73,63 @@ def routes(token, share):
     }
 
 
+def share_token(port):
+    """A share token for study 1.2.3, made by the Tollgate on `port`."""
+    asked = json.dumps({"id": None, "server-id": None, "type": "viewer-instant-link", "expiration-date": None, "validity-duration": 3600,
+                        "resources": [{"dicom-uid": "1.2.3", "orthanc-id": STUDY, "level": "study", "url": None}]}).encode()
+    status, _, created = request("PUT", "http://127.0.0.1:%d/tokens/viewer-instant-link" % port, asked,
+                                 {"Content-Type": "application/json", "Authorization": BASIC}, timeout=60)
+    if status != 200:
+        raise SystemExit("bench/settled.py: share token not made (%d)" % status)
+    return json.loads(created)["token"]
+
+
+def dev_token(port):
+    basic = "Basic " + base64.b64encode(("bench:" + SECRET).encode()).decode()
+    body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, b"grant_type=client_credentials",
+                   {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic}, timeout=60)[2]
+    return json.loads(body)["access_token"]
+
+
+def instructions(binary, work, requests=300):
+    """Instructions per request, event loop and router, for every route."""
+    print("| route | instructions per request, event loop | router | event loop / router | cached `/auth` / route (event loop) |")
+    print("|---|---:|---:|---:|---:|")
+    counts = {}
+    for route in routes("t", "s"):
+        for event_loop in (True, False):
+            def prepare(port):
+                path, options = routes(dev_token(port), share_token(port))[route]
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                env = options.get("env", {})
+                headers = {"Content-Type": "application/json"} if "BODY" in env else {"Authorization": "Bearer " + options["token"]}
+                if "AUTHORIZATION" in env:
+                    headers["Authorization"] = env["AUTHORIZATION"]
+                body = env["BODY"].encode() if "BODY" in env else None
+
+                def ask(count):
+                    for _ in range(count):
+                        connection.request("POST" if body else "GET", path, body=body, headers=headers)
+                        answer = connection.getresponse()
+                        answer.read()
+                        if answer.status != 200:
+                            raise RuntimeError("%s answered %d" % (route, answer.status))
+                return ask
+            counts[(route, event_loop)] = callgrind.per_request(binary, config("{PORT}", event_loop), work, prepare, requests)
+        fast, slow = counts[(route, True)], counts[(route, False)]
+        print("| `%s` | %.0f | %.0f | %.2f× | %.2f× |" % (route, fast, slow, fast / slow, counts[("GET /auth", True)] / fast), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tollgate", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--instructions", action="store_true", help="count instructions under callgrind instead of timing")
     args = parser.parse_args()
+    if args.instructions:
+        os.makedirs(args.work, exist_ok=True)
+        return instructions(args.tollgate, args.work)
     rounds, seconds = (1, 2) if args.quick else (int(os.environ.get("SETTLED_BENCH_ROUNDS", 3)), int(os.environ.get("SETTLED_BENCH_SECONDS", 5)))
     os.makedirs(args.work, exist_ok=True)
     procs = Processes(args.work)
@@ -86,20 +142,9 @@ def main():
         for port in PORTS.values():
             if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port)[0] == 200, 30):
                 raise SystemExit("bench/settled.py: Tollgate on %d not ready" % port)
-        basic = "Basic " + base64.b64encode(("bench:" + SECRET).encode()).decode()
         # Each instance decides its own dev issuer's token and honours the share token it made.
-        tokens, shares = {}, {}
-        for name, port in PORTS.items():
-            body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, b"grant_type=client_credentials",
-                           {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic})[2]
-            tokens[name] = json.loads(body)["access_token"]
-            asked = json.dumps({"id": None, "server-id": None, "type": "viewer-instant-link", "expiration-date": None, "validity-duration": 3600,
-                                "resources": [{"dicom-uid": "1.2.3", "orthanc-id": STUDY, "level": "study", "url": None}]}).encode()
-            status, _, created = request("PUT", "http://127.0.0.1:%d/tokens/viewer-instant-link" % port, asked,
-                                         {"Content-Type": "application/json", "Authorization": BASIC})
-            if status != 200:
-                raise SystemExit("bench/settled.py: share token not made (%d)" % status)
-            shares[name] = json.loads(created)["token"]
+        tokens = {name: dev_token(port) for name, port in PORTS.items()}
+        shares = {name: share_token(port) for name, port in PORTS.items()}
         pids = {name: procs.running["settled-%d" % port].pid for name, port in PORTS.items()}
         hz = os.sysconf("SC_CLK_TCK")
         results = {}

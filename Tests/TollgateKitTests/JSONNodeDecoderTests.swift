@@ -58,6 +58,7 @@ struct JSONNodeDecoderTests {
         (#"{"name":"a","link":7}"#, false),
         (#"{"name":"a","choice":"three"}"#, false),
         (#"{"name":"a","count":9007199254740991}"#, false),
+        (#"{"name":"a","ratio":1e400}"#, false),
         (#"{"name":"\u00e9\ud83d\ude00"}"#, false),
         (#"["name"]"#, false),
         (#""name""#, false),
@@ -93,6 +94,7 @@ struct JSONNodeDecoderTests {
         #expect(try StrictJSON.decode(Double.self, from: Array("1e3".utf8)) == 1000)
         #expect((try? StrictJSON.decode(Int.self, from: Array("1e400".utf8))) == nil, "infinity is no integer")
         #expect((try? StrictJSON.decode(Float.self, from: Array("1e300".utf8))) == nil)
+        #expect((try? StrictJSON.decode(Double.self, from: Array("-1e400".utf8))) == nil, "beyond Double, as Foundation refuses it")
     }
 
     @Test func aRefusalSaysWhereAndWhat() {

@@ -64,8 +64,8 @@ package struct OrthancAccessDecision: Sendable {
         var facts = Facts()
         while true {
             switch step(asked, facts) {
-            case .decided(let outcome):
-                return finished(outcome)
+            case .decided(let outcome, let recorded):
+                return recorded ? finished(outcome) : outcome
             case .needsDecision(let index):
                 // Recorded once, as the route's outcome: a valid token refused here is a denial.
                 facts.decisions.append(await authenticator.authenticate(token: request.tokens[index], requirement: .none, recording: false))
@@ -78,6 +78,7 @@ package struct OrthancAccessDecision: Sendable {
     /// An outcome reached without waiting, before anything about it is counted or recorded.
     package struct SettledAccess: Sendable {
         fileprivate let outcome: Outcome
+        fileprivate let recorded: Bool
         fileprivate let consulted: [(SettledToken, Decision)]
     }
 
@@ -90,8 +91,8 @@ package struct OrthancAccessDecision: Sendable {
         var consulted: [SettledToken] = []
         while true {
             switch step(asked, facts) {
-            case .decided(let outcome):
-                return SettledAccess(outcome: outcome, consulted: Array(zip(consulted, facts.decisions)))
+            case .decided(let outcome, let recorded):
+                return SettledAccess(outcome: outcome, recorded: recorded, consulted: Array(zip(consulted, facts.decisions)))
             case .needsDecision(let index):
                 guard let settled = authenticator.settled(token: request.tokens[index]) else { return nil }
                 consulted.append(settled)
@@ -107,7 +108,7 @@ package struct OrthancAccessDecision: Sendable {
     /// `decide(_:)` does for the same request.
     package func decide(_ settled: SettledAccess) -> Outcome {
         for (token, decision) in settled.consulted { authenticator.note(token, decision, recording: false) }
-        return finished(settled.outcome)
+        return settled.recorded ? finished(settled.outcome) : settled.outcome
     }
 
     /// The request read once: the permission table's rule for it and the resources its URI names.
@@ -126,7 +127,8 @@ package struct OrthancAccessDecision: Sendable {
     }
 
     private enum Step {
-        case decided(Outcome)
+        /// `recorded` false: the route needs no permission, which is no decision about anyone's token.
+        case decided(Outcome, recorded: Bool = true)
         case needsDecision(Int)
         case needsInspection(Int)
     }
@@ -147,7 +149,7 @@ package struct OrthancAccessDecision: Sendable {
         if let match = asked.match {
             if match.permissions.isEmpty {
                 outcome.grant(validity: OrthancWebServiceDecision.validityCapSeconds, reason: "route needs no permission")
-                return .decided(outcome)
+                return .decided(outcome, recorded: false)
             }
             guard facts.decisions.count == tokens.count else { return .needsDecision(facts.decisions.count) }
             var candidates: [(profile: OrthancProfile, issuer: String?)] = []

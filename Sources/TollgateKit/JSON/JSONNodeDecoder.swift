@@ -25,37 +25,37 @@ struct JSONNodeDecoder: Decoder {
     }
 
     /// The value `node` holds as `T`: scalars read here, anything else through `T`'s own `init(from:)`.
-    static func value<T: Decodable>(_ type: T.Type, _ node: JSONNode, _ codingPath: [any CodingKey]) throws -> T {
+    /// The path is made only when needed (a nested decoder, an error): most members are scalars.
+    static func value<T: Decodable>(_ type: T.Type, _ node: JSONNode, _ path: () -> [any CodingKey]) throws -> T {
+        func mismatch(_ expected: String) -> DecodingError { JSONNodeDecoder.mismatch(expected, node, path()) }
         switch type {
         case is String.Type:
-            guard case .string(let value) = node else { throw mismatch("a string", node, codingPath) }
+            guard case .string(let value) = node else { throw mismatch("a string") }
             return value as! T
         case is Bool.Type:
-            guard case .bool(let value) = node else { throw mismatch("a boolean", node, codingPath) }
+            guard case .bool(let value) = node else { throw mismatch("a boolean") }
             return value as! T
         case is Double.Type:
-            guard case .number(let value) = node else { throw mismatch("a number", node, codingPath) }
+            // StrictJSON reads a number beyond Double as ±infinity; Foundation refuses it, and so does this.
+            guard case .number(let value) = node, value.isFinite else { throw mismatch("a finite number") }
             return value as! T
         case is Float.Type:
-            guard case .number(let value) = node, abs(value) <= Double(Float.greatestFiniteMagnitude) else {
-                throw mismatch("a number that fits a Float", node, codingPath)
-            }
+            guard case .number(let value) = node, abs(value) <= Double(Float.greatestFiniteMagnitude) else { throw mismatch("a number that fits a Float") }
             return Float(value) as! T
         case is URL.Type:
-            guard case .string(let text) = node, let url = URL(string: text) else { throw mismatch("a URL", node, codingPath) }
+            guard case .string(let text) = node, let url = URL(string: text) else { throw mismatch("a URL") }
             return url as! T
         case let integer as any FixedWidthInteger.Type:
-            return try Self.integer(integer, node, codingPath) as! T
+            guard let exact = Self.integer(integer, node) else { throw mismatch("an integer that fits \(integer)") }
+            return exact as! T
         default:
-            return try T(from: JSONNodeDecoder(node: node, codingPath: codingPath))
+            return try T(from: JSONNodeDecoder(node: node, codingPath: path()))
         }
     }
 
-    private static func integer<I: FixedWidthInteger>(_ type: I.Type, _ node: JSONNode, _ codingPath: [any CodingKey]) throws -> I {
-        guard case .number(let value) = node, abs(value) < 9_007_199_254_740_992, let exact = I(exactly: value) else {
-            throw mismatch("an integer that fits \(I.self)", node, codingPath)
-        }
-        return exact
+    private static func integer<I: FixedWidthInteger>(_ type: I.Type, _ node: JSONNode) -> I? {
+        guard case .number(let value) = node, abs(value) < 9_007_199_254_740_992 else { return nil }
+        return I(exactly: value)
     }
 
     static func mismatch(_ expected: String, _ node: JSONNode, _ codingPath: [any CodingKey]) -> DecodingError {
@@ -109,8 +109,31 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         guard node != .null else {
             throw DecodingError.valueNotFound(type, DecodingError.Context(codingPath: codingPath + [key], debugDescription: "null"))
         }
-        return try JSONNodeDecoder.value(type, node, codingPath + [key])
+        return try JSONNodeDecoder.value(type, node) { codingPath + [key] }
     }
+
+    /// One look-up, where the protocol's own `decodeIfPresent` makes three (`contains`, `decodeNil`,
+    /// `decode`); each overload is spelled out so that none falls back to the protocol's.
+    private func present<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
+        guard let node = member(key), node != .null else { return nil }
+        return try JSONNodeDecoder.value(type, node) { codingPath + [key] }
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try present(type, key) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(type, key) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(type, key) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(type, key) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try present(type, key) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(type, key) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try present(type, key) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try present(type, key) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try present(type, key) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try present(type, key) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try JSONNodeDecoder(node: try required(key), codingPath: codingPath + [key]).container(keyedBy: type)
@@ -149,13 +172,15 @@ private struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
         init?(stringValue: String) { nil }
     }
 
-    private mutating func next() throws -> (JSONNode, [any CodingKey]) {
+    private mutating func next() throws -> (node: JSONNode, index: Int) {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(Any.self, DecodingError.Context(codingPath: codingPath, debugDescription: "the array has no more items"))
         }
         defer { currentIndex += 1 }
-        return (items[currentIndex], codingPath + [Position(intValue: currentIndex)])
+        return (items[currentIndex], currentIndex)
     }
+
+    private func path(_ index: Int) -> [any CodingKey] { codingPath + [Position(intValue: index)] }
 
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd, items[currentIndex] == .null else { return false }
@@ -164,24 +189,24 @@ private struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let (node, path) = try next()
-        guard node != .null else { throw DecodingError.valueNotFound(type, DecodingError.Context(codingPath: path, debugDescription: "null")) }
-        return try JSONNodeDecoder.value(type, node, path)
+        let (node, index) = try next()
+        guard node != .null else { throw DecodingError.valueNotFound(type, DecodingError.Context(codingPath: path(index), debugDescription: "null")) }
+        return try JSONNodeDecoder.value(type, node) { path(index) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let (node, path) = try next()
-        return try JSONNodeDecoder(node: node, codingPath: path).container(keyedBy: type)
+        let (node, index) = try next()
+        return try JSONNodeDecoder(node: node, codingPath: path(index)).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let (node, path) = try next()
-        return try JSONNodeDecoder(node: node, codingPath: path).unkeyedContainer()
+        let (node, index) = try next()
+        return try JSONNodeDecoder(node: node, codingPath: path(index)).unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        let (node, path) = try next()
-        return JSONNodeDecoder(node: node, codingPath: path)
+        let (node, index) = try next()
+        return JSONNodeDecoder(node: node, codingPath: path(index))
     }
 }
 
@@ -193,6 +218,6 @@ private struct SingleNodeContainer: SingleValueDecodingContainer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         guard node != .null else { throw DecodingError.valueNotFound(type, DecodingError.Context(codingPath: codingPath, debugDescription: "null")) }
-        return try JSONNodeDecoder.value(type, node, codingPath)
+        return try JSONNodeDecoder.value(type, node) { codingPath }
     }
 }

@@ -60,6 +60,7 @@ struct EventLoopAnswers: Sendable {
         guard request.headers[.connection] == nil else { return nil }
         let path = request.uri.path
         if let template = Self.forwardAuthRoute(method: request.method, path: path) { return (.forwardAuth(template), 0) }
+        // Every posted route reads its body within `server.max_body_bytes`.
         if request.method == .post, let route = Self.postedRoute(path) { return (route, mockForge.maxBodyBytes) }
         return nil
     }
