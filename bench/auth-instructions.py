@@ -32,8 +32,9 @@ REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def per_request(binary, requests, work, event_loop=True):
-    # The listen port comes from TOLLGATE_PORT; the outbound server (unused by /auth) names the discard port.
-    text = tollgate_config(REPO, 9, True)
+    # The listen port comes from TOLLGATE_PORT; the outbound server (readiness waits for its token) is this Tollgate's dev issuer.
+    text = tollgate_config(REPO, 65535, True).replace("127.0.0.1:65535", "127.0.0.1:{PORT}")
+    assert "{PORT}" in text
     if not event_loop:
         text = text.replace("  max_body_bytes: 65536\n", "  max_body_bytes: 65536\n  event_loop_answers: false\n", 1)
         assert "event_loop_answers: false" in text
