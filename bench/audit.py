@@ -7,6 +7,8 @@ per request from /proc/PID/stat.
 Usage: bench/audit.py --tollgate BIN --work DIR [--quick]"""
 
 import argparse
+import base64
+import json
 import os
 import statistics
 import sys
@@ -20,8 +22,10 @@ PORTS = {"off": 18920, "on": 18921}
 SECRET = "bench-audit-dev-secret"
 
 
-def config(port, audit_path):
-    text = """server: {host: 127.0.0.1, port: %d}
+def dev_issuer_config(server, secret):
+    """The benches' Tollgate: `server` as its `server:` mapping, quiet logs, a 10,000-entry decision
+    cache, and the embedded dev issuer minting for (and introspected by) client `bench` with `secret`."""
+    return """server: %s
 log: {level: info, format: json, access: false}
 inbound:
   cache: {max_entries: 10000, max_ttl_seconds: 300}
@@ -29,13 +33,25 @@ inbound:
 dev_issuer:
   enabled: true
   clients: [{client_id: bench, client_secret: "%s", scopes: [read]}]
-orthanc:
+""" % (server, secret, secret)
+
+
+def dev_token(port, secret):
+    """A client-credentials token from the dev issuer of the Tollgate on `port` (client `bench`)."""
+    basic = "Basic " + base64.b64encode(("bench:" + secret).encode()).decode()
+    body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, b"grant_type=client_credentials",
+                   {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic}, timeout=60)[2]
+    return json.loads(body)["access_token"]
+
+
+def config(port, audit_path):
+    text = dev_issuer_config("{host: 127.0.0.1, port: %d}" % port, SECRET) + """orthanc:
   auth: none
   permissions:
     role_claims: [scope]
     roles:
       read: {permissions: [view], authorized-labels: ["*"]}
-""" % (port, SECRET, SECRET)
+"""
     if audit_path:
         text += "audit:\n  enabled: true\n  sinks: {file: {path: %s}}\n" % audit_path
     return text
@@ -64,13 +80,7 @@ def main():
         for port in PORTS.values():
             if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port)[0] == 200, 30):
                 raise SystemExit("bench/audit.py: Tollgate on %d not ready" % port)
-        import base64
-        basic = "Basic " + base64.b64encode(("bench:" + SECRET).encode()).decode()
-        tokens = {}
-        for name, port in PORTS.items():
-            body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, b"grant_type=client_credentials",
-                           {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic})[2]
-            tokens[name] = __import__("json").loads(body)["access_token"]
+        tokens = {name: dev_token(port, SECRET) for name, port in PORTS.items()}
         hz = os.sysconf("SC_CLK_TCK")
         results = {}
         for round_number in range(rounds + 1):  # round 0 warms up and is not counted

@@ -8,32 +8,18 @@ machine noise moves far less than req/s), and the ratios issue 35's targets are 
 Usage: bench/floor.py --tollgate BIN --bench BIN --work DIR [--quick]"""
 
 import argparse
-import base64
-import json
 import os
 import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
-from audit import cpu_ticks  # noqa: E402
+from audit import cpu_ticks, dev_issuer_config, dev_token  # noqa: E402
 from loopback import Processes, nginx_conf, request, wait_until  # noqa: E402
 import bench  # noqa: E402  (its wrk runner)
 
 PORTS = {"tollgate": 18940, "floor": 18941, "nginx": 18942}
 SECRET = "bench-floor-dev-secret"
-
-
-def tollgate_config(port):
-    return """server: {host: 127.0.0.1, port: %d}
-log: {level: info, format: json, access: false}
-inbound:
-  cache: {max_entries: 10000, max_ttl_seconds: 300}
-  issuers: [{name: dev, embedded: true, introspection: {client_id: bench, client_secret: "%s"}}]
-dev_issuer:
-  enabled: true
-  clients: [{client_id: bench, client_secret: "%s", scopes: [read]}]
-""" % (port, SECRET, SECRET)
 
 
 def main():
@@ -49,7 +35,7 @@ def main():
     try:
         path = os.path.join(args.work, "floor-tollgate.yaml")
         with open(path, "w") as out:
-            out.write(tollgate_config(PORTS["tollgate"]))
+            out.write(dev_issuer_config("{host: 127.0.0.1, port: %d}" % PORTS["tollgate"], SECRET))
         procs.start("tollgate", [args.tollgate, "serve", "--config", path])
         procs.start("floor", [args.bench, "floor-server", "--port", str(PORTS["floor"])])
         directory = os.path.join(args.work, "nginx")
@@ -62,10 +48,7 @@ def main():
         if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % PORTS["tollgate"])[0] == 200
                           and request("GET", urls["floor"])[0] == 200 and request("GET", urls["nginx"])[0] == 200, 30):
             raise SystemExit("bench/floor.py: a server did not come up")
-        basic = "Basic " + base64.b64encode(("bench:" + SECRET).encode()).decode()
-        body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % PORTS["tollgate"], b"grant_type=client_credentials",
-                       {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic})[2]
-        token = json.loads(body)["access_token"]
+        token = dev_token(PORTS["tollgate"], SECRET)
         # nginx runs a master and one worker: the worker answers.
         pids = {name: procs.running[name].pid for name in ("tollgate", "floor")}
         workers = [int(p) for p in os.popen("pgrep -P %d" % procs.running["nginx"].pid).read().split()]

@@ -20,7 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
-from audit import cpu_ticks  # noqa: E402
+from audit import cpu_ticks, dev_issuer_config, dev_token  # noqa: E402
 from loopback import Processes, request, wait_until  # noqa: E402
 import http.client
 import bench  # noqa: E402  (its wrk runner)
@@ -34,15 +34,8 @@ STUDY = "6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12"
 
 
 def config(port, event_loop):
-    return """server: {host: 127.0.0.1, port: %s, event_loop_answers: %s}
-log: {level: info, format: json, access: false}
-inbound:
-  cache: {max_entries: 10000, max_ttl_seconds: 300}
-  issuers: [{name: dev, embedded: true, introspection: {client_id: bench, client_secret: "%s"}}]
-dev_issuer:
-  enabled: true
-  clients: [{client_id: bench, client_secret: "%s", scopes: [read]}]
-orthanc:
+    server = "{host: 127.0.0.1, port: %s, event_loop_answers: %s}" % (port, "true" if event_loop else "false")
+    return dev_issuer_config(server, SECRET) + """orthanc:
   webservice_username: orthanc
   webservice_password: bench-ws-secret
   share_tokens: {key: "%s"}
@@ -50,7 +43,7 @@ orthanc:
     role_claims: [scope]
     roles:
       read: {permissions: [view], authorized-labels: ["*"]}
-""" % (port, "true" if event_loop else "false", SECRET, SECRET, SHARE_KEY)
+""" % SHARE_KEY
 
 
 def routes(token, share):
@@ -84,13 +77,6 @@ def share_token(port):
     return json.loads(created)["token"]
 
 
-def dev_token(port):
-    basic = "Basic " + base64.b64encode(("bench:" + SECRET).encode()).decode()
-    body = request("POST", "http://127.0.0.1:%d/dev-issuer/token" % port, b"grant_type=client_credentials",
-                   {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic}, timeout=60)[2]
-    return json.loads(body)["access_token"]
-
-
 def instructions(binary, work, requests=300):
     """Instructions per request, event loop and router, for every route."""
     print("| route | instructions per request, event loop | router | event loop / router | cached `/auth` / route (event loop) |")
@@ -99,7 +85,7 @@ def instructions(binary, work, requests=300):
     for route in routes("t", "s"):
         for event_loop in (True, False):
             def prepare(port):
-                path, options = routes(dev_token(port), share_token(port))[route]
+                path, options = routes(dev_token(port, SECRET), share_token(port))[route]
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 env = options.get("env", {})
                 headers = {"Content-Type": "application/json"} if "BODY" in env else {"Authorization": "Bearer " + options["token"]}
@@ -143,7 +129,7 @@ def main():
             if not wait_until(lambda: request("GET", "http://127.0.0.1:%d/ready" % port)[0] == 200, 30):
                 raise SystemExit("bench/settled.py: Tollgate on %d not ready" % port)
         # Each instance decides its own dev issuer's token and honours the share token it made.
-        tokens = {name: dev_token(port) for name, port in PORTS.items()}
+        tokens = {name: dev_token(port, SECRET) for name, port in PORTS.items()}
         shares = {name: share_token(port) for name, port in PORTS.items()}
         pids = {name: procs.running["settled-%d" % port].pid for name, port in PORTS.items()}
         hz = os.sysconf("SC_CLK_TCK")

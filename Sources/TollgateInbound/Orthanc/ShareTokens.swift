@@ -71,12 +71,10 @@ package final class ShareTokens: Sendable {
     }
 
     package func inspect(_ token: String) async -> Inspection {
-        guard token.utf8.count <= Self.maxTokenBytes else { return .invalid }
-        let key = TokenKey(token: token)
-        if let known = verified.lookup(key) { return inspection(of: known) }
+        if let settled = settledInspection(token) { return settled }
         guard let payload = try? await keys.verify(token, as: ShareTokenPayload.self) else { return .invalid }
         let known = VerifiedShareTokens.Verified(type: payload.type, resources: payload.resources, serverID: payload.serverID, expiresAt: payload.exp)
-        verified.remember(key, known)
+        verified.remember(TokenKey(token: token), known)
         return inspection(of: known)
     }
 

@@ -41,20 +41,10 @@ struct OrthancAuthAdapter {
     func register(on router: some RouterMethods<TollgateRequestContext>) {
         router.post("/tokens/validate") { request, context in await validate(request, context).response }
         router.post("/user/get-profile") { request, context in await profile(request, context).response }
-        router.post("/tokens/decode") { request, context in await withBody(request, context, decode) }
-        router.put("/tokens/:type") { request, context in await create(request, context) }
-        router.get("/settings/roles") { _, _ in rolesDocument() }
-        router.put("/settings/roles") { request, context in await replaceRoles(request, context) }
-    }
-
-    private func withBody(
-        _ request: Request, _ context: TollgateRequestContext,
-        _ handler: (WebServiceRequest, TollgateRequestContext) async -> Response
-    ) async -> Response {
-        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes) {
-        case .success(let body): return await handler(body, context)
-        case .failure(let problem): return problem.answer(context).response
-        }
+        router.post("/tokens/decode") { request, context in await decode(request, context).response }
+        router.put("/tokens/:type") { request, context in await create(request, context).response }
+        router.get("/settings/roles") { _, _ in rolesDocument().response }
+        router.put("/settings/roles") { request, context in await replaceRoles(request, context).response }
     }
 
     /// `token-value` without its `Bearer ` prefix. The `Authorization` header itself carries
@@ -64,24 +54,18 @@ struct OrthancAuthAdapter {
     }
 
     func validate(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
-        let body: WebServiceRequest
-        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer(context)
+        await OrthancBody.answer(WebServiceRequest.self, from: request, limit: maxBodyBytes, context: context) { body in
+            guard let question = Self.validationQuestion(body) else { return Self.unaskedValidation(context) }
+            return validated(body, question, await decisions.validate(question), context)
         }
-        guard let question = Self.validationQuestion(body) else { return Self.unaskedValidation(context) }
-        return validated(body, question, await decisions.validate(question), context)
     }
 
     /// The same answer as `validate`, once a request context exists, when it needs no wait; nil otherwise.
     func settledValidate(_ buffer: ByteBuffer) -> SettledAnswer? {
-        let body: WebServiceRequest
-        switch OrthancBody.read(WebServiceRequest.self, from: buffer) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer
+        OrthancBody.settle(WebServiceRequest.self, from: buffer) { body in
+            guard let question = Self.validationQuestion(body) else { return Self.unaskedValidation }
+            return decisions.settledValidation(question).map { validation in { validated(body, question, validation, $0) } }
         }
-        guard let question = Self.validationQuestion(body) else { return Self.unaskedValidation }
-        return decisions.settledValidation(question).map { validation in { validated(body, question, validation, $0) } }
     }
 
     private static func validationQuestion(_ body: WebServiceRequest) -> OrthancWebServiceDecision.ValidationQuestion? {
@@ -121,28 +105,22 @@ struct OrthancAuthAdapter {
     }
 
     func profile(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
-        let body: WebServiceRequest
-        switch await OrthancBody.decode(WebServiceRequest.self, from: request, limit: maxBodyBytes) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer(context)
+        await OrthancBody.answer(WebServiceRequest.self, from: request, limit: maxBodyBytes, context: context) { body in
+            if let userID = Self.userIDAsked(body) {
+                guard let known = await decisions.knownUser(userID) else { return OrthancReplies.json("null") }
+                return OrthancReplies.profile(known)
+            }
+            return profiled(await decisions.profile(token: Self.token(body)), context)
         }
-        if let userID = Self.userIDAsked(body) {
-            guard let known = await decisions.knownUser(userID) else { return OrthancReplies.json("null") }
-            return OrthancReplies.profile(known)
-        }
-        return profiled(await decisions.profile(token: Self.token(body)), context)
     }
 
     /// The same answer as `profile`, once a request context exists, when it needs no wait; nil
     /// otherwise (a cache miss, or a user id, which another replica may know).
     func settledProfile(_ buffer: ByteBuffer) -> SettledAnswer? {
-        let body: WebServiceRequest
-        switch OrthancBody.read(WebServiceRequest.self, from: buffer) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer
+        OrthancBody.settle(WebServiceRequest.self, from: buffer) { body in
+            guard Self.userIDAsked(body) == nil, let question = decisions.settledProfile(token: Self.token(body)) else { return nil }
+            return { profiled(decisions.profile(question), $0) }
         }
-        guard Self.userIDAsked(body) == nil, let question = decisions.settledProfile(token: Self.token(body)) else { return nil }
-        return { profiled(decisions.profile(question), $0) }
     }
 
     /// The user id asked about, when the plugin asks by user id rather than by token.
@@ -166,32 +144,39 @@ struct OrthancAuthAdapter {
         }
     }
 
-    private func decode(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Response {
-        guard let token = Self.token(body) else { return OrthancReplies.json(#"{"error-code":"unknown","resources":[]}"#).response }
+    private func decode(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
+        await OrthancBody.answer(WebServiceRequest.self, from: request, limit: maxBodyBytes, context: context) { body in
+            await decode(body, context)
+        }
+    }
+
+    private func decode(_ body: WebServiceRequest, _ context: TollgateRequestContext) async -> Answer {
+        guard let token = Self.token(body) else { return OrthancReplies.json(#"{"error-code":"unknown","resources":[]}"#) }
         switch await shareTokens.inspect(token) {
         case .invalid:
             context.noteAudit(.invalidShareToken) { note in
                 note.outcome = .denied
                 note.reason = "the share token given to /tokens/decode is not valid"
             }
-            return OrthancReplies.json(#"{"error-code":"invalid","resources":[]}"#).response
+            return OrthancReplies.json(#"{"error-code":"invalid","resources":[]}"#)
         case .expired(let type):
-            return OrthancReplies.json(JSONText.object([("token-type", .string(type)), ("error-code", .string("expired")), ("resources", .raw("[]"))])).response
+            return OrthancReplies.json(JSONText.object([("token-type", .string(type)), ("error-code", .string("expired")), ("resources", .raw("[]"))]))
         case .valid(let type, let resources, _, _):
             var members: [(String, JSONText.Value)] = [("token-type", .string(type))]
             if let redirect = shareTokens.redirectURL(type: type, resources: resources, token: token) { members.append(("redirect-url", .string(redirect))) }
             members.append(("resources", OrthancReplies.resources(resources)))
-            return OrthancReplies.json(JSONText.object(members)).response
+            return OrthancReplies.json(JSONText.object(members))
         }
     }
 
-    private func create(_ request: Request, _ context: TollgateRequestContext) async -> Response {
+    private func create(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
         let type = context.parameters.get("type") ?? ""
-        let body: CreationRequest
-        switch await OrthancBody.decode(CreationRequest.self, from: request, limit: maxBodyBytes) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer(context).response
+        return await OrthancBody.answer(CreationRequest.self, from: request, limit: maxBodyBytes, context: context) { body in
+            await create(type: type, body, context)
         }
+    }
+
+    private func create(type: String, _ body: CreationRequest, _ context: TollgateRequestContext) async -> Answer {
         do {
             let created = try await shareTokens.create(type: PrintableText.clean(type, limit: 64), request: body)
             context.noteAudit(.shareLinkCreate) { note in
@@ -212,27 +197,27 @@ struct OrthancAuthAdapter {
             return OrthancReplies.json(
                 JSONText.object([
                     ("request", .raw(requestJSON)), ("token", .string(created.token)), ("url", created.url.map { .string($0) } ?? .null),
-                ])
-            ).response
+                ]))
         } catch {
-            guard case .badRequest(let message) = error else { return OrthancReplies.error("cannot create the token", status: .internalServerError).response }
-            return OrthancReplies.error(message, status: .badRequest, requestID: context.requestID).response
+            guard case .badRequest(let message) = error else { return OrthancReplies.error("cannot create the token", status: .internalServerError) }
+            return OrthancReplies.error(message, status: .badRequest, requestID: context.requestID)
         }
     }
 
-    private func rolesDocument() -> Response {
+    private func rolesDocument() -> Answer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        guard let data = try? encoder.encode(profiles.roles) else { return OrthancReplies.error("cannot render roles", status: .internalServerError).response }
-        return OrthancReplies.json(String(decoding: data, as: UTF8.self)).response
+        guard let data = try? encoder.encode(profiles.roles) else { return OrthancReplies.error("cannot render roles", status: .internalServerError) }
+        return OrthancReplies.json(String(decoding: data, as: UTF8.self))
     }
 
-    private func replaceRoles(_ request: Request, _ context: TollgateRequestContext) async -> Response {
-        let document: OrthancRolesDocument
-        switch await OrthancBody.decode(OrthancRolesDocument.self, from: request, limit: maxBodyBytes) {
-        case .success(let decoded): document = decoded
-        case .failure(let problem): return problem.answer(context).response
+    private func replaceRoles(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
+        await OrthancBody.answer(OrthancRolesDocument.self, from: request, limit: maxBodyBytes, context: context) { document in
+            await replaceRoles(document, context)
         }
+    }
+
+    private func replaceRoles(_ document: OrthancRolesDocument, _ context: TollgateRequestContext) async -> Answer {
         do {
             context.noteAudit(.rolesUpdate)
             try await profiles.replaceRoles(document)
@@ -241,12 +226,11 @@ struct OrthancAuthAdapter {
             switch error {
             case .readOnly:
                 return OrthancReplies.error(
-                    "roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID
-                ).response
+                    "roles are read-only here: set orthanc.permissions.roles_file to edit them from Orthanc", status: .forbidden, requestID: context.requestID)
             case .invalid(let problems):
-                return OrthancReplies.error(problems.map(\.description).joined(separator: "; "), status: .badRequest, requestID: context.requestID).response
+                return OrthancReplies.error(problems.map(\.description).joined(separator: "; "), status: .badRequest, requestID: context.requestID)
             case .unwritable(let message):
-                return OrthancReplies.error(message, status: .internalServerError, requestID: context.requestID).response
+                return OrthancReplies.error(message, status: .internalServerError, requestID: context.requestID)
             }
         }
     }
@@ -272,7 +256,25 @@ enum OrthancBody {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async -> Result<T, Problem> {
+    /// The route's answer: `answer` given the body, or the 413/400 that says what is wrong with it.
+    static func answer<T: Decodable>(
+        _ type: T.Type, from request: Request, limit: Int, context: TollgateRequestContext, _ answer: (T) async -> Answer
+    ) async -> Answer {
+        switch await decode(type, from: request, limit: limit) {
+        case .success(let body): return await answer(body)
+        case .failure(let problem): return problem.answer(context)
+        }
+    }
+
+    /// The same for a body the event loop holds whole: `settle`'s answer (nil: it must wait), or the 400.
+    static func settle<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, _ settle: (T) -> SettledAnswer?) -> SettledAnswer? {
+        switch read(type, from: buffer) {
+        case .success(let body): return settle(body)
+        case .failure(let problem): return problem.answer
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async -> Result<T, Problem> {
         do {
             return read(type, from: try await request.collectBody(limit: limit))
         } catch .tooLarge {
@@ -283,7 +285,7 @@ enum OrthancBody {
     }
 
     /// A body already held whole.
-    static func read<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) -> Result<T, Problem> {
+    private static func read<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) -> Result<T, Problem> {
         do {
             return .success(try StrictJSON.decode(T.self, from: buffer.readableBytesView))
         } catch let error as ConfigError {

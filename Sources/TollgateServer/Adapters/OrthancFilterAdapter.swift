@@ -30,24 +30,18 @@ struct OrthancFilterAdapter {
     }
 
     func authorize(_ request: Request, _ context: TollgateRequestContext) async -> Answer {
-        let body: FilterRequest
-        switch await OrthancBody.decode(FilterRequest.self, from: request, limit: maxBodyBytes) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer(context)
+        await OrthancBody.answer(FilterRequest.self, from: request, limit: maxBodyBytes, context: context) { body in
+            guard let asked = Self.accessRequest(body) else { return Self.overLimits(context) }
+            return authorized(body, await decision.decide(asked), context)
         }
-        guard let asked = Self.accessRequest(body) else { return Self.overLimits(context) }
-        return authorized(body, await decision.decide(asked), context)
     }
 
     /// The same answer as `authorize`, once a request context exists, when it needs no wait; nil otherwise.
     func settledAuthorize(_ buffer: ByteBuffer) -> SettledAnswer? {
-        let body: FilterRequest
-        switch OrthancBody.read(FilterRequest.self, from: buffer) {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem.answer
+        OrthancBody.settle(FilterRequest.self, from: buffer) { body in
+            guard let asked = Self.accessRequest(body) else { return Self.overLimits }
+            return decision.settled(asked).map { settled in { authorized(body, decision.decide(settled), $0) } }
         }
-        guard let asked = Self.accessRequest(body) else { return Self.overLimits }
-        return decision.settled(asked).map { settled in { authorized(body, decision.decide(settled), $0) } }
     }
 
     private static func accessRequest(_ body: FilterRequest) -> OrthancAccessDecision.Request? {
